@@ -1,0 +1,93 @@
+package dev.pvkit.spec;
+
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The requirement catalog as Markdown. The catalog appendix of {@code pvspec.md} is this rendering of the
+ * machine form, kept between two marker lines so that the human text and the YAML cannot drift apart.
+ */
+public final class CatalogMarkdown {
+
+    public static final String BEGIN = "<!-- catalog:begin — generated from the machine form by CatalogMarkdown; do not edit by hand -->";
+    public static final String END = "<!-- catalog:end -->";
+
+    private static final Pattern ID_IN_TEXT = Pattern.compile("\\b(?:DRV|DEV|FE|BE)-[A-Z]{2,8}-\\d{3}\\b");
+
+    private CatalogMarkdown() {
+    }
+
+    /** Every requirement id mentioned anywhere in {@code markdown}. */
+    public static Set<String> idsIn(String markdown) {
+        Set<String> ids = new TreeSet<>();
+        Matcher m = ID_IN_TEXT.matcher(markdown);
+        while (m.find()) ids.add(m.group());
+        return ids;
+    }
+
+    /** The text between the catalog markers, or null when the markers are missing or out of order. */
+    public static String catalogSection(String markdown) {
+        int b = markdown.indexOf(BEGIN);
+        int e = markdown.indexOf(END);
+        if (b < 0 || e < b) return null;
+        return markdown.substring(b + BEGIN.length(), e);
+    }
+
+    /** {@code markdown} with its catalog section replaced by a fresh rendering of {@code spec}. */
+    public static String withCatalog(String markdown, PvSpec spec) {
+        int b = markdown.indexOf(BEGIN);
+        int e = markdown.indexOf(END);
+        if (b < 0 || e < b) throw new IllegalArgumentException("the text has no catalog markers");
+        return markdown.substring(0, b + BEGIN.length()) + render(spec) + markdown.substring(e);
+    }
+
+    /** The catalog: a count table, then one table per area. */
+    public static String render(PvSpec spec) {
+        StringBuilder sb = new StringBuilder("\n\n");
+        sb.append("Requirements: **").append(spec.requirements().size()).append("**.\n\n");
+        sb.append("| area | name | driver | device | front-end | back-end | observable yes | partly | no |\n");
+        sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (Area a : spec.areas()) {
+            List<Requirement> rs = spec.requirements(a.code());
+            Map<Target, Integer> byTarget = new EnumMap<>(Target.class);
+            Map<Observability, Integer> byObs = new EnumMap<>(Observability.class);
+            for (Requirement r : rs) {
+                byTarget.merge(r.target(), 1, Integer::sum);
+                byObs.merge(r.observable(), 1, Integer::sum);
+            }
+            sb.append("| ").append(a.code()).append(" | ").append(a.name());
+            for (Target t : Target.values()) sb.append(" | ").append(byTarget.getOrDefault(t, 0));
+            for (Observability o : Observability.values()) sb.append(" | ").append(byObs.getOrDefault(o, 0));
+            sb.append(" |\n");
+        }
+        for (Area a : spec.areas()) {
+            List<Requirement> rs = spec.requirements(a.code());
+            sb.append("\n### ").append(a.code()).append(" — ").append(a.name())
+                    .append(" (§").append(a.section()).append(")\n\n");
+            if (rs.isEmpty()) {
+                sb.append("No requirements in this version.\n");
+                continue;
+            }
+            sb.append("| id | strength | statement | source | device sees it |\n");
+            sb.append("|---|---|---|---|---|\n");
+            for (Requirement r : rs) {
+                sb.append("| ").append(r.id())
+                        .append(" | ").append(r.strength().keyword())
+                        .append(" | ").append(cell(r.statement()))
+                        .append(" | ").append(cell(r.source().text()))
+                        .append(" | ").append(r.observable().yamlName()).append(": ").append(cell(r.how()))
+                        .append(" |\n");
+            }
+        }
+        return sb.append('\n').toString();
+    }
+
+    private static String cell(String s) {
+        return s.replace("|", "\\|").replace("\n", " ");
+    }
+}
