@@ -1,0 +1,309 @@
+package dev.pvkit.sdk.memory;
+
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * A guest's RAM as this process sees it: an immutable set of non-overlapping {@link MemoryRegion}s. When the
+ * front-end changes the memory map, a new {@code GuestMemory} replaces the old one as a whole, so a reader
+ * never sees half a map.
+ *
+ * <h2>Bounds policy</h2>
+ * Every access is checked against the map, with overflow-safe arithmetic: {@code address + length} may not
+ * wrap, and every byte must lie in some region. A range may span several regions only where they are
+ * contiguous in guest-physical space (the guest cannot tell them apart); a range that touches a hole is
+ * outside. {@link #contains} answers the question without side effects; the accessors throw
+ * {@link GuestMemoryException} (after telling the {@link AccessGuard}) for a range outside the map.
+ *
+ * <h2>Memory ordering</h2>
+ * Ring indices and flags are the synchronisation points between driver and device. The {@code *Acquire} reads
+ * are a plain load followed by an acquire fence: no later load (of ring entries, descriptors, buffers) can be
+ * satisfied before it. The {@code *Release} writes are a release fence followed by a plain store: every earlier
+ * store (used elements, buffer data) is visible before it. {@link #fullFence()} orders a store before a later
+ * load, which notification suppression needs (publish the used index, then read the driver's event index).
+ * All multi-byte values are little-endian, as virtio 1.x rings are.
+ */
+public final class GuestMemory {
+
+    private final MemoryRegion[] regions;
+    private final long[] starts;
+    private final AccessGuard guard;
+    private final WriteObserver writes;
+
+    private GuestMemory(MemoryRegion[] regions, AccessGuard guard, WriteObserver writes) {
+        this.regions = regions;
+        this.starts = new long[regions.length];
+        for (int i = 0; i < regions.length; i++) starts[i] = regions[i].guestPhysical();
+        this.guard = guard;
+        this.writes = writes;
+    }
+
+    /** A memory map of {@code regions}; throws when two regions overlap in guest-physical or front-end space. */
+    public static GuestMemory of(List<MemoryRegion> regions) {
+        MemoryRegion[] sorted = regions.toArray(new MemoryRegion[0]);
+        java.util.Arrays.sort(sorted, Comparator.comparingLong(MemoryRegion::guestPhysical));
+        for (int i = 1; i < sorted.length; i++) {
+            if (sorted[i].guestPhysical() < sorted[i - 1].guestEnd()) {
+                throw new IllegalArgumentException(String.format("regions 0x%x+%d and 0x%x+%d overlap",
+                        sorted[i - 1].guestPhysical(), sorted[i - 1].size(), sorted[i].guestPhysical(), sorted[i].size()));
+            }
+        }
+        List<MemoryRegion> byUser = new ArrayList<>(regions);
+        byUser.removeIf(r -> r.userAddress() == 0);
+        byUser.sort((a, b) -> Long.compareUnsigned(a.userAddress(), b.userAddress()));
+        for (int i = 1; i < byUser.size(); i++) {
+            MemoryRegion p = byUser.get(i - 1);
+            if (Long.compareUnsigned(byUser.get(i).userAddress(), p.userAddress() + p.size()) < 0) {
+                throw new IllegalArgumentException(String.format("regions at user addresses 0x%x and 0x%x overlap",
+                        p.userAddress(), byUser.get(i).userAddress()));
+            }
+        }
+        return new GuestMemory(sorted, AccessGuard.NONE, WriteObserver.NONE);
+    }
+
+    public static GuestMemory of(MemoryRegion... regions) {
+        return of(List.of(regions));
+    }
+
+    /** The same map with {@code guard} told of every out-of-range attempt. */
+    public GuestMemory withGuard(AccessGuard newGuard) {
+        return new GuestMemory(regions, newGuard, writes);
+    }
+
+    /** The same map with {@code observer} told of every write. */
+    public GuestMemory withWriteObserver(WriteObserver observer) {
+        return new GuestMemory(regions, guard, observer);
+    }
+
+    public List<MemoryRegion> regions() {
+        return List.of(regions);
+    }
+
+    /** True when every byte of {@code [address, address + length)} is guest memory. A zero length is contained when {@code address} is. */
+    public boolean contains(long address, long length) {
+        if (length < 0 || address < 0 || address > Long.MAX_VALUE - length) return false;
+        int i = indexOf(address);
+        if (i < 0) return false;
+        long end = address + length;
+        while (regions[i].guestEnd() < end) {
+            if (i + 1 >= regions.length || regions[i + 1].guestPhysical() != regions[i].guestEnd()) return false;
+            i++;
+        }
+        return true;
+    }
+
+    /**
+     * The guest-physical address of front-end virtual address {@code userAddress}, when the whole range
+     * {@code [userAddress, userAddress + length)} lies in one region; otherwise -1. vhost-user ring addresses
+     * arrive in the front-end's address space and are translated once, at queue set-up.
+     */
+    public long guestAddressOfUser(long userAddress, long length) {
+        if (length < 0) return -1;
+        for (MemoryRegion r : regions) {
+            if (r.userAddress() == 0) continue;
+            long off = userAddress - r.userAddress();
+            if (Long.compareUnsigned(userAddress, r.userAddress()) >= 0 && Long.compareUnsigned(off, r.size()) < 0
+                    && length <= r.size() - off) {
+                return r.guestPhysical() + off;
+            }
+        }
+        return -1;
+    }
+
+    // ---------------------------------------------------------------- scalar access
+
+    public byte readU8(long address) {
+        MemoryRegion r = region(address, 1, false);
+        return r.get(address - r.guestPhysical());
+    }
+
+    public void writeU8(long address, byte value) {
+        MemoryRegion r = region(address, 1, true);
+        r.put(address - r.guestPhysical(), value);
+        writes.written(address, 1);
+    }
+
+    public short readLe16(long address) {
+        MemoryRegion r = region(address, 2, false);
+        return r == null ? (short) readSlow(address, 2) : r.getShort(address - r.guestPhysical());
+    }
+
+    public void writeLe16(long address, short value) {
+        MemoryRegion r = region(address, 2, true);
+        if (r == null) writeSlow(address, 2, value);
+        else r.putShort(address - r.guestPhysical(), value);
+        writes.written(address, 2);
+    }
+
+    public int readLe32(long address) {
+        MemoryRegion r = region(address, 4, false);
+        return r == null ? (int) readSlow(address, 4) : r.getInt(address - r.guestPhysical());
+    }
+
+    public void writeLe32(long address, int value) {
+        MemoryRegion r = region(address, 4, true);
+        if (r == null) writeSlow(address, 4, value);
+        else r.putInt(address - r.guestPhysical(), value);
+        writes.written(address, 4);
+    }
+
+    public long readLe64(long address) {
+        MemoryRegion r = region(address, 8, false);
+        return r == null ? readSlow(address, 8) : r.getLong(address - r.guestPhysical());
+    }
+
+    public void writeLe64(long address, long value) {
+        MemoryRegion r = region(address, 8, true);
+        if (r == null) writeSlow(address, 8, value);
+        else r.putLong(address - r.guestPhysical(), value);
+        writes.written(address, 8);
+    }
+
+    /** A 16-bit load with acquire ordering: later loads cannot pass it (ring index and flag reads). */
+    public short readLe16Acquire(long address) {
+        short v = readLe16(address);
+        VarHandle.acquireFence();
+        return v;
+    }
+
+    /** A 16-bit store with release ordering: earlier stores are visible first (ring index and flag publication). */
+    public void writeLe16Release(long address, short value) {
+        VarHandle.releaseFence();
+        writeLe16(address, value);
+    }
+
+    /** Orders earlier stores before later loads (store-load barrier). */
+    public static void fullFence() {
+        VarHandle.fullFence();
+    }
+
+    // ---------------------------------------------------------------- bulk access
+
+    public void read(long address, byte[] dst, int offset, int length) {
+        java.util.Objects.checkFromIndexSize(offset, length, dst.length);
+        check(address, length, false);
+        long a = address;
+        int done = 0;
+        while (done < length) {
+            MemoryRegion r = regions[indexOf(a)];
+            int n = (int) Math.min(length - done, r.guestEnd() - a);
+            r.get(a - r.guestPhysical(), dst, offset + done, n);
+            a += n;
+            done += n;
+        }
+    }
+
+    public void write(long address, byte[] src, int offset, int length) {
+        java.util.Objects.checkFromIndexSize(offset, length, src.length);
+        check(address, length, true);
+        long a = address;
+        int done = 0;
+        while (done < length) {
+            MemoryRegion r = regions[indexOf(a)];
+            int n = (int) Math.min(length - done, r.guestEnd() - a);
+            r.put(a - r.guestPhysical(), src, offset + done, n);
+            a += n;
+            done += n;
+        }
+        writes.written(address, length);
+    }
+
+    /** Reads {@code dst.remaining()} bytes into {@code dst}, advancing its position. */
+    public void read(long address, ByteBuffer dst) {
+        int length = dst.remaining();
+        check(address, length, false);
+        long a = address;
+        int done = 0;
+        while (done < length) {
+            MemoryRegion r = regions[indexOf(a)];
+            int n = (int) Math.min(length - done, r.guestEnd() - a);
+            r.get(a - r.guestPhysical(), dst, n);
+            a += n;
+            done += n;
+        }
+    }
+
+    /** Writes {@code src.remaining()} bytes from {@code src}, advancing its position. */
+    public void write(long address, ByteBuffer src) {
+        int length = src.remaining();
+        check(address, length, true);
+        long a = address;
+        int done = 0;
+        while (done < length) {
+            MemoryRegion r = regions[indexOf(a)];
+            int n = (int) Math.min(length - done, r.guestEnd() - a);
+            r.put(a - r.guestPhysical(), src, n);
+            a += n;
+            done += n;
+        }
+        writes.written(address, length);
+    }
+
+    public void fill(long address, long length, byte value) {
+        check(address, length, true);
+        long a = address;
+        long left = length;
+        while (left > 0) {
+            MemoryRegion r = regions[indexOf(a)];
+            long n = Math.min(left, r.guestEnd() - a);
+            r.fill(a - r.guestPhysical(), n, value);
+            a += n;
+            left -= n;
+        }
+        writes.written(address, length);
+    }
+
+    // ---------------------------------------------------------------- lookup
+
+    /** The region holding the whole range, null when the range is valid but spans contiguous regions. */
+    private MemoryRegion region(long address, int length, boolean write) {
+        int i = address < 0 ? -1 : indexOf(address);
+        if (i >= 0 && address <= regions[i].guestEnd() - length) return regions[i];
+        check(address, length, write);
+        return null;
+    }
+
+    private void check(long address, long length, boolean write) {
+        if (!contains(address, length)) {
+            guard.outOfRange(address, length, write);
+            throw new GuestMemoryException(address, length, "outside the guest memory map");
+        }
+    }
+
+    private long readSlow(long address, int length) {
+        byte[] b = new byte[length];
+        read(address, b, 0, length);
+        long v = 0;
+        for (int k = length - 1; k >= 0; k--) v = v << 8 | (b[k] & 0xff);
+        return v;
+    }
+
+    private void writeSlow(long address, int length, long value) {
+        byte[] b = new byte[length];
+        for (int k = 0; k < length; k++) b[k] = (byte) (value >>> (8 * k));
+        long a = address;
+        int done = 0;
+        while (done < length) {
+            MemoryRegion r = regions[indexOf(a)];
+            int n = (int) Math.min(length - done, r.guestEnd() - a);
+            r.put(a - r.guestPhysical(), b, done, n);
+            a += n;
+            done += n;
+        }
+    }
+
+    /** Index of the region containing {@code address}, or -1. */
+    private int indexOf(long address) {
+        int lo = 0;
+        int hi = starts.length - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (starts[mid] <= address) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        return hi >= 0 && address < regions[hi].guestEnd() ? hi : -1;
+    }
+}

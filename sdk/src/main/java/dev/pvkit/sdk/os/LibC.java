@@ -1,0 +1,42 @@
+package dev.pvkit.sdk.os;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Native;
+
+/**
+ * The few libc calls Java lacks, bound with JNA direct mapping. Addresses are passed as {@code long}: this SDK
+ * runs on 64-bit Linux only. Callers use {@link Syscalls}, which turns errno into exceptions naming the call.
+ */
+final class LibC {
+    static {
+        Native.register("c");
+    }
+
+    private LibC() {
+    }
+
+    static final int PROT_NONE = 0x0;
+    static final int PROT_READ = 0x1;
+    static final int PROT_WRITE = 0x2;
+    static final int MAP_SHARED = 0x01;
+    static final int MAP_PRIVATE = 0x02;
+    static final int MAP_ANONYMOUS = 0x20;
+    static final int MAP_NORESERVE = 0x4000;
+    static final long MAP_FAILED = -1L;
+    static final int MFD_CLOEXEC = 0x1;
+    static final int MFD_ALLOW_SEALING = 0x2;
+
+    static native long mmap(long addr, long length, int prot, int flags, int fd, long offset) throws LastErrorException;
+
+    static native int munmap(long addr, long length) throws LastErrorException;
+
+    static native int mprotect(long addr, long length, int prot) throws LastErrorException;
+
+    static native int memfd_create(String name, int flags) throws LastErrorException;
+
+    static native int ftruncate(int fd, long length) throws LastErrorException;
+
+    static native int close(int fd) throws LastErrorException;
+
+    static native String strerror(int errnum);
+}

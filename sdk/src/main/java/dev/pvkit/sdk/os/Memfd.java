@@ -1,0 +1,38 @@
+package dev.pvkit.sdk.os;
+
+/** An anonymous memory file: the way a guest's RAM is shared between a front-end and a back-end. */
+public final class Memfd implements AutoCloseable {
+    private final int fd;
+    private final long size;
+    private boolean closed;
+
+    private Memfd(int fd, long size) {
+        this.fd = fd;
+        this.size = size;
+    }
+
+    public static Memfd create(String name, long size) {
+        return new Memfd(Syscalls.memfdCreate(name, size), size);
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    public long size() {
+        return size;
+    }
+
+    /** Maps the whole file, shared. The mapping stays valid after the file descriptor is closed. */
+    public MappedMemory map() {
+        return MappedMemory.shared(fd, 0, size);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            Syscalls.close(fd);
+        }
+    }
+}

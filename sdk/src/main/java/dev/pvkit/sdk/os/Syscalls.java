@@ -1,0 +1,83 @@
+package dev.pvkit.sdk.os;
+
+import com.sun.jna.LastErrorException;
+
+/** Checked wrappers over {@link LibC}: every failure becomes a {@link NativeCallException} saying which call failed. */
+public final class Syscalls {
+    private Syscalls() {
+    }
+
+    public static final int PROT_NONE = LibC.PROT_NONE;
+    public static final int PROT_READ = LibC.PROT_READ;
+    public static final int PROT_WRITE = LibC.PROT_WRITE;
+
+    /** Maps {@code length} bytes of {@code fd} at {@code offset}, shared, read-write. */
+    public static long mmapShared(int fd, long length, long offset) {
+        return mmap(length, LibC.PROT_READ | LibC.PROT_WRITE, LibC.MAP_SHARED, fd, offset);
+    }
+
+    /** Maps {@code length} bytes of private anonymous memory; pages are only backed once touched. */
+    public static long mmapAnonymous(long length, int prot) {
+        return mmap(length, prot, LibC.MAP_PRIVATE | LibC.MAP_ANONYMOUS | LibC.MAP_NORESERVE, -1, 0);
+    }
+
+    private static long mmap(long length, int prot, int flags, int fd, long offset) {
+        try {
+            long addr = LibC.mmap(0, length, prot, flags, fd, offset);
+            if (addr == LibC.MAP_FAILED) throw new NativeCallException("mmap", 0, "length " + length);
+            return addr;
+        } catch (LastErrorException e) {
+            throw new NativeCallException("mmap", e.getErrorCode(), "fd " + fd + ", length " + length + ", offset " + offset);
+        }
+    }
+
+    public static void munmap(long address, long length) {
+        try {
+            LibC.munmap(address, length);
+        } catch (LastErrorException e) {
+            throw new NativeCallException("munmap", e.getErrorCode(), "length " + length);
+        }
+    }
+
+    public static void mprotect(long address, long length, int prot) {
+        try {
+            LibC.mprotect(address, length, prot);
+        } catch (LastErrorException e) {
+            throw new NativeCallException("mprotect", e.getErrorCode(), "length " + length);
+        }
+    }
+
+    /** Creates an anonymous memory file (close-on-exec, sealable) of {@code size} bytes. */
+    public static int memfdCreate(String name, long size) {
+        int fd;
+        try {
+            fd = LibC.memfd_create(name, LibC.MFD_CLOEXEC | LibC.MFD_ALLOW_SEALING);
+        } catch (LastErrorException e) {
+            throw new NativeCallException("memfd_create", e.getErrorCode(), name);
+        }
+        try {
+            LibC.ftruncate(fd, size);
+        } catch (LastErrorException e) {
+            closeQuietly(fd);
+            throw new NativeCallException("ftruncate", e.getErrorCode(), "memfd " + name + ", size " + size);
+        }
+        return fd;
+    }
+
+    public static void close(int fd) {
+        try {
+            LibC.close(fd);
+        } catch (LastErrorException e) {
+            throw new NativeCallException("close", e.getErrorCode(), "fd " + fd);
+        }
+    }
+
+    /** Closes {@code fd} on a path that is already failing; a second error would hide the first. */
+    public static void closeQuietly(int fd) {
+        try {
+            LibC.close(fd);
+        } catch (LastErrorException ignored) {
+            // The descriptor is gone either way (Linux releases it even when close reports an error).
+        }
+    }
+}

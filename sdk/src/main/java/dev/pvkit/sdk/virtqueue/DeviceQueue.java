@@ -1,0 +1,45 @@
+package dev.pvkit.sdk.virtqueue;
+
+/**
+ * The device side of one virtqueue, split or packed. Not thread-safe: one worker owns a queue.
+ *
+ * <p>Typical loop: {@code while ((c = q.poll()) != null) { handle(c); q.complete(c, written); }} then
+ * {@code if (q.publish()) notifyDriver();}. Completions may come in any order unless VIRTIO_F_IN_ORDER was
+ * negotiated, in which case the queue itself holds early completions back until their predecessors complete.
+ */
+public interface DeviceQueue {
+
+    int index();
+
+    int size();
+
+    /**
+     * The next valid chain, or null when the driver has made none available (or the queue is broken). Chains that
+     * break a rule never reach the caller: they are reported to the observer and handled by the policy.
+     */
+    Chain poll();
+
+    /** Gives {@code chain} back to the driver with {@code written} bytes written into its writable segments. */
+    void complete(Chain chain, long written);
+
+    /** Makes completions visible to the driver; true when the driver asked to be notified of them. */
+    boolean publish();
+
+    /** Asks the driver for available-buffer notifications again; true when buffers arrived meanwhile (poll again). */
+    boolean enableNotifications();
+
+    /** Tells the driver that notifications are not needed (the device is polling). */
+    void disableNotifications();
+
+    /** True once a violation with reaction NEEDS_RESET stopped the queue. */
+    boolean isBroken();
+
+    /** The violation that stopped the queue, or null. */
+    ChainError brokenBy();
+
+    /** Chains handed out by {@link #poll()} and not yet completed. */
+    int inFlight();
+
+    /** The position to resume from, in vhost-user's GET_VRING_BASE encoding (see {@link QueueConfig#base()}). */
+    long base();
+}

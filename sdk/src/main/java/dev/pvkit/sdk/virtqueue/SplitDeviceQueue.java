@@ -1,0 +1,310 @@
+package dev.pvkit.sdk.virtqueue;
+
+import dev.pvkit.sdk.memory.GuestMemory;
+import dev.pvkit.sdk.observe.QueueObserver;
+
+import java.util.List;
+
+/**
+ * The device side of a split virtqueue (PVKit spec §6).
+ *
+ * <p>Ordering: {@code avail.idx} is read with acquire before any ring entry or descriptor it exposes
+ * [DEV-SPLIT-029]; used elements are written before {@code used.idx} is stored with release [DEV-SPLIT-015,
+ * DEV-SPLIT-030]; a full fence separates that store from reading {@code used_event} or the available flags.
+ * The device never writes the descriptor table or the available ring.
+ */
+public final class SplitDeviceQueue implements DeviceQueue {
+
+    private final GuestMemory memory;
+    private final QueueConfig config;
+    private final SplitRing ring;
+    private final int mask;
+    private final QueueObserver observer;
+    private final ValidationPolicy policy;
+    private final ChainBuilder builder;
+    private final CompletionOrder order;
+    private final int[] visited;
+    private int walkStamp;
+
+    private int lastAvail;       // next available-ring index to take (free-running u16)
+    private int lastSeenAvail;   // avail.idx at the last read
+    private int usedIdx;         // next used-ring index to write
+    private int publishedUsed;   // used.idx at the last publish
+    private boolean notificationsEnabled = true;
+    private ChainError brokenBy;
+
+    public SplitDeviceQueue(GuestMemory memory, QueueConfig config) {
+        int q = config.size();
+        if (q < 1 || q > QueueConfig.MAX_SIZE || Integer.bitCount(q) != 1) {
+            throw new QueueSetupException("queue " + config.index() + ": split queue size " + q + " is not a power of two in 1..32768");
+        }
+        checkArea(memory, config, "descriptor table", config.descriptors(), SplitRing.descTableBytes(q), SplitRing.DESC_ALIGN);
+        checkArea(memory, config, "available ring", config.driverArea(), SplitRing.availBytes(q), SplitRing.AVAIL_ALIGN);
+        checkArea(memory, config, "used ring", config.deviceArea(), SplitRing.usedBytes(q), SplitRing.USED_ALIGN);
+        this.memory = memory;
+        this.config = config;
+        this.ring = new SplitRing(q, config.descriptors(), config.driverArea(), config.deviceArea());
+        this.mask = q - 1;
+        this.observer = config.observer();
+        this.policy = config.policy();
+        this.builder = new ChainBuilder(memory, policy, config.index(), false);
+        this.order = new CompletionOrder(config.inOrder());
+        this.visited = new int[q];
+        this.lastAvail = (int) (config.base() & 0xffff);
+        this.lastSeenAvail = lastAvail;
+        // The used index is the ring's own: after a reconnect the driver's view of it is the truth.
+        this.usedIdx = memory.readLe16(ring.usedIdx()) & 0xffff;
+        this.publishedUsed = usedIdx;
+    }
+
+    static void checkArea(GuestMemory memory, QueueConfig c, String what, long address, long bytes, int align) {
+        if ((address & (align - 1)) != 0) {
+            throw new QueueSetupException(String.format("queue %d: %s at 0x%x is not %d-byte aligned", c.index(), what, address, align));
+        }
+        if (!memory.contains(address, bytes)) {
+            throw new QueueSetupException(String.format("queue %d: %s 0x%x+%d is not inside guest memory", c.index(), what, address, bytes));
+        }
+    }
+
+    @Override
+    public int index() {
+        return config.index();
+    }
+
+    @Override
+    public int size() {
+        return config.size();
+    }
+
+    @Override
+    public Chain poll() {
+        while (brokenBy == null) {
+            int availIdx = memory.readLe16Acquire(ring.availIdx()) & 0xffff;
+            if (availIdx != lastSeenAvail) {
+                observer.availIndexRead(index(), lastSeenAvail, availIdx);
+                lastSeenAvail = availIdx;
+            }
+            int pending = (availIdx - lastAvail) & 0xffff;
+            if (pending == 0) return null;
+            if (pending > config.size()) {
+                ChainError e = builder.error(ChainRule.AVAIL_INDEX_JUMP, -1, false, 0, 0, 0,
+                        "avail.idx " + availIdx + " is " + pending + " entries past the device's " + lastAvail
+                                + ", more than the queue size " + config.size());
+                // Which entries are real is unknowable, so no reaction short of stopping is safe.
+                break_(e);
+                return null;
+            }
+            int head = memory.readLe16(ring.availRing(lastAvail & mask)) & 0xffff;
+            lastAvail = (lastAvail + 1) & 0xffff;
+            if (config.eventIdx() && notificationsEnabled) {
+                memory.writeLe16(ring.availEvent(), (short) lastAvail);
+            }
+            Chain chain = walk(head);
+            if (chain != null) return chain;
+        }
+        return null;
+    }
+
+    /** Walks the chain at {@code head}; returns it, or null after handling a rejection (caller polls on). */
+    private Chain walk(int head) {
+        builder.start(head);
+        if (head >= config.size()) {
+            ChainError e = builder.error(ChainRule.HEAD_OUT_OF_RANGE, head, false, 0, 0, 0,
+                    "head index " + head + " is not below the queue size " + config.size());
+            reject(e, -1);
+            return null;
+        }
+        if (++walkStamp == 0) { // stamp wrapped: clear so stale marks cannot fake a loop
+            java.util.Arrays.fill(visited, 0);
+            walkStamp = 1;
+        }
+        int q = config.size();
+        int hardLimit = Math.max(q, policy.hardChainLimit());
+        long table = ring.descriptors();
+        long tableLength = q;
+        boolean inIndirect = false;
+        int indirectSteps = 0;
+        int idx = head;
+        int buffers = 0;
+        boolean tooLongReported = false;
+        while (true) {
+            if (!inIndirect) {
+                if (visited[idx] == walkStamp) {
+                    reject(builder.error(ChainRule.LOOP, idx, false, 0, 0, 0, "descriptor " + idx + " reached twice"), head);
+                    return null;
+                }
+                visited[idx] = walkStamp;
+            } else if (++indirectSteps > tableLength) {
+                reject(builder.error(ChainRule.LOOP, idx, true, 0, 0, 0, "indirect table of " + tableLength
+                        + " entries walked more than " + tableLength + " steps"), head);
+                return null;
+            }
+            long d = table + (long) SplitRing.DESC_SIZE * idx;
+            long addr = memory.readLe64(d);
+            int len = memory.readLe32(d + 8);
+            int flags = memory.readLe16(d + 12) & 0xffff;
+            int next = memory.readLe16(d + 14) & 0xffff;
+
+            if ((flags & SplitRing.F_INDIRECT) != 0) {
+                if (inIndirect) {
+                    reject(builder.error(ChainRule.NESTED_INDIRECT, idx, true, addr, Integer.toUnsignedLong(len), flags,
+                            "INDIRECT inside an indirect table"), head);
+                    return null;
+                }
+                ChainError e = null;
+                if (!config.indirect()) {
+                    e = builder.violation(ChainRule.INDIRECT_NOT_NEGOTIATED, idx, false, addr, Integer.toUnsignedLong(len), flags,
+                            "INDIRECT without VIRTIO_F_INDIRECT_DESC");
+                }
+                if (e == null && (flags & SplitRing.F_NEXT) != 0) {
+                    e = builder.violation(ChainRule.INDIRECT_WITH_NEXT, idx, false, addr, Integer.toUnsignedLong(len), flags,
+                            "INDIRECT and NEXT on one descriptor; NEXT ignored");
+                }
+                long tableBytes = Integer.toUnsignedLong(len);
+                if (e == null && (tableBytes == 0 || tableBytes % SplitRing.DESC_SIZE != 0)) {
+                    e = builder.error(ChainRule.INDIRECT_BAD_LENGTH, idx, false, addr, tableBytes, flags,
+                            "indirect table length " + tableBytes + " is not a non-zero multiple of 16");
+                }
+                if (e == null && !memory.contains(addr, tableBytes)) {
+                    e = builder.error(ChainRule.INDIRECT_TABLE_OUTSIDE_MEMORY, idx, false, addr, tableBytes, flags,
+                            "indirect table is not inside guest memory");
+                }
+                if (e != null) {
+                    reject(e, head);
+                    return null;
+                }
+                table = addr;
+                tableLength = tableBytes / SplitRing.DESC_SIZE;
+                inIndirect = true;
+                idx = 0;
+                continue;
+            }
+
+            if (++buffers > q) {
+                if (buffers > hardLimit) {
+                    reject(builder.error(ChainRule.CHAIN_TOO_LONG, idx, inIndirect, addr, Integer.toUnsignedLong(len), flags,
+                            "chain longer than the hard limit of " + hardLimit + " descriptors"), head);
+                    return null;
+                }
+                if (!tooLongReported) {
+                    tooLongReported = true;
+                    ChainError e = builder.violation(ChainRule.CHAIN_TOO_LONG, idx, inIndirect, addr,
+                            Integer.toUnsignedLong(len), flags, "chain longer than the queue size " + q);
+                    if (e != null) {
+                        reject(e, head);
+                        return null;
+                    }
+                }
+            }
+            ChainError e = builder.buffer(idx, inIndirect, addr, len, flags, (flags & SplitRing.F_WRITE) != 0);
+            if (e != null) {
+                reject(e, head);
+                return null;
+            }
+            if ((flags & SplitRing.F_NEXT) == 0) break;
+            if (next >= tableLength) {
+                reject(builder.error(ChainRule.NEXT_OUT_OF_RANGE, idx, inIndirect, addr, Integer.toUnsignedLong(len), flags,
+                        "next " + next + " is not below the table size " + tableLength), head);
+                return null;
+            }
+            idx = next;
+        }
+        Chain chain = builder.build(head, 1, order.nextSequence());
+        order.taken(chain);
+        observer.chainRead(index(), chain);
+        return chain;
+    }
+
+    /** Applies the policy to a rejected chain; {@code head} is -1 when there is no valid id to return. */
+    private void reject(ChainError e, int head) {
+        Reaction reaction = policy.reaction(e.rule());
+        if (reaction == Reaction.TOLERATE) reaction = Reaction.SKIP; // only reached for errors that cannot be tolerated
+        observer.chainRejected(index(), e, reaction);
+        if (reaction == Reaction.NEEDS_RESET) {
+            break_(e);
+        } else if (head >= 0) {
+            Chain placeholder = new Chain(head, List.of(), List.of(), 0, 0, 1, List.of(), order.nextSequence());
+            order.skipped(placeholder, this::writeUsed);
+        }
+    }
+
+    private void break_(ChainError e) {
+        brokenBy = e;
+    }
+
+    @Override
+    public void complete(Chain chain, long written) {
+        order.completed(chain, written, this::writeUsed);
+    }
+
+    private void writeUsed(Chain chain, long written) {
+        long elem = ring.usedRing(usedIdx & mask);
+        memory.writeLe32(elem, chain.id());
+        memory.writeLe32(elem + 4, (int) written);
+        usedIdx = (usedIdx + 1) & 0xffff;
+        observer.usedWritten(index(), chain.id(), written);
+    }
+
+    @Override
+    public boolean publish() {
+        if (usedIdx == publishedUsed) return false;
+        int old = publishedUsed;
+        memory.writeLe16Release(ring.usedIdx(), (short) usedIdx);
+        publishedUsed = usedIdx;
+        observer.usedPublished(index(), usedIdx);
+        GuestMemory.fullFence();
+        boolean notify;
+        String reason;
+        if (config.eventIdx()) {
+            int event = memory.readLe16(ring.usedEvent()) & 0xffff;
+            notify = SplitRing.needEvent(event, usedIdx, old);
+            reason = "used_event " + event + ", used " + old + "->" + usedIdx;
+        } else {
+            int flags = memory.readLe16(ring.availFlags()) & 0xffff;
+            notify = (flags & SplitRing.AVAIL_F_NO_INTERRUPT) == 0;
+            reason = "avail.flags " + flags;
+        }
+        observer.notificationDecided(index(), notify, reason);
+        return notify;
+    }
+
+    @Override
+    public boolean enableNotifications() {
+        notificationsEnabled = true;
+        if (config.eventIdx()) {
+            memory.writeLe16(ring.availEvent(), (short) lastAvail);
+        } else {
+            memory.writeLe16(ring.usedFlags(), (short) 0);
+        }
+        GuestMemory.fullFence();
+        return brokenBy == null && (memory.readLe16(ring.availIdx()) & 0xffff) != lastAvail;
+    }
+
+    @Override
+    public void disableNotifications() {
+        notificationsEnabled = false;
+        if (!config.eventIdx()) {
+            memory.writeLe16(ring.usedFlags(), (short) SplitRing.USED_F_NO_NOTIFY);
+        }
+    }
+
+    @Override
+    public boolean isBroken() {
+        return brokenBy != null;
+    }
+
+    @Override
+    public ChainError brokenBy() {
+        return brokenBy;
+    }
+
+    @Override
+    public int inFlight() {
+        return order.inFlight();
+    }
+
+    @Override
+    public long base() {
+        return lastAvail;
+    }
+}
