@@ -87,11 +87,13 @@ public final class SplitDeviceQueue implements DeviceQueue {
             int pending = (availIdx - lastAvail) & 0xffff;
             if (pending == 0) return null;
             if (pending > config.size()) {
+                builder.start(-1);
                 ChainError e = builder.error(ChainRule.AVAIL_INDEX_JUMP, -1, false, 0, 0, 0,
                         "avail.idx " + availIdx + " is " + pending + " entries past the device's " + lastAvail
                                 + ", more than the queue size " + config.size());
                 // Which entries are real is unknowable, so no reaction short of stopping is safe.
-                break_(e);
+                observer.chainRejected(index(), e, Reaction.NEEDS_RESET);
+                brokenBy = e;
                 return null;
             }
             int head = memory.readLe16(ring.availRing(lastAvail & mask)) & 0xffff;
@@ -221,15 +223,11 @@ public final class SplitDeviceQueue implements DeviceQueue {
         if (reaction == Reaction.TOLERATE) reaction = Reaction.SKIP; // only reached for errors that cannot be tolerated
         observer.chainRejected(index(), e, reaction);
         if (reaction == Reaction.NEEDS_RESET) {
-            break_(e);
+            brokenBy = e;
         } else if (head >= 0) {
             Chain placeholder = new Chain(head, List.of(), List.of(), 0, 0, 1, List.of(), order.nextSequence());
             order.skipped(placeholder, this::writeUsed);
         }
-    }
-
-    private void break_(ChainError e) {
-        brokenBy = e;
     }
 
     @Override

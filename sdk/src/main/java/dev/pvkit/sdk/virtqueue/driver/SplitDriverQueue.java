@@ -1,0 +1,223 @@
+package dev.pvkit.sdk.virtqueue.driver;
+
+import dev.pvkit.sdk.memory.GuestMemory;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
+import dev.pvkit.sdk.virtqueue.Segment;
+import dev.pvkit.sdk.virtqueue.SplitRing;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A split-ring driver (PVKit spec §6) over guest memory, as a well-behaved guest driver would do it: free-list
+ * descriptor allocation (sequential under IN_ORDER), optional indirect tables, batched publication with a
+ * release store of {@code avail.idx}, EVENT_IDX or flag-based notification suppression. It checks what the
+ * device returns (known id, length within the chain's writable bytes) and throws
+ * {@link IllegalStateException} when a device breaks the rules.
+ */
+public final class SplitDriverQueue implements DriverQueue {
+
+    private final GuestMemory memory;
+    private final SplitRing ring;
+    private final int mask;
+    private final boolean eventIdx;
+    private final boolean inOrder;
+    private final IndirectArea indirectArea;
+
+    private final int[] nextFree;
+    private int freeHead;
+    private int numFree;
+    private int inOrderNext;
+    private final int[] chainDescriptors; // per head: ring descriptors the chain holds (0 = not outstanding)
+    private final long[] chainWritable;   // per head: writable bytes, to check used lengths
+    private final int[] shadowNext;       // our copy of each descriptor's next link
+
+    private int availShadow;
+    private int publishedAvail;
+    private int lastUsed;
+    private int outstanding;
+    private boolean interruptsWanted = true;
+
+    /**
+     * Lays out an empty ring: available and used rings zeroed with both indices at {@code startIndex} (a
+     * non-zero start plays a driver resuming after migration, and exercises index wrap-around early).
+     */
+    public SplitDriverQueue(GuestMemory memory, SplitRing ring, long features, IndirectArea indirectArea, int startIndex) {
+        this.memory = memory;
+        this.ring = ring;
+        this.mask = ring.size() - 1;
+        this.eventIdx = VirtioFeatures.has(features, VirtioFeatures.EVENT_IDX);
+        this.inOrder = VirtioFeatures.has(features, VirtioFeatures.IN_ORDER);
+        this.indirectArea = indirectArea;
+        int q = ring.size();
+        this.nextFree = new int[q];
+        for (int i = 0; i < q; i++) nextFree[i] = i + 1;
+        this.numFree = q;
+        this.chainDescriptors = new int[q];
+        this.chainWritable = new long[q];
+        this.shadowNext = new int[q];
+        memory.fill(ring.descriptors(), SplitRing.descTableBytes(q), (byte) 0);
+        memory.fill(ring.avail(), SplitRing.availBytes(q), (byte) 0);
+        memory.fill(ring.used(), SplitRing.usedBytes(q), (byte) 0);
+        int start = startIndex & 0xffff;
+        memory.writeLe16(ring.availIdx(), (short) start);
+        memory.writeLe16(ring.usedIdx(), (short) start);
+        memory.writeLe16(ring.usedEvent(), (short) start);
+        this.availShadow = start;
+        this.publishedAvail = start;
+        this.lastUsed = start;
+        this.inOrderNext = start & mask;
+    }
+
+    @Override
+    public int size() {
+        return ring.size();
+    }
+
+    @Override
+    public boolean canPost(int readable, int writable, boolean indirect) {
+        int n = readable + writable;
+        if (n < 1) return false;
+        if (indirect) return n <= indirectArea.entriesPerTable() && indirectArea != IndirectArea.NONE && numFree >= 1;
+        return n <= numFree;
+    }
+
+    @Override
+    public int post(List<Segment> readable, List<Segment> writable, boolean indirect) {
+        int n = readable.size() + writable.size();
+        if (!canPost(readable.size(), writable.size(), indirect)) {
+            throw new IllegalStateException("no room for a chain of " + n + (indirect ? " (indirect)" : "") + "; " + numFree + " free");
+        }
+        List<Segment> all = new ArrayList<>(n);
+        all.addAll(readable);
+        all.addAll(writable);
+        int ringDescriptors = indirect ? 1 : n;
+        int[] ids = allocate(ringDescriptors);
+        int head = ids[0];
+        long writableBytes = 0;
+        for (Segment s : writable) writableBytes += s.unsignedLength();
+        if (indirect) {
+            long table = indirectArea.table(head);
+            for (int i = 0; i < n; i++) {
+                int flags = (i < n - 1 ? SplitRing.F_NEXT : 0) | (i >= readable.size() ? SplitRing.F_WRITE : 0);
+                writeDescriptor(table + 16L * i, all.get(i), flags, i + 1 < n ? i + 1 : 0);
+            }
+            writeDescriptor(ring.desc(head), new Segment(table, 16 * n), SplitRing.F_INDIRECT, 0);
+        } else {
+            for (int i = 0; i < n; i++) {
+                int flags = (i < n - 1 ? SplitRing.F_NEXT : 0) | (i >= readable.size() ? SplitRing.F_WRITE : 0);
+                writeDescriptor(ring.desc(ids[i]), all.get(i), flags, i + 1 < n ? ids[i + 1] : 0);
+                shadowNext[ids[i]] = i + 1 < n ? ids[i + 1] : 0;
+            }
+        }
+        chainDescriptors[head] = ringDescriptors;
+        chainWritable[head] = writableBytes;
+        memory.writeLe16(ring.availRing(availShadow & mask), (short) head);
+        availShadow = (availShadow + 1) & 0xffff;
+        outstanding++;
+        return head;
+    }
+
+    private void writeDescriptor(long at, Segment s, int flags, int next) {
+        memory.writeLe64(at, s.address());
+        memory.writeLe32(at + 8, s.length());
+        memory.writeLe16(at + 12, (short) flags);
+        memory.writeLe16(at + 14, (short) next);
+    }
+
+    /** Takes {@code n} descriptors: in ring order under IN_ORDER, else from the free list. */
+    private int[] allocate(int n) {
+        int[] ids = new int[n];
+        for (int i = 0; i < n; i++) {
+            if (inOrder) {
+                ids[i] = inOrderNext;
+                inOrderNext = (inOrderNext + 1) & mask;
+            } else {
+                ids[i] = freeHead;
+                freeHead = nextFree[freeHead];
+            }
+        }
+        numFree -= n;
+        return ids;
+    }
+
+    private void release(int head) {
+        int n = chainDescriptors[head];
+        chainDescriptors[head] = 0;
+        numFree += n;
+        if (inOrder) return;
+        // Walk our own copy of the links: the descriptor table is shared memory and not to be trusted back.
+        int[] chain = new int[n];
+        int d = head;
+        for (int i = 0; i < n; i++) {
+            chain[i] = d;
+            d = shadowNext[d];
+        }
+        for (int i = n - 1; i >= 0; i--) {
+            nextFree[chain[i]] = freeHead;
+            freeHead = chain[i];
+        }
+    }
+
+    @Override
+    public boolean publish() {
+        if (availShadow == publishedAvail) return false;
+        int old = publishedAvail;
+        memory.writeLe16Release(ring.availIdx(), (short) availShadow);
+        publishedAvail = availShadow;
+        GuestMemory.fullFence();
+        if (eventIdx) {
+            return SplitRing.needEvent(memory.readLe16(ring.availEvent()) & 0xffff, availShadow, old);
+        }
+        return (memory.readLe16(ring.usedFlags()) & SplitRing.USED_F_NO_NOTIFY) == 0;
+    }
+
+    @Override
+    public List<Used> reap() {
+        int usedIdx = memory.readLe16Acquire(ring.usedIdx()) & 0xffff;
+        int pending = (usedIdx - lastUsed) & 0xffff;
+        if (pending > outstanding) {
+            throw new IllegalStateException("device moved used.idx " + pending + " entries but only " + outstanding + " chains are outstanding");
+        }
+        List<Used> out = new ArrayList<>(pending);
+        while (lastUsed != usedIdx) {
+            long elem = ring.usedRing(lastUsed & mask);
+            int id = memory.readLe32(elem);
+            long len = Integer.toUnsignedLong(memory.readLe32(elem + 4));
+            if (id < 0 || id >= ring.size() || chainDescriptors[id] == 0) {
+                throw new IllegalStateException("device returned id " + id + ", which is not an outstanding chain");
+            }
+            if (len > chainWritable[id]) {
+                throw new IllegalStateException("device reported " + len + " bytes written into chain " + id
+                        + " which has only " + chainWritable[id] + " writable bytes");
+            }
+            release(id);
+            outstanding--;
+            out.add(new Used(id, len));
+            lastUsed = (lastUsed + 1) & 0xffff;
+        }
+        if (eventIdx && interruptsWanted) memory.writeLe16(ring.usedEvent(), (short) lastUsed);
+        return out;
+    }
+
+    @Override
+    public int outstanding() {
+        return outstanding;
+    }
+
+    @Override
+    public void setInterruptsWanted(boolean wanted) {
+        interruptsWanted = wanted;
+        if (eventIdx) {
+            // Far from the live window: no used index reaches it before the driver re-enables.
+            memory.writeLe16(ring.usedEvent(), (short) (wanted ? lastUsed : lastUsed + 0x8000));
+        } else {
+            memory.writeLe16(ring.availFlags(), (short) (wanted ? 0 : SplitRing.AVAIL_F_NO_INTERRUPT));
+        }
+    }
+
+    /** The available index published so far (what a device resumes from after a reconnect). */
+    public int publishedAvailIndex() {
+        return publishedAvail;
+    }
+}

@@ -1,0 +1,36 @@
+package dev.pvkit.sdk.virtqueue;
+
+import dev.pvkit.sdk.observe.QueueObserver;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Keeps what a queue reported, for assertions. */
+final class RecordingObserver implements QueueObserver {
+    final List<ChainError> rejected = new ArrayList<>();
+    final List<Reaction> reactions = new ArrayList<>();
+    final List<Chain> chains = new ArrayList<>();
+    final List<Boolean> notifications = new ArrayList<>();
+    final List<long[]> used = new ArrayList<>();
+
+    @Override
+    public void chainRead(int queue, Chain chain) {
+        chains.add(chain);
+    }
+
+    @Override
+    public void chainRejected(int queue, ChainError error, Reaction reaction) {
+        rejected.add(error);
+        reactions.add(reaction);
+    }
+
+    @Override
+    public void usedWritten(int queue, int id, long length) {
+        used.add(new long[]{id, length});
+    }
+
+    @Override
+    public void notificationDecided(int queue, boolean notify, String reason) {
+        notifications.add(notify);
+    }
+}
