@@ -40,6 +40,9 @@ public interface DeviceQueue {
     /** Chains handed out by {@link #poll()} and not yet completed. */
     int inFlight();
 
+    /** Descriptors read so far, ring and indirect: a cost metric, and the step bound hostile-input tests check. */
+    long descriptorsRead();
+
     /** The position to resume from, in vhost-user's GET_VRING_BASE encoding (see {@link QueueConfig#base()}). */
     long base();
 }

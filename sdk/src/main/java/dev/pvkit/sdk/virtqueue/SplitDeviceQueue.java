@@ -32,6 +32,7 @@ public final class SplitDeviceQueue implements DeviceQueue {
     private int publishedUsed;   // used.idx at the last publish
     private boolean notificationsEnabled = true;
     private ChainError brokenBy;
+    private long descriptorsRead;
 
     public SplitDeviceQueue(GuestMemory memory, QueueConfig config) {
         int q = config.size();
@@ -142,6 +143,7 @@ public final class SplitDeviceQueue implements DeviceQueue {
                 return null;
             }
             long d = table + (long) SplitRing.DESC_SIZE * idx;
+            descriptorsRead++;
             long addr = memory.readLe64(d);
             int len = memory.readLe32(d + 8);
             int flags = memory.readLe16(d + 12) & 0xffff;
@@ -299,6 +301,11 @@ public final class SplitDeviceQueue implements DeviceQueue {
     @Override
     public int inFlight() {
         return order.inFlight();
+    }
+
+    @Override
+    public long descriptorsRead() {
+        return descriptorsRead;
     }
 
     @Override

@@ -57,6 +57,44 @@ class NotificationProperties {
     }
 
     /**
+     * Packed DESC mode: for every ring size up to 12, every writer position and lap, every batch that fits in a
+     * lap and every event point (offset and wrap bit), the decision equals "the event slot was one of the slots
+     * just written", found by walking those slots back from the writer's position.
+     */
+    @Example
+    void packedDescModeEqualsTheRuleForEveryPositionAndLap() {
+        int checked = 0;
+        for (int q = 1; q <= 12; q++) {
+            for (int pos = 0; pos < q; pos++) {
+                for (boolean wrap : new boolean[]{false, true}) {
+                    for (int written = 0; written < q; written++) {
+                        for (int off = 0; off < q; off++) {
+                            for (boolean evWrap : new boolean[]{false, true}) {
+                                boolean expected = false;
+                                int p = pos;
+                                boolean w = wrap;
+                                for (int k = 0; k < written; k++) {   // step back over the written slots
+                                    if (p == 0) {
+                                        p = q;
+                                        w = !w;
+                                    }
+                                    p--;
+                                    if (p == off && w == evWrap) expected = true;
+                                }
+                                assertThat(PackedRing.needEvent(PackedRing.offWrap(off, evWrap), q, pos, wrap, written))
+                                        .as("q %d pos %d wrap %s written %d event %d/%s", q, pos, wrap, written, off, evWrap)
+                                        .isEqualTo(expected);
+                                checked++;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(checked).isPositive();
+    }
+
+    /**
      * The split device queue's publish() decides as the rule says, with EVENT_IDX (used_event) and without
      * (VIRTQ_AVAIL_F_NO_INTERRUPT), for a used index starting anywhere — including just below the wrap.
      */

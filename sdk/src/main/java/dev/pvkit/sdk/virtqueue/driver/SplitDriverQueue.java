@@ -78,7 +78,8 @@ public final class SplitDriverQueue implements DriverQueue {
     public boolean canPost(int readable, int writable, boolean indirect) {
         int n = readable + writable;
         if (n < 1) return false;
-        if (indirect) return n <= indirectArea.entriesPerTable() && indirectArea != IndirectArea.NONE && numFree >= 1;
+        // An indirect table counts towards the chain length, which may not exceed the queue size [DRV-SPLIT-014].
+        if (indirect) return n <= Math.min(indirectArea.entriesPerTable(), ring.size()) && indirectArea != IndirectArea.NONE && numFree >= 1;
         return n <= numFree;
     }
 

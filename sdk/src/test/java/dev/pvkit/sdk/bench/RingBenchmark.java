@@ -1,0 +1,121 @@
+package dev.pvkit.sdk.bench;
+
+import dev.pvkit.sdk.memory.GuestMemory;
+import dev.pvkit.sdk.memory.OwnedGuestMemory;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
+import dev.pvkit.sdk.virtqueue.Chain;
+import dev.pvkit.sdk.virtqueue.DeviceQueue;
+import dev.pvkit.sdk.virtqueue.PackedDeviceQueue;
+import dev.pvkit.sdk.virtqueue.PackedRing;
+import dev.pvkit.sdk.virtqueue.QueueConfig;
+import dev.pvkit.sdk.virtqueue.Segment;
+import dev.pvkit.sdk.virtqueue.SplitDeviceQueue;
+import dev.pvkit.sdk.virtqueue.SplitRing;
+import dev.pvkit.sdk.virtqueue.driver.DriverQueue;
+import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
+import dev.pvkit.sdk.virtqueue.driver.PackedDriverQueue;
+import dev.pvkit.sdk.virtqueue.driver.SplitDriverQueue;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import org.openjdk.jmh.infra.Blackhole;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Chains per second through a ring, driver side and device side in one thread: the driver posts a batch, the
+ * device takes and completes it, the driver reaps it. {@code baselineCopy} moves the same ring bytes per chain
+ * (descriptors, available entry, used element) with plain bulk copies inside the same guest memory, so the
+ * ratio chain rate / copy rate says what the ring protocol costs over touching its bytes at all.
+ *
+ * <p>Run: {@code mvn -pl sdk -am -Pbench verify} (results in sdk/target/jmh-result.json).
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(1)
+public class RingBenchmark {
+
+    static final int QUEUE_SIZE = 256;
+    static final int BATCH = 32;
+    static final long BASE = 0x100000;
+
+    @Param({"split", "packed"})
+    public String format;
+
+    @Param({"1", "3"})
+    public int descriptors;
+
+    private OwnedGuestMemory guest;
+    private GuestMemory memory;
+    private DriverQueue driver;
+    private DeviceQueue device;
+    private List<Segment> readable;
+    private List<Segment> writable;
+    private byte[] copyScratch;
+    private int bytesPerChain;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        guest = OwnedGuestMemory.anonymous(BASE, 16 << 20);
+        memory = guest.memory();
+        long features = VirtioFeatures.bit(VirtioFeatures.EVENT_IDX);
+        IndirectArea none = IndirectArea.NONE;
+        if (format.equals("split")) {
+            SplitRing ring = new SplitRing(QUEUE_SIZE, BASE, BASE + 0x10000, BASE + 0x20000);
+            driver = new SplitDriverQueue(memory, ring, features, none, 0);
+            device = new SplitDeviceQueue(memory, QueueConfig.of(0, QUEUE_SIZE, ring.descriptors(), ring.avail(), ring.used(), features));
+        } else {
+            long f = features | VirtioFeatures.bit(VirtioFeatures.RING_PACKED);
+            PackedRing ring = new PackedRing(QUEUE_SIZE, BASE, BASE + 0x10000, BASE + 0x20000);
+            driver = new PackedDriverQueue(memory, ring, f, none, 0, true);
+            device = new PackedDeviceQueue(memory, QueueConfig.of(0, QUEUE_SIZE, ring.descriptors(), ring.driverEvent(), ring.deviceEvent(), f));
+        }
+        long data = BASE + 0x100000;
+        // Block-request shape for 3 descriptors: 16-byte header, 4 KiB data, 1-byte status.
+        readable = descriptors == 1 ? List.of() : List.of(new Segment(data, 16));
+        writable = descriptors == 1 ? List.of(new Segment(data + 64, 4096))
+                : List.of(new Segment(data + 64, 4096), new Segment(data + 8192, 1));
+        bytesPerChain = 16 * descriptors + 2 + 8;
+        copyScratch = new byte[bytesPerChain * BATCH];
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        guest.close();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void chains(Blackhole bh) {
+        for (int i = 0; i < BATCH; i++) driver.post(readable, writable, false);
+        bh.consume(driver.publish());
+        Chain c;
+        while ((c = device.poll()) != null) device.complete(c, c.writableBytes());
+        bh.consume(device.publish());
+        bh.consume(driver.reap());
+    }
+
+    /** The same bytes per chain, read out of guest memory and written back elsewhere, as bulk copies. */
+    @Benchmark
+    @OperationsPerInvocation(BATCH)
+    public void baselineCopy(Blackhole bh) {
+        memory.read(BASE, copyScratch, 0, copyScratch.length);
+        memory.write(BASE + 0x80000, copyScratch, 0, copyScratch.length);
+        bh.consume(copyScratch);
+    }
+}
