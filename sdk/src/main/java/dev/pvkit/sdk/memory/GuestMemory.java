@@ -185,29 +185,13 @@ public final class GuestMemory {
     public void read(long address, byte[] dst, int offset, int length) {
         java.util.Objects.checkFromIndexSize(offset, length, dst.length);
         check(address, length, false);
-        long a = address;
-        int done = 0;
-        while (done < length) {
-            MemoryRegion r = regions[indexOf(a)];
-            int n = (int) Math.min(length - done, r.guestEnd() - a);
-            r.get(a - r.guestPhysical(), dst, offset + done, n);
-            a += n;
-            done += n;
-        }
+        spans(address, length, (r, off, done, n) -> r.get(off, dst, offset + (int) done, (int) n));
     }
 
     public void write(long address, byte[] src, int offset, int length) {
         java.util.Objects.checkFromIndexSize(offset, length, src.length);
         check(address, length, true);
-        long a = address;
-        int done = 0;
-        while (done < length) {
-            MemoryRegion r = regions[indexOf(a)];
-            int n = (int) Math.min(length - done, r.guestEnd() - a);
-            r.put(a - r.guestPhysical(), src, offset + done, n);
-            a += n;
-            done += n;
-        }
+        spans(address, length, (r, off, done, n) -> r.put(off, src, offset + (int) done, (int) n));
         writes.written(address, length);
     }
 
@@ -215,45 +199,40 @@ public final class GuestMemory {
     public void read(long address, ByteBuffer dst) {
         int length = dst.remaining();
         check(address, length, false);
-        long a = address;
-        int done = 0;
-        while (done < length) {
-            MemoryRegion r = regions[indexOf(a)];
-            int n = (int) Math.min(length - done, r.guestEnd() - a);
-            r.get(a - r.guestPhysical(), dst, n);
-            a += n;
-            done += n;
-        }
+        spans(address, length, (r, off, done, n) -> r.get(off, dst, (int) n));
     }
 
     /** Writes {@code src.remaining()} bytes from {@code src}, advancing its position. */
     public void write(long address, ByteBuffer src) {
         int length = src.remaining();
         check(address, length, true);
-        long a = address;
-        int done = 0;
-        while (done < length) {
-            MemoryRegion r = regions[indexOf(a)];
-            int n = (int) Math.min(length - done, r.guestEnd() - a);
-            r.put(a - r.guestPhysical(), src, n);
-            a += n;
-            done += n;
-        }
+        spans(address, length, (r, off, done, n) -> r.put(off, src, (int) n));
         writes.written(address, length);
     }
 
     public void fill(long address, long length, byte value) {
         check(address, length, true);
-        long a = address;
-        long left = length;
-        while (left > 0) {
-            MemoryRegion r = regions[indexOf(a)];
-            long n = Math.min(left, r.guestEnd() - a);
-            r.fill(a - r.guestPhysical(), n, value);
-            a += n;
-            left -= n;
-        }
+        spans(address, length, (r, off, done, n) -> r.fill(off, n, value));
         writes.written(address, length);
+    }
+
+    /** One piece of a range that lies in a single region: region-relative offset, bytes before it, its length. */
+    @FunctionalInterface
+    private interface Span {
+        void apply(MemoryRegion region, long offset, long done, long length);
+    }
+
+    /** Splits a checked range into per-region pieces (several only where contiguous regions meet). */
+    private void spans(long address, long length, Span span) {
+        long a = address;
+        long done = 0;
+        while (done < length) {
+            MemoryRegion r = regions[indexOf(a)];
+            long n = Math.min(length - done, r.guestEnd() - a);
+            span.apply(r, a - r.guestPhysical(), done, n);
+            a += n;
+            done += n;
+        }
     }
 
     // ---------------------------------------------------------------- lookup
@@ -284,15 +263,7 @@ public final class GuestMemory {
     private void writeSlow(long address, int length, long value) {
         byte[] b = new byte[length];
         for (int k = 0; k < length; k++) b[k] = (byte) (value >>> (8 * k));
-        long a = address;
-        int done = 0;
-        while (done < length) {
-            MemoryRegion r = regions[indexOf(a)];
-            int n = (int) Math.min(length - done, r.guestEnd() - a);
-            r.put(a - r.guestPhysical(), b, done, n);
-            a += n;
-            done += n;
-        }
+        spans(address, length, (r, off, done, n) -> r.put(off, b, (int) done, (int) n));
     }
 
     /** Index of the region containing {@code address}, or -1. */

@@ -99,63 +99,49 @@ public record MemoryRegion(long guestPhysical, long size, long userAddress, Mapp
 
     /** Copies {@code len} bytes at {@code off} into {@code dst[dstOff..]}, across chunk boundaries. */
     void get(long off, byte[] dst, int dstOff, int len) {
-        while (len > 0) {
-            ByteBuffer b = mapping.chunkAt(off);
-            int i = inChunk(off);
-            int n = Math.min(len, b.limit() - i);
-            b.get(i, dst, dstOff, n);
-            off += n;
-            dstOff += n;
-            len -= n;
-        }
+        chunks(off, len, (b, i, done, n) -> b.get(i, dst, dstOff + (int) done, n));
     }
 
     void put(long off, byte[] src, int srcOff, int len) {
-        while (len > 0) {
-            ByteBuffer b = mapping.chunkAt(off);
-            int i = inChunk(off);
-            int n = Math.min(len, b.limit() - i);
-            b.put(i, src, srcOff, n);
-            off += n;
-            srcOff += n;
-            len -= n;
-        }
+        chunks(off, len, (b, i, done, n) -> b.put(i, src, srcOff + (int) done, n));
     }
 
     /** Copies into {@code dst} from its position, advancing it by {@code len}. */
     void get(long off, ByteBuffer dst, int len) {
-        while (len > 0) {
-            ByteBuffer b = mapping.chunkAt(off);
-            int i = inChunk(off);
-            int n = Math.min(len, b.limit() - i);
+        chunks(off, len, (b, i, done, n) -> {
             dst.put(dst.position(), b, i, n);
             dst.position(dst.position() + n);
-            off += n;
-            len -= n;
-        }
+        });
     }
 
     /** Copies from {@code src} at its position, advancing it by {@code len}. */
     void put(long off, ByteBuffer src, int len) {
-        while (len > 0) {
-            ByteBuffer b = mapping.chunkAt(off);
-            int i = inChunk(off);
-            int n = Math.min(len, b.limit() - i);
+        chunks(off, len, (b, i, done, n) -> {
             b.put(i, src, src.position(), n);
             src.position(src.position() + n);
-            off += n;
-            len -= n;
-        }
+        });
     }
 
     void fill(long off, long len, byte value) {
-        while (len > 0) {
-            ByteBuffer b = mapping.chunkAt(off);
-            int i = inChunk(off);
-            int n = (int) Math.min(len, b.limit() - i);
+        chunks(off, len, (b, i, done, n) -> {
             for (int k = 0; k < n; k++) b.put(i + k, value);
-            off += n;
-            len -= n;
+        });
+    }
+
+    /** A piece of a range inside one chunk: the chunk, the index in it, bytes before the piece, its length. */
+    @FunctionalInterface
+    private interface ChunkSpan {
+        void apply(ByteBuffer chunk, int index, long done, int length);
+    }
+
+    private void chunks(long off, long len, ChunkSpan span) {
+        long done = 0;
+        while (done < len) {
+            ByteBuffer b = mapping.chunkAt(off + done);
+            int i = inChunk(off + done);
+            int n = (int) Math.min(len - done, b.limit() - i);
+            span.apply(b, i, done, n);
+            done += n;
         }
     }
 

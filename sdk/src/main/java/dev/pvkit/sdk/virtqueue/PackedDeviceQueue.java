@@ -15,16 +15,10 @@ import java.util.List;
  * <p>Positions in observations ({@link QueueObserver#availIndexRead}, {@link QueueObserver#usedPublished}) are
  * in the {@code off_wrap} form: slot in bits 0–14, wrap counter in bit 15.
  */
-public final class PackedDeviceQueue implements DeviceQueue {
+public final class PackedDeviceQueue extends RingQueue {
 
-    private final GuestMemory memory;
-    private final QueueConfig config;
     private final PackedRing ring;
     private final int q;
-    private final QueueObserver observer;
-    private final ValidationPolicy policy;
-    private final ChainBuilder builder;
-    private final CompletionOrder order;
 
     private int availPos;          // next slot to take
     private boolean availWrap;     // wrap value the driver writes in that slot's lap
@@ -34,8 +28,6 @@ public final class PackedDeviceQueue implements DeviceQueue {
     private int slotsSincePublish; // used slots written since the last publish
     private int lastReportedAvail;
     private boolean notificationsEnabled = true;
-    private ChainError brokenBy;
-    private long descriptorsRead;
 
     // The list being walked: where it started and where the walk stands.
     private int first;
@@ -47,27 +39,22 @@ public final class PackedDeviceQueue implements DeviceQueue {
     private int stepLimit; // what one list may cost: the hard limit, its indirect pointer and the tripping read
 
     public PackedDeviceQueue(GuestMemory memory, QueueConfig config) {
+        super(memory, config);
         int size = config.size();
         if (size < 1 || size > QueueConfig.MAX_SIZE) {
             throw new QueueSetupException("queue " + config.index() + ": packed queue size " + size + " is not in 1..32768");
         }
-        SplitDeviceQueue.checkArea(memory, config, "descriptor ring", config.descriptors(), PackedRing.ringBytes(size), PackedRing.DESC_ALIGN);
-        SplitDeviceQueue.checkArea(memory, config, "driver event suppression area", config.driverArea(), PackedRing.EVENT_BYTES, PackedRing.EVENT_ALIGN);
-        SplitDeviceQueue.checkArea(memory, config, "device event suppression area", config.deviceArea(), PackedRing.EVENT_BYTES, PackedRing.EVENT_ALIGN);
+        checkArea(memory, config, "descriptor ring", config.descriptors(), PackedRing.ringBytes(size), PackedRing.DESC_ALIGN);
+        checkArea(memory, config, "driver event suppression area", config.driverArea(), PackedRing.EVENT_BYTES, PackedRing.EVENT_ALIGN);
+        checkArea(memory, config, "device event suppression area", config.deviceArea(), PackedRing.EVENT_BYTES, PackedRing.EVENT_ALIGN);
         long base = config.base();
         int avail = (int) (base & 0x7fff);
         int used = (int) ((base >>> 16) & 0x7fff);
         if (avail >= size || used >= size) {
             throw new QueueSetupException(String.format("queue %d: base 0x%x names a slot beyond the queue size %d", config.index(), base, size));
         }
-        this.memory = memory;
-        this.config = config;
         this.ring = new PackedRing(size, config.descriptors(), config.driverArea(), config.deviceArea());
         this.q = size;
-        this.observer = config.observer();
-        this.policy = config.policy();
-        this.builder = new ChainBuilder(memory, policy, config.index(), true);
-        this.order = new CompletionOrder(config.inOrder());
         this.availPos = avail;
         this.availWrap = (base & 0x8000) != 0;
         this.usedPos = used;
@@ -76,16 +63,6 @@ public final class PackedDeviceQueue implements DeviceQueue {
         long lapAvail = availPos + (availWrap == usedWrap ? 0L : q);
         this.heldSlots = (int) Math.max(0, Math.min(q, lapAvail - usedPos));
         this.lastReportedAvail = PackedRing.offWrap(availPos, availWrap);
-    }
-
-    @Override
-    public int index() {
-        return config.index();
-    }
-
-    @Override
-    public int size() {
-        return q;
     }
 
     @Override
@@ -281,11 +258,7 @@ public final class PackedDeviceQueue implements DeviceQueue {
     }
 
     @Override
-    public void complete(Chain chain, long written) {
-        order.completed(chain, written, this::writeUsed);
-    }
-
-    private void writeUsed(Chain chain, long written) {
+    void writeUsed(Chain chain, long written) {
         long d = ring.desc(usedPos);
         memory.writeLe32(d + 8, (int) written);
         memory.writeLe16(d + 12, (short) chain.id());
@@ -363,26 +336,6 @@ public final class PackedDeviceQueue implements DeviceQueue {
     public void disableNotifications() {
         notificationsEnabled = false;
         memory.writeLe32(ring.deviceEvent(), PackedRing.event(PackedRing.EVENT_DISABLE, 0));
-    }
-
-    @Override
-    public boolean isBroken() {
-        return brokenBy != null;
-    }
-
-    @Override
-    public ChainError brokenBy() {
-        return brokenBy;
-    }
-
-    @Override
-    public int inFlight() {
-        return order.inFlight();
-    }
-
-    @Override
-    public long descriptorsRead() {
-        return descriptorsRead;
     }
 
     @Override

@@ -1,7 +1,6 @@
 package dev.pvkit.sdk.virtqueue;
 
 import dev.pvkit.sdk.memory.GuestMemory;
-import dev.pvkit.sdk.observe.QueueObserver;
 
 import java.util.List;
 
@@ -13,16 +12,10 @@ import java.util.List;
  * DEV-SPLIT-030]; a full fence separates that store from reading {@code used_event} or the available flags.
  * The device never writes the descriptor table or the available ring.
  */
-public final class SplitDeviceQueue implements DeviceQueue {
+public final class SplitDeviceQueue extends RingQueue {
 
-    private final GuestMemory memory;
-    private final QueueConfig config;
     private final SplitRing ring;
     private final int mask;
-    private final QueueObserver observer;
-    private final ValidationPolicy policy;
-    private final ChainBuilder builder;
-    private final CompletionOrder order;
     private final int[] visited;
     private int walkStamp;
 
@@ -31,10 +24,9 @@ public final class SplitDeviceQueue implements DeviceQueue {
     private int usedIdx;         // next used-ring index to write
     private int publishedUsed;   // used.idx at the last publish
     private boolean notificationsEnabled = true;
-    private ChainError brokenBy;
-    private long descriptorsRead;
 
     public SplitDeviceQueue(GuestMemory memory, QueueConfig config) {
+        super(memory, config);
         int q = config.size();
         if (q < 1 || q > QueueConfig.MAX_SIZE || Integer.bitCount(q) != 1) {
             throw new QueueSetupException("queue " + config.index() + ": split queue size " + q + " is not a power of two in 1..32768");
@@ -42,39 +34,14 @@ public final class SplitDeviceQueue implements DeviceQueue {
         checkArea(memory, config, "descriptor table", config.descriptors(), SplitRing.descTableBytes(q), SplitRing.DESC_ALIGN);
         checkArea(memory, config, "available ring", config.driverArea(), SplitRing.availBytes(q), SplitRing.AVAIL_ALIGN);
         checkArea(memory, config, "used ring", config.deviceArea(), SplitRing.usedBytes(q), SplitRing.USED_ALIGN);
-        this.memory = memory;
-        this.config = config;
         this.ring = new SplitRing(q, config.descriptors(), config.driverArea(), config.deviceArea());
         this.mask = q - 1;
-        this.observer = config.observer();
-        this.policy = config.policy();
-        this.builder = new ChainBuilder(memory, policy, config.index(), false);
-        this.order = new CompletionOrder(config.inOrder());
         this.visited = new int[q];
         this.lastAvail = (int) (config.base() & 0xffff);
         this.lastSeenAvail = lastAvail;
         // The used index is the ring's own: after a reconnect the driver's view of it is the truth.
         this.usedIdx = memory.readLe16(ring.usedIdx()) & 0xffff;
         this.publishedUsed = usedIdx;
-    }
-
-    static void checkArea(GuestMemory memory, QueueConfig c, String what, long address, long bytes, int align) {
-        if ((address & (align - 1)) != 0) {
-            throw new QueueSetupException(String.format("queue %d: %s at 0x%x is not %d-byte aligned", c.index(), what, address, align));
-        }
-        if (!memory.contains(address, bytes)) {
-            throw new QueueSetupException(String.format("queue %d: %s 0x%x+%d is not inside guest memory", c.index(), what, address, bytes));
-        }
-    }
-
-    @Override
-    public int index() {
-        return config.index();
-    }
-
-    @Override
-    public int size() {
-        return config.size();
     }
 
     @Override
@@ -233,11 +200,7 @@ public final class SplitDeviceQueue implements DeviceQueue {
     }
 
     @Override
-    public void complete(Chain chain, long written) {
-        order.completed(chain, written, this::writeUsed);
-    }
-
-    private void writeUsed(Chain chain, long written) {
+    void writeUsed(Chain chain, long written) {
         long elem = ring.usedRing(usedIdx & mask);
         memory.writeLe32(elem, chain.id());
         memory.writeLe32(elem + 4, (int) written);
@@ -286,26 +249,6 @@ public final class SplitDeviceQueue implements DeviceQueue {
         if (!config.eventIdx()) {
             memory.writeLe16(ring.usedFlags(), (short) SplitRing.USED_F_NO_NOTIFY);
         }
-    }
-
-    @Override
-    public boolean isBroken() {
-        return brokenBy != null;
-    }
-
-    @Override
-    public ChainError brokenBy() {
-        return brokenBy;
-    }
-
-    @Override
-    public int inFlight() {
-        return order.inFlight();
-    }
-
-    @Override
-    public long descriptorsRead() {
-        return descriptorsRead;
     }
 
     @Override

@@ -2,7 +2,6 @@ package dev.pvkit.sdk.virtqueue;
 
 import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.memory.OwnedGuestMemory;
-import dev.pvkit.sdk.observe.QueueObserver;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.driver.DriverQueue.Used;
 import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
@@ -62,7 +61,7 @@ class PackedQueueTest {
             GuestMemory m = guarded(owned);
             PackedRing ring = new PackedRing(q, RING, DRIVER_EVENT, DEVICE_EVENT);
             PackedDriverQueue driver = new PackedDriverQueue(m, ring, features, new IndirectArea(INDIRECT, 4), startPos, startWrap);
-            Recorder rec = new Recorder();
+            RecordingObserver rec = new RecordingObserver();
             QueueConfig config = QueueConfig.of(0, q, RING, DRIVER_EVENT, DEVICE_EVENT, features).withObserver(rec);
             PackedDeviceQueue device = new PackedDeviceQueue(m, config.withBase(driver.base()));
             assertThat(device.enableNotifications()).isFalse(); // under EVENT_IDX: a DESC event the polls move on
@@ -110,18 +109,18 @@ class PackedQueueTest {
                 boolean drain = round % 10 == 9;
                 Collections.shuffle(inFlight, rnd);
                 int n = drain ? inFlight.size() : rnd.nextInt(inFlight.size() + 1);
-                int writesBefore = rec.usedWrites;
+                int writesBefore = rec.used.size();
                 for (Chain done : new ArrayList<>(inFlight.subList(0, n))) {
                     long w = done.writableBytes() == 0 ? 0 : rnd.nextLong(done.writableBytes() + 1);
                     writtenById.put(done.id(), w);
                     device.complete(done, w);
                     inFlight.remove(done);
                 }
-                boolean wrote = rec.usedWrites > writesBefore;
+                boolean wrote = rec.used.size() > writesBefore;
                 // The driver reaps everything each round and asks for interrupts: any write is worth one.
                 assertThat(device.publish()).isEqualTo(wrote);
                 List<Used> reaped = driver.reap();
-                assertThat(reaped).hasSize(rec.usedWrites - writesBefore);
+                assertThat(reaped).hasSize(rec.used.size() - writesBefore);
                 for (Used u : reaped) {
                     assertThat(u.length()).isEqualTo(writtenById.remove(u.id()));
                     Posted p = posted.remove(u.id());
@@ -148,7 +147,7 @@ class PackedQueueTest {
             GuestMemory m = guarded(owned);
             PackedDriverQueue driver = new PackedDriverQueue(m, new PackedRing(q, RING, DRIVER_EVENT, DEVICE_EVENT), features,
                     IndirectArea.NONE, 3, true);
-            Recorder rec = new Recorder();
+            RecordingObserver rec = new RecordingObserver();
             PackedDeviceQueue device = new PackedDeviceQueue(m,
                     QueueConfig.of(0, q, RING, DRIVER_EVENT, DEVICE_EVENT, features).withObserver(rec).withBase(driver.base()));
 
@@ -237,7 +236,7 @@ class PackedQueueTest {
         assertThat(c.ringSlots()).isEqualTo(2);
         assertThat(c.readable()).hasSize(2);
         // The list's end cannot be trusted, so SKIP cannot return it: the queue stops instead.
-        Recorder rec = run(ring, 4, PACKED, ValidationPolicy.skipInvalid(), q -> {
+        RecordingObserver rec = run(ring, 4, PACKED, ValidationPolicy.skipInvalid(), q -> {
             assertThat(q.poll()).isNull();
             assertThat(q.isBroken()).isTrue();
         });
@@ -257,12 +256,12 @@ class PackedQueueTest {
         assertThat(c.ringSlots()).isEqualTo(1);
 
         // Beyond the hard limit no policy serves it; the extent is known, so tolerant skips it.
-        Recorder capped = run(table, 2, PACKED | F_INDIRECT, ValidationPolicy.tolerant().withHardChainLimit(2), q -> {
+        RecordingObserver capped = run(table, 2, PACKED | F_INDIRECT, ValidationPolicy.tolerant().withHardChainLimit(2), q -> {
             assertThat(q.poll()).isNull();
             assertThat(q.isBroken()).isFalse();
         });
         assertThat(capped.reactions).containsExactly(Reaction.SKIP);
-        assertThat(capped.usedWrites).isEqualTo(1);
+        assertThat(capped.used.size()).isEqualTo(1);
 
         // Through the ring: NEXT on every slot never ends the list. No end, so even tolerant stops the queue.
         Consumer<GuestMemory> endless = m -> {
@@ -270,7 +269,7 @@ class PackedQueueTest {
             desc(m, 1, DATA + 0x100, 16, 0, AV | NEXT);
         };
         assertRejected(endless, 2, PACKED, ChainRule.CHAIN_TOO_LONG, "DRV-PACKED-008");
-        Recorder rec = run(endless, 2, PACKED, ValidationPolicy.tolerant(), q -> {
+        RecordingObserver rec = run(endless, 2, PACKED, ValidationPolicy.tolerant(), q -> {
             assertThat(q.poll()).isNull();
             assertThat(q.isBroken()).isTrue();
         });
@@ -388,7 +387,7 @@ class PackedQueueTest {
             GuestMemory m = guarded(owned);
             PackedRing ring = new PackedRing(q, RING, DRIVER_EVENT, DEVICE_EVENT);
             PackedDriverQueue driver = new PackedDriverQueue(m, ring, features, IndirectArea.NONE, 0, true);
-            Recorder rec = new Recorder();
+            RecordingObserver rec = new RecordingObserver();
             PackedDeviceQueue device = new PackedDeviceQueue(m, QueueConfig.of(0, q, RING, DRIVER_EVENT, DEVICE_EVENT, features)
                     .withPolicy(ValidationPolicy.skipInvalid()).withObserver(rec));
 
@@ -450,12 +449,12 @@ class PackedQueueTest {
         m.writeLe16(d + 14, (short) flags);
     }
 
-    private static Recorder run(Consumer<GuestMemory> setup, int q, long features, ValidationPolicy policy,
+    private static RecordingObserver run(Consumer<GuestMemory> setup, int q, long features, ValidationPolicy policy,
                                 Consumer<PackedDeviceQueue> body) {
         try (OwnedGuestMemory owned = OwnedGuestMemory.anonymous(MEM_BASE, MEM_SIZE)) {
             GuestMemory m = guarded(owned);
             setup.accept(m);
-            Recorder rec = new Recorder();
+            RecordingObserver rec = new RecordingObserver();
             PackedDeviceQueue dq = new PackedDeviceQueue(m, QueueConfig.of(0, q, RING, DRIVER_EVENT, DEVICE_EVENT, features)
                     .withPolicy(policy).withObserver(rec));
             body.accept(dq);
@@ -465,7 +464,7 @@ class PackedQueueTest {
 
     private static ChainError assertRejected(Consumer<GuestMemory> setup, int q, long features, ChainRule rule, String requirement) {
         List<ChainError> broken = new ArrayList<>();
-        Recorder rec = run(setup, q, features, ValidationPolicy.strict(), dq -> {
+        RecordingObserver rec = run(setup, q, features, ValidationPolicy.strict(), dq -> {
             assertThat(dq.poll()).isNull();
             assertThat(dq.isBroken()).isTrue();
             assertThat(dq.poll()).isNull();
@@ -483,7 +482,7 @@ class PackedQueueTest {
 
     private static Chain assertTolerated(Consumer<GuestMemory> setup, int q, long features, ChainRule rule) {
         List<Chain> served = new ArrayList<>();
-        Recorder rec = run(setup, q, features, ValidationPolicy.tolerant(), dq -> {
+        RecordingObserver rec = run(setup, q, features, ValidationPolicy.tolerant(), dq -> {
             Chain c = dq.poll();
             assertThat(c).isNotNull();
             assertThat(dq.isBroken()).isFalse();
@@ -509,35 +508,6 @@ class PackedQueueTest {
                 (i < r ? rs : ws).add(s);
             }
             return new Posted(rs, ws, indirect);
-        }
-    }
-
-    private static final class Recorder implements QueueObserver {
-        final List<ChainError> rejected = new ArrayList<>();
-        final List<Reaction> reactions = new ArrayList<>();
-        final List<Chain> chains = new ArrayList<>();
-        final List<String> decisions = new ArrayList<>();
-        int usedWrites;
-
-        @Override
-        public void chainRead(int queue, Chain chain) {
-            chains.add(chain);
-        }
-
-        @Override
-        public void chainRejected(int queue, ChainError error, Reaction reaction) {
-            rejected.add(error);
-            reactions.add(reaction);
-        }
-
-        @Override
-        public void usedWritten(int queue, int id, long length) {
-            usedWrites++;
-        }
-
-        @Override
-        public void notificationDecided(int queue, boolean notify, String reason) {
-            decisions.add(notify + " " + reason);
         }
     }
 }

@@ -11,6 +11,7 @@ final class RecordingObserver implements QueueObserver {
     final List<Reaction> reactions = new ArrayList<>();
     final List<Chain> chains = new ArrayList<>();
     final List<Boolean> notifications = new ArrayList<>();
+    final List<String> decisions = new ArrayList<>();
     final List<long[]> used = new ArrayList<>();
 
     @Override
@@ -32,5 +33,6 @@ final class RecordingObserver implements QueueObserver {
     @Override
     public void notificationDecided(int queue, boolean notify, String reason) {
         notifications.add(notify);
+        decisions.add(notify + " " + reason);
     }
 }

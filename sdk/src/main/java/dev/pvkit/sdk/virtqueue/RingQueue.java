@@ -1,0 +1,74 @@
+package dev.pvkit.sdk.virtqueue;
+
+import dev.pvkit.sdk.memory.GuestMemory;
+import dev.pvkit.sdk.observe.QueueObserver;
+
+/** What the split and packed device queues share: configuration, validation, completion order and state. */
+abstract class RingQueue implements DeviceQueue {
+
+    final GuestMemory memory;
+    final QueueConfig config;
+    final QueueObserver observer;
+    final ValidationPolicy policy;
+    final ChainBuilder builder;
+    final CompletionOrder order;
+    ChainError brokenBy;
+    long descriptorsRead;
+
+    RingQueue(GuestMemory memory, QueueConfig config) {
+        this.memory = memory;
+        this.config = config;
+        this.observer = config.observer();
+        this.policy = config.policy();
+        this.builder = new ChainBuilder(memory, policy, config.index(), config.packed());
+        this.order = new CompletionOrder(config.inOrder());
+    }
+
+    /** Refuses a ring area that is misaligned or not wholly inside guest memory. */
+    static void checkArea(GuestMemory memory, QueueConfig c, String what, long address, long bytes, int align) {
+        if ((address & (align - 1)) != 0) {
+            throw new QueueSetupException(String.format("queue %d: %s at 0x%x is not %d-byte aligned", c.index(), what, address, align));
+        }
+        if (!memory.contains(address, bytes)) {
+            throw new QueueSetupException(String.format("queue %d: %s 0x%x+%d is not inside guest memory", c.index(), what, address, bytes));
+        }
+    }
+
+    /** Writes one completion into the ring; called in the order {@link CompletionOrder} releases them. */
+    abstract void writeUsed(Chain chain, long written);
+
+    @Override
+    public int index() {
+        return config.index();
+    }
+
+    @Override
+    public int size() {
+        return config.size();
+    }
+
+    @Override
+    public void complete(Chain chain, long written) {
+        order.completed(chain, written, this::writeUsed);
+    }
+
+    @Override
+    public boolean isBroken() {
+        return brokenBy != null;
+    }
+
+    @Override
+    public ChainError brokenBy() {
+        return brokenBy;
+    }
+
+    @Override
+    public int inFlight() {
+        return order.inFlight();
+    }
+
+    @Override
+    public long descriptorsRead() {
+        return descriptorsRead;
+    }
+}

@@ -1,0 +1,53 @@
+package dev.pvkit.sdk.virtqueue;
+
+import dev.pvkit.sdk.memory.GuestMemory;
+
+import java.util.List;
+
+/** A position in a chain's scatter list, moved across segment boundaries by the reader and writer. */
+abstract class SegmentCursor {
+    final GuestMemory memory;
+    private final List<Segment> segments;
+    private int segment;
+    private long offset;
+    private long remaining;
+
+    SegmentCursor(GuestMemory memory, List<Segment> segments) {
+        this.memory = memory;
+        this.segments = segments;
+        for (Segment s : segments) remaining += s.unsignedLength();
+    }
+
+    /** Bytes between the cursor and the end of the last segment. */
+    public long remaining() {
+        return remaining;
+    }
+
+    /** One contiguous piece of guest memory: its address, bytes already moved before it, its length. */
+    @FunctionalInterface
+    interface Piece {
+        void apply(long address, long done, int length);
+    }
+
+    /** Moves the cursor {@code len} bytes on, handing each contiguous piece to {@code piece} (null: just skip). */
+    final void advance(long len, Piece piece) {
+        if (len > remaining) {
+            throw new IllegalStateException("chain has " + remaining + " bytes left, " + len + " wanted");
+        }
+        long done = 0;
+        while (done < len) {
+            Segment s = segments.get(segment);
+            int n = (int) Math.min(len - done, s.unsignedLength() - offset);
+            if (n > 0) {
+                if (piece != null) piece.apply(s.address() + offset, done, n);
+                done += n;
+                offset += n;
+                remaining -= n;
+            }
+            if (offset == s.unsignedLength()) {
+                segment++;
+                offset = 0;
+            }
+        }
+    }
+}
