@@ -68,6 +68,11 @@ public final class OwnedGuestMemory implements AutoCloseable {
         }
     }
 
+    /** The mapping of the {@code i}-th region in creation order (the order of {@link #files()}). */
+    public MappedMemory mappingOf(int i) {
+        return mappings.get(i);
+    }
+
     public GuestMemory memory() {
         return memory;
     }

@@ -38,5 +38,9 @@ final class LibC {
 
     static native int close(int fd) throws LastErrorException;
 
+    static native long lseek(int fd, long offset, int whence) throws LastErrorException;
+
+    static final int SEEK_END = 2;
+
     static native String strerror(int errnum);
 }

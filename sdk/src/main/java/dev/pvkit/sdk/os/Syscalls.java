@@ -64,6 +64,18 @@ public final class Syscalls {
         return fd;
     }
 
+    /**
+     * The size of the file behind {@code fd}. A mapping must never reach past it: touching such pages raises SIGBUS,
+     * which would kill the JVM, so a region larger than its file is refused before mapping.
+     */
+    public static long fileSize(int fd) {
+        try {
+            return LibC.lseek(fd, 0, LibC.SEEK_END);
+        } catch (LastErrorException e) {
+            throw new NativeCallException("lseek", e.getErrorCode(), "fd " + fd + " has no size (not a file?)");
+        }
+    }
+
     public static void close(int fd) {
         try {
             LibC.close(fd);

@@ -1,0 +1,57 @@
+package dev.pvkit.sdk.device;
+
+import dev.pvkit.sdk.memory.GuestMemory;
+import dev.pvkit.sdk.virtqueue.Chain;
+
+/**
+ * What a backend author implements: the device's identity, features and configuration space, and what to do
+ * with one request. Everything about rings, memory maps, eventfds and the vhost-user protocol is the SDK's job.
+ * Serving a device is one call: {@code VhostUserBackend.serve(device, socketPath)}.
+ *
+ * <p>{@link #process} runs on the worker thread that owns the queue (PVKit maps queue {@code i} to worker
+ * {@code i % workers}); the other hooks run on the connection's control thread.
+ */
+public interface VirtioDevice {
+
+    /** Virtio device id (spec group {@code virtio.device_id}), e.g. 2 for block. */
+    int deviceId();
+
+    /** Virtio feature bits offered: device-type bits plus transport bits such as VERSION_1 or RING_PACKED. */
+    long features();
+
+    /** How many queues the device has. */
+    int queueCount();
+
+    /** The largest queue size the device accepts. */
+    int maxQueueSize();
+
+    /** The configuration space as the driver would read it now. */
+    byte[] config();
+
+    /** A driver write into the configuration space; false refuses it (read-only field, bad range). */
+    default boolean writeConfig(int offset, byte[] data) {
+        return false;
+    }
+
+    /**
+     * Handles one validated request: read its readable part, write its writable part, and return how many bytes
+     * were written. An exception is logged and the request returned with nothing written.
+     */
+    long process(int queue, Chain chain, GuestMemory memory);
+
+    /** The driver acknowledged {@code features} (a subset of {@link #features()}). */
+    default void featuresNegotiated(long features) {
+    }
+
+    /** The driver wrote the device status. */
+    default void statusChanged(int status) {
+    }
+
+    /** The device was reset (by the driver, the front-end, or a closed connection): forget all driver state. */
+    default void reset() {
+    }
+
+    /** Called once the SDK can reach the driver; keep {@code context} to announce configuration changes. */
+    default void attach(DeviceContext context) {
+    }
+}

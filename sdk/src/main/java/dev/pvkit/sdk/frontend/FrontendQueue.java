@@ -1,0 +1,87 @@
+package dev.pvkit.sdk.frontend;
+
+import dev.pvkit.sdk.os.Epoll;
+import dev.pvkit.sdk.os.EventFd;
+import dev.pvkit.sdk.virtqueue.Segment;
+import dev.pvkit.sdk.virtqueue.driver.DriverQueue;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One ring as a guest driver runs it over vhost-user: the driver model, the kick eventfd it signals and the call
+ * eventfd the back-end signals. Not thread-safe.
+ */
+public final class FrontendQueue implements AutoCloseable {
+    private final int index;
+    private final DriverQueue driver;
+    private final EventFd kick;
+    private final EventFd call;
+    private final Epoll callWait;
+    private long kicks;
+
+    FrontendQueue(int index, DriverQueue driver, EventFd kick, EventFd call) {
+        this.index = index;
+        this.driver = driver;
+        this.kick = kick;
+        this.call = call;
+        this.callWait = Epoll.create();
+        callWait.add(call.fd(), index);
+    }
+
+    public int index() {
+        return index;
+    }
+
+    public DriverQueue driver() {
+        return driver;
+    }
+
+    public int post(List<Segment> readable, List<Segment> writable, boolean indirect) {
+        return driver.post(readable, writable, indirect);
+    }
+
+    /** Publishes what was posted and kicks the back-end when its suppression rules ask for it. */
+    public boolean publishAndKick() {
+        boolean need = driver.publish();
+        if (need) {
+            kick.signal();
+            kicks++;
+        }
+        return need;
+    }
+
+    /** Available-buffer notifications sent so far. */
+    public long kicks() {
+        return kicks;
+    }
+
+    /**
+     * Reaps used entries until {@code count} arrived, sleeping on the call eventfd between looks; throws
+     * {@link FrontendException} when {@code timeout} passes first.
+     */
+    public List<DriverQueue.Used> awaitUsed(int count, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<DriverQueue.Used> out = new ArrayList<>(driver.reap());
+        long[] ready = new long[1];
+        while (out.size() < count) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new FrontendException("queue " + index + ": " + out.size() + " of " + count + " used buffers within " + timeout);
+            }
+            // A bounded sleep: the back-end may legitimately suppress a notification, so look again regardless.
+            callWait.wait(ready, (int) Math.min(Math.max(1, left / 1_000_000), 50));
+            call.drain();
+            out.addAll(driver.reap());
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        callWait.close();
+        kick.close();
+        call.close();
+    }
+}

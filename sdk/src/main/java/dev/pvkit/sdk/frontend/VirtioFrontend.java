@@ -1,0 +1,118 @@
+package dev.pvkit.sdk.frontend;
+
+import dev.pvkit.sdk.memory.GuestMemory;
+import dev.pvkit.sdk.memory.MemoryRegion;
+import dev.pvkit.sdk.memory.OwnedGuestMemory;
+import dev.pvkit.sdk.os.EventFd;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
+import dev.pvkit.sdk.vhostuser.ProtocolFeatures;
+import dev.pvkit.sdk.virtqueue.PackedRing;
+import dev.pvkit.sdk.virtqueue.SplitRing;
+import dev.pvkit.sdk.virtqueue.driver.DriverQueue;
+import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
+import dev.pvkit.sdk.virtqueue.driver.PackedDriverQueue;
+import dev.pvkit.sdk.virtqueue.driver.SplitDriverQueue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A guest in Java: memfd guest RAM shared with a vhost-user back-end, feature negotiation as QEMU does it, and
+ * rings set up with PVKit's driver models. What tests and benchmarks use to drive a back-end without a VM.
+ */
+public final class VirtioFrontend implements AutoCloseable {
+    private final VhostUserFrontend vhost;
+    private final OwnedGuestMemory guest;
+    private final long features;
+    private final long protocolFeatures;
+    private final List<FrontendQueue> queues = new ArrayList<>();
+
+    private VirtioFrontend(VhostUserFrontend vhost, OwnedGuestMemory guest, long features, long protocolFeatures) {
+        this.vhost = vhost;
+        this.guest = guest;
+        this.features = features;
+        this.protocolFeatures = protocolFeatures;
+    }
+
+    /**
+     * Connects and negotiates: acknowledges {@code wantedFeatures} and {@code wantedProtocolFeatures} as far as the
+     * back-end offers them, takes ownership, shares {@code guest}'s memory.
+     */
+    public static VirtioFrontend start(Path socket, OwnedGuestMemory guest, long wantedFeatures, long wantedProtocolFeatures) {
+        VhostUserFrontend v = VhostUserFrontend.connect(socket);
+        try {
+            long offered = v.getFeatures();
+            long protocol = 0;
+            long protocolBit = VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES);
+            if ((offered & protocolBit) != 0) {
+                protocol = v.getProtocolFeatures() & wantedProtocolFeatures;
+                v.setProtocolFeatures(protocol);
+            }
+            v.setOwner();
+            long acked = offered & (wantedFeatures | protocolBit);
+            v.setFeatures(acked);
+            v.setMemTable(guest);
+            return new VirtioFrontend(v, guest, acked, protocol);
+        } catch (RuntimeException e) {
+            v.close();
+            throw e;
+        }
+    }
+
+    public VhostUserFrontend vhost() {
+        return vhost;
+    }
+
+    public GuestMemory memory() {
+        return guest.memory();
+    }
+
+    /** Negotiated virtio features (including vhost-user's bit 30 when offered). */
+    public long features() {
+        return features;
+    }
+
+    public long protocolFeatures() {
+        return protocolFeatures;
+    }
+
+    /**
+     * Lays out ring {@code index} of {@code size} entries at guest-physical {@code ringArea} (64 KiB suffice for 256
+     * entries; the three parts go at +0, +32 KiB and +48 KiB), indirect tables in {@code indirect}, and starts it.
+     */
+    public FrontendQueue addQueue(int index, int size, long ringArea, IndirectArea indirect) {
+        boolean packed = VirtioFeatures.has(features, VirtioFeatures.RING_PACKED);
+        long desc = ringArea;
+        long driverArea = ringArea + 0x8000;
+        long deviceArea = ringArea + 0xc000;
+        DriverQueue driver = packed
+                ? new PackedDriverQueue(guest.memory(), new PackedRing(size, desc, driverArea, deviceArea), features, indirect, 0, true)
+                : new SplitDriverQueue(guest.memory(), new SplitRing(size, desc, driverArea, deviceArea), features, indirect, 0);
+        EventFd kick = EventFd.create();
+        EventFd call = EventFd.create();
+        vhost.setVringNum(index, size);
+        vhost.setVringAddr(index, user(desc), user(deviceArea), user(driverArea));
+        vhost.setVringBase(index, packed ? (1L << 15) | (1L << 31) : 0);
+        vhost.setVringCall(index, call);
+        vhost.setVringKick(index, kick);
+        if (VirtioFeatures.has(features, ProtocolFeatures.F_PROTOCOL_FEATURES)) vhost.setVringEnable(index, true);
+        FrontendQueue q = new FrontendQueue(index, driver, kick, call);
+        queues.add(q);
+        return q;
+    }
+
+    /** The front-end virtual address of guest-physical {@code gpa}. */
+    public long user(long gpa) {
+        for (MemoryRegion r : guest.memory().regions()) {
+            if (gpa >= r.guestPhysical() && gpa < r.guestEnd()) return r.userAddress() + (gpa - r.guestPhysical());
+        }
+        throw new IllegalArgumentException(String.format("0x%x is not guest memory", gpa));
+    }
+
+    @Override
+    public void close() {
+        vhost.close();
+        queues.forEach(FrontendQueue::close);
+    }
+}

@@ -1,0 +1,582 @@
+package dev.pvkit.sdk.vhostuser;
+
+import dev.pvkit.sdk.device.DeviceContext;
+import dev.pvkit.sdk.device.VirtioDevice;
+import dev.pvkit.sdk.memory.GuestMemory;
+import dev.pvkit.sdk.memory.MemoryRegion;
+import dev.pvkit.sdk.observe.BackendObserver;
+import dev.pvkit.sdk.os.EventFd;
+import dev.pvkit.sdk.os.MappedMemory;
+import dev.pvkit.sdk.os.NativeCallException;
+import dev.pvkit.sdk.os.Syscalls;
+import dev.pvkit.sdk.os.UnixSocket;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
+import dev.pvkit.sdk.virtqueue.Chain;
+import dev.pvkit.sdk.virtqueue.DeviceQueue;
+import dev.pvkit.sdk.virtqueue.PackedDeviceQueue;
+import dev.pvkit.sdk.virtqueue.PackedRing;
+import dev.pvkit.sdk.virtqueue.QueueConfig;
+import dev.pvkit.sdk.virtqueue.QueueSetupException;
+import dev.pvkit.sdk.virtqueue.SplitDeviceQueue;
+import dev.pvkit.sdk.virtqueue.SplitRing;
+import dev.pvkit.sdk.virtqueue.ValidationPolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One vhost-user connection, served on its own control thread: reads each front-end message, validates it in three
+ * layers (header in {@link MessageChannel}, shape in {@link Bodies#checkShape}, meaning here) and acts on it. A
+ * message that fails validation is not acted on; the answer is a failure status when REPLY_ACK allows, otherwise
+ * the connection is closed [BE-VU-008, BE-VU-009]. Every path closes the descriptors a message brought.
+ */
+final class Session implements DeviceContext {
+    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+    static final int MAX_MEM_SLOTS = 509;
+    /** Virtio status bit the device sets when a ring broke (spec group virtio.status). */
+    static final int DEVICE_NEEDS_RESET = 64;
+
+    private final MessageChannel channel;
+    private final VirtioDevice device;
+    private final BackendObserver observer;
+    private final ValidationPolicy policy;
+    private final QueueWorkers workers;
+    private final Vring[] rings;
+
+    private long offeredFeatures;
+    private long features;
+    private long protocolFeatures;
+    private int status;
+    private volatile GuestMemory memory;
+    private final List<Mapped> mappings = new ArrayList<>();
+    private MessageChannel backendChannel;
+
+    /** A region and the mapping that backs it (mapped from file offset 0, so it also covers the mmap offset). */
+    private record Mapped(MemoryRegion region, MappedMemory whole) {
+    }
+
+    Session(UnixSocket socket, VirtioDevice device, BackendObserver observer, ValidationPolicy policy, int workerCount,
+            String name) {
+        this.channel = new MessageChannel(socket);
+        this.device = device;
+        this.observer = observer;
+        this.policy = policy;
+        this.rings = new Vring[device.queueCount()];
+        for (int i = 0; i < rings.length; i++) rings[i] = new Vring(i);
+        this.offeredFeatures = device.features() | VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES);
+        this.workers = new QueueWorkers(Math.min(workerCount, Math.max(1, rings.length)), name, this::processQueue);
+    }
+
+    /** Serves messages until the front-end disconnects or a message forces the connection closed. */
+    void run() {
+        observer.connected();
+        device.attach(this);
+        String why = "front-end closed the connection";
+        try {
+            while (true) {
+                Message m = channel.readRequest();
+                if (m == null) break;
+                try (m) {
+                    if (!handle(m)) {
+                        why = "closed after rejecting " + m.name();
+                        break;
+                    }
+                }
+            }
+        } catch (ProtocolViolation v) {
+            reject(v, "connection closed");
+            why = "closed: " + v.getMessage();
+        } finally {
+            shutdown();
+            observer.disconnected(why);
+            LOG.info("vhost-user session ended: {}", why);
+        }
+    }
+
+    /** Handles one message; false when the connection must close. */
+    private boolean handle(Message m) {
+        Request r = m.request();
+        try {
+            if (r == null) {
+                throw new ProtocolViolation(m.name(), "unknown request", "PVKit does not implement request " + m.requestId(), false);
+            }
+            Bodies.checkShape(r, m);
+            if (r.gate >= 0 && !ProtocolFeatures.has(protocolFeatures, r.gate)) {
+                throw new ProtocolViolation(r.name(), "not negotiated", "protocol feature " + r.gate + " was not negotiated", false);
+            }
+            dispatch(r, m);
+            if (m.needReply() && replyAck() && !r.hasReply) channel.replyU64(m, 0);
+            return true;
+        } catch (ProtocolViolation v) {
+            boolean canAnswer = !v.framingLost() && m.needReply() && replyAck() && (r == null || !r.hasReply);
+            reject(v, canAnswer ? "failure status" : "connection closed");
+            if (canAnswer) channel.replyU64(m, 1);
+            return canAnswer;
+        }
+    }
+
+    private void reject(ProtocolViolation v, String answer) {
+        LOG.warn("rejected {}: {} ({}); answered with {}", v.request(), v.rule(), v.getMessage(), answer);
+        observer.messageRejected(v.request(), v.rule(), v.getMessage(), answer);
+    }
+
+    private boolean replyAck() {
+        return ProtocolFeatures.has(protocolFeatures, ProtocolFeatures.REPLY_ACK);
+    }
+
+    private void dispatch(Request r, Message m) {
+        switch (r) {
+            case GET_FEATURES -> {
+                observer.featuresOffered(offeredFeatures);
+                channel.replyU64(m, offeredFeatures);
+            }
+            case SET_FEATURES -> setFeatures(m, Bodies.u64(m));
+            case SET_OWNER -> { }
+            case RESET_OWNER -> resetDevice("RESET_OWNER");
+            case GET_PROTOCOL_FEATURES -> {
+                observer.protocolFeaturesOffered(ProtocolFeatures.OFFERED);
+                channel.replyU64(m, ProtocolFeatures.OFFERED);
+            }
+            case SET_PROTOCOL_FEATURES -> {
+                long v = Bodies.u64(m);
+                if ((v & ~ProtocolFeatures.OFFERED) != 0) {
+                    throw violation(r, "protocol features", String.format("bits 0x%x were not offered", v & ~ProtocolFeatures.OFFERED));
+                }
+                protocolFeatures = v;
+                observer.protocolFeaturesAcknowledged(v);
+            }
+            case GET_QUEUE_NUM -> channel.replyU64(m, rings.length);
+            case SET_MEM_TABLE -> setMemTable(m);
+            case ADD_MEM_REG -> addRegion(m);
+            case REM_MEM_REG -> removeRegion(m);
+            case GET_MAX_MEM_SLOTS -> channel.replyU64(m, MAX_MEM_SLOTS);
+            case SET_VRING_NUM -> setVringNum(Bodies.VringState.of(m));
+            case SET_VRING_ADDR -> setVringAddr(Bodies.VringAddress.of(m));
+            case SET_VRING_BASE -> setVringBase(Bodies.VringState.of(m));
+            case GET_VRING_BASE -> {
+                Bodies.VringState s = Bodies.VringState.of(m);
+                channel.reply(m, new Bodies.VringState(s.index(), (int) stopRing(ring(r, s.index()))).encode());
+            }
+            case SET_VRING_KICK -> setKick(m);
+            case SET_VRING_CALL -> withRing(r, m, (v, fd) -> {
+                if (v.call != null) v.call.close();
+                v.call = fd;
+            });
+            case SET_VRING_ERR -> withRing(r, m, (v, fd) -> {
+                if (v.err != null) v.err.close();
+                v.err = fd;
+            });
+            case SET_VRING_ENABLE -> setEnable(Bodies.VringState.of(m));
+            case SET_BACKEND_REQ_FD -> {
+                if (backendChannel != null) backendChannel.close();
+                backendChannel = new MessageChannel(UnixSocket.adopt(m.takeFd(0)));
+            }
+            case GET_CONFIG -> getConfig(m);
+            case SET_CONFIG -> setConfig(m);
+            case RESET_DEVICE -> resetDevice("RESET_DEVICE");
+            case SET_STATUS -> setStatus((int) Bodies.u64(m));
+            case GET_STATUS -> channel.replyU64(m, currentStatus());
+            default -> throw violation(r, "not implemented", "PVKit does not serve " + r.name() + " yet");
+        }
+    }
+
+    // ---------------------------------------------------------------- features and status
+
+    private void setFeatures(Message m, long v) {
+        if ((v & ~offeredFeatures) != 0) {
+            throw violation(m.request(), "features", String.format("bits 0x%x were not offered", v & ~offeredFeatures));
+        }
+        features = v;
+        observer.featuresAcknowledged(v);
+        device.featuresNegotiated(v & ~VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES));
+        if (!VirtioFeatures.has(v, ProtocolFeatures.F_PROTOCOL_FEATURES)) {
+            // Without protocol features there is no SET_VRING_ENABLE: every ring is enabled at once [BE-VU-019].
+            for (Vring ring : rings) {
+                ring.lock.lock();
+                try {
+                    ring.enabled = true;
+                } finally {
+                    ring.lock.unlock();
+                }
+            }
+        }
+    }
+
+    private void setStatus(int value) {
+        observer.statusWritten(value);
+        if (value == 0) {
+            resetDevice("SET_STATUS 0");
+            return;
+        }
+        status = value;
+        device.statusChanged(value);
+    }
+
+    private int currentStatus() {
+        for (Vring ring : rings) {
+            DeviceQueue q = ring.queue;
+            if (q != null && q.isBroken()) return status | DEVICE_NEEDS_RESET;
+        }
+        return status;
+    }
+
+    private void resetDevice(String cause) {
+        for (Vring ring : rings) {
+            ring.lock.lock();
+            try {
+                workers.unwatch(ring.index, ring.kick);
+                ring.reset();
+            } finally {
+                ring.lock.unlock();
+            }
+        }
+        features = 0;
+        status = 0;
+        device.reset();
+        observer.deviceReset(cause);
+    }
+
+    // ---------------------------------------------------------------- configuration space
+
+    private void getConfig(Message m) {
+        Bodies.Config c = Bodies.Config.of(m);
+        byte[] space = device.config();
+        observer.configRead(c.offset(), c.size());
+        if (c.offset() < 0 || c.size() > space.length || c.offset() > space.length - c.size()) {
+            LOG.warn("rejected GET_CONFIG: range {}+{} outside the {}-byte configuration space; answered with size 0",
+                    Integer.toUnsignedString(c.offset()), c.size(), space.length);
+            observer.messageRejected("GET_CONFIG", "config range", "outside the configuration space", "empty reply");
+            channel.reply(m, new Bodies.Config(c.offset(), 0, c.flags(), new byte[0]).encode());
+            return;
+        }
+        byte[] data = java.util.Arrays.copyOfRange(space, c.offset(), c.offset() + c.size());
+        channel.reply(m, new Bodies.Config(c.offset(), c.size(), c.flags(), data).encode());
+    }
+
+    private void setConfig(Message m) {
+        Bodies.Config c = Bodies.Config.of(m);
+        int length = device.config().length;
+        boolean inRange = c.offset() >= 0 && c.offset() <= length - c.size();
+        boolean accepted = inRange && device.writeConfig(c.offset(), c.data());
+        observer.configWritten(c.offset(), c.data(), accepted);
+        if (!accepted) throw violation(Request.SET_CONFIG, "config write", "device refused " + c.size() + " bytes at " + c.offset());
+    }
+
+    @Override
+    public boolean announceConfigChange() {
+        MessageChannel ch = backendChannel;
+        if (ch == null || !ProtocolFeatures.has(protocolFeatures, ProtocolFeatures.CONFIG)) return false;
+        try {
+            ch.send(BACKEND_CONFIG_CHANGE_MSG, Message.VERSION, new byte[0]);
+            return true;
+        } catch (RuntimeException e) {
+            LOG.warn("cannot announce a configuration change: {}", e.getMessage());
+            return false;
+        }
+    }
+
+    /** Back-end request id (spec group vhostuser.backend_request). */
+    static final int BACKEND_CONFIG_CHANGE_MSG = 2;
+
+    // ---------------------------------------------------------------- memory
+
+    private void setMemTable(Message m) {
+        Bodies.MemoryTable t = Bodies.MemoryTable.of(m);
+        List<Mapped> fresh = new ArrayList<>();
+        try {
+            for (int i = 0; i < t.regions().size(); i++) fresh.add(map(Request.SET_MEM_TABLE, t.regions().get(i), m.takeFd(i)));
+            swapMemory(fresh, List.copyOf(mappings));
+        } catch (RuntimeException e) {
+            fresh.forEach(x -> x.whole().close());
+            throw e;
+        }
+    }
+
+    private void addRegion(Message m) {
+        Bodies.Region region = Bodies.SingleRegion.of(m).region();
+        if (mappings.size() >= MAX_MEM_SLOTS) throw violation(Request.ADD_MEM_REG, "memory slots", "all " + MAX_MEM_SLOTS + " slots in use");
+        Mapped added = map(Request.ADD_MEM_REG, region, m.takeFd(0));
+        List<Mapped> next = new ArrayList<>(mappings);
+        next.add(added);
+        try {
+            swapMemory(next, List.of());
+        } catch (RuntimeException e) {
+            added.whole().close();
+            throw e;
+        }
+    }
+
+    private void removeRegion(Message m) {
+        Bodies.Region region = Bodies.SingleRegion.of(m).region();
+        Mapped gone = mappings.stream()
+                .filter(x -> x.region().guestPhysical() == region.guestPhysical() && x.region().size() == region.size()
+                        && x.region().userAddress() == region.userAddress())
+                .findFirst()
+                .orElseThrow(() -> violation(Request.REM_MEM_REG, "unknown region",
+                        String.format("no region at 0x%x+%d", region.guestPhysical(), region.size())));
+        List<Mapped> next = new ArrayList<>(mappings);
+        next.remove(gone);
+        swapMemory(next, List.of(gone));
+    }
+
+    /** Maps one region after checking its arithmetic and that its file really is that large. */
+    private Mapped map(Request r, Bodies.Region region, int fd) {
+        try {
+            long size = region.size();
+            long offset = region.mmapOffset();
+            if (size <= 0 || offset < 0 || offset > Long.MAX_VALUE - size) {
+                throw violation(r, "region arithmetic", String.format("size %s, mmap offset %s overflow or are empty",
+                        Long.toUnsignedString(size), Long.toUnsignedString(offset)));
+            }
+            if (region.guestPhysical() < 0 || region.guestPhysical() > Long.MAX_VALUE - size
+                    || Long.compareUnsigned(region.userAddress(), -1L - size) > 0) {
+                throw violation(r, "region arithmetic", String.format("region 0x%x+%d or user address 0x%x wraps",
+                        region.guestPhysical(), size, region.userAddress()));
+            }
+            long fileSize = Syscalls.fileSize(fd);
+            if (offset + size > fileSize) {
+                throw violation(r, "region beyond file", String.format("region needs %d bytes of a %d-byte file", offset + size, fileSize));
+            }
+            MappedMemory whole = MappedMemory.shared(fd, 0, offset + size);
+            try {
+                return new Mapped(new MemoryRegion(region.guestPhysical(), size, region.userAddress(), whole.slice(offset, size)), whole);
+            } catch (RuntimeException e) {
+                whole.close();
+                throw e;
+            }
+        } catch (NativeCallException e) {
+            throw violation(r, "mapping", e.getMessage());
+        } finally {
+            Syscalls.closeQuietly(fd); // the mapping outlives the descriptor
+        }
+    }
+
+    /**
+     * Installs a new memory map: every ring is locked while its queue moves to the new map, so no worker ever reads
+     * through a half-replaced map, and the old mappings are unmapped only after all rings let go of them.
+     */
+    private void swapMemory(List<Mapped> next, List<Mapped> retired) {
+        GuestMemory fresh;
+        try {
+            fresh = GuestMemory.of(next.stream().map(Mapped::region).toList());
+        } catch (IllegalArgumentException e) {
+            throw violation(Request.SET_MEM_TABLE, "overlapping regions", e.getMessage());
+        }
+        for (Vring ring : rings) ring.lock.lock();
+        try {
+            memory = fresh;
+            for (Vring ring : rings) {
+                if (ring.started()) {
+                    ring.base = ring.queue.base();
+                    ring.queue = null;
+                    startQueue(ring); // rebuilt on the new map; addresses are translated again
+                }
+            }
+            mappings.clear();
+            mappings.addAll(next);
+            retired.forEach(x -> x.whole().close());
+        } finally {
+            for (Vring ring : rings) ring.lock.unlock();
+        }
+        observer.memoryMapped(next.stream().map(x -> new long[]{x.region().guestPhysical(), x.region().size()}).toArray(long[][]::new));
+    }
+
+    // ---------------------------------------------------------------- rings
+
+    private Vring ring(Request r, int index) {
+        if (index < 0 || index >= rings.length) {
+            throw violation(r, "queue index", index + " is not below the queue count " + rings.length);
+        }
+        return rings[index];
+    }
+
+    private void setVringNum(Bodies.VringState s) {
+        Vring ring = ring(Request.SET_VRING_NUM, s.index());
+        int num = s.num();
+        boolean packed = VirtioFeatures.has(features, VirtioFeatures.RING_PACKED);
+        if (num < 1 || num > device.maxQueueSize() || num > QueueConfig.MAX_SIZE || (!packed && Integer.bitCount(num) != 1)) {
+            throw violation(Request.SET_VRING_NUM, "queue size", Integer.toUnsignedString(num) + " is not "
+                    + (packed ? "" : "a power of two ") + "in 1.." + Math.min(device.maxQueueSize(), QueueConfig.MAX_SIZE));
+        }
+        locked(ring, () -> {
+            if (ring.started()) throw violation(Request.SET_VRING_NUM, "ring running", "queue " + ring.index + " is started");
+            ring.size = num;
+        });
+        observer.queueSize(ring.index, num);
+    }
+
+    private void setVringAddr(Bodies.VringAddress a) {
+        Vring ring = ring(Request.SET_VRING_ADDR, a.index());
+        locked(ring, () -> {
+            if (ring.started()) throw violation(Request.SET_VRING_ADDR, "ring running", "queue " + ring.index + " is started");
+            ring.address = a;
+        });
+    }
+
+    private void setVringBase(Bodies.VringState s) {
+        Vring ring = ring(Request.SET_VRING_BASE, s.index());
+        locked(ring, () -> {
+            if (ring.started()) throw violation(Request.SET_VRING_BASE, "ring running", "queue " + ring.index + " is started");
+            ring.base = Integer.toUnsignedLong(s.num());
+        });
+        observer.queueBase(ring.index, Integer.toUnsignedLong(s.num()));
+    }
+
+    private void setKick(Message m) {
+        long v = Bodies.u64(m);
+        Vring ring = ring(Request.SET_VRING_KICK, (int) (v & Bodies.VRING_INDEX_MASK));
+        EventFd kick = (v & Bodies.VRING_NOFD) != 0 ? null : EventFd.adopt(m.takeFd(0));
+        try {
+            locked(ring, () -> {
+                workers.unwatch(ring.index, ring.kick);
+                ring.closeKick();
+                ring.kick = kick;
+                ring.polled = kick == null;
+                if (!ring.started()) startQueue(ring);
+            });
+        } catch (RuntimeException e) {
+            if (kick != null && ring.kick != kick) kick.close();
+            throw e;
+        }
+        workers.watch(ring.index, kick);
+        workers.poke(ring.index);
+    }
+
+    /** Builds the device queue for a configured ring; throws a violation when the set-up cannot be served. */
+    private void startQueue(Vring ring) {
+        GuestMemory mem = memory;
+        if (mem == null) throw violation(Request.SET_VRING_KICK, "no memory", "queue " + ring.index + " started before any memory table");
+        if (ring.size == 0 || ring.address == null) {
+            throw violation(Request.SET_VRING_KICK, "ring not configured", "queue " + ring.index + " has no size or addresses");
+        }
+        boolean packed = VirtioFeatures.has(features, VirtioFeatures.RING_PACKED);
+        int q = ring.size;
+        Bodies.VringAddress a = ring.address;
+        // Ring addresses are the front-end's virtual addresses; translate each once, with its full extent.
+        long desc = translate(ring, "descriptor area", a.descriptors(), packed ? PackedRing.ringBytes(q) : SplitRing.descTableBytes(q));
+        long driver = translate(ring, "driver area", a.avail(), packed ? PackedRing.EVENT_BYTES : SplitRing.availBytes(q));
+        long dev = translate(ring, "device area", a.used(), packed ? PackedRing.EVENT_BYTES : SplitRing.usedBytes(q));
+        QueueConfig c = new QueueConfig(ring.index, q, desc, driver, dev, features, policy, observer.queueObserver(ring.index), ring.base);
+        try {
+            ring.queue = packed ? new PackedDeviceQueue(mem, c) : new SplitDeviceQueue(mem, c);
+        } catch (QueueSetupException e) {
+            throw violation(Request.SET_VRING_KICK, "ring set-up", e.getMessage());
+        }
+        observer.queueAddresses(ring.index, desc, driver, dev);
+        observer.queueStarted(ring.index);
+    }
+
+    private long translate(Vring ring, String what, long userAddress, long bytes) {
+        long gpa = memory.guestAddressOfUser(userAddress, bytes);
+        if (gpa < 0) {
+            throw violation(Request.SET_VRING_KICK, "ring address", String.format("queue %d %s at 0x%x+%d is not inside guest memory",
+                    ring.index, what, userAddress, bytes));
+        }
+        return gpa;
+    }
+
+    /** GET_VRING_BASE: stops the ring and returns where it stands [BE-VU-017]. */
+    private long stopRing(Vring ring) {
+        long base;
+        ring.lock.lock();
+        try {
+            workers.unwatch(ring.index, ring.kick);
+            if (ring.started()) {
+                ring.base = ring.queue.base();
+                ring.queue = null;
+            }
+            base = ring.base;
+            ring.closeKick();
+            ring.polled = false;
+        } finally {
+            ring.lock.unlock();
+        }
+        observer.queueStopped(ring.index, base);
+        return base;
+    }
+
+    private void setEnable(Bodies.VringState s) {
+        Vring ring = ring(Request.SET_VRING_ENABLE, s.index());
+        if (s.num() != 0 && s.num() != 1) throw violation(Request.SET_VRING_ENABLE, "enable value", s.num() + " is neither 0 nor 1");
+        locked(ring, () -> ring.enabled = s.num() == 1);
+        observer.queueEnabled(ring.index, s.num() == 1);
+        workers.poke(ring.index);
+    }
+
+    private interface EventFdSetter {
+        void set(Vring ring, EventFd fd);
+    }
+
+    private void withRing(Request r, Message m, EventFdSetter setter) {
+        long v = Bodies.u64(m);
+        Vring ring = ring(r, (int) (v & Bodies.VRING_INDEX_MASK));
+        EventFd fd = (v & Bodies.VRING_NOFD) != 0 ? null : EventFd.adopt(m.takeFd(0));
+        locked(ring, () -> setter.set(ring, fd));
+    }
+
+    private static void locked(Vring ring, Runnable action) {
+        ring.lock.lock();
+        try {
+            action.run();
+        } finally {
+            ring.lock.unlock();
+        }
+    }
+
+    /**
+     * Worker side: drains the kick and processes the ring until it is empty, then publishes and signals the call
+     * eventfd when the driver asked for it. A disabled ring is consumed without side effects.
+     */
+    private void processQueue(int index) {
+        Vring ring = rings[index];
+        ring.lock.lock();
+        try {
+            if (ring.kick != null) ring.kick.drain();
+            DeviceQueue q = ring.queue;
+            if (q == null) return;
+            GuestMemory mem = memory;
+            do {
+                Chain c;
+                while ((c = q.poll()) != null) {
+                    long written = 0;
+                    if (ring.enabled) {
+                        try {
+                            written = Math.min(Math.max(device.process(index, c, mem), 0), c.writableBytes());
+                        } catch (RuntimeException e) {
+                            LOG.error("queue {}: device failed on chain {}: {}", index, c.id(), e.toString());
+                        }
+                    }
+                    q.complete(c, written);
+                }
+                if (q.publish() && ring.call != null) ring.call.signal();
+            } while (!q.isBroken() && q.enableNotifications());
+            if (q.isBroken()) {
+                LOG.warn("queue {} stopped: {}", index, q.brokenBy());
+                if ((status & DEVICE_NEEDS_RESET) == 0) {
+                    status |= DEVICE_NEEDS_RESET;
+                    announceConfigChange();
+                }
+            }
+        } finally {
+            ring.lock.unlock();
+        }
+    }
+
+    private ProtocolViolation violation(Request r, String rule, String detail) {
+        return new ProtocolViolation(r == null ? "(unknown)" : r.name(), rule, detail, false);
+    }
+
+    /** Stops the workers, forgets the rings, unmaps memory, resets the device and closes the sockets. */
+    private void shutdown() {
+        workers.close();
+        for (Vring ring : rings) ring.reset();
+        mappings.forEach(x -> x.whole().close());
+        mappings.clear();
+        memory = null;
+        if (backendChannel != null) backendChannel.close();
+        device.reset();
+        channel.close();
+    }
+}

@@ -1,0 +1,118 @@
+package dev.pvkit.sdk.vhostuser;
+
+import dev.pvkit.sdk.device.VirtioDevice;
+import dev.pvkit.sdk.observe.BackendObserver;
+import dev.pvkit.sdk.os.SocketClosedException;
+import dev.pvkit.sdk.os.UnixServerSocket;
+import dev.pvkit.sdk.os.UnixSocket;
+import dev.pvkit.sdk.virtqueue.ValidationPolicy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Serves a {@link VirtioDevice} as a vhost-user back-end on a unix socket (created owner-only, removed on close).
+ * One front-end at a time, as vhost-user is one-to-one; when a connection ends — cleanly or after a rejected
+ * message — the device is reset and the next connection accepted.
+ */
+public final class VhostUserBackend implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(VhostUserBackend.class);
+
+    /** How to serve: worker threads, validation policy for rings, who observes. */
+    public record Options(int workers, ValidationPolicy policy, BackendObserver observer) {
+        public static Options defaults() {
+            return new Options(1, ValidationPolicy.strict(), BackendObserver.NONE);
+        }
+
+        public Options withWorkers(int n) {
+            if (n < 1) throw new IllegalArgumentException("workers must be at least 1");
+            return new Options(n, policy, observer);
+        }
+
+        public Options withPolicy(ValidationPolicy p) {
+            return new Options(workers, p, observer);
+        }
+
+        public Options withObserver(BackendObserver o) {
+            return new Options(workers, policy, o);
+        }
+    }
+
+    private final VirtioDevice device;
+    private final UnixServerSocket server;
+    private final Options options;
+    private final Thread acceptor;
+    private final AtomicInteger sessions = new AtomicInteger();
+    private volatile boolean closing;
+    private volatile UnixSocket current;
+
+    private VhostUserBackend(VirtioDevice device, UnixServerSocket server, Options options) {
+        this.device = device;
+        this.server = server;
+        this.options = options;
+        this.acceptor = new Thread(this::acceptLoop, "vhost-user " + server.path().getFileName());
+        this.acceptor.setDaemon(true);
+    }
+
+    /** Serves {@code device} at {@code socketPath} with default options until {@link #close()}. */
+    public static VhostUserBackend serve(VirtioDevice device, Path socketPath) {
+        return serve(device, socketPath, Options.defaults());
+    }
+
+    public static VhostUserBackend serve(VirtioDevice device, Path socketPath, Options options) {
+        VhostUserBackend b = new VhostUserBackend(device, UnixServerSocket.bind(socketPath), options);
+        b.acceptor.start();
+        LOG.info("serving device {} on {}", device.deviceId(), socketPath);
+        return b;
+    }
+
+    public Path socketPath() {
+        return server.path();
+    }
+
+    /** Connections served so far (including the current one). */
+    public int sessions() {
+        return sessions.get();
+    }
+
+    private void acceptLoop() {
+        while (!closing) {
+            UnixSocket s;
+            try {
+                s = server.accept();
+            } catch (SocketClosedException e) {
+                return;
+            } catch (RuntimeException e) {
+                if (!closing) LOG.error("accept failed: {}", e.getMessage());
+                return;
+            }
+            current = s;
+            int n = sessions.incrementAndGet();
+            try {
+                new Session(s, device, options.observer(), options.policy(), options.workers(),
+                        server.path().getFileName() + "#" + n).run();
+            } catch (RuntimeException e) {
+                LOG.error("session {} failed: {}", n, e.toString(), e);
+            } finally {
+                current = null;
+                s.close();
+            }
+        }
+    }
+
+    /** Stops serving: ends the current session, stops its threads, closes and removes the socket. */
+    @Override
+    public void close() {
+        closing = true;
+        UnixSocket s = current;
+        if (s != null) s.shutdown();
+        server.close();
+        try {
+            acceptor.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

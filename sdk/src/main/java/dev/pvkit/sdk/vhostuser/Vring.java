@@ -1,0 +1,59 @@
+package dev.pvkit.sdk.vhostuser;
+
+import dev.pvkit.sdk.os.EventFd;
+import dev.pvkit.sdk.virtqueue.DeviceQueue;
+
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One ring's vhost-user state: what the front-end configured, the eventfds, and — once started — the device
+ * queue. The control thread changes it and the worker processes it, both under {@link #lock}.
+ *
+ * <p>Two independent state bits (PVKit spec §10.5): started/stopped (a kick fd set / GET_VRING_BASE) and
+ * enabled/disabled (SET_VRING_ENABLE). A started but disabled ring is processed without side effects.
+ */
+final class Vring {
+    final int index;
+    final ReentrantLock lock = new ReentrantLock();
+
+    int size;
+    Bodies.VringAddress address;
+    long base;
+    boolean enabled;
+    boolean polled;          // kick set with the no-fd flag: the worker polls instead of waiting
+    EventFd kick;
+    EventFd call;
+    EventFd err;
+    /** Non-null while started. */
+    DeviceQueue queue;
+
+    Vring(int index) {
+        this.index = index;
+    }
+
+    boolean started() {
+        return queue != null;
+    }
+
+    /** Back to the initial state: stopped, disabled, nothing configured; closes the eventfds. */
+    void reset() {
+        queue = null;
+        size = 0;
+        address = null;
+        base = 0;
+        enabled = false;
+        polled = false;
+        closeKick();
+        call = closed(call);
+        err = closed(err);
+    }
+
+    void closeKick() {
+        kick = closed(kick);
+    }
+
+    private static EventFd closed(EventFd fd) {
+        if (fd != null) fd.close();
+        return null;
+    }
+}

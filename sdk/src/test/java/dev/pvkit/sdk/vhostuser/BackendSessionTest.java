@@ -1,0 +1,251 @@
+package dev.pvkit.sdk.vhostuser;
+
+import dev.pvkit.sdk.frontend.FrontendException;
+import dev.pvkit.sdk.frontend.FrontendQueue;
+import dev.pvkit.sdk.frontend.VirtioFrontend;
+import dev.pvkit.sdk.memory.OwnedGuestMemory;
+import dev.pvkit.sdk.observe.BackendObserver;
+import dev.pvkit.sdk.os.FdCount;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
+import dev.pvkit.sdk.virtqueue.Segment;
+import dev.pvkit.sdk.virtqueue.driver.DriverQueue;
+import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The Java front-end against a PVKit back-end over a real unix socket, memfd guest memory and eventfds. */
+class BackendSessionTest {
+
+    static final long GUEST_BASE = 0x100000;
+    static final long GUEST_SIZE = 16 << 20;
+    static final long RINGS = GUEST_BASE;              // queue i's rings at RINGS + i * 64 KiB
+    static final long INDIRECT = GUEST_BASE + 0x100000;
+    static final long DATA = GUEST_BASE + 0x400000;
+    static final long ALL_PROTOCOL = ProtocolFeatures.OFFERED;
+    static final Duration WAIT = Duration.ofSeconds(10);
+
+    @TempDir
+    Path dir;
+    EchoDevice device;
+    VhostUserBackend backend;
+    OwnedGuestMemory guest;
+    final List<String> seen = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void serve() {
+        device = new EchoDevice();
+        backend = VhostUserBackend.serve(device, dir.resolve("echo.sock"),
+                VhostUserBackend.Options.defaults().withWorkers(2).withObserver(new BackendObserver() {
+                    @Override
+                    public void featuresAcknowledged(long features) {
+                        seen.add("features " + Long.toHexString(features));
+                    }
+
+                    @Override
+                    public void statusWritten(int status) {
+                        seen.add("status " + status);
+                    }
+
+                    @Override
+                    public void queueStarted(int queue) {
+                        seen.add("started " + queue);
+                    }
+
+                    @Override
+                    public void queueStopped(int queue, long base) {
+                        seen.add("stopped " + queue + " at " + base);
+                    }
+
+                    @Override
+                    public void messageRejected(String request, String rule, String detail, String answer) {
+                        seen.add("rejected " + request + " " + rule + " -> " + answer);
+                    }
+                }));
+        guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(GUEST_BASE, GUEST_SIZE)));
+    }
+
+    @AfterEach
+    void stop() {
+        backend.close();
+        guest.close();
+    }
+
+    VirtioFrontend connect(long features) {
+        return VirtioFrontend.start(backend.socketPath(), guest, features, ALL_PROTOCOL);
+    }
+
+    static long features(boolean packed) {
+        return VirtioFeatures.bit(VirtioFeatures.VERSION_1) | VirtioFeatures.bit(VirtioFeatures.EVENT_IDX)
+                | VirtioFeatures.bit(VirtioFeatures.INDIRECT_DESC) | (packed ? VirtioFeatures.bit(VirtioFeatures.RING_PACKED) : 0);
+    }
+
+    @Test
+    void socketIsOwnerOnlyAndRemovedOnClose() throws Exception {
+        Path p = backend.socketPath();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(p))).isEqualTo("rw-------");
+        backend.close();
+        assertThat(p).doesNotExist();
+    }
+
+    @Test
+    void negotiatesFeaturesProtocolFeaturesAndQueues() {
+        try (VirtioFrontend fe = connect(features(true))) {
+            assertThat(fe.features()).isEqualTo(features(true) | VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES));
+            assertThat(fe.protocolFeatures()).isEqualTo(ProtocolFeatures.OFFERED);
+            assertThat(fe.vhost().getQueueNum()).isEqualTo(EchoDevice.QUEUES);
+            assertThat(fe.vhost().getMaxMemSlots()).isGreaterThanOrEqualTo(509);
+            assertThat(device.events).contains("features " + Long.toHexString(features(true)));
+            assertThat(seen).contains("features " + Long.toHexString(fe.features()));
+        }
+    }
+
+    @ParameterizedTest(name = "packed={0}")
+    @ValueSource(booleans = {false, true})
+    void requestsOnEveryQueueAreProcessed(boolean packed) {
+        try (VirtioFrontend fe = connect(features(packed))) {
+            List<FrontendQueue> queues = new ArrayList<>();
+            for (int i = 0; i < EchoDevice.QUEUES; i++) {
+                queues.add(fe.addQueue(i, 64, RINGS + 0x10000L * i, new IndirectArea(INDIRECT + 0x10000L * i, 4)));
+            }
+            long data = DATA;
+            for (int round = 0; round < 3; round++) {
+                for (FrontendQueue q : queues) {
+                    byte[] payload = new byte[100 + 37 * q.index() + round];
+                    for (int k = 0; k < payload.length; k++) payload[k] = (byte) (k + q.index());
+                    fe.memory().write(data, payload, 0, payload.length);
+                    long out = data + 0x1000;
+                    int id = q.post(List.of(new Segment(data, payload.length)),
+                            List.of(new Segment(out, 64), new Segment(out + 64, 4096)), round % 2 == 1);
+                    q.publishAndKick();
+                    List<DriverQueue.Used> used = q.awaitUsed(1, WAIT);
+                    assertThat(used).containsExactly(new DriverQueue.Used(id, payload.length));
+                    byte[] back = new byte[payload.length];
+                    fe.memory().read(out, back, 0, back.length);
+                    for (int k = 0; k < payload.length; k++) assertThat(back[k]).isEqualTo(payload[payload.length - 1 - k]);
+                    data += 0x2000;
+                }
+            }
+            assertThat(seen).contains("started 0", "started 1", "started 2", "started 3");
+        }
+    }
+
+    @Test
+    void configReadsWritesAndChangeNotification() throws Exception {
+        try (VirtioFrontend fe = connect(features(false))) {
+            byte[] cfg = fe.vhost().getConfig(0, 8);
+            assertThat(ByteBuffer.wrap(cfg).order(ByteOrder.LITTLE_ENDIAN).getInt(0)).isEqualTo(EchoDevice.MAGIC);
+            fe.vhost().setConfig(4, new byte[]{1, 2, 3, 4});
+            assertThat(fe.vhost().getConfig(4, 4)).containsExactly(1, 2, 3, 4);
+            assertThatThrownBy(() -> fe.vhost().setConfig(0, new byte[]{9, 9, 9, 9}))
+                    .isInstanceOf(FrontendException.class).hasMessageContaining("SET_CONFIG failed");
+            assertThat(fe.vhost().getConfig(6, 4)).as("range past the end").isEmpty();
+
+            MessageChannel back = fe.vhost().openBackendChannel();
+            assertThat(device.context.announceConfigChange()).isTrue();
+            try (Message m = back.readRequest()) {
+                assertThat(m.requestId()).isEqualTo(Session.BACKEND_CONFIG_CHANGE_MSG);
+            }
+        }
+    }
+
+    @Test
+    void statusIsStoredAndResetDeviceStopsEverything() {
+        try (VirtioFrontend fe = connect(features(false))) {
+            FrontendQueue q = fe.addQueue(0, 16, RINGS, IndirectArea.NONE);
+            fe.vhost().setStatus(1 | 2 | 8 | 4);
+            assertThat(fe.vhost().getStatus()).isEqualTo(15);
+            assertThat(device.events).contains("status 15");
+
+            fe.vhost().resetDevice();
+            assertThat(fe.vhost().getStatus()).isZero();
+            assertThat(device.events).contains("reset");
+            // After a reset the ring is stopped: a new set-up serves again.
+            FrontendQueue again = fe.addQueue(0, 16, RINGS + 0x40000, IndirectArea.NONE);
+            fe.memory().write(DATA, new byte[]{1, 2, 3}, 0, 3);
+            int id = again.post(List.of(new Segment(DATA, 3)), List.of(new Segment(DATA + 64, 3)), false);
+            again.publishAndKick();
+            assertThat(again.awaitUsed(1, WAIT)).containsExactly(new DriverQueue.Used(id, 3));
+            assertThat(q).isNotNull();
+        }
+    }
+
+    @Test
+    void getVringBaseStopsTheRingAndReportsWhereItStands() {
+        try (VirtioFrontend fe = connect(features(false))) {
+            FrontendQueue q = fe.addQueue(1, 8, RINGS, IndirectArea.NONE);
+            for (int i = 0; i < 5; i++) {
+                q.post(List.of(new Segment(DATA, 8)), List.of(new Segment(DATA + 64, 8)), false);
+                q.publishAndKick();
+                q.awaitUsed(1, WAIT);
+            }
+            assertThat(fe.vhost().getVringBase(1)).isEqualTo(5);
+            assertThat(seen).contains("stopped 1 at 5");
+        }
+    }
+
+    @Test
+    void brokenRingSetsDeviceNeedsReset() {
+        try (VirtioFrontend fe = connect(features(false))) {
+            FrontendQueue q = fe.addQueue(0, 8, RINGS, IndirectArea.NONE);
+            fe.vhost().setStatus(15);
+            // A chain whose buffer lies outside guest memory [DRV-SPLIT-044].
+            q.post(List.of(new Segment(0x10, 8)), List.of(), false);
+            q.publishAndKick();
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while ((fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET) == 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isEqualTo(Session.DEVICE_NEEDS_RESET);
+        }
+    }
+
+    @Test
+    void badMessageGetsFailureStatusWithReplyAckAndTheSessionGoesOn() {
+        try (VirtioFrontend fe = connect(features(false))) {
+            assertThatThrownBy(() -> fe.vhost().setVringNum(0, 3)).isInstanceOf(FrontendException.class);
+            assertThatThrownBy(() -> fe.vhost().setVringNum(7, 8)).isInstanceOf(FrontendException.class);
+            assertThat(fe.vhost().getQueueNum()).isEqualTo(EchoDevice.QUEUES);
+            assertThat(seen).contains("rejected SET_VRING_NUM queue size -> failure status",
+                    "rejected SET_VRING_NUM queue index -> failure status");
+        }
+    }
+
+    @Test
+    void badMessageWithoutReplyAckClosesAndTheNextConnectionIsServed() throws Exception {
+        int before = FdCount.open();
+        try (VhostUserFrontendProbe probe = new VhostUserFrontendProbe(backend.socketPath())) {
+            probe.sendRaw(Request.SET_VRING_NUM.id(), Message.VERSION, new byte[5]); // 5 bytes: should be 8
+            assertThat(probe.closedByPeer()).isTrue();
+        }
+        try (VirtioFrontend fe = connect(features(false))) {
+            assertThat(fe.vhost().getQueueNum()).isEqualTo(EchoDevice.QUEUES);
+        }
+        assertThat(seen).anyMatch(s -> s.startsWith("rejected SET_VRING_NUM payload size -> connection closed"));
+        assertThat(backend.sessions()).isEqualTo(2);
+        awaitFdCount(before);
+    }
+
+    /** Descriptors are closed asynchronously by the back-end's session thread; give it a moment. */
+    static void awaitFdCount(int expected) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (FdCount.open() > expected && System.nanoTime() < deadline) Thread.sleep(10);
+        assertThat(FdCount.open()).isLessThanOrEqualTo(expected);
+    }
+}
