@@ -175,6 +175,7 @@ class UnixSocketTest {
             assertThat(receiving.isDone()).isFalse();
             b.shutdown();
             assertThat(receiving.get(5, TimeUnit.SECONDS).bytes()).isZero();
+            assertThat(a.receive(new byte[8], 0, 8, 0).bytes()).isZero(); // the peer sees end of stream too
         }
     }
 
@@ -187,6 +188,7 @@ class UnixSocketTest {
             Thread.sleep(200);
             b.close();
             assertThat(receiving.get(5, TimeUnit.SECONDS).bytes()).isZero();
+            assertThat(a.receive(new byte[8], 0, 8, 0).bytes()).isZero();
         }
     }
 
@@ -213,9 +215,15 @@ class UnixSocketTest {
             old.bind(UnixDomainSocketAddress.of(stale)); // the JDK leaves the file behind on close
         }
         assertThat(stale).exists();
-        try (UnixServerSocket server = UnixServerSocket.bind(stale); UnixSocket client = UnixSocket.connect(stale)) {
-            server.accept().close();
+        try (UnixServerSocket server = UnixServerSocket.bind(stale);
+             UnixSocket client = UnixSocket.connect(stale);
+             UnixSocket served = server.accept()) {
+            client.send(new byte[] {5}, 0, 1, null);
+            byte[] got = new byte[1];
+            served.receiveFully(got, 0, 1);
+            assertThat(got).containsExactly(5);
         }
+        assertThat(stale).doesNotExist();
 
         Path regular = Files.writeString(dir.resolve("notes.txt"), "keep me");
         assertThatThrownBy(() -> UnixServerSocket.bind(regular))

@@ -1,0 +1,60 @@
+package dev.pvkit.sdk.vhostuser;
+
+import dev.pvkit.sdk.memory.WriteObserver;
+import dev.pvkit.sdk.os.MappedMemory;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The dirty-page bitmap shared with the front-end for live migration (SET_LOG_BASE): one bit per 4 KiB page of
+ * guest-physical memory, bit {@code page % 8} of byte {@code page / 8}, set with an atomic OR because the
+ * front-end reads and clears it concurrently. Every write the back-end makes into guest memory — buffer data and
+ * used-ring updates alike — goes through {@link #written}.
+ */
+final class DirtyLog implements WriteObserver, AutoCloseable {
+    static final int PAGE_SHIFT = 12;
+    private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private final MappedMemory whole;
+    private final MappedMemory bitmap;
+    private final long bits;
+
+    /** {@code whole} is the mapping from file offset 0; the bitmap starts {@code offset} bytes into it. */
+    DirtyLog(MappedMemory whole, long offset, long size) {
+        this.whole = whole;
+        this.bitmap = whole.slice(offset, size);
+        this.bits = size * 8;
+    }
+
+    @Override
+    public void written(long guestPhysical, long length) {
+        if (length <= 0) return;
+        long first = guestPhysical >>> PAGE_SHIFT;
+        long last = (guestPhysical + length - 1) >>> PAGE_SHIFT;
+        for (long page = first; page <= last && page < bits; page++) mark(page);
+    }
+
+    private void mark(long page) {
+        long byteIndex = page >>> 3;
+        long word = byteIndex & ~7L; // OR into the aligned 64-bit word holding that byte
+        ByteBuffer chunk = bitmap.chunkAt(word);
+        int at = (int) (word & (MappedMemory.CHUNK_SIZE - 1));
+        long mask = 1L << (((byteIndex & 7) << 3) + (page & 7));
+        if (at + 8 <= chunk.limit() && ((bitmap.address() + word) & 7) == 0) {
+            LONGS.getAndBitwiseOr(chunk, at, mask);
+        } else {
+            // A bitmap whose tail or start is not 8-byte aligned: plain read-modify-write of that one byte.
+            int b = (int) ((byteIndex) & (MappedMemory.CHUNK_SIZE - 1));
+            ByteBuffer c = bitmap.chunkAt(byteIndex);
+            c.put(b, (byte) (c.get(b) | (1 << (page & 7))));
+        }
+    }
+
+    @Override
+    public void close() {
+        whole.close();
+    }
+}
