@@ -107,6 +107,12 @@ public final class VhostUserFrontend implements AutoCloseable {
         throw new IllegalStateException("no memfd behind region at 0x" + Long.toHexString(r.guestPhysical()));
     }
 
+    /** Shares a dirty-log bitmap of {@code size} bytes at {@code offset} in the file {@code fd} (SET_LOG_BASE). */
+    public void setLogBase(int fd, long size, long offset) {
+        long status = u64(call(Request.SET_LOG_BASE, new Bodies.Log(size, offset).encode(), fd));
+        if (status != 0) throw new FrontendException("SET_LOG_BASE failed: back-end answered status " + status);
+    }
+
     // ---------------------------------------------------------------- rings
 
     public void setVringNum(int index, int num) {

@@ -52,6 +52,9 @@ final class Session implements DeviceContext {
     private volatile GuestMemory memory;
     private final List<Mapped> mappings = new ArrayList<>();
     private MessageChannel backendChannel;
+    private volatile DirtyLog log;
+    private volatile boolean logAll;
+    private EventFd logFd;
 
     /** A region and the mapping that backs it (mapped from file offset 0, so it also covers the mmap offset). */
     private record Mapped(MemoryRegion region, MappedMemory whole) {
@@ -65,7 +68,8 @@ final class Session implements DeviceContext {
         this.policy = policy;
         this.rings = new Vring[device.queueCount()];
         for (int i = 0; i < rings.length; i++) rings[i] = new Vring(i);
-        this.offeredFeatures = device.features() | VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES);
+        this.offeredFeatures = device.features() | VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES)
+                | VirtioFeatures.bit(ProtocolFeatures.F_LOG_ALL);
         this.workers = new QueueWorkers(Math.min(workerCount, Math.max(1, rings.length)), name, this::processQueue);
     }
 
@@ -178,6 +182,14 @@ final class Session implements DeviceContext {
             case RESET_DEVICE -> resetDevice("RESET_DEVICE");
             case SET_STATUS -> setStatus((int) Bodies.u64(m));
             case GET_STATUS -> channel.replyU64(m, currentStatus());
+            case SET_LOG_BASE -> {
+                setLogBase(m);
+                channel.replyU64(m, 0);
+            }
+            case SET_LOG_FD -> {
+                if (logFd != null) logFd.close();
+                logFd = EventFd.adopt(m.takeFd(0));
+            }
             default -> throw violation(r, "not implemented", "PVKit does not serve " + r.name() + " yet");
         }
     }
@@ -189,6 +201,7 @@ final class Session implements DeviceContext {
             throw violation(m.request(), "features", String.format("bits 0x%x were not offered", v & ~offeredFeatures));
         }
         features = v;
+        logAll = VirtioFeatures.has(v, ProtocolFeatures.F_LOG_ALL);
         observer.featuresAcknowledged(v);
         device.featuresNegotiated(v & ~VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES));
         if (!VirtioFeatures.has(v, ProtocolFeatures.F_PROTOCOL_FEATURES)) {
@@ -360,7 +373,7 @@ final class Session implements DeviceContext {
     private void swapMemory(List<Mapped> next, List<Mapped> retired) {
         GuestMemory fresh;
         try {
-            fresh = GuestMemory.of(next.stream().map(Mapped::region).toList());
+            fresh = GuestMemory.of(next.stream().map(Mapped::region).toList()).withWriteObserver(this::logWrite);
         } catch (IllegalArgumentException e) {
             throw violation(Request.SET_MEM_TABLE, "overlapping regions", e.getMessage());
         }
@@ -381,6 +394,48 @@ final class Session implements DeviceContext {
             for (Vring ring : rings) ring.lock.unlock();
         }
         observer.memoryMapped(next.stream().map(x -> new long[]{x.region().guestPhysical(), x.region().size()}).toArray(long[][]::new));
+    }
+
+    // ---------------------------------------------------------------- dirty log
+
+    /** Every write into guest memory passes here; while the front-end asked for LOG_ALL it marks the log. */
+    private void logWrite(long guestPhysical, long length) {
+        DirtyLog l = log;
+        if (l != null && logAll) l.written(guestPhysical, length);
+    }
+
+    /** SET_LOG_BASE: maps the front-end's bitmap after checking offset + size cannot overflow [CVE-2020-10722]. */
+    private void setLogBase(Message m) {
+        Bodies.Log l = Bodies.Log.of(m);
+        int fd = m.takeFd(0);
+        DirtyLog fresh;
+        try {
+            long size = l.mmapSize();
+            long offset = l.mmapOffset();
+            if (size <= 0 || offset < 0 || offset > Long.MAX_VALUE - size) {
+                throw violation(Request.SET_LOG_BASE, "log arithmetic", String.format("size %s, offset %s overflow or are empty",
+                        Long.toUnsignedString(size), Long.toUnsignedString(offset)));
+            }
+            long fileSize = Syscalls.fileSize(fd);
+            if (offset + size > fileSize) {
+                throw violation(Request.SET_LOG_BASE, "log beyond file", String.format("log needs %d bytes of a %d-byte file", offset + size, fileSize));
+            }
+            MappedMemory whole = MappedMemory.shared(fd, 0, offset + size);
+            fresh = new DirtyLog(whole, offset, size);
+        } catch (NativeCallException e) {
+            throw violation(Request.SET_LOG_BASE, "mapping", e.getMessage());
+        } finally {
+            Syscalls.closeQuietly(fd);
+        }
+        DirtyLog old;
+        for (Vring ring : rings) ring.lock.lock();
+        try {
+            old = log;
+            log = fresh;
+        } finally {
+            for (Vring ring : rings) ring.lock.unlock();
+        }
+        if (old != null) old.close();
     }
 
     // ---------------------------------------------------------------- rings
@@ -576,6 +631,9 @@ final class Session implements DeviceContext {
         mappings.clear();
         memory = null;
         if (backendChannel != null) backendChannel.close();
+        if (log != null) log.close();
+        log = null;
+        if (logFd != null) logFd.close();
         device.reset();
         channel.close();
     }

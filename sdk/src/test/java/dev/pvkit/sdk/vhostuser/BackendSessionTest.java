@@ -242,6 +242,58 @@ class BackendSessionTest {
         awaitFdCount(before);
     }
 
+    @Test
+    void dirtyLogMarksExactlyThePagesTheBackendWrote() {
+        long logAll = VirtioFeatures.bit(ProtocolFeatures.F_LOG_ALL);
+        try (VirtioFrontend fe = connect(features(false));
+             dev.pvkit.sdk.os.Memfd logFile = dev.pvkit.sdk.os.Memfd.create("dirty-log", 4096);
+             dev.pvkit.sdk.os.MappedMemory logMap = logFile.map()) {
+            FrontendQueue q = fe.addQueue(0, 64, RINGS, IndirectArea.NONE);
+            long usedPage = (RINGS + 0xc000) >>> 12;
+
+            // Unlogged phase: I/O before logging starts marks nothing.
+            echo(fe, q, DATA, DATA + 0x10000, 100);
+            fe.vhost().setLogBase(logFile.fd(), 4096, 0);
+            echo(fe, q, DATA, DATA + 0x11000, 100);
+            assertThat(markedPages(logMap)).as("without LOG_ALL").isEmpty();
+
+            // Logged phase: exactly the data pages written and the used-ring page.
+            fe.vhost().setFeatures(fe.features() | logAll);
+            echo(fe, q, DATA, DATA + 0x20ff0, 40);          // 40 bytes straddling two pages
+            echo(fe, q, DATA + 0x100, DATA + 0x30000, 8);
+            assertThat(markedPages(logMap)).containsExactlyInAnyOrder(
+                    (DATA + 0x20ff0) >>> 12, (DATA + 0x21000) >>> 12, (DATA + 0x30000) >>> 12, usedPage);
+
+            // Logging off again: nothing new.
+            clear(logMap);
+            fe.vhost().setFeatures(fe.features());
+            echo(fe, q, DATA, DATA + 0x40000, 100);
+            assertThat(markedPages(logMap)).as("after LOG_ALL is dropped").isEmpty();
+        }
+    }
+
+    private static void echo(VirtioFrontend fe, FrontendQueue q, long in, long out, int len) {
+        byte[] data = new byte[len];
+        java.util.Arrays.fill(data, (byte) 7);
+        fe.memory().write(in, data, 0, len);
+        int id = q.post(List.of(new Segment(in, len)), List.of(new Segment(out, len)), false);
+        q.publishAndKick();
+        assertThat(q.awaitUsed(1, WAIT)).containsExactly(new DriverQueue.Used(id, len));
+    }
+
+    private static List<Long> markedPages(dev.pvkit.sdk.os.MappedMemory log) {
+        List<Long> pages = new ArrayList<>();
+        ByteBuffer b = log.chunkAt(0);
+        for (int i = 0; i < 4096; i++) {
+            for (int bit = 0; bit < 8; bit++) if ((b.get(i) & (1 << bit)) != 0) pages.add(i * 8L + bit);
+        }
+        return pages;
+    }
+
+    private static void clear(dev.pvkit.sdk.os.MappedMemory log) {
+        for (int i = 0; i < 4096; i++) log.chunkAt(0).put(i, (byte) 0);
+    }
+
     /** Descriptors are closed asynchronously by the back-end's session thread; give it a moment. */
     static void awaitFdCount(int expected) throws InterruptedException {
         long deadline = System.nanoTime() + WAIT.toNanos();
