@@ -92,6 +92,9 @@ final class Session implements DeviceContext {
         } catch (ProtocolViolation v) {
             reject(v, "connection closed");
             why = "closed: " + v.getMessage();
+        } catch (NativeCallException | dev.pvkit.sdk.os.SocketClosedException e) {
+            // Typically a reply to a front-end that already hung up (EPIPE): the session is over either way.
+            why = "connection lost: " + e.getMessage();
         } finally {
             shutdown();
             observer.disconnected(why);
