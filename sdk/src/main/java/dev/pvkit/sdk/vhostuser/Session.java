@@ -117,6 +117,12 @@ final class Session implements DeviceContext {
             if (m.needReply() && replyAck() && !r.hasReply) channel.replyU64(m, 0);
             return true;
         } catch (ProtocolViolation v) {
+            if (r == Request.SET_LOG_BASE && !v.framingLost()) {
+                // Its reply body is itself a status: answer failure there, whatever REPLY_ACK says.
+                reject(v, "failure status");
+                channel.replyU64(m, 1);
+                return true;
+            }
             boolean canAnswer = !v.framingLost() && m.needReply() && replyAck() && (r == null || !r.hasReply);
             reject(v, canAnswer ? "failure status" : "connection closed");
             if (canAnswer) channel.replyU64(m, 1);

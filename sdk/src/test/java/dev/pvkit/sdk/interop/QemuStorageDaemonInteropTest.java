@@ -450,7 +450,7 @@ class QemuStorageDaemonInteropTest {
             m.fill(slot, SLOT, (byte) 0);
             m.writeLe32(header, r.type);
             m.writeLe32(header + 4, 0);
-            m.writeLe64(header + 8, r.type == T_IN && r.sector > 8 && r.sector < 6000 ? r.sector - 3 : r.sector);
+            m.writeLe64(header + 8, r.sector);
             m.writeU8(status, (byte) 0xee); // neither OK, IOERR nor UNSUPP: the device must overwrite it
             List<Segment> readable = new ArrayList<>();
             List<Segment> writable = new ArrayList<>();

@@ -89,7 +89,9 @@ class LinuxGuestProbeTest {
                 + disk.reads.get() + " reads, " + disk.writes.get() + " writes, " + disk.flushes.get() + " flushes");
 
         String out = read(console);
+        System.out.println("[guest] console:\n" + out.stripTrailing());
         String ev = evidence(console, qemuLog, disk);
+        assertThat(disk.negotiated & (1L << 32)).as("VERSION_1 negotiated\n" + ev).isNotZero();
         assertThat(out).as(ev).contains("PVKIT-INIT").doesNotContain("PVKIT-ERROR");
         assertThat(out).as(ev).contains("PVKIT-PROBE vda size=" + DISK_BYTES / 512);
         String hexLine = out.lines().filter(l -> l.startsWith("PVKIT-HEX")).findFirst().orElse("");

@@ -31,7 +31,9 @@ import java.util.zip.GZIPOutputStream;
  * initramfs holding a static busybox, the virtio-blk driver modules and the probe {@code /init} script
  * ({@code guest/init.sh}). Built with the system's Debian tools ({@code apt-cache}, {@code apt-get download},
  * {@code dpkg-deb}) and cached under {@code ${java.io.tmpdir}/pvkit-guest-cache}, keyed by kernel version and a
- * hash of the initramfs inputs.
+ * hash of the initramfs inputs (system property {@code pvkit.guest.cache} overrides the directory). Without access
+ * to a Debian package archive (and no cached image) {@link #obtain()} throws with apt's output: the test fails, it
+ * does not skip.
  */
 record TestGuestImage(Path kernel, Path initrd, String kernelVersion) {
 
