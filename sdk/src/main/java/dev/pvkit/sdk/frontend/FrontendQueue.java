@@ -15,14 +15,23 @@ import java.util.List;
  */
 public final class FrontendQueue implements AutoCloseable {
     private final int index;
+    private final int size;
+    private final long descriptors;
+    private final long driverArea;
+    private final long deviceArea;
     private final DriverQueue driver;
     private final EventFd kick;
     private final EventFd call;
     private final Epoll callWait;
     private long kicks;
 
-    FrontendQueue(int index, DriverQueue driver, EventFd kick, EventFd call) {
+    FrontendQueue(int index, int size, long descriptors, long driverArea, long deviceArea, DriverQueue driver, EventFd kick,
+                  EventFd call) {
         this.index = index;
+        this.size = size;
+        this.descriptors = descriptors;
+        this.driverArea = driverArea;
+        this.deviceArea = deviceArea;
         this.driver = driver;
         this.kick = kick;
         this.call = call;
@@ -32,6 +41,30 @@ public final class FrontendQueue implements AutoCloseable {
 
     public int index() {
         return index;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    long descriptors() {
+        return descriptors;
+    }
+
+    long driverArea() {
+        return driverArea;
+    }
+
+    long deviceArea() {
+        return deviceArea;
+    }
+
+    EventFd kickFd() {
+        return kick;
+    }
+
+    EventFd callFd() {
+        return call;
     }
 
     public DriverQueue driver() {

@@ -113,6 +113,32 @@ public final class VhostUserFrontend implements AutoCloseable {
         if (status != 0) throw new FrontendException("SET_LOG_BASE failed: back-end answered status " + status);
     }
 
+    /** The inflight area a back-end hands out (GET_INFLIGHT_FD): keep its descriptor across back-end restarts. */
+    public record InflightArea(int fd, long size, long offset, int queues, int queueSize) implements AutoCloseable {
+        @Override
+        public void close() {
+            dev.pvkit.sdk.os.Syscalls.closeQuietly(fd);
+        }
+    }
+
+    public InflightArea getInflightFd(int queues, int queueSize) {
+        channel.send(Request.GET_INFLIGHT_FD.id(), Message.VERSION, new Bodies.Inflight(0, 0, queues, queueSize).encode());
+        Message reply = channel.readReply();
+        if (reply == null) throw new FrontendException("GET_INFLIGHT_FD: back-end closed the connection");
+        try (reply) {
+            if (reply.requestId() != Request.GET_INFLIGHT_FD.id() || reply.payload().length != 24 || reply.attachedFds() != 1) {
+                throw new FrontendException("GET_INFLIGHT_FD: malformed reply (" + reply.payload().length + " bytes, "
+                        + reply.attachedFds() + " fds)");
+            }
+            ByteBuffer b = ByteBuffer.wrap(reply.payload()).order(ByteOrder.nativeOrder());
+            return new InflightArea(reply.takeFd(0), b.getLong(0), b.getLong(8), b.getShort(16) & 0xffff, b.getShort(18) & 0xffff);
+        }
+    }
+
+    public void setInflightFd(InflightArea area) {
+        send(Request.SET_INFLIGHT_FD, new Bodies.Inflight(area.size(), area.offset(), area.queues(), area.queueSize()).encode(), area.fd());
+    }
+
     // ---------------------------------------------------------------- rings
 
     public void setVringNum(int index, int num) {

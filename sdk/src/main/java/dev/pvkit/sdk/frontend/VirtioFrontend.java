@@ -22,8 +22,9 @@ import java.util.List;
  * rings set up with PVKit's driver models. What tests and benchmarks use to drive a back-end without a VM.
  */
 public final class VirtioFrontend implements AutoCloseable {
-    private final VhostUserFrontend vhost;
+    private VhostUserFrontend vhost;
     private final OwnedGuestMemory guest;
+    private VhostUserFrontend.InflightArea inflight;
     private final long features;
     private final long protocolFeatures;
     private final List<FrontendQueue> queues = new ArrayList<>();
@@ -89,17 +90,48 @@ public final class VirtioFrontend implements AutoCloseable {
         DriverQueue driver = packed
                 ? new PackedDriverQueue(guest.memory(), new PackedRing(size, desc, driverArea, deviceArea), features, indirect, 0, true)
                 : new SplitDriverQueue(guest.memory(), new SplitRing(size, desc, driverArea, deviceArea), features, indirect, 0);
-        EventFd kick = EventFd.create();
-        EventFd call = EventFd.create();
-        vhost.setVringNum(index, size);
-        vhost.setVringAddr(index, user(desc), user(deviceArea), user(driverArea));
-        vhost.setVringBase(index, packed ? (1L << 15) | (1L << 31) : 0);
-        vhost.setVringCall(index, call);
-        vhost.setVringKick(index, kick);
-        if (VirtioFeatures.has(features, ProtocolFeatures.F_PROTOCOL_FEATURES)) vhost.setVringEnable(index, true);
-        FrontendQueue q = new FrontendQueue(index, driver, kick, call);
+        FrontendQueue q = new FrontendQueue(index, size, desc, driverArea, deviceArea, driver, EventFd.create(), EventFd.create());
+        startRing(q, packed ? (1L << 15) | (1L << 31) : 0);
         queues.add(q);
         return q;
+    }
+
+    private void startRing(FrontendQueue q, long base) {
+        int index = q.index();
+        vhost.setVringNum(index, q.size());
+        vhost.setVringAddr(index, user(q.descriptors()), user(q.deviceArea()), user(q.driverArea()));
+        vhost.setVringBase(index, base);
+        vhost.setVringCall(index, q.callFd());
+        vhost.setVringKick(index, q.kickFd());
+        if (VirtioFeatures.has(features, ProtocolFeatures.F_PROTOCOL_FEATURES)) vhost.setVringEnable(index, true);
+    }
+
+    /**
+     * Asks the back-end for an inflight area covering {@code queues} queues of {@code queueSize} (call before adding
+     * queues, as QEMU does); kept here so that {@link #reconnect()} can hand it to a restarted back-end.
+     */
+    public void enableInflightTracking(int queues, int queueSize) {
+        inflight = vhost.getInflightFd(queues, queueSize);
+        vhost.setInflightFd(inflight);
+    }
+
+    /**
+     * Reconnects to a back-end that was restarted (QEMU's {@code reconnect=}): negotiates again, shares the same
+     * memory and inflight area, and restarts every ring where the driver left it, without touching ring memory.
+     * The back-end finds the requests that were in flight in the inflight area and completes them.
+     */
+    public void reconnect(Path socket) {
+        vhost.close();
+        vhost = VhostUserFrontend.connect(socket);
+        if (protocolFeatures != 0 || (features & VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES)) != 0) {
+            vhost.getProtocolFeatures();
+            vhost.setProtocolFeatures(protocolFeatures);
+        }
+        vhost.setOwner();
+        vhost.setFeatures(features);
+        vhost.setMemTable(guest);
+        if (inflight != null) vhost.setInflightFd(inflight);
+        for (FrontendQueue q : queues) startRing(q, 0); // the back-end takes the position from the inflight area
     }
 
     /** The front-end virtual address of guest-physical {@code gpa}. */
@@ -114,5 +146,6 @@ public final class VirtioFrontend implements AutoCloseable {
     public void close() {
         vhost.close();
         queues.forEach(FrontendQueue::close);
+        if (inflight != null) inflight.close();
     }
 }

@@ -21,7 +21,7 @@ public final class ProtocolFeatures {
     public static final int F_LOG_ALL = 26;
 
     /** What PVKit back-ends offer (PVKit spec §10.2). */
-    public static final long OFFERED = bits(MQ, LOG_SHMFD, REPLY_ACK, BACKEND_REQ, CONFIG, RESET_DEVICE,
+    public static final long OFFERED = bits(MQ, LOG_SHMFD, REPLY_ACK, BACKEND_REQ, CONFIG, INFLIGHT_SHMFD, RESET_DEVICE,
             CONFIGURE_MEM_SLOTS, STATUS);
 
     public static long bits(int... features) {

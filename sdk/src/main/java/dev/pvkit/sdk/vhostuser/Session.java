@@ -55,6 +55,7 @@ final class Session implements DeviceContext {
     private volatile DirtyLog log;
     private volatile boolean logAll;
     private EventFd logFd;
+    private InflightArea inflight;
 
     /** A region and the mapping that backs it (mapped from file offset 0, so it also covers the mmap offset). */
     private record Mapped(MemoryRegion region, MappedMemory whole) {
@@ -195,6 +196,8 @@ final class Session implements DeviceContext {
                 setLogBase(m);
                 channel.replyU64(m, 0);
             }
+            case GET_INFLIGHT_FD -> getInflight(m);
+            case SET_INFLIGHT_FD -> setInflight(m);
             case SET_LOG_FD -> {
                 if (logFd != null) logFd.close();
                 logFd = EventFd.adopt(m.takeFd(0));
@@ -393,7 +396,7 @@ final class Session implements DeviceContext {
                 if (ring.started()) {
                     ring.base = ring.queue.base();
                     ring.queue = null;
-                    startQueue(ring); // rebuilt on the new map; addresses are translated again
+                    startQueue(ring, false); // rebuilt on the new map; addresses are translated again
                 }
             }
             mappings.clear();
@@ -447,6 +450,59 @@ final class Session implements DeviceContext {
         if (old != null) old.close();
     }
 
+    // ---------------------------------------------------------------- inflight area
+
+    /** GET_INFLIGHT_FD: a fresh area for {@code num_queues} queues of {@code queue_size}, handed to the front-end. */
+    private void getInflight(Message m) {
+        Bodies.Inflight req = Bodies.Inflight.of(m);
+        checkInflightShape(Request.GET_INFLIGHT_FD, req);
+        long size = InflightArea.bytes(req.numQueues(), req.queueSize());
+        int fd = Syscalls.memfdCreate("pvkit-inflight", size);
+        try {
+            InflightArea area = new InflightArea(MappedMemory.shared(fd, 0, size), 0, size, req.numQueues(), req.queueSize());
+            area.initialise();
+            replaceInflight(area);
+            channel.reply(m, new Bodies.Inflight(size, 0, req.numQueues(), req.queueSize()).encode(), fd);
+        } finally {
+            Syscalls.closeQuietly(fd); // the front-end has its copy; ours is the mapping
+        }
+    }
+
+    /** SET_INFLIGHT_FD: the area a previous back-end filled (or a fresh one), after checking its arithmetic. */
+    private void setInflight(Message m) {
+        Bodies.Inflight req = Bodies.Inflight.of(m);
+        checkInflightShape(Request.SET_INFLIGHT_FD, req);
+        int fd = m.takeFd(0);
+        try {
+            long size = req.mmapSize();
+            long offset = req.mmapOffset();
+            if (size < InflightArea.bytes(req.numQueues(), req.queueSize()) || offset < 0 || offset > Long.MAX_VALUE - size) {
+                throw violation(Request.SET_INFLIGHT_FD, "inflight arithmetic", String.format("size %s, offset %s for %d queues of %d",
+                        Long.toUnsignedString(size), Long.toUnsignedString(offset), req.numQueues(), req.queueSize()));
+            }
+            if (offset + size > Syscalls.fileSize(fd)) {
+                throw violation(Request.SET_INFLIGHT_FD, "inflight beyond file", "area larger than its file");
+            }
+            replaceInflight(new InflightArea(MappedMemory.shared(fd, 0, offset + size), offset, size, req.numQueues(), req.queueSize()));
+        } catch (NativeCallException e) {
+            throw violation(Request.SET_INFLIGHT_FD, "mapping", e.getMessage());
+        } finally {
+            Syscalls.closeQuietly(fd);
+        }
+    }
+
+    private void checkInflightShape(Request r, Bodies.Inflight req) {
+        if (req.numQueues() < 1 || req.numQueues() > rings.length || req.queueSize() < 1
+                || req.queueSize() > Math.min(device.maxQueueSize(), QueueConfig.MAX_SIZE)) {
+            throw violation(r, "inflight shape", req.numQueues() + " queues of " + req.queueSize() + " entries");
+        }
+    }
+
+    private void replaceInflight(InflightArea area) {
+        if (inflight != null) inflight.close();
+        inflight = area;
+    }
+
     // ---------------------------------------------------------------- rings
 
     private Vring ring(Request r, int index) {
@@ -498,7 +554,7 @@ final class Session implements DeviceContext {
                 ring.closeKick();
                 ring.kick = kick;
                 ring.polled = kick == null;
-                if (!ring.started()) startQueue(ring);
+                if (!ring.started()) startQueue(ring, true);
             });
         } catch (RuntimeException e) {
             if (kick != null && ring.kick != kick) kick.close();
@@ -508,8 +564,11 @@ final class Session implements DeviceContext {
         workers.poke(ring.index);
     }
 
-    /** Builds the device queue for a configured ring; throws a violation when the set-up cannot be served. */
-    private void startQueue(Vring ring) {
+    /**
+     * Builds the device queue for a configured ring; throws a violation when the set-up cannot be served. With an
+     * inflight area, a fresh start ({@code recover}) first resubmits what a previous back-end left in flight.
+     */
+    private void startQueue(Vring ring, boolean recover) {
         GuestMemory mem = memory;
         if (mem == null) throw violation(Request.SET_VRING_KICK, "no memory", "queue " + ring.index + " started before any memory table");
         if (ring.size == 0 || ring.address == null) {
@@ -527,6 +586,15 @@ final class Session implements DeviceContext {
             ring.queue = packed ? new PackedDeviceQueue(mem, c) : new SplitDeviceQueue(mem, c);
         } catch (QueueSetupException e) {
             throw violation(Request.SET_VRING_KICK, "ring set-up", e.getMessage());
+        }
+        if (inflight != null) {
+            var tracker = inflight.tracker(ring.index, q);
+            if (packed || tracker == null) {
+                LOG.warn("queue {}: inflight tracking not available ({}); a crash may lose its requests", ring.index,
+                        packed ? "packed rings are not tracked yet" : "the area does not cover this queue");
+            } else {
+                ((SplitDeviceQueue) ring.queue).trackInflight(tracker, recover);
+            }
         }
         observer.queueAddresses(ring.index, desc, driver, dev);
         observer.queueStarted(ring.index);
@@ -590,8 +658,8 @@ final class Session implements DeviceContext {
     }
 
     /**
-     * Worker side: drains the kick and processes the ring until it is empty, then publishes and signals the call
-     * eventfd when the driver asked for it. A disabled ring is consumed without side effects.
+     * Worker side: drains the kick and processes the ring until it is empty, publishing each completion and
+     * signalling the call eventfd when the driver asked for it.
      */
     private void processQueue(int index) {
         Vring ring = rings[index];
@@ -599,22 +667,24 @@ final class Session implements DeviceContext {
         try {
             if (ring.kick != null) ring.kick.drain();
             DeviceQueue q = ring.queue;
-            if (q == null) return;
+            // A started but disabled ring is left alone until enabled: no request is taken, so none is lost or
+            // answered empty (the strictest reading of "no side effects", and what a restarted back-end needs:
+            // QEMU sets the kick before it enables the ring).
+            if (q == null || !ring.enabled) return;
             GuestMemory mem = memory;
             do {
                 Chain c;
                 while ((c = q.poll()) != null) {
                     long written = 0;
-                    if (ring.enabled) {
-                        try {
-                            written = Math.min(Math.max(device.process(index, c, mem), 0), c.writableBytes());
-                        } catch (RuntimeException e) {
-                            LOG.error("queue {}: device failed on chain {}: {}", index, c.id(), e.toString());
-                        }
+                    try {
+                        written = Math.min(Math.max(device.process(index, c, mem), 0), c.writableBytes());
+                    } catch (RuntimeException e) {
+                        LOG.error("queue {}: device failed on chain {}: {}", index, c.id(), e.toString());
                     }
                     q.complete(c, written);
+                    // Publish each completion at once: a slow request must not hold back the ones done before it.
+                    if (q.publish() && ring.call != null) ring.call.signal();
                 }
-                if (q.publish() && ring.call != null) ring.call.signal();
             } while (!q.isBroken() && q.enableNotifications());
             if (q.isBroken()) {
                 LOG.warn("queue {} stopped: {}", index, q.brokenBy());
@@ -643,6 +713,7 @@ final class Session implements DeviceContext {
         if (log != null) log.close();
         log = null;
         if (logFd != null) logFd.close();
+        if (inflight != null) inflight.close();
         device.reset();
         channel.close();
     }

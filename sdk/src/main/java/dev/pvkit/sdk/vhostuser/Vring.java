@@ -10,7 +10,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * queue. The control thread changes it and the worker processes it, both under {@link #lock}.
  *
  * <p>Two independent state bits (PVKit spec §10.5): started/stopped (a kick fd set / GET_VRING_BASE) and
- * enabled/disabled (SET_VRING_ENABLE). A started but disabled ring is processed without side effects.
+ * enabled/disabled (SET_VRING_ENABLE). A started but disabled ring is not touched until it is enabled.
  */
 final class Vring {
     final int index;

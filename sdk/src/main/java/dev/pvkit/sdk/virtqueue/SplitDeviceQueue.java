@@ -24,6 +24,10 @@ public final class SplitDeviceQueue extends RingQueue {
     private int usedIdx;         // next used-ring index to write
     private int publishedUsed;   // used.idx at the last publish
     private boolean notificationsEnabled = true;
+    private InflightTracker inflight;
+    private final java.util.ArrayDeque<Integer> resubmit = new java.util.ArrayDeque<>();
+    private int[] unpublished = new int[8];
+    private int unpublishedCount;
 
     public SplitDeviceQueue(GuestMemory memory, QueueConfig config) {
         super(memory, config);
@@ -44,8 +48,39 @@ public final class SplitDeviceQueue extends RingQueue {
         this.publishedUsed = usedIdx;
     }
 
+    /**
+     * Records taken and returned chains in {@code tracker} from now on, after reconciling it with the ring: chains it
+     * still holds are handed out again by {@link #poll()} before any new ones, and the available position resumes
+     * right after them (every entry taken so far is either used or in flight). Call before the first poll.
+     */
+    public void trackInflight(InflightTracker tracker) {
+        trackInflight(tracker, true);
+    }
+
+    /**
+     * As {@link #trackInflight(InflightTracker)}; with {@code recover} false the record is taken as current (the
+     * queue was only rebuilt, e.g. on a new memory map, with nothing in flight) and only future steps are recorded.
+     */
+    public void trackInflight(InflightTracker tracker, boolean recover) {
+        if (!recover) {
+            inflight = tracker;
+            return;
+        }
+        List<Integer> pending = tracker.recover(usedIdx, i -> memory.readLe32(ring.usedRing(i & mask)));
+        for (int head : pending) {
+            if (head >= 0 && head < config.size()) resubmit.add(head);
+        }
+        lastAvail = (usedIdx + resubmit.size()) & 0xffff;
+        lastSeenAvail = lastAvail;
+        inflight = tracker;
+    }
+
     @Override
     public Chain poll() {
+        while (brokenBy == null && !resubmit.isEmpty()) {
+            Chain chain = walk(resubmit.poll());
+            if (chain != null) return chain;
+        }
         while (brokenBy == null) {
             int availIdx = memory.readLe16Acquire(ring.availIdx()) & 0xffff;
             if (availIdx != lastSeenAvail) {
@@ -182,6 +217,7 @@ public final class SplitDeviceQueue extends RingQueue {
         }
         Chain chain = builder.build(head, 1, order.nextSequence());
         order.taken(chain);
+        if (inflight != null) inflight.taken(head);
         observer.chainRead(index(), chain);
         return chain;
     }
@@ -205,6 +241,10 @@ public final class SplitDeviceQueue extends RingQueue {
         memory.writeLe32(elem, chain.id());
         memory.writeLe32(elem + 4, (int) written);
         usedIdx = (usedIdx + 1) & 0xffff;
+        if (inflight != null) {
+            if (unpublishedCount == unpublished.length) unpublished = java.util.Arrays.copyOf(unpublished, unpublished.length * 2);
+            unpublished[unpublishedCount++] = chain.id();
+        }
         observer.usedWritten(index(), chain.id(), written);
     }
 
@@ -214,6 +254,12 @@ public final class SplitDeviceQueue extends RingQueue {
         int old = publishedUsed;
         memory.writeLe16Release(ring.usedIdx(), (short) usedIdx);
         publishedUsed = usedIdx;
+        if (inflight != null) {
+            // After the used index is visible: a crash in between leaves these marked, and recovery reads the
+            // used ring to see that they were completed.
+            inflight.published(unpublished, unpublishedCount, usedIdx);
+            unpublishedCount = 0;
+        }
         observer.usedPublished(index(), usedIdx);
         GuestMemory.fullFence();
         boolean notify;

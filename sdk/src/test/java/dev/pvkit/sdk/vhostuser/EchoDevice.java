@@ -17,7 +17,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * processed buffer from an untouched one). Configuration space: a read-only 32-bit magic, then a writable 32-bit
  * word.
  */
-final class EchoDevice implements VirtioDevice {
+class EchoDevice implements VirtioDevice {
     static final int MAGIC = 0x50564b54;
     static final int QUEUES = 4;
 
