@@ -304,6 +304,86 @@ class BackendSessionTest {
         for (int i = 0; i < 4096; i++) log.chunkAt(0).put(i, (byte) 0);
     }
 
+    @Test
+    void memorySlotsCanBeAddedAndRemovedWhileRingsRun() {
+        try (OwnedGuestMemory two = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(0x100000, 1 << 20),
+                new OwnedGuestMemory.Placement(0x4000000, 1 << 20)));
+             VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), two, features(false), ALL_PROTOCOL)) {
+            dev.pvkit.sdk.memory.MemoryRegion high = two.memory().regions().get(1);
+            FrontendQueue q = fe.addQueue(0, 16, 0x100000, IndirectArea.NONE);
+            fe.vhost().remMemReg(high);
+            echoIn(fe, q, 0x180000);                       // the low region still serves
+            fe.vhost().addMemReg(two, high);
+            echoIn(fe, q, 0x4000000);                      // the high region is back
+            fe.vhost().remMemReg(high);
+            q.post(List.of(new Segment(0x4000000, 4)), List.of(new Segment(0x4001000, 4)), false);
+            q.publishAndKick();
+            awaitStatusBit(fe, Session.DEVICE_NEEDS_RESET); // gone again: that buffer is outside guest memory
+        }
+    }
+
+    private static void echoIn(VirtioFrontend fe, FrontendQueue q, long at) {
+        fe.memory().write(at, new byte[]{1, 2, 3, 4}, 0, 4);
+        int id = q.post(List.of(new Segment(at, 4)), List.of(new Segment(at + 0x1000, 4)), false);
+        q.publishAndKick();
+        assertThat(q.awaitUsed(1, WAIT)).containsExactly(new DriverQueue.Used(id, 4));
+        byte[] back = new byte[4];
+        fe.memory().read(at + 0x1000, back, 0, 4);
+        assertThat(back).containsExactly(4, 3, 2, 1);
+    }
+
+    private static void awaitStatusBit(VirtioFrontend fe, int bit) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while ((fe.vhost().getStatus() & bit) == 0 && System.nanoTime() < deadline) Thread.onSpinWait();
+        assertThat(fe.vhost().getStatus() & bit).isEqualTo(bit);
+    }
+
+    @Test
+    void packedGetVringBaseReportsPositionsAndWrapCounters() {
+        try (VirtioFrontend fe = connect(features(true))) {
+            FrontendQueue q = fe.addQueue(2, 4, RINGS, IndirectArea.NONE);
+            for (int i = 0; i < 6; i++) {                   // six one-slot chains on a 4-slot ring: one lap and a half
+                q.post(List.of(), List.of(new Segment(DATA + 64, 8)), false);
+                q.publishAndKick();
+                q.awaitUsed(1, WAIT);
+            }
+            // avail index 2, wrap 0 (bit 15 clear); used index 2, wrap 0 (bit 31 clear).
+            long base = fe.vhost().getVringBase(2);
+            assertThat(base).as("seen %s", seen).isEqualTo(2L | 2L << 16);
+        }
+    }
+
+    @Test
+    void ringsWithoutKickFdArePolled() throws Exception {
+        try (VirtioFrontend fe = connect(features(false))) {
+            FrontendQueue q = fe.addQueue(0, 16, RINGS, IndirectArea.NONE);
+            fe.vhost().setVringKick(0, null);               // no-fd flag: the back-end polls
+            fe.memory().write(DATA, new byte[]{9, 8}, 0, 2);
+            int id = q.post(List.of(new Segment(DATA, 2)), List.of(new Segment(DATA + 64, 2)), false);
+            q.driver().publish();                            // published, never kicked
+            assertThat(q.awaitUsed(1, WAIT)).containsExactly(new DriverQueue.Used(id, 2));
+            assertThat(q.kicks()).isZero();
+        }
+    }
+
+    @Test
+    void closingTheBackendStopsItsThreads() throws Exception {
+        try (VirtioFrontend fe = connect(features(false))) {
+            fe.addQueue(0, 16, RINGS, IndirectArea.NONE);
+            fe.addQueue(1, 16, RINGS + 0x10000, IndirectArea.NONE);
+            assertThat(threadsNamed("echo.sock")).isNotEmpty();
+            backend.close();
+        }
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!threadsNamed("echo.sock").isEmpty() && System.nanoTime() < deadline) Thread.sleep(10);
+        assertThat(threadsNamed("echo.sock")).isEmpty();
+    }
+
+    private static List<String> threadsNamed(String part) {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                .filter(n -> n.contains(part)).toList();
+    }
+
     /** Descriptors are closed asynchronously by the back-end's session thread; give it a moment. */
     static void awaitFdCount(int expected) throws InterruptedException {
         long deadline = System.nanoTime() + WAIT.toNanos();
