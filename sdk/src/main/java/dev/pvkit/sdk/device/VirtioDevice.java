@@ -39,6 +39,14 @@ public interface VirtioDevice {
      */
     long process(int queue, Chain chain, GuestMemory memory);
 
+    /**
+     * Whether requests on a started but disabled ring are taken and returned with nothing written (a network
+     * device dropping TX) rather than left in the ring until it is enabled (the default, right for storage).
+     */
+    default boolean discardsWhileDisabled() {
+        return false;
+    }
+
     /** The driver acknowledged {@code features} (a subset of {@link #features()}). */
     default void featuresNegotiated(long features) {
     }

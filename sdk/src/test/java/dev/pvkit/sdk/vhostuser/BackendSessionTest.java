@@ -367,6 +367,39 @@ class BackendSessionTest {
     }
 
     @Test
+    void aDisabledRingIsLeftAloneUntilEnabled() throws Exception {
+        try (VirtioFrontend fe = connect(features(false))) {
+            FrontendQueue q = fe.addQueue(0, 16, RINGS, IndirectArea.NONE);
+            fe.vhost().setVringEnable(0, false);
+            fe.memory().write(DATA, new byte[]{5, 6}, 0, 2);
+            int id = q.post(List.of(new Segment(DATA, 2)), List.of(new Segment(DATA + 64, 2)), false);
+            q.publishAndKick();
+            Thread.sleep(200);
+            assertThat(q.driver().reap()).as("nothing taken while disabled").isEmpty();
+            fe.vhost().setVringEnable(0, true);
+            assertThat(q.awaitUsed(1, WAIT)).containsExactly(new DriverQueue.Used(id, 2));
+        }
+    }
+
+    @Test
+    void aDiscardingDeviceDropsRequestsOnADisabledRing() {
+        EchoDevice dropping = new EchoDevice() {
+            @Override
+            public boolean discardsWhileDisabled() {
+                return true;
+            }
+        };
+        try (VhostUserBackend other = VhostUserBackend.serve(dropping, dir.resolve("drop.sock"));
+             VirtioFrontend fe = VirtioFrontend.start(other.socketPath(), guest, features(false), ALL_PROTOCOL)) {
+            FrontendQueue q = fe.addQueue(0, 16, RINGS, IndirectArea.NONE);
+            fe.vhost().setVringEnable(0, false);
+            int id = q.post(List.of(new Segment(DATA, 2)), List.of(new Segment(DATA + 64, 2)), false);
+            q.publishAndKick();
+            assertThat(q.awaitUsed(1, WAIT)).containsExactly(new DriverQueue.Used(id, 0));
+        }
+    }
+
+    @Test
     void closingTheBackendStopsItsThreads() throws Exception {
         try (VirtioFrontend fe = connect(features(false))) {
             fe.addQueue(0, 16, RINGS, IndirectArea.NONE);
