@@ -667,10 +667,15 @@ final class Session implements DeviceContext {
         try {
             if (ring.kick != null) ring.kick.drain();
             DeviceQueue q = ring.queue;
-            // A started but disabled ring is left alone until enabled: no request is taken, so none is lost or
-            // answered empty (the strictest reading of "no side effects", and what a restarted back-end needs:
-            // QEMU sets the kick before it enables the ring).
-            if (q == null || !ring.enabled) return;
+            if (q == null) return;
+            if (!ring.enabled) {
+                // Started but disabled: no side effects [BE-VU-014]. By default nothing is taken, so no request is
+                // lost or answered empty (and a restarted back-end, whose kick QEMU sets before it enables the
+                // ring, resubmits nothing too early); a device may ask to have such requests discarded instead
+                // (net: TX dropped).
+                if (device.discardsWhileDisabled()) discard(q, ring);
+                return;
+            }
             GuestMemory mem = memory;
             do {
                 Chain c;
@@ -696,6 +701,13 @@ final class Session implements DeviceContext {
         } finally {
             ring.lock.unlock();
         }
+    }
+
+    /** Takes and returns every available request with nothing written. */
+    private static void discard(DeviceQueue q, Vring ring) {
+        Chain c;
+        while ((c = q.poll()) != null) q.complete(c, 0);
+        if (q.publish() && ring.call != null) ring.call.signal();
     }
 
     private ProtocolViolation violation(Request r, String rule, String detail) {
