@@ -1,0 +1,112 @@
+package dev.pvkit.conformance.bench;
+
+import dev.pvkit.sdk.frontend.FrontendQueue;
+import dev.pvkit.sdk.frontend.VirtioFrontend;
+import dev.pvkit.sdk.memory.GuestMemory;
+import dev.pvkit.sdk.memory.OwnedGuestMemory;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
+import dev.pvkit.sdk.vhostuser.ProtocolFeatures;
+import dev.pvkit.sdk.virtqueue.Segment;
+import dev.pvkit.sdk.virtqueue.driver.DriverQueue;
+import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Drives any vhost-user-blk back-end with PVKit's Java front-end: 4 KiB random reads or writes at a fixed queue
+ * depth for a fixed time, measuring IOPS and per-request latency (submit to reap). The same code measures PVKit's
+ * back-end and qemu-storage-daemon, so their figures compare in one run.
+ */
+public final class BlkBench {
+
+    public enum Workload { RANDREAD, RANDWRITE }
+
+    /** One measured run. Latencies in microseconds. */
+    public record Result(String target, Workload workload, int queueDepth, long requests, double seconds, double iops,
+                         double p50Micros, double p99Micros) {
+    }
+
+    static final int BLOCK = 4096;
+    static final int SECTOR = 512;
+    static final long GUEST_BASE = 0x100000;
+    static final long RINGS = GUEST_BASE;
+    static final long BUFFERS = GUEST_BASE + 0x100000;
+    static final int T_IN = 0;
+    static final int T_OUT = 1;
+    static final int MAX_SAMPLES = 2_000_000;
+
+    private BlkBench() {
+    }
+
+    /** Runs {@code workload} at {@code queueDepth} for {@code duration} against the back-end listening on {@code socket}. */
+    public static Result run(String target, Path socket, Workload workload, int queueDepth, Duration duration) {
+        if (queueDepth < 1 || queueDepth > 128) throw new IllegalArgumentException("queue depth must be 1..128");
+        long wanted = VirtioFeatures.bit(VirtioFeatures.VERSION_1) | VirtioFeatures.bit(VirtioFeatures.EVENT_IDX);
+        long protocol = ProtocolFeatures.bits(ProtocolFeatures.MQ, ProtocolFeatures.REPLY_ACK, ProtocolFeatures.CONFIG);
+        try (OwnedGuestMemory guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(GUEST_BASE, 8 << 20)));
+             VirtioFrontend fe = VirtioFrontend.start(socket, guest, wanted, protocol)) {
+            long sectors = ByteBuffer.wrap(fe.vhost().getConfig(0, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+            long blocks = sectors * SECTOR / BLOCK;
+            if (blocks < 1) throw new IllegalStateException(target + ": disk smaller than one 4 KiB block");
+            FrontendQueue q = fe.addQueue(0, 128, RINGS, IndirectArea.NONE);
+            GuestMemory m = fe.memory();
+            SplittableRandom random = new SplittableRandom(42);
+            long[] submitted = new long[128];
+            long[] latencies = new long[MAX_SAMPLES];
+            int samples = 0;
+            long done = 0;
+            int inFlight = 0;
+            int[] slotOf = new int[128];
+            long start = System.nanoTime();
+            long end = start + duration.toNanos();
+            int nextSlot = 0;
+            while (true) {
+                long now = System.nanoTime();
+                boolean submitting = now < end;
+                while (submitting && inFlight < queueDepth) {
+                    int slot = nextSlot++ % queueDepth;
+                    long base = BUFFERS + (long) slot * 0x2000;
+                    long sector = random.nextLong(blocks) * (BLOCK / SECTOR);
+                    m.writeLe32(base, workload == Workload.RANDREAD ? T_IN : T_OUT);
+                    m.writeLe32(base + 4, 0);
+                    m.writeLe64(base + 8, sector);
+                    Segment header = new Segment(base, 16);
+                    Segment data = new Segment(base + 0x1000, BLOCK);
+                    Segment status = new Segment(base + 16, 1);
+                    int id = workload == Workload.RANDREAD
+                            ? q.post(List.of(header), List.of(data, status), false)
+                            : q.post(List.of(header, data), List.of(status), false);
+                    slotOf[id] = slot;
+                    submitted[id] = System.nanoTime();
+                    inFlight++;
+                }
+                q.publishAndKick();
+                if (inFlight == 0) break;
+                for (DriverQueue.Used u : q.awaitUsed(1, Duration.ofSeconds(30))) {
+                    long lat = System.nanoTime() - submitted[u.id()];
+                    if (samples < MAX_SAMPLES) latencies[samples++] = lat;
+                    byte st = m.readU8(BUFFERS + (long) slotOf[u.id()] * 0x2000 + 16);
+                    if (st != 0) throw new IllegalStateException(target + ": request failed with status " + st);
+                    inFlight--;
+                    done++;
+                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            long[] sorted = Arrays.copyOf(latencies, samples);
+            Arrays.sort(sorted);
+            return new Result(target, workload, queueDepth, done, seconds, done / seconds,
+                    percentile(sorted, 0.50) / 1e3, percentile(sorted, 0.99) / 1e3);
+        }
+    }
+
+    private static double percentile(long[] sorted, double p) {
+        if (sorted.length == 0) return Double.NaN;
+        return sorted[(int) Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+    }
+}
