@@ -1,0 +1,60 @@
+package dev.pvkit.conformance.cli;
+
+import dev.pvkit.spec.PvSpec;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+import java.io.PrintWriter;
+
+/**
+ * The {@code pvkit} command. Bad options and user mistakes get one clear line and exit code 2; failures of the
+ * run itself exit 1.
+ */
+@Command(name = "pvkit", mixinStandardHelpOptions = true, versionProvider = Pvkit.Version.class,
+        description = "PVKit: spec-exact paravirtual device backends and a conformance suite for guest drivers.",
+        subcommands = {CommandLine.HelpCommand.class})
+public final class Pvkit implements Runnable {
+
+    public static final int USAGE = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    }
+
+    /** Runs the command line with the given streams; returns the exit code. */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cl = new CommandLine(new Pvkit());
+        for (Object sub : Subcommands.all()) cl.addSubcommand(sub);
+        cl.setOut(out).setErr(err);
+        cl.setParameterExceptionHandler((ex, a) -> {
+            err.println("pvkit: " + ex.getMessage());
+            err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+            return USAGE;
+        });
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            if (ex instanceof UserError) {
+                err.println("pvkit: " + ex.getMessage());
+                return USAGE;
+            }
+            err.println("pvkit: " + line.getCommandSpec().qualifiedName() + " failed: " + ex);
+            return 1;
+        });
+        return cl.execute(args);
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** Version of the tool and of the spec it checks against. */
+    public static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[]{"pvkit 0.1.0", "checks against " + PvSpec.load().citation()};
+        }
+    }
+}
