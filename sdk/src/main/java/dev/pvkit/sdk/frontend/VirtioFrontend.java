@@ -131,7 +131,16 @@ public final class VirtioFrontend implements AutoCloseable {
         vhost.setFeatures(features);
         vhost.setMemTable(guest);
         if (inflight != null) vhost.setInflightFd(inflight);
-        for (FrontendQueue q : queues) startRing(q, 0); // the back-end takes the position from the inflight area
+        // The back-end takes the positions from the inflight area. Without one a split ring's base means little
+        // (the used index is in the ring); a packed ring's must be a valid position: the driver's used position,
+        // for both halves, as QEMU restores it after a lost back-end.
+        for (FrontendQueue q : queues) startRing(q, reconnectBase(q));
+    }
+
+    private static long reconnectBase(FrontendQueue q) {
+        if (!(q.driver() instanceof PackedDriverQueue packed)) return 0;
+        long used = (packed.base() >>> 16) & 0xffff;
+        return used | used << 16;
     }
 
     /** The front-end virtual address of guest-physical {@code gpa}. */

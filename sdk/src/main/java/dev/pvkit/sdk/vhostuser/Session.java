@@ -588,12 +588,19 @@ final class Session implements DeviceContext {
             throw violation(Request.SET_VRING_KICK, "ring set-up", e.getMessage());
         }
         if (inflight != null) {
-            var tracker = inflight.tracker(ring.index, q);
-            if (packed || tracker == null) {
-                LOG.warn("queue {}: inflight tracking not available ({}); a crash may lose its requests", ring.index,
-                        packed ? "packed rings are not tracked yet" : "the area does not cover this queue");
+            boolean tracked;
+            if (packed) {
+                var tracker = inflight.packedTracker(ring.index, q);
+                tracked = tracker != null;
+                if (tracked) ((PackedDeviceQueue) ring.queue).trackInflight(tracker, recover);
             } else {
-                ((SplitDeviceQueue) ring.queue).trackInflight(tracker, recover);
+                var tracker = inflight.tracker(ring.index, q);
+                tracked = tracker != null;
+                if (tracked) ((SplitDeviceQueue) ring.queue).trackInflight(tracker, recover);
+            }
+            if (!tracked) {
+                LOG.warn("queue {}: inflight tracking not available (the area does not cover this queue); a crash may lose its requests",
+                        ring.index);
             }
         }
         observer.queueAddresses(ring.index, desc, driver, dev);

@@ -38,6 +38,15 @@ public final class PackedDeviceQueue extends RingQueue {
     private int steps;     // descriptors read for this list, ring and indirect
     private int stepLimit; // what one list may cost: the hard limit, its indirect pointer and the tripping read
 
+    // Inflight tracking (vhost-user): null unless trackInflight was called.
+    private PackedInflightTracker inflight;
+    private final java.util.ArrayDeque<PackedInflightTracker.Entry> resubmit = new java.util.ArrayDeque<>();
+    private final java.util.Map<Long, Integer> handles = new java.util.HashMap<>(); // chain sequence -> tracker handle
+    private PackedInflightTracker.Entry replay; // the saved list being walked instead of the ring, or null
+    private long[] walkAddr;                    // the ring descriptors of the list being walked, as read
+    private int[] walkLen;
+    private int[] walkFlags;
+
     public PackedDeviceQueue(GuestMemory memory, QueueConfig config) {
         super(memory, config);
         int size = config.size();
@@ -65,8 +74,51 @@ public final class PackedDeviceQueue extends RingQueue {
         this.lastReportedAvail = PackedRing.offWrap(availPos, availWrap);
     }
 
+    /**
+     * Records taken and returned lists in {@code tracker} from now on, after reconciling it with the ring: lists it
+     * still holds are handed out again by {@link #poll()} before any new ones, walked from the descriptors the
+     * tracker kept (the ring slots may since hold used descriptors), and both positions resume from the record
+     * (the available one after every slot those lists hold). When the tracker has no record the queue keeps its
+     * base. With {@code recover} false the record is taken as current (the queue was only rebuilt, e.g. on a new
+     * memory map, with nothing in flight). Call before the first poll.
+     */
+    public void trackInflight(PackedInflightTracker tracker, boolean recover) {
+        walkAddr = new long[q];
+        walkLen = new int[q];
+        walkFlags = new int[q];
+        if (!recover) {
+            tracker.attach(PackedRing.offWrap(usedPos, usedWrap));
+            inflight = tracker;
+            return;
+        }
+        PackedInflightTracker.Recovery r = tracker.recover(PackedRing.offWrap(usedPos, usedWrap),
+                slot -> slot >= 0 && slot < q ? memory.readLe16(ring.descFlags(slot)) & 0xffff : 0);
+        inflight = tracker;
+        if (r == null) return;
+        usedPos = r.usedOffWrap() & 0x7fff;
+        usedWrap = (r.usedOffWrap() & 0x8000) != 0;
+        int held = 0;
+        for (PackedInflightTracker.Entry e : r.inflight()) {
+            if (e.slots() < 1 || held + e.slots() > q) continue; // the tracker checked; never trust it past a ring
+            held += e.slots();
+            resubmit.add(e);
+        }
+        heldSlots = held;
+        availPos = usedPos + held;
+        availWrap = usedWrap;
+        if (availPos >= q) {
+            availPos -= q;
+            availWrap = !availWrap;
+        }
+        lastReportedAvail = PackedRing.offWrap(availPos, availWrap);
+    }
+
     @Override
     public Chain poll() {
+        while (brokenBy == null && !resubmit.isEmpty()) {
+            Chain chain = resubmitNext(resubmit.poll());
+            if (chain != null) return chain;
+        }
         while (brokenBy == null) {
             // A correct driver cannot make a slot available that the device has not returned yet.
             if (heldSlots >= q) return null;
@@ -82,16 +134,36 @@ public final class PackedDeviceQueue extends RingQueue {
         return null;
     }
 
-    /** Walks the list at the next available slot; returns it, or null after handling a rejection. */
+    /**
+     * A list that was in flight before a restart: walked again from its saved descriptors (with every check a list
+     * from the ring gets), or, when it had been rejected, returned empty again. Its slots are already held.
+     */
+    private Chain resubmitNext(PackedInflightTracker.Entry e) {
+        if (e.skipped()) {
+            Chain placeholder = new Chain(e.id(), List.of(), List.of(), 0, 0, e.slots(), List.of(), order.nextSequence());
+            handles.put(placeholder.sequence, e.handle());
+            order.skipped(placeholder, this::writeUsed);
+            return null;
+        }
+        replay = e;
+        try {
+            return walk(e.flags()[0]);
+        } finally {
+            replay = null;
+        }
+    }
+
+    /** Walks the list at the next available slot (or the saved list being resubmitted); returns it, or null after handling a rejection. */
     private Chain walk(int firstFlags) {
-        first = availPos;
-        slot = availPos;
+        first = replay != null ? replay.slot() : availPos;
+        slot = first;
         wrap = availWrap;
         slots = 0;
         steps = 0;
         builder.start(first);
-        // A legitimate list never reaches into slots the device still holds (nor past a whole ring).
-        int slotBudget = q - heldSlots;
+        // A legitimate list never reaches into slots the device still holds (nor past a whole ring); a saved list
+        // is exactly as long as it was recorded.
+        int slotBudget = replay != null ? replay.slots() : q - heldSlots;
         int hardLimit = Math.max(q, policy.hardChainLimit());
         stepLimit = hardLimit + 2;
         int buffers = 0;
@@ -99,7 +171,9 @@ public final class PackedDeviceQueue extends RingQueue {
         int flags = firstFlags;
         while (true) {
             step();
-            if (slots > 0) {
+            if (slots > 0 && replay != null) {
+                flags = replay.flags()[slots];
+            } else if (slots > 0) {
                 flags = memory.readLe16(ring.descFlags(slot)) & 0xffff;
                 if (!PackedRing.isAvailable(flags, wrap)) {
                     ChainError e = builder.violation(ChainRule.LIST_NOT_AVAILABLE, slot, false, 0, 0, flags,
@@ -111,10 +185,22 @@ public final class PackedDeviceQueue extends RingQueue {
                 }
             }
             ringFlags = flags;
+            long addr;
+            int len;
+            if (replay != null) {
+                addr = replay.addr()[slots];
+                len = replay.len()[slots];
+            } else {
+                long d = ring.desc(slot);
+                addr = memory.readLe64(d);
+                len = memory.readLe32(d + 8);
+                if (inflight != null) {
+                    walkAddr[slots] = addr;
+                    walkLen[slots] = len;
+                    walkFlags[slots] = flags;
+                }
+            }
             slots++;
-            long d = ring.desc(slot);
-            long addr = memory.readLe64(d);
-            int len = memory.readLe32(d + 8);
             long ulen = Integer.toUnsignedLong(len);
 
             if ((flags & PackedRing.F_INDIRECT) != 0) {
@@ -171,15 +257,27 @@ public final class PackedDeviceQueue extends RingQueue {
             }
             if ((flags & PackedRing.F_NEXT) == 0) break;
             if (slots >= slotBudget) {
-                reject(builder.error(ChainRule.CHAIN_TOO_LONG, slot, false, addr, ulen, flags,
-                        "list runs past the " + slotBudget + " ring slots the driver may use"), false);
+                reject(builder.error(ChainRule.CHAIN_TOO_LONG, slot, false, addr, ulen, flags, replay != null
+                        ? "saved list runs past the " + slotBudget + " slots recorded for it"
+                        : "list runs past the " + slotBudget + " ring slots the driver may use"), false);
                 return null;
             }
             advance();
         }
-        int id = memory.readLe16(ring.descId(slot)) & 0xffff; // the buffer id sits in the last descriptor
+        if (replay != null && slots != replay.slots()) {
+            reject(builder.error(ChainRule.LIST_NOT_AVAILABLE, slot, false, 0, 0, flags, "saved list ends after "
+                    + slots + " of the " + replay.slots() + " slots recorded for it"), false);
+            return null;
+        }
+        // The buffer id sits in the last descriptor.
+        int id = replay != null ? replay.id() : memory.readLe16(ring.descId(slot)) & 0xffff;
         Chain chain = builder.build(id, slots, order.nextSequence());
-        take();
+        if (replay != null) {
+            handles.put(chain.sequence, replay.handle());
+        } else {
+            take();
+            if (inflight != null) handles.put(chain.sequence, inflight.taken(first, slots, id, walkAddr, walkLen, walkFlags));
+        }
         order.taken(chain);
         observer.chainRead(index(), chain);
         return chain;
@@ -230,15 +328,23 @@ public final class PackedDeviceQueue extends RingQueue {
     private void reject(ChainError e, boolean mayScan) {
         Reaction reaction = policy.reaction(e.rule());
         if (reaction == Reaction.TOLERATE) reaction = Reaction.SKIP; // only reached for errors that cannot be tolerated
-        if (reaction == Reaction.SKIP && !(mayScan && findEnd())) reaction = Reaction.NEEDS_RESET;
+        // A saved list's extent and id are known: it can always be skipped.
+        if (reaction == Reaction.SKIP && replay == null && !(mayScan && findEnd())) reaction = Reaction.NEEDS_RESET;
         observer.chainRejected(index(), e, reaction);
         if (reaction == Reaction.NEEDS_RESET) {
             brokenBy = e;
             return;
         }
+        if (replay != null) {
+            Chain placeholder = new Chain(replay.id(), List.of(), List.of(), 0, 0, replay.slots(), List.of(), order.nextSequence());
+            handles.put(placeholder.sequence, replay.handle());
+            order.skipped(placeholder, this::writeUsed);
+            return;
+        }
         int id = memory.readLe16(ring.descId(slot)) & 0xffff;
         Chain placeholder = new Chain(id, List.of(), List.of(), 0, 0, slots, List.of(), order.nextSequence());
         take();
+        if (inflight != null) handles.put(placeholder.sequence, inflight.skipped(first, slots, id));
         order.skipped(placeholder, this::writeUsed);
     }
 
@@ -259,6 +365,8 @@ public final class PackedDeviceQueue extends RingQueue {
 
     @Override
     void writeUsed(Chain chain, long written) {
+        Integer handle = inflight != null ? handles.remove(chain.sequence) : null;
+        if (inflight != null) inflight.completing(handle != null ? handle : -1, PackedRing.offWrap(usedPos, usedWrap));
         long d = ring.desc(usedPos);
         memory.writeLe32(d + 8, (int) written);
         memory.writeLe16(d + 12, (short) chain.id());
@@ -271,6 +379,7 @@ public final class PackedDeviceQueue extends RingQueue {
         }
         heldSlots -= chain.ringSlots();
         slotsSincePublish += chain.ringSlots();
+        if (inflight != null) inflight.completed(handle != null ? handle : -1, PackedRing.offWrap(usedPos, usedWrap));
         observer.usedWritten(index(), chain.id(), written);
     }
 
