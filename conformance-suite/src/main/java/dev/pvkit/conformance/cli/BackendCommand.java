@@ -1,0 +1,104 @@
+package dev.pvkit.conformance.cli;
+
+import dev.pvkit.backends.blk.BlkOptions;
+import dev.pvkit.backends.blk.BlockStore;
+import dev.pvkit.backends.blk.FileBlockStore;
+import dev.pvkit.backends.blk.VirtioBlkDevice;
+import dev.pvkit.sdk.vhostuser.VhostUserBackend;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code pvkit backend …}: serve a reference device on a vhost-user socket until interrupted. */
+@Command(name = "backend", description = "Serve a PVKit reference backend on a vhost-user socket.",
+        mixinStandardHelpOptions = true, subcommands = {BackendCommand.Blk.class})
+final class BackendCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "blk", description = "Serve a virtio-blk disk backed by an image file.", mixinStandardHelpOptions = true)
+    static final class Blk implements Runnable {
+        @Option(names = "--socket", required = true, description = "vhost-user socket to create (owner-only)")
+        Path socket;
+
+        @Option(names = "--image", required = true, description = "raw disk image (created with --size if missing)")
+        Path image;
+
+        @Option(names = "--size", description = "image size when creating it, e.g. 1G")
+        String size;
+
+        @Option(names = "--read-only", description = "refuse writes (offers VIRTIO_BLK_F_RO)")
+        boolean readOnly;
+
+        @Option(names = "--queues", defaultValue = "1", description = "request queues (default ${DEFAULT-VALUE})")
+        int queues;
+
+        @Option(names = "--packed", description = "offer packed rings (the default)")
+        boolean packed;
+
+        @Option(names = "--split", description = "offer split rings only")
+        boolean split;
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            if (packed && split) throw new UserError("--packed and --split exclude each other");
+            if (queues < 1 || queues > 64) throw new UserError("--queues must be 1..64, got " + queues);
+            BlockStore store = open();
+            try {
+                long capacity = store.size() / 512 * 512;
+                if (capacity == 0) throw new UserError("image " + image + " is smaller than one 512-byte sector");
+                BlkOptions d = BlkOptions.defaults(capacity);
+                BlkOptions options = new BlkOptions(capacity, readOnly, queues, d.queueSize(), d.sizeMax(), d.segMax(),
+                        d.blkSize(), d.topology(), d.limits(), d.serial(), !split);
+                CountDownLatch stop = new CountDownLatch(1);
+                try (VhostUserBackend backend = VhostUserBackend.serve(new VirtioBlkDevice(store, options), socket,
+                        VhostUserBackend.Options.defaults().withWorkers(Math.min(queues, Runtime.getRuntime().availableProcessors())))) {
+                    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                        backend.close();
+                        stop.countDown();
+                    }));
+                    spec.commandLine().getOut().printf("pvkit: serving virtio-blk on %s (image %s, %d sectors, %d queue%s, %s%s); Ctrl-C stops%n",
+                            socket, image, capacity / 512, queues, queues == 1 ? "" : "s", split ? "split rings" : "split and packed rings",
+                            readOnly ? ", read-only" : "");
+                    spec.commandLine().getOut().flush();
+                    stop.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            } finally {
+                try {
+                    store.close();
+                } catch (IOException ignored) {
+                    // exiting anyway
+                }
+            }
+        }
+
+        private BlockStore open() {
+            try {
+                if (Files.exists(image)) {
+                    if (!Files.isRegularFile(image)) throw new UserError(image + " is not a regular file");
+                    return FileBlockStore.open(image, readOnly);
+                }
+                if (size == null) throw new UserError("image " + image + " does not exist (give --size to create it)");
+                if (readOnly) throw new UserError("cannot create " + image + " read-only");
+                return FileBlockStore.create(image, Sizes.bytes(size));
+            } catch (IOException e) {
+                throw new UserError("cannot open " + image + ": " + e.getMessage());
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package dev.pvkit.conformance.cli;
+
+import dev.pvkit.backends.blk.BlkOptions;
+import dev.pvkit.backends.blk.BlockStore;
+import dev.pvkit.backends.blk.FileBlockStore;
+import dev.pvkit.backends.blk.VirtioBlkDevice;
+import dev.pvkit.conformance.bench.BlkBench;
+import dev.pvkit.conformance.bench.NullBlockStore;
+import dev.pvkit.conformance.bench.StorageDaemon;
+import dev.pvkit.sdk.vhostuser.VhostUserBackend;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+
+/** {@code pvkit bench …}: measure backends with PVKit's Java front-end. */
+@Command(name = "bench", description = "Benchmark backends through PVKit's Java vhost-user front-end.",
+        mixinStandardHelpOptions = true, subcommands = {BenchCommand.Blk.class})
+final class BenchCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    @Command(name = "blk", mixinStandardHelpOptions = true,
+            description = "4 KiB random read and write at queue depth 1 and 32 against PVKit's virtio-blk backend "
+                    + "(and, with --compare, qemu-storage-daemon on the same backing: a file on tmpfs, and a null device).")
+    static final class Blk implements Runnable {
+        @Option(names = "--duration", defaultValue = "5s", description = "per measurement (default ${DEFAULT-VALUE})")
+        String duration;
+
+        @Option(names = "--size", defaultValue = "256M", description = "disk size (default ${DEFAULT-VALUE})")
+        String size;
+
+        @Option(names = "--depths", defaultValue = "1,32", split = ",", description = "queue depths (default ${DEFAULT-VALUE})")
+        List<Integer> depths;
+
+        @Option(names = "--compare", description = "also measure qemu-storage-daemon in the same run and print PVKit/qsd ratios")
+        boolean compare;
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            Duration each = Sizes.duration(duration);
+            long bytes = Sizes.bytes(size);
+            if (bytes < 1 << 20) throw new UserError("--size must be at least 1M");
+            for (int d : depths) if (d < 1 || d > 128) throw new UserError("queue depths must be 1..128, got " + d);
+            if (compare && !Files.isExecutable(StorageDaemon.BINARY)) {
+                throw new UserError("--compare needs " + StorageDaemon.BINARY + " (Debian package qemu-system-common)");
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            List<BlkBench.Result> results = new ArrayList<>();
+            Path dir = tempDir();
+            try {
+                Path image = dir.resolve("bench.img");
+                createImage(image, bytes);
+                results.addAll(pvkit("tmpfs", dir, each, out, path -> FileBlockStore.open(image, false)));
+                if (compare) {
+                    results.addAll(qsd("tmpfs", dir, each, out, sock -> StorageDaemon.file(image, sock)));
+                    results.addAll(pvkit("null", dir, each, out, path -> new NullBlockStore(bytes)));
+                    results.addAll(qsd("null", dir, each, out, sock -> StorageDaemon.nullDevice(bytes, sock)));
+                }
+            } finally {
+                deleteTree(dir);
+            }
+            report(out, results);
+        }
+
+        interface StoreFactory {
+            BlockStore open(Path dir) throws IOException;
+        }
+
+        private List<BlkBench.Result> pvkit(String backing, Path dir, Duration each, PrintWriter out, StoreFactory stores) {
+            Path socket = dir.resolve("pvkit-" + backing + ".sock");
+            try (BlockStore store = stores.open(dir);
+                 VhostUserBackend b = VhostUserBackend.serve(new VirtioBlkDevice(store, split(BlkOptions.defaults(store.size()))), socket)) {
+                return measure("pvkit/" + backing, socket, each, out);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        private static BlkOptions split(BlkOptions d) {
+            return new BlkOptions(d.capacityBytes(), false, 1, d.queueSize(), d.sizeMax(), d.segMax(), d.blkSize(),
+                    d.topology(), d.limits(), d.serial(), false);
+        }
+
+        private List<BlkBench.Result> qsd(String backing, Path dir, Duration each, PrintWriter out,
+                                          Function<Path, StorageDaemon> start) {
+            try (StorageDaemon d = start.apply(dir.resolve("qsd-" + backing + ".sock"))) {
+                return measure("qsd/" + backing, d.socket(), each, out);
+            }
+        }
+
+        private List<BlkBench.Result> measure(String target, Path socket, Duration each, PrintWriter out) {
+            List<BlkBench.Result> rs = new ArrayList<>();
+            for (BlkBench.Workload w : BlkBench.Workload.values()) {
+                for (int depth : depths) {
+                    out.printf("pvkit: measuring %s %s QD%d for %s ...%n", target, w.name().toLowerCase(Locale.ROOT), depth, duration);
+                    out.flush();
+                    rs.add(BlkBench.run(target, socket, w, depth, each));
+                }
+            }
+            return rs;
+        }
+
+        private void report(PrintWriter out, List<BlkBench.Result> results) {
+            out.println();
+            out.printf("%-14s %-10s %4s %12s %10s %10s%n", "target", "workload", "QD", "IOPS", "p50 us", "p99 us");
+            for (BlkBench.Result r : results) {
+                out.printf(Locale.ROOT, "%-14s %-10s %4d %12.0f %10.1f %10.1f%n", r.target(), r.workload().name().toLowerCase(Locale.ROOT),
+                        r.queueDepth(), r.iops(), r.p50Micros(), r.p99Micros());
+            }
+            if (compare) {
+                out.println();
+                out.println("ratio PVKit / qemu-storage-daemon (IOPS; p99 latency), same run, same backing:");
+                for (BlkBench.Result p : results) {
+                    if (!p.target().startsWith("pvkit/")) continue;
+                    String backing = p.target().substring("pvkit/".length());
+                    results.stream().filter(q -> q.target().equals("qsd/" + backing) && q.workload() == p.workload()
+                            && q.queueDepth() == p.queueDepth()).findFirst().ifPresent(q ->
+                            out.printf(Locale.ROOT, "  %-6s %-10s QD%-3d IOPS %.2f   p99 %.2f%n", backing,
+                                    p.workload().name().toLowerCase(Locale.ROOT), p.queueDepth(), p.iops() / q.iops(),
+                                    p.p99Micros() / q.p99Micros()));
+                }
+            }
+            out.flush();
+        }
+
+        private static void createImage(Path image, long bytes) {
+            try (FileBlockStore s = FileBlockStore.create(image, bytes)) {
+                s.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create " + image, e);
+            }
+        }
+
+        /** tmpfs when the machine has it, so the file backing measures the backends, not a disk. */
+        private static Path tempDir() {
+            try {
+                Path shm = Path.of("/dev/shm");
+                return Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "pvkit-bench")
+                        : Files.createTempDirectory("pvkit-bench");
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create a temporary directory", e);
+            }
+        }
+
+        private static void deleteTree(Path dir) {
+            try (var files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException ignored) {
+                // temporary files only
+            }
+        }
+    }
+}

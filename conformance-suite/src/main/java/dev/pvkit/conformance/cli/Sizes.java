@@ -1,0 +1,42 @@
+package dev.pvkit.conformance.cli;
+
+import java.time.Duration;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Parses the human sizes and durations the CLI accepts: {@code 256M}, {@code 4G}, {@code 4096}; {@code 5s}, {@code 500ms}. */
+final class Sizes {
+    private static final Pattern SIZE = Pattern.compile("(\\d+)([KMGT]?)(i?B)?", Pattern.CASE_INSENSITIVE);
+    private static final Pattern TIME = Pattern.compile("(\\d+)(ms|s|m)?");
+
+    private Sizes() {
+    }
+
+    static long bytes(String text) {
+        Matcher m = SIZE.matcher(text.trim());
+        if (!m.matches()) throw new UserError("'" + text + "' is not a size (examples: 4096, 256M, 4G)");
+        long n = Long.parseLong(m.group(1));
+        int shift = switch (m.group(2).toUpperCase(Locale.ROOT)) {
+            case "K" -> 10;
+            case "M" -> 20;
+            case "G" -> 30;
+            case "T" -> 40;
+            default -> 0;
+        };
+        if (n > (Long.MAX_VALUE >> shift)) throw new UserError("size '" + text + "' is too large");
+        return n << shift;
+    }
+
+    static Duration duration(String text) {
+        Matcher m = TIME.matcher(text.trim());
+        if (!m.matches()) throw new UserError("'" + text + "' is not a duration (examples: 5s, 500ms, 1m)");
+        long n = Long.parseLong(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2);
+        return switch (unit) {
+            case "ms" -> Duration.ofMillis(n);
+            case "m" -> Duration.ofMinutes(n);
+            default -> Duration.ofSeconds(n);
+        };
+    }
+}

@@ -1,0 +1,136 @@
+package dev.pvkit.backends.blk;
+
+import dev.pvkit.sdk.device.VirtioDevice;
+import dev.pvkit.sdk.memory.GuestMemory;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
+import dev.pvkit.sdk.virtqueue.Chain;
+
+import static dev.pvkit.backends.blk.VirtioBlk.*;
+
+/**
+ * The virtio-blk device (spec section 11) over a {@link BlockStore}: features, the configuration space with its
+ * driver-writable cache mode, and request handling through a {@link BlockEngine}. Serve it with
+ * {@code VhostUserBackend.serve(new VirtioBlkDevice(store, options), socket)}.
+ *
+ * <p>Cache mode: writes are writethrough (durable on completion) when FLUSH was offered but neither FLUSH nor
+ * CONFIG_WCE negotiated, or when CONFIG_WCE was negotiated and {@code writeback} is 0 [DEV-BLK-034]; otherwise
+ * they are durable once a later FLUSH completes [DEV-BLK-035].
+ */
+public final class VirtioBlkDevice implements VirtioDevice {
+    private final BlkOptions options;
+    private final BlockEngine engine;
+    private final BlkRequestHandler handler;
+    private final long offered;
+    private volatile long negotiated;
+    private volatile int writeback = 1;
+
+    public VirtioBlkDevice(BlockStore store, BlkOptions options) {
+        if (options.capacityBytes() > store.size()) {
+            throw new IllegalArgumentException("capacity " + options.capacityBytes() + " exceeds the store's " + store.size() + " bytes");
+        }
+        this.options = options;
+        this.engine = new BlockEngine(store, options.capacityBytes() / BlockEngine.SECTOR_SIZE, options.readOnly(),
+                options.limits(), options.serial());
+        this.handler = new BlkRequestHandler(engine);
+        this.offered = offeredFeatures(options, engine.readOnly());
+        updateCacheMode();
+    }
+
+    /** The whole store (rounded down to whole sectors) with default options. */
+    public VirtioBlkDevice(BlockStore store) {
+        this(store, BlkOptions.defaults(store.size() / BlockEngine.SECTOR_SIZE * BlockEngine.SECTOR_SIZE));
+    }
+
+    private static long offeredFeatures(BlkOptions o, boolean readOnly) {
+        long f = bits(VirtioFeatures.VERSION_1, VirtioFeatures.EVENT_IDX, VirtioFeatures.INDIRECT_DESC,
+                F_SIZE_MAX, F_SEG_MAX, F_BLK_SIZE, F_TOPOLOGY, F_FLUSH, F_CONFIG_WCE);  // CONFIG_WCE needs FLUSH [DEV-BLK-002]
+        if (readOnly) f |= VirtioFeatures.bit(F_RO);
+        if (o.limits().discard()) f |= VirtioFeatures.bit(F_DISCARD);
+        if (o.limits().writeZeroes()) f |= VirtioFeatures.bit(F_WRITE_ZEROES);
+        if (o.queues() > 1) f |= VirtioFeatures.bit(F_MQ);
+        if (o.packed()) f |= VirtioFeatures.bit(VirtioFeatures.RING_PACKED);
+        return f;
+    }
+
+    private static long bits(int... features) {
+        long f = 0;
+        for (int b : features) f |= VirtioFeatures.bit(b);
+        return f;
+    }
+
+    public BlkOptions options() {
+        return options;
+    }
+
+    /** The engine, for tests and for reuse of its state (cache mode). */
+    public BlockEngine engine() {
+        return engine;
+    }
+
+    /** Features the driver acknowledged (0 before negotiation and after a reset). */
+    public long negotiatedFeatures() {
+        return negotiated;
+    }
+
+    @Override
+    public int deviceId() {
+        return DEVICE_ID;
+    }
+
+    @Override
+    public long features() {
+        return offered;
+    }
+
+    @Override
+    public int queueCount() {
+        return options.queues();
+    }
+
+    @Override
+    public int maxQueueSize() {
+        return options.queueSize();
+    }
+
+    @Override
+    public byte[] config() {
+        return BlkConfig.encode(options, engine.capacitySectors(), writeback);
+    }
+
+    /** Only {@code writeback} is writable, with 0 or 1, and only when CONFIG_WCE was negotiated [DRV-BLK-023]. */
+    @Override
+    public boolean writeConfig(int offset, byte[] data) {
+        if (offset != CFG_WRITEBACK || data.length != 1 || (data[0] & 0xff) > 1) return false;
+        if (!VirtioFeatures.has(negotiated, F_CONFIG_WCE)) return false;
+        writeback = data[0];
+        updateCacheMode();
+        return true;
+    }
+
+    @Override
+    public void featuresNegotiated(long features) {
+        negotiated = features;
+        // CONFIG_WCE without FLUSH starts in writethrough [DEV-BLK-003]; otherwise writeback, the fast default.
+        writeback = VirtioFeatures.has(features, F_CONFIG_WCE) && !VirtioFeatures.has(features, F_FLUSH) ? 0 : 1;
+        updateCacheMode();
+    }
+
+    @Override
+    public void reset() {
+        negotiated = 0;
+        writeback = 1;
+        updateCacheMode();
+    }
+
+    private void updateCacheMode() {
+        long f = negotiated;
+        boolean wce = VirtioFeatures.has(f, F_CONFIG_WCE);
+        boolean noFlushNoWce = !VirtioFeatures.has(f, F_FLUSH) && !wce;   // durability case 1
+        engine.setWriteThrough(noFlushNoWce || (wce && writeback == 0));  // case 2
+    }
+
+    @Override
+    public long process(int queue, Chain chain, GuestMemory memory) {
+        return handler.handle(queue, chain, memory, negotiated);
+    }
+}

@@ -1,0 +1,150 @@
+package dev.pvkit.backends.blk;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The engine and the stores alone, without virtio. */
+class BlockEngineTest {
+    @TempDir
+    Path dir;
+
+    /** Counts flushes; can be told to fail. */
+    static final class CountingStore implements BlockStore {
+        final MemoryBlockStore inner;
+        final AtomicInteger flushes = new AtomicInteger();
+        volatile boolean fail;
+
+        CountingStore(long size) {
+            inner = new MemoryBlockStore(size);
+        }
+
+        @Override public long size() { return inner.size(); }
+        @Override public void read(long offset, ByteBuffer dst) throws IOException { check(); inner.read(offset, dst); }
+        @Override public void write(long offset, ByteBuffer src) throws IOException { check(); inner.write(offset, src); }
+        @Override public void flush() throws IOException { check(); flushes.incrementAndGet(); }
+        @Override public void discard(long offset, long length) { inner.discard(offset, length); }
+        @Override public void writeZeroes(long offset, long length, boolean mayUnmap) { inner.writeZeroes(offset, length, mayUnmap); }
+        @Override public boolean readOnly() { return false; }
+        @Override public void close() { }
+
+        private void check() throws IOException {
+            if (fail) throw new IOException("injected failure");
+        }
+    }
+
+    static BlockEngine engine(BlockStore s) {
+        return new BlockEngine(s, s.size() / 512, false, BlockLimits.defaults(), "unit");
+    }
+
+    @Test
+    void writeThroughFlushesEveryWriteAndWritebackOnlyOnFlush() {
+        CountingStore s = new CountingStore(1 << 20);
+        BlockEngine e = engine(s);
+        assertThat(e.write(0, ByteBuffer.allocate(512))).isEqualTo(BlockStatus.OK);
+        assertThat(s.flushes).hasValue(0);
+        assertThat(e.flush()).isEqualTo(BlockStatus.OK);
+        assertThat(s.flushes).hasValue(1);
+        e.setWriteThrough(true);
+        e.write(0, ByteBuffer.allocate(512));
+        e.writeZeroes(List.of(new BlockRange(0, 1, 0)));
+        e.discard(List.of(new BlockRange(0, 1, 0)));
+        assertThat(s.flushes).hasValue(4);
+    }
+
+    @Test
+    void storeFailuresBecomeIoerrNotExceptions() {
+        CountingStore s = new CountingStore(1 << 20);
+        BlockEngine e = engine(s);
+        s.fail = true;
+        assertThat(e.write(0, ByteBuffer.allocate(512))).isEqualTo(BlockStatus.IOERR);
+        assertThat(e.read(0, ByteBuffer.allocate(512))).isEqualTo(BlockStatus.IOERR);
+        assertThat(e.flush()).isEqualTo(BlockStatus.IOERR);
+        assertThat(e.read(0, 512, chunk -> { throw new IllegalStateException("guest memory gone"); })).isEqualTo(BlockStatus.IOERR);
+    }
+
+    @Test
+    void largeRequestsMoveInBoundedChunks() {
+        BlockEngine e = engine(new MemoryBlockStore(4 << 20));
+        AtomicInteger largest = new AtomicInteger();
+        assertThat(e.write(0, 3 << 20, chunk -> {
+            largest.accumulateAndGet(chunk.remaining(), Math::max);
+            while (chunk.hasRemaining()) chunk.put((byte) 7);
+        })).isEqualTo(BlockStatus.OK);
+        assertThat(largest.get()).isLessThanOrEqualTo(BlockEngine.CHUNK);
+        ByteBuffer back = ByteBuffer.allocate(3 << 20);
+        assertThat(e.read(0, back)).isEqualTo(BlockStatus.OK);
+        for (int i = 0; i < back.capacity(); i++) assertThat(back.get(i)).isEqualTo((byte) 7);
+    }
+
+    @Test
+    void rangeValidationOrder() {
+        BlockEngine e = new BlockEngine(new MemoryBlockStore(1 << 20), 2048, false, new BlockLimits(true, 16, 2, 1, true, 16, 2, false), "x");
+        assertThat(e.discard(List.of(new BlockRange(0, 100, 0), new BlockRange(0, 1, 2)))).as("reserved flag wins").isEqualTo(BlockStatus.UNSUPP);
+        assertThat(e.discard(List.of(new BlockRange(0, 17, 0)))).isEqualTo(BlockStatus.IOERR);
+        assertThat(e.discard(List.of(new BlockRange(2040, 9, 0)))).isEqualTo(BlockStatus.IOERR);
+        assertThat(e.discard(List.of(new BlockRange(2040, 8, 0)))).isEqualTo(BlockStatus.OK);
+        assertThat(e.writeZeroes(List.of(new BlockRange(0, 1, 0), new BlockRange(0, 1, 0), new BlockRange(0, 1, 0)))).isEqualTo(BlockStatus.IOERR);
+        assertThat(e.writeZeroes(List.of(new BlockRange(0, 1, BlockRange.UNMAP)))).isEqualTo(BlockStatus.OK);
+    }
+
+    @Test
+    void readOnlyEngineStoresNothing() {
+        MemoryBlockStore s = new MemoryBlockStore(1 << 20);
+        BlockEngine e = new BlockEngine(s, 2048, true, BlockLimits.defaults(), "ro");
+        assertThat(e.write(0, ByteBuffer.wrap(new byte[512]).put(0, (byte) 1))).isEqualTo(BlockStatus.IOERR);
+        assertThat(e.writeZeroes(List.of(new BlockRange(0, 1, 0)))).isEqualTo(BlockStatus.IOERR);
+        assertThat(e.flush()).isEqualTo(BlockStatus.OK);
+    }
+
+    @Test
+    void idMustBeAtMostTwentyAsciiCharacters() {
+        assertThat(BlockEngine.idBytes("abc")).hasSize(20).startsWith('a', 'b', 'c', 0);
+        assertThatThrownBy(() -> BlockEngine.idBytes("123456789012345678901")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> BlockEngine.idBytes("disk-é")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void fileStoreRoundTripsZeroesAndFlushes() throws Exception {
+        Path f = dir.resolve("disk.img");
+        try (FileBlockStore s = FileBlockStore.create(f, 1 << 20)) {
+            assertThat(s.size()).isEqualTo(1 << 20);
+            BlockEngine e = engine(s);
+            byte[] data = new byte[4096];
+            new java.util.Random(1).nextBytes(data);
+            assertThat(e.write(8, ByteBuffer.wrap(data))).isEqualTo(BlockStatus.OK);
+            assertThat(e.flush()).isEqualTo(BlockStatus.OK);
+            assertThat(e.writeZeroes(List.of(new BlockRange(9, 1, 0)))).isEqualTo(BlockStatus.OK);
+            ByteBuffer back = ByteBuffer.allocate(4096);
+            e.read(8, back);
+            for (int i = 0; i < 4096; i++) assertThat(back.get(i)).isEqualTo(i >= 512 && i < 1024 ? 0 : data[i]);
+        }
+        assertThat(Files.size(f)).isEqualTo(1 << 20);
+        try (FileBlockStore ro = FileBlockStore.open(f, true)) {
+            assertThat(ro.readOnly()).isTrue();
+            assertThat(engine(ro).readOnly()).isTrue();
+            assertThat(engine(ro).write(0, ByteBuffer.allocate(512))).isEqualTo(BlockStatus.IOERR);
+        }
+    }
+
+    @Test
+    void memoryStoreFreesWholePagesAndClearsPartialOnes() throws Exception {
+        MemoryBlockStore s = new MemoryBlockStore(3L * MemoryBlockStore.PAGE);
+        byte[] ones = new byte[(int) s.size()];
+        java.util.Arrays.fill(ones, (byte) 1);
+        s.write(0, ByteBuffer.wrap(ones));
+        s.discard(100, 2L * MemoryBlockStore.PAGE);
+        ByteBuffer b = ByteBuffer.allocate((int) s.size());
+        s.read(0, b);
+        for (int i = 0; i < b.capacity(); i++) assertThat(b.get(i)).isEqualTo(i >= 100 && i < 100 + 2 * MemoryBlockStore.PAGE ? 0 : (byte) 1);
+    }
+}

@@ -1,0 +1,398 @@
+package dev.pvkit.backends.blk;
+
+import dev.pvkit.backends.blk.BlkTestBed.Done;
+import dev.pvkit.backends.blk.BlkTestBed.Req;
+import dev.pvkit.sdk.frontend.FrontendException;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+import static dev.pvkit.backends.blk.VirtioBlk.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Every request type and validation rule of the virtio-blk device, through the SDK server and the Java front-end. */
+class VirtioBlkDeviceTest {
+    static final long DISK = 1 << 20;                 // 2048 sectors
+    static final long SECTORS = DISK / 512;
+    static final int OK = 0;
+    static final int IOERR = 1;
+    static final int UNSUPP = 2;
+
+    @TempDir
+    Path dir;
+    MemoryBlockStore store;
+    VirtioBlkDevice device;
+    BlkTestBed bed;
+
+    @AfterEach
+    void stop() {
+        if (bed != null) bed.close();
+    }
+
+    BlkTestBed start(BlkOptions options, long features) {
+        store = new MemoryBlockStore(DISK);
+        device = new VirtioBlkDevice(store, options);
+        bed = BlkTestBed.start(dir.resolve("blk.sock"), device, features, options.queues());
+        return bed;
+    }
+
+    BlkTestBed start() {
+        return start(BlkOptions.defaults(DISK), BlkTestBed.features(false));
+    }
+
+    static byte[] random(int bytes, long seed) {
+        byte[] b = new byte[bytes];
+        new Random(seed).nextBytes(b);
+        return b;
+    }
+
+    byte[] onDisk(long sector, int bytes) throws Exception {
+        ByteBuffer b = ByteBuffer.allocate(bytes);
+        store.read(sector * 512, b);
+        return b.array();
+    }
+
+    // ------------------------------------------------------------------------------------------------ IN / OUT
+
+    @ParameterizedTest(name = "packed={0}")
+    @ValueSource(booleans = {false, true})
+    void writeThenReadReturnsTheData(boolean packed) throws Exception {
+        start(BlkOptions.defaults(DISK), BlkTestBed.features(packed));
+        byte[] data = random(8 * 512, 1);
+        Done w = bed.submit(0, Req.out(100, data).shaped(3, true, false));
+        assertThat(w.status()).isEqualTo(OK);
+        assertThat(w.used()).as("OUT: status byte only").isEqualTo(1);
+        assertThat(onDisk(100, data.length)).isEqualTo(data);
+
+        Done r = bed.submit(0, Req.in(100, data.length).shaped(3, false, false));
+        assertThat(r.status()).isEqualTo(OK);
+        assertThat(r.used()).as("IN: data + status").isEqualTo(data.length + 1L);
+        assertThat(r.data()).isEqualTo(data);
+    }
+
+    @Test
+    void unwrittenSectorsReadAsZeroes() {
+        start();
+        Done r = bed.submit(0, Req.in(7, 1024));
+        assertThat(r.status()).isEqualTo(OK);
+        assertThat(r.data()).containsOnly(0);
+    }
+
+    @Test
+    void headerSpanningTwoDescriptorsIsParsed() throws Exception {
+        start();
+        byte[] data = random(512, 2);
+        assertThat(bed.submit(0, Req.out(3, data).shaped(1, false, true)).status()).isEqualTo(OK);
+        assertThat(onDisk(3, 512)).isEqualTo(data);
+        Done r = bed.submit(0, Req.in(3, 512).shaped(2, true, true));
+        assertThat(r.status()).isEqualTo(OK);
+        assertThat(r.data()).isEqualTo(data);
+    }
+
+    @Test
+    void lastSectorsOfTheDiskCanBeReadAndWritten() {
+        start();
+        assertThat(bed.submit(0, Req.out(SECTORS - 2, random(1024, 3))).status()).isEqualTo(OK);
+        assertThat(bed.submit(0, Req.in(SECTORS - 2, 1024)).status()).isEqualTo(OK);
+    }
+
+    @Test
+    void readPastCapacityIsIoerr() {
+        start();
+        List<Done> d = bed.submit(0, List.of(Req.in(SECTORS - 1, 1024), Req.in(SECTORS, 512), Req.in(-1L, 512),
+                Req.in(Long.MAX_VALUE / 256, 512)));
+        assertThat(d).extracting(Done::status).containsOnly(IOERR);
+        assertThat(d).extracting(Done::used).as("status byte only").containsOnly(1L);
+        assertThat(d.get(0).data()).as("nothing read").containsOnly(BlkTestBed.SENTINEL);
+    }
+
+    @Test
+    void writePastCapacityIsIoerrAndStoresNothing() throws Exception {
+        start();
+        Done d = bed.submit(0, Req.out(SECTORS - 1, random(1024, 4)));
+        assertThat(d.status()).isEqualTo(IOERR);
+        assertThat(onDisk(SECTORS - 1, 512)).containsOnly(0);
+    }
+
+    @Test
+    void inDataNotWholeSectorsIsIoerr() {
+        start();
+        Done d = bed.submit(0, Req.in(0, 513));
+        assertThat(d.status()).isEqualTo(IOERR);
+        assertThat(d.used()).isEqualTo(1);
+    }
+
+    @Test
+    void outDataNotWholeSectorsIsIoerrAndStoresNothing() throws Exception {
+        start();
+        Done d = bed.submit(0, Req.out(0, random(700, 5)));
+        assertThat(d.status()).isEqualTo(IOERR);
+        assertThat(onDisk(0, 1024)).containsOnly(0);
+    }
+
+    // ------------------------------------------------------------------------------------------------ FLUSH, GET_ID, unknown
+
+    @Test
+    void flushCompletesWithOk() {
+        start();
+        Done d = bed.submit(0, Req.flush());
+        assertThat(d.status()).isEqualTo(OK);
+        assertThat(d.used()).isEqualTo(1);
+    }
+
+    @Test
+    void getIdWritesTwentyBytesNulPadded() {
+        start(BlkOptions.defaults(DISK).withSerial("disk-7"), BlkTestBed.features(false));
+        Done d = bed.submit(0, Req.getId());
+        assertThat(d.status()).isEqualTo(OK);
+        assertThat(d.used()).isEqualTo(21);
+        assertThat(d.data()).isEqualTo(Arrays.copyOf("disk-7".getBytes(StandardCharsets.US_ASCII), 20));
+    }
+
+    @Test
+    void getIdOfTwentyCharactersHasNoTerminator() {
+        start(BlkOptions.defaults(DISK).withSerial("ABCDEFGHIJ0123456789"), BlkTestBed.features(false));
+        assertThat(new String(bed.submit(0, Req.getId()).data(), StandardCharsets.US_ASCII)).isEqualTo("ABCDEFGHIJ0123456789");
+    }
+
+    @Test
+    void getIdWithTooSmallABufferIsIoerr() {
+        start();
+        Done d = bed.submit(0, Req.of(T_GET_ID, 0).withIn(10));
+        assertThat(d.status()).isEqualTo(IOERR);
+        assertThat(d.data()).containsOnly(BlkTestBed.SENTINEL);
+    }
+
+    @ParameterizedTest(name = "type {0}")
+    @ValueSource(ints = {2, 3, 5, T_GET_LIFETIME, T_SECURE_ERASE, 15, 16, 26, 0x80000000, -1})
+    void unknownOrUnofferedTypesAreUnsupp(int type) {
+        start();
+        Done d = bed.submit(0, Req.of(type, 0));
+        assertThat(d.status()).isEqualTo(UNSUPP);
+        assertThat(d.used()).isEqualTo(1);
+    }
+
+    // ------------------------------------------------------------------------------------------------ chain shape
+
+    @Test
+    void statusIsTheLastWritableByte() throws Exception {
+        start();
+        Done d = bed.submit(0, Req.out(1, random(512, 6)).withStatusBytes(4));
+        assertThat(d.statusArea()).containsExactly(BlkTestBed.SENTINEL, BlkTestBed.SENTINEL, BlkTestBed.SENTINEL, (byte) OK);
+        assertThat(onDisk(1, 512)).isEqualTo(random(512, 6));
+    }
+
+    @Test
+    void shortHeaderIsReturnedWithNothingWritten() {
+        start();
+        Done d = bed.submit(0, Req.flush().withHeader(new byte[12]));
+        assertThat(d.used()).isZero();
+        assertThat(d.statusArea()).containsExactly(BlkTestBed.SENTINEL);
+        // The device still serves what comes next.
+        assertThat(bed.submit(0, Req.flush()).status()).isEqualTo(OK);
+    }
+
+    @Test
+    void requestWithoutAWritableByteIsReturnedWithNothingWritten() throws Exception {
+        start();
+        Done d = bed.submit(0, Req.out(2, random(512, 7)).withStatusBytes(0));
+        assertThat(d.used()).isZero();
+        assertThat(bed.submit(0, Req.flush()).status()).isEqualTo(OK);
+    }
+
+    // ------------------------------------------------------------------------------------------------ read-only
+
+    @Test
+    void readOnlyDiskOffersRoAndRefusesWrites() throws Exception {
+        start(BlkOptions.defaults(DISK).withReadOnly(true), BlkTestBed.features(false));
+        assertThat(VirtioFeatures.has(bed.fe.features(), F_RO)).isTrue();
+        List<Done> d = bed.submit(0, List.of(Req.out(0, random(512, 8)),
+                Req.ranges(T_DISCARD, new BlockRange(0, 1, 0)),
+                Req.ranges(T_WRITE_ZEROES, new BlockRange(0, 1, 0)),
+                Req.in(0, 512), Req.flush()));
+        assertThat(d).extracting(Done::status).containsExactly(IOERR, IOERR, IOERR, OK, OK);
+        assertThat(onDisk(0, 512)).containsOnly(0);
+    }
+
+    // ------------------------------------------------------------------------------------------------ discard / write zeroes
+
+    @Test
+    void writeZeroesZeroesEveryRangeWithOrWithoutUnmap() throws Exception {
+        start();
+        assertThat(bed.submit(0, Req.out(10, random(16 * 512, 9))).status()).isEqualTo(OK);
+        Done d = bed.submit(0, Req.ranges(T_WRITE_ZEROES, new BlockRange(10, 2, 0), new BlockRange(20, 3, BlockRange.UNMAP)));
+        assertThat(d.status()).isEqualTo(OK);
+        assertThat(onDisk(10, 1024)).containsOnly(0);
+        assertThat(onDisk(20, 3 * 512)).containsOnly(0);
+        assertThat(onDisk(12, 8 * 512)).isEqualTo(Arrays.copyOfRange(random(16 * 512, 9), 2 * 512, 10 * 512));
+        assertThat(bed.submit(0, Req.in(20, 512)).data()).containsOnly(0);
+    }
+
+    @Test
+    void discardCompletesWithOk() {
+        start();
+        assertThat(bed.submit(0, Req.ranges(T_DISCARD, new BlockRange(0, 8, 0), new BlockRange(100, 1, 0))).status()).isEqualTo(OK);
+    }
+
+    @Test
+    void discardWithUnmapIsUnsupp() {
+        start();
+        assertThat(bed.submit(0, Req.ranges(T_DISCARD, new BlockRange(0, 8, BlockRange.UNMAP))).status()).isEqualTo(UNSUPP);
+    }
+
+    @ParameterizedTest(name = "type {0}")
+    @ValueSource(ints = {T_DISCARD, T_WRITE_ZEROES})
+    void reservedFlagBitsAreUnsuppEvenWhenAnotherRangeIsBad(int type) throws Exception {
+        start();
+        bed.submit(0, Req.out(0, random(512, 10)));
+        Done d = bed.submit(0, Req.ranges(type, new BlockRange(0, 1, 0), new BlockRange(SECTORS, 5, 0), new BlockRange(1, 1, 0x4)));
+        assertThat(d.status()).isEqualTo(UNSUPP);
+        assertThat(onDisk(0, 512)).as("nothing done").isEqualTo(random(512, 10));
+    }
+
+    @ParameterizedTest(name = "type {0}")
+    @ValueSource(ints = {T_DISCARD, T_WRITE_ZEROES})
+    void rangePastCapacityIsIoerr(int type) {
+        start();
+        assertThat(bed.submit(0, Req.ranges(type, new BlockRange(SECTORS - 1, 2, 0))).status()).isEqualTo(IOERR);
+        assertThat(bed.submit(0, Req.ranges(type, new BlockRange(-8, 1, 0))).status()).isEqualTo(IOERR);
+    }
+
+    @ParameterizedTest(name = "type {0}")
+    @ValueSource(ints = {T_DISCARD, T_WRITE_ZEROES})
+    void moreSectorsThanTheLimitIsIoerr(int type) {
+        start(BlkOptions.defaults(DISK).withLimits(new BlockLimits(true, 8, 2, 1, true, 8, 2, true)), BlkTestBed.features(false));
+        assertThat(bed.submit(0, Req.ranges(type, new BlockRange(0, 8, 0))).status()).isEqualTo(OK);
+        assertThat(bed.submit(0, Req.ranges(type, new BlockRange(0, 9, 0))).status()).isEqualTo(IOERR);
+    }
+
+    @ParameterizedTest(name = "type {0}")
+    @ValueSource(ints = {T_DISCARD, T_WRITE_ZEROES})
+    void moreSegmentsThanTheLimitIsIoerr(int type) {
+        start(BlkOptions.defaults(DISK).withLimits(new BlockLimits(true, 8, 2, 1, true, 8, 2, true)), BlkTestBed.features(false));
+        BlockRange r = new BlockRange(0, 1, 0);
+        assertThat(bed.submit(0, Req.ranges(type, r, r)).status()).isEqualTo(OK);
+        assertThat(bed.submit(0, Req.ranges(type, r, r, r)).status()).isEqualTo(IOERR);
+    }
+
+    @ParameterizedTest(name = "type {0}")
+    @ValueSource(ints = {T_DISCARD, T_WRITE_ZEROES})
+    void segmentDataNotWholeSegmentsIsIoerr(int type) {
+        start();
+        assertThat(bed.submit(0, Req.of(type, 0).withOut(new byte[20])).status()).isEqualTo(IOERR);
+    }
+
+    @ParameterizedTest(name = "type {0}")
+    @ValueSource(ints = {T_DISCARD, T_WRITE_ZEROES})
+    void rangeRequestsWithoutTheirFeatureAreUnsupp(int type) {
+        long wanted = BlkTestBed.features(false) & ~VirtioFeatures.bit(F_DISCARD) & ~VirtioFeatures.bit(F_WRITE_ZEROES);
+        start(BlkOptions.defaults(DISK), wanted);
+        assertThat(bed.submit(0, Req.ranges(type, new BlockRange(0, 1, 0))).status()).isEqualTo(UNSUPP);
+    }
+
+    @Test
+    void rangeRequestsNotOfferedAreUnsupp() {
+        start(BlkOptions.defaults(DISK).withLimits(BlockLimits.none()), BlkTestBed.features(false));
+        assertThat(VirtioFeatures.has(device.features(), F_DISCARD)).isFalse();
+        assertThat(VirtioFeatures.has(device.features(), F_WRITE_ZEROES)).isFalse();
+        assertThat(bed.submit(0, Req.ranges(T_DISCARD, new BlockRange(0, 1, 0))).status()).isEqualTo(UNSUPP);
+        assertThat(bed.submit(0, Req.ranges(T_WRITE_ZEROES, new BlockRange(0, 1, 0))).status()).isEqualTo(UNSUPP);
+    }
+
+    // ------------------------------------------------------------------------------------------------ queues, features, config
+
+    @Test
+    void everyQueueServesRequests() {
+        start(BlkOptions.defaults(DISK).withQueues(3), BlkTestBed.features(true));
+        assertThat(bed.fe.vhost().getQueueNum()).isEqualTo(3);
+        for (int q = 0; q < 3; q++) {
+            byte[] data = random(1024, 20 + q);
+            assertThat(bed.submit(q, Req.out(q * 10L, data)).status()).isEqualTo(OK);
+            assertThat(bed.submit((q + 1) % 3, Req.in(q * 10L, 1024)).data()).isEqualTo(data);
+        }
+    }
+
+    @Test
+    void offeredFeaturesFollowTheOptions() {
+        long base = VirtioFeatures.bit(VirtioFeatures.VERSION_1) | VirtioFeatures.bit(VirtioFeatures.EVENT_IDX)
+                | VirtioFeatures.bit(VirtioFeatures.INDIRECT_DESC) | VirtioFeatures.bit(F_SIZE_MAX) | VirtioFeatures.bit(F_SEG_MAX)
+                | VirtioFeatures.bit(F_BLK_SIZE) | VirtioFeatures.bit(F_TOPOLOGY) | VirtioFeatures.bit(F_FLUSH)
+                | VirtioFeatures.bit(F_CONFIG_WCE) | VirtioFeatures.bit(F_DISCARD) | VirtioFeatures.bit(F_WRITE_ZEROES);
+        MemoryBlockStore s = new MemoryBlockStore(DISK);
+        assertThat(new VirtioBlkDevice(s, BlkOptions.defaults(DISK).withPacked(false)).features()).isEqualTo(base);
+        assertThat(new VirtioBlkDevice(s, BlkOptions.defaults(DISK)).features())
+                .isEqualTo(base | VirtioFeatures.bit(VirtioFeatures.RING_PACKED));
+        assertThat(new VirtioBlkDevice(s, BlkOptions.defaults(DISK).withPacked(false).withQueues(2).withReadOnly(true)).features())
+                .isEqualTo(base | VirtioFeatures.bit(F_MQ) | VirtioFeatures.bit(F_RO));
+        assertThat(new VirtioBlkDevice(s).deviceId()).isEqualTo(2);
+    }
+
+    @Test
+    void configMatchesTheOptions() {
+        BlkOptions o = BlkOptions.defaults(DISK - 4096).withQueues(2).withSegments(65536, 100).withBlkSize(4096)
+                .withTopology(new BlkOptions.Topology(3, 1, 8, 64)).withLimits(new BlockLimits(true, 1000, 3, 8, true, 2000, 4, true));
+        start(o, BlkTestBed.features(false));
+        ByteBuffer c = ByteBuffer.wrap(bed.fe.vhost().getConfig(0, 96)).order(ByteOrder.LITTLE_ENDIAN);
+        assertThat(c.getLong(0)).as("capacity").isEqualTo((DISK - 4096) / 512);
+        assertThat(c.getInt(8)).as("size_max").isEqualTo(65536);
+        assertThat(c.getInt(12)).as("seg_max").isEqualTo(100);
+        assertThat(c.getInt(16)).as("geometry").isZero();
+        assertThat(c.getInt(20)).as("blk_size").isEqualTo(4096);
+        assertThat(c.get(24)).as("physical_block_exp").isEqualTo((byte) 3);
+        assertThat(c.get(25)).as("alignment_offset").isEqualTo((byte) 1);
+        assertThat(c.getShort(26)).as("min_io_size").isEqualTo((short) 8);
+        assertThat(c.getInt(28)).as("opt_io_size").isEqualTo(64);
+        assertThat(c.get(32)).as("writeback").isEqualTo((byte) 1);
+        assertThat(c.get(33)).as("unused0 [DEV-BLK-004]").isZero();
+        assertThat(c.getShort(34)).as("num_queues").isEqualTo((short) 2);
+        assertThat(new int[]{c.getInt(36), c.getInt(40), c.getInt(44)}).as("discard limits").containsExactly(1000, 3, 8);
+        assertThat(new int[]{c.getInt(48), c.getInt(52)}).as("write zeroes limits").containsExactly(2000, 4);
+        assertThat(c.get(56)).as("write_zeroes_may_unmap").isEqualTo((byte) 1);
+        for (int i = 57; i < 96; i++) assertThat(c.get(i)).as("byte %d (unused1, secure erase, zoned)", i).isZero();
+        // The capacity limits the disk even though the store is larger.
+        assertThat(bed.submit(0, Req.in((DISK - 4096) / 512, 512)).status()).isEqualTo(IOERR);
+    }
+
+    @Test
+    void writebackTogglesWithConfigWce() {
+        start();
+        assertThat(device.engine().writeThrough()).as("FLUSH negotiated: writeback").isFalse();
+        bed.fe.vhost().setConfig(32, new byte[]{0});
+        assertThat(bed.fe.vhost().getConfig(32, 1)).containsExactly(0);
+        assertThat(device.engine().writeThrough()).isTrue();
+        bed.fe.vhost().setConfig(32, new byte[]{1});
+        assertThat(bed.fe.vhost().getConfig(32, 1)).containsExactly(1);
+        assertThat(device.engine().writeThrough()).isFalse();
+        assertThatThrownBy(() -> bed.fe.vhost().setConfig(32, new byte[]{2})).isInstanceOf(FrontendException.class);
+    }
+
+    @Test
+    void everyOtherConfigFieldIsReadOnly() {
+        start();
+        for (int offset : new int[]{0, 8, 12, 20, 33, 34, 36, 56}) {
+            int at = offset;
+            assertThatThrownBy(() -> bed.fe.vhost().setConfig(at, new byte[]{1})).as("offset %d", at).isInstanceOf(FrontendException.class);
+        }
+        assertThat(ByteBuffer.wrap(bed.fe.vhost().getConfig(0, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong()).isEqualTo(SECTORS);
+    }
+
+    @Test
+    void writebackIsReadOnlyWithoutConfigWce() {
+        start(BlkOptions.defaults(DISK), BlkTestBed.features(false) & ~VirtioFeatures.bit(F_CONFIG_WCE));
+        assertThatThrownBy(() -> bed.fe.vhost().setConfig(32, new byte[]{0})).isInstanceOf(FrontendException.class);
+        assertThat(bed.fe.vhost().getConfig(32, 1)).containsExactly(1);
+        assertThat(device.engine().writeThrough()).isFalse();
+    }
+}
