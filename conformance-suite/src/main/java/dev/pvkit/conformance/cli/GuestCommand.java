@@ -1,0 +1,205 @@
+package dev.pvkit.conformance.cli;
+
+import dev.pvkit.backends.blk.BlkOptions;
+import dev.pvkit.backends.blk.FileBlockStore;
+import dev.pvkit.backends.blk.VirtioBlkDevice;
+import dev.pvkit.conformance.guest.Accelerator;
+import dev.pvkit.conformance.guest.BlockInfo;
+import dev.pvkit.conformance.guest.GuestImage;
+import dev.pvkit.conformance.guest.GuestImageBuilder;
+import dev.pvkit.conformance.guest.QemuInstance;
+import dev.pvkit.conformance.guest.QemuLauncher;
+import dev.pvkit.conformance.guest.QemuOptions;
+import dev.pvkit.conformance.guest.VhostUserDevice;
+import dev.pvkit.conformance.workload.BlkPatternCheck;
+import dev.pvkit.conformance.workload.FeatureNames;
+import dev.pvkit.sdk.observe.BackendObserver;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
+import dev.pvkit.sdk.vhostuser.VhostUserBackend;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** {@code pvkit guest …}: the default test guest — build it, or boot it on PVKit backends and watch its drivers work. */
+@Command(name = "guest", description = "Build or boot the default test guest (a Debian kernel and a busybox initramfs).",
+        mixinStandardHelpOptions = true, subcommands = {GuestCommand.Build.class, GuestCommand.Run.class})
+final class GuestCommand implements Runnable {
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    static GuestImage image(Path kernel, Path initrd, PrintWriter out) {
+        if ((kernel == null) != (initrd == null)) throw new UserError("--kernel and --initrd go together");
+        try {
+            if (kernel != null) {
+                if (!Files.isReadable(kernel)) throw new UserError("kernel " + kernel + " is not a readable file");
+                if (!Files.isReadable(initrd)) throw new UserError("initrd " + initrd + " is not a readable file");
+                return GuestImage.of(kernel, initrd);
+            }
+            return new GuestImageBuilder().progress(line -> {
+                out.println("pvkit: " + line);
+                out.flush();
+            }).build();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot build the default guest image: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while building the guest image", e);
+        }
+    }
+
+    @Command(name = "build", description = "Build (or find in the cache) the default guest image.", mixinStandardHelpOptions = true)
+    static final class Build implements Runnable {
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            PrintWriter out = spec.commandLine().getOut();
+            GuestImage img = image(null, null, out);
+            out.printf("kernel %s%ninitrd %s%nkernel version %s%n", img.kernel(), img.initrd(), img.kernelVersion());
+            out.flush();
+        }
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = "Boot the guest on a PVKit virtio-blk disk, check data through its own driver, show what it negotiated.")
+    static final class Run implements Runnable {
+        @Option(names = "--kernel", description = "your own kernel (with --initrd) instead of the default guest")
+        Path kernel;
+
+        @Option(names = "--initrd", description = "your own initramfs (it must start the PVKit guest agent)")
+        Path initrd;
+
+        @Option(names = "--size", defaultValue = "64M", description = "disk size (default ${DEFAULT-VALUE})")
+        String size;
+
+        @Option(names = "--queues", defaultValue = "1", description = "request queues (default ${DEFAULT-VALUE})")
+        int queues;
+
+        @Option(names = "--packed", description = "ask QEMU for packed rings")
+        boolean packed;
+
+        @Option(names = "--accel", defaultValue = "auto", description = "auto, kvm or tcg (default ${DEFAULT-VALUE}: KVM only if a probe boot works)")
+        String accel;
+
+        @Option(names = "--timeout", defaultValue = "300s", description = "hard limit for the whole run (default ${DEFAULT-VALUE})")
+        String timeout;
+
+        @Option(names = "--interactive", description = "keep the guest running after the check, until Ctrl-C")
+        boolean interactive;
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            PrintWriter out = spec.commandLine().getOut();
+            if (queues < 1 || queues > 16) throw new UserError("--queues must be 1..16, got " + queues);
+            Accelerator accelerator;
+            try {
+                accelerator = Accelerator.valueOf(accel.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--accel must be auto, kvm or tcg, not '" + accel + "'");
+            }
+            Duration limit = Sizes.duration(timeout);
+            long bytes = Sizes.bytes(size);
+            if (bytes < 4 << 20) throw new UserError("--size must be at least 4M");
+            GuestImage img = image(kernel, initrd, out);
+
+            Path dir;
+            try {
+                dir = Files.createTempDirectory("pvkit-guest-run");
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot create a temporary directory", e);
+            }
+            AtomicLong acked = new AtomicLong();
+            Set<Integer> started = new TreeSet<>();
+            BackendObserver watch = new BackendObserver() {
+                @Override
+                public void featuresAcknowledged(long features) {
+                    acked.set(features);
+                }
+
+                @Override
+                public void queueStarted(int queue) {
+                    synchronized (started) {
+                        started.add(queue);
+                    }
+                }
+            };
+            Path socket = dir.resolve("disk.sock");
+            long t0 = System.nanoTime();
+            try (FileBlockStore store = FileBlockStore.create(dir.resolve("disk.img"), bytes);
+                 VhostUserBackend backend = VhostUserBackend.serve(new VirtioBlkDevice(store, options(bytes)), socket,
+                         VhostUserBackend.Options.defaults().withWorkers(Math.min(queues, 2)).withObserver(watch))) {
+                QemuOptions qemu = QemuOptions.of(img).accelerator(accelerator).timeLimit(limit)
+                        .device(VhostUserDevice.blk(socket, queues).withPacked(packed)).runDirectory(dir);
+                out.println("pvkit: booting the guest (" + img.kernelVersion() + ") on a PVKit virtio-blk disk ...");
+                out.flush();
+                try (QemuInstance vm = QemuLauncher.launch(qemu)) {
+                    vm.agent().awaitReady(limit);
+                    double bootSeconds = (System.nanoTime() - t0) / 1e9;
+                    BlockInfo info = vm.agent().awaitDevice("vda", Duration.ofSeconds(60));
+                    BlkPatternCheck.Result check = BlkPatternCheck.run(vm.agent(), "vda", info.sizeBytes(), store, 8, 20261126L);
+                    long f = acked.get();
+                    out.println();
+                    out.println("PVKit guest run");
+                    out.printf("  guest:   Linux %s, accelerator %s, agent ready after %.1f s%n", img.kernelVersion(),
+                            vm.accelerator().name().toLowerCase(Locale.ROOT), bootSeconds);
+                    out.printf("  device:  virtio-blk, %d MiB, %d queue%s offered, served by PVKit on %s%n", bytes >> 20, queues,
+                            queues == 1 ? "" : "s", socket);
+                    out.printf("  driver:  negotiated %s%n", String.join(", ", FeatureNames.of(f, "virtio.blk.feature")));
+                    synchronized (started) {
+                        out.printf("           %s ring, event index %s, indirect descriptors %s, queues started %s; guest sees %d MiB, %d queue%s%n",
+                                VirtioFeatures.has(f, VirtioFeatures.RING_PACKED) ? "packed" : "split",
+                                VirtioFeatures.has(f, VirtioFeatures.EVENT_IDX) ? "on" : "off",
+                                VirtioFeatures.has(f, VirtioFeatures.INDIRECT_DESC) ? "on" : "off", started,
+                                info.sizeBytes() >> 20, info.queues(), info.queues() == 1 ? "" : "s");
+                    }
+                    out.printf("  check:   %s%n", check.summary());
+                    out.printf("  result:  %s%n", check.passed() ? "PASS" : "FAIL");
+                    out.flush();
+                    if (interactive) waitForInterrupt(out, vm);
+                    else vm.agent().poweroff();
+                    if (!check.passed()) throw new IllegalStateException("data check failed: " + check.writes());
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+
+        private BlkOptions options(long bytes) {
+            BlkOptions d = BlkOptions.defaults(bytes);
+            return new BlkOptions(bytes, false, queues, d.queueSize(), d.sizeMax(), d.segMax(), d.blkSize(), d.topology(),
+                    d.limits(), d.serial(), true);
+        }
+
+        private static void waitForInterrupt(PrintWriter out, QemuInstance vm) throws InterruptedException {
+            out.printf("pvkit: guest left running (console log %s); Ctrl-C stops it%n", vm.consoleLog());
+            out.flush();
+            CountDownLatch stop = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
+            while (vm.isAlive() && !stop.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
+                Thread.onSpinWait();
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package dev.pvkit.conformance.guest;
+
+import org.apache.commons.compress.archivers.ar.ArArchiveEntry;
+import org.apache.commons.compress.archivers.ar.ArArchiveInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.tukaani.xz.XZInputStream;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Unpacks a Debian package in Java: a .deb is an ar archive whose {@code data.tar.xz} (or {@code .gz}, or plain
+ * {@code .tar}) holds the files. No dpkg-deb, so the harness also works on hosts without Debian's tools once the
+ * .deb files are cached.
+ */
+public final class DebArchive {
+    private DebArchive() {
+    }
+
+    /**
+     * Extracts the regular files and symbolic links of {@code deb}'s data archive whose path (without a leading
+     * {@code ./}) {@code wanted} accepts, into {@code dest}. Returns the extracted relative paths.
+     */
+    public static List<String> extract(Path deb, Path dest, Predicate<String> wanted) throws IOException {
+        Path root = dest.toAbsolutePath().normalize();
+        try (InputStream raw = new BufferedInputStream(Files.newInputStream(deb), 1 << 16);
+             ArArchiveInputStream ar = new ArArchiveInputStream(raw)) {
+            ArArchiveEntry e;
+            while ((e = ar.getNextEntry()) != null) {
+                String name = e.getName();
+                if (!name.startsWith("data.tar")) continue;
+                try (TarArchiveInputStream tar = new TarArchiveInputStream(decompress(name, ar))) {
+                    return extractTar(tar, root, wanted);
+                }
+            }
+        }
+        throw new IOException(deb + " has no data.tar member; is it a Debian package?");
+    }
+
+    private static InputStream decompress(String member, InputStream in) throws IOException {
+        InputStream shielded = new java.io.FilterInputStream(in) {
+            @Override
+            public void close() {
+                // closing the tar must not close the ar stream around it
+            }
+        };
+        if (member.equals("data.tar.xz")) return new XZInputStream(shielded);
+        if (member.equals("data.tar.gz")) return new GZIPInputStream(shielded, 1 << 16);
+        if (member.equals("data.tar")) return shielded;
+        throw new IOException("unsupported compression of " + member + " (supported: xz, gz, none)");
+    }
+
+    private static List<String> extractTar(TarArchiveInputStream tar, Path root, Predicate<String> wanted)
+            throws IOException {
+        List<String> out = new ArrayList<>();
+        TarArchiveEntry t;
+        while ((t = tar.getNextEntry()) != null) {
+            String path = t.getName().replaceFirst("^\\./", "").replaceFirst("^/", "");
+            if (path.isEmpty() || t.isDirectory() || !wanted.test(path)) continue;
+            Path target = root.resolve(path).normalize();
+            if (!target.startsWith(root)) throw new IOException("entry escapes the target directory: " + t.getName());
+            Files.createDirectories(target.getParent());
+            Files.deleteIfExists(target);
+            if (t.isSymbolicLink()) {
+                Files.createSymbolicLink(target, Path.of(t.getLinkName()));
+            } else if (t.isFile()) {
+                Files.copy(tar, target);
+            } else {
+                continue; // hard links, devices and fifos are not needed from a package
+            }
+            out.add(path);
+        }
+        return out;
+    }
+}

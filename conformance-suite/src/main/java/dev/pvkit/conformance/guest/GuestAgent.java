@@ -1,0 +1,229 @@
+package dev.pvkit.conformance.guest;
+
+import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Host side of the guest agent protocol (spec Appendix B): one command at a time, each answered by exactly one
+ * result line. Every wait is bounded; after a timeout the channel is out of step (a late answer would be taken
+ * for the next command's), so the agent refuses further commands.
+ */
+public final class GuestAgent implements AutoCloseable {
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+    /** Marks the end of the channel in the line queue (compared by identity). */
+    private static final String EOF = new String("<eof>");
+
+    private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
+    private final OutputStream out;
+    private final Closeable channel;
+    private final Thread reader;
+    private volatile Duration timeout = DEFAULT_TIMEOUT;
+    private AgentProtocol.Banner banner;
+    private String brokenBy;
+
+    private GuestAgent(InputStream in, OutputStream out, Closeable channel) {
+        this.out = out;
+        this.channel = channel;
+        // A reader thread turns the stream into lines, so every wait can have a deadline.
+        this.reader = new Thread(() -> readLines(in), "pvkit-agent-reader");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** An agent on any byte stream pair; {@code channel} is closed by {@link #close()}. */
+    public static GuestAgent over(InputStream in, OutputStream out, Closeable channel) {
+        return new GuestAgent(Objects.requireNonNull(in), Objects.requireNonNull(out), channel);
+    }
+
+    /** The time limit of each following command (default 60 s). */
+    public GuestAgent timeout(Duration d) {
+        this.timeout = Objects.requireNonNull(d);
+        return this;
+    }
+
+    /** Waits for the banner, skipping anything before it (e.g. boot noise on a shared serial line). */
+    public synchronized AgentProtocol.Banner awaitReady(Duration limit) {
+        if (banner != null) return banner;
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            String line = next(deadline, "the agent's banner");
+            if (AgentProtocol.classify(line) == AgentProtocol.Kind.BANNER) {
+                banner = AgentProtocol.parseBanner(line);
+                if (banner.version() != AgentProtocol.VERSION) {
+                    throw new AgentException("agent speaks protocol " + banner.version() + ", the harness "
+                            + AgentProtocol.VERSION, (AgentReply) null);
+                }
+                return banner;
+            }
+        }
+    }
+
+    /** Sends one command and returns its reply, OK or ERR; throws only if there is no reply. */
+    public synchronized AgentReply call(String command) {
+        return call(command, timeout);
+    }
+
+    public synchronized AgentReply call(String command, Duration limit) {
+        if (brokenBy != null) throw new AgentException("agent channel unusable: " + brokenBy, (AgentReply) null);
+        if (command.indexOf('\n') >= 0 || command.indexOf('\r') >= 0) {
+            throw new IllegalArgumentException("one command per line: " + command);
+        }
+        try {
+            out.write((command + "\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+        } catch (IOException e) {
+            brokenBy = "cannot send " + command + ": " + e.getMessage();
+            throw new AgentException(brokenBy, e);
+        }
+        long deadline = System.nanoTime() + limit.toNanos();
+        List<String> data = new ArrayList<>();
+        while (true) {
+            String line = next(deadline, "the answer to " + command);
+            switch (AgentProtocol.classify(line)) {
+                case OK, ERR -> {
+                    return AgentProtocol.result(line, data);
+                }
+                case DATA -> data.add(AgentProtocol.data(line));
+                case BANNER -> {
+                    brokenBy = "the agent restarted while running " + command;
+                    throw new AgentException(brokenBy, (AgentReply) null);
+                }
+                case NOISE -> { /* not part of the protocol; ignored */ }
+            }
+        }
+    }
+
+    /** Like {@link #call} but an ERR reply throws. */
+    public AgentReply require(String command) {
+        AgentReply r = call(command);
+        if (!r.ok()) throw new AgentException(command + " -> ERR " + r.text(), r);
+        return r;
+    }
+
+    public void ping() {
+        require("PING");
+    }
+
+    /** Writes the seeded pattern ({@link PatternGenerator}) at a byte offset of a guest block device. */
+    public void write(String dev, long offset, long length, long seed) {
+        PatternGenerator.checkSeed(seed);
+        require(AgentProtocol.command("WRITE", dev, offset, length, seed));
+    }
+
+    /** The SHA-256 (hex) of what the device holds in the range, read past the guest's page cache. */
+    public String read(String dev, long offset, long length) {
+        return require(AgentProtocol.command("READ", dev, offset, length)).field("sha256");
+    }
+
+    /** Writes back the guest's cached data and sends the device a cache flush. */
+    public void flush(String dev) {
+        require(AgentProtocol.command("FLUSH", dev));
+    }
+
+    /** Discards a range; an ERR ({@code unsupported} when the device has no discard) is returned, not thrown. */
+    public AgentReply discard(String dev, long offset, long length) {
+        return call(AgentProtocol.command("DISCARD", dev, offset, length));
+    }
+
+    /** Unbinds the device from its driver and binds it again (the driver resets and re-initializes it). */
+    public void rebind(String driver, String device) {
+        require(AgentProtocol.command("REBIND", driver, device));
+    }
+
+    /** Kernel messages since the previous call. */
+    public List<String> dmesg() {
+        return require("DMESG").data();
+    }
+
+    public BlockInfo info(String dev) {
+        return BlockInfo.parse(require(AgentProtocol.command("INFO", dev)).fields());
+    }
+
+    /** Polls INFO until the device exists (drivers probe asynchronously after the agent starts). */
+    public BlockInfo awaitDevice(String dev, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            AgentReply r = call(AgentProtocol.command("INFO", dev));
+            if (r.ok()) return BlockInfo.parse(r.fields());
+            if (System.nanoTime() > deadline) throw new AgentException("no " + dev + " in the guest: " + r.text(), r);
+            Thread.sleep(200);
+        }
+    }
+
+    /** Asks the guest to power off. The channel may close before the OK arrives, which also counts. */
+    public void poweroff() {
+        AgentReply r;
+        try {
+            r = call("POWEROFF", Duration.ofSeconds(30));
+        } catch (AgentException e) {
+            if (brokenBy != null && brokenBy.startsWith("channel closed")) return;
+            throw e;
+        }
+        if (!r.ok()) throw new AgentException("POWEROFF -> ERR " + r.text(), r);
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (channel != null) channel.close();
+        } catch (IOException ignored) {
+            // closing is best effort; the reader thread ends on EOF or error
+        }
+        reader.interrupt();
+    }
+
+    private String next(long deadline, String what) {
+        try {
+            long left = deadline - System.nanoTime();
+            String line = left > 0 ? lines.poll(left, TimeUnit.NANOSECONDS) : lines.poll();
+            if (line == null) {
+                brokenBy = "no " + what + " within the time limit";
+                throw new AgentException(brokenBy, (AgentReply) null);
+            }
+            if (line == EOF) {
+                lines.add(EOF); // stays closed for later calls
+                brokenBy = "channel closed while waiting for " + what;
+                throw new AgentException(brokenBy, (AgentReply) null);
+            }
+            return line;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AgentException("interrupted while waiting for " + what, e);
+        }
+    }
+
+    private void readLines(InputStream in) {
+        ByteArrayOutputStream line = new ByteArrayOutputStream();
+        byte[] buf = new byte[8192];
+        try {
+            int n;
+            while ((n = in.read(buf)) > 0) {
+                for (int i = 0; i < n; i++) {
+                    byte b = buf[i];
+                    if (b == '\n') {
+                        String s = line.toString(StandardCharsets.ISO_8859_1);
+                        lines.add(s.endsWith("\r") ? s.substring(0, s.length() - 1) : s);
+                        line.reset();
+                    } else {
+                        line.write(b);
+                    }
+                }
+            }
+        } catch (IOException ignored) {
+            // a closed channel ends the stream like EOF
+        } finally {
+            lines.add(EOF);
+        }
+    }
+}

@@ -1,0 +1,232 @@
+package dev.pvkit.conformance.guest;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * Builds PVKit's default guest image: the kernel of Debian's current {@code linux-image-amd64} ABI package, and
+ * an initramfs with static busybox (package {@code busybox-static}), the virtio modules in load order, PVKit's
+ * /init and the guest agent. Packages are fetched with apt into {@code <cache>/debs}; the image is stored under
+ * {@code <cache>/images/<hash>}, the hash covering every input (both .deb files, the scripts, the module list),
+ * so a new kernel or agent gives a new image and an unchanged one is reused without unpacking anything.
+ */
+public final class GuestImageBuilder {
+    /** Bumped when the image layout changes, so old cached images are not reused. */
+    private static final String FORMAT = "pvkit-guest-image/1";
+    static final List<String> DEFAULT_MODULES = List.of("virtio_pci", "virtio_blk", "virtio_net", "virtio_console");
+    private static final String BUSYBOX_PACKAGE = "busybox-static";
+    private static final String LAST = "last-image";
+
+    private Path cacheDir = CacheDirectory.resolve();
+    private Consumer<String> progress = line -> {
+        System.out.println("[pvkit guest-image] " + line);
+        System.out.flush();
+    };
+    private final List<String> modules = new ArrayList<>(DEFAULT_MODULES);
+
+    public GuestImageBuilder cacheDirectory(Path dir) {
+        this.cacheDir = Objects.requireNonNull(dir);
+        return this;
+    }
+
+    /** Where progress lines go (default: standard output). */
+    public GuestImageBuilder progress(Consumer<String> sink) {
+        this.progress = Objects.requireNonNull(sink);
+        return this;
+    }
+
+    /** Loads further modules (and their dependencies) after the default virtio ones. */
+    public GuestImageBuilder addModules(String... names) {
+        modules.addAll(List.of(names));
+        return this;
+    }
+
+    public Path cacheDirectory() {
+        return cacheDir;
+    }
+
+    /** Returns the cached image for today's packages, building it first if needed. */
+    public synchronized GuestImage build() throws IOException, InterruptedException {
+        Path images = cacheDir.resolve("images");
+        Files.createDirectories(images);
+        AptPackages apt = new AptPackages(cacheDir.resolve("debs"), progress);
+        String kernelPackage;
+        Path kernelDeb;
+        Path busyboxDeb;
+        try {
+            kernelPackage = apt.resolveKernelPackage();
+            kernelDeb = apt.fetch(kernelPackage);
+            busyboxDeb = apt.fetch(BUSYBOX_PACKAGE);
+        } catch (IOException e) {
+            // Offline: the image built last time is still a good guest.
+            GuestImage last = readImage(images, Files.isRegularFile(images.resolve(LAST))
+                    ? Files.readString(images.resolve(LAST)).trim() : "");
+            if (last == null) throw new IOException("cannot build the default guest image: " + e.getMessage(), e);
+            progress.accept("apt failed (" + e.getMessage().lines().findFirst().orElse("") + "); using the last image, "
+                    + "kernel " + last.kernelVersion());
+            return last;
+        }
+        String version = kernelPackage.substring("linux-image-".length());
+        String init = resource("init.sh");
+        String agent = resource("agent.sh");
+        String key = hash(FORMAT, fileHash(kernelDeb), fileHash(busyboxDeb), init, agent, String.join(",", modules))
+                .substring(0, 20);
+        GuestImage cached = readImage(images, key);
+        if (cached != null) {
+            progress.accept("cached image " + images.resolve(key) + " (kernel " + version + ")");
+            Files.writeString(images.resolve(LAST), key);
+            return cached;
+        }
+
+        long t0 = System.nanoTime();
+        Path work = Files.createTempDirectory(images, "build-");
+        try {
+            progress.accept("unpacking " + kernelDeb.getFileName());
+            Path tree = work.resolve("tree");
+            DebArchive.extract(kernelDeb, tree, p -> p.equals("boot/vmlinuz-" + version)
+                    || p.startsWith("lib/modules/" + version + "/") || p.startsWith("usr/lib/modules/" + version + "/"));
+            progress.accept("unpacking " + busyboxDeb.getFileName());
+            DebArchive.extract(busyboxDeb, tree, p -> p.equals("bin/busybox") || p.equals("usr/bin/busybox"));
+            Path kernel = tree.resolve("boot/vmlinuz-" + version);
+            Path modulesDir = firstDirectory(tree.resolve("lib/modules/" + version), tree.resolve("usr/lib/modules/" + version));
+            Path busybox = firstFile(tree.resolve("bin/busybox"), tree.resolve("usr/bin/busybox"));
+            if (!Files.isRegularFile(kernel) || modulesDir == null || busybox == null) {
+                throw new IOException("the packages lack boot/vmlinuz-" + version + ", lib/modules/" + version
+                        + " or bin/busybox");
+            }
+
+            List<KernelModules.Module> ordered = KernelModules.loadOrder(modulesDir, modules);
+            progress.accept("building initramfs: busybox, agent, modules " + ordered.stream().map(KernelModules.Module::name).toList());
+            Path out = work.resolve(key);
+            Files.createDirectories(out);
+            writeInitramfs(out.resolve("initrd.cpio.gz"), Files.readAllBytes(busybox), ordered, init, agent);
+            Files.copy(kernel, out.resolve("vmlinuz"));
+            Properties meta = new Properties();
+            meta.setProperty("kernelVersion", version);
+            meta.setProperty("kernelPackage", kernelDeb.getFileName().toString());
+            meta.setProperty("busyboxPackage", busyboxDeb.getFileName().toString());
+            try (OutputStream os = Files.newOutputStream(out.resolve("image.properties"))) {
+                meta.store(os, FORMAT);
+            }
+            // The rename publishes the image whole; a concurrent builder of the same key loses harmlessly.
+            try {
+                Files.move(out, images.resolve(key), StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException raced) {
+                if (readImage(images, key) == null) throw raced;
+            }
+            Files.writeString(images.resolve(LAST), key);
+            GuestImage image = Objects.requireNonNull(readImage(images, key));
+            progress.accept(String.format("cached image %s (kernel %s, initramfs %d KiB) built in %.1f s",
+                    images.resolve(key), version, Files.size(image.initrd()) / 1024, (System.nanoTime() - t0) / 1e9));
+            return image;
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    static void writeInitramfs(Path target, byte[] busybox, List<KernelModules.Module> modules, String init,
+                               String agent) throws IOException {
+        try (OutputStream os = new GZIPOutputStream(Files.newOutputStream(target), 1 << 16);
+             CpioWriter cpio = new CpioWriter(os)) {
+            for (String d : List.of("bin", "dev", "etc", "etc/pvkit", "lib", "lib/modules", "proc", "sys", "tmp")) {
+                cpio.directory(d);
+            }
+            // The kernel opens /dev/console for init before devtmpfs is mounted.
+            cpio.charDevice("dev/console", 5, 1);
+            cpio.charDevice("dev/null", 1, 3);
+            cpio.file("bin/busybox", 0755, busybox);
+            cpio.symlink("bin/sh", "busybox");
+            StringBuilder order = new StringBuilder();
+            for (KernelModules.Module m : modules) {
+                cpio.file("lib/modules/" + m.name() + ".ko", 0644, m.bytes());
+                order.append(m.name()).append('\n');
+            }
+            cpio.file("etc/pvkit/modules", 0644, order.toString().getBytes(StandardCharsets.US_ASCII));
+            cpio.file("bin/pvkit-agent", 0755, agent.getBytes(StandardCharsets.UTF_8));
+            cpio.file("init", 0755, init.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private static GuestImage readImage(Path images, String key) throws IOException {
+        if (key.isEmpty()) return null;
+        Path dir = images.resolve(key);
+        Path props = dir.resolve("image.properties");
+        if (!Files.isRegularFile(dir.resolve("vmlinuz")) || !Files.isRegularFile(dir.resolve("initrd.cpio.gz"))
+                || !Files.isRegularFile(props)) {
+            return null;
+        }
+        Properties meta = new Properties();
+        try (InputStream in = Files.newInputStream(props)) {
+            meta.load(in);
+        }
+        return new GuestImage(dir.resolve("vmlinuz"), dir.resolve("initrd.cpio.gz"),
+                meta.getProperty("kernelVersion", "unknown"));
+    }
+
+    /** The guest-side scripts shipped with the harness (also what {@code AGENT-PROTOCOL.md} describes). */
+    static String resource(String name) throws IOException {
+        try (InputStream in = GuestImageBuilder.class.getResourceAsStream(name)) {
+            if (in == null) throw new IOException("missing resource " + name);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static Path firstDirectory(Path... candidates) {
+        for (Path p : candidates) if (Files.isDirectory(p)) return p;
+        return null;
+    }
+
+    private static Path firstFile(Path... candidates) {
+        for (Path p : candidates) if (Files.isRegularFile(p)) return p;
+        return null;
+    }
+
+    private static String fileHash(Path file) throws IOException {
+        MessageDigest md = sha256();
+        try (InputStream in = new DigestInputStream(Files.newInputStream(file), md)) {
+            in.transferTo(OutputStream.nullOutputStream());
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static String hash(String... parts) {
+        MessageDigest md = sha256();
+        for (String p : parts) {
+            md.update(p.getBytes(StandardCharsets.UTF_8));
+            md.update((byte) 0);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) return;
+        try (Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+package dev.pvkit.conformance.guest;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A running QEMU with its agent channel. {@link #close()} kills QEMU and everything it started if it is still
+ * running; so do the hard time limit and JVM exit.
+ */
+public final class QemuInstance implements AutoCloseable {
+    private final Process process;
+    private final List<String> command;
+    private final Accelerator accelerator;
+    private final Path runDirectory;
+    private final GuestAgent agent;
+    private final ScheduledFuture<?> watchdog;
+    private volatile boolean timedOut;
+
+    QemuInstance(Process process, List<String> command, Accelerator accelerator, Path runDirectory, GuestAgent agent,
+                 Duration timeLimit) {
+        this.process = process;
+        this.command = List.copyOf(command);
+        this.accelerator = accelerator;
+        this.runDirectory = runDirectory;
+        this.agent = agent;
+        this.watchdog = QemuLauncher.WATCHDOG.schedule(() -> {
+            timedOut = true;
+            ProcessReaper.killTree(process.toHandle());
+        }, timeLimit.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public GuestAgent agent() {
+        return agent;
+    }
+
+    public Accelerator accelerator() {
+        return accelerator;
+    }
+
+    public List<String> command() {
+        return command;
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Whether the hard time limit killed QEMU. */
+    public boolean timedOut() {
+        return timedOut;
+    }
+
+    public Path runDirectory() {
+        return runDirectory;
+    }
+
+    /** The guest's serial console (kernel messages, /init's lines). */
+    public Path consoleLog() {
+        return runDirectory.resolve(QemuLauncher.CONSOLE_LOG);
+    }
+
+    /** QEMU's own standard output and error. */
+    public Path qemuLog() {
+        return runDirectory.resolve(QemuLauncher.QEMU_LOG);
+    }
+
+    /** Waits for QEMU to exit and returns its exit status; on timeout kills it and throws. */
+    public int awaitExit(Duration limit) throws InterruptedException {
+        if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+            close();
+            throw new IllegalStateException("QEMU did not exit within " + limit + " (killed)\n" + evidence());
+        }
+        close();
+        return process.exitValue();
+    }
+
+    /** The ends of the console and QEMU logs, for failure messages. */
+    public String evidence() {
+        return "--- guest console (tail) ---\n" + tail(consoleLog(), 40) + "\n--- QEMU output (tail) ---\n"
+                + tail(qemuLog(), 20);
+    }
+
+    @Override
+    public void close() {
+        watchdog.cancel(false);
+        if (process.isAlive()) ProcessReaper.killTree(process.toHandle());
+        ProcessReaper.unregister(process.toHandle());
+        agent.close();
+    }
+
+    static String tail(Path file, int lines) {
+        try {
+            if (!Files.exists(file)) return "(no " + file.getFileName() + ")";
+            List<String> all = Files.readString(file, StandardCharsets.ISO_8859_1).lines().toList();
+            return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+        } catch (IOException e) {
+            return "(cannot read " + file + ": " + e.getMessage() + ")";
+        }
+    }
+}

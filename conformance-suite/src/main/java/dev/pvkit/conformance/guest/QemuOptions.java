@@ -1,0 +1,83 @@
+package dev.pvkit.conformance.guest;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Everything that decides a QEMU command line and its limits. Mutable builder style; {@link QemuLauncher}
+ * copies what it needs at launch.
+ */
+public final class QemuOptions {
+    Path qemuBinary = Path.of("qemu-system-x86_64");
+    GuestImage image;
+    int memoryMiB = 256;
+    int cpus = 1;
+    Accelerator accelerator = Accelerator.AUTO;
+    AgentChannel agentChannel = AgentChannel.SERIAL;
+    final List<VhostUserDevice> devices = new ArrayList<>();
+    final List<String> kernelArgs = new ArrayList<>();
+    final List<String> extraArgs = new ArrayList<>();
+    List<String> template = QemuCommandLine.DEFAULT_TEMPLATE;
+    Duration timeLimit = Duration.ofMinutes(5);
+    Duration kvmProbeLimit = Duration.ofSeconds(20);
+    Path runDirectory;
+
+    public static QemuOptions of(GuestImage image) {
+        QemuOptions o = new QemuOptions();
+        o.image = Objects.requireNonNull(image);
+        return o;
+    }
+
+    public QemuOptions qemuBinary(Path p) { qemuBinary = Objects.requireNonNull(p); return this; }
+
+    public QemuOptions memoryMiB(int mib) {
+        if (mib < 64) throw new IllegalArgumentException("a guest needs at least 64 MiB: " + mib);
+        memoryMiB = mib;
+        return this;
+    }
+
+    public QemuOptions cpus(int n) {
+        if (n < 1) throw new IllegalArgumentException("cpus: " + n);
+        cpus = n;
+        return this;
+    }
+
+    public QemuOptions accelerator(Accelerator a) { accelerator = Objects.requireNonNull(a); return this; }
+
+    public QemuOptions agentChannel(AgentChannel c) { agentChannel = Objects.requireNonNull(c); return this; }
+
+    public QemuOptions device(VhostUserDevice d) { devices.add(Objects.requireNonNull(d)); return this; }
+
+    /** Appended to the kernel command line. */
+    public QemuOptions kernelArgs(String... args) { kernelArgs.addAll(List.of(args)); return this; }
+
+    /** Appended verbatim after the template, like extra arguments on QEMU's own command line. */
+    public QemuOptions extraArgs(String... args) { extraArgs.addAll(List.of(args)); return this; }
+
+    /** Replaces the built-in argument template; see {@link QemuCommandLine} for the placeholders. */
+    public QemuOptions template(List<String> args) { template = List.copyOf(args); return this; }
+
+    /** QEMU is killed, with everything it started, once it has run this long. */
+    public QemuOptions timeLimit(Duration d) { timeLimit = Objects.requireNonNull(d); return this; }
+
+    /** How long {@link Accelerator#AUTO}'s KVM probe boot may take before KVM is declared unusable. */
+    public QemuOptions kvmProbeLimit(Duration d) { kvmProbeLimit = Objects.requireNonNull(d); return this; }
+
+    /** Where sockets and logs go (default: a fresh temp directory). */
+    public QemuOptions runDirectory(Path dir) { runDirectory = dir; return this; }
+
+    /** The same guest without devices or extra arguments: what AUTO boots to find out whether KVM works. */
+    QemuOptions probeCopy(Path runDir) {
+        QemuOptions o = QemuOptions.of(image);
+        o.qemuBinary = qemuBinary;
+        o.memoryMiB = memoryMiB;
+        o.agentChannel = agentChannel;
+        o.template = template;
+        o.timeLimit = kvmProbeLimit;
+        o.runDirectory = runDir;
+        return o;
+    }
+}

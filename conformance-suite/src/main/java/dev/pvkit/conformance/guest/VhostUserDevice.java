@@ -1,0 +1,46 @@
+package dev.pvkit.conformance.guest;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A vhost-user back-end the guest should see: the socket it listens on, the device type, the number of queues
+ * and whether to ask QEMU for packed rings.
+ */
+public record VhostUserDevice(Type type, Path socket, int queues, boolean packed) {
+    public enum Type { BLK, NET }
+
+    public VhostUserDevice {
+        Objects.requireNonNull(type);
+        Objects.requireNonNull(socket);
+        if (queues < 1) throw new IllegalArgumentException("queues must be positive: " + queues);
+    }
+
+    public static VhostUserDevice blk(Path socket, int queues) {
+        return new VhostUserDevice(Type.BLK, socket, queues, false);
+    }
+
+    /** {@code queues} is the number of RX/TX queue pairs. */
+    public static VhostUserDevice net(Path socket, int queuePairs) {
+        return new VhostUserDevice(Type.NET, socket, queuePairs, false);
+    }
+
+    public VhostUserDevice withPacked(boolean on) {
+        return new VhostUserDevice(type, socket, queues, on);
+    }
+
+    /** QEMU arguments for this device; {@code id} makes chardev and device names unique on one command line. */
+    public List<String> qemuArgs(String id) {
+        List<String> a = new ArrayList<>(List.of("-chardev", "socket,id=" + id + ",path=" + socket));
+        String packedOpt = packed ? ",packed=on" : "";
+        switch (type) {
+            case BLK -> a.addAll(List.of("-device",
+                    "vhost-user-blk-pci,id=" + id + "-dev,chardev=" + id + ",num-queues=" + queues + packedOpt));
+            case NET -> a.addAll(List.of("-netdev", "vhost-user,id=" + id + "-net,chardev=" + id + ",queues=" + queues,
+                    "-device", "virtio-net-pci,netdev=" + id + "-net" + (queues > 1 ? ",mq=on" : "") + packedOpt));
+        }
+        return a;
+    }
+}

@@ -1,0 +1,173 @@
+#!/bin/busybox sh
+# PVKit guest agent, protocol version 1 (PVKit spec, Appendix B). Reads one command per line from the agent
+# channel and answers each with exactly one result line, "OK ..." or "ERR <message>"; DMESG sends "| " data lines
+# before its result line. Usage: pvkit-agent <tty>|-   ("-" = stdin/stdout, for tests on a host).
+# PVKIT_AGENT_SYSROOT (tests only) prefixes /dev and /sys and lets regular files stand in for block devices.
+VERSION=1
+SYSROOT=${PVKIT_AGENT_SYSROOT:-}
+CR=$(printf '\r')
+
+reply() { printf '%s\n' "$*"; }
+
+# Collapses a command's output into one printable line for an ERR message.
+oneline() { tr '\n\r\t' '   ' | sed 's/[^ -~]/?/g; s/  */ /g; s/^ //; s/ $//'; }
+
+isnum() { case "$1" in '' | *[!0-9]*) return 1 ;; esac; [ ${#1} -le 18 ]; }
+
+# "vda" or "/dev/vda" -> the device node, if it is a block device.
+devnode() {
+    n=${1#/dev/}
+    case "$n" in '' | *[!a-z0-9]*) return 1 ;; esac
+    p="$SYSROOT/dev/$n"
+    [ -b "$p" ] || { [ -n "$SYSROOT" ] && [ -f "$p" ]; } || return 1
+    echo "$p"
+}
+
+# Size in bytes of block device $1 (a name such as vda).
+devsize() {
+    if [ -r "$SYSROOT/sys/block/$1/size" ]; then echo $(($(cat "$SYSROOT/sys/block/$1/size") * 512))
+    else wc -c <"$SYSROOT/dev/$1"; fi
+}
+
+# The pattern of Appendix B.4: xorshift32 (13, 17, 5) from the seed (0 -> 0x6d2b79f5), each state emitted as 4
+# little-endian bytes, the stream cut at $1 bytes. Printed as hex, 64 bytes a line, for xxd -r -p.
+pattern() {
+    awk -v n="$1" -v s="$2" 'BEGIN {
+        M = 4294967295; x = and(s, M); if (x == 0) x = 1831565813; line = ""
+        for (i = 0; i < n;) {
+            x = xor(x, and(lshift(x, 13), M)); x = xor(x, rshift(x, 17)); x = xor(x, and(lshift(x, 5), M))
+            for (k = 0; k < 4 && i < n; k++) { line = line sprintf("%02x", and(rshift(x, 8 * k), 255)); i++ }
+            if (length(line) >= 128) { print line; line = "" }
+        }
+        if (line != "") print line
+    }'
+}
+
+# Checks <dev> <offset> <length> and sets $dev, $name; prints the ERR itself.
+range() {
+    dev=$(devnode "$1") || { reply "ERR no block device $1"; return 1; }
+    name=${dev##*/}
+    isnum "$2" && isnum "$3" || { reply "ERR offset and length must be decimal byte counts"; return 1; }
+    size=$(devsize "$name")
+    [ $(($2 + $3)) -le "$size" ] || { reply "ERR range $2+$3 beyond the end of $name ($size bytes)"; return 1; }
+}
+
+cmd_write() {
+    [ $# -eq 4 ] || { reply "ERR usage: WRITE <dev> <offset> <length> <seed>"; return; }
+    range "$1" "$2" "$3" || return
+    isnum "$4" && [ "$4" -le 4294967295 ] || { reply "ERR seed must be a decimal 0..4294967295"; return; }
+    [ "$3" -eq 0 ] && { reply "OK"; return; }
+    if out=$(set -o pipefail; pattern "$3" "$4" | xxd -r -p \
+            | dd of="$dev" bs=65536 oflag=seek_bytes seek="$2" iflag=fullblock conv=notrunc 2>&1); then
+        reply "OK"
+    else
+        reply "ERR write failed: $(echo "$out" | oneline)"
+    fi
+}
+
+cmd_read() {
+    [ $# -eq 3 ] || { reply "ERR usage: READ <dev> <offset> <length>"; return; }
+    range "$1" "$2" "$3" || return
+    # Drop the guest's cached copy first, so the hash is of what the device returns now.
+    blockdev --flushbufs "$dev" 2>/dev/null
+    if sum=$(set -o pipefail; dd if="$dev" bs=65536 iflag=skip_bytes,count_bytes skip="$2" count="$3" \
+            2>/tmp/pvkit-read.err | sha256sum); then
+        reply "OK sha256=${sum%% *}"
+    else
+        reply "ERR read failed: $(oneline </tmp/pvkit-read.err)"
+    fi
+}
+
+cmd_flush() {
+    [ $# -eq 1 ] || { reply "ERR usage: FLUSH <dev>"; return; }
+    dev=$(devnode "$1") || { reply "ERR no block device $1"; return; }
+    # fsync on the device node writes back its dirty pages and sends the device a cache flush.
+    if out=$(sync "$dev" 2>&1 && { blockdev --flushbufs "$dev" 2>&1 || [ -n "$SYSROOT" ]; }); then
+        reply "OK"
+    else
+        reply "ERR flush failed: $(echo "$out" | oneline)"
+    fi
+}
+
+cmd_discard() {
+    [ $# -eq 3 ] || { reply "ERR usage: DISCARD <dev> <offset> <length>"; return; }
+    range "$1" "$2" "$3" || return
+    max=$(cat "$SYSROOT/sys/block/$name/queue/discard_max_bytes" 2>/dev/null || echo 0)
+    [ "$max" -gt 0 ] || { reply "ERR unsupported: $name does not discard"; return; }
+    if out=$(blkdiscard -o "$2" -l "$3" "$dev" 2>&1); then reply "OK"
+    else reply "ERR discard failed: $(echo "$out" | oneline)"; fi
+}
+
+cmd_rebind() {
+    [ $# -eq 2 ] || { reply "ERR usage: REBIND <driver> <device>"; return; }
+    case "$1$2" in *[!A-Za-z0-9_.:-]*) reply "ERR bad driver or device name"; return ;; esac
+    drv=""
+    for d in "$SYSROOT"/sys/bus/*/drivers/"$1"; do [ -d "$d" ] && drv=$d; done
+    [ -n "$drv" ] || { reply "ERR no driver $1"; return; }
+    [ -e "$drv/$2" ] || { reply "ERR $2 is not bound to $1"; return; }
+    if out=$( { printf '%s' "$2" >"$drv/unbind" && printf '%s' "$2" >"$drv/bind"; } 2>&1); then
+        [ -e "$drv/$2" ] && reply "OK" || reply "ERR $2 did not bind again to $1"
+    else
+        reply "ERR rebind failed: $(echo "$out" | oneline)"
+    fi
+}
+
+cmd_dmesg() {
+    [ $# -eq 0 ] || { reply "ERR usage: DMESG"; return; }
+    # -c clears what was read, so the next DMESG returns only newer messages.
+    dmesg -c 2>/dev/null | sed 's/[^ -~]/?/g' >/tmp/pvkit-dmesg
+    while IFS= read -r l; do reply "| $l"; done </tmp/pvkit-dmesg
+    reply "OK lines=$(wc -l </tmp/pvkit-dmesg | tr -d ' ')"
+}
+
+cmd_info() {
+    [ $# -eq 1 ] || { reply "ERR usage: INFO <dev>"; return; }
+    dev=$(devnode "$1") || { reply "ERR no block device $1"; return; }
+    name=${dev##*/}
+    s="$SYSROOT/sys/block/$name"
+    queues=$(ls "$s/mq" 2>/dev/null | wc -l)
+    lbs=$(cat "$s/queue/logical_block_size" 2>/dev/null || echo 512)
+    ro=$(cat "$s/ro" 2>/dev/null || echo 0)
+    dmax=$(cat "$s/queue/discard_max_bytes" 2>/dev/null || echo 0)
+    feat=$(cat "$s/device/features" 2>/dev/null || echo -)
+    vdev=$(basename "$(readlink -f "$s/device" 2>/dev/null)" 2>/dev/null)
+    drv=$(basename "$(readlink "$s/device/driver" 2>/dev/null)" 2>/dev/null)
+    serial=$(cat "$s/serial" 2>/dev/null | sed 's/[^!-~]//g')
+    reply "OK size=$(devsize "$name") queues=$queues block=$lbs ro=$ro discard=$dmax device=${vdev:--}" \
+        "driver=${drv:--} features=$feat serial=${serial:--}"
+}
+
+cmd_poweroff() {
+    [ $# -eq 0 ] || { reply "ERR usage: POWEROFF"; return; }
+    reply "OK"
+    sync
+    usleep 300000 # let the result line leave the UART before the machine stops
+    poweroff -f
+}
+
+if [ "${1:--}" != "-" ]; then
+    stty -F "$1" raw -echo 2>/dev/null
+    exec <"$1" >"$1" 2>/dev/null
+fi
+reply "PVKIT-AGENT READY $VERSION kernel=$(uname -r)"
+while IFS= read -r line; do
+    line=${line%"$CR"}
+    set -f
+    set -- $line
+    set +f
+    [ $# -eq 0 ] && continue
+    cmd=$1
+    shift
+    case "$cmd" in
+    PING) [ $# -eq 0 ] && reply "OK PONG" || reply "ERR usage: PING" ;;
+    WRITE) cmd_write "$@" ;;
+    READ) cmd_read "$@" ;;
+    FLUSH) cmd_flush "$@" ;;
+    DISCARD) cmd_discard "$@" ;;
+    REBIND) cmd_rebind "$@" ;;
+    DMESG) cmd_dmesg "$@" ;;
+    INFO) cmd_info "$@" ;;
+    POWEROFF) cmd_poweroff "$@" ;;
+    *) reply "ERR unknown command $(echo "$cmd" | oneline)" ;;
+    esac
+done

@@ -1,0 +1,123 @@
+package dev.pvkit.conformance.guest;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * The shipped guest agent script, run by the host's busybox on stdin/stdout with a regular file standing in for
+ * the block device ({@code PVKIT_AGENT_SYSROOT}), driven by the Java {@link GuestAgent}: the awk pattern generator
+ * and {@link PatternGenerator} agree byte for byte, every command gets exactly one result line, errors are ERR.
+ * The live test repeats the pattern check inside a real guest.
+ */
+class AgentScriptTest {
+    private static final Path BUSYBOX = Path.of("/bin/busybox");
+    private static final int DISK = 1 << 20;
+
+    @TempDir
+    Path tmp;
+    private Process agentProcess;
+    private GuestAgent agent;
+    private Path disk;
+
+    @BeforeEach
+    void start() throws IOException {
+        assumeTrue(Files.isExecutable(BUSYBOX), "needs the host's busybox (Debian package busybox-static)");
+        Path script = Files.writeString(tmp.resolve("agent.sh"), GuestImageBuilder.resource("agent.sh"));
+        Files.createDirectories(tmp.resolve("root/dev"));
+        disk = tmp.resolve("root/dev/vda");
+        Files.write(disk, new byte[DISK]);
+        ProcessBuilder pb = new ProcessBuilder(BUSYBOX.toString(), "sh", script.toString(), "-")
+                .redirectError(ProcessBuilder.Redirect.DISCARD);
+        pb.environment().put("PVKIT_AGENT_SYSROOT", tmp.resolve("root").toString());
+        pb.environment().put("PATH", "/nonexistent"); // busybox applets only, as in the guest
+        agentProcess = pb.start();
+        agent = GuestAgent.over(agentProcess.getInputStream(), agentProcess.getOutputStream(), null)
+                .timeout(Duration.ofSeconds(30));
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (agent != null) agent.close();
+        if (agentProcess != null) {
+            agentProcess.destroyForcibly();
+            agentProcess.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void bannerThenOneResultPerCommand() throws Exception {
+        // busybox applets are found through "busybox sh"'s own applet table even with PATH unusable
+        assertThat(agent.awaitReady(Duration.ofSeconds(10)).version()).isEqualTo(1);
+        agent.ping();
+        assertThat(agent.call("NOPE 1 2").text()).startsWith("unknown command NOPE");
+        assertThat(agent.call("WRITE vda").text()).startsWith("usage: WRITE");
+        assertThat(agent.call("WRITE vda 0 10 -3").ok()).isFalse();
+        assertThat(agent.call("WRITE vda 0 10 4294967296").ok()).isFalse();
+        assertThat(agent.call("READ vda " + DISK + " 1").text()).contains("beyond the end");
+        assertThat(agent.call("READ vdz 0 1").text()).isEqualTo("no block device vdz");
+        assertThat(agent.call("READ ../etc/passwd 0 1").ok()).isFalse();
+        assertThat(agent.discard("vda", 0, 512).text()).startsWith("unsupported");
+        assertThat(agent.call("REBIND no_such_driver virtio0").text()).isEqualTo("no driver no_such_driver");
+        assertThat(agent.info("vda").sizeBytes()).isEqualTo(DISK);
+        agent.ping(); // still in step after all the errors
+    }
+
+    @Test
+    void awkPatternMatchesJavaByteForByte() throws Exception {
+        agent.awaitReady(Duration.ofSeconds(10));
+        long[][] cases = {{0, 1, 7}, {3, 4, 0}, {4096, 4096, 4294967295L}, {5000, 1003, 123456789}, {100_000, 70_001, 1}};
+        for (long[] c : cases) {
+            int off = (int) c[0], len = (int) c[1];
+            agent.write("vda", off, len, c[2]);
+            agent.flush("vda");
+            byte[] all = Files.readAllBytes(disk);
+            assertThat(Arrays.copyOfRange(all, off, off + len)).as("pattern seed %d len %d", c[2], len)
+                    .isEqualTo(PatternGenerator.bytes(c[2], len));
+            assertThat(agent.read("vda", off, len)).isEqualTo(PatternGenerator.sha256(c[2], len));
+        }
+        assertThat(Files.size(disk)).isEqualTo(DISK); // conv=notrunc: the "device" keeps its size
+    }
+
+    @Test
+    void silenceIsATimeoutAndTheChannelIsThenRefused() throws Exception {
+        PipedOutputStream feed = new PipedOutputStream();
+        InputStream in = new PipedInputStream(feed);
+        try (GuestAgent mute = GuestAgent.over(in, OutputStream.nullOutputStream(), feed)) {
+            assertThatThrownBy(() -> mute.call("PING", Duration.ofMillis(200))).isInstanceOf(AgentException.class)
+                    .hasMessageContaining("within the time limit");
+            assertThatThrownBy(mute::ping).hasMessageContaining("unusable");
+        }
+    }
+
+    @Test
+    void aClosedChannelEndsWaitsAtOnce() throws Exception {
+        PipedOutputStream feed = new PipedOutputStream();
+        InputStream in = new PipedInputStream(feed);
+        try (GuestAgent a = GuestAgent.over(in, OutputStream.nullOutputStream(), null)) {
+            feed.write("noise before the banner\nPVKIT-AGENT READY 1 kernel=x\n".getBytes());
+            feed.flush();
+            assertThat(a.awaitReady(Duration.ofSeconds(5)).kernel()).isEqualTo("x");
+            feed.close();
+            long t0 = System.nanoTime();
+            assertThatThrownBy(a::ping).hasMessageContaining("channel closed");
+            assertThat(System.nanoTime() - t0).isLessThan(TimeUnit.SECONDS.toNanos(5));
+        }
+    }
+}
