@@ -183,6 +183,16 @@ final class GuestCommand implements Runnable {
                 throw new IllegalStateException(e.getMessage(), e);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            } finally {
+                deleteTree(dir);
+            }
+        }
+
+        private static void deleteTree(Path dir) {
+            try (var files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException ignored) {
+                // a temporary directory: nothing else to do
             }
         }
 

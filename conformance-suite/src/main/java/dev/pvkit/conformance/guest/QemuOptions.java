@@ -22,7 +22,7 @@ public final class QemuOptions {
     final List<String> extraArgs = new ArrayList<>();
     List<String> template = QemuCommandLine.DEFAULT_TEMPLATE;
     Duration timeLimit = Duration.ofMinutes(5);
-    Duration kvmProbeLimit = Duration.ofSeconds(20);
+    Duration kvmProbeLimit = Duration.ofSeconds(12);
     Path runDirectory;
 
     public static QemuOptions of(GuestImage image) {

@@ -17,9 +17,9 @@ public final class FeatureNames {
         List<String> names = new ArrayList<>();
         for (int bit = 0; bit < 64; bit++) {
             if ((features & (1L << bit)) == 0) continue;
-            String name = nameOf(spec.constants(deviceGroup), bit);
+            // Bit 30 is unused by virtio itself; vhost-user takes it for its protocol-features handshake.
+            String name = bit == 30 ? "PROTOCOL_FEATURES (vhost-user)" : nameOf(spec.constants(deviceGroup), bit);
             if (name == null) name = nameOf(spec.constants("virtio.feature"), bit);
-            if (name == null && bit == 30) name = "PROTOCOL_FEATURES (vhost-user)";
             names.add(name != null ? name : "bit " + bit);
         }
         return names;
