@@ -94,7 +94,7 @@ class RoundTripProperties {
             DeviceQueue device = rig.device();
 
             Deque<Shape> toPost = new ArrayDeque<>(shapes);
-            Map<Integer, List<Segment>[]> posted = new HashMap<>();
+            Map<Integer, Posted> posted = new HashMap<>();
             List<Integer> postOrder = new ArrayList<>();
             List<Chain> held = new ArrayList<>();
             Map<Integer, Long> completed = new HashMap<>();
@@ -121,8 +121,7 @@ class RoundTripProperties {
                     }
                     int id = driver.post(r, w, s.indirect());
                     assertThat(posted).as("id %d is already outstanding", id).doesNotContainKey(id);
-                    @SuppressWarnings("unchecked") List<Segment>[] both = new List[]{r, w};
-                    posted.put(id, both);
+                    posted.put(id, new Posted(r, w));
                     postOrder.add(id);
                 }
                 driver.publish();
@@ -130,10 +129,10 @@ class RoundTripProperties {
                 // Device: take everything available; it must be exactly what was posted.
                 Chain c;
                 while ((c = device.poll()) != null) {
-                    List<Segment>[] expected = posted.get(c.id());
+                    Posted expected = posted.get(c.id());
                     assertThat(expected).as("device saw chain id %d that the driver did not post", c.id()).isNotNull();
-                    assertThat(c.readable()).isEqualTo(expected[0]);
-                    assertThat(c.writable()).isEqualTo(expected[1]);
+                    assertThat(c.readable()).isEqualTo(expected.readable());
+                    assertThat(c.writable()).isEqualTo(expected.writable());
                     assertThat(c.tolerated()).isEmpty();
                     held.add(c);
                 }
@@ -169,6 +168,10 @@ class RoundTripProperties {
             assertThat(completed).as("completed but never reaped").isEmpty();
             assertThat(reaped).isEqualTo(shapes.size());
         }
+    }
+
+    /** What the driver posted under one id. */
+    record Posted(List<Segment> readable, List<Segment> writable) {
     }
 
     /** Makes a shape postable on this ring: without indirect support, at most {@code size} buffers, none indirect. */
