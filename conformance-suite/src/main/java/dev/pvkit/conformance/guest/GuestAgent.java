@@ -173,6 +173,18 @@ public final class GuestAgent implements AutoCloseable {
         if (!r.ok()) throw new AgentException("POWEROFF -> ERR " + r.text(), r);
     }
 
+    /**
+     * Asks the guest for a warm reboot and waits, within {@code limit}, for the agent's banner of the next boot on
+     * the same channel (the one banner after the banner that is not a failure). QEMU must run without
+     * {@code -no-reboot}, or the reboot ends QEMU and this throws (channel closed).
+     */
+    public synchronized AgentProtocol.Banner reboot(Duration limit) {
+        AgentReply r = call("REBOOT", Duration.ofSeconds(30));
+        if (!r.ok()) throw new AgentException("REBOOT -> ERR " + r.text(), r);
+        banner = null;
+        return awaitReady(limit);
+    }
+
     @Override
     public void close() {
         try {

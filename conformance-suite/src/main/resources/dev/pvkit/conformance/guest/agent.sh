@@ -145,6 +145,16 @@ cmd_poweroff() {
     poweroff -f
 }
 
+# A warm reboot (the machine resets and boots the same kernel again; QEMU must run without -no-reboot). After
+# the OK the agent is gone; the next agent prints its banner again on the same channel.
+cmd_reboot() {
+    [ $# -eq 0 ] || { reply "ERR usage: REBOOT"; return; }
+    reply "OK"
+    sync
+    usleep 300000 # let the result line leave the UART before the machine resets
+    reboot -f
+}
+
 if [ "${1:--}" != "-" ]; then
     stty -F "$1" raw -echo 2>/dev/null
     exec <"$1" >"$1" 2>/dev/null
@@ -168,6 +178,7 @@ while IFS= read -r line; do
     DMESG) cmd_dmesg "$@" ;;
     INFO) cmd_info "$@" ;;
     POWEROFF) cmd_poweroff "$@" ;;
+    REBOOT) cmd_reboot "$@" ;;
     *) reply "ERR unknown command $(echo "$cmd" | oneline)" ;;
     esac
 done

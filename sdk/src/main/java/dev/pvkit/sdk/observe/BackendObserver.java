@@ -56,7 +56,7 @@ public interface BackendObserver {
     default void queueStopped(int queue, long base) {
     }
 
-    /** The device was reset (RESET_DEVICE, RESET_OWNER or SET_STATUS 0). */
+    /** The device was reset (RESET_DEVICE or RESET_OWNER). */
     default void deviceReset(String cause) {
     }
 

@@ -229,12 +229,12 @@ final class Session implements DeviceContext {
         }
     }
 
+    /**
+     * Records the driver's status. A 0 here is not a ring reset: QEMU sends SET_STATUS 0 when it stops the device,
+     * before GET_VRING_BASE asks where each ring stands, so the rings must keep their positions until then.
+     */
     private void setStatus(int value) {
         observer.statusWritten(value);
-        if (value == 0) {
-            resetDevice("SET_STATUS 0");
-            return;
-        }
         status = value;
         device.statusChanged(value);
     }
