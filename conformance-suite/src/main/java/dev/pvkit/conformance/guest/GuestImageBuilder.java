@@ -180,7 +180,7 @@ public final class GuestImageBuilder {
                 meta.getProperty("kernelVersion", "unknown"));
     }
 
-    /** The guest-side scripts shipped with the harness (also what {@code AGENT-PROTOCOL.md} describes). */
+    /** The guest-side scripts shipped with the harness (their protocol is Appendix B of the PVKit specification). */
     static String resource(String name) throws IOException {
         try (InputStream in = GuestImageBuilder.class.getResourceAsStream(name)) {
             if (in == null) throw new IOException("missing resource " + name);
