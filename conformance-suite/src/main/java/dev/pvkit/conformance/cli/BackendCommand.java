@@ -60,9 +60,7 @@ final class BackendCommand implements Runnable {
             try {
                 long capacity = store.size() / 512 * 512;
                 if (capacity == 0) throw new UserError("image " + image + " is smaller than one 512-byte sector");
-                BlkOptions d = BlkOptions.defaults(capacity);
-                BlkOptions options = new BlkOptions(capacity, readOnly, queues, d.queueSize(), d.sizeMax(), d.segMax(),
-                        d.blkSize(), d.topology(), d.limits(), d.serial(), !split);
+                BlkOptions options = BlkOptions.defaults(capacity).withReadOnly(readOnly).withQueues(queues).withPacked(!split);
                 CountDownLatch stop = new CountDownLatch(1);
                 try (VhostUserBackend backend = VhostUserBackend.serve(new VirtioBlkDevice(store, options), socket,
                         VhostUserBackend.Options.defaults().withWorkers(Math.min(queues, Runtime.getRuntime().availableProcessors())))) {

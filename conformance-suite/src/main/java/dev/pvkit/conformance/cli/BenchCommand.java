@@ -65,7 +65,7 @@ final class BenchCommand implements Runnable {
             }
             PrintWriter out = spec.commandLine().getOut();
             List<BlkBench.Result> results = new ArrayList<>();
-            Path dir = tempDir();
+            Path dir = TempDirs.create("pvkit-bench", true);
             try {
                 Path image = dir.resolve("bench.img");
                 createImage(image, bytes);
@@ -76,7 +76,7 @@ final class BenchCommand implements Runnable {
                     results.addAll(qsd("null", dir, each, out, sock -> StorageDaemon.nullDevice(bytes, sock)));
                 }
             } finally {
-                deleteTree(dir);
+                TempDirs.delete(dir);
             }
             report(out, results);
         }
@@ -96,8 +96,7 @@ final class BenchCommand implements Runnable {
         }
 
         private static BlkOptions split(BlkOptions d) {
-            return new BlkOptions(d.capacityBytes(), false, 1, d.queueSize(), d.sizeMax(), d.segMax(), d.blkSize(),
-                    d.topology(), d.limits(), d.serial(), false);
+            return d.withPacked(false);
         }
 
         private List<BlkBench.Result> qsd(String backing, Path dir, Duration each, PrintWriter out,
@@ -150,23 +149,5 @@ final class BenchCommand implements Runnable {
             }
         }
 
-        /** tmpfs when the machine has it, so the file backing measures the backends, not a disk. */
-        private static Path tempDir() {
-            try {
-                Path shm = Path.of("/dev/shm");
-                return Files.isDirectory(shm) && Files.isWritable(shm) ? Files.createTempDirectory(shm, "pvkit-bench")
-                        : Files.createTempDirectory("pvkit-bench");
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot create a temporary directory", e);
-            }
-        }
-
-        private static void deleteTree(Path dir) {
-            try (var files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (IOException ignored) {
-                // temporary files only
-            }
-        }
     }
 }

@@ -122,12 +122,7 @@ final class GuestCommand implements Runnable {
             if (bytes < 4 << 20) throw new UserError("--size must be at least 4M");
             GuestImage img = image(kernel, initrd, out);
 
-            Path dir;
-            try {
-                dir = Files.createTempDirectory("pvkit-guest-run");
-            } catch (IOException e) {
-                throw new IllegalStateException("cannot create a temporary directory", e);
-            }
+            Path dir = TempDirs.create("pvkit-guest-run", false);
             AtomicLong acked = new AtomicLong();
             Set<Integer> started = new TreeSet<>();
             BackendObserver watch = new BackendObserver() {
@@ -184,22 +179,12 @@ final class GuestCommand implements Runnable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             } finally {
-                deleteTree(dir);
-            }
-        }
-
-        private static void deleteTree(Path dir) {
-            try (var files = Files.walk(dir)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (IOException ignored) {
-                // a temporary directory: nothing else to do
+                TempDirs.delete(dir);
             }
         }
 
         private BlkOptions options(long bytes) {
-            BlkOptions d = BlkOptions.defaults(bytes);
-            return new BlkOptions(bytes, false, queues, d.queueSize(), d.sizeMax(), d.segMax(), d.blkSize(), d.topology(),
-                    d.limits(), d.serial(), true);
+            return BlkOptions.defaults(bytes).withQueues(queues);
         }
 
         private static void waitForInterrupt(PrintWriter out, QemuInstance vm) throws InterruptedException {
