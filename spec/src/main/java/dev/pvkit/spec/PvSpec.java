@@ -112,7 +112,7 @@ public final class PvSpec {
         return constants(group).value(name);
     }
 
-    /** How a report names what it checked, e.g. "PVKit specification 1.0.0". */
+    /** How a report names what it checked, e.g. "PVKit specification 1.0.1". */
     public String citation() {
         return title + " " + version;
     }

@@ -21,8 +21,8 @@ class ShippedSpecTest {
 
     @Test
     void isVersionOneAndNamesItself() {
-        assertThat(spec.version()).isEqualTo(SpecVersion.parse("1.0.0"));
-        assertThat(spec.citation()).isEqualTo("PVKit specification 1.0.0");
+        assertThat(spec.version()).isEqualTo(SpecVersion.parse("1.0.1"));
+        assertThat(spec.citation()).isEqualTo("PVKit specification 1.0.1");
     }
 
     @Test
