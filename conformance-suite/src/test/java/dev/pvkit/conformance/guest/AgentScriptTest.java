@@ -79,6 +79,37 @@ class AgentScriptTest {
         agent.ping(); // still in step after all the errors
     }
 
+    /** EXIT writes its code to port 0xf4 through /dev/port (here a regular file): one byte at offset 0xf4. */
+    @Test
+    void exitWritesTheCodeToTheDebugExitPort() throws Exception {
+        agent.awaitReady(Duration.ofSeconds(10));
+        assertThat(agent.call("EXIT 42").text()).as("no /dev/port yet").isEqualTo("no /dev/port");
+        Path port = tmp.resolve("root/dev/port");
+        Files.write(port, new byte[256]);
+        for (String bad : new String[]{"EXIT", "EXIT 0", "EXIT 64", "EXIT -1", "EXIT x", "EXIT 1 2"}) {
+            assertThat(agent.call(bad).ok()).as(bad).isFalse();
+        }
+        assertThat(Files.readAllBytes(port)).as("nothing written by a refused EXIT").containsOnly(0);
+        agent.exit(42); // the agent answers first, then writes the port (in a guest QEMU ends there)
+        byte[] expected = new byte[256];
+        expected[QemuCommandLine.EXIT_PORT] = 42;
+        assertThat(awaitPortByte(port, 42)).isEqualTo(expected);
+        agent.exit(QemuExit.MAX_GUEST_CODE);
+        assertThat(awaitPortByte(port, QemuExit.MAX_GUEST_CODE)[QemuCommandLine.EXIT_PORT]).isEqualTo((byte) QemuExit.MAX_GUEST_CODE);
+        assertThatThrownBy(() -> agent.exit(0)).isInstanceOf(IllegalArgumentException.class);
+        agent.ping(); // in step: one result line per EXIT
+    }
+
+    private static byte[] awaitPortByte(Path port, int value) throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        byte[] b = Files.readAllBytes(port);
+        while (b[QemuCommandLine.EXIT_PORT] != (byte) value && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            b = Files.readAllBytes(port);
+        }
+        return b;
+    }
+
     @Test
     void awkPatternMatchesJavaByteForByte() throws Exception {
         agent.awaitReady(Duration.ofSeconds(10));
