@@ -6,6 +6,9 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Expands an argument template into QEMU's command line. The built-in {@link #DEFAULT_TEMPLATE} is itself a
@@ -36,6 +39,10 @@ public final class QemuCommandLine {
     /** The I/O port of the default template's {@code isa-debug-exit} device. */
     public static final int EXIT_PORT = 0xf4;
 
+    /** Every placeholder a template may use. */
+    public static final Set<String> PLACEHOLDERS = Set.of("@ACCEL@", "@CPU@", "@MEMORY@", "@CPUS@", "@KERNEL@",
+            "@INITRD@", "@APPEND@", "@CONSOLE_LOG@", "@AGENT_SOCKET@", "@AGENT@", "@DEVICES@");
+    private static final Pattern PLACEHOLDER = Pattern.compile("@[A-Z_]+@");
     private static final List<String> GUEST_PLACEHOLDERS = List.of("@KERNEL@", "@INITRD@", "@APPEND@", "@AGENT_SOCKET@");
 
     private QemuCommandLine() {
@@ -45,6 +52,16 @@ public final class QemuCommandLine {
     public static List<String> parseTemplate(String template) {
         String t = template.strip();
         return t.isEmpty() ? List.of() : Arrays.asList(t.split("\\s+"));
+    }
+
+    /** Words of {@code template} that look like placeholders but are none of {@link #PLACEHOLDERS} (typos). */
+    public static List<String> unknownPlaceholders(List<String> template) {
+        List<String> unknown = new ArrayList<>();
+        for (String arg : template) {
+            Matcher m = PLACEHOLDER.matcher(arg);
+            while (m.find()) if (!PLACEHOLDERS.contains(m.group()) && !unknown.contains(m.group())) unknown.add(m.group());
+        }
+        return unknown;
     }
 
     /** The full command: binary, expanded template, then the extra arguments. */

@@ -1,5 +1,6 @@
 package dev.pvkit.conformance.guest;
 
+import dev.pvkit.conformance.workload.BlkReadCheck;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -98,6 +99,30 @@ class AgentScriptTest {
         assertThat(awaitPortByte(port, QemuExit.MAX_GUEST_CODE)[QemuCommandLine.EXIT_PORT]).isEqualTo((byte) QemuExit.MAX_GUEST_CODE);
         assertThatThrownBy(() -> agent.exit(0)).isInstanceOf(IllegalArgumentException.class);
         agent.ping(); // in step: one result line per EXIT
+    }
+
+    /** The read-only check of a user's disk passes on equal bytes and fails when one byte differs. */
+    @Test
+    void readCheckComparesGuestReadsWithTheHostsBytes() throws Exception {
+        agent.awaitReady(Duration.ofSeconds(10));
+        byte[] content = new byte[DISK];
+        new java.util.Random(3).nextBytes(content);
+        Files.write(disk, content);
+        dev.pvkit.backends.blk.MemoryBlockStore same = new dev.pvkit.backends.blk.MemoryBlockStore(DISK);
+        same.write(0, java.nio.ByteBuffer.wrap(content));
+        BlkReadCheck.Result ok = BlkReadCheck.run(agent, "vda", DISK, same, 4, 1);
+        assertThat(ok.passed()).as(ok.reads().toString()).isTrue();
+        assertThat(ok.reads()).hasSize(6);
+        assertThat(ok.reads().get(0).offset()).isZero();
+        assertThat(ok.reads().get(1).offset() + ok.reads().get(1).length()).as("the last range ends at the end").isEqualTo(DISK);
+        assertThat(ok.reads()).allSatisfy(r -> assertThat(r.offset() % 512 + r.length() % 512).isZero());
+
+        content[DISK - 1] ^= 1; // the host's copy differs in the last byte
+        dev.pvkit.backends.blk.MemoryBlockStore other = new dev.pvkit.backends.blk.MemoryBlockStore(DISK);
+        other.write(0, java.nio.ByteBuffer.wrap(content));
+        BlkReadCheck.Result bad = BlkReadCheck.run(agent, "vda", DISK, other, 4, 1);
+        assertThat(bad.passed()).isFalse();
+        assertThat(bad.reads().get(1).matches()).isFalse();
     }
 
     private static byte[] awaitPortByte(Path port, int value) throws Exception {
