@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -40,6 +41,9 @@ public final class BlkBench {
     static final int T_IN = 0;
     static final int T_OUT = 1;
     static final int MAX_SAMPLES = 2_000_000;
+    static final long SLOT_BYTES = 0x2000;
+    /** Descriptor ids are below the ring size (128). */
+    static final int MAX_IDS = 128;
 
     private BlkBench() {
     }
@@ -55,54 +59,103 @@ public final class BlkBench {
             long blocks = sectors * SECTOR / BLOCK;
             if (blocks < 1) throw new IllegalStateException(target + ": disk smaller than one 4 KiB block");
             FrontendQueue q = fe.addQueue(0, 128, RINGS, IndirectArea.NONE);
-            GuestMemory m = fe.memory();
-            SplittableRandom random = new SplittableRandom(42);
-            long[] submitted = new long[128];
-            long[] latencies = new long[MAX_SAMPLES];
-            int samples = 0;
-            long done = 0;
-            int inFlight = 0;
-            int[] slotOf = new int[128];
-            long start = System.nanoTime();
-            long end = start + duration.toNanos();
-            int nextSlot = 0;
-            while (true) {
-                long now = System.nanoTime();
-                boolean submitting = now < end;
-                while (submitting && inFlight < queueDepth) {
-                    int slot = nextSlot++ % queueDepth;
-                    long base = BUFFERS + (long) slot * 0x2000;
-                    long sector = random.nextLong(blocks) * (BLOCK / SECTOR);
-                    m.writeLe32(base, workload == Workload.RANDREAD ? T_IN : T_OUT);
-                    m.writeLe32(base + 4, 0);
-                    m.writeLe64(base + 8, sector);
-                    Segment header = new Segment(base, 16);
-                    Segment data = new Segment(base + 0x1000, BLOCK);
-                    Segment status = new Segment(base + 16, 1);
-                    int id = workload == Workload.RANDREAD
-                            ? q.post(List.of(header), List.of(data, status), false)
-                            : q.post(List.of(header, data), List.of(status), false);
-                    slotOf[id] = slot;
-                    submitted[id] = System.nanoTime();
-                    inFlight++;
-                }
-                q.publishAndKick();
-                if (inFlight == 0) break;
-                for (DriverQueue.Used u : q.awaitUsed(1, Duration.ofSeconds(30))) {
-                    long lat = System.nanoTime() - submitted[u.id()];
-                    if (samples < MAX_SAMPLES) latencies[samples++] = lat;
-                    byte st = m.readU8(BUFFERS + (long) slotOf[u.id()] * 0x2000 + 16);
-                    if (st != 0) throw new IllegalStateException(target + ": request failed with status " + st);
-                    inFlight--;
-                    done++;
-                }
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            long[] sorted = Arrays.copyOf(latencies, samples);
-            Arrays.sort(sorted);
-            return new Result(target, workload, queueDepth, done, seconds, done / seconds,
-                    percentile(sorted, 0.50) / 1e3, percentile(sorted, 0.99) / 1e3);
+            return drive(target, Ring.of(q), fe.memory(), workload, queueDepth, blocks, duration);
         }
+    }
+
+    /** The ring the benchmark drives: a {@link FrontendQueue}, or a stand-in in tests. */
+    interface Ring {
+        /** Posts one request (direct descriptors) and returns its id. */
+        int post(List<Segment> readable, List<Segment> writable);
+
+        void publishAndKick();
+
+        /** At least {@code count} completions, in whatever order the back-end completed them. */
+        List<DriverQueue.Used> awaitUsed(int count, Duration timeout);
+
+        static Ring of(FrontendQueue q) {
+            return new Ring() {
+                @Override
+                public int post(List<Segment> readable, List<Segment> writable) {
+                    return q.post(readable, writable, false);
+                }
+
+                @Override
+                public void publishAndKick() {
+                    q.publishAndKick();
+                }
+
+                @Override
+                public List<DriverQueue.Used> awaitUsed(int count, Duration timeout) {
+                    return q.awaitUsed(count, timeout);
+                }
+            };
+        }
+    }
+
+    /** Guest address of buffer slot {@code slot}: header at +0, status at +16, 4 KiB of data at +0x1000. */
+    static long slotBase(int slot) {
+        return BUFFERS + (long) slot * SLOT_BYTES;
+    }
+
+    /**
+     * The measuring loop. Each request in flight owns one buffer slot (header, data, status) until it completes; a
+     * back-end may complete in any order (qemu-storage-daemon does), so a new request takes the slot of one that
+     * has completed — a free list — never the next slot round-robin, which could still be in flight.
+     */
+    static Result drive(String target, Ring q, GuestMemory m, Workload workload, int queueDepth, long blocks,
+                        Duration duration) {
+        SplittableRandom random = new SplittableRandom(42);
+        long[] submitted = new long[MAX_IDS];
+        long[] latencies = new long[MAX_SAMPLES];
+        int samples = 0;
+        long done = 0;
+        int[] slotOf = new int[MAX_IDS];
+        Arrays.fill(slotOf, -1);
+        ArrayDeque<Integer> free = new ArrayDeque<>(queueDepth);
+        for (int s = 0; s < queueDepth; s++) free.add(s);
+        long start = System.nanoTime();
+        long end = start + duration.toNanos();
+        while (true) {
+            long now = System.nanoTime();
+            boolean submitting = now < end;
+            while (submitting && !free.isEmpty()) {
+                int slot = free.poll();
+                long base = slotBase(slot);
+                long sector = random.nextLong(blocks) * (BLOCK / SECTOR);
+                m.writeLe32(base, workload == Workload.RANDREAD ? T_IN : T_OUT);
+                m.writeLe32(base + 4, 0);
+                m.writeLe64(base + 8, sector);
+                m.writeU8(base + 16, (byte) 0xff); // no status yet
+                Segment header = new Segment(base, 16);
+                Segment data = new Segment(base + 0x1000, BLOCK);
+                Segment status = new Segment(base + 16, 1);
+                int id = workload == Workload.RANDREAD
+                        ? q.post(List.of(header), List.of(data, status))
+                        : q.post(List.of(header, data), List.of(status));
+                if (slotOf[id] >= 0) throw new IllegalStateException(target + ": descriptor id " + id + " posted twice");
+                slotOf[id] = slot;
+                submitted[id] = System.nanoTime();
+            }
+            q.publishAndKick();
+            if (free.size() == queueDepth) break; // nothing in flight and no more to submit
+            for (DriverQueue.Used u : q.awaitUsed(1, Duration.ofSeconds(30))) {
+                int slot = slotOf[u.id()];
+                if (slot < 0) throw new IllegalStateException(target + ": completion of id " + u.id() + ", not in flight");
+                long lat = System.nanoTime() - submitted[u.id()];
+                if (samples < MAX_SAMPLES) latencies[samples++] = lat;
+                byte st = m.readU8(slotBase(slot) + 16);
+                if (st != 0) throw new IllegalStateException(target + ": request failed with status " + (st & 0xff));
+                slotOf[u.id()] = -1;
+                free.add(slot);
+                done++;
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long[] sorted = Arrays.copyOf(latencies, samples);
+        Arrays.sort(sorted);
+        return new Result(target, workload, queueDepth, done, seconds, done / seconds,
+                percentile(sorted, 0.50) / 1e3, percentile(sorted, 0.99) / 1e3);
     }
 
     private static double percentile(long[] sorted, double p) {

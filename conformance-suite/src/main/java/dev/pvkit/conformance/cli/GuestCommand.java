@@ -7,11 +7,13 @@ import dev.pvkit.conformance.guest.Accelerator;
 import dev.pvkit.conformance.guest.BlockInfo;
 import dev.pvkit.conformance.guest.GuestImage;
 import dev.pvkit.conformance.guest.GuestImageBuilder;
+import dev.pvkit.conformance.guest.QemuCommandLine;
 import dev.pvkit.conformance.guest.QemuInstance;
 import dev.pvkit.conformance.guest.QemuLauncher;
 import dev.pvkit.conformance.guest.QemuOptions;
 import dev.pvkit.conformance.guest.VhostUserDevice;
 import dev.pvkit.conformance.workload.BlkPatternCheck;
+import dev.pvkit.conformance.workload.BlkReadCheck;
 import dev.pvkit.conformance.workload.FeatureNames;
 import dev.pvkit.sdk.observe.BackendObserver;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
@@ -24,6 +26,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
@@ -86,8 +89,18 @@ final class GuestCommand implements Runnable {
         @Option(names = "--initrd", description = "your own initramfs (it must start the PVKit guest agent)")
         Path initrd;
 
-        @Option(names = "--size", defaultValue = "64M", description = "disk size (default ${DEFAULT-VALUE})")
+        @Option(names = "--size", description = "size of the fresh disk (default 64M)")
         String size;
+
+        @Option(names = "--disk", paramLabel = "FILE", description = "serve this image file instead of a fresh disk: "
+                + "read-only, and checked by reading only (guest hashes against the file's)")
+        Path disk;
+
+        @Option(names = "--qemu-template", paramLabel = "ARGS", description = "QEMU arguments replacing the default "
+                + "template, one string split at white space; placeholders @ACCEL@ @CPU@ @MEMORY@ @CPUS@ @KERNEL@ "
+                + "@INITRD@ @APPEND@ @CONSOLE_LOG@ @AGENT_SOCKET@ inside arguments, @AGENT@ @DEVICES@ as whole "
+                + "arguments; @AGENT@ and @DEVICES@ are required")
+        String qemuTemplate;
 
         @Option(names = "--queues", defaultValue = "1", description = "request queues (default ${DEFAULT-VALUE})")
         int queues;
@@ -118,8 +131,15 @@ final class GuestCommand implements Runnable {
                 throw new UserError("--accel must be auto, kvm or tcg, not '" + accel + "'");
             }
             Duration limit = Sizes.duration(timeout);
-            long bytes = Sizes.bytes(size);
-            if (bytes < 4 << 20) throw new UserError("--size must be at least 4M");
+            if (disk != null && size != null) throw new UserError("--size and --disk exclude each other (the disk has its own size)");
+            long bytes;
+            if (disk != null) {
+                bytes = userDiskBytes(disk);
+            } else {
+                bytes = Sizes.bytes(size == null ? "64M" : size);
+                if (bytes < 4 << 20) throw new UserError("--size must be at least 4M");
+            }
+            List<String> template = template(qemuTemplate);
             GuestImage img = image(kernel, initrd, out);
 
             Path dir = TempDirs.create("pvkit-guest-run", false);
@@ -140,25 +160,31 @@ final class GuestCommand implements Runnable {
             };
             Path socket = dir.resolve("disk.sock");
             long t0 = System.nanoTime();
-            try (FileBlockStore store = FileBlockStore.create(dir.resolve("disk.img"), bytes);
+            try (FileBlockStore store = disk != null ? FileBlockStore.open(disk, true)
+                    : FileBlockStore.create(dir.resolve("disk.img"), bytes);
                  VhostUserBackend backend = VhostUserBackend.serve(new VirtioBlkDevice(store, options(bytes)), socket,
                          VhostUserBackend.Options.defaults().withWorkers(Math.min(queues, 2)).withObserver(watch))) {
                 QemuOptions qemu = QemuOptions.of(img).accelerator(accelerator).timeLimit(limit)
                         .device(VhostUserDevice.blk(socket, queues).withPacked(packed)).runDirectory(dir);
-                out.println("pvkit: booting the guest (" + img.kernelVersion() + ") on a PVKit virtio-blk disk ...");
+                if (template != null) qemu.template(template);
+                out.println("pvkit: booting the guest (" + img.kernelVersion() + ") on a PVKit virtio-blk disk"
+                        + (disk != null ? " serving " + disk + " read-only" : "") + " ...");
                 out.flush();
                 try (QemuInstance vm = QemuLauncher.launch(qemu)) {
                     vm.agent().awaitReady(limit);
                     double bootSeconds = (System.nanoTime() - t0) / 1e9;
                     BlockInfo info = vm.agent().awaitDevice("vda", Duration.ofSeconds(60));
-                    BlkPatternCheck.Result check = BlkPatternCheck.run(vm.agent(), "vda", info.sizeBytes(), store, 8, 20261126L);
+                    Check check = disk != null
+                            ? Check.of(BlkReadCheck.run(vm.agent(), "vda", info.sizeBytes(), store, 16, 20261126L))
+                            : Check.of(BlkPatternCheck.run(vm.agent(), "vda", info.sizeBytes(), store, 8, 20261126L));
                     long f = acked.get();
                     out.println();
                     out.println("PVKit guest run");
                     out.printf("  guest:   Linux %s, accelerator %s, agent ready after %.1f s%n", img.kernelVersion(),
                             vm.accelerator().name().toLowerCase(Locale.ROOT), bootSeconds);
-                    out.printf("  device:  virtio-blk, %d MiB, %d queue%s offered, served by PVKit on %s%n", bytes >> 20, queues,
-                            queues == 1 ? "" : "s", socket);
+                    out.printf("  device:  virtio-blk, %s, %d queue%s offered, served by PVKit on %s%n",
+                            disk != null ? disk + " (" + Sizes.human(bytes) + ", read-only)" : Sizes.human(bytes) + " fresh disk",
+                            queues, queues == 1 ? "" : "s", socket);
                     out.printf("  driver:  negotiated %s%n", String.join(", ", FeatureNames.of(f, "virtio.blk.feature")));
                     synchronized (started) {
                         out.printf("           %s ring, event index %s, indirect descriptors %s, queues started %s; guest sees %d MiB, %d queue%s%n",
@@ -172,7 +198,7 @@ final class GuestCommand implements Runnable {
                     out.flush();
                     if (interactive) waitForInterrupt(out, vm);
                     else vm.agent().poweroff();
-                    if (!check.passed()) throw new IllegalStateException("data check failed: " + check.writes());
+                    if (!check.passed()) throw new IllegalStateException("data check failed: " + check.details());
                 }
             } catch (IOException e) {
                 throw new IllegalStateException(e.getMessage(), e);
@@ -184,7 +210,53 @@ final class GuestCommand implements Runnable {
         }
 
         private BlkOptions options(long bytes) {
-            return BlkOptions.defaults(bytes).withQueues(queues);
+            return BlkOptions.defaults(bytes).withQueues(queues).withReadOnly(disk != null);
+        }
+
+        /** The data check's outcome, whichever check ran. */
+        private record Check(boolean passed, String summary, String details) {
+            static Check of(BlkPatternCheck.Result r) {
+                return new Check(r.passed(), r.summary(), r.writes().toString());
+            }
+
+            static Check of(BlkReadCheck.Result r) {
+                return new Check(r.passed(), r.summary(), r.reads().toString());
+            }
+        }
+
+        /** The capacity a user's image gives (whole sectors), or a user error for a path that is no usable image. */
+        static long userDiskBytes(Path disk) {
+            if (!Files.exists(disk)) throw new UserError("disk " + disk + " does not exist");
+            if (!Files.isRegularFile(disk)) throw new UserError("disk " + disk + " is not a regular file");
+            if (!Files.isReadable(disk)) throw new UserError("disk " + disk + " is not readable");
+            long size;
+            try {
+                size = Files.size(disk);
+            } catch (IOException e) {
+                throw new UserError("cannot read the size of " + disk + ": " + e.getMessage());
+            }
+            long bytes = size / 512 * 512;
+            if (bytes == 0) throw new UserError("disk " + disk + " is smaller than one 512-byte sector");
+            return bytes;
+        }
+
+        /** The user's template, checked for what the run needs; null for the default. */
+        static List<String> template(String text) {
+            if (text == null) return null;
+            List<String> t = QemuCommandLine.parseTemplate(text);
+            if (t.isEmpty()) throw new UserError("--qemu-template is empty");
+            List<String> unknown = QemuCommandLine.unknownPlaceholders(t);
+            if (!unknown.isEmpty()) {
+                throw new UserError("--qemu-template: unknown placeholder" + (unknown.size() == 1 ? " " : "s ")
+                        + String.join(", ", unknown) + " (known: " + String.join(" ", new TreeSet<>(QemuCommandLine.PLACEHOLDERS)) + ")");
+            }
+            for (String needed : List.of("@AGENT@", "@DEVICES@")) {
+                if (!t.contains(needed)) {
+                    throw new UserError("--qemu-template must contain " + needed + " as a whole argument ("
+                            + (needed.equals("@AGENT@") ? "the agent channel" : "the PVKit disk") + ")");
+                }
+            }
+            return t;
         }
 
         private static void waitForInterrupt(PrintWriter out, QemuInstance vm) throws InterruptedException {

@@ -28,6 +28,13 @@ final class Sizes {
         return n << shift;
     }
 
+    /** {@code 64 MiB}, {@code 1.5 GiB}, {@code 4096 bytes}: for messages. */
+    static String human(long bytes) {
+        if (bytes < 1 << 20) return bytes % 1024 == 0 && bytes > 0 ? (bytes >> 10) + " KiB" : bytes + " bytes";
+        if (bytes < 1L << 30) return bytes % (1 << 20) == 0 ? (bytes >> 20) + " MiB" : String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
+        return bytes % (1L << 30) == 0 ? (bytes >> 30) + " GiB" : String.format(Locale.ROOT, "%.1f GiB", bytes / 1073741824.0);
+    }
+
     static Duration duration(String text) {
         Matcher m = TIME.matcher(text.trim());
         if (!m.matches()) throw new UserError("'" + text + "' is not a duration (examples: 5s, 500ms, 1m)");

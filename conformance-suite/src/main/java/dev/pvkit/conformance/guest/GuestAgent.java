@@ -163,14 +163,29 @@ public final class GuestAgent implements AutoCloseable {
 
     /** Asks the guest to power off. The channel may close before the OK arrives, which also counts. */
     public void poweroff() {
+        lastCall("POWEROFF");
+    }
+
+    /**
+     * Asks the guest to end QEMU with {@code code} (1..{@value QemuExit#MAX_GUEST_CODE}) through the
+     * isa-debug-exit device of the default template: QEMU exits with {@code (code << 1) | 1}, which
+     * {@link QemuInstance#awaitResult} reads back as {@link QemuExit#guestCode()}. A machine without the device
+     * powers off instead (status 0). The channel may close before the OK arrives, which also counts.
+     */
+    public void exit(int code) {
+        QemuExit.statusOf(code); // range check
+        lastCall(AgentProtocol.command("EXIT", code));
+    }
+
+    private void lastCall(String command) {
         AgentReply r;
         try {
-            r = call("POWEROFF", Duration.ofSeconds(30));
+            r = call(command, Duration.ofSeconds(30));
         } catch (AgentException e) {
             if (brokenBy != null && brokenBy.startsWith("channel closed")) return;
             throw e;
         }
-        if (!r.ok()) throw new AgentException("POWEROFF -> ERR " + r.text(), r);
+        if (!r.ok()) throw new AgentException(command + " -> ERR " + r.text(), r);
     }
 
     /**

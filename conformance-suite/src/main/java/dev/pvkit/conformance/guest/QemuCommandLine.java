@@ -3,8 +3,12 @@ package dev.pvkit.conformance.guest;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Expands an argument template into QEMU's command line. The built-in {@link #DEFAULT_TEMPLATE} is itself a
@@ -16,7 +20,12 @@ import java.util.Map;
  *       device) and {@code @AGENT@} (the agent channel).</li>
  * </ul>
  * Guest RAM is a shared memfd, because a vhost-user back-end must map it; {@code -no-reboot} turns the guest's
- * poweroff (and a panic, with {@code panic=-1}) into QEMU exiting.
+ * poweroff (and a panic, with {@code panic=-1}) into QEMU exiting. {@code isa-debug-exit} at I/O port
+ * {@value #EXIT_PORT} lets the guest end QEMU with a status of its own: writing {@code v} there makes QEMU exit
+ * with {@code (v << 1) | 1} (see {@link QemuExit}; the agent's {@code EXIT} command).
+ *
+ * <p>Without a guest image ({@link QemuOptions#firmwareBoot()}) the template must not use {@code @KERNEL@
+ * @INITRD@ @APPEND@ @AGENT@}.
  */
 public final class QemuCommandLine {
     public static final List<String> DEFAULT_TEMPLATE = List.of(
@@ -24,8 +33,17 @@ public final class QemuCommandLine {
             "-object", "memory-backend-memfd,id=mem,size=@MEMORY@,share=on", "-numa", "node,memdev=mem",
             "-kernel", "@KERNEL@", "-initrd", "@INITRD@", "-append", "@APPEND@",
             "-nodefaults", "-display", "none", "-no-reboot",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
             "-chardev", "file,id=pvkit-console,path=@CONSOLE_LOG@", "-serial", "chardev:pvkit-console",
             "@AGENT@", "@DEVICES@");
+    /** The I/O port of the default template's {@code isa-debug-exit} device. */
+    public static final int EXIT_PORT = 0xf4;
+
+    /** Every placeholder a template may use. */
+    public static final Set<String> PLACEHOLDERS = Set.of("@ACCEL@", "@CPU@", "@MEMORY@", "@CPUS@", "@KERNEL@",
+            "@INITRD@", "@APPEND@", "@CONSOLE_LOG@", "@AGENT_SOCKET@", "@AGENT@", "@DEVICES@");
+    private static final Pattern PLACEHOLDER = Pattern.compile("@[A-Z_]+@");
+    private static final List<String> GUEST_PLACEHOLDERS = List.of("@KERNEL@", "@INITRD@", "@APPEND@", "@AGENT_SOCKET@");
 
     private QemuCommandLine() {
     }
@@ -36,33 +54,51 @@ public final class QemuCommandLine {
         return t.isEmpty() ? List.of() : Arrays.asList(t.split("\\s+"));
     }
 
+    /** Words of {@code template} that look like placeholders but are none of {@link #PLACEHOLDERS} (typos). */
+    public static List<String> unknownPlaceholders(List<String> template) {
+        List<String> unknown = new ArrayList<>();
+        for (String arg : template) {
+            Matcher m = PLACEHOLDER.matcher(arg);
+            while (m.find()) if (!PLACEHOLDERS.contains(m.group()) && !unknown.contains(m.group())) unknown.add(m.group());
+        }
+        return unknown;
+    }
+
     /** The full command: binary, expanded template, then the extra arguments. */
     public static List<String> build(QemuOptions o, Accelerator resolved, Path consoleLog, Path agentSocket) {
         List<String> devices = new ArrayList<>();
         for (int i = 0; i < o.devices.size(); i++) devices.addAll(o.devices.get(i).qemuArgs("vhu" + i));
-        List<String> append = new ArrayList<>(List.of("console=ttyS0", "panic=-1", "quiet",
-                "pvkit.agent=" + o.agentChannel.guestTty()));
-        append.addAll(o.kernelArgs);
-        Map<String, String> inline = Map.of(
-                "@ACCEL@", resolved.qemuName(),
-                // KVM can pass the host CPU through; under TCG "max" enables every feature QEMU can emulate.
-                "@CPU@", resolved == Accelerator.KVM ? "host" : "max",
-                "@MEMORY@", o.memoryMiB + "M",
-                "@CPUS@", Integer.toString(o.cpus),
-                "@KERNEL@", o.image.kernel().toString(),
-                "@INITRD@", o.image.initrd().toString(),
-                "@APPEND@", String.join(" ", append),
-                "@CONSOLE_LOG@", consoleLog.toString(),
-                "@AGENT_SOCKET@", agentSocket.toString());
+        Map<String, String> inline = new LinkedHashMap<>();
+        inline.put("@ACCEL@", resolved.qemuName());
+        // KVM can pass the host CPU through; under TCG "max" enables every feature QEMU can emulate.
+        inline.put("@CPU@", resolved == Accelerator.KVM ? "host" : "max");
+        inline.put("@MEMORY@", o.memoryMiB + "M");
+        inline.put("@CPUS@", Integer.toString(o.cpus));
+        inline.put("@CONSOLE_LOG@", consoleLog.toString());
+        if (o.image != null) {
+            List<String> append = new ArrayList<>(List.of("console=ttyS0", "panic=-1", "quiet",
+                    "pvkit.agent=" + o.agentChannel.guestTty()));
+            append.addAll(o.kernelArgs);
+            inline.put("@KERNEL@", o.image.kernel().toString());
+            inline.put("@INITRD@", o.image.initrd().toString());
+            inline.put("@APPEND@", String.join(" ", append));
+        }
+        if (o.agent) inline.put("@AGENT_SOCKET@", agentSocket.toString());
         List<String> cmd = new ArrayList<>();
         cmd.add(o.qemuBinary.toString());
         for (String arg : o.template) {
             switch (arg) {
                 case "@DEVICES@" -> cmd.addAll(devices);
-                case "@AGENT@" -> cmd.addAll(o.agentChannel.qemuArgs(agentSocket));
+                case "@AGENT@" -> {
+                    if (!o.agent) throw new IllegalStateException("@AGENT@ in the template of a run without an agent");
+                    cmd.addAll(o.agentChannel.qemuArgs(agentSocket));
+                }
                 default -> {
                     String a = arg;
                     for (Map.Entry<String, String> e : inline.entrySet()) a = a.replace(e.getKey(), e.getValue());
+                    for (String p : GUEST_PLACEHOLDERS) {
+                        if (a.contains(p)) throw new IllegalStateException(p + " in the template of a run without a guest image or agent: " + arg);
+                    }
                     cmd.add(a);
                 }
             }

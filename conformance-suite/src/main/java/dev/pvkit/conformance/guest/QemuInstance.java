@@ -21,6 +21,7 @@ public final class QemuInstance implements AutoCloseable {
     private final GuestAgent agent;
     private final ScheduledFuture<?> watchdog;
     private volatile boolean timedOut;
+    private volatile boolean killed;
 
     QemuInstance(Process process, List<String> command, Accelerator accelerator, Path runDirectory, GuestAgent agent,
                  Duration timeLimit) {
@@ -31,11 +32,14 @@ public final class QemuInstance implements AutoCloseable {
         this.agent = agent;
         this.watchdog = QemuLauncher.WATCHDOG.schedule(() -> {
             timedOut = true;
+            killed = true;
             ProcessReaper.killTree(process.toHandle());
         }, timeLimit.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** The agent channel; throws for a {@link QemuOptions#firmwareBoot()} run, which has none. */
     public GuestAgent agent() {
+        if (agent == null) throw new IllegalStateException("this QEMU runs without a guest agent (firmware boot)");
         return agent;
     }
 
@@ -84,6 +88,15 @@ public final class QemuInstance implements AutoCloseable {
         return process.exitValue();
     }
 
+    /**
+     * Waits for QEMU to exit and says how it ended: poweroff, a guest code through isa-debug-exit, or a failure
+     * (see {@link QemuExit}). On timeout kills QEMU and throws.
+     */
+    public QemuExit awaitResult(Duration limit) throws InterruptedException {
+        int status = awaitExit(limit);
+        return new QemuExit(status, killed);
+    }
+
     /** The ends of the console and QEMU logs, for failure messages. */
     public String evidence() {
         return "--- guest console (tail) ---\n" + tail(consoleLog(), 40) + "\n--- QEMU output (tail) ---\n"
@@ -93,9 +106,12 @@ public final class QemuInstance implements AutoCloseable {
     @Override
     public void close() {
         watchdog.cancel(false);
-        if (process.isAlive()) ProcessReaper.killTree(process.toHandle());
+        if (process.isAlive()) {
+            killed = true;
+            ProcessReaper.killTree(process.toHandle());
+        }
         ProcessReaper.unregister(process.toHandle());
-        agent.close();
+        if (agent != null) agent.close();
     }
 
     static String tail(Path file, int lines) {

@@ -37,7 +37,10 @@ public final class QemuLauncher {
     }
 
     public static QemuInstance launch(QemuOptions o) throws IOException, InterruptedException {
-        if (o.image == null) throw new IllegalArgumentException("no guest image");
+        if (o.image == null && o.agent) throw new IllegalArgumentException("no guest image");
+        if (!o.agent && o.accelerator == Accelerator.AUTO) {
+            throw new IllegalArgumentException("AUTO needs a guest agent for its KVM probe: choose KVM or TCG");
+        }
         Accelerator accel = AcceleratorSelector.resolve(o.accelerator, o.qemuBinary, () -> kvmRuns(o));
         return start(o, accel);
     }
@@ -66,20 +69,21 @@ public final class QemuLauncher {
         Path dir = o.runDirectory != null ? Files.createDirectories(o.runDirectory)
                 : Files.createTempDirectory("pvkit-qemu-");
         Path socket = dir.resolve(AGENT_SOCKET).toAbsolutePath();
-        if (socket.toString().length() > MAX_SOCKET_PATH) {
+        if (o.agent && socket.toString().length() > MAX_SOCKET_PATH) {
             throw new IOException("agent socket path too long for a unix socket: " + socket);
         }
         Files.deleteIfExists(socket);
         List<String> cmd = QemuCommandLine.build(o, accel, dir.resolve(CONSOLE_LOG).toAbsolutePath(), socket);
         System.out.println("[pvkit qemu] " + String.join(" ", cmd));
+        if (!o.agent) {
+            Process p = startProcess(cmd, dir);
+            return new QemuInstance(p, cmd, accel, dir, null, o.timeLimit);
+        }
 
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(socket));
             server.configureBlocking(false);
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                    .redirectOutput(dir.resolve(QEMU_LOG).toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-            ProcessReaper.register(p.toHandle());
+            Process p = startProcess(cmd, dir);
             SocketChannel ch;
             try {
                 ch = accept(server, p);
@@ -97,6 +101,15 @@ public final class QemuLauncher {
             GuestAgent agent = GuestAgent.over(SocketStreams.in(ch), SocketStreams.out(ch), ch);
             return new QemuInstance(p, cmd, accel, dir, agent, o.timeLimit);
         }
+    }
+
+    /** QEMU with its output in the run directory's log, registered with the reaper before anything can fail. */
+    private static Process startProcess(List<String> cmd, Path dir) throws IOException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(dir.resolve(QEMU_LOG).toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
+        ProcessReaper.register(p.toHandle());
+        return p;
     }
 
     private static SocketChannel accept(ServerSocketChannel server, Process p) throws IOException, InterruptedException {

@@ -12,7 +12,10 @@ import java.util.Objects;
  */
 public final class QemuOptions {
     Path qemuBinary = Path.of("qemu-system-x86_64");
+    /** Null for {@link #firmwareBoot()}. */
     GuestImage image;
+    /** Whether the guest runs an agent on the agent channel (false for {@link #firmwareBoot()}). */
+    boolean agent = true;
     int memoryMiB = 256;
     int cpus = 1;
     Accelerator accelerator = Accelerator.AUTO;
@@ -28,6 +31,20 @@ public final class QemuOptions {
     public static QemuOptions of(GuestImage image) {
         QemuOptions o = new QemuOptions();
         o.image = Objects.requireNonNull(image);
+        return o;
+    }
+
+    /**
+     * QEMU without a kernel, initramfs or agent: the firmware boots from a disk (e.g. a boot sector test). Give a
+     * {@link #template} — the default one boots a kernel — that uses none of {@code @KERNEL@ @INITRD@ @APPEND@
+     * @AGENT@ @AGENT_SOCKET@}, and {@link Accelerator#KVM} or {@link Accelerator#TCG} (AUTO's probe needs the
+     * agent). {@link QemuInstance#agent()} then throws; the run ends when QEMU exits (e.g. through isa-debug-exit).
+     * QEMU still gets the hard time limit, the process reaper and the run directory's logs.
+     */
+    public static QemuOptions firmwareBoot() {
+        QemuOptions o = new QemuOptions();
+        o.agent = false;
+        o.accelerator = Accelerator.TCG;
         return o;
     }
 
@@ -71,6 +88,7 @@ public final class QemuOptions {
 
     /** The same guest without devices or extra arguments: what AUTO boots to find out whether KVM works. */
     QemuOptions probeCopy(Path runDir) {
+        if (!agent) throw new IllegalStateException("the KVM probe needs a guest with an agent");
         QemuOptions o = QemuOptions.of(image);
         o.qemuBinary = qemuBinary;
         o.memoryMiB = memoryMiB;

@@ -145,6 +145,25 @@ cmd_poweroff() {
     poweroff -f
 }
 
+# Ends QEMU with a status of the guest's choosing: writes <code> (1..63) to I/O port 0xf4 through /dev/port, where
+# the default QEMU command line has an isa-debug-exit device, and QEMU exits with (code << 1) | 1. Without that
+# device nothing happens, and the agent powers the machine off after a second (QEMU status 0).
+cmd_exit() {
+    [ $# -eq 1 ] || { reply "ERR usage: EXIT <code>"; return; }
+    isnum "$1" && [ "$1" -ge 1 ] && [ "$1" -le 63 ] || { reply "ERR exit code must be a decimal 1..63"; return; }
+    port="$SYSROOT/dev/port"
+    [ -c "$port" ] || { [ -n "$SYSROOT" ] && [ -f "$port" ]; } || { reply "ERR no /dev/port"; return; }
+    reply "OK"
+    sync
+    usleep 300000 # let the result line leave the UART before QEMU stops
+    # shellcheck disable=SC2059 # the format is the octal escape of the code byte
+    printf "\\$(printf %o "$1")" | dd of="$port" bs=1 seek=$((0xf4)) count=1 conv=notrunc 2>/dev/null
+    [ -n "$SYSROOT" ] && return # a host test: the "port" is a regular file
+    usleep 1000000
+    echo "PVKIT-AGENT EXIT $1: no isa-debug-exit device at port 0xf4; powering off" >/dev/console
+    poweroff -f
+}
+
 # A warm reboot (the machine resets and boots the same kernel again; QEMU must run without -no-reboot). After
 # the OK the agent is gone; the next agent prints its banner again on the same channel.
 cmd_reboot() {
@@ -179,6 +198,7 @@ while IFS= read -r line; do
     INFO) cmd_info "$@" ;;
     POWEROFF) cmd_poweroff "$@" ;;
     REBOOT) cmd_reboot "$@" ;;
+    EXIT) cmd_exit "$@" ;;
     *) reply "ERR unknown command $(echo "$cmd" | oneline)" ;;
     esac
 done

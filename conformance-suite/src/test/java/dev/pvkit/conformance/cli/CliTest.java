@@ -1,11 +1,21 @@
 package dev.pvkit.conformance.cli;
 
+import dev.pvkit.conformance.guest.QemuCommandLine;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -50,6 +60,106 @@ class CliTest {
         Run both = run("backend", "blk", "--socket", dir.resolve("s.sock").toString(), "--image", "x", "--size", "1M", "--packed", "--split");
         assertThat(both.exit()).isEqualTo(2);
         assertThat(both.err()).contains("--packed and --split exclude each other");
+    }
+
+    @Test
+    void guestRunRefusesBadDisksAndTemplatesInOneLine() throws Exception {
+        Path missing = dir.resolve("missing.img");
+        assertUserError(run("guest", "run", "--disk", missing.toString()), "pvkit: disk " + missing + " does not exist");
+        assertUserError(run("guest", "run", "--disk", dir.toString()), "pvkit: disk " + dir + " is not a regular file");
+        Path tiny = Files.write(dir.resolve("tiny.img"), new byte[511]);
+        assertUserError(run("guest", "run", "--disk", tiny.toString()), "pvkit: disk " + tiny + " is smaller than one 512-byte sector");
+        Path ok = Files.write(dir.resolve("ok.img"), new byte[4096]);
+        assertUserError(run("guest", "run", "--disk", ok.toString(), "--size", "8M"),
+                "pvkit: --size and --disk exclude each other (the disk has its own size)");
+
+        assertUserError(run("guest", "run", "--qemu-template", " "), "pvkit: --qemu-template is empty");
+        assertUserError(run("guest", "run", "--qemu-template", "-m @MEMORY@ @AGENT@"),
+                "pvkit: --qemu-template must contain @DEVICES@ as a whole argument (the PVKit disk)");
+        assertUserError(run("guest", "run", "--qemu-template", "-m @MEMORY@ -serial file:@CONSOLE_LOG@,x @DEVICES@"),
+                "pvkit: --qemu-template must contain @AGENT@ as a whole argument (the agent channel)");
+        // A value starting with '@' stays a value (picocli's @argument-files do not swallow it).
+        Run typo = run("guest", "run", "--qemu-template", "@AGENT@ @DEVICES@ -m @MEMROY@ -kernel @KERNEL");
+        assertThat(typo.exit()).as(typo.err()).isEqualTo(2);
+        assertThat(typo.err()).startsWith("pvkit: --qemu-template: unknown placeholder @MEMROY@ (known: @ACCEL@ ");
+        assertThat(typo.err().lines()).hasSize(1);
+    }
+
+    private static void assertUserError(Run r, String line) {
+        assertThat(r.exit()).as(r.out() + r.err()).isEqualTo(2);
+        assertThat(r.err()).isEqualTo(line + "\n");
+    }
+
+    /** The plan a plain {@code pvkit bench blk} measures: 4 KiB random read and write at QD 1 and 32. */
+    @Test
+    void benchDefaultsAreQueueDepths1And32() {
+        BenchCommand.Blk blk = new BenchCommand.Blk();
+        new CommandLine(blk).parseArgs();
+        assertThat(blk.depths).containsExactly(1, 32);
+        assertThat(blk.duration).isEqualTo("5s");
+        assertThat(blk.size).isEqualTo("256M");
+        assertThat(blk.compare).isFalse();
+
+        // The default depths, run briefly (QD 32 for 100 ms is quick).
+        Run r = run("bench", "blk", "--duration", "100ms", "--size", "4M");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out().lines().filter(l -> l.startsWith("pvkit/tmpfs ")).map(l -> l.trim().split("\\s+")[1] + " QD" + l.trim().split("\\s+")[2]))
+                .containsExactly("randread QD1", "randread QD32", "randwrite QD1", "randwrite QD32");
+    }
+
+    /**
+     * {@code guest run --disk} on a user's image: served read-only, checked by reads only, the file unchanged;
+     * with {@code --qemu-template} replacing QEMU's arguments (the default template plus a marker argument).
+     */
+    @Test
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    void guestRunOnAUserDiskWithAUserTemplate() throws Exception {
+        byte[] content = new byte[8 << 20];
+        new Random(5).nextBytes(content);
+        Path image = Files.write(dir.resolve("user.img"), content);
+        String template = String.join(" ", QemuCommandLine.DEFAULT_TEMPLATE) + " -name pvkit-cli-template";
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream launcher = new ByteArrayOutputStream();
+        Run r;
+        System.setOut(new PrintStream(new TeeStream(stdout, launcher), true));
+        try {
+            r = run("guest", "run", "--disk", image.toString(), "--accel", "tcg", "--timeout", "240s",
+                    "--qemu-template", template);
+        } finally {
+            System.setOut(stdout);
+        }
+        System.out.println(r.out() + r.err());
+        assertThat(r.exit()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("read-only").contains("result:  PASS")
+                .containsPattern("18 reads .* nothing written: 18/18 match");
+        assertThat(Files.readAllBytes(image)).as("the user's image is unchanged").isEqualTo(content);
+        assertThat(launcher.toString()).as("QEMU ran the user's template")
+                .containsPattern("\\[pvkit qemu\\] .*qemu-system-x86_64 .*-name pvkit-cli-template");
+        String pgrep = new String(new ProcessBuilder("pgrep", "-a", "qemu-system").start().getInputStream().readAllBytes());
+        assertThat(pgrep.lines().filter(l -> l.contains("pvkit-cli-template"))).as("no QEMU of this test left").isEmpty();
+    }
+
+    /** Writes to two streams. */
+    private static final class TeeStream extends OutputStream {
+        private final OutputStream a;
+        private final OutputStream b;
+
+        TeeStream(OutputStream a, OutputStream b) {
+            this.a = a;
+            this.b = b;
+        }
+
+        @Override
+        public void write(int x) throws IOException {
+            a.write(x);
+            b.write(x);
+        }
+
+        @Override
+        public void write(byte[] buf, int off, int len) throws IOException {
+            a.write(buf, off, len);
+            b.write(buf, off, len);
+        }
     }
 
     @Test

@@ -4,11 +4,16 @@ import dev.pvkit.backends.blk.BlkOptions;
 import dev.pvkit.backends.blk.BlockStore;
 import dev.pvkit.backends.blk.MemoryBlockStore;
 import dev.pvkit.backends.blk.VirtioBlkDevice;
+import dev.pvkit.conformance.guest.Accelerator;
+import dev.pvkit.conformance.guest.QemuExit;
+import dev.pvkit.conformance.guest.QemuInstance;
+import dev.pvkit.conformance.guest.QemuLauncher;
+import dev.pvkit.conformance.guest.QemuOptions;
+import dev.pvkit.conformance.live.LiveSupport;
 import dev.pvkit.sdk.observe.BackendObserver;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,6 +25,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -62,17 +68,15 @@ class SeaBiosInt13Test {
     @TempDir
     Path tmp;
 
-    private Process qemu;
+    private QemuInstance qemu;
+    private QemuExit exit;
     private VhostUserBackend backend;
 
     @AfterEach
-    void tearDown() throws InterruptedException {
+    void tearDown() throws Exception {
         try {
-            if (qemu != null && qemu.isAlive()) {
-                qemu.destroyForcibly();
-                qemu.waitFor(10, TimeUnit.SECONDS);
-            }
-            if (qemu != null) assertThat(qemu.isAlive()).as("QEMU pid %d still running", qemu.pid()).isFalse();
+            // Kills QEMU if it still runs, and checks (pgrep) that no QEMU naming our temp directory is left.
+            LiveSupport.killAndCheckGone(qemu, tmp);
         } finally {
             if (backend != null) backend.close();
         }
@@ -130,7 +134,8 @@ class SeaBiosInt13Test {
         assertThat(run.serial.lines()).as(run.evidence())
                 .contains("PVKIT-INT13 drive=80 via=42h", "PVKIT-INT13 error=0C");
         assertThat(run.serial).as(run.evidence()).doesNotContain("sum=");
-        assertThat(qemu.exitValue()).as("QEMU exit status (isa-debug-exit 0x11)\n" + run.evidence()).isEqualTo(EXIT_ERROR_PRINTED);
+        assertThat(exit.status()).as("QEMU exit status (isa-debug-exit 0x11)\n" + run.evidence()).isEqualTo(EXIT_ERROR_PRINTED);
+        assertThat(exit.guestCode()).hasValue(0x11);
         assertThat(store.covers(0, SECTOR)).as("LBA 0 read by the back-end\n" + run.evidence()).isTrue();
     }
 
@@ -154,7 +159,8 @@ class SeaBiosInt13Test {
         String ev = run.evidence();
         assertThat(run.serial).as(ev).doesNotContain("error=");
         assertThat(run.serial.lines()).as("serial lines\n" + ev).contains(expected);
-        assertThat(qemu.exitValue()).as("QEMU exit status (isa-debug-exit 0x10)\n" + ev).isEqualTo(EXIT_CHECKSUM_PRINTED);
+        assertThat(exit.status()).as("QEMU exit status (isa-debug-exit 0x10)\n" + ev).isEqualTo(EXIT_CHECKSUM_PRINTED);
+        assertThat(exit.guestCode()).hasValue(0x10);
         // The firmware read the boot sector and then every probed sector through the PVKit back-end.
         assertThat(store.reads.get()).as(ev).isPositive();
         assertThat(store.covers(0, SECTOR)).as("LBA 0 read by the back-end\n" + ev).isTrue();
@@ -173,36 +179,41 @@ class SeaBiosInt13Test {
         return run;
     }
 
-    /** Starts QEMU against {@link #backend}, waits for it to exit (killing it after the timeout) and reads the logs. */
+    /**
+     * Starts QEMU against {@link #backend} through {@link QemuLauncher} (a firmware boot: no kernel, no agent), so it
+     * has the harness's hard time limit and is killed with everything it started on failure and JVM exit; waits
+     * for it to exit and reads the logs.
+     */
     private Run runQemu(String label, CountingStore store, FeatureLog features) throws Exception {
-        Path serial = tmp.resolve("serial.log");
+        Path run = tmp.resolve("run");
         Path seabios = tmp.resolve("seabios.log");
-        Path qemuLog = tmp.resolve("qemu.log");
-        List<String> cmd = List.of(QEMU.toString(),
-                "-machine", "q35", "-accel", "tcg", "-m", "128M", "-smp", "1",
-                "-object", "memory-backend-memfd,id=mem,size=128M,share=on", "-numa", "node,memdev=mem",
+        List<String> template = List.of(
+                "-machine", "q35", "-accel", "@ACCEL@", "-m", "@MEMORY@", "-smp", "@CPUS@",
+                "-object", "memory-backend-memfd,id=mem,size=@MEMORY@,share=on", "-numa", "node,memdev=mem",
                 "-chardev", "socket,id=vub,path=" + backend.socketPath(),
                 "-device", "vhost-user-blk-pci,chardev=vub,num-queues=1,bootindex=1",
-                "-nographic", "-serial", "file:" + serial, "-monitor", "none", "-nic", "none", "-no-reboot",
+                "-nographic", "-serial", "file:@CONSOLE_LOG@", "-monitor", "none", "-nic", "none", "-no-reboot",
                 "-chardev", "file,id=seabios,path=" + seabios, "-device", "isa-debugcon,iobase=0x402,chardev=seabios",
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04");
-        System.out.println("[int13] " + label + ": " + String.join(" ", cmd));
+        System.out.println("[int13] " + label);
 
         long t0 = System.nanoTime();
-        qemu = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(qemuLog.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
-        boolean exited = qemu.waitFor(BOOT_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        long millis = (System.nanoTime() - t0) / 1_000_000;
-        Run run = new Run(read(serial), millis, serial, seabios, qemuLog, store, features);
-        if (!exited) {
-            qemu.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            fail("QEMU did not exit within " + BOOT_TIMEOUT_SECONDS + " s (killed)\n" + run.evidence());
+        qemu = QemuLauncher.launch(QemuOptions.firmwareBoot().qemuBinary(QEMU).accelerator(Accelerator.TCG)
+                .memoryMiB(128).cpus(1).template(template).runDirectory(run)
+                .timeLimit(Duration.ofSeconds(BOOT_TIMEOUT_SECONDS + 30)));
+        String failure = null;
+        try {
+            exit = qemu.awaitResult(Duration.ofSeconds(BOOT_TIMEOUT_SECONDS));
+        } catch (IllegalStateException e) {
+            failure = e.getMessage().lines().findFirst().orElse("");
         }
-        System.out.println("[int13] QEMU exited with " + qemu.exitValue() + " after " + millis + " ms; back-end served "
+        long millis = (System.nanoTime() - t0) / 1_000_000;
+        Run r = new Run(read(qemu.consoleLog()), millis, qemu.consoleLog(), seabios, qemu.qemuLog(), store, features);
+        if (failure != null) fail(failure + "\n" + r.evidence());
+        System.out.println("[int13] QEMU: " + exit + " after " + millis + " ms; back-end served "
                 + store.reads.get() + " reads; " + features
-                + "\n[int13] serial: " + run.serial.strip().replace("\r\n", " | "));
-
-        return run;
+                + "\n[int13] serial: " + r.serial.strip().replace("\r\n", " | "));
+        return r;
     }
 
     /** LBA 0: the boot sector (optionally switched to CHS reads); LBA 1 on: seeded pseudo-random bytes. */
@@ -235,12 +246,15 @@ class SeaBiosInt13Test {
         return h & 0xffffffffL;
     }
 
-    /** Where nasm is installed (developer machines; CI does not need it), the committed bytes match the source. */
+    /**
+     * The committed bytes match their source. nasm is a prerequisite ({@code scripts/install-prerequisites}); without
+     * it this fails rather than skips, so CI always checks.
+     */
     @Test
     void bootSectorBytesMatchTheirSource() throws Exception {
         Path nasm = Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
                 .map(d -> Path.of(d, "nasm")).filter(Files::isExecutable).findFirst().orElse(null);
-        Assumptions.assumeTrue(nasm != null, "nasm not installed");
+        assertThat(nasm).as("nasm on PATH (Debian package nasm; scripts/install-prerequisites installs it)").isNotNull();
         Path src = tmp.resolve("bootsector.asm");
         try (InputStream in = SeaBiosInt13Test.class.getResourceAsStream("/firmware/bootsector.asm")) {
             assertThat(in).as("firmware/bootsector.asm on the test classpath").isNotNull();

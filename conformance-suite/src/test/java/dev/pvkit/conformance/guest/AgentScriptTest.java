@@ -1,5 +1,6 @@
 package dev.pvkit.conformance.guest;
 
+import dev.pvkit.conformance.workload.BlkReadCheck;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -77,6 +78,61 @@ class AgentScriptTest {
         assertThat(agent.call("REBIND no_such_driver virtio0").text()).isEqualTo("no driver no_such_driver");
         assertThat(agent.info("vda").sizeBytes()).isEqualTo(DISK);
         agent.ping(); // still in step after all the errors
+    }
+
+    /** EXIT writes its code to port 0xf4 through /dev/port (here a regular file): one byte at offset 0xf4. */
+    @Test
+    void exitWritesTheCodeToTheDebugExitPort() throws Exception {
+        agent.awaitReady(Duration.ofSeconds(10));
+        assertThat(agent.call("EXIT 42").text()).as("no /dev/port yet").isEqualTo("no /dev/port");
+        Path port = tmp.resolve("root/dev/port");
+        Files.write(port, new byte[256]);
+        for (String bad : new String[]{"EXIT", "EXIT 0", "EXIT 64", "EXIT -1", "EXIT x", "EXIT 1 2"}) {
+            assertThat(agent.call(bad).ok()).as(bad).isFalse();
+        }
+        assertThat(Files.readAllBytes(port)).as("nothing written by a refused EXIT").containsOnly(0);
+        agent.exit(42); // the agent answers first, then writes the port (in a guest QEMU ends there)
+        byte[] expected = new byte[256];
+        expected[QemuCommandLine.EXIT_PORT] = 42;
+        assertThat(awaitPortByte(port, 42)).isEqualTo(expected);
+        agent.exit(QemuExit.MAX_GUEST_CODE);
+        assertThat(awaitPortByte(port, QemuExit.MAX_GUEST_CODE)[QemuCommandLine.EXIT_PORT]).isEqualTo((byte) QemuExit.MAX_GUEST_CODE);
+        assertThatThrownBy(() -> agent.exit(0)).isInstanceOf(IllegalArgumentException.class);
+        agent.ping(); // in step: one result line per EXIT
+    }
+
+    /** The read-only check of a user's disk passes on equal bytes and fails when one byte differs. */
+    @Test
+    void readCheckComparesGuestReadsWithTheHostsBytes() throws Exception {
+        agent.awaitReady(Duration.ofSeconds(10));
+        byte[] content = new byte[DISK];
+        new java.util.Random(3).nextBytes(content);
+        Files.write(disk, content);
+        dev.pvkit.backends.blk.MemoryBlockStore same = new dev.pvkit.backends.blk.MemoryBlockStore(DISK);
+        same.write(0, java.nio.ByteBuffer.wrap(content));
+        BlkReadCheck.Result ok = BlkReadCheck.run(agent, "vda", DISK, same, 4, 1);
+        assertThat(ok.passed()).as(ok.reads().toString()).isTrue();
+        assertThat(ok.reads()).hasSize(6);
+        assertThat(ok.reads().get(0).offset()).isZero();
+        assertThat(ok.reads().get(1).offset() + ok.reads().get(1).length()).as("the last range ends at the end").isEqualTo(DISK);
+        assertThat(ok.reads()).allSatisfy(r -> assertThat(r.offset() % 512 + r.length() % 512).isZero());
+
+        content[DISK - 1] ^= 1; // the host's copy differs in the last byte
+        dev.pvkit.backends.blk.MemoryBlockStore other = new dev.pvkit.backends.blk.MemoryBlockStore(DISK);
+        other.write(0, java.nio.ByteBuffer.wrap(content));
+        BlkReadCheck.Result bad = BlkReadCheck.run(agent, "vda", DISK, other, 4, 1);
+        assertThat(bad.passed()).isFalse();
+        assertThat(bad.reads().get(1).matches()).isFalse();
+    }
+
+    private static byte[] awaitPortByte(Path port, int value) throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        byte[] b = Files.readAllBytes(port);
+        while (b[QemuCommandLine.EXIT_PORT] != (byte) value && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            b = Files.readAllBytes(port);
+        }
+        return b;
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.pvkit.conformance.guest;
 
 import dev.pvkit.backends.blk.BlkOptions;
+import dev.pvkit.backends.blk.BlockStore;
 import dev.pvkit.backends.blk.MemoryBlockStore;
 import dev.pvkit.backends.blk.VirtioBlkDevice;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
@@ -9,10 +10,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -30,6 +36,7 @@ class LiveGuestTest {
     Path tmp;
     private QemuInstance qemu;
     private VhostUserBackend backend;
+    private DiscardLog discards;
 
     @AfterEach
     void cleanUp() throws Exception {
@@ -51,7 +58,8 @@ class LiveGuestTest {
         long imageMs = (System.nanoTime() - t0) / 1_000_000;
 
         MemoryBlockStore store = new MemoryBlockStore(DISK);
-        VirtioBlkDevice disk = new VirtioBlkDevice(store, BlkOptions.defaults(DISK).withQueues(2).withSerial("pvkit-live"));
+        discards = new DiscardLog(store);
+        VirtioBlkDevice disk = new VirtioBlkDevice(discards, BlkOptions.defaults(DISK).withQueues(2).withSerial("pvkit-live"));
         backend = VhostUserBackend.serve(disk, tmp.resolve("blk.sock"));
 
         long t1 = System.nanoTime();
@@ -103,8 +111,17 @@ class LiveGuestTest {
         agent.rebind("virtio_blk", info.device());
         agent.awaitDevice("vda", Duration.ofSeconds(60));
         assertThat(agent.read("vda", 8 << 20, 4096)).as("after REBIND").isEqualTo(PatternGenerator.sha256Hex(poke));
+        // The PVKit back-end offers DISCARD, so the guest's driver must use it: the request reaches the back-end,
+        // and the memory store zeroes what was discarded (virtio leaves the content unspecified; this store is exact).
+        assertThat(info.discardMaxBytes()).as("discard_max_bytes in the guest").isPositive();
         AgentReply discard = agent.discard("vda", 4 << 20, 64 << 10);
-        assertThat(discard.ok() || discard.text().startsWith("unsupported")).as(discard.toString()).isTrue();
+        assertThat(discard.ok()).as("DISCARD: " + discard).isTrue();
+        assertThat(discards.covers(4 << 20, 64 << 10)).as("discards seen by the back-end: " + discards).isTrue();
+        byte[] discarded = new byte[64 << 10];
+        store.read(4 << 20, ByteBuffer.wrap(discarded));
+        assertThat(discarded).as("back-end bytes after DISCARD").containsOnly(0);
+        assertThat(agent.read("vda", 4 << 20, 64 << 10)).as("guest READ after DISCARD")
+                .isEqualTo(PatternGenerator.sha256Hex(new byte[64 << 10]));
 
         List<String> dmesg = agent.dmesg();
         assertThat(String.join("\n", dmesg)).contains("virtio_blk");
@@ -115,6 +132,99 @@ class LiveGuestTest {
         assertThat(qemu.timedOut()).isFalse();
         System.out.printf("[live] image %d ms, boot to agent banner %d ms, I/O %d ms (kernel %s)%n",
                 imageMs, bootMs, ioMs, image.kernelVersion());
+    }
+
+    /**
+     * The guest ends QEMU with a code of its own: the agent's EXIT writes it to the default template's
+     * isa-debug-exit device, QEMU exits with (code << 1) | 1, and {@link QemuInstance#awaitResult} decodes it.
+     */
+    @Test
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
+    void exitEndsQemuWithTheGuestsCode() throws Exception {
+        GuestImage image = new GuestImageBuilder().build();
+        long t0 = System.nanoTime();
+        qemu = QemuLauncher.launch(QemuOptions.of(image).accelerator(Accelerator.TCG).timeLimit(BOOT_AND_RUN_LIMIT)
+                .runDirectory(tmp.resolve("run")));
+        try {
+            qemu.agent().awaitReady(Duration.ofSeconds(120));
+            qemu.agent().exit(42);
+            QemuExit exit = qemu.awaitResult(Duration.ofSeconds(30));
+            assertThat(exit.status()).as(exit.toString()).isEqualTo(85);
+            assertThat(exit.guestCode()).hasValue(42);
+            assertThat(exit.poweredOff()).isFalse();
+            assertThat(QemuInstance.tail(qemu.consoleLog(), 200)).doesNotContain("no isa-debug-exit device");
+        } catch (AssertionError | RuntimeException e) {
+            throw new AssertionError(e.getMessage() + "\n" + qemu.evidence(), e);
+        }
+        System.out.printf("[live] EXIT 42 -> QEMU status 85 after %d ms%n", (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** Passes everything to a store and records the discarded byte ranges. */
+    private static final class DiscardLog implements BlockStore {
+        private final BlockStore inner;
+        private final Queue<long[]> ranges = new ConcurrentLinkedQueue<>();
+
+        DiscardLog(BlockStore inner) {
+            this.inner = inner;
+        }
+
+        /** Whether the discards together cover [offset, offset + length). */
+        boolean covers(long offset, long length) {
+            List<long[]> sorted = new ArrayList<>(ranges);
+            sorted.sort(Comparator.comparingLong(r -> r[0]));
+            long next = offset;
+            for (long[] r : sorted) {
+                if (r[0] > next) break;
+                next = Math.max(next, r[0] + r[1]);
+            }
+            return next >= offset + length;
+        }
+
+        @Override
+        public String toString() {
+            return ranges.stream().map(r -> r[0] + "+" + r[1]).toList().toString();
+        }
+
+        @Override
+        public long size() {
+            return inner.size();
+        }
+
+        @Override
+        public void read(long offset, ByteBuffer dst) throws IOException {
+            inner.read(offset, dst);
+        }
+
+        @Override
+        public void write(long offset, ByteBuffer src) throws IOException {
+            inner.write(offset, src);
+        }
+
+        @Override
+        public void flush() throws IOException {
+            inner.flush();
+        }
+
+        @Override
+        public void discard(long offset, long length) throws IOException {
+            ranges.add(new long[]{offset, length});
+            inner.discard(offset, length);
+        }
+
+        @Override
+        public void writeZeroes(long offset, long length, boolean mayUnmap) throws IOException {
+            inner.writeZeroes(offset, length, mayUnmap);
+        }
+
+        @Override
+        public boolean readOnly() {
+            return inner.readOnly();
+        }
+
+        @Override
+        public void close() throws IOException {
+            inner.close();
+        }
     }
 
     private static String pgrepQemu() throws Exception {

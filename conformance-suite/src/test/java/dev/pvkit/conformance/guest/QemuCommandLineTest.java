@@ -39,6 +39,8 @@ class QemuCommandLineTest {
         assertPair(cmd, "-initrd", tmp.resolve("initrd").toString());
         assertPair(cmd, "-append", "console=ttyS0 panic=-1 quiet pvkit.agent=ttyS1");
         assertThat(cmd).contains("-no-reboot", "-nodefaults");
+        assertPair(cmd, "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04");
+        assertThat(QemuCommandLine.EXIT_PORT).isEqualTo(0xf4);
         assertThat(Collections.indexOfSubList(cmd, List.of(
                 "-chardev", "file,id=pvkit-console,path=/r/console.log", "-serial", "chardev:pvkit-console",
                 "-chardev", "socket,id=pvkit-agent,path=/r/agent.sock", "-serial", "chardev:pvkit-agent"))).isPositive();
@@ -91,6 +93,49 @@ class QemuCommandLineTest {
         assertThat(cmd).contains("file:/c.log", "socket,id=pvkit-agent,path=/a.sock",
                 "vhost-user-blk-pci,id=vhu0-dev,chardev=vhu0,num-queues=1");
         assertThat(cmd).endsWith("-vga", "none");
+    }
+
+    /** isa-debug-exit: QEMU exits with (v << 1) | 1 for a guest write of v; everything else is not a guest code. */
+    @Test
+    void exitStatusesAreDecoded() {
+        assertThat(QemuExit.statusOf(1)).isEqualTo(3);
+        assertThat(QemuExit.statusOf(42)).isEqualTo(85);
+        assertThat(QemuExit.statusOf(63)).isEqualTo(127);
+        assertThatThrownBy(() -> QemuExit.statusOf(0)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> QemuExit.statusOf(64)).isInstanceOf(IllegalArgumentException.class);
+        for (int code = 1; code <= QemuExit.MAX_GUEST_CODE; code++) {
+            QemuExit e = new QemuExit(QemuExit.statusOf(code), false);
+            assertThat(e.guestCode()).hasValue(code);
+            assertThat(e.poweredOff()).isFalse();
+        }
+        assertThat(new QemuExit(0, false).poweredOff()).isTrue();
+        assertThat(new QemuExit(0, false).guestCode()).isEmpty();
+        assertThat(new QemuExit(0, true).poweredOff()).as("killed").isFalse();
+        assertThat(new QemuExit(1, false).guestCode()).as("QEMU's own error status").isEmpty();
+        assertThat(new QemuExit(2, false).guestCode()).isEmpty();
+        assertThat(new QemuExit(137, false).guestCode()).as("SIGKILL, 128 + 9").isEmpty();
+        assertThat(new QemuExit(137, false)).hasToString("ended by signal 9 (status 137)");
+        assertThat(new QemuExit(85, true).guestCode()).as("killed by the harness").isEmpty();
+        assertThat(new QemuExit(85, false)).hasToString("guest exit code 42 via isa-debug-exit (status 85)");
+    }
+
+    /** A firmware boot: no kernel, initramfs or agent; the template's guest placeholders are refused. */
+    @Test
+    void firmwareBootTakesATemplateWithoutGuestPlaceholders() {
+        QemuOptions o = QemuOptions.firmwareBoot().memoryMiB(128).template(QemuCommandLine.parseTemplate(
+                "-machine q35 -accel @ACCEL@ -m @MEMORY@ -serial file:@CONSOLE_LOG@ @DEVICES@"))
+                .device(VhostUserDevice.blk(Path.of("/b.sock"), 1));
+        List<String> cmd = QemuCommandLine.build(o, Accelerator.TCG, Path.of("/c.log"), Path.of("/a.sock"));
+        assertThat(cmd).containsExactly("qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-m", "128M",
+                "-serial", "file:/c.log", "-chardev", "socket,id=vhu0,path=/b.sock",
+                "-device", "vhost-user-blk-pci,id=vhu0-dev,chardev=vhu0,num-queues=1");
+        for (String t : new String[]{"-kernel @KERNEL@", "-append @APPEND@", "@AGENT@", "-chardev socket,path=@AGENT_SOCKET@"}) {
+            QemuOptions bad = QemuOptions.firmwareBoot().template(QemuCommandLine.parseTemplate(t));
+            assertThatThrownBy(() -> QemuCommandLine.build(bad, Accelerator.TCG, Path.of("/c"), Path.of("/a")))
+                    .as(t).isInstanceOf(IllegalStateException.class);
+        }
+        assertThatThrownBy(() -> QemuLauncher.launch(QemuOptions.firmwareBoot().accelerator(Accelerator.AUTO)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("AUTO");
     }
 
     @Test

@@ -11,8 +11,8 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** What the live block tests share: the default image (built once per JVM), clean-up checks. */
-final class LiveSupport {
+/** What the live tests share: the default image (built once per JVM), clean-up checks. */
+public final class LiveSupport {
     private static GuestImage image;
 
     private LiveSupport() {
@@ -36,7 +36,7 @@ final class LiveSupport {
     }
 
     /** Kills our QEMU (if any) and checks that no QEMU whose command line names {@code ours} is left. */
-    static void killAndCheckGone(QemuInstance qemu, Path ours) throws Exception {
+    public static void killAndCheckGone(QemuInstance qemu, Path ours) throws Exception {
         if (qemu != null) {
             qemu.close();
             assertThat(qemu.isAlive()).as("our QEMU (pid %d) is gone", qemu.pid()).isFalse();

@@ -24,13 +24,19 @@ import static dev.pvkit.backends.blk.VirtioBlk.*;
 final class BlkRequestHandler {
     private static final Logger LOG = LoggerFactory.getLogger(BlkRequestHandler.class);
 
+    /** Discard / write-zeroes segments read from guest memory at a time. */
+    private static final int SEGMENT_BATCH = 256;
+
     private final BlockEngine engine;
 
     BlkRequestHandler(BlockEngine engine) {
         this.engine = engine;
     }
 
-    /** Serves {@code chain}; returns the bytes written (data + status), or 0 when no status can be reported. */
+    /**
+     * Serves {@code chain}; returns the bytes written (data + status), or 0 when no status can be reported. A chain
+     * too short for the header still gets IOERR in its last writable byte.
+     */
     long handle(int queue, Chain chain, GuestMemory memory, long negotiated) {
         long statusAddress = lastWritableByte(chain);
         if (statusAddress < 0) {
@@ -38,9 +44,11 @@ final class BlkRequestHandler {
             return 0;
         }
         if (chain.readableBytes() < HEADER_BYTES) {
-            LOG.warn("queue {} chain {}: {} readable bytes, short of the 16-byte request header (spec 11.5); returned unanswered",
+            // No request to serve, but the status byte is there: report the failure where the driver looks for it.
+            LOG.warn("queue {} chain {}: {} readable bytes, short of the 16-byte request header (spec 11.5); answered IOERR",
                     queue, chain.id(), chain.readableBytes());
-            return 0;
+            memory.writeU8(statusAddress, (byte) BlockStatus.IOERR.code());
+            return 1;
         }
         ChainReader in = chain.reader(memory);
         ChainWriter out = chain.writer(memory);
@@ -82,25 +90,41 @@ final class BlkRequestHandler {
         };
     }
 
+    /**
+     * DISCARD and WRITE_ZEROES. The flag rules answer UNSUPP whatever else is wrong with the request
+     * [DEV-BLK-026, DEV-BLK-027], so every whole segment is looked at before the segment count [DRV-BLK-020/022]
+     * and the 16-byte granularity [DRV-BLK-018] can answer IOERR. One pass in bounded batches; at most
+     * {@code max_*_seg} segments are kept, so a huge buffer never becomes a huge list.
+     */
     private BlockStatus ranges(boolean discard, ChainReader in, long negotiated) {
         if (!VirtioFeatures.has(negotiated, discard ? F_DISCARD : F_WRITE_ZEROES)) return BlockStatus.UNSUPP;
+        String what = discard ? "DISCARD" : "WRITE_ZEROES";
         long bytes = in.remaining();
-        if (bytes % SEGMENT_BYTES != 0) {
-            LOG.debug("{} data of {} bytes is not whole 16-byte segments [DRV-BLK-018]", discard ? "DISCARD" : "WRITE_ZEROES", bytes);
-            return BlockStatus.IOERR;
-        }
+        long count = bytes / SEGMENT_BYTES;
         BlockLimits l = engine.limits();
         long maxSeg = Integer.toUnsignedLong(discard ? l.maxDiscardSeg() : l.maxWriteZeroesSeg());
-        // Too many segments: answer before reading them, so a huge buffer never becomes a huge list.
-        if (bytes / SEGMENT_BYTES > maxSeg) {
-            LOG.debug("{} with {} segments, more than {} [{}]", discard ? "DISCARD" : "WRITE_ZEROES", bytes / SEGMENT_BYTES, maxSeg,
-                    discard ? "DRV-BLK-020" : "DRV-BLK-022");
+        List<BlockRange> ranges = new ArrayList<>((int) Math.min(Math.min(count, maxSeg), SEGMENT_BATCH));
+        byte[] batch = new byte[SEGMENT_BYTES * SEGMENT_BATCH];
+        ByteBuffer b = ByteBuffer.wrap(batch).order(ByteOrder.LITTLE_ENDIAN);
+        for (long done = 0; done < count; ) {
+            int n = (int) Math.min(SEGMENT_BATCH, count - done);
+            in.read(batch, 0, n * SEGMENT_BYTES);
+            for (int i = 0; i < n; i++) {
+                int at = i * SEGMENT_BYTES;
+                BlockRange r = new BlockRange(b.getLong(at), Integer.toUnsignedLong(b.getInt(at + 8)), b.getInt(at + 12));
+                BlockStatus flags = BlockEngine.flagRule(discard, r);
+                if (flags != null) return flags;
+                if (ranges.size() < maxSeg) ranges.add(r); // more is IOERR below
+            }
+            done += n;
+        }
+        if (bytes % SEGMENT_BYTES != 0) {
+            LOG.debug("{} data of {} bytes is not whole 16-byte segments [DRV-BLK-018]", what, bytes);
             return BlockStatus.IOERR;
         }
-        List<BlockRange> ranges = new ArrayList<>((int) (bytes / SEGMENT_BYTES));
-        while (in.remaining() > 0) {
-            ByteBuffer s = ByteBuffer.wrap(in.readBytes(SEGMENT_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
-            ranges.add(new BlockRange(s.getLong(0), Integer.toUnsignedLong(s.getInt(8)), s.getInt(12)));
+        if (count > maxSeg) {
+            LOG.debug("{} with {} segments, more than {} [{}]", what, count, maxSeg, discard ? "DRV-BLK-020" : "DRV-BLK-022");
+            return BlockStatus.IOERR;
         }
         return discard ? engine.discard(ranges) : engine.writeZeroes(ranges);
     }

@@ -203,19 +203,20 @@ public final class BlockEngine {
     }
 
     /**
-     * Null when every range is valid. Flag rules come first, over all ranges, because they must answer UNSUPP
-     * whatever else is wrong [DEV-BLK-026, DEV-BLK-027]; then the limits and the capacity (IOERR).
+     * Null when every range is valid. Flag rules come first, over all ranges, because virtio 1.4 §5.2.6.2 makes
+     * UNSUPP unconditional for them [DEV-BLK-026, DEV-BLK-027], while the segment count is only a driver rule
+     * [DRV-BLK-020, DRV-BLK-022]; then the count, the limits and the capacity (IOERR).
      */
     private BlockStatus checkRanges(boolean discard, List<BlockRange> ranges) {
         String what = discard ? "discard" : "write zeroes";
         if (!(discard ? limits.discard() : limits.writeZeroes())) return rejected(what + " not supported", 0, BlockStatus.UNSUPP);
+        for (BlockRange r : ranges) {
+            BlockStatus flags = flagRule(discard, r);
+            if (flags != null) return flags;
+        }
         long maxSeg = Integer.toUnsignedLong(discard ? limits.maxDiscardSeg() : limits.maxWriteZeroesSeg());
         if (ranges.size() > maxSeg) {
             return rejected(ranges.size() + " ranges, more than " + maxSeg + (discard ? " [DRV-BLK-020]" : " [DRV-BLK-022]"), 0, BlockStatus.IOERR);
-        }
-        for (BlockRange r : ranges) {
-            if (r.reservedFlags() != 0) return rejected(what + " with reserved flags 0x" + Integer.toHexString(r.reservedFlags()) + " [DEV-BLK-026]", r.sector(), BlockStatus.UNSUPP);
-            if (discard && r.unmap()) return rejected("discard with UNMAP [DEV-BLK-027]", r.sector(), BlockStatus.UNSUPP);
         }
         if (readOnly) return rejected(what + " on a read-only disk [DEV-BLK-024]", 0, BlockStatus.IOERR);
         long maxSectors = Integer.toUnsignedLong(discard ? limits.maxDiscardSectors() : limits.maxWriteZeroesSectors());
@@ -223,6 +224,14 @@ public final class BlockEngine {
             if (r.sectors() < 0 || r.sectors() > maxSectors) return rejected(what + " of " + r.sectors() + " sectors, more than " + maxSectors, r.sector(), BlockStatus.IOERR);
             if (!inRange(r.sector(), r.sectors())) return rejected(what + " past the capacity [DRV-BLK-013]", r.sector(), BlockStatus.IOERR);
         }
+        return null;
+    }
+
+    /** UNSUPP when the range sets a reserved flag [DEV-BLK-026] or is a discard with UNMAP [DEV-BLK-027], else null. */
+    static BlockStatus flagRule(boolean discard, BlockRange r) {
+        String what = discard ? "discard" : "write zeroes";
+        if (r.reservedFlags() != 0) return rejected(what + " with reserved flags 0x" + Integer.toHexString(r.reservedFlags()) + " [DEV-BLK-026]", r.sector(), BlockStatus.UNSUPP);
+        if (discard && r.unmap()) return rejected("discard with UNMAP [DEV-BLK-027]", r.sector(), BlockStatus.UNSUPP);
         return null;
     }
 

@@ -90,6 +90,10 @@ class BlockEngineTest {
     void rangeValidationOrder() {
         BlockEngine e = new BlockEngine(new MemoryBlockStore(1 << 20), 2048, false, new BlockLimits(true, 16, 2, 1, true, 16, 2, false), "x");
         assertThat(e.discard(List.of(new BlockRange(0, 100, 0), new BlockRange(0, 1, 2)))).as("reserved flag wins").isEqualTo(BlockStatus.UNSUPP);
+        assertThat(e.writeZeroes(List.of(new BlockRange(0, 1, 0), new BlockRange(0, 1, 0), new BlockRange(0, 1, 4))))
+                .as("reserved flag wins over too many ranges").isEqualTo(BlockStatus.UNSUPP);
+        assertThat(e.discard(List.of(new BlockRange(0, 1, 0), new BlockRange(0, 1, 0), new BlockRange(0, 1, BlockRange.UNMAP))))
+                .as("UNMAP in a discard wins over too many ranges").isEqualTo(BlockStatus.UNSUPP);
         assertThat(e.discard(List.of(new BlockRange(0, 17, 0)))).isEqualTo(BlockStatus.IOERR);
         assertThat(e.discard(List.of(new BlockRange(2040, 9, 0)))).isEqualTo(BlockStatus.IOERR);
         assertThat(e.discard(List.of(new BlockRange(2040, 8, 0)))).isEqualTo(BlockStatus.OK);

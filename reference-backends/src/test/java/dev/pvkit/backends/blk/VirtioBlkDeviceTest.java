@@ -194,14 +194,28 @@ class VirtioBlkDeviceTest {
         assertThat(onDisk(1, 512)).isEqualTo(random(512, 6));
     }
 
+    /** No request can be parsed, but the chain has a status byte: IOERR goes there (DEV-BLK-068), nothing else. */
     @Test
-    void shortHeaderIsReturnedWithNothingWritten() {
+    void shortHeaderIsAnsweredIoerrInTheLastWritableByte() {
         start();
         Done d = bed.submit(0, Req.flush().withHeader(new byte[12]));
-        assertThat(d.used()).isZero();
-        assertThat(d.statusArea()).containsExactly(BlkTestBed.SENTINEL);
+        assertThat(d.used()).as("status byte only").isEqualTo(1);
+        assertThat(d.statusArea()).containsExactly((byte) IOERR);
         // The device still serves what comes next.
         assertThat(bed.submit(0, Req.flush()).status()).isEqualTo(OK);
+    }
+
+    @Test
+    void shortHeaderWithDataBuffersWritesOnlyTheLastByte() {
+        start();
+        Done d = bed.submit(0, Req.in(0, 1024).withHeader(Arrays.copyOf(Req.header(T_IN, 0), 15)).withStatusBytes(3));
+        assertThat(d.used()).isEqualTo(1);
+        assertThat(d.data()).as("IN data untouched").containsOnly(BlkTestBed.SENTINEL);
+        assertThat(d.statusArea()).containsExactly(BlkTestBed.SENTINEL, BlkTestBed.SENTINEL, (byte) IOERR);
+
+        Done none = bed.submit(0, Req.flush().withHeader(new byte[0]));
+        assertThat(none.used()).as("no readable byte at all").isEqualTo(1);
+        assertThat(none.status()).isEqualTo(IOERR);
     }
 
     @Test
@@ -285,6 +299,35 @@ class VirtioBlkDeviceTest {
         BlockRange r = new BlockRange(0, 1, 0);
         assertThat(bed.submit(0, Req.ranges(type, r, r)).status()).isEqualTo(OK);
         assertThat(bed.submit(0, Req.ranges(type, r, r, r)).status()).isEqualTo(IOERR);
+    }
+
+    /**
+     * virtio 1.4 §5.2.6.2: UNSUPP for an unknown flag (and UNMAP in a DISCARD) is unconditional; the segment count
+     * and the 16-byte granularity are driver rules. So the flag rules win over both, in any segment.
+     */
+    @ParameterizedTest(name = "type {0}")
+    @ValueSource(ints = {T_DISCARD, T_WRITE_ZEROES})
+    void flagRulesWinOverTooManySegmentsAndPartialSegments(int type) throws Exception {
+        start(BlkOptions.defaults(DISK).withLimits(new BlockLimits(true, 8, 2, 1, true, 8, 2, true)), BlkTestBed.features(false));
+        bed.submit(0, Req.out(0, random(512, 11)));
+        BlockRange ok = new BlockRange(0, 1, 0);
+        assertThat(bed.submit(0, Req.ranges(type, ok, ok, new BlockRange(0, 1, 0x80000000))).status())
+                .as("reserved flag in the third of three segments, limit 2").isEqualTo(UNSUPP);
+        byte[] segs = Req.ranges(type, ok, new BlockRange(0, 1, 0x2)).out();
+        assertThat(bed.submit(0, Req.of(type, 0).withOut(Arrays.copyOf(segs, segs.length + 5))).status())
+                .as("reserved flag, then 5 bytes that are no segment").isEqualTo(UNSUPP);
+        // 300 segments: more than one read batch, the bad one last.
+        BlockRange[] many = new BlockRange[300];
+        Arrays.fill(many, ok);
+        many[299] = new BlockRange(0, 1, 0x10);
+        assertThat(bed.submit(0, Req.ranges(type, many)).status()).as("reserved flag in segment 300").isEqualTo(UNSUPP);
+        many[299] = ok;
+        assertThat(bed.submit(0, Req.ranges(type, many)).status()).as("300 clean segments, limit 2").isEqualTo(IOERR);
+        assertThat(onDisk(0, 512)).as("nothing done").isEqualTo(random(512, 11));
+        if (type == T_DISCARD) {
+            assertThat(bed.submit(0, Req.ranges(type, ok, ok, new BlockRange(0, 1, BlockRange.UNMAP))).status())
+                    .as("UNMAP in the third DISCARD segment, limit 2").isEqualTo(UNSUPP);
+        }
     }
 
     @ParameterizedTest(name = "type {0}")
