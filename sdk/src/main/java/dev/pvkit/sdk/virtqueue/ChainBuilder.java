@@ -30,7 +30,8 @@ final class ChainBuilder {
         this.policy = policy;
         this.queue = queue;
         this.packed = packed;
-        // Split rings allow a chain of exactly 2^32 bytes; a packed used descriptor can only report 2^32 - 1.
+        // Split rings allow a chain of exactly 2^32 bytes (its completion then reports 2^32 - 1, see
+        // SplitDeviceQueue.writeUsed); packed lists are held to 2^32 - 1, what a used descriptor can report.
         this.maxTotal = packed ? 0xffff_ffffL : 0x1_0000_0000L;
     }
 

@@ -140,6 +140,28 @@ class SplitRulesTest {
     }
 
     @Test
+    void aChainOfExactlyFourGibibytesIsServedAndItsUsedLengthNeverWrapsToZero() {
+        // 2^32 bytes is the most a split chain may hold [DRV-SPLIT-008]; used.len has 32 bits, so the device reports
+        // 2^32 - 1 for a full write — allowed, since it may write more than it reports [DEV-SPLIT-017].
+        try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(0, 5L << 30)) {
+            SplitRing ring = new SplitRing(Q, 0x1000, 0x2000, 0x3000);
+            new RawRingWriter(g.memory())
+                    .splitDescriptor(ring, 0, 0x10000, -1, F_WRITE | F_NEXT, 1)  // 2^32 - 1 bytes
+                    .splitDescriptor(ring, 1, 0x1_0001_0000L, 1, F_WRITE, 0)     // + 1 byte
+                    .availEntry(ring, 0, 0).availIdx(ring, 1);
+            RecordingObserver seen = new RecordingObserver();
+            SplitDeviceQueue q = new SplitDeviceQueue(g.memory(), QueueConfig.of(0, Q, 0x1000, 0x2000, 0x3000, ALL).withObserver(seen));
+            Chain c = q.poll();
+            assertThat(c).isNotNull();
+            assertThat(c.writableBytes()).isEqualTo(1L << 32);
+            q.complete(c, 1L << 32);
+            q.publish();
+            assertThat(Integer.toUnsignedLong(g.memory().readLe32(ring.usedRing(0) + 4))).isEqualTo(0xffff_ffffL);
+            assertThat(seen.used).singleElement().satisfies(u -> assertThat(u[1]).isEqualTo(0xffff_ffffL));
+        }
+    }
+
+    @Test
     void skipReturnsTheChainUnusedAndGoesOn() {
         try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(0x10000, 0x100000)) {
             new RawRingWriter(g.memory())
