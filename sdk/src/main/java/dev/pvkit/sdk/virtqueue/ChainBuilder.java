@@ -48,7 +48,9 @@ final class ChainBuilder {
     /** Adds one buffer; returns the error that stops the walk, or null. */
     ChainError buffer(int descriptor, boolean inIndirect, long address, int length, int flags, boolean deviceWritable) {
         long len = Integer.toUnsignedLong(length);
-        if (len > 0 && !memory.contains(address, len)) {
+        // No exemption for zero length: an empty buffer is kept in the scatter list (handlers see the chain as
+        // posted), so its address must be guest memory like any other (GuestMemory.contains of an empty range).
+        if (!memory.contains(address, len)) {
             return error(ChainRule.BUFFER_OUTSIDE_MEMORY, descriptor, inIndirect, address, len, flags,
                     "buffer is not inside guest memory");
         }

@@ -162,6 +162,25 @@ class SplitRulesTest {
     }
 
     @Test
+    void zeroLengthBuffersMustStillStartInsideGuestMemory() {
+        // An empty range is inside guest memory exactly when its address is (GuestMemory.contains): a zero-length
+        // buffer at a wild address never reaches a handler.
+        try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(0x10000, 0x100000)) {
+            new RawRingWriter(g.memory())
+                    .splitDescriptor(RING, 0, DATA, 0, F_NEXT, 1)
+                    .splitDescriptor(RING, 1, DATA + 16, 16, F_WRITE, 0)
+                    .splitDescriptor(RING, 2, OUTSIDE, 0, 0, 0)
+                    .availEntry(RING, 0, 0).availEntry(RING, 1, 2).availIdx(RING, 2);
+            SplitDeviceQueue q = new SplitDeviceQueue(g.memory(), QueueConfig.of(0, Q, RING.descriptors(), RING.avail(), RING.used(), ALL));
+            Chain inside = q.poll();
+            assertThat(inside.readable()).containsExactly(new Segment(DATA, 0));
+            assertThat(q.poll()).isNull();
+            assertThat(q.brokenBy().rule()).isEqualTo(ChainRule.BUFFER_OUTSIDE_MEMORY);
+            assertThat(q.brokenBy().address()).isEqualTo(OUTSIDE);
+        }
+    }
+
+    @Test
     void skipReturnsTheChainUnusedAndGoesOn() {
         try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(0x10000, 0x100000)) {
             new RawRingWriter(g.memory())
