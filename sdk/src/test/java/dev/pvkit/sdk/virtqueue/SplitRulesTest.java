@@ -16,6 +16,7 @@ import static dev.pvkit.sdk.virtqueue.SplitRing.F_INDIRECT;
 import static dev.pvkit.sdk.virtqueue.SplitRing.F_NEXT;
 import static dev.pvkit.sdk.virtqueue.SplitRing.F_WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * One test per chain rule: the smallest split ring that breaks it, and the typed error that names the rule and
@@ -216,6 +217,11 @@ class SplitRulesTest {
             assertThat(c.readableBytes()).isEqualTo(32);
             assertThat(c.writableBytes()).isEqualTo(16);
             assertThat(c.tolerated()).extracting(ChainError::rule).containsExactly(ChainRule.READABLE_AFTER_WRITABLE);
+
+            // A handler cannot change what the queue validated.
+            assertThatThrownBy(() -> c.readable().add(new Segment(OUTSIDE, 16))).isInstanceOf(UnsupportedOperationException.class);
+            assertThatThrownBy(() -> c.writable().clear()).isInstanceOf(UnsupportedOperationException.class);
+            assertThatThrownBy(() -> c.tolerated().clear()).isInstanceOf(UnsupportedOperationException.class);
         }
     }
 
