@@ -1,5 +1,6 @@
 package dev.pvkit.sdk.virtqueue;
 
+import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.memory.OwnedGuestMemory;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.driver.DriverRingRules;
@@ -217,6 +218,67 @@ class NotificationProperties {
             };
             assertThat(driver.publish()).isEqualTo(expected);
             assertThat(driver.publish()).as("nothing new to publish").isFalse();
+        }
+    }
+
+    /** Without EVENT_IDX the device suppresses kicks with VIRTQ_USED_F_NO_NOTIFY, and re-enabling rechecks the ring. */
+    @Example
+    void splitDeviceSuppressesKicksWithTheUsedFlag() {
+        SplitRing ring = new SplitRing(4, 0x1000, 0x2000, 0x3000);
+        try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(0, 0x10000)) {
+            GuestMemory m = g.memory();
+            SplitDriverQueue driver = new SplitDriverQueue(m, ring, 0, IndirectArea.NONE, 0xfffe);
+            SplitDeviceQueue device = new SplitDeviceQueue(m, QueueConfig.of(0, 4, 0x1000, 0x2000, 0x3000, 0).withBase(0xfffe));
+
+            device.disableNotifications();
+            assertThat(m.readLe16(ring.usedFlags())).isEqualTo((short) SplitRing.USED_F_NO_NOTIFY);
+            driver.post(List.of(new Segment(0x8000, 16)), List.of(), false);
+            assertThat(driver.publish()).as("suppressed").isFalse();
+
+            assertThat(device.enableNotifications()).as("the buffer posted meanwhile is seen").isTrue();
+            assertThat(m.readLe16(ring.usedFlags())).isZero();
+            assertThat(device.poll()).isNotNull();
+            assertThat(device.enableNotifications()).as("nothing more").isFalse();
+            driver.post(List.of(new Segment(0x8000, 16)), List.of(), false);
+            assertThat(driver.publish()).isTrue();
+        }
+    }
+
+    /**
+     * Under EVENT_IDX the device writes avail_event as it takes entries (across the 16-bit wrap), leaves it alone
+     * while notifications are disabled, and moves it to its position when they are enabled again.
+     */
+    @Example
+    void splitDeviceMovesAvailEventAsItTakesEntries() {
+        long features = VirtioFeatures.bit(VirtioFeatures.EVENT_IDX);
+        SplitRing ring = new SplitRing(8, 0x1000, 0x2000, 0x3000);
+        try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(0, 0x10000)) {
+            GuestMemory m = g.memory();
+            SplitDriverQueue driver = new SplitDriverQueue(m, ring, features, IndirectArea.NONE, 0xfffe);
+            SplitDeviceQueue device = new SplitDeviceQueue(m, QueueConfig.of(0, 8, 0x1000, 0x2000, 0x3000, features).withBase(0xfffe));
+            assertThat(device.enableNotifications()).isFalse();
+            assertThat(m.readLe16(ring.availEvent()) & 0xffff).isEqualTo(0xfffe);
+
+            for (int i = 0; i < 3; i++) driver.post(List.of(new Segment(0x8000, 16)), List.of(), false);
+            assertThat(driver.publish()).isTrue();
+            device.poll();
+            assertThat(m.readLe16(ring.availEvent()) & 0xffff).isEqualTo(0xffff);
+            device.poll();
+            assertThat(m.readLe16(ring.availEvent()) & 0xffff).isEqualTo(0x0000);
+
+            device.disableNotifications();
+            device.poll();
+            assertThat(m.readLe16(ring.availEvent()) & 0xffff).as("left alone while disabled").isEqualTo(0x0000);
+            assertThat(m.readLe16(ring.usedFlags())).as("the flag is not used under EVENT_IDX").isZero();
+            driver.post(List.of(new Segment(0x8000, 16)), List.of(), false);
+            assertThat(driver.publish()).as("the event index lies behind the new entry").isFalse();
+
+            assertThat(device.enableNotifications()).isTrue();
+            assertThat(m.readLe16(ring.availEvent()) & 0xffff).isEqualTo(0x0001);
+            device.poll();
+            assertThat(m.readLe16(ring.availEvent()) & 0xffff).isEqualTo(0x0002);
+            driver.post(List.of(new Segment(0x8000, 16)), List.of(), false);
+            assertThat(driver.publish()).isTrue();
         }
     }
 }
