@@ -11,7 +11,11 @@ import dev.pvkit.sdk.virtqueue.Reaction;
  */
 public interface QueueObserver {
 
-    /** The driver's available position was read (split: avail.idx; packed: the next slot became available). */
+    /**
+     * The driver's available position moved, as the device learnt it. Split: {@code avail.idx} was read and
+     * differs from the last value read. Packed: a list was taken (or skipped), and the device's available
+     * position moved from its first slot to the slot after it (off_wrap form: slot in bits 0–14, wrap bit 15).
+     */
     default void availIndexRead(int queue, int previous, int current) {
     }
 
@@ -27,7 +31,10 @@ public interface QueueObserver {
     default void usedWritten(int queue, int id, long length) {
     }
 
-    /** The used position was published (split: used.idx; packed: the used flags of the last used descriptor). */
+    /**
+     * The used position was published. Split: the {@code used.idx} value stored. Packed: the device's used
+     * position (off_wrap form) after the used descriptors made visible since the last publish.
+     */
     default void usedPublished(int queue, int usedIndex) {
     }
 

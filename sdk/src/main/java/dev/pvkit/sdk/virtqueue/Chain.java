@@ -2,6 +2,7 @@ package dev.pvkit.sdk.virtqueue;
 
 import dev.pvkit.sdk.memory.GuestMemory;
 
+import java.util.Collections;
 import java.util.List;
 
 /**
@@ -22,12 +23,14 @@ public final class Chain {
     Chain(int id, List<Segment> readable, List<Segment> writable, long readableBytes, long writableBytes,
           int ringSlots, List<ChainError> tolerated, long sequence) {
         this.id = id;
-        this.readable = readable;
-        this.writable = writable;
+        // Read-only views: the builder starts fresh lists for every chain, so nothing else holds these, and a
+        // handler cannot change what was validated.
+        this.readable = Collections.unmodifiableList(readable);
+        this.writable = Collections.unmodifiableList(writable);
         this.readableBytes = readableBytes;
         this.writableBytes = writableBytes;
         this.ringSlots = ringSlots;
-        this.tolerated = tolerated;
+        this.tolerated = Collections.unmodifiableList(tolerated);
         this.sequence = sequence;
     }
 
@@ -36,12 +39,12 @@ public final class Chain {
         return id;
     }
 
-    /** Device-readable segments in chain order. */
+    /** Device-readable segments in chain order (unmodifiable). */
     public List<Segment> readable() {
         return readable;
     }
 
-    /** Device-writable segments in chain order. */
+    /** Device-writable segments in chain order (unmodifiable). */
     public List<Segment> writable() {
         return writable;
     }

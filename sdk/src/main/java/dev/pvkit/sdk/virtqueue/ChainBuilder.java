@@ -30,7 +30,8 @@ final class ChainBuilder {
         this.policy = policy;
         this.queue = queue;
         this.packed = packed;
-        // Split rings allow a chain of exactly 2^32 bytes; a packed used descriptor can only report 2^32 - 1.
+        // Split rings allow a chain of exactly 2^32 bytes (its completion then reports 2^32 - 1, see
+        // SplitDeviceQueue.writeUsed); packed lists are held to 2^32 - 1, what a used descriptor can report.
         this.maxTotal = packed ? 0xffff_ffffL : 0x1_0000_0000L;
     }
 
@@ -47,7 +48,9 @@ final class ChainBuilder {
     /** Adds one buffer; returns the error that stops the walk, or null. */
     ChainError buffer(int descriptor, boolean inIndirect, long address, int length, int flags, boolean deviceWritable) {
         long len = Integer.toUnsignedLong(length);
-        if (len > 0 && !memory.contains(address, len)) {
+        // No exemption for zero length: an empty buffer is kept in the scatter list (handlers see the chain as
+        // posted), so its address must be guest memory like any other (GuestMemory.contains of an empty range).
+        if (!memory.contains(address, len)) {
             return error(ChainRule.BUFFER_OUTSIDE_MEMORY, descriptor, inIndirect, address, len, flags,
                     "buffer is not inside guest memory");
         }

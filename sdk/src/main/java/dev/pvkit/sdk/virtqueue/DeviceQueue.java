@@ -19,7 +19,11 @@ public interface DeviceQueue {
      */
     Chain poll();
 
-    /** Gives {@code chain} back to the driver with {@code written} bytes written into its writable segments. */
+    /**
+     * Gives {@code chain} back to the driver with {@code written} bytes (0..{@link Chain#writableBytes()}) written
+     * into its writable segments. A split chain of exactly 2^32 writable bytes written in full is reported as
+     * 2^32 - 1, the most a used element holds (a device may write more than it reports).
+     */
     void complete(Chain chain, long written);
 
     /** Makes completions visible to the driver; true when the driver asked to be notified of them. */

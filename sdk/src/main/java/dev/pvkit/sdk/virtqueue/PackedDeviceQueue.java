@@ -13,7 +13,8 @@ import java.util.List;
  * release [DEV-PACKED-032]; a full fence separates the last flags store from reading the Driver Area.
  *
  * <p>Positions in observations ({@link QueueObserver#availIndexRead}, {@link QueueObserver#usedPublished}) are
- * in the {@code off_wrap} form: slot in bits 0–14, wrap counter in bit 15.
+ * in the {@code off_wrap} form: slot in bits 0–14, wrap counter in bit 15. The available position is reported
+ * once per list taken or skipped, from its first slot to the slot after it.
  */
 public final class PackedDeviceQueue extends RingQueue {
 
@@ -26,7 +27,6 @@ public final class PackedDeviceQueue extends RingQueue {
     private boolean usedWrap;
     private int heldSlots;         // slots taken and not yet returned: the device owns them
     private int slotsSincePublish; // used slots written since the last publish
-    private int lastReportedAvail;
     private boolean notificationsEnabled = true;
 
     // The list being walked: where it started and where the walk stands.
@@ -71,7 +71,6 @@ public final class PackedDeviceQueue extends RingQueue {
         // Slots between the used and the available position are lists taken before a reconnect.
         long lapAvail = availPos + (availWrap == usedWrap ? 0L : q);
         this.heldSlots = (int) Math.max(0, Math.min(q, lapAvail - usedPos));
-        this.lastReportedAvail = PackedRing.offWrap(availPos, availWrap);
     }
 
     /**
@@ -110,7 +109,6 @@ public final class PackedDeviceQueue extends RingQueue {
             availPos -= q;
             availWrap = !availWrap;
         }
-        lastReportedAvail = PackedRing.offWrap(availPos, availWrap);
     }
 
     @Override
@@ -124,9 +122,6 @@ public final class PackedDeviceQueue extends RingQueue {
             if (heldSlots >= q) return null;
             int flags = memory.readLe16Acquire(ring.descFlags(availPos)) & 0xffff;
             if (!PackedRing.isAvailable(flags, availWrap)) return null;
-            int position = PackedRing.offWrap(availPos, availWrap);
-            observer.availIndexRead(index(), lastReportedAvail, position);
-            lastReportedAvail = position;
             Chain chain = walk(flags);
             if (config.eventIdx() && notificationsEnabled) writeDeviceEvent();
             if (chain != null) return chain;
@@ -310,8 +305,12 @@ public final class PackedDeviceQueue extends RingQueue {
         }
     }
 
-    /** The walked list (first .. slot) now belongs to the device. */
+    /**
+     * The walked list (first .. slot) now belongs to the device. Only now is it known how far the driver's
+     * available position moved, so this is where the move is observed.
+     */
     private void take() {
+        int from = PackedRing.offWrap(availPos, availWrap);
         heldSlots += slots;
         availPos = slot + 1;
         availWrap = wrap;
@@ -319,6 +318,7 @@ public final class PackedDeviceQueue extends RingQueue {
             availPos = 0;
             availWrap = !availWrap;
         }
+        observer.availIndexRead(index(), from, PackedRing.offWrap(availPos, availWrap));
     }
 
     /**

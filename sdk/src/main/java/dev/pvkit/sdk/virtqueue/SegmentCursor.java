@@ -37,9 +37,11 @@ abstract class SegmentCursor {
         long done = 0;
         while (done < len) {
             Segment s = segments.get(segment);
-            int n = (int) Math.min(len - done, s.unsignedLength() - offset);
+            // Segments and skips can exceed 2 GiB: count in long, and hand out pieces no larger than an int.
+            long n = Math.min(len - done, s.unsignedLength() - offset);
+            if (piece != null) n = Math.min(n, Integer.MAX_VALUE);
             if (n > 0) {
-                if (piece != null) piece.apply(s.address() + offset, done, n);
+                if (piece != null) piece.apply(s.address() + offset, done, (int) n);
                 done += n;
                 offset += n;
                 remaining -= n;

@@ -14,6 +14,9 @@ import java.util.List;
  */
 public final class SplitDeviceQueue extends RingQueue {
 
+    /** The largest written length a used element can carry. */
+    static final long MAX_USED_LEN = 0xffff_ffffL;
+
     private final SplitRing ring;
     private final int mask;
     private final int[] visited;
@@ -236,7 +239,10 @@ public final class SplitDeviceQueue extends RingQueue {
     }
 
     @Override
-    void writeUsed(Chain chain, long written) {
+    void writeUsed(Chain chain, long completed) {
+        // A chain may hold 2^32 bytes [DRV-SPLIT-008] but used.len has 32 bits. Reporting one byte less than was
+        // written is allowed [DEV-SPLIT-017]; truncating 2^32 to 0 would tell the driver nothing arrived.
+        long written = Math.min(completed, MAX_USED_LEN);
         long elem = ring.usedRing(usedIdx & mask);
         memory.writeLe32(elem, chain.id());
         memory.writeLe32(elem + 4, (int) written);

@@ -8,11 +8,13 @@ import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** The reader and writer treat a scatter list as one stream, whatever its segment boundaries. */
 class ChainCursorTest {
@@ -73,6 +75,26 @@ class ChainCursorTest {
             assertThat(r.remaining()).isEqualTo(1);
             assertThatThrownBy(() -> r.readBytes(2)).isInstanceOf(IllegalStateException.class).hasMessageContaining("1 bytes left");
             assertThatThrownBy(() -> c.writer(m).writeByte(0)).isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    @Test
+    void skipsOfTwoGibibytesAndMoreEndAndLandOnTheRightByte() {
+        // Segments near 4 GiB long, as a split chain may carry; skipping moves no data, so their addresses need
+        // not be mapped. The byte after them is real memory.
+        try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(BASE, 0x10000)) {
+            GuestMemory m = g.memory();
+            m.write(BASE, new byte[]{42}, 0, 1);
+            long huge = 0xffff_fff0L;
+            Chain c = chainOf(List.of(new Segment(0x1_0000_0000L, (int) huge), new Segment(0x2_0000_0000L, (int) huge),
+                    new Segment(BASE, 1)), List.of());
+            ChainReader r = c.reader(m);
+            assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+                r.skip(3L << 30);                   // 3 GiB inside the first segment
+                r.skip(huge - (3L << 30) + huge);   // the rest of it and all of the second
+            });
+            assertThat(r.remaining()).isEqualTo(1);
+            assertThat(r.readBytes(1)).containsExactly(42);
         }
     }
 }

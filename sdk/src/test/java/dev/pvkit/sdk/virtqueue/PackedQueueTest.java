@@ -297,6 +297,8 @@ class PackedQueueTest {
             desc(m, 0, DATA, 16, 0, AV | NEXT);
             desc(m, 1, -16, 32, 0, AV); // wraps around the address space
         }, 2, PACKED, ChainRule.BUFFER_OUTSIDE_MEMORY, "DRV-PACKED-037");
+        // Zero length is no exemption: the address must still be guest memory.
+        assertRejected(m -> desc(m, 0, MEM_END + 0x1000, 0, 0, AV), 1, PACKED, ChainRule.BUFFER_OUTSIDE_MEMORY, "DRV-PACKED-037");
     }
 
     @Test

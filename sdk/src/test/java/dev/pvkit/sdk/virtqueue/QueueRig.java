@@ -24,17 +24,25 @@ record QueueRig(DriverQueue driver, DeviceQueue device) {
 
     enum Format { SPLIT, PACKED }
 
+    static SplitRing splitRing(int size) {
+        return new SplitRing(size, RINGS, RINGS + 0x80000, RINGS + 0x100000);
+    }
+
+    static PackedRing packedRing(int size) {
+        return new PackedRing(size, RINGS, RINGS + 0x80000, RINGS + 0x100000);
+    }
+
     static QueueRig create(Format format, GuestMemory memory, int size, long features, int start, ValidationPolicy policy) {
         IndirectArea indirect = new IndirectArea(INDIRECT, INDIRECT_ENTRIES);
         if (format == Format.SPLIT) {
-            SplitRing ring = new SplitRing(size, RINGS, RINGS + 0x80000, RINGS + 0x100000);
+            SplitRing ring = splitRing(size);
             SplitDriverQueue driver = new SplitDriverQueue(memory, ring, features, indirect, start);
             QueueConfig c = QueueConfig.of(0, size, ring.descriptors(), ring.avail(), ring.used(), features)
                     .withPolicy(policy).withBase(start & 0xffff);
             return new QueueRig(driver, new SplitDeviceQueue(memory, c));
         }
         long packedFeatures = features | VirtioFeatures.bit(VirtioFeatures.RING_PACKED);
-        PackedRing ring = new PackedRing(size, RINGS, RINGS + 0x80000, RINGS + 0x100000);
+        PackedRing ring = packedRing(size);
         int position = start % size;
         boolean wrap = (start / size) % 2 == 0;
         PackedDriverQueue driver = new PackedDriverQueue(memory, ring, packedFeatures, indirect, position, wrap);

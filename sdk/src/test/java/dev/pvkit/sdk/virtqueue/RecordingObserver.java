@@ -13,6 +13,18 @@ final class RecordingObserver implements QueueObserver {
     final List<Boolean> notifications = new ArrayList<>();
     final List<String> decisions = new ArrayList<>();
     final List<long[]> used = new ArrayList<>();
+    final List<List<Integer>> availMoves = new ArrayList<>();
+    final List<Integer> published = new ArrayList<>();
+
+    @Override
+    public void availIndexRead(int queue, int previous, int current) {
+        availMoves.add(List.of(previous, current));
+    }
+
+    @Override
+    public void usedPublished(int queue, int usedIndex) {
+        published.add(usedIndex);
+    }
 
     @Override
     public void chainRead(int queue, Chain chain) {

@@ -16,6 +16,7 @@ import static dev.pvkit.sdk.virtqueue.SplitRing.F_INDIRECT;
 import static dev.pvkit.sdk.virtqueue.SplitRing.F_NEXT;
 import static dev.pvkit.sdk.virtqueue.SplitRing.F_WRITE;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * One test per chain rule: the smallest split ring that breaks it, and the typed error that names the rule and
@@ -68,6 +69,8 @@ class SplitRulesTest {
                         .splitDescriptorAt(TABLE, TABLE + 0x100, 16, F_INDIRECT, 0))),
                 rule(ChainRule.INDIRECT_BAD_LENGTH, "DRV-SPLIT-017", ALL, oneChain(w -> w
                         .splitDescriptor(RING, 0, TABLE, 24, F_INDIRECT, 0))),
+                rule(ChainRule.INDIRECT_BAD_LENGTH, "DRV-SPLIT-017", ALL, oneChain(w -> w   // an empty table
+                        .splitDescriptor(RING, 0, TABLE, 0, F_INDIRECT, 0))),
                 rule(ChainRule.INDIRECT_TABLE_OUTSIDE_MEMORY, "DRV-SPLIT-044", ALL, oneChain(w -> w
                         .splitDescriptor(RING, 0, OUTSIDE, 32, F_INDIRECT, 0))),
                 rule(ChainRule.AVAIL_INDEX_JUMP, "DRV-SPLIT-022", ALL, w -> w.availIdx(RING, Q + 1)));
@@ -77,7 +80,7 @@ class SplitRulesTest {
         return Arguments.of(rule, requirement, features, ring);
     }
 
-    @ParameterizedTest(name = "{0}")
+    @ParameterizedTest(name = "{index}: {0}")
     @MethodSource("violations")
     void strictPolicyStopsTheQueueWithTheTypedError(ChainRule rule, String requirement, long features,
                                                      Consumer<RawRingWriter> breakRing) {
@@ -140,6 +143,47 @@ class SplitRulesTest {
     }
 
     @Test
+    void aChainOfExactlyFourGibibytesIsServedAndItsUsedLengthNeverWrapsToZero() {
+        // 2^32 bytes is the most a split chain may hold [DRV-SPLIT-008]; used.len has 32 bits, so the device reports
+        // 2^32 - 1 for a full write — allowed, since it may write more than it reports [DEV-SPLIT-017].
+        try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(0, 5L << 30)) {
+            SplitRing ring = new SplitRing(Q, 0x1000, 0x2000, 0x3000);
+            new RawRingWriter(g.memory())
+                    .splitDescriptor(ring, 0, 0x10000, -1, F_WRITE | F_NEXT, 1)  // 2^32 - 1 bytes
+                    .splitDescriptor(ring, 1, 0x1_0001_0000L, 1, F_WRITE, 0)     // + 1 byte
+                    .availEntry(ring, 0, 0).availIdx(ring, 1);
+            RecordingObserver seen = new RecordingObserver();
+            SplitDeviceQueue q = new SplitDeviceQueue(g.memory(), QueueConfig.of(0, Q, 0x1000, 0x2000, 0x3000, ALL).withObserver(seen));
+            Chain c = q.poll();
+            assertThat(c).isNotNull();
+            assertThat(c.writableBytes()).isEqualTo(1L << 32);
+            q.complete(c, 1L << 32);
+            q.publish();
+            assertThat(Integer.toUnsignedLong(g.memory().readLe32(ring.usedRing(0) + 4))).isEqualTo(0xffff_ffffL);
+            assertThat(seen.used).singleElement().satisfies(u -> assertThat(u[1]).isEqualTo(0xffff_ffffL));
+        }
+    }
+
+    @Test
+    void zeroLengthBuffersMustStillStartInsideGuestMemory() {
+        // An empty range is inside guest memory exactly when its address is (GuestMemory.contains): a zero-length
+        // buffer at a wild address never reaches a handler.
+        try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(0x10000, 0x100000)) {
+            new RawRingWriter(g.memory())
+                    .splitDescriptor(RING, 0, DATA, 0, F_NEXT, 1)
+                    .splitDescriptor(RING, 1, DATA + 16, 16, F_WRITE, 0)
+                    .splitDescriptor(RING, 2, OUTSIDE, 0, 0, 0)
+                    .availEntry(RING, 0, 0).availEntry(RING, 1, 2).availIdx(RING, 2);
+            SplitDeviceQueue q = new SplitDeviceQueue(g.memory(), QueueConfig.of(0, Q, RING.descriptors(), RING.avail(), RING.used(), ALL));
+            Chain inside = q.poll();
+            assertThat(inside.readable()).containsExactly(new Segment(DATA, 0));
+            assertThat(q.poll()).isNull();
+            assertThat(q.brokenBy().rule()).isEqualTo(ChainRule.BUFFER_OUTSIDE_MEMORY);
+            assertThat(q.brokenBy().address()).isEqualTo(OUTSIDE);
+        }
+    }
+
+    @Test
     void skipReturnsTheChainUnusedAndGoesOn() {
         try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(0x10000, 0x100000)) {
             new RawRingWriter(g.memory())
@@ -175,6 +219,67 @@ class SplitRulesTest {
             assertThat(c.readableBytes()).isEqualTo(32);
             assertThat(c.writableBytes()).isEqualTo(16);
             assertThat(c.tolerated()).extracting(ChainError::rule).containsExactly(ChainRule.READABLE_AFTER_WRITABLE);
+
+            // A handler cannot change what the queue validated.
+            assertThatThrownBy(() -> c.readable().add(new Segment(OUTSIDE, 16))).isInstanceOf(UnsupportedOperationException.class);
+            assertThatThrownBy(() -> c.writable().clear()).isInstanceOf(UnsupportedOperationException.class);
+            assertThatThrownBy(() -> c.tolerated().clear()).isInstanceOf(UnsupportedOperationException.class);
+        }
+    }
+
+    @Test
+    void indirectWithoutTheFeatureIsServedWhenTolerated() {
+        Chain c = tolerated(0, w -> w
+                .splitDescriptor(RING, 0, TABLE, 16, F_INDIRECT, 0)
+                .splitDescriptorAt(TABLE, DATA, 16, F_WRITE, 0));
+        assertThat(c.readable()).isEmpty();
+        assertThat(c.writable()).containsExactly(new Segment(DATA, 16));
+        assertThat(c.tolerated()).extracting(ChainError::rule).containsExactly(ChainRule.INDIRECT_NOT_NEGOTIATED);
+        assertThat(c.tolerated().get(0).requirement()).isEqualTo("DRV-SPLIT-012");
+    }
+
+    @Test
+    void indirectWithNextIsServedWhenToleratedAndTheNextLinkIgnored() {
+        Chain c = tolerated(ALL, w -> w
+                .splitDescriptor(RING, 0, TABLE, 16, F_INDIRECT | F_NEXT, 1)
+                .splitDescriptorAt(TABLE, DATA, 16, 0, 0)
+                .splitDescriptor(RING, 1, DATA + 0x100, 16, F_WRITE, 0));   // not part of the chain
+        assertThat(c.readable()).containsExactly(new Segment(DATA, 16));
+        assertThat(c.writable()).isEmpty();
+        assertThat(c.tolerated()).extracting(ChainError::rule).containsExactly(ChainRule.INDIRECT_WITH_NEXT);
+        assertThat(c.tolerated().get(0).requirement()).isEqualTo("DRV-SPLIT-015");
+    }
+
+    @Test
+    void anEmptyIndirectTableIsSkippedEvenByTheTolerantPolicy() {
+        try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(0x10000, 0x100000)) {
+            new RawRingWriter(g.memory())
+                    .splitDescriptor(RING, 0, TABLE, 0, F_INDIRECT, 0)
+                    .splitDescriptor(RING, 1, DATA, 16, 0, 0)
+                    .availEntry(RING, 0, 0).availEntry(RING, 1, 1).availIdx(RING, 2);
+            RecordingObserver seen = new RecordingObserver();
+            SplitDeviceQueue q = new SplitDeviceQueue(g.memory(), QueueConfig.of(0, Q, RING.descriptors(), RING.avail(), RING.used(), ALL)
+                    .withPolicy(ValidationPolicy.tolerant()).withObserver(seen));
+            assertThat(q.poll().id()).isEqualTo(1);
+            assertThat(seen.rejected).extracting(ChainError::rule).containsExactly(ChainRule.INDIRECT_BAD_LENGTH);
+            assertThat(seen.reactions).containsExactly(Reaction.SKIP);
+            assertThat(seen.used).singleElement().satisfies(u -> assertThat(u).containsExactly(0, 0));
+        }
+    }
+
+    /** The one chain at head 0 of a ring built by {@code ring}, polled under the tolerant policy. */
+    private static Chain tolerated(long features, Consumer<RawRingWriter> ring) {
+        try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(0x10000, 0x100000)) {
+            oneChain(ring).accept(new RawRingWriter(g.memory()));
+            RecordingObserver seen = new RecordingObserver();
+            SplitDeviceQueue q = new SplitDeviceQueue(g.memory(), QueueConfig.of(0, Q, RING.descriptors(), RING.avail(), RING.used(), features)
+                    .withPolicy(ValidationPolicy.tolerant()).withObserver(seen));
+            Chain c = q.poll();
+            assertThat(c).isNotNull();
+            assertThat(q.isBroken()).isFalse();
+            assertThat(seen.rejected).isEmpty();
+            assertThat(q.poll()).as("only one chain was made available").isNull();
+            return c;
         }
     }
 

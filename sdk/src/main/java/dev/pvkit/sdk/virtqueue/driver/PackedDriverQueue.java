@@ -64,7 +64,7 @@ public final class PackedDriverQueue implements DriverQueue {
         this.chainWritable = new long[q];
         memory.fill(ring.descriptors(), PackedRing.ringBytes(q), (byte) 0);
         for (int i = 0; i < q; i++) {
-            int bits = PackedRing.usedBits(i < startPosition ? startWrap : !startWrap);
+            int bits = DriverRingRules.packedUsedFlags(i < startPosition ? startWrap : !startWrap);
             if (bits != 0) memory.writeLe16(ring.descFlags(i), (short) bits);
         }
         memory.fill(ring.driverEvent(), PackedRing.EVENT_BYTES, (byte) 0);
@@ -115,13 +115,13 @@ public final class PackedDriverQueue implements DriverQueue {
                 memory.writeLe16(table + 16L * i + 14, (short) (i >= readable.size() ? PackedRing.F_WRITE : 0));
             }
             writeBody(ring.desc(head), new Segment(table, 16 * n), id);
-            headFlags = PackedRing.F_INDIRECT | PackedRing.availBits(availWrap);
+            headFlags = PackedRing.F_INDIRECT | DriverRingRules.packedAvailFlags(availWrap);
             step();
         } else {
             headFlags = 0;
             for (int i = 0; i < n; i++) {
                 int flags = (i < n - 1 ? PackedRing.F_NEXT : 0) | (i >= readable.size() ? PackedRing.F_WRITE : 0)
-                        | PackedRing.availBits(availWrap);
+                        | DriverRingRules.packedAvailFlags(availWrap);
                 writeBody(ring.desc(availPos), all.get(i), id);
                 if (i == 0) headFlags = flags;
                 else memory.writeLe16(ring.descFlags(availPos), (short) flags);
@@ -180,7 +180,7 @@ public final class PackedDriverQueue implements DriverQueue {
         int event = memory.readLe32(ring.deviceEvent());
         return switch ((event >>> 16) & 3) {
             case PackedRing.EVENT_DISABLE -> false;
-            case PackedRing.EVENT_DESC -> !eventIdx || PackedRing.needEvent(event & 0xffff, q, availPos, availWrap, posted);
+            case PackedRing.EVENT_DESC -> !eventIdx || DriverRingRules.packedNotify(event & 0xffff, q, availPos, availWrap, posted);
             default -> true;
         };
     }
@@ -191,7 +191,7 @@ public final class PackedDriverQueue implements DriverQueue {
         while (true) {
             long d = ring.desc(usedPos);
             int flags = memory.readLe16Acquire(d + 14) & 0xffff;
-            if (!PackedRing.isUsed(flags, usedWrap)) break;
+            if (!DriverRingRules.packedIsUsed(flags, usedWrap)) break;
             if (outstanding == 0) {
                 throw new IllegalStateException("device marked slot " + usedPos + " used while no buffer is outstanding");
             }

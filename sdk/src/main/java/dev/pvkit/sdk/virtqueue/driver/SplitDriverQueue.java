@@ -168,7 +168,7 @@ public final class SplitDriverQueue implements DriverQueue {
         publishedAvail = availShadow;
         GuestMemory.fullFence();
         if (eventIdx) {
-            return SplitRing.needEvent(memory.readLe16(ring.availEvent()) & 0xffff, availShadow, old);
+            return DriverRingRules.splitNotify(memory.readLe16(ring.availEvent()) & 0xffff, availShadow, old);
         }
         return (memory.readLe16(ring.usedFlags()) & SplitRing.USED_F_NO_NOTIFY) == 0;
     }
