@@ -50,16 +50,13 @@ final class Session implements DeviceContext {
     private long protocolFeatures;
     private int status;
     private volatile GuestMemory memory;
-    private final List<Mapped> mappings = new ArrayList<>();
+    /** The shared regions; each one's mapping belongs to the session and is unmapped when it leaves the map. */
+    private final List<MemoryRegion> mappings = new ArrayList<>();
     private MessageChannel backendChannel;
     private volatile DirtyLog log;
     private volatile boolean logAll;
     private EventFd logFd;
     private InflightArea inflight;
-
-    /** A region and the mapping that backs it (mapped from file offset 0, so it also covers the mmap offset). */
-    private record Mapped(MemoryRegion region, MappedMemory whole) {
-    }
 
     Session(UnixSocket socket, VirtioDevice device, BackendObserver observer, ValidationPolicy policy, int workerCount,
             String name) {
@@ -309,12 +306,12 @@ final class Session implements DeviceContext {
 
     private void setMemTable(Message m) {
         Bodies.MemoryTable t = Bodies.MemoryTable.of(m);
-        List<Mapped> fresh = new ArrayList<>();
+        List<MemoryRegion> fresh = new ArrayList<>();
         try {
             for (int i = 0; i < t.regions().size(); i++) fresh.add(map(Request.SET_MEM_TABLE, t.regions().get(i), m.takeFd(i)));
             swapMemory(fresh, List.copyOf(mappings));
         } catch (RuntimeException e) {
-            fresh.forEach(x -> x.whole().close());
+            fresh.forEach(Session::unmap);
             throw e;
         }
     }
@@ -322,32 +319,37 @@ final class Session implements DeviceContext {
     private void addRegion(Message m) {
         Bodies.Region region = Bodies.SingleRegion.of(m).region();
         if (mappings.size() >= MAX_MEM_SLOTS) throw violation(Request.ADD_MEM_REG, "memory slots", "all " + MAX_MEM_SLOTS + " slots in use");
-        Mapped added = map(Request.ADD_MEM_REG, region, m.takeFd(0));
-        List<Mapped> next = new ArrayList<>(mappings);
+        MemoryRegion added = map(Request.ADD_MEM_REG, region, m.takeFd(0));
+        List<MemoryRegion> next = new ArrayList<>(mappings);
         next.add(added);
         try {
             swapMemory(next, List.of());
         } catch (RuntimeException e) {
-            added.whole().close();
+            unmap(added);
             throw e;
         }
     }
 
     private void removeRegion(Message m) {
         Bodies.Region region = Bodies.SingleRegion.of(m).region();
-        Mapped gone = mappings.stream()
-                .filter(x -> x.region().guestPhysical() == region.guestPhysical() && x.region().size() == region.size()
-                        && x.region().userAddress() == region.userAddress())
+        MemoryRegion gone = mappings.stream()
+                .filter(x -> x.guestPhysical() == region.guestPhysical() && x.size() == region.size()
+                        && x.userAddress() == region.userAddress())
                 .findFirst()
                 .orElseThrow(() -> violation(Request.REM_MEM_REG, "unknown region",
                         String.format("no region at 0x%x+%d", region.guestPhysical(), region.size())));
-        List<Mapped> next = new ArrayList<>(mappings);
+        List<MemoryRegion> next = new ArrayList<>(mappings);
         next.remove(gone);
         swapMemory(next, List.of(gone));
     }
 
-    /** Maps one region after checking its arithmetic and that its file really is that large. */
-    private Mapped map(Request r, Bodies.Region region, int fd) {
+    /**
+     * Maps one region after checking its arithmetic and that its file really is that large. Only the region's own
+     * pages are mapped, at its file offset: QEMU shares all guest RAM as one file and sends one region per piece of
+     * it (below and above the PCI hole, around ROMs), so mapping each from file offset 0 would map the file again
+     * and again, up to the region's end, and hand the device every byte below its region too.
+     */
+    private MemoryRegion map(Request r, Bodies.Region region, int fd) {
         try {
             long size = region.size();
             long offset = region.mmapOffset();
@@ -364,11 +366,11 @@ final class Session implements DeviceContext {
             if (offset + size > fileSize) {
                 throw violation(r, "region beyond file", String.format("region needs %d bytes of a %d-byte file", offset + size, fileSize));
             }
-            MappedMemory whole = MappedMemory.shared(fd, 0, offset + size);
+            MappedMemory mapping = MappedMemory.sharedRange(fd, offset, size);
             try {
-                return new Mapped(new MemoryRegion(region.guestPhysical(), size, region.userAddress(), whole.slice(offset, size)), whole);
+                return new MemoryRegion(region.guestPhysical(), size, region.userAddress(), mapping);
             } catch (RuntimeException e) {
-                whole.close();
+                mapping.close();
                 throw e;
             }
         } catch (NativeCallException e) {
@@ -382,10 +384,14 @@ final class Session implements DeviceContext {
      * Installs a new memory map: every ring is locked while its queue moves to the new map, so no worker ever reads
      * through a half-replaced map, and the old mappings are unmapped only after all rings let go of them.
      */
-    private void swapMemory(List<Mapped> next, List<Mapped> retired) {
+    private static void unmap(MemoryRegion region) {
+        region.mapping().close();
+    }
+
+    private void swapMemory(List<MemoryRegion> next, List<MemoryRegion> retired) {
         GuestMemory fresh;
         try {
-            fresh = GuestMemory.of(next.stream().map(Mapped::region).toList()).withWriteObserver(this::logWrite);
+            fresh = GuestMemory.of(next).withWriteObserver(this::logWrite);
         } catch (IllegalArgumentException e) {
             throw violation(Request.SET_MEM_TABLE, "overlapping regions", e.getMessage());
         }
@@ -401,11 +407,11 @@ final class Session implements DeviceContext {
             }
             mappings.clear();
             mappings.addAll(next);
-            retired.forEach(x -> x.whole().close());
+            retired.forEach(Session::unmap);
         } finally {
             for (Vring ring : rings) ring.lock.unlock();
         }
-        observer.memoryMapped(next.stream().map(x -> new long[]{x.region().guestPhysical(), x.region().size()}).toArray(long[][]::new));
+        observer.memoryMapped(next.stream().map(x -> new long[]{x.guestPhysical(), x.size()}).toArray(long[][]::new));
     }
 
     // ---------------------------------------------------------------- dirty log
@@ -432,8 +438,7 @@ final class Session implements DeviceContext {
             if (offset + size > fileSize) {
                 throw violation(Request.SET_LOG_BASE, "log beyond file", String.format("log needs %d bytes of a %d-byte file", offset + size, fileSize));
             }
-            MappedMemory whole = MappedMemory.shared(fd, 0, offset + size);
-            fresh = new DirtyLog(whole, offset, size);
+            fresh = new DirtyLog(MappedMemory.sharedRange(fd, offset, size));
         } catch (NativeCallException e) {
             throw violation(Request.SET_LOG_BASE, "mapping", e.getMessage());
         } finally {
@@ -459,7 +464,7 @@ final class Session implements DeviceContext {
         long size = InflightArea.bytes(req.numQueues(), req.queueSize());
         int fd = Syscalls.memfdCreate("pvkit-inflight", size);
         try {
-            InflightArea area = new InflightArea(MappedMemory.shared(fd, 0, size), 0, size, req.numQueues(), req.queueSize());
+            InflightArea area = new InflightArea(MappedMemory.shared(fd, 0, size), req.numQueues(), req.queueSize());
             area.initialise();
             replaceInflight(area);
             channel.reply(m, new Bodies.Inflight(size, 0, req.numQueues(), req.queueSize()).encode(), fd);
@@ -483,7 +488,7 @@ final class Session implements DeviceContext {
             if (offset + size > Syscalls.fileSize(fd)) {
                 throw violation(Request.SET_INFLIGHT_FD, "inflight beyond file", "area larger than its file");
             }
-            replaceInflight(new InflightArea(MappedMemory.shared(fd, 0, offset + size), offset, size, req.numQueues(), req.queueSize()));
+            replaceInflight(new InflightArea(MappedMemory.sharedRange(fd, offset, size), req.numQueues(), req.queueSize()));
         } catch (NativeCallException e) {
             throw violation(Request.SET_INFLIGHT_FD, "mapping", e.getMessage());
         } finally {
@@ -725,7 +730,7 @@ final class Session implements DeviceContext {
     private void shutdown() {
         workers.close();
         for (Vring ring : rings) ring.reset();
-        mappings.forEach(x -> x.whole().close());
+        mappings.forEach(Session::unmap);
         mappings.clear();
         memory = null;
         if (backendChannel != null) backendChannel.close();
