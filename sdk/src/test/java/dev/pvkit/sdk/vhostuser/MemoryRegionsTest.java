@@ -81,6 +81,47 @@ class MemoryRegionsTest {
         }
     }
 
+    @Test
+    void all509SlotsCanBeFilledServedAndFreed() {
+        // Region 0 holds the ring; regions 1..509 are 64 KiB each, one page apart in the file so that no two
+        // back-end mappings could ever merge into one line of /proc/self/maps. Part 509 is the 510th region.
+        List<SingleFileGuest.Part> parts = new ArrayList<>();
+        parts.add(new SingleFileGuest.Part(0x100000, MiB, 0));
+        for (int i = 1; i <= Session.MAX_MEM_SLOTS; i++) {
+            parts.add(new SingleFileGuest.Part(0x1000_0000L + i * 128 * KiB, 64 * KiB, MiB + (i - 1) * 68 * KiB));
+        }
+        try (SingleFileGuest guest = SingleFileGuest.create("slots-guest", MiB + Session.MAX_MEM_SLOTS * 68 * KiB, parts);
+             VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared().first(1), FEATURES, ProtocolFeatures.OFFERED)) {
+            List<SharedMemory.SharedRegion> regions = guest.shared().regions();
+            FrontendQueue q = fe.addQueue(0, 16, 0x100000, IndirectArea.NONE);
+            assertThat(fe.vhost().getMaxMemSlots()).isEqualTo(509);
+
+            for (int i = 1; i < Session.MAX_MEM_SLOTS; i++) fe.vhost().addMemReg(regions.get(i));
+            assertThat(backendMappings("/memfd:slots-guest", guest)).hasSize(509);
+            SharedMemory.SharedRegion extra = regions.get(Session.MAX_MEM_SLOTS);
+            assertThatThrownBy(() -> fe.vhost().addMemReg(extra)).isInstanceOf(FrontendException.class);
+            assertThat(rejected).containsExactly("ADD_MEM_REG memory slots -> failure status");
+
+            long last = regions.get(Session.MAX_MEM_SLOTS - 1).region().guestPhysical(); // the 509th, added last
+            echo(guest, q, last, regions.get(1).region().guestPhysical());
+
+            for (int i = 1; i <= 100; i++) fe.vhost().remMemReg(regions.get(i));
+            assertThat(backendMappings("/memfd:slots-guest", guest)).as("removed regions are unmapped").hasSize(409);
+            echo(guest, q, last + 0x100, regions.get(101).region().guestPhysical());
+            fe.vhost().addMemReg(regions.get(50));          // a freed slot can be used again ...
+            fe.vhost().addMemReg(extra);                     // ... and so can one never shared before
+            echo(guest, q, regions.get(50).region().guestPhysical(), extra.region().guestPhysical() + 0x800);
+            assertThat(rejected).hasSize(1);
+
+            // A buffer in a removed region is outside guest memory now: the ring stops.
+            q.post(List.of(new Segment(regions.get(10).region().guestPhysical(), 4)), List.of(), false);
+            q.publishAndKick();
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while ((fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET) == 0 && System.nanoTime() < deadline) Thread.onSpinWait();
+            assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isEqualTo(Session.DEVICE_NEEDS_RESET);
+        }
+    }
+
     /** The mappings of {@code path} in this process other than the front-end's own mapping of the whole file. */
     static List<ProcMaps.Mapping> backendMappings(String path, SingleFileGuest guest) {
         return ProcMaps.mappings(path + " ").stream().filter(m -> m.start() != guest.mapping().address()).toList();
