@@ -5,6 +5,7 @@ import dev.pvkit.sdk.device.VirtioDevice;
 import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.memory.MemoryRegion;
 import dev.pvkit.sdk.observe.BackendObserver;
+import dev.pvkit.sdk.observe.QueueEventFd;
 import dev.pvkit.sdk.os.EventFd;
 import dev.pvkit.sdk.os.MappedMemory;
 import dev.pvkit.sdk.os.NativeCallException;
@@ -111,7 +112,9 @@ final class Session implements DeviceContext {
             if (r.gate >= 0 && !ProtocolFeatures.has(protocolFeatures, r.gate)) {
                 throw new ProtocolViolation(r.name(), "not negotiated", "protocol feature " + r.gate + " was not negotiated", false);
             }
-            dispatch(r, m);
+            String summary = dispatch(r, m);
+            // Published before the acknowledgement, so a front-end that has its answer finds the step recorded.
+            if (summary != null) observer.requestHandled(r.name(), summary);
             if (m.needReply() && replyAck() && !r.hasReply) channel.replyU64(m, 0);
             return true;
         } catch (ProtocolViolation v) {
@@ -137,18 +140,30 @@ final class Session implements DeviceContext {
         return ProtocolFeatures.has(protocolFeatures, ProtocolFeatures.REPLY_ACK);
     }
 
-    private void dispatch(Request r, Message m) {
-        switch (r) {
+    /**
+     * Acts on one message that passed the shape and gate checks and returns its {@link Summary} for
+     * {@code requestHandled}, or null when the message was answered as refused (GET_CONFIG's empty reply).
+     */
+    private String dispatch(Request r, Message m) {
+        return switch (r) {
             case GET_FEATURES -> {
                 observer.featuresOffered(offeredFeatures);
                 channel.replyU64(m, offeredFeatures);
+                yield Summary.hex("features", offeredFeatures);
             }
-            case SET_FEATURES -> setFeatures(m, Bodies.u64(m));
-            case SET_OWNER -> { }
-            case RESET_OWNER -> resetDevice("RESET_OWNER");
+            case SET_FEATURES -> {
+                setFeatures(m, Bodies.u64(m));
+                yield Summary.hex("features", Bodies.u64(m));
+            }
+            case SET_OWNER -> Summary.NONE;
+            case RESET_OWNER -> {
+                resetDevice("RESET_OWNER");
+                yield Summary.NONE;
+            }
             case GET_PROTOCOL_FEATURES -> {
                 observer.protocolFeaturesOffered(ProtocolFeatures.OFFERED);
                 channel.replyU64(m, ProtocolFeatures.OFFERED);
+                yield Summary.hex("features", ProtocolFeatures.OFFERED);
             }
             case SET_PROTOCOL_FEATURES -> {
                 long v = Bodies.u64(m);
@@ -157,50 +172,109 @@ final class Session implements DeviceContext {
                 }
                 protocolFeatures = v;
                 observer.protocolFeaturesAcknowledged(v);
+                yield Summary.hex("features", v);
             }
-            case GET_QUEUE_NUM -> channel.replyU64(m, rings.length);
-            case SET_MEM_TABLE -> setMemTable(m);
-            case ADD_MEM_REG -> addRegion(m);
-            case REM_MEM_REG -> removeRegion(m);
-            case GET_MAX_MEM_SLOTS -> channel.replyU64(m, MAX_MEM_SLOTS);
-            case SET_VRING_NUM -> setVringNum(Bodies.VringState.of(m));
-            case SET_VRING_ADDR -> setVringAddr(Bodies.VringAddress.of(m));
-            case SET_VRING_BASE -> setVringBase(Bodies.VringState.of(m));
+            case GET_QUEUE_NUM -> {
+                channel.replyU64(m, rings.length);
+                yield "queues=" + rings.length;
+            }
+            case SET_MEM_TABLE -> {
+                setMemTable(m);
+                yield "regions=" + mappings.size();
+            }
+            case ADD_MEM_REG -> {
+                addRegion(m);
+                yield Summary.region(Bodies.SingleRegion.of(m).region());
+            }
+            case REM_MEM_REG -> {
+                removeRegion(m);
+                yield Summary.region(Bodies.SingleRegion.of(m).region());
+            }
+            case GET_MAX_MEM_SLOTS -> {
+                channel.replyU64(m, MAX_MEM_SLOTS);
+                yield "slots=" + MAX_MEM_SLOTS;
+            }
+            case SET_VRING_NUM -> {
+                setVringNum(Bodies.VringState.of(m));
+                yield Summary.state("num", Bodies.VringState.of(m));
+            }
+            case SET_VRING_ADDR -> {
+                setVringAddr(Bodies.VringAddress.of(m));
+                yield Summary.address(Bodies.VringAddress.of(m));
+            }
+            case SET_VRING_BASE -> {
+                setVringBase(Bodies.VringState.of(m));
+                yield Summary.state("base", Bodies.VringState.of(m));
+            }
             case GET_VRING_BASE -> {
                 Bodies.VringState s = Bodies.VringState.of(m);
-                channel.reply(m, new Bodies.VringState(s.index(), (int) stopRing(ring(r, s.index()))).encode());
+                Bodies.VringState at = new Bodies.VringState(s.index(), (int) stopRing(ring(r, s.index())));
+                channel.reply(m, at.encode());
+                yield Summary.state("base", at);
             }
-            case SET_VRING_KICK -> setKick(m);
-            case SET_VRING_CALL -> withRing(r, m, (v, fd) -> {
-                if (v.call != null) v.call.close();
-                v.call = fd;
-            });
-            case SET_VRING_ERR -> withRing(r, m, (v, fd) -> {
-                if (v.err != null) v.err.close();
-                v.err = fd;
-            });
-            case SET_VRING_ENABLE -> setEnable(Bodies.VringState.of(m));
+            case SET_VRING_KICK -> {
+                setKick(m);
+                yield Summary.eventFd(Bodies.u64(m));
+            }
+            case SET_VRING_CALL -> {
+                withRing(r, m, QueueEventFd.CALL, (v, fd) -> {
+                    if (v.call != null) v.call.close();
+                    v.call = fd;
+                });
+                yield Summary.eventFd(Bodies.u64(m));
+            }
+            case SET_VRING_ERR -> {
+                withRing(r, m, QueueEventFd.ERR, (v, fd) -> {
+                    if (v.err != null) v.err.close();
+                    v.err = fd;
+                });
+                yield Summary.eventFd(Bodies.u64(m));
+            }
+            case SET_VRING_ENABLE -> {
+                setEnable(Bodies.VringState.of(m));
+                yield Summary.state("enable", Bodies.VringState.of(m));
+            }
             case SET_BACKEND_REQ_FD -> {
                 if (backendChannel != null) backendChannel.close();
                 backendChannel = new MessageChannel(UnixSocket.adopt(m.takeFd(0)));
+                yield Summary.NONE;
             }
-            case GET_CONFIG -> getConfig(m);
-            case SET_CONFIG -> setConfig(m);
-            case RESET_DEVICE -> resetDevice("RESET_DEVICE");
-            case SET_STATUS -> setStatus((int) Bodies.u64(m));
-            case GET_STATUS -> channel.replyU64(m, currentStatus());
+            case GET_CONFIG -> getConfig(m) ? Summary.config(Bodies.Config.of(m)) : null;
+            case SET_CONFIG -> {
+                setConfig(m);
+                yield Summary.config(Bodies.Config.of(m));
+            }
+            case RESET_DEVICE -> {
+                resetDevice("RESET_DEVICE");
+                yield Summary.NONE;
+            }
+            case SET_STATUS -> {
+                setStatus((int) Bodies.u64(m));
+                yield Summary.hex("status", Bodies.u64(m));
+            }
+            case GET_STATUS -> {
+                int now = currentStatus();
+                channel.replyU64(m, now);
+                yield Summary.hex("status", now);
+            }
             case SET_LOG_BASE -> {
                 setLogBase(m);
                 channel.replyU64(m, 0);
+                Bodies.Log l = Bodies.Log.of(m);
+                yield Summary.hex("size", l.mmapSize()) + " " + Summary.hex("offset", l.mmapOffset());
             }
-            case GET_INFLIGHT_FD -> getInflight(m);
-            case SET_INFLIGHT_FD -> setInflight(m);
+            case GET_INFLIGHT_FD -> Summary.inflight(getInflight(m));
+            case SET_INFLIGHT_FD -> {
+                setInflight(m);
+                yield Summary.inflight(Bodies.Inflight.of(m));
+            }
             case SET_LOG_FD -> {
                 if (logFd != null) logFd.close();
                 logFd = EventFd.adopt(m.takeFd(0));
+                yield Summary.NONE;
             }
             default -> throw violation(r, "not implemented", "PVKit does not serve " + r.name() + " yet");
-        }
+        };
     }
 
     // ---------------------------------------------------------------- features and status
@@ -262,7 +336,8 @@ final class Session implements DeviceContext {
 
     // ---------------------------------------------------------------- configuration space
 
-    private void getConfig(Message m) {
+    /** Answers GET_CONFIG; false when the range was refused (answered with size 0). */
+    private boolean getConfig(Message m) {
         Bodies.Config c = Bodies.Config.of(m);
         byte[] space = device.config();
         observer.configRead(c.offset(), c.size());
@@ -271,10 +346,11 @@ final class Session implements DeviceContext {
                     Integer.toUnsignedString(c.offset()), c.size(), space.length);
             observer.messageRejected("GET_CONFIG", "config range", "outside the configuration space", "empty reply");
             channel.reply(m, new Bodies.Config(c.offset(), 0, c.flags(), new byte[0]).encode());
-            return;
+            return false;
         }
         byte[] data = java.util.Arrays.copyOfRange(space, c.offset(), c.offset() + c.size());
         channel.reply(m, new Bodies.Config(c.offset(), c.size(), c.flags(), data).encode());
+        return true;
     }
 
     private void setConfig(Message m) {
@@ -458,7 +534,7 @@ final class Session implements DeviceContext {
     // ---------------------------------------------------------------- inflight area
 
     /** GET_INFLIGHT_FD: a fresh area for {@code num_queues} queues of {@code queue_size}, handed to the front-end. */
-    private void getInflight(Message m) {
+    private Bodies.Inflight getInflight(Message m) {
         Bodies.Inflight req = Bodies.Inflight.of(m);
         checkInflightShape(Request.GET_INFLIGHT_FD, req);
         long size = InflightArea.bytes(req.numQueues(), req.queueSize());
@@ -467,7 +543,9 @@ final class Session implements DeviceContext {
             InflightArea area = new InflightArea(MappedMemory.shared(fd, 0, size), req.numQueues(), req.queueSize());
             area.initialise();
             replaceInflight(area);
-            channel.reply(m, new Bodies.Inflight(size, 0, req.numQueues(), req.queueSize()).encode(), fd);
+            Bodies.Inflight handedOut = new Bodies.Inflight(size, 0, req.numQueues(), req.queueSize());
+            channel.reply(m, handedOut.encode(), fd);
+            return handedOut;
         } finally {
             Syscalls.closeQuietly(fd); // the front-end has its copy; ours is the mapping
         }
@@ -538,6 +616,7 @@ final class Session implements DeviceContext {
             if (ring.started()) throw violation(Request.SET_VRING_ADDR, "ring running", "queue " + ring.index + " is started");
             ring.address = a;
         });
+        observer.queueAddressesSet(ring.index, a.descriptors(), a.avail(), a.used());
     }
 
     private void setVringBase(Bodies.VringState s) {
@@ -565,6 +644,7 @@ final class Session implements DeviceContext {
             if (kick != null && ring.kick != kick) kick.close();
             throw e;
         }
+        observer.queueEventFdSet(ring.index, QueueEventFd.KICK, kick != null);
         workers.watch(ring.index, kick);
         workers.poke(ring.index);
     }
@@ -653,11 +733,12 @@ final class Session implements DeviceContext {
         void set(Vring ring, EventFd fd);
     }
 
-    private void withRing(Request r, Message m, EventFdSetter setter) {
+    private void withRing(Request r, Message m, QueueEventFd which, EventFdSetter setter) {
         long v = Bodies.u64(m);
         Vring ring = ring(r, (int) (v & Bodies.VRING_INDEX_MASK));
         EventFd fd = (v & Bodies.VRING_NOFD) != 0 ? null : EventFd.adopt(m.takeFd(0));
         locked(ring, () -> setter.set(ring, fd));
+        observer.queueEventFdSet(ring.index, which, fd != null);
     }
 
     private static void locked(Vring ring, Runnable action) {
