@@ -56,7 +56,8 @@ final class Session implements DeviceContext {
     private MessageChannel backendChannel;
     private volatile DirtyLog log;
     private volatile boolean logAll;
-    private EventFd logFd;
+    /** SET_LOG_FD: signalled after each write marked in the dirty log. Replaced while every ring is locked. */
+    private volatile EventFd logFd;
     private InflightArea inflight;
 
     Session(UnixSocket socket, VirtioDevice device, BackendObserver observer, ValidationPolicy policy, int workerCount,
@@ -269,8 +270,7 @@ final class Session implements DeviceContext {
                 yield Summary.inflight(Bodies.Inflight.of(m));
             }
             case SET_LOG_FD -> {
-                if (logFd != null) logFd.close();
-                logFd = EventFd.adopt(m.takeFd(0));
+                setLogFd(EventFd.adopt(m.takeFd(0)));
                 yield Summary.NONE;
             }
             default -> throw violation(r, "not implemented", "PVKit does not serve " + r.name() + " yet");
@@ -492,10 +492,30 @@ final class Session implements DeviceContext {
 
     // ---------------------------------------------------------------- dirty log
 
-    /** Every write into guest memory passes here; while the front-end asked for LOG_ALL it marks the log. */
+    /**
+     * Every write into guest memory passes here; while the front-end asked for LOG_ALL it marks the log and then
+     * signals the log eventfd, if one was given, as libvhost-user does: the front-end may wait on it instead of
+     * polling the bitmap. Runs on a worker holding its ring's lock.
+     */
     private void logWrite(long guestPhysical, long length) {
         DirtyLog l = log;
-        if (l != null && logAll) l.written(guestPhysical, length);
+        if (l == null || !logAll) return;
+        l.written(guestPhysical, length);
+        EventFd notify = logFd;
+        if (notify != null) notify.signal();
+    }
+
+    /** SET_LOG_FD: swapped while every ring is locked, so no worker signals a descriptor being closed. */
+    private void setLogFd(EventFd fresh) {
+        EventFd old;
+        for (Vring ring : rings) ring.lock.lock();
+        try {
+            old = logFd;
+            logFd = fresh;
+        } finally {
+            for (Vring ring : rings) ring.lock.unlock();
+        }
+        if (old != null) old.close();
     }
 
     /** SET_LOG_BASE: maps the front-end's bitmap after checking offset + size cannot overflow [CVE-2020-10722]. */
@@ -784,8 +804,11 @@ final class Session implements DeviceContext {
                     if (q.publish() && ring.call != null) ring.call.signal();
                 }
             } while (!q.isBroken() && q.enableNotifications());
-            if (q.isBroken()) {
+            if (q.isBroken() && ring.reportedBroken != q) {
+                // Once per break: the log line, the error eventfd (SET_VRING_ERR; QEMU reports it), NEEDS_RESET.
+                ring.reportedBroken = q;
                 LOG.warn("queue {} stopped: {}", index, q.brokenBy());
+                if (ring.err != null) ring.err.signal();
                 if ((status & DEVICE_NEEDS_RESET) == 0) {
                     status |= DEVICE_NEEDS_RESET;
                     announceConfigChange();
