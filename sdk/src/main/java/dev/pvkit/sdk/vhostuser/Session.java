@@ -133,8 +133,9 @@ final class Session implements DeviceContext {
     }
 
     private void reject(ProtocolViolation v, String answer) {
-        LOG.warn("rejected {}: {} ({}); answered with {}", v.request(), v.rule(), v.getMessage(), answer);
-        observer.messageRejected(v.request(), v.rule(), v.getMessage(), answer);
+        // One line per refused message, naming the request and the rule it broke [BE-VU-008].
+        LOG.warn("rejected {}: {} ({}); answered with {}", v.request(), v.rule(), v.detail(), answer);
+        observer.messageRejected(v.request(), v.rule(), v.detail(), answer);
     }
 
     private boolean replyAck() {
@@ -342,9 +343,8 @@ final class Session implements DeviceContext {
         byte[] space = device.config();
         observer.configRead(c.offset(), c.size());
         if (c.offset() < 0 || c.size() > space.length || c.offset() > space.length - c.size()) {
-            LOG.warn("rejected GET_CONFIG: range {}+{} outside the {}-byte configuration space; answered with size 0",
-                    Integer.toUnsignedString(c.offset()), c.size(), space.length);
-            observer.messageRejected("GET_CONFIG", "config range", "outside the configuration space", "empty reply");
+            reject(violation(Request.GET_CONFIG, "config range", String.format("%s+%d outside the %d-byte configuration space",
+                    Integer.toUnsignedString(c.offset()), c.size(), space.length)), "empty reply");
             channel.reply(m, new Bodies.Config(c.offset(), 0, c.flags(), new byte[0]).encode());
             return false;
         }
