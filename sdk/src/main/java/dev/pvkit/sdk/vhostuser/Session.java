@@ -428,29 +428,18 @@ final class Session implements DeviceContext {
     private MemoryRegion map(Request r, Bodies.Region region, int fd) {
         try {
             long size = region.size();
-            long offset = region.mmapOffset();
-            if (size <= 0 || offset < 0 || offset > Long.MAX_VALUE - size) {
-                throw violation(r, "region arithmetic", String.format("size %s, mmap offset %s overflow or are empty",
-                        Long.toUnsignedString(size), Long.toUnsignedString(offset)));
-            }
-            if (region.guestPhysical() < 0 || region.guestPhysical() > Long.MAX_VALUE - size
-                    || Long.compareUnsigned(region.userAddress(), -1L - size) > 0) {
+            if (size > 0 && (region.guestPhysical() < 0 || region.guestPhysical() > Long.MAX_VALUE - size
+                    || Long.compareUnsigned(region.userAddress(), -1L - size) > 0)) {
                 throw violation(r, "region arithmetic", String.format("region 0x%x+%d or user address 0x%x wraps",
                         region.guestPhysical(), size, region.userAddress()));
             }
-            long fileSize = Syscalls.fileSize(fd);
-            if (offset + size > fileSize) {
-                throw violation(r, "region beyond file", String.format("region needs %d bytes of a %d-byte file", offset + size, fileSize));
-            }
-            MappedMemory mapping = MappedMemory.sharedRange(fd, offset, size);
+            MappedMemory mapping = SharedFile.map(r, "region", fd, region.mmapOffset(), size);
             try {
                 return new MemoryRegion(region.guestPhysical(), size, region.userAddress(), mapping);
             } catch (RuntimeException e) {
                 mapping.close();
                 throw e;
             }
-        } catch (NativeCallException e) {
-            throw violation(r, "mapping", e.getMessage());
         } finally {
             Syscalls.closeQuietly(fd); // the mapping outlives the descriptor
         }
@@ -524,19 +513,7 @@ final class Session implements DeviceContext {
         int fd = m.takeFd(0);
         DirtyLog fresh;
         try {
-            long size = l.mmapSize();
-            long offset = l.mmapOffset();
-            if (size <= 0 || offset < 0 || offset > Long.MAX_VALUE - size) {
-                throw violation(Request.SET_LOG_BASE, "log arithmetic", String.format("size %s, offset %s overflow or are empty",
-                        Long.toUnsignedString(size), Long.toUnsignedString(offset)));
-            }
-            long fileSize = Syscalls.fileSize(fd);
-            if (offset + size > fileSize) {
-                throw violation(Request.SET_LOG_BASE, "log beyond file", String.format("log needs %d bytes of a %d-byte file", offset + size, fileSize));
-            }
-            fresh = new DirtyLog(MappedMemory.sharedRange(fd, offset, size));
-        } catch (NativeCallException e) {
-            throw violation(Request.SET_LOG_BASE, "mapping", e.getMessage());
+            fresh = new DirtyLog(SharedFile.map(Request.SET_LOG_BASE, "log", fd, l.mmapOffset(), l.mmapSize()));
         } finally {
             Syscalls.closeQuietly(fd);
         }
@@ -578,17 +555,12 @@ final class Session implements DeviceContext {
         int fd = m.takeFd(0);
         try {
             long size = req.mmapSize();
-            long offset = req.mmapOffset();
-            if (size < InflightArea.bytes(req.numQueues(), req.queueSize()) || offset < 0 || offset > Long.MAX_VALUE - size) {
-                throw violation(Request.SET_INFLIGHT_FD, "inflight arithmetic", String.format("size %s, offset %s for %d queues of %d",
-                        Long.toUnsignedString(size), Long.toUnsignedString(offset), req.numQueues(), req.queueSize()));
+            if (size < InflightArea.bytes(req.numQueues(), req.queueSize())) {
+                throw violation(Request.SET_INFLIGHT_FD, "inflight arithmetic", String.format("size %s for %d queues of %d",
+                        Long.toUnsignedString(size), req.numQueues(), req.queueSize()));
             }
-            if (offset + size > Syscalls.fileSize(fd)) {
-                throw violation(Request.SET_INFLIGHT_FD, "inflight beyond file", "area larger than its file");
-            }
-            replaceInflight(new InflightArea(MappedMemory.sharedRange(fd, offset, size), req.numQueues(), req.queueSize()));
-        } catch (NativeCallException e) {
-            throw violation(Request.SET_INFLIGHT_FD, "mapping", e.getMessage());
+            MappedMemory area = SharedFile.map(Request.SET_INFLIGHT_FD, "inflight", fd, req.mmapOffset(), size);
+            replaceInflight(new InflightArea(area, req.numQueues(), req.queueSize()));
         } finally {
             Syscalls.closeQuietly(fd);
         }
