@@ -64,6 +64,11 @@ public final class VhostUserFrontend implements AutoCloseable {
         send(Request.SET_OWNER, new byte[0]);
     }
 
+    /** The deprecated RESET_OWNER: the back-end forgets the session's device state, as after RESET_DEVICE. */
+    public void resetOwner() {
+        send(Request.RESET_OWNER, new byte[0]);
+    }
+
     public int getQueueNum() {
         return (int) u64(call(Request.GET_QUEUE_NUM, new byte[0]));
     }
@@ -76,41 +81,51 @@ public final class VhostUserFrontend implements AutoCloseable {
 
     /** Shares every region of a memfd-backed guest, in one SET_MEM_TABLE. */
     public void setMemTable(OwnedGuestMemory guest) {
-        List<MemoryRegion> regions = guest.memory().regions();
-        if (guest.files().size() != regions.size()) throw new IllegalArgumentException("guest memory is not memfd-backed");
+        setMemTable(SharedMemory.of(guest));
+    }
+
+    /** Shares every region (at most 8) in one SET_MEM_TABLE, each with its file and file offset. */
+    public void setMemTable(SharedMemory memory) {
+        List<SharedMemory.SharedRegion> regions = memory.regions();
         List<Bodies.Region> table = new ArrayList<>();
         int[] fds = new int[regions.size()];
         for (int i = 0; i < regions.size(); i++) {
-            MemoryRegion r = regions.get(i);
-            table.add(new Bodies.Region(r.guestPhysical(), r.size(), r.userAddress(), 0));
-            fds[i] = fileOf(guest, r);
+            table.add(wire(regions.get(i)));
+            fds[i] = regions.get(i).fd();
         }
         send(Request.SET_MEM_TABLE, new Bodies.MemoryTable(table).encode(), fds);
     }
 
     public void addMemReg(OwnedGuestMemory guest, MemoryRegion r) {
-        send(Request.ADD_MEM_REG, new Bodies.SingleRegion(new Bodies.Region(r.guestPhysical(), r.size(), r.userAddress(), 0)).encode(),
-                fileOf(guest, r));
+        addMemReg(SharedMemory.of(guest).regionAt(r.guestPhysical()));
+    }
+
+    public void addMemReg(SharedMemory.SharedRegion r) {
+        send(Request.ADD_MEM_REG, new Bodies.SingleRegion(wire(r)).encode(), r.fd());
     }
 
     public void remMemReg(MemoryRegion r) {
         send(Request.REM_MEM_REG, new Bodies.SingleRegion(new Bodies.Region(r.guestPhysical(), r.size(), r.userAddress(), 0)).encode());
     }
 
-    private static int fileOf(OwnedGuestMemory guest, MemoryRegion r) {
-        int i = guest.memory().regions().indexOf(r);
-        if (i < 0) throw new IllegalArgumentException("region is not part of this guest");
-        // regions() is sorted by guest address while files() follows creation order: match through the mapping.
-        for (int k = 0; k < guest.files().size(); k++) {
-            if (guest.mappingOf(k).address() == r.mapping().address()) return guest.files().get(k).fd();
-        }
-        throw new IllegalStateException("no memfd behind region at 0x" + Long.toHexString(r.guestPhysical()));
+    public void remMemReg(SharedMemory.SharedRegion r) {
+        send(Request.REM_MEM_REG, new Bodies.SingleRegion(wire(r)).encode());
+    }
+
+    private static Bodies.Region wire(SharedMemory.SharedRegion s) {
+        MemoryRegion r = s.region();
+        return new Bodies.Region(r.guestPhysical(), r.size(), r.userAddress(), s.fileOffset());
     }
 
     /** Shares a dirty-log bitmap of {@code size} bytes at {@code offset} in the file {@code fd} (SET_LOG_BASE). */
     public void setLogBase(int fd, long size, long offset) {
         long status = u64(call(Request.SET_LOG_BASE, new Bodies.Log(size, offset).encode(), fd));
         if (status != 0) throw new FrontendException("SET_LOG_BASE failed: back-end answered status " + status);
+    }
+
+    /** SET_LOG_FD: an eventfd the back-end signals after it marked pages in the dirty log. */
+    public void setLogFd(EventFd logged) {
+        send(Request.SET_LOG_FD, new byte[0], logged.fd());
     }
 
     /** The inflight area a back-end hands out (GET_INFLIGHT_FD): keep its descriptor across back-end restarts. */

@@ -23,13 +23,13 @@ import java.util.List;
  */
 public final class VirtioFrontend implements AutoCloseable {
     private VhostUserFrontend vhost;
-    private final OwnedGuestMemory guest;
+    private final SharedMemory guest;
     private VhostUserFrontend.InflightArea inflight;
     private final long features;
     private final long protocolFeatures;
     private final List<FrontendQueue> queues = new ArrayList<>();
 
-    private VirtioFrontend(VhostUserFrontend vhost, OwnedGuestMemory guest, long features, long protocolFeatures) {
+    private VirtioFrontend(VhostUserFrontend vhost, SharedMemory guest, long features, long protocolFeatures) {
         this.vhost = vhost;
         this.guest = guest;
         this.features = features;
@@ -41,6 +41,11 @@ public final class VirtioFrontend implements AutoCloseable {
      * back-end offers them, takes ownership, shares {@code guest}'s memory.
      */
     public static VirtioFrontend start(Path socket, OwnedGuestMemory guest, long wantedFeatures, long wantedProtocolFeatures) {
+        return start(socket, SharedMemory.of(guest), wantedFeatures, wantedProtocolFeatures);
+    }
+
+    /** As {@link #start(Path, OwnedGuestMemory, long, long)}, for memory shared with explicit files and offsets. */
+    public static VirtioFrontend start(Path socket, SharedMemory guest, long wantedFeatures, long wantedProtocolFeatures) {
         VhostUserFrontend v = VhostUserFrontend.connect(socket);
         try {
             long offered = v.getFeatures();

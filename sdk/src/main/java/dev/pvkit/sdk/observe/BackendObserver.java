@@ -4,6 +4,13 @@ package dev.pvkit.sdk.observe;
  * Every negotiation step of a vhost-user session, as the back-end sees it: what a monitor needs to check a
  * driver's (and front-end's) negotiation without touching protocol code. Calls come on the connection's control
  * thread in message order; a listener must not block.
+ *
+ * <p>Two layers. Typed events carry the values a conformance check compares (features offered and acknowledged,
+ * status, queue size, addresses, base, eventfds, enable, start, stop, memory map, configuration, resets). And
+ * every message the back-end accepts ends with {@link #requestHandled}, after the typed events it caused — so the
+ * stream is a complete, ordered trace even of steps without a typed event (SET_OWNER, SET_BACKEND_REQ_FD, the
+ * dirty log, the inflight area, GET_QUEUE_NUM, GET_MAX_MEM_SLOTS, …). A message that is refused produces
+ * {@link #messageRejected} and no typed event.
  */
 public interface BackendObserver {
 
@@ -39,7 +46,18 @@ public interface BackendObserver {
     default void queueSize(int queue, int size) {
     }
 
-    /** Ring addresses, already translated to guest-physical. */
+    /**
+     * SET_VRING_ADDR: the ring addresses as the front-end sent them (its own virtual addresses). They are checked
+     * and translated when the queue starts, which {@link #queueAddresses} reports.
+     */
+    default void queueAddressesSet(int queue, long descriptors, long driverArea, long deviceArea) {
+    }
+
+    /** SET_VRING_KICK/CALL/ERR: one of the queue's eventfds was set ({@code present}) or cleared by the no-fd flag. */
+    default void queueEventFdSet(int queue, QueueEventFd which, boolean present) {
+    }
+
+    /** The queue started with these ring addresses, translated to guest-physical. */
     default void queueAddresses(int queue, long descriptors, long driverArea, long deviceArea) {
     }
 
@@ -60,7 +78,18 @@ public interface BackendObserver {
     default void deviceReset(String cause) {
     }
 
-    /** A message was not acted on; {@code answer} is "failure status" or "connection closed". */
+    /**
+     * A message was accepted and acted on, after the typed events it caused. {@code request} is its name, e.g.
+     * {@code "SET_VRING_NUM"}; {@code summary} its values as space-separated {@code key=value} pairs, e.g.
+     * {@code "queue=0 num=256"} (addresses, offsets and bit sets in hex), empty for a message without values.
+     */
+    default void requestHandled(String request, String summary) {
+    }
+
+    /**
+     * A message was not acted on: {@code rule} names the check it failed, {@code answer} is "failure status",
+     * "connection closed" or (GET_CONFIG) "empty reply".
+     */
     default void messageRejected(String request, String rule, String detail, String answer) {
     }
 

@@ -42,5 +42,13 @@ final class LibC {
 
     static final int SEEK_END = 2;
 
+    /** {@code buf} receives a {@code struct statfs}; 64-bit Linux: f_type at byte 0, f_bsize at byte 8. */
+    static native int fstatfs(int fd, byte[] buf) throws LastErrorException;
+
+    static final int STATFS_BYTES = 256;           // at least sizeof(struct statfs) (120 on x86-64 and aarch64)
+    static final long HUGETLBFS_MAGIC = 0x958458f6L;
+
+    static native int getpagesize();
+
     static native String strerror(int errnum);
 }

@@ -50,6 +50,26 @@ public final class MappedMemory implements AutoCloseable {
     }
 
     /**
+     * A shared mapping of exactly {@code length} bytes of {@code fd} from file offset {@code offset}, which need not
+     * be page aligned: mmap wants an offset that is a multiple of the file's page size ({@link Syscalls#pageSizeOf},
+     * huge pages included), so the mapping starts at the page holding {@code offset} and this view skips the few
+     * bytes before it. Only the pages holding the range are mapped — not the file from offset 0, which for a region
+     * high in a large guest RAM file would map (and expose) everything below it as well. Closing unmaps them.
+     */
+    public static MappedMemory sharedRange(int fd, long offset, long length) {
+        if (offset < 0 || length <= 0 || offset > Long.MAX_VALUE - length) {
+            throw new IllegalArgumentException("file range " + offset + "+" + length + " is empty or overflows");
+        }
+        long page = Syscalls.pageSizeOf(fd);
+        long start = offset - offset % page;
+        long lead = offset - start;
+        if (lead + length > Long.MAX_VALUE - page) throw new IllegalArgumentException("file range " + offset + "+" + length + " overflows");
+        long mapped = (lead + length + page - 1) / page * page; // whole pages: hugetlbfs unmaps nothing less
+        long addr = Syscalls.mmapShared(fd, mapped, start);
+        return new MappedMemory(addr + lead, length, () -> Syscalls.munmap(addr, mapped));
+    }
+
+    /**
      * A view of part of another mapping; closing the view releases nothing. Used for a region that starts at an
      * offset inside a larger mapping.
      */

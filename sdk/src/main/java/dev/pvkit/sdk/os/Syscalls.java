@@ -2,6 +2,9 @@ package dev.pvkit.sdk.os;
 
 import com.sun.jna.LastErrorException;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
 /** Checked wrappers over {@link LibC}: every failure becomes a {@link NativeCallException} saying which call failed. */
 public final class Syscalls {
     private Syscalls() {
@@ -74,6 +77,27 @@ public final class Syscalls {
         } catch (LastErrorException e) {
             throw new NativeCallException("lseek", e.getErrorCode(), "fd " + fd + " has no size (not a file?)");
         }
+    }
+
+    /**
+     * The granule in which {@code fd} can be mapped: a hugetlbfs file's huge page size, else the system page size.
+     * An mmap file offset must be a multiple of it (QEMU asks the same question, the same way, for its RAM files).
+     */
+    public static long pageSizeOf(int fd) {
+        byte[] buf = new byte[LibC.STATFS_BYTES];
+        try {
+            LibC.fstatfs(fd, buf);
+        } catch (LastErrorException e) {
+            throw new NativeCallException("fstatfs", e.getErrorCode(), "fd " + fd);
+        }
+        ByteBuffer b = ByteBuffer.wrap(buf).order(ByteOrder.nativeOrder());
+        boolean huge = (b.getLong(0) & 0xffffffffL) == LibC.HUGETLBFS_MAGIC;
+        return huge ? b.getLong(8) : pageSize();
+    }
+
+    /** The system page size. */
+    public static long pageSize() {
+        return LibC.getpagesize();
     }
 
     public static void close(int fd) {

@@ -18,15 +18,13 @@ final class DirtyLog implements WriteObserver, AutoCloseable {
     static final int PAGE_SHIFT = 12;
     private static final VarHandle LONGS = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
-    private final MappedMemory whole;
     private final MappedMemory bitmap;
     private final long bits;
 
-    /** {@code whole} is the mapping from file offset 0; the bitmap starts {@code offset} bytes into it. */
-    DirtyLog(MappedMemory whole, long offset, long size) {
-        this.whole = whole;
-        this.bitmap = whole.slice(offset, size);
-        this.bits = size * 8;
+    /** {@code bitmap} maps exactly the front-end's bitmap; closing this unmaps it. */
+    DirtyLog(MappedMemory bitmap) {
+        this.bitmap = bitmap;
+        this.bits = bitmap.length() * 8;
     }
 
     @Override
@@ -55,6 +53,6 @@ final class DirtyLog implements WriteObserver, AutoCloseable {
 
     @Override
     public void close() {
-        whole.close();
+        bitmap.close();
     }
 }

@@ -67,16 +67,14 @@ final class InflightArea implements AutoCloseable {
     static final int STATE = 16;
     static final int ALIGN = 64;
 
-    private final MappedMemory whole;
     private final MappedMemory area;
     private final int queues;
     private final int queueSize;
     private long counter;
 
-    /** {@code whole} is mapped from file offset 0; the area starts {@code offset} bytes into it. */
-    InflightArea(MappedMemory whole, long offset, long size, int queues, int queueSize) {
-        this.whole = whole;
-        this.area = whole.slice(offset, size);
+    /** {@code area} maps exactly the shared area; closing this unmaps it. */
+    InflightArea(MappedMemory area, int queues, int queueSize) {
+        this.area = area;
         this.queues = queues;
         this.queueSize = queueSize;
     }
@@ -416,6 +414,6 @@ final class InflightArea implements AutoCloseable {
 
     @Override
     public void close() {
-        whole.close();
+        area.close();
     }
 }

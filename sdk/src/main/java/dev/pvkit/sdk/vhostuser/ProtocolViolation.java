@@ -10,12 +10,14 @@ public final class ProtocolViolation extends RuntimeException {
 
     private final String request;
     private final String rule;
+    private final String detail;
     private final boolean framingLost;
 
     public ProtocolViolation(String request, String rule, String detail, boolean framingLost) {
         super(request + ": " + rule + ": " + detail);
         this.request = request;
         this.rule = rule;
+        this.detail = detail;
         this.framingLost = framingLost;
     }
 
@@ -27,6 +29,11 @@ public final class ProtocolViolation extends RuntimeException {
     /** Which check failed, e.g. "payload size" or "queue index". */
     public String rule() {
         return rule;
+    }
+
+    /** What exactly was wrong, e.g. "5 bytes; 8 expected". */
+    public String detail() {
+        return detail;
     }
 
     public boolean framingLost() {

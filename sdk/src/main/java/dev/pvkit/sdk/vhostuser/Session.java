@@ -5,6 +5,7 @@ import dev.pvkit.sdk.device.VirtioDevice;
 import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.memory.MemoryRegion;
 import dev.pvkit.sdk.observe.BackendObserver;
+import dev.pvkit.sdk.observe.QueueEventFd;
 import dev.pvkit.sdk.os.EventFd;
 import dev.pvkit.sdk.os.MappedMemory;
 import dev.pvkit.sdk.os.NativeCallException;
@@ -50,16 +51,14 @@ final class Session implements DeviceContext {
     private long protocolFeatures;
     private int status;
     private volatile GuestMemory memory;
-    private final List<Mapped> mappings = new ArrayList<>();
+    /** The shared regions; each one's mapping belongs to the session and is unmapped when it leaves the map. */
+    private final List<MemoryRegion> mappings = new ArrayList<>();
     private MessageChannel backendChannel;
     private volatile DirtyLog log;
     private volatile boolean logAll;
-    private EventFd logFd;
+    /** SET_LOG_FD: signalled after each write marked in the dirty log. Replaced while every ring is locked. */
+    private volatile EventFd logFd;
     private InflightArea inflight;
-
-    /** A region and the mapping that backs it (mapped from file offset 0, so it also covers the mmap offset). */
-    private record Mapped(MemoryRegion region, MappedMemory whole) {
-    }
 
     Session(UnixSocket socket, VirtioDevice device, BackendObserver observer, ValidationPolicy policy, int workerCount,
             String name) {
@@ -114,7 +113,9 @@ final class Session implements DeviceContext {
             if (r.gate >= 0 && !ProtocolFeatures.has(protocolFeatures, r.gate)) {
                 throw new ProtocolViolation(r.name(), "not negotiated", "protocol feature " + r.gate + " was not negotiated", false);
             }
-            dispatch(r, m);
+            String summary = dispatch(r, m);
+            // Published before the acknowledgement, so a front-end that has its answer finds the step recorded.
+            if (summary != null) observer.requestHandled(r.name(), summary);
             if (m.needReply() && replyAck() && !r.hasReply) channel.replyU64(m, 0);
             return true;
         } catch (ProtocolViolation v) {
@@ -132,26 +133,39 @@ final class Session implements DeviceContext {
     }
 
     private void reject(ProtocolViolation v, String answer) {
-        LOG.warn("rejected {}: {} ({}); answered with {}", v.request(), v.rule(), v.getMessage(), answer);
-        observer.messageRejected(v.request(), v.rule(), v.getMessage(), answer);
+        // One line per refused message, naming the request and the rule it broke [BE-VU-008].
+        LOG.warn("rejected {}: {} ({}); answered with {}", v.request(), v.rule(), v.detail(), answer);
+        observer.messageRejected(v.request(), v.rule(), v.detail(), answer);
     }
 
     private boolean replyAck() {
         return ProtocolFeatures.has(protocolFeatures, ProtocolFeatures.REPLY_ACK);
     }
 
-    private void dispatch(Request r, Message m) {
-        switch (r) {
+    /**
+     * Acts on one message that passed the shape and gate checks and returns its {@link Summary} for
+     * {@code requestHandled}, or null when the message was answered as refused (GET_CONFIG's empty reply).
+     */
+    private String dispatch(Request r, Message m) {
+        return switch (r) {
             case GET_FEATURES -> {
                 observer.featuresOffered(offeredFeatures);
                 channel.replyU64(m, offeredFeatures);
+                yield Summary.hex("features", offeredFeatures);
             }
-            case SET_FEATURES -> setFeatures(m, Bodies.u64(m));
-            case SET_OWNER -> { }
-            case RESET_OWNER -> resetDevice("RESET_OWNER");
+            case SET_FEATURES -> {
+                setFeatures(m, Bodies.u64(m));
+                yield Summary.hex("features", Bodies.u64(m));
+            }
+            case SET_OWNER -> Summary.NONE;
+            case RESET_OWNER -> {
+                resetDevice("RESET_OWNER");
+                yield Summary.NONE;
+            }
             case GET_PROTOCOL_FEATURES -> {
                 observer.protocolFeaturesOffered(ProtocolFeatures.OFFERED);
                 channel.replyU64(m, ProtocolFeatures.OFFERED);
+                yield Summary.hex("features", ProtocolFeatures.OFFERED);
             }
             case SET_PROTOCOL_FEATURES -> {
                 long v = Bodies.u64(m);
@@ -160,50 +174,108 @@ final class Session implements DeviceContext {
                 }
                 protocolFeatures = v;
                 observer.protocolFeaturesAcknowledged(v);
+                yield Summary.hex("features", v);
             }
-            case GET_QUEUE_NUM -> channel.replyU64(m, rings.length);
-            case SET_MEM_TABLE -> setMemTable(m);
-            case ADD_MEM_REG -> addRegion(m);
-            case REM_MEM_REG -> removeRegion(m);
-            case GET_MAX_MEM_SLOTS -> channel.replyU64(m, MAX_MEM_SLOTS);
-            case SET_VRING_NUM -> setVringNum(Bodies.VringState.of(m));
-            case SET_VRING_ADDR -> setVringAddr(Bodies.VringAddress.of(m));
-            case SET_VRING_BASE -> setVringBase(Bodies.VringState.of(m));
+            case GET_QUEUE_NUM -> {
+                channel.replyU64(m, rings.length);
+                yield "queues=" + rings.length;
+            }
+            case SET_MEM_TABLE -> {
+                setMemTable(m);
+                yield "regions=" + mappings.size();
+            }
+            case ADD_MEM_REG -> {
+                addRegion(m);
+                yield Summary.region(Bodies.SingleRegion.of(m).region());
+            }
+            case REM_MEM_REG -> {
+                removeRegion(m);
+                yield Summary.region(Bodies.SingleRegion.of(m).region());
+            }
+            case GET_MAX_MEM_SLOTS -> {
+                channel.replyU64(m, MAX_MEM_SLOTS);
+                yield "slots=" + MAX_MEM_SLOTS;
+            }
+            case SET_VRING_NUM -> {
+                setVringNum(Bodies.VringState.of(m));
+                yield Summary.state("num", Bodies.VringState.of(m));
+            }
+            case SET_VRING_ADDR -> {
+                setVringAddr(Bodies.VringAddress.of(m));
+                yield Summary.address(Bodies.VringAddress.of(m));
+            }
+            case SET_VRING_BASE -> {
+                setVringBase(Bodies.VringState.of(m));
+                yield Summary.state("base", Bodies.VringState.of(m));
+            }
             case GET_VRING_BASE -> {
                 Bodies.VringState s = Bodies.VringState.of(m);
-                channel.reply(m, new Bodies.VringState(s.index(), (int) stopRing(ring(r, s.index()))).encode());
+                Bodies.VringState at = new Bodies.VringState(s.index(), (int) stopRing(ring(r, s.index())));
+                channel.reply(m, at.encode());
+                yield Summary.state("base", at);
             }
-            case SET_VRING_KICK -> setKick(m);
-            case SET_VRING_CALL -> withRing(r, m, (v, fd) -> {
-                if (v.call != null) v.call.close();
-                v.call = fd;
-            });
-            case SET_VRING_ERR -> withRing(r, m, (v, fd) -> {
-                if (v.err != null) v.err.close();
-                v.err = fd;
-            });
-            case SET_VRING_ENABLE -> setEnable(Bodies.VringState.of(m));
+            case SET_VRING_KICK -> {
+                setKick(m);
+                yield Summary.eventFd(Bodies.u64(m));
+            }
+            case SET_VRING_CALL -> {
+                withRing(r, m, QueueEventFd.CALL, (v, fd) -> {
+                    if (v.call != null) v.call.close();
+                    v.call = fd;
+                });
+                yield Summary.eventFd(Bodies.u64(m));
+            }
+            case SET_VRING_ERR -> {
+                withRing(r, m, QueueEventFd.ERR, (v, fd) -> {
+                    if (v.err != null) v.err.close();
+                    v.err = fd;
+                });
+                yield Summary.eventFd(Bodies.u64(m));
+            }
+            case SET_VRING_ENABLE -> {
+                setEnable(Bodies.VringState.of(m));
+                yield Summary.state("enable", Bodies.VringState.of(m));
+            }
             case SET_BACKEND_REQ_FD -> {
                 if (backendChannel != null) backendChannel.close();
                 backendChannel = new MessageChannel(UnixSocket.adopt(m.takeFd(0)));
+                yield Summary.NONE;
             }
-            case GET_CONFIG -> getConfig(m);
-            case SET_CONFIG -> setConfig(m);
-            case RESET_DEVICE -> resetDevice("RESET_DEVICE");
-            case SET_STATUS -> setStatus((int) Bodies.u64(m));
-            case GET_STATUS -> channel.replyU64(m, currentStatus());
+            case GET_CONFIG -> getConfig(m) ? Summary.config(Bodies.Config.of(m)) : null;
+            case SET_CONFIG -> {
+                setConfig(m);
+                yield Summary.config(Bodies.Config.of(m));
+            }
+            case RESET_DEVICE -> {
+                resetDevice("RESET_DEVICE");
+                yield Summary.NONE;
+            }
+            case SET_STATUS -> {
+                setStatus((int) Bodies.u64(m));
+                yield Summary.hex("status", Bodies.u64(m));
+            }
+            case GET_STATUS -> {
+                int now = currentStatus();
+                channel.replyU64(m, now);
+                yield Summary.hex("status", now);
+            }
             case SET_LOG_BASE -> {
                 setLogBase(m);
                 channel.replyU64(m, 0);
+                Bodies.Log l = Bodies.Log.of(m);
+                yield Summary.hex("size", l.mmapSize()) + " " + Summary.hex("offset", l.mmapOffset());
             }
-            case GET_INFLIGHT_FD -> getInflight(m);
-            case SET_INFLIGHT_FD -> setInflight(m);
+            case GET_INFLIGHT_FD -> Summary.inflight(getInflight(m));
+            case SET_INFLIGHT_FD -> {
+                setInflight(m);
+                yield Summary.inflight(Bodies.Inflight.of(m));
+            }
             case SET_LOG_FD -> {
-                if (logFd != null) logFd.close();
-                logFd = EventFd.adopt(m.takeFd(0));
+                setLogFd(EventFd.adopt(m.takeFd(0)));
+                yield Summary.NONE;
             }
             default -> throw violation(r, "not implemented", "PVKit does not serve " + r.name() + " yet");
-        }
+        };
     }
 
     // ---------------------------------------------------------------- features and status
@@ -265,19 +337,20 @@ final class Session implements DeviceContext {
 
     // ---------------------------------------------------------------- configuration space
 
-    private void getConfig(Message m) {
+    /** Answers GET_CONFIG; false when the range was refused (answered with size 0). */
+    private boolean getConfig(Message m) {
         Bodies.Config c = Bodies.Config.of(m);
         byte[] space = device.config();
         observer.configRead(c.offset(), c.size());
         if (c.offset() < 0 || c.size() > space.length || c.offset() > space.length - c.size()) {
-            LOG.warn("rejected GET_CONFIG: range {}+{} outside the {}-byte configuration space; answered with size 0",
-                    Integer.toUnsignedString(c.offset()), c.size(), space.length);
-            observer.messageRejected("GET_CONFIG", "config range", "outside the configuration space", "empty reply");
+            reject(violation(Request.GET_CONFIG, "config range", String.format("%s+%d outside the %d-byte configuration space",
+                    Integer.toUnsignedString(c.offset()), c.size(), space.length)), "empty reply");
             channel.reply(m, new Bodies.Config(c.offset(), 0, c.flags(), new byte[0]).encode());
-            return;
+            return false;
         }
         byte[] data = java.util.Arrays.copyOfRange(space, c.offset(), c.offset() + c.size());
         channel.reply(m, new Bodies.Config(c.offset(), c.size(), c.flags(), data).encode());
+        return true;
     }
 
     private void setConfig(Message m) {
@@ -309,12 +382,12 @@ final class Session implements DeviceContext {
 
     private void setMemTable(Message m) {
         Bodies.MemoryTable t = Bodies.MemoryTable.of(m);
-        List<Mapped> fresh = new ArrayList<>();
+        List<MemoryRegion> fresh = new ArrayList<>();
         try {
             for (int i = 0; i < t.regions().size(); i++) fresh.add(map(Request.SET_MEM_TABLE, t.regions().get(i), m.takeFd(i)));
             swapMemory(fresh, List.copyOf(mappings));
         } catch (RuntimeException e) {
-            fresh.forEach(x -> x.whole().close());
+            fresh.forEach(Session::unmap);
             throw e;
         }
     }
@@ -322,57 +395,51 @@ final class Session implements DeviceContext {
     private void addRegion(Message m) {
         Bodies.Region region = Bodies.SingleRegion.of(m).region();
         if (mappings.size() >= MAX_MEM_SLOTS) throw violation(Request.ADD_MEM_REG, "memory slots", "all " + MAX_MEM_SLOTS + " slots in use");
-        Mapped added = map(Request.ADD_MEM_REG, region, m.takeFd(0));
-        List<Mapped> next = new ArrayList<>(mappings);
+        MemoryRegion added = map(Request.ADD_MEM_REG, region, m.takeFd(0));
+        List<MemoryRegion> next = new ArrayList<>(mappings);
         next.add(added);
         try {
             swapMemory(next, List.of());
         } catch (RuntimeException e) {
-            added.whole().close();
+            unmap(added);
             throw e;
         }
     }
 
     private void removeRegion(Message m) {
         Bodies.Region region = Bodies.SingleRegion.of(m).region();
-        Mapped gone = mappings.stream()
-                .filter(x -> x.region().guestPhysical() == region.guestPhysical() && x.region().size() == region.size()
-                        && x.region().userAddress() == region.userAddress())
+        MemoryRegion gone = mappings.stream()
+                .filter(x -> x.guestPhysical() == region.guestPhysical() && x.size() == region.size()
+                        && x.userAddress() == region.userAddress())
                 .findFirst()
                 .orElseThrow(() -> violation(Request.REM_MEM_REG, "unknown region",
                         String.format("no region at 0x%x+%d", region.guestPhysical(), region.size())));
-        List<Mapped> next = new ArrayList<>(mappings);
+        List<MemoryRegion> next = new ArrayList<>(mappings);
         next.remove(gone);
         swapMemory(next, List.of(gone));
     }
 
-    /** Maps one region after checking its arithmetic and that its file really is that large. */
-    private Mapped map(Request r, Bodies.Region region, int fd) {
+    /**
+     * Maps one region after checking its arithmetic and that its file really is that large. Only the region's own
+     * pages are mapped, at its file offset: QEMU shares all guest RAM as one file and sends one region per piece of
+     * it (below and above the PCI hole, around ROMs), so mapping each from file offset 0 would map the file again
+     * and again, up to the region's end, and hand the device every byte below its region too.
+     */
+    private MemoryRegion map(Request r, Bodies.Region region, int fd) {
         try {
             long size = region.size();
-            long offset = region.mmapOffset();
-            if (size <= 0 || offset < 0 || offset > Long.MAX_VALUE - size) {
-                throw violation(r, "region arithmetic", String.format("size %s, mmap offset %s overflow or are empty",
-                        Long.toUnsignedString(size), Long.toUnsignedString(offset)));
-            }
-            if (region.guestPhysical() < 0 || region.guestPhysical() > Long.MAX_VALUE - size
-                    || Long.compareUnsigned(region.userAddress(), -1L - size) > 0) {
+            if (size > 0 && (region.guestPhysical() < 0 || region.guestPhysical() > Long.MAX_VALUE - size
+                    || Long.compareUnsigned(region.userAddress(), -1L - size) > 0)) {
                 throw violation(r, "region arithmetic", String.format("region 0x%x+%d or user address 0x%x wraps",
                         region.guestPhysical(), size, region.userAddress()));
             }
-            long fileSize = Syscalls.fileSize(fd);
-            if (offset + size > fileSize) {
-                throw violation(r, "region beyond file", String.format("region needs %d bytes of a %d-byte file", offset + size, fileSize));
-            }
-            MappedMemory whole = MappedMemory.shared(fd, 0, offset + size);
+            MappedMemory mapping = SharedFile.map(r, "region", fd, region.mmapOffset(), size);
             try {
-                return new Mapped(new MemoryRegion(region.guestPhysical(), size, region.userAddress(), whole.slice(offset, size)), whole);
+                return new MemoryRegion(region.guestPhysical(), size, region.userAddress(), mapping);
             } catch (RuntimeException e) {
-                whole.close();
+                mapping.close();
                 throw e;
             }
-        } catch (NativeCallException e) {
-            throw violation(r, "mapping", e.getMessage());
         } finally {
             Syscalls.closeQuietly(fd); // the mapping outlives the descriptor
         }
@@ -382,10 +449,14 @@ final class Session implements DeviceContext {
      * Installs a new memory map: every ring is locked while its queue moves to the new map, so no worker ever reads
      * through a half-replaced map, and the old mappings are unmapped only after all rings let go of them.
      */
-    private void swapMemory(List<Mapped> next, List<Mapped> retired) {
+    private static void unmap(MemoryRegion region) {
+        region.mapping().close();
+    }
+
+    private void swapMemory(List<MemoryRegion> next, List<MemoryRegion> retired) {
         GuestMemory fresh;
         try {
-            fresh = GuestMemory.of(next.stream().map(Mapped::region).toList()).withWriteObserver(this::logWrite);
+            fresh = GuestMemory.of(next).withWriteObserver(this::logWrite);
         } catch (IllegalArgumentException e) {
             throw violation(Request.SET_MEM_TABLE, "overlapping regions", e.getMessage());
         }
@@ -401,19 +472,39 @@ final class Session implements DeviceContext {
             }
             mappings.clear();
             mappings.addAll(next);
-            retired.forEach(x -> x.whole().close());
+            retired.forEach(Session::unmap);
         } finally {
             for (Vring ring : rings) ring.lock.unlock();
         }
-        observer.memoryMapped(next.stream().map(x -> new long[]{x.region().guestPhysical(), x.region().size()}).toArray(long[][]::new));
+        observer.memoryMapped(next.stream().map(x -> new long[]{x.guestPhysical(), x.size()}).toArray(long[][]::new));
     }
 
     // ---------------------------------------------------------------- dirty log
 
-    /** Every write into guest memory passes here; while the front-end asked for LOG_ALL it marks the log. */
+    /**
+     * Every write into guest memory passes here; while the front-end asked for LOG_ALL it marks the log and then
+     * signals the log eventfd, if one was given, as libvhost-user does: the front-end may wait on it instead of
+     * polling the bitmap. Runs on a worker holding its ring's lock.
+     */
     private void logWrite(long guestPhysical, long length) {
         DirtyLog l = log;
-        if (l != null && logAll) l.written(guestPhysical, length);
+        if (l == null || !logAll) return;
+        l.written(guestPhysical, length);
+        EventFd notify = logFd;
+        if (notify != null) notify.signal();
+    }
+
+    /** SET_LOG_FD: swapped while every ring is locked, so no worker signals a descriptor being closed. */
+    private void setLogFd(EventFd fresh) {
+        EventFd old;
+        for (Vring ring : rings) ring.lock.lock();
+        try {
+            old = logFd;
+            logFd = fresh;
+        } finally {
+            for (Vring ring : rings) ring.lock.unlock();
+        }
+        if (old != null) old.close();
     }
 
     /** SET_LOG_BASE: maps the front-end's bitmap after checking offset + size cannot overflow [CVE-2020-10722]. */
@@ -422,20 +513,7 @@ final class Session implements DeviceContext {
         int fd = m.takeFd(0);
         DirtyLog fresh;
         try {
-            long size = l.mmapSize();
-            long offset = l.mmapOffset();
-            if (size <= 0 || offset < 0 || offset > Long.MAX_VALUE - size) {
-                throw violation(Request.SET_LOG_BASE, "log arithmetic", String.format("size %s, offset %s overflow or are empty",
-                        Long.toUnsignedString(size), Long.toUnsignedString(offset)));
-            }
-            long fileSize = Syscalls.fileSize(fd);
-            if (offset + size > fileSize) {
-                throw violation(Request.SET_LOG_BASE, "log beyond file", String.format("log needs %d bytes of a %d-byte file", offset + size, fileSize));
-            }
-            MappedMemory whole = MappedMemory.shared(fd, 0, offset + size);
-            fresh = new DirtyLog(whole, offset, size);
-        } catch (NativeCallException e) {
-            throw violation(Request.SET_LOG_BASE, "mapping", e.getMessage());
+            fresh = new DirtyLog(SharedFile.map(Request.SET_LOG_BASE, "log", fd, l.mmapOffset(), l.mmapSize()));
         } finally {
             Syscalls.closeQuietly(fd);
         }
@@ -453,16 +531,18 @@ final class Session implements DeviceContext {
     // ---------------------------------------------------------------- inflight area
 
     /** GET_INFLIGHT_FD: a fresh area for {@code num_queues} queues of {@code queue_size}, handed to the front-end. */
-    private void getInflight(Message m) {
+    private Bodies.Inflight getInflight(Message m) {
         Bodies.Inflight req = Bodies.Inflight.of(m);
         checkInflightShape(Request.GET_INFLIGHT_FD, req);
         long size = InflightArea.bytes(req.numQueues(), req.queueSize());
         int fd = Syscalls.memfdCreate("pvkit-inflight", size);
         try {
-            InflightArea area = new InflightArea(MappedMemory.shared(fd, 0, size), 0, size, req.numQueues(), req.queueSize());
+            InflightArea area = new InflightArea(MappedMemory.shared(fd, 0, size), req.numQueues(), req.queueSize());
             area.initialise();
             replaceInflight(area);
-            channel.reply(m, new Bodies.Inflight(size, 0, req.numQueues(), req.queueSize()).encode(), fd);
+            Bodies.Inflight handedOut = new Bodies.Inflight(size, 0, req.numQueues(), req.queueSize());
+            channel.reply(m, handedOut.encode(), fd);
+            return handedOut;
         } finally {
             Syscalls.closeQuietly(fd); // the front-end has its copy; ours is the mapping
         }
@@ -475,17 +555,12 @@ final class Session implements DeviceContext {
         int fd = m.takeFd(0);
         try {
             long size = req.mmapSize();
-            long offset = req.mmapOffset();
-            if (size < InflightArea.bytes(req.numQueues(), req.queueSize()) || offset < 0 || offset > Long.MAX_VALUE - size) {
-                throw violation(Request.SET_INFLIGHT_FD, "inflight arithmetic", String.format("size %s, offset %s for %d queues of %d",
-                        Long.toUnsignedString(size), Long.toUnsignedString(offset), req.numQueues(), req.queueSize()));
+            if (size < InflightArea.bytes(req.numQueues(), req.queueSize())) {
+                throw violation(Request.SET_INFLIGHT_FD, "inflight arithmetic", String.format("size %s for %d queues of %d",
+                        Long.toUnsignedString(size), req.numQueues(), req.queueSize()));
             }
-            if (offset + size > Syscalls.fileSize(fd)) {
-                throw violation(Request.SET_INFLIGHT_FD, "inflight beyond file", "area larger than its file");
-            }
-            replaceInflight(new InflightArea(MappedMemory.shared(fd, 0, offset + size), offset, size, req.numQueues(), req.queueSize()));
-        } catch (NativeCallException e) {
-            throw violation(Request.SET_INFLIGHT_FD, "mapping", e.getMessage());
+            MappedMemory area = SharedFile.map(Request.SET_INFLIGHT_FD, "inflight", fd, req.mmapOffset(), size);
+            replaceInflight(new InflightArea(area, req.numQueues(), req.queueSize()));
         } finally {
             Syscalls.closeQuietly(fd);
         }
@@ -533,6 +608,7 @@ final class Session implements DeviceContext {
             if (ring.started()) throw violation(Request.SET_VRING_ADDR, "ring running", "queue " + ring.index + " is started");
             ring.address = a;
         });
+        observer.queueAddressesSet(ring.index, a.descriptors(), a.avail(), a.used());
     }
 
     private void setVringBase(Bodies.VringState s) {
@@ -560,6 +636,7 @@ final class Session implements DeviceContext {
             if (kick != null && ring.kick != kick) kick.close();
             throw e;
         }
+        observer.queueEventFdSet(ring.index, QueueEventFd.KICK, kick != null);
         workers.watch(ring.index, kick);
         workers.poke(ring.index);
     }
@@ -648,11 +725,12 @@ final class Session implements DeviceContext {
         void set(Vring ring, EventFd fd);
     }
 
-    private void withRing(Request r, Message m, EventFdSetter setter) {
+    private void withRing(Request r, Message m, QueueEventFd which, EventFdSetter setter) {
         long v = Bodies.u64(m);
         Vring ring = ring(r, (int) (v & Bodies.VRING_INDEX_MASK));
         EventFd fd = (v & Bodies.VRING_NOFD) != 0 ? null : EventFd.adopt(m.takeFd(0));
         locked(ring, () -> setter.set(ring, fd));
+        observer.queueEventFdSet(ring.index, which, fd != null);
     }
 
     private static void locked(Vring ring, Runnable action) {
@@ -698,8 +776,11 @@ final class Session implements DeviceContext {
                     if (q.publish() && ring.call != null) ring.call.signal();
                 }
             } while (!q.isBroken() && q.enableNotifications());
-            if (q.isBroken()) {
+            if (q.isBroken() && ring.reportedBroken != q) {
+                // Once per break: the log line, the error eventfd (SET_VRING_ERR; QEMU reports it), NEEDS_RESET.
+                ring.reportedBroken = q;
                 LOG.warn("queue {} stopped: {}", index, q.brokenBy());
+                if (ring.err != null) ring.err.signal();
                 if ((status & DEVICE_NEEDS_RESET) == 0) {
                     status |= DEVICE_NEEDS_RESET;
                     announceConfigChange();
@@ -725,7 +806,7 @@ final class Session implements DeviceContext {
     private void shutdown() {
         workers.close();
         for (Vring ring : rings) ring.reset();
-        mappings.forEach(x -> x.whole().close());
+        mappings.forEach(Session::unmap);
         mappings.clear();
         memory = null;
         if (backendChannel != null) backendChannel.close();

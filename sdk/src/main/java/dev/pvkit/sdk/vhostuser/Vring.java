@@ -26,6 +26,8 @@ final class Vring {
     EventFd err;
     /** Non-null while started. */
     DeviceQueue queue;
+    /** The queue whose break was last reported (logged, ERR signalled), so each break is reported once. */
+    DeviceQueue reportedBroken;
 
     Vring(int index) {
         this.index = index;
@@ -38,6 +40,7 @@ final class Vring {
     /** Back to the initial state: stopped, disabled, nothing configured; closes the eventfds. */
     void reset() {
         queue = null;
+        reportedBroken = null;
         size = 0;
         address = null;
         base = 0;

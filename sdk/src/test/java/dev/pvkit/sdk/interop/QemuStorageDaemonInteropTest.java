@@ -1,6 +1,7 @@
 package dev.pvkit.sdk.interop;
 
 import dev.pvkit.sdk.frontend.FrontendQueue;
+import dev.pvkit.sdk.frontend.VhostUserFrontend;
 import dev.pvkit.sdk.frontend.VirtioFrontend;
 import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.memory.OwnedGuestMemory;
@@ -34,7 +35,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Interoperability with a vhost-user back-end nobody here wrote: PVKit's Java front-end ({@link VirtioFrontend})
  * drives qemu-storage-daemon's vhost-user-blk export (QEMU's libvhost-user plus its block layer) over a real unix
  * socket, memfd guest memory and eventfds, writes seeded patterns at random sectors, flushes, reads them back and
- * checks the disk image on the host. Acceptance item of issue #4.
+ * checks the disk image on the host — on one queue and on every queue of a four-queue export. Acceptance item of
+ * issue #4. qsd offers split rings only; {@link #qsdDoesNotOfferPackedRings} says so and fails once that changes.
  *
  * <p>Skipped only when {@code /usr/bin/qemu-storage-daemon} is not installed.
  */
@@ -65,6 +67,7 @@ class QemuStorageDaemonInteropTest {
     static final int BLK_F_FLUSH = 9;
     static final int BLK_F_SEG_MAX = 2;
     static final int BLK_F_BLK_SIZE = 6;
+    static final int BLK_F_MQ = 12;
 
     static final long WANTED_PROTOCOL = ProtocolFeatures.bits(ProtocolFeatures.MQ, ProtocolFeatures.REPLY_ACK,
             ProtocolFeatures.CONFIG);
@@ -79,7 +82,7 @@ class QemuStorageDaemonInteropTest {
     VirtioFrontend fe;
 
     @BeforeEach
-    void startDaemon() throws Exception {
+    void prepare() throws Exception {
         Assumptions.assumeTrue(Files.isExecutable(QSD),
                 "qemu-storage-daemon is not installed at " + QSD + " (apt-get install qemu-system-common / qemu-utils); interop test skipped");
         disk = dir.resolve("disk.img");
@@ -88,10 +91,16 @@ class QemuStorageDaemonInteropTest {
         try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "rw")) {
             f.setLength(DISK_BYTES);
         }
+        guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(GUEST_BASE, GUEST_SIZE)));
+    }
+
+    /** Starts qsd exporting the disk with {@code queues} virtqueues and waits for its socket. */
+    void startDaemon(int queues) throws Exception {
         daemon = new ProcessBuilder(QSD.toString(),
                 "--blockdev", "driver=file,node-name=file0,filename=" + disk,
                 "--blockdev", "driver=raw,node-name=disk0,file=file0",
-                "--export", "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=" + socket + ",writable=on")
+                "--export", "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=" + socket
+                        + ",writable=on,num-queues=" + queues)
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
@@ -105,7 +114,6 @@ class QemuStorageDaemonInteropTest {
             }
             Thread.sleep(20);
         }
-        guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(GUEST_BASE, GUEST_SIZE)));
     }
 
     @AfterEach
@@ -137,7 +145,13 @@ class QemuStorageDaemonInteropTest {
 
     /** Runs {@code body}; on failure prints the daemon's output and attaches it to the error. */
     void withDaemonLog(ThrowingRunnable body) throws Exception {
+        withDaemonLog(1, body);
+    }
+
+    /** Starts qsd with {@code queues} queues, then runs {@code body} as {@link #withDaemonLog(ThrowingRunnable)}. */
+    void withDaemonLog(int queues, ThrowingRunnable body) throws Exception {
         try {
+            startDaemon(queues);
             body.run();
         } catch (org.opentest4j.TestAbortedException skipped) {
             throw skipped;
@@ -175,18 +189,50 @@ class QemuStorageDaemonInteropTest {
         });
     }
 
+    /**
+     * qsd's vhost-user-blk export is built on libvhost-user, which implements split rings only, so qsd does not offer
+     * VIRTIO_F_RING_PACKED (qsd 7.2 offers 0x170000244 once negotiated). This test states that, rather than skipping
+     * a packed round forever: when a qsd version starts offering packed rings it fails, and should then become the
+     * packed round (as splitRingWritesFlushesAndReadsBackThroughQsd with {@code features(true)}). PVKit's own packed
+     * rings are checked against PVKit's back-end and a Linux guest instead.
+     */
     @Test
-    void packedRingWritesFlushesAndReadsBackThroughQsd() throws Exception {
+    void qsdDoesNotOfferPackedRings() throws Exception {
         withDaemonLog(() -> {
-            fe = VirtioFrontend.start(socket, guest, features(true), WANTED_PROTOCOL);
-            boolean packed = VirtioFeatures.has(fe.features(), VirtioFeatures.RING_PACKED);
-            Assumptions.assumeTrue(packed, String.format(
-                    "qemu-storage-daemon did not offer VIRTIO_F_RING_PACKED (bit 34): negotiated features 0x%x; packed round skipped",
-                    fe.features()));
-            checkNegotiation(fe, true);
-            checkConfig(fe);
-            FrontendQueue q = fe.addQueue(0, QUEUE_SIZE, RINGS, new IndirectArea(INDIRECT, 8));
-            roundTrip(fe, q, new Random(0x5eed_0002L), 12);
+            try (VhostUserFrontend v = VhostUserFrontend.connect(socket)) {
+                long offered = v.getFeatures();
+                assertThat(VirtioFeatures.has(offered, VirtioFeatures.VERSION_1)).as("VERSION_1 offered, features 0x%x", offered).isTrue();
+                assertThat(VirtioFeatures.has(offered, VirtioFeatures.RING_PACKED))
+                        .as("qemu-storage-daemon now offers VIRTIO_F_RING_PACKED (features 0x%x): turn this test into the packed "
+                                + "round-trip", offered)
+                        .isFalse();
+            }
+        });
+    }
+
+    /** num-queues=4: MQ negotiated, four queues reported and in the configuration space, each queue serving I/O. */
+    @Test
+    void everyQueueOfAMultiQueueExportServesIo() throws Exception {
+        withDaemonLog(4, () -> {
+            fe = VirtioFrontend.start(socket, guest, features(false) | VirtioFeatures.bit(BLK_F_MQ), WANTED_PROTOCOL);
+            assertThat(ProtocolFeatures.has(fe.protocolFeatures(), ProtocolFeatures.MQ)).as("MQ protocol feature").isTrue();
+            assertThat(fe.vhost().getQueueNum()).as("GET_QUEUE_NUM").isEqualTo(4);
+            assertThat(VirtioFeatures.has(fe.features(), BLK_F_MQ)).as("VIRTIO_BLK_F_MQ, features 0x%x", fe.features()).isTrue();
+            // Read from offset 0, as QEMU does: qsd's config handler ignores the offset (GET_CONFIG(34, 2) would
+            // answer the first two bytes of the capacity).
+            byte[] cfg = fe.vhost().getConfig(0, 36);
+            assertThat(ByteBuffer.wrap(cfg).order(ByteOrder.LITTLE_ENDIAN).getShort(34)).as("config num_queues").isEqualTo((short) 4);
+            List<FrontendQueue> queues = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                queues.add(fe.addQueue(i, QUEUE_SIZE, RINGS + 0x10000L * i, new IndirectArea(INDIRECT + 0x10000L * i, 8)));
+            }
+            Random rnd = new Random(0x5eed_0005L);
+            List<Extent> extents = extents(rnd, 8);
+            for (int i = 0; i < extents.size(); i++) write(fe, queues.get(i % 4), List.of(extents.get(i)), rnd);
+            for (FrontendQueue q : queues) assertThat(submit(fe, q, List.of(Request.flush())).get(0).status).isEqualTo(S_OK);
+            // Read each extent back through another queue than the one that wrote it.
+            for (int i = 0; i < extents.size(); i++) readBack(fe, queues.get((i + 1) % 4), List.of(extents.get(i)));
+            checkImage(extents);
         });
     }
 

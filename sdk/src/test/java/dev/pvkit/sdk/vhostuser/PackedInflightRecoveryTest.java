@@ -67,7 +67,7 @@ class PackedInflightRecoveryTest {
             areaSize = InflightArea.bytes(1, Q);
             areaFd = Syscalls.memfdCreate("test-inflight", areaSize);
         }
-        InflightArea a = new InflightArea(MappedMemory.shared(areaFd, 0, areaSize), 0, areaSize, 1, Q);
+        InflightArea a = new InflightArea(MappedMemory.shared(areaFd, 0, areaSize), 1, Q);
         if (initialise) a.initialise();
         open.add(a);
         return a;

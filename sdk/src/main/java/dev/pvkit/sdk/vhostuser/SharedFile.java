@@ -1,0 +1,34 @@
+package dev.pvkit.sdk.vhostuser;
+
+import dev.pvkit.sdk.os.MappedMemory;
+import dev.pvkit.sdk.os.NativeCallException;
+import dev.pvkit.sdk.os.Syscalls;
+
+/**
+ * Maps a range of a file the front-end shared — a memory region, the dirty log, an inflight area — after the checks
+ * every such range needs: {@code offset + size} neither empty nor overflowing, and inside the file (touching a
+ * mapping past the end of its file raises SIGBUS, which would kill the JVM). Only the range's own pages are
+ * mapped, at its file offset ({@link MappedMemory#sharedRange}). The caller keeps and closes the descriptor.
+ */
+final class SharedFile {
+    private SharedFile() {
+    }
+
+    /** Throws a {@link ProtocolViolation} with rule "{@code what} arithmetic", "{@code what} beyond file" or "mapping". */
+    static MappedMemory map(Request r, String what, int fd, long offset, long size) {
+        if (size <= 0 || offset < 0 || offset > Long.MAX_VALUE - size) {
+            throw new ProtocolViolation(r.name(), what + " arithmetic", String.format("size %s, offset %s overflow or are empty",
+                    Long.toUnsignedString(size), Long.toUnsignedString(offset)), false);
+        }
+        try {
+            long fileSize = Syscalls.fileSize(fd);
+            if (offset + size > fileSize) {
+                throw new ProtocolViolation(r.name(), what + " beyond file",
+                        String.format("%s needs %d bytes of a %d-byte file", what, offset + size, fileSize), false);
+            }
+            return MappedMemory.sharedRange(fd, offset, size);
+        } catch (NativeCallException e) {
+            throw new ProtocolViolation(r.name(), "mapping", e.getMessage(), false);
+        }
+    }
+}
