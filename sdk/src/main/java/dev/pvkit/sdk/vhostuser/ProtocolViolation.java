@@ -21,6 +21,11 @@ public final class ProtocolViolation extends RuntimeException {
         this.framingLost = framingLost;
     }
 
+    /** A message whose framing held but whose meaning broke {@code rule}: the answer may be a failure status. */
+    static ProtocolViolation violation(Request r, String rule, String detail) {
+        return new ProtocolViolation(r.name(), rule, detail, false);
+    }
+
     /** The request's name, or {@code request <id>} for an unknown one. */
     public String request() {
         return request;

@@ -27,6 +27,8 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 
+import static dev.pvkit.sdk.vhostuser.ProtocolViolation.violation;
+
 /**
  * One vhost-user connection, served on its own control thread: reads each front-end message, validates it in three
  * layers (header in {@link MessageChannel}, shape in {@link Bodies#checkShape}, meaning here) and acts on it. A
@@ -796,10 +798,6 @@ final class Session implements DeviceContext {
         Chain c;
         while ((c = q.poll()) != null) q.complete(c, 0);
         if (q.publish() && ring.call != null) ring.call.signal();
-    }
-
-    private ProtocolViolation violation(Request r, String rule, String detail) {
-        return new ProtocolViolation(r == null ? "(unknown)" : r.name(), rule, detail, false);
     }
 
     /** Stops the workers, forgets the rings, unmaps memory, resets the device and closes the sockets. */
