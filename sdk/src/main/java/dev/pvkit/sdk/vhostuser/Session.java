@@ -60,7 +60,7 @@ final class Session implements DeviceContext {
     private volatile boolean logAll;
     /** SET_LOG_FD: signalled after each write marked in the dirty log. Replaced while every ring is locked. */
     private volatile EventFd logFd;
-    private InflightArea inflight;
+    private final InflightTracking inflight;
 
     Session(UnixSocket socket, VirtioDevice device, BackendObserver observer, ValidationPolicy policy, int workerCount,
             String name) {
@@ -70,6 +70,7 @@ final class Session implements DeviceContext {
         this.policy = policy;
         this.rings = new Vring[device.queueCount()];
         for (int i = 0; i < rings.length; i++) rings[i] = new Vring(i);
+        this.inflight = new InflightTracking(rings.length, device);
         this.offeredFeatures = device.features() | VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES)
                 | VirtioFeatures.bit(ProtocolFeatures.F_LOG_ALL);
         this.workers = new QueueWorkers(Math.min(workerCount, Math.max(1, rings.length)), name, this::processQueue);
@@ -267,9 +268,9 @@ final class Session implements DeviceContext {
                 Bodies.Log l = Bodies.Log.of(m);
                 yield Summary.hex("size", l.mmapSize()) + " " + Summary.hex("offset", l.mmapOffset());
             }
-            case GET_INFLIGHT_FD -> Summary.inflight(getInflight(m));
+            case GET_INFLIGHT_FD -> Summary.inflight(inflight.handOut(m, channel));
             case SET_INFLIGHT_FD -> {
-                setInflight(m);
+                inflight.adopt(m);
                 yield Summary.inflight(Bodies.Inflight.of(m));
             }
             case SET_LOG_FD -> {
@@ -530,56 +531,6 @@ final class Session implements DeviceContext {
         if (old != null) old.close();
     }
 
-    // ---------------------------------------------------------------- inflight area
-
-    /** GET_INFLIGHT_FD: a fresh area for {@code num_queues} queues of {@code queue_size}, handed to the front-end. */
-    private Bodies.Inflight getInflight(Message m) {
-        Bodies.Inflight req = Bodies.Inflight.of(m);
-        checkInflightShape(Request.GET_INFLIGHT_FD, req);
-        long size = InflightArea.bytes(req.numQueues(), req.queueSize());
-        int fd = Syscalls.memfdCreate("pvkit-inflight", size);
-        try {
-            InflightArea area = new InflightArea(MappedMemory.shared(fd, 0, size), req.numQueues(), req.queueSize());
-            area.initialise();
-            replaceInflight(area);
-            Bodies.Inflight handedOut = new Bodies.Inflight(size, 0, req.numQueues(), req.queueSize());
-            channel.reply(m, handedOut.encode(), fd);
-            return handedOut;
-        } finally {
-            Syscalls.closeQuietly(fd); // the front-end has its copy; ours is the mapping
-        }
-    }
-
-    /** SET_INFLIGHT_FD: the area a previous back-end filled (or a fresh one), after checking its arithmetic. */
-    private void setInflight(Message m) {
-        Bodies.Inflight req = Bodies.Inflight.of(m);
-        checkInflightShape(Request.SET_INFLIGHT_FD, req);
-        int fd = m.takeFd(0);
-        try {
-            long size = req.mmapSize();
-            if (size < InflightArea.bytes(req.numQueues(), req.queueSize())) {
-                throw violation(Request.SET_INFLIGHT_FD, "inflight arithmetic", String.format("size %s for %d queues of %d",
-                        Long.toUnsignedString(size), req.numQueues(), req.queueSize()));
-            }
-            MappedMemory area = SharedFile.map(Request.SET_INFLIGHT_FD, "inflight", fd, req.mmapOffset(), size);
-            replaceInflight(new InflightArea(area, req.numQueues(), req.queueSize()));
-        } finally {
-            Syscalls.closeQuietly(fd);
-        }
-    }
-
-    private void checkInflightShape(Request r, Bodies.Inflight req) {
-        if (req.numQueues() < 1 || req.numQueues() > rings.length || req.queueSize() < 1
-                || req.queueSize() > Math.min(device.maxQueueSize(), QueueConfig.MAX_SIZE)) {
-            throw violation(r, "inflight shape", req.numQueues() + " queues of " + req.queueSize() + " entries");
-        }
-    }
-
-    private void replaceInflight(InflightArea area) {
-        if (inflight != null) inflight.close();
-        inflight = area;
-    }
-
     // ---------------------------------------------------------------- rings
 
     private Vring ring(Request r, int index) {
@@ -666,22 +617,7 @@ final class Session implements DeviceContext {
         } catch (QueueSetupException e) {
             throw violation(Request.SET_VRING_KICK, "ring set-up", e.getMessage());
         }
-        if (inflight != null) {
-            boolean tracked;
-            if (packed) {
-                var tracker = inflight.packedTracker(ring.index, q);
-                tracked = tracker != null;
-                if (tracked) ((PackedDeviceQueue) ring.queue).trackInflight(tracker, recover);
-            } else {
-                var tracker = inflight.tracker(ring.index, q);
-                tracked = tracker != null;
-                if (tracked) ((SplitDeviceQueue) ring.queue).trackInflight(tracker, recover);
-            }
-            if (!tracked) {
-                LOG.warn("queue {}: inflight tracking not available (the area does not cover this queue); a crash may lose its requests",
-                        ring.index);
-            }
-        }
+        inflight.attach(ring.index, ring.queue, q, packed, recover);
         observer.queueAddresses(ring.index, desc, driver, dev);
         observer.queueStarted(ring.index);
     }
@@ -811,7 +747,7 @@ final class Session implements DeviceContext {
         if (log != null) log.close();
         log = null;
         if (logFd != null) logFd.close();
-        if (inflight != null) inflight.close();
+        inflight.close();
         device.reset();
         channel.close();
     }

@@ -1,0 +1,106 @@
+package dev.pvkit.sdk.vhostuser;
+
+import dev.pvkit.sdk.device.VirtioDevice;
+import dev.pvkit.sdk.os.MappedMemory;
+import dev.pvkit.sdk.os.Syscalls;
+import dev.pvkit.sdk.virtqueue.DeviceQueue;
+import dev.pvkit.sdk.virtqueue.PackedDeviceQueue;
+import dev.pvkit.sdk.virtqueue.QueueConfig;
+import dev.pvkit.sdk.virtqueue.SplitDeviceQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static dev.pvkit.sdk.vhostuser.ProtocolViolation.violation;
+
+/**
+ * A session's inflight I/O tracking: the {@link InflightArea} that GET/SET_INFLIGHT_FD hand between back-end
+ * incarnations, and the record each starting queue keeps in it. Used by the control thread only.
+ */
+final class InflightTracking implements AutoCloseable {
+    /** Logged as the session: everything a connection reports goes under one logger name. */
+    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+
+    private final int queueCount;
+    private final VirtioDevice device;
+    private InflightArea area;
+
+    InflightTracking(int queueCount, VirtioDevice device) {
+        this.queueCount = queueCount;
+        this.device = device;
+    }
+
+    /** GET_INFLIGHT_FD: a fresh area for {@code num_queues} queues of {@code queue_size}, handed to the front-end. */
+    Bodies.Inflight handOut(Message m, MessageChannel channel) {
+        Bodies.Inflight req = Bodies.Inflight.of(m);
+        checkShape(Request.GET_INFLIGHT_FD, req);
+        long size = InflightArea.bytes(req.numQueues(), req.queueSize());
+        int fd = Syscalls.memfdCreate("pvkit-inflight", size);
+        try {
+            InflightArea fresh = new InflightArea(MappedMemory.shared(fd, 0, size), req.numQueues(), req.queueSize());
+            fresh.initialise();
+            replace(fresh);
+            Bodies.Inflight handedOut = new Bodies.Inflight(size, 0, req.numQueues(), req.queueSize());
+            channel.reply(m, handedOut.encode(), fd);
+            return handedOut;
+        } finally {
+            Syscalls.closeQuietly(fd); // the front-end has its copy; ours is the mapping
+        }
+    }
+
+    /** SET_INFLIGHT_FD: the area a previous back-end filled (or a fresh one), after checking its arithmetic. */
+    void adopt(Message m) {
+        Bodies.Inflight req = Bodies.Inflight.of(m);
+        checkShape(Request.SET_INFLIGHT_FD, req);
+        int fd = m.takeFd(0);
+        try {
+            long size = req.mmapSize();
+            if (size < InflightArea.bytes(req.numQueues(), req.queueSize())) {
+                throw violation(Request.SET_INFLIGHT_FD, "inflight arithmetic", String.format("size %s for %d queues of %d",
+                        Long.toUnsignedString(size), req.numQueues(), req.queueSize()));
+            }
+            MappedMemory mapped = SharedFile.map(Request.SET_INFLIGHT_FD, "inflight", fd, req.mmapOffset(), size);
+            replace(new InflightArea(mapped, req.numQueues(), req.queueSize()));
+        } finally {
+            Syscalls.closeQuietly(fd);
+        }
+    }
+
+    /**
+     * Lets a just-built queue record what it takes, when there is an area; a fresh start ({@code recover}) first
+     * resubmits what a previous back-end left in flight.
+     */
+    void attach(int index, DeviceQueue queue, int size, boolean packed, boolean recover) {
+        if (area == null) return;
+        boolean tracked;
+        if (packed) {
+            var tracker = area.packedTracker(index, size);
+            tracked = tracker != null;
+            if (tracked) ((PackedDeviceQueue) queue).trackInflight(tracker, recover);
+        } else {
+            var tracker = area.tracker(index, size);
+            tracked = tracker != null;
+            if (tracked) ((SplitDeviceQueue) queue).trackInflight(tracker, recover);
+        }
+        if (!tracked) {
+            LOG.warn("queue {}: inflight tracking not available (the area does not cover this queue); a crash may lose its requests",
+                    index);
+        }
+    }
+
+    private void checkShape(Request r, Bodies.Inflight req) {
+        if (req.numQueues() < 1 || req.numQueues() > queueCount || req.queueSize() < 1
+                || req.queueSize() > Math.min(device.maxQueueSize(), QueueConfig.MAX_SIZE)) {
+            throw violation(r, "inflight shape", req.numQueues() + " queues of " + req.queueSize() + " entries");
+        }
+    }
+
+    private void replace(InflightArea fresh) {
+        if (area != null) area.close();
+        area = fresh;
+    }
+
+    @Override
+    public void close() {
+        if (area != null) area.close();
+    }
+}
