@@ -73,7 +73,8 @@ final class Session implements DeviceContext {
         this.inflight = new InflightTracking(rings.length, device);
         this.offeredFeatures = device.features() | VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES)
                 | VirtioFeatures.bit(ProtocolFeatures.F_LOG_ALL);
-        this.workers = new QueueWorkers(Math.min(workerCount, Math.max(1, rings.length)), name, this::processQueue);
+        RingProcessor processor = new RingProcessor(rings, device, () -> memory, this::needsReset);
+        this.workers = new QueueWorkers(Math.min(workerCount, Math.max(1, rings.length)), name, processor::process);
     }
 
     /** Serves messages until the front-end disconnects or a message forces the connection closed. */
@@ -312,6 +313,14 @@ final class Session implements DeviceContext {
         observer.statusWritten(value);
         status = value;
         device.statusChanged(value);
+    }
+
+    /** A ring broke: the device needs a reset, announced to the front-end the first time. */
+    private void needsReset() {
+        if ((status & DEVICE_NEEDS_RESET) == 0) {
+            status |= DEVICE_NEEDS_RESET;
+            announceConfigChange();
+        }
     }
 
     private int currentStatus() {
@@ -678,62 +687,6 @@ final class Session implements DeviceContext {
         } finally {
             ring.lock.unlock();
         }
-    }
-
-    /**
-     * Worker side: drains the kick and processes the ring until it is empty, publishing each completion and
-     * signalling the call eventfd when the driver asked for it.
-     */
-    private void processQueue(int index) {
-        Vring ring = rings[index];
-        ring.lock.lock();
-        try {
-            if (ring.kick != null) ring.kick.drain();
-            DeviceQueue q = ring.queue;
-            if (q == null) return;
-            if (!ring.enabled) {
-                // Started but disabled: no side effects [BE-VU-014]. By default nothing is taken, so no request is
-                // lost or answered empty (and a restarted back-end, whose kick QEMU sets before it enables the
-                // ring, resubmits nothing too early); a device may ask to have such requests discarded instead
-                // (net: TX dropped).
-                if (device.discardsWhileDisabled()) discard(q, ring);
-                return;
-            }
-            GuestMemory mem = memory;
-            do {
-                Chain c;
-                while ((c = q.poll()) != null) {
-                    long written = 0;
-                    try {
-                        written = Math.min(Math.max(device.process(index, c, mem), 0), c.writableBytes());
-                    } catch (RuntimeException e) {
-                        LOG.error("queue {}: device failed on chain {}: {}", index, c.id(), e.toString());
-                    }
-                    q.complete(c, written);
-                    // Publish each completion at once: a slow request must not hold back the ones done before it.
-                    if (q.publish() && ring.call != null) ring.call.signal();
-                }
-            } while (!q.isBroken() && q.enableNotifications());
-            if (q.isBroken() && ring.reportedBroken != q) {
-                // Once per break: the log line, the error eventfd (SET_VRING_ERR; QEMU reports it), NEEDS_RESET.
-                ring.reportedBroken = q;
-                LOG.warn("queue {} stopped: {}", index, q.brokenBy());
-                if (ring.err != null) ring.err.signal();
-                if ((status & DEVICE_NEEDS_RESET) == 0) {
-                    status |= DEVICE_NEEDS_RESET;
-                    announceConfigChange();
-                }
-            }
-        } finally {
-            ring.lock.unlock();
-        }
-    }
-
-    /** Takes and returns every available request with nothing written. */
-    private static void discard(DeviceQueue q, Vring ring) {
-        Chain c;
-        while ((c = q.poll()) != null) q.complete(c, 0);
-        if (q.publish() && ring.call != null) ring.call.signal();
     }
 
     /** Stops the workers, forgets the rings, unmaps memory, resets the device and closes the sockets. */

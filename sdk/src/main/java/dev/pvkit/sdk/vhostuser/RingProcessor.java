@@ -1,0 +1,85 @@
+package dev.pvkit.sdk.vhostuser;
+
+import dev.pvkit.sdk.device.VirtioDevice;
+import dev.pvkit.sdk.memory.GuestMemory;
+import dev.pvkit.sdk.virtqueue.Chain;
+import dev.pvkit.sdk.virtqueue.DeviceQueue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.function.Supplier;
+
+/**
+ * The worker side of the rings: what a {@link QueueWorkers} thread does with a ring it was woken for, under that
+ * ring's lock. The control thread configures the same {@link Vring}s.
+ */
+final class RingProcessor {
+    /** Logged as the session: everything a connection reports goes under one logger name. */
+    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+
+    private final Vring[] rings;
+    private final VirtioDevice device;
+    private final Supplier<GuestMemory> memory;
+    private final Runnable onBreak;
+
+    /** {@code onBreak} runs, under the ring's lock, once for each break a ring reports. */
+    RingProcessor(Vring[] rings, VirtioDevice device, Supplier<GuestMemory> memory, Runnable onBreak) {
+        this.rings = rings;
+        this.device = device;
+        this.memory = memory;
+        this.onBreak = onBreak;
+    }
+
+    /**
+     * Drains the kick and processes the ring until it is empty, publishing each completion and signalling the call
+     * eventfd when the driver asked for it.
+     */
+    void process(int index) {
+        Vring ring = rings[index];
+        ring.lock.lock();
+        try {
+            if (ring.kick != null) ring.kick.drain();
+            DeviceQueue q = ring.queue;
+            if (q == null) return;
+            if (!ring.enabled) {
+                // Started but disabled: no side effects [BE-VU-014]. By default nothing is taken, so no request is
+                // lost or answered empty (and a restarted back-end, whose kick QEMU sets before it enables the
+                // ring, resubmits nothing too early); a device may ask to have such requests discarded instead
+                // (net: TX dropped).
+                if (device.discardsWhileDisabled()) discard(q, ring);
+                return;
+            }
+            GuestMemory mem = memory.get();
+            do {
+                Chain c;
+                while ((c = q.poll()) != null) {
+                    long written = 0;
+                    try {
+                        written = Math.min(Math.max(device.process(index, c, mem), 0), c.writableBytes());
+                    } catch (RuntimeException e) {
+                        LOG.error("queue {}: device failed on chain {}: {}", index, c.id(), e.toString());
+                    }
+                    q.complete(c, written);
+                    // Publish each completion at once: a slow request must not hold back the ones done before it.
+                    if (q.publish() && ring.call != null) ring.call.signal();
+                }
+            } while (!q.isBroken() && q.enableNotifications());
+            if (q.isBroken() && ring.reportedBroken != q) {
+                // Once per break: the log line, the error eventfd (SET_VRING_ERR; QEMU reports it), NEEDS_RESET.
+                ring.reportedBroken = q;
+                LOG.warn("queue {} stopped: {}", index, q.brokenBy());
+                if (ring.err != null) ring.err.signal();
+                onBreak.run();
+            }
+        } finally {
+            ring.lock.unlock();
+        }
+    }
+
+    /** Takes and returns every available request with nothing written. */
+    private static void discard(DeviceQueue q, Vring ring) {
+        Chain c;
+        while ((c = q.poll()) != null) q.complete(c, 0);
+        if (q.publish() && ring.call != null) ring.call.signal();
+    }
+}
