@@ -5,21 +5,12 @@ import dev.pvkit.sdk.device.VirtioDevice;
 import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.memory.MemoryRegion;
 import dev.pvkit.sdk.observe.BackendObserver;
-import dev.pvkit.sdk.observe.QueueEventFd;
 import dev.pvkit.sdk.os.EventFd;
 import dev.pvkit.sdk.os.MappedMemory;
 import dev.pvkit.sdk.os.NativeCallException;
 import dev.pvkit.sdk.os.Syscalls;
 import dev.pvkit.sdk.os.UnixSocket;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
-import dev.pvkit.sdk.virtqueue.Chain;
-import dev.pvkit.sdk.virtqueue.DeviceQueue;
-import dev.pvkit.sdk.virtqueue.PackedDeviceQueue;
-import dev.pvkit.sdk.virtqueue.PackedRing;
-import dev.pvkit.sdk.virtqueue.QueueConfig;
-import dev.pvkit.sdk.virtqueue.QueueSetupException;
-import dev.pvkit.sdk.virtqueue.SplitDeviceQueue;
-import dev.pvkit.sdk.virtqueue.SplitRing;
 import dev.pvkit.sdk.virtqueue.ValidationPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,15 +35,11 @@ final class Session implements DeviceContext {
     private final MessageChannel channel;
     private final VirtioDevice device;
     private final BackendObserver observer;
-    private final ValidationPolicy policy;
-    private final QueueWorkers workers;
-    private final Vring[] rings;
+    private final Rings rings;
 
     private long offeredFeatures;
-    private long features;
     private long protocolFeatures;
     private int status;
-    private volatile GuestMemory memory;
     /** The shared regions; each one's mapping belongs to the session and is unmapped when it leaves the map. */
     private final List<MemoryRegion> mappings = new ArrayList<>();
     private MessageChannel backendChannel;
@@ -67,14 +54,11 @@ final class Session implements DeviceContext {
         this.channel = new MessageChannel(socket);
         this.device = device;
         this.observer = observer;
-        this.policy = policy;
-        this.rings = new Vring[device.queueCount()];
-        for (int i = 0; i < rings.length; i++) rings[i] = new Vring(i);
-        this.inflight = new InflightTracking(rings.length, device);
+        int queues = device.queueCount();
+        this.inflight = new InflightTracking(queues, device);
+        this.rings = new Rings(queues, device, observer, policy, inflight, workerCount, name, this::needsReset);
         this.offeredFeatures = device.features() | VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES)
                 | VirtioFeatures.bit(ProtocolFeatures.F_LOG_ALL);
-        RingProcessor processor = new RingProcessor(rings, device, () -> memory, this::needsReset);
-        this.workers = new QueueWorkers(Math.min(workerCount, Math.max(1, rings.length)), name, processor::process);
     }
 
     /** Serves messages until the front-end disconnects or a message forces the connection closed. */
@@ -181,8 +165,8 @@ final class Session implements DeviceContext {
                 yield Summary.hex("features", v);
             }
             case GET_QUEUE_NUM -> {
-                channel.replyU64(m, rings.length);
-                yield "queues=" + rings.length;
+                channel.replyU64(m, rings.count());
+                yield "queues=" + rings.count();
             }
             case SET_MEM_TABLE -> {
                 setMemTable(m);
@@ -201,43 +185,37 @@ final class Session implements DeviceContext {
                 yield "slots=" + MAX_MEM_SLOTS;
             }
             case SET_VRING_NUM -> {
-                setVringNum(Bodies.VringState.of(m));
+                rings.setNum(Bodies.VringState.of(m));
                 yield Summary.state("num", Bodies.VringState.of(m));
             }
             case SET_VRING_ADDR -> {
-                setVringAddr(Bodies.VringAddress.of(m));
+                rings.setAddress(Bodies.VringAddress.of(m));
                 yield Summary.address(Bodies.VringAddress.of(m));
             }
             case SET_VRING_BASE -> {
-                setVringBase(Bodies.VringState.of(m));
+                rings.setBase(Bodies.VringState.of(m));
                 yield Summary.state("base", Bodies.VringState.of(m));
             }
             case GET_VRING_BASE -> {
                 Bodies.VringState s = Bodies.VringState.of(m);
-                Bodies.VringState at = new Bodies.VringState(s.index(), (int) stopRing(ring(r, s.index())));
+                Bodies.VringState at = new Bodies.VringState(s.index(), (int) rings.stop(s.index()));
                 channel.reply(m, at.encode());
                 yield Summary.state("base", at);
             }
             case SET_VRING_KICK -> {
-                setKick(m);
+                rings.setKick(m);
                 yield Summary.eventFd(Bodies.u64(m));
             }
             case SET_VRING_CALL -> {
-                withRing(r, m, QueueEventFd.CALL, (v, fd) -> {
-                    if (v.call != null) v.call.close();
-                    v.call = fd;
-                });
+                rings.setCall(m);
                 yield Summary.eventFd(Bodies.u64(m));
             }
             case SET_VRING_ERR -> {
-                withRing(r, m, QueueEventFd.ERR, (v, fd) -> {
-                    if (v.err != null) v.err.close();
-                    v.err = fd;
-                });
+                rings.setErr(m);
                 yield Summary.eventFd(Bodies.u64(m));
             }
             case SET_VRING_ENABLE -> {
-                setEnable(Bodies.VringState.of(m));
+                rings.setEnable(Bodies.VringState.of(m));
                 yield Summary.state("enable", Bodies.VringState.of(m));
             }
             case SET_BACKEND_REQ_FD -> {
@@ -288,21 +266,11 @@ final class Session implements DeviceContext {
         if ((v & ~offeredFeatures) != 0) {
             throw violation(m.request(), "features", String.format("bits 0x%x were not offered", v & ~offeredFeatures));
         }
-        features = v;
+        rings.useFeatures(v);
         logAll = VirtioFeatures.has(v, ProtocolFeatures.F_LOG_ALL);
         observer.featuresAcknowledged(v);
         device.featuresNegotiated(v & ~VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES));
-        if (!VirtioFeatures.has(v, ProtocolFeatures.F_PROTOCOL_FEATURES)) {
-            // Without protocol features there is no SET_VRING_ENABLE: every ring is enabled at once [BE-VU-019].
-            for (Vring ring : rings) {
-                ring.lock.lock();
-                try {
-                    ring.enabled = true;
-                } finally {
-                    ring.lock.unlock();
-                }
-            }
-        }
+        if (!VirtioFeatures.has(v, ProtocolFeatures.F_PROTOCOL_FEATURES)) rings.enableAll();
     }
 
     /**
@@ -324,24 +292,11 @@ final class Session implements DeviceContext {
     }
 
     private int currentStatus() {
-        for (Vring ring : rings) {
-            DeviceQueue q = ring.queue;
-            if (q != null && q.isBroken()) return status | DEVICE_NEEDS_RESET;
-        }
-        return status;
+        return rings.anyBroken() ? status | DEVICE_NEEDS_RESET : status;
     }
 
     private void resetDevice(String cause) {
-        for (Vring ring : rings) {
-            ring.lock.lock();
-            try {
-                workers.unwatch(ring.index, ring.kick);
-                ring.reset();
-            } finally {
-                ring.lock.unlock();
-            }
-        }
-        features = 0;
+        rings.reset();
         status = 0;
         device.reset();
         observer.deviceReset(cause);
@@ -472,22 +427,11 @@ final class Session implements DeviceContext {
         } catch (IllegalArgumentException e) {
             throw violation(Request.SET_MEM_TABLE, "overlapping regions", e.getMessage());
         }
-        for (Vring ring : rings) ring.lock.lock();
-        try {
-            memory = fresh;
-            for (Vring ring : rings) {
-                if (ring.started()) {
-                    ring.base = ring.queue.base();
-                    ring.queue = null;
-                    startQueue(ring, false); // rebuilt on the new map; addresses are translated again
-                }
-            }
+        rings.moveTo(fresh, () -> {
             mappings.clear();
             mappings.addAll(next);
             retired.forEach(Session::unmap);
-        } finally {
-            for (Vring ring : rings) ring.lock.unlock();
-        }
+        });
         observer.memoryMapped(next.stream().map(x -> new long[]{x.guestPhysical(), x.size()}).toArray(long[][]::new));
     }
 
@@ -509,12 +453,12 @@ final class Session implements DeviceContext {
     /** SET_LOG_FD: swapped while every ring is locked, so no worker signals a descriptor being closed. */
     private void setLogFd(EventFd fresh) {
         EventFd old;
-        for (Vring ring : rings) ring.lock.lock();
+        rings.lockAll();
         try {
             old = logFd;
             logFd = fresh;
         } finally {
-            for (Vring ring : rings) ring.lock.unlock();
+            rings.unlockAll();
         }
         if (old != null) old.close();
     }
@@ -530,172 +474,21 @@ final class Session implements DeviceContext {
             Syscalls.closeQuietly(fd);
         }
         DirtyLog old;
-        for (Vring ring : rings) ring.lock.lock();
+        rings.lockAll();
         try {
             old = log;
             log = fresh;
         } finally {
-            for (Vring ring : rings) ring.lock.unlock();
+            rings.unlockAll();
         }
         if (old != null) old.close();
     }
 
-    // ---------------------------------------------------------------- rings
-
-    private Vring ring(Request r, int index) {
-        if (index < 0 || index >= rings.length) {
-            throw violation(r, "queue index", index + " is not below the queue count " + rings.length);
-        }
-        return rings[index];
-    }
-
-    private void setVringNum(Bodies.VringState s) {
-        Vring ring = ring(Request.SET_VRING_NUM, s.index());
-        int num = s.num();
-        boolean packed = VirtioFeatures.has(features, VirtioFeatures.RING_PACKED);
-        if (num < 1 || num > device.maxQueueSize() || num > QueueConfig.MAX_SIZE || (!packed && Integer.bitCount(num) != 1)) {
-            throw violation(Request.SET_VRING_NUM, "queue size", Integer.toUnsignedString(num) + " is not "
-                    + (packed ? "" : "a power of two ") + "in 1.." + Math.min(device.maxQueueSize(), QueueConfig.MAX_SIZE));
-        }
-        locked(ring, () -> {
-            if (ring.started()) throw violation(Request.SET_VRING_NUM, "ring running", "queue " + ring.index + " is started");
-            ring.size = num;
-        });
-        observer.queueSize(ring.index, num);
-    }
-
-    private void setVringAddr(Bodies.VringAddress a) {
-        Vring ring = ring(Request.SET_VRING_ADDR, a.index());
-        locked(ring, () -> {
-            if (ring.started()) throw violation(Request.SET_VRING_ADDR, "ring running", "queue " + ring.index + " is started");
-            ring.address = a;
-        });
-        observer.queueAddressesSet(ring.index, a.descriptors(), a.avail(), a.used());
-    }
-
-    private void setVringBase(Bodies.VringState s) {
-        Vring ring = ring(Request.SET_VRING_BASE, s.index());
-        locked(ring, () -> {
-            if (ring.started()) throw violation(Request.SET_VRING_BASE, "ring running", "queue " + ring.index + " is started");
-            ring.base = Integer.toUnsignedLong(s.num());
-        });
-        observer.queueBase(ring.index, Integer.toUnsignedLong(s.num()));
-    }
-
-    private void setKick(Message m) {
-        long v = Bodies.u64(m);
-        Vring ring = ring(Request.SET_VRING_KICK, (int) (v & Bodies.VRING_INDEX_MASK));
-        EventFd kick = (v & Bodies.VRING_NOFD) != 0 ? null : EventFd.adopt(m.takeFd(0));
-        try {
-            locked(ring, () -> {
-                workers.unwatch(ring.index, ring.kick);
-                ring.closeKick();
-                ring.kick = kick;
-                ring.polled = kick == null;
-                if (!ring.started()) startQueue(ring, true);
-            });
-        } catch (RuntimeException e) {
-            if (kick != null && ring.kick != kick) kick.close();
-            throw e;
-        }
-        observer.queueEventFdSet(ring.index, QueueEventFd.KICK, kick != null);
-        workers.watch(ring.index, kick);
-        workers.poke(ring.index);
-    }
-
-    /**
-     * Builds the device queue for a configured ring; throws a violation when the set-up cannot be served. With an
-     * inflight area, a fresh start ({@code recover}) first resubmits what a previous back-end left in flight.
-     */
-    private void startQueue(Vring ring, boolean recover) {
-        GuestMemory mem = memory;
-        if (mem == null) throw violation(Request.SET_VRING_KICK, "no memory", "queue " + ring.index + " started before any memory table");
-        if (ring.size == 0 || ring.address == null) {
-            throw violation(Request.SET_VRING_KICK, "ring not configured", "queue " + ring.index + " has no size or addresses");
-        }
-        boolean packed = VirtioFeatures.has(features, VirtioFeatures.RING_PACKED);
-        int q = ring.size;
-        Bodies.VringAddress a = ring.address;
-        // Ring addresses are the front-end's virtual addresses; translate each once, with its full extent.
-        long desc = translate(ring, "descriptor area", a.descriptors(), packed ? PackedRing.ringBytes(q) : SplitRing.descTableBytes(q));
-        long driver = translate(ring, "driver area", a.avail(), packed ? PackedRing.EVENT_BYTES : SplitRing.availBytes(q));
-        long dev = translate(ring, "device area", a.used(), packed ? PackedRing.EVENT_BYTES : SplitRing.usedBytes(q));
-        QueueConfig c = new QueueConfig(ring.index, q, desc, driver, dev, features, policy, observer.queueObserver(ring.index), ring.base);
-        try {
-            ring.queue = packed ? new PackedDeviceQueue(mem, c) : new SplitDeviceQueue(mem, c);
-        } catch (QueueSetupException e) {
-            throw violation(Request.SET_VRING_KICK, "ring set-up", e.getMessage());
-        }
-        inflight.attach(ring.index, ring.queue, q, packed, recover);
-        observer.queueAddresses(ring.index, desc, driver, dev);
-        observer.queueStarted(ring.index);
-    }
-
-    private long translate(Vring ring, String what, long userAddress, long bytes) {
-        long gpa = memory.guestAddressOfUser(userAddress, bytes);
-        if (gpa < 0) {
-            throw violation(Request.SET_VRING_KICK, "ring address", String.format("queue %d %s at 0x%x+%d is not inside guest memory",
-                    ring.index, what, userAddress, bytes));
-        }
-        return gpa;
-    }
-
-    /** GET_VRING_BASE: stops the ring and returns where it stands [BE-VU-017]. */
-    private long stopRing(Vring ring) {
-        long base;
-        ring.lock.lock();
-        try {
-            workers.unwatch(ring.index, ring.kick);
-            if (ring.started()) {
-                ring.base = ring.queue.base();
-                ring.queue = null;
-            }
-            base = ring.base;
-            ring.closeKick();
-            ring.polled = false;
-        } finally {
-            ring.lock.unlock();
-        }
-        observer.queueStopped(ring.index, base);
-        return base;
-    }
-
-    private void setEnable(Bodies.VringState s) {
-        Vring ring = ring(Request.SET_VRING_ENABLE, s.index());
-        if (s.num() != 0 && s.num() != 1) throw violation(Request.SET_VRING_ENABLE, "enable value", s.num() + " is neither 0 nor 1");
-        locked(ring, () -> ring.enabled = s.num() == 1);
-        observer.queueEnabled(ring.index, s.num() == 1);
-        workers.poke(ring.index);
-    }
-
-    private interface EventFdSetter {
-        void set(Vring ring, EventFd fd);
-    }
-
-    private void withRing(Request r, Message m, QueueEventFd which, EventFdSetter setter) {
-        long v = Bodies.u64(m);
-        Vring ring = ring(r, (int) (v & Bodies.VRING_INDEX_MASK));
-        EventFd fd = (v & Bodies.VRING_NOFD) != 0 ? null : EventFd.adopt(m.takeFd(0));
-        locked(ring, () -> setter.set(ring, fd));
-        observer.queueEventFdSet(ring.index, which, fd != null);
-    }
-
-    private static void locked(Vring ring, Runnable action) {
-        ring.lock.lock();
-        try {
-            action.run();
-        } finally {
-            ring.lock.unlock();
-        }
-    }
-
     /** Stops the workers, forgets the rings, unmaps memory, resets the device and closes the sockets. */
     private void shutdown() {
-        workers.close();
-        for (Vring ring : rings) ring.reset();
+        rings.close();
         mappings.forEach(Session::unmap);
         mappings.clear();
-        memory = null;
         if (backendChannel != null) backendChannel.close();
         if (log != null) log.close();
         log = null;

@@ -1,0 +1,303 @@
+package dev.pvkit.sdk.vhostuser;
+
+import dev.pvkit.sdk.device.VirtioDevice;
+import dev.pvkit.sdk.memory.GuestMemory;
+import dev.pvkit.sdk.observe.BackendObserver;
+import dev.pvkit.sdk.observe.QueueEventFd;
+import dev.pvkit.sdk.os.EventFd;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
+import dev.pvkit.sdk.virtqueue.DeviceQueue;
+import dev.pvkit.sdk.virtqueue.PackedDeviceQueue;
+import dev.pvkit.sdk.virtqueue.PackedRing;
+import dev.pvkit.sdk.virtqueue.QueueConfig;
+import dev.pvkit.sdk.virtqueue.QueueSetupException;
+import dev.pvkit.sdk.virtqueue.SplitDeviceQueue;
+import dev.pvkit.sdk.virtqueue.SplitRing;
+import dev.pvkit.sdk.virtqueue.ValidationPolicy;
+
+import static dev.pvkit.sdk.vhostuser.ProtocolViolation.violation;
+
+/**
+ * A session's rings as the front-end sets them up (SET_VRING_*, GET_VRING_BASE) and the workers that serve them
+ * ({@link RingProcessor}). A ring starts when its kick arrives: its device queue is built on the current guest
+ * memory, with the negotiated features, and the addresses the front-end gave translated to guest-physical ones.
+ */
+final class Rings implements AutoCloseable {
+    private final Vring[] rings;
+    private final QueueWorkers workers;
+    private final VirtioDevice device;
+    private final BackendObserver observer;
+    private final ValidationPolicy policy;
+    private final InflightTracking inflight;
+
+    /** The features the rings run with; 0 until SET_FEATURES and after a reset. */
+    private long features;
+    /** The guest memory the started queues run on; replaced only while every ring is locked. */
+    private volatile GuestMemory memory;
+
+    /** {@code onBreak} runs, on a worker under the ring's lock, once for each break a ring reports. */
+    Rings(int count, VirtioDevice device, BackendObserver observer, ValidationPolicy policy, InflightTracking inflight,
+          int workerCount, String name, Runnable onBreak) {
+        this.rings = new Vring[count];
+        for (int i = 0; i < rings.length; i++) rings[i] = new Vring(i);
+        this.device = device;
+        this.observer = observer;
+        this.policy = policy;
+        this.inflight = inflight;
+        RingProcessor processor = new RingProcessor(rings, device, () -> memory, onBreak);
+        this.workers = new QueueWorkers(Math.min(workerCount, Math.max(1, rings.length)), name, processor::process);
+    }
+
+    int count() {
+        return rings.length;
+    }
+
+    void useFeatures(long negotiated) {
+        features = negotiated;
+    }
+
+    /** True when a started ring broke a rule and stopped. */
+    boolean anyBroken() {
+        for (Vring ring : rings) {
+            DeviceQueue q = ring.queue;
+            if (q != null && q.isBroken()) return true;
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------- set-up messages
+
+    void setNum(Bodies.VringState s) {
+        Vring ring = ring(Request.SET_VRING_NUM, s.index());
+        int num = s.num();
+        boolean packed = VirtioFeatures.has(features, VirtioFeatures.RING_PACKED);
+        if (num < 1 || num > device.maxQueueSize() || num > QueueConfig.MAX_SIZE || (!packed && Integer.bitCount(num) != 1)) {
+            throw violation(Request.SET_VRING_NUM, "queue size", Integer.toUnsignedString(num) + " is not "
+                    + (packed ? "" : "a power of two ") + "in 1.." + Math.min(device.maxQueueSize(), QueueConfig.MAX_SIZE));
+        }
+        locked(ring, () -> {
+            if (ring.started()) throw violation(Request.SET_VRING_NUM, "ring running", "queue " + ring.index + " is started");
+            ring.size = num;
+        });
+        observer.queueSize(ring.index, num);
+    }
+
+    void setAddress(Bodies.VringAddress a) {
+        Vring ring = ring(Request.SET_VRING_ADDR, a.index());
+        locked(ring, () -> {
+            if (ring.started()) throw violation(Request.SET_VRING_ADDR, "ring running", "queue " + ring.index + " is started");
+            ring.address = a;
+        });
+        observer.queueAddressesSet(ring.index, a.descriptors(), a.avail(), a.used());
+    }
+
+    void setBase(Bodies.VringState s) {
+        Vring ring = ring(Request.SET_VRING_BASE, s.index());
+        locked(ring, () -> {
+            if (ring.started()) throw violation(Request.SET_VRING_BASE, "ring running", "queue " + ring.index + " is started");
+            ring.base = Integer.toUnsignedLong(s.num());
+        });
+        observer.queueBase(ring.index, Integer.toUnsignedLong(s.num()));
+    }
+
+    /** SET_VRING_KICK: a new kick (none: polled), and the ring starts if it was stopped. */
+    void setKick(Message m) {
+        long v = Bodies.u64(m);
+        Vring ring = ring(Request.SET_VRING_KICK, (int) (v & Bodies.VRING_INDEX_MASK));
+        EventFd kick = (v & Bodies.VRING_NOFD) != 0 ? null : EventFd.adopt(m.takeFd(0));
+        try {
+            locked(ring, () -> {
+                workers.unwatch(ring.index, ring.kick);
+                ring.closeKick();
+                ring.kick = kick;
+                ring.polled = kick == null;
+                if (!ring.started()) start(ring, true);
+            });
+        } catch (RuntimeException e) {
+            if (kick != null && ring.kick != kick) kick.close();
+            throw e;
+        }
+        observer.queueEventFdSet(ring.index, QueueEventFd.KICK, kick != null);
+        workers.watch(ring.index, kick);
+        workers.poke(ring.index);
+    }
+
+    void setCall(Message m) {
+        withEventFd(Request.SET_VRING_CALL, m, QueueEventFd.CALL, (v, fd) -> {
+            if (v.call != null) v.call.close();
+            v.call = fd;
+        });
+    }
+
+    void setErr(Message m) {
+        withEventFd(Request.SET_VRING_ERR, m, QueueEventFd.ERR, (v, fd) -> {
+            if (v.err != null) v.err.close();
+            v.err = fd;
+        });
+    }
+
+    void setEnable(Bodies.VringState s) {
+        Vring ring = ring(Request.SET_VRING_ENABLE, s.index());
+        if (s.num() != 0 && s.num() != 1) throw violation(Request.SET_VRING_ENABLE, "enable value", s.num() + " is neither 0 nor 1");
+        locked(ring, () -> ring.enabled = s.num() == 1);
+        observer.queueEnabled(ring.index, s.num() == 1);
+        workers.poke(ring.index);
+    }
+
+    /** GET_VRING_BASE: stops the ring and returns where it stands [BE-VU-017]. */
+    long stop(int index) {
+        Vring ring = ring(Request.GET_VRING_BASE, index);
+        long base;
+        ring.lock.lock();
+        try {
+            workers.unwatch(ring.index, ring.kick);
+            if (ring.started()) {
+                ring.base = ring.queue.base();
+                ring.queue = null;
+            }
+            base = ring.base;
+            ring.closeKick();
+            ring.polled = false;
+        } finally {
+            ring.lock.unlock();
+        }
+        observer.queueStopped(ring.index, base);
+        return base;
+    }
+
+    // ---------------------------------------------------------------- whole-session changes
+
+    /** Without protocol features there is no SET_VRING_ENABLE: every ring is enabled at once [BE-VU-019]. */
+    void enableAll() {
+        for (Vring ring : rings) {
+            ring.lock.lock();
+            try {
+                ring.enabled = true;
+            } finally {
+                ring.lock.unlock();
+            }
+        }
+    }
+
+    /** Every ring back to its initial state, and the features forgotten (RESET_OWNER, RESET_DEVICE). */
+    void reset() {
+        for (Vring ring : rings) {
+            ring.lock.lock();
+            try {
+                workers.unwatch(ring.index, ring.kick);
+                ring.reset();
+            } finally {
+                ring.lock.unlock();
+            }
+        }
+        features = 0;
+    }
+
+    /**
+     * Moves the rings to a new memory map: every ring is locked while its queue moves to the new map, so no worker
+     * ever reads through a half-replaced map; {@code commit} runs before they are unlocked, so the old mappings it
+     * unmaps are no longer in use.
+     */
+    void moveTo(GuestMemory fresh, Runnable commit) {
+        lockAll();
+        try {
+            memory = fresh;
+            for (Vring ring : rings) {
+                if (ring.started()) {
+                    ring.base = ring.queue.base();
+                    ring.queue = null;
+                    start(ring, false); // rebuilt on the new map; addresses are translated again
+                }
+            }
+            commit.run();
+        } finally {
+            unlockAll();
+        }
+    }
+
+    /** Locks every ring, so no worker runs while something they all use is replaced. */
+    void lockAll() {
+        for (Vring ring : rings) ring.lock.lock();
+    }
+
+    void unlockAll() {
+        for (Vring ring : rings) ring.lock.unlock();
+    }
+
+    /** Stops the workers and forgets the rings and the memory. */
+    @Override
+    public void close() {
+        workers.close();
+        for (Vring ring : rings) ring.reset();
+        memory = null;
+    }
+
+    // ---------------------------------------------------------------- starting a queue
+
+    /**
+     * Builds the device queue for a configured ring; throws a violation when the set-up cannot be served. With an
+     * inflight area, a fresh start ({@code recover}) first resubmits what a previous back-end left in flight.
+     */
+    private void start(Vring ring, boolean recover) {
+        GuestMemory mem = memory;
+        if (mem == null) throw violation(Request.SET_VRING_KICK, "no memory", "queue " + ring.index + " started before any memory table");
+        if (ring.size == 0 || ring.address == null) {
+            throw violation(Request.SET_VRING_KICK, "ring not configured", "queue " + ring.index + " has no size or addresses");
+        }
+        boolean packed = VirtioFeatures.has(features, VirtioFeatures.RING_PACKED);
+        int q = ring.size;
+        Bodies.VringAddress a = ring.address;
+        // Ring addresses are the front-end's virtual addresses; translate each once, with its full extent.
+        long desc = translate(ring, "descriptor area", a.descriptors(), packed ? PackedRing.ringBytes(q) : SplitRing.descTableBytes(q));
+        long driver = translate(ring, "driver area", a.avail(), packed ? PackedRing.EVENT_BYTES : SplitRing.availBytes(q));
+        long dev = translate(ring, "device area", a.used(), packed ? PackedRing.EVENT_BYTES : SplitRing.usedBytes(q));
+        QueueConfig c = new QueueConfig(ring.index, q, desc, driver, dev, features, policy, observer.queueObserver(ring.index), ring.base);
+        try {
+            ring.queue = packed ? new PackedDeviceQueue(mem, c) : new SplitDeviceQueue(mem, c);
+        } catch (QueueSetupException e) {
+            throw violation(Request.SET_VRING_KICK, "ring set-up", e.getMessage());
+        }
+        inflight.attach(ring.index, ring.queue, q, packed, recover);
+        observer.queueAddresses(ring.index, desc, driver, dev);
+        observer.queueStarted(ring.index);
+    }
+
+    private long translate(Vring ring, String what, long userAddress, long bytes) {
+        long gpa = memory.guestAddressOfUser(userAddress, bytes);
+        if (gpa < 0) {
+            throw violation(Request.SET_VRING_KICK, "ring address", String.format("queue %d %s at 0x%x+%d is not inside guest memory",
+                    ring.index, what, userAddress, bytes));
+        }
+        return gpa;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private Vring ring(Request r, int index) {
+        if (index < 0 || index >= rings.length) {
+            throw violation(r, "queue index", index + " is not below the queue count " + rings.length);
+        }
+        return rings[index];
+    }
+
+    private interface EventFdSetter {
+        void set(Vring ring, EventFd fd);
+    }
+
+    private void withEventFd(Request r, Message m, QueueEventFd which, EventFdSetter setter) {
+        long v = Bodies.u64(m);
+        Vring ring = ring(r, (int) (v & Bodies.VRING_INDEX_MASK));
+        EventFd fd = (v & Bodies.VRING_NOFD) != 0 ? null : EventFd.adopt(m.takeFd(0));
+        locked(ring, () -> setter.set(ring, fd));
+        observer.queueEventFdSet(ring.index, which, fd != null);
+    }
+
+    private static void locked(Vring ring, Runnable action) {
+        ring.lock.lock();
+        try {
+            action.run();
+        } finally {
+            ring.lock.unlock();
+        }
+    }
+}
