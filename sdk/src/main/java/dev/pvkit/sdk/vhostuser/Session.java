@@ -43,10 +43,7 @@ final class Session implements DeviceContext {
     /** The shared regions; each one's mapping belongs to the session and is unmapped when it leaves the map. */
     private final List<MemoryRegion> mappings = new ArrayList<>();
     private MessageChannel backendChannel;
-    private volatile DirtyLog log;
-    private volatile boolean logAll;
-    /** SET_LOG_FD: signalled after each write marked in the dirty log. Replaced while every ring is locked. */
-    private volatile EventFd logFd;
+    private final DirtyLogging dirtyLog;
     private final InflightTracking inflight;
 
     Session(UnixSocket socket, VirtioDevice device, BackendObserver observer, ValidationPolicy policy, int workerCount,
@@ -57,6 +54,7 @@ final class Session implements DeviceContext {
         int queues = device.queueCount();
         this.inflight = new InflightTracking(queues, device);
         this.rings = new Rings(queues, device, observer, policy, inflight, workerCount, name, this::needsReset);
+        this.dirtyLog = new DirtyLogging(rings);
         this.offeredFeatures = device.features() | VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES)
                 | VirtioFeatures.bit(ProtocolFeatures.F_LOG_ALL);
     }
@@ -242,7 +240,7 @@ final class Session implements DeviceContext {
                 yield Summary.hex("status", now);
             }
             case SET_LOG_BASE -> {
-                setLogBase(m);
+                dirtyLog.setBase(m);
                 channel.replyU64(m, 0);
                 Bodies.Log l = Bodies.Log.of(m);
                 yield Summary.hex("size", l.mmapSize()) + " " + Summary.hex("offset", l.mmapOffset());
@@ -253,7 +251,7 @@ final class Session implements DeviceContext {
                 yield Summary.inflight(Bodies.Inflight.of(m));
             }
             case SET_LOG_FD -> {
-                setLogFd(EventFd.adopt(m.takeFd(0)));
+                dirtyLog.setFd(EventFd.adopt(m.takeFd(0)));
                 yield Summary.NONE;
             }
             default -> throw violation(r, "not implemented", "PVKit does not serve " + r.name() + " yet");
@@ -267,7 +265,7 @@ final class Session implements DeviceContext {
             throw violation(m.request(), "features", String.format("bits 0x%x were not offered", v & ~offeredFeatures));
         }
         rings.useFeatures(v);
-        logAll = VirtioFeatures.has(v, ProtocolFeatures.F_LOG_ALL);
+        dirtyLog.logAll(VirtioFeatures.has(v, ProtocolFeatures.F_LOG_ALL));
         observer.featuresAcknowledged(v);
         device.featuresNegotiated(v & ~VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES));
         if (!VirtioFeatures.has(v, ProtocolFeatures.F_PROTOCOL_FEATURES)) rings.enableAll();
@@ -423,7 +421,7 @@ final class Session implements DeviceContext {
     private void swapMemory(List<MemoryRegion> next, List<MemoryRegion> retired) {
         GuestMemory fresh;
         try {
-            fresh = GuestMemory.of(next).withWriteObserver(this::logWrite);
+            fresh = GuestMemory.of(next).withWriteObserver(dirtyLog);
         } catch (IllegalArgumentException e) {
             throw violation(Request.SET_MEM_TABLE, "overlapping regions", e.getMessage());
         }
@@ -435,64 +433,13 @@ final class Session implements DeviceContext {
         observer.memoryMapped(next.stream().map(x -> new long[]{x.guestPhysical(), x.size()}).toArray(long[][]::new));
     }
 
-    // ---------------------------------------------------------------- dirty log
-
-    /**
-     * Every write into guest memory passes here; while the front-end asked for LOG_ALL it marks the log and then
-     * signals the log eventfd, if one was given, as libvhost-user does: the front-end may wait on it instead of
-     * polling the bitmap. Runs on a worker holding its ring's lock.
-     */
-    private void logWrite(long guestPhysical, long length) {
-        DirtyLog l = log;
-        if (l == null || !logAll) return;
-        l.written(guestPhysical, length);
-        EventFd notify = logFd;
-        if (notify != null) notify.signal();
-    }
-
-    /** SET_LOG_FD: swapped while every ring is locked, so no worker signals a descriptor being closed. */
-    private void setLogFd(EventFd fresh) {
-        EventFd old;
-        rings.lockAll();
-        try {
-            old = logFd;
-            logFd = fresh;
-        } finally {
-            rings.unlockAll();
-        }
-        if (old != null) old.close();
-    }
-
-    /** SET_LOG_BASE: maps the front-end's bitmap after checking offset + size cannot overflow [CVE-2020-10722]. */
-    private void setLogBase(Message m) {
-        Bodies.Log l = Bodies.Log.of(m);
-        int fd = m.takeFd(0);
-        DirtyLog fresh;
-        try {
-            fresh = new DirtyLog(SharedFile.map(Request.SET_LOG_BASE, "log", fd, l.mmapOffset(), l.mmapSize()));
-        } finally {
-            Syscalls.closeQuietly(fd);
-        }
-        DirtyLog old;
-        rings.lockAll();
-        try {
-            old = log;
-            log = fresh;
-        } finally {
-            rings.unlockAll();
-        }
-        if (old != null) old.close();
-    }
-
     /** Stops the workers, forgets the rings, unmaps memory, resets the device and closes the sockets. */
     private void shutdown() {
         rings.close();
         mappings.forEach(Session::unmap);
         mappings.clear();
         if (backendChannel != null) backendChannel.close();
-        if (log != null) log.close();
-        log = null;
-        if (logFd != null) logFd.close();
+        dirtyLog.close();
         inflight.close();
         device.reset();
         channel.close();

@@ -1,0 +1,82 @@
+package dev.pvkit.sdk.vhostuser;
+
+import dev.pvkit.sdk.memory.WriteObserver;
+import dev.pvkit.sdk.os.EventFd;
+import dev.pvkit.sdk.os.Syscalls;
+
+/**
+ * A session's dirty-page logging for live migration: the bitmap of SET_LOG_BASE, the eventfd of SET_LOG_FD and
+ * whether the front-end asked for VHOST_F_LOG_ALL. Guest memory reports every write here; the control thread
+ * replaces the bitmap and the eventfd only while every ring is locked, so no worker uses one being closed.
+ */
+final class DirtyLogging implements WriteObserver, AutoCloseable {
+    private final Rings rings;
+    private volatile DirtyLog log;
+    private volatile boolean logAll;
+    /** SET_LOG_FD: signalled after each write marked in the dirty log. */
+    private volatile EventFd logFd;
+
+    DirtyLogging(Rings rings) {
+        this.rings = rings;
+    }
+
+    /** From the negotiated features: whether writes are logged at all. */
+    void logAll(boolean on) {
+        logAll = on;
+    }
+
+    /**
+     * Every write into guest memory passes here; while the front-end asked for LOG_ALL it marks the log and then
+     * signals the log eventfd, if one was given, as libvhost-user does: the front-end may wait on it instead of
+     * polling the bitmap. Runs on a worker holding its ring's lock.
+     */
+    @Override
+    public void written(long guestPhysical, long length) {
+        DirtyLog l = log;
+        if (l == null || !logAll) return;
+        l.written(guestPhysical, length);
+        EventFd notify = logFd;
+        if (notify != null) notify.signal();
+    }
+
+    /** SET_LOG_FD. */
+    void setFd(EventFd fresh) {
+        EventFd old;
+        rings.lockAll();
+        try {
+            old = logFd;
+            logFd = fresh;
+        } finally {
+            rings.unlockAll();
+        }
+        if (old != null) old.close();
+    }
+
+    /** SET_LOG_BASE: maps the front-end's bitmap after checking offset + size cannot overflow [CVE-2020-10722]. */
+    void setBase(Message m) {
+        Bodies.Log l = Bodies.Log.of(m);
+        int fd = m.takeFd(0);
+        DirtyLog fresh;
+        try {
+            fresh = new DirtyLog(SharedFile.map(Request.SET_LOG_BASE, "log", fd, l.mmapOffset(), l.mmapSize()));
+        } finally {
+            Syscalls.closeQuietly(fd);
+        }
+        DirtyLog old;
+        rings.lockAll();
+        try {
+            old = log;
+            log = fresh;
+        } finally {
+            rings.unlockAll();
+        }
+        if (old != null) old.close();
+    }
+
+    @Override
+    public void close() {
+        if (log != null) log.close();
+        log = null;
+        if (logFd != null) logFd.close();
+    }
+}
