@@ -2,49 +2,47 @@ package dev.pvkit.sdk.vhostuser;
 
 import dev.pvkit.sdk.device.DeviceContext;
 import dev.pvkit.sdk.device.VirtioDevice;
-import dev.pvkit.sdk.memory.GuestMemory;
-import dev.pvkit.sdk.memory.MemoryRegion;
 import dev.pvkit.sdk.observe.BackendObserver;
 import dev.pvkit.sdk.os.EventFd;
-import dev.pvkit.sdk.os.MappedMemory;
 import dev.pvkit.sdk.os.NativeCallException;
-import dev.pvkit.sdk.os.Syscalls;
 import dev.pvkit.sdk.os.UnixSocket;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.ValidationPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayList;
-import java.util.List;
-
 import static dev.pvkit.sdk.vhostuser.ProtocolViolation.violation;
 
 /**
  * One vhost-user connection, served on its own control thread: reads each front-end message, validates it in three
- * layers (header in {@link MessageChannel}, shape in {@link Bodies#checkShape}, meaning here) and acts on it. A
- * message that fails validation is not acted on; the answer is a failure status when REPLY_ACK allows, otherwise
- * the connection is closed [BE-VU-008, BE-VU-009]. Every path closes the descriptors a message brought.
+ * layers (header in {@link MessageChannel}, shape in {@link Bodies#checkShape}, meaning where it is acted on) and
+ * acts on it. A message that fails validation is not acted on; the answer is a failure status when REPLY_ACK
+ * allows, otherwise the connection is closed [BE-VU-008, BE-VU-009]. Every path closes the descriptors a message
+ * brought.
+ *
+ * <p>The session keeps features, status, configuration space and the back-end channel; it hands the rest to one
+ * part per capability: {@link MemoryRegions} (the memory table), {@link Rings} (ring set-up, and the workers that
+ * serve the rings), {@link DirtyLogging} and {@link InflightTracking}.
  */
 final class Session implements DeviceContext {
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
-    static final int MAX_MEM_SLOTS = 509;
+    /** GET_MAX_MEM_SLOTS' answer. */
+    static final int MAX_MEM_SLOTS = MemoryRegions.MAX_SLOTS;
     /** Virtio status bit the device sets when a ring broke (spec group virtio.status). */
     static final int DEVICE_NEEDS_RESET = 64;
 
     private final MessageChannel channel;
     private final VirtioDevice device;
     private final BackendObserver observer;
+    private final InflightTracking inflight;
     private final Rings rings;
+    private final DirtyLogging dirtyLog;
+    private final MemoryRegions regions;
 
     private long offeredFeatures;
     private long protocolFeatures;
     private int status;
-    /** The shared regions; each one's mapping belongs to the session and is unmapped when it leaves the map. */
-    private final List<MemoryRegion> mappings = new ArrayList<>();
     private MessageChannel backendChannel;
-    private final DirtyLogging dirtyLog;
-    private final InflightTracking inflight;
 
     Session(UnixSocket socket, VirtioDevice device, BackendObserver observer, ValidationPolicy policy, int workerCount,
             String name) {
@@ -55,6 +53,7 @@ final class Session implements DeviceContext {
         this.inflight = new InflightTracking(queues, device);
         this.rings = new Rings(queues, device, observer, policy, inflight, workerCount, name, this::needsReset);
         this.dirtyLog = new DirtyLogging(rings);
+        this.regions = new MemoryRegions(rings, dirtyLog, observer);
         this.offeredFeatures = device.features() | VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES)
                 | VirtioFeatures.bit(ProtocolFeatures.F_LOG_ALL);
     }
@@ -167,15 +166,15 @@ final class Session implements DeviceContext {
                 yield "queues=" + rings.count();
             }
             case SET_MEM_TABLE -> {
-                setMemTable(m);
-                yield "regions=" + mappings.size();
+                regions.setTable(m);
+                yield "regions=" + regions.count();
             }
             case ADD_MEM_REG -> {
-                addRegion(m);
+                regions.add(m);
                 yield Summary.region(Bodies.SingleRegion.of(m).region());
             }
             case REM_MEM_REG -> {
-                removeRegion(m);
+                regions.remove(m);
                 yield Summary.region(Bodies.SingleRegion.of(m).region());
             }
             case GET_MAX_MEM_SLOTS -> {
@@ -343,101 +342,10 @@ final class Session implements DeviceContext {
     /** Back-end request id (spec group vhostuser.backend_request). */
     static final int BACKEND_CONFIG_CHANGE_MSG = 2;
 
-    // ---------------------------------------------------------------- memory
-
-    private void setMemTable(Message m) {
-        Bodies.MemoryTable t = Bodies.MemoryTable.of(m);
-        List<MemoryRegion> fresh = new ArrayList<>();
-        try {
-            for (int i = 0; i < t.regions().size(); i++) fresh.add(map(Request.SET_MEM_TABLE, t.regions().get(i), m.takeFd(i)));
-            swapMemory(fresh, List.copyOf(mappings));
-        } catch (RuntimeException e) {
-            fresh.forEach(Session::unmap);
-            throw e;
-        }
-    }
-
-    private void addRegion(Message m) {
-        Bodies.Region region = Bodies.SingleRegion.of(m).region();
-        if (mappings.size() >= MAX_MEM_SLOTS) throw violation(Request.ADD_MEM_REG, "memory slots", "all " + MAX_MEM_SLOTS + " slots in use");
-        MemoryRegion added = map(Request.ADD_MEM_REG, region, m.takeFd(0));
-        List<MemoryRegion> next = new ArrayList<>(mappings);
-        next.add(added);
-        try {
-            swapMemory(next, List.of());
-        } catch (RuntimeException e) {
-            unmap(added);
-            throw e;
-        }
-    }
-
-    private void removeRegion(Message m) {
-        Bodies.Region region = Bodies.SingleRegion.of(m).region();
-        MemoryRegion gone = mappings.stream()
-                .filter(x -> x.guestPhysical() == region.guestPhysical() && x.size() == region.size()
-                        && x.userAddress() == region.userAddress())
-                .findFirst()
-                .orElseThrow(() -> violation(Request.REM_MEM_REG, "unknown region",
-                        String.format("no region at 0x%x+%d", region.guestPhysical(), region.size())));
-        List<MemoryRegion> next = new ArrayList<>(mappings);
-        next.remove(gone);
-        swapMemory(next, List.of(gone));
-    }
-
-    /**
-     * Maps one region after checking its arithmetic and that its file really is that large. Only the region's own
-     * pages are mapped, at its file offset: QEMU shares all guest RAM as one file and sends one region per piece of
-     * it (below and above the PCI hole, around ROMs), so mapping each from file offset 0 would map the file again
-     * and again, up to the region's end, and hand the device every byte below its region too.
-     */
-    private MemoryRegion map(Request r, Bodies.Region region, int fd) {
-        try {
-            long size = region.size();
-            if (size > 0 && (region.guestPhysical() < 0 || region.guestPhysical() > Long.MAX_VALUE - size
-                    || Long.compareUnsigned(region.userAddress(), -1L - size) > 0)) {
-                throw violation(r, "region arithmetic", String.format("region 0x%x+%d or user address 0x%x wraps",
-                        region.guestPhysical(), size, region.userAddress()));
-            }
-            MappedMemory mapping = SharedFile.map(r, "region", fd, region.mmapOffset(), size);
-            try {
-                return new MemoryRegion(region.guestPhysical(), size, region.userAddress(), mapping);
-            } catch (RuntimeException e) {
-                mapping.close();
-                throw e;
-            }
-        } finally {
-            Syscalls.closeQuietly(fd); // the mapping outlives the descriptor
-        }
-    }
-
-    /**
-     * Installs a new memory map: every ring is locked while its queue moves to the new map, so no worker ever reads
-     * through a half-replaced map, and the old mappings are unmapped only after all rings let go of them.
-     */
-    private static void unmap(MemoryRegion region) {
-        region.mapping().close();
-    }
-
-    private void swapMemory(List<MemoryRegion> next, List<MemoryRegion> retired) {
-        GuestMemory fresh;
-        try {
-            fresh = GuestMemory.of(next).withWriteObserver(dirtyLog);
-        } catch (IllegalArgumentException e) {
-            throw violation(Request.SET_MEM_TABLE, "overlapping regions", e.getMessage());
-        }
-        rings.moveTo(fresh, () -> {
-            mappings.clear();
-            mappings.addAll(next);
-            retired.forEach(Session::unmap);
-        });
-        observer.memoryMapped(next.stream().map(x -> new long[]{x.guestPhysical(), x.size()}).toArray(long[][]::new));
-    }
-
     /** Stops the workers, forgets the rings, unmaps memory, resets the device and closes the sockets. */
     private void shutdown() {
         rings.close();
-        mappings.forEach(Session::unmap);
-        mappings.clear();
+        regions.close();
         if (backendChannel != null) backendChannel.close();
         dirtyLog.close();
         inflight.close();

@@ -1,0 +1,134 @@
+package dev.pvkit.sdk.vhostuser;
+
+import dev.pvkit.sdk.memory.GuestMemory;
+import dev.pvkit.sdk.memory.MemoryRegion;
+import dev.pvkit.sdk.memory.WriteObserver;
+import dev.pvkit.sdk.observe.BackendObserver;
+import dev.pvkit.sdk.os.MappedMemory;
+import dev.pvkit.sdk.os.Syscalls;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.pvkit.sdk.vhostuser.ProtocolViolation.violation;
+
+/**
+ * The guest memory regions the front-end shared (SET_MEM_TABLE, ADD_MEM_REG, REM_MEM_REG), each mapped at its own
+ * file offset. Every change builds a whole new {@link GuestMemory} and moves the rings to it; a region's mapping
+ * belongs to the session and is unmapped when the region leaves the map. Used by the control thread only.
+ */
+final class MemoryRegions implements AutoCloseable {
+    static final int MAX_SLOTS = 509;
+
+    private final Rings rings;
+    private final WriteObserver writes;
+    private final BackendObserver observer;
+    private final List<MemoryRegion> mappings = new ArrayList<>();
+
+    /** {@code writes} is told of every write into the memory this builds (the dirty log). */
+    MemoryRegions(Rings rings, WriteObserver writes, BackendObserver observer) {
+        this.rings = rings;
+        this.writes = writes;
+        this.observer = observer;
+    }
+
+    int count() {
+        return mappings.size();
+    }
+
+    /** SET_MEM_TABLE: the given regions replace all others. */
+    void setTable(Message m) {
+        Bodies.MemoryTable t = Bodies.MemoryTable.of(m);
+        List<MemoryRegion> fresh = new ArrayList<>();
+        try {
+            for (int i = 0; i < t.regions().size(); i++) fresh.add(map(Request.SET_MEM_TABLE, t.regions().get(i), m.takeFd(i)));
+            swap(fresh, List.copyOf(mappings));
+        } catch (RuntimeException e) {
+            fresh.forEach(MemoryRegions::unmap);
+            throw e;
+        }
+    }
+
+    void add(Message m) {
+        Bodies.Region region = Bodies.SingleRegion.of(m).region();
+        if (mappings.size() >= MAX_SLOTS) throw violation(Request.ADD_MEM_REG, "memory slots", "all " + MAX_SLOTS + " slots in use");
+        MemoryRegion added = map(Request.ADD_MEM_REG, region, m.takeFd(0));
+        List<MemoryRegion> next = new ArrayList<>(mappings);
+        next.add(added);
+        try {
+            swap(next, List.of());
+        } catch (RuntimeException e) {
+            unmap(added);
+            throw e;
+        }
+    }
+
+    void remove(Message m) {
+        Bodies.Region region = Bodies.SingleRegion.of(m).region();
+        MemoryRegion gone = mappings.stream()
+                .filter(x -> x.guestPhysical() == region.guestPhysical() && x.size() == region.size()
+                        && x.userAddress() == region.userAddress())
+                .findFirst()
+                .orElseThrow(() -> violation(Request.REM_MEM_REG, "unknown region",
+                        String.format("no region at 0x%x+%d", region.guestPhysical(), region.size())));
+        List<MemoryRegion> next = new ArrayList<>(mappings);
+        next.remove(gone);
+        swap(next, List.of(gone));
+    }
+
+    /** Unmaps every region; the rings must be closed first. */
+    @Override
+    public void close() {
+        mappings.forEach(MemoryRegions::unmap);
+        mappings.clear();
+    }
+
+    /**
+     * Maps one region after checking its arithmetic and that its file really is that large. Only the region's own
+     * pages are mapped, at its file offset: QEMU shares all guest RAM as one file and sends one region per piece of
+     * it (below and above the PCI hole, around ROMs), so mapping each from file offset 0 would map the file again
+     * and again, up to the region's end, and hand the device every byte below its region too.
+     */
+    private static MemoryRegion map(Request r, Bodies.Region region, int fd) {
+        try {
+            long size = region.size();
+            if (size > 0 && (region.guestPhysical() < 0 || region.guestPhysical() > Long.MAX_VALUE - size
+                    || Long.compareUnsigned(region.userAddress(), -1L - size) > 0)) {
+                throw violation(r, "region arithmetic", String.format("region 0x%x+%d or user address 0x%x wraps",
+                        region.guestPhysical(), size, region.userAddress()));
+            }
+            MappedMemory mapping = SharedFile.map(r, "region", fd, region.mmapOffset(), size);
+            try {
+                return new MemoryRegion(region.guestPhysical(), size, region.userAddress(), mapping);
+            } catch (RuntimeException e) {
+                mapping.close();
+                throw e;
+            }
+        } finally {
+            Syscalls.closeQuietly(fd); // the mapping outlives the descriptor
+        }
+    }
+
+    private static void unmap(MemoryRegion region) {
+        region.mapping().close();
+    }
+
+    /**
+     * Installs a new memory map: the rings move to it while all are locked, and the old mappings are unmapped only
+     * after all rings let go of them.
+     */
+    private void swap(List<MemoryRegion> next, List<MemoryRegion> retired) {
+        GuestMemory fresh;
+        try {
+            fresh = GuestMemory.of(next).withWriteObserver(writes);
+        } catch (IllegalArgumentException e) {
+            throw violation(Request.SET_MEM_TABLE, "overlapping regions", e.getMessage());
+        }
+        rings.moveTo(fresh, () -> {
+            mappings.clear();
+            mappings.addAll(next);
+            retired.forEach(MemoryRegions::unmap);
+        });
+        observer.memoryMapped(next.stream().map(x -> new long[]{x.guestPhysical(), x.size()}).toArray(long[][]::new));
+    }
+}
