@@ -42,7 +42,7 @@ final class MemoryRegions implements AutoCloseable {
         List<MemoryRegion> fresh = new ArrayList<>();
         try {
             for (int i = 0; i < t.regions().size(); i++) fresh.add(map(Request.SET_MEM_TABLE, t.regions().get(i), m.takeFd(i)));
-            swap(fresh, List.copyOf(mappings));
+            swap(Request.SET_MEM_TABLE, fresh, List.copyOf(mappings));
         } catch (RuntimeException e) {
             fresh.forEach(MemoryRegions::unmap);
             throw e;
@@ -56,7 +56,7 @@ final class MemoryRegions implements AutoCloseable {
         List<MemoryRegion> next = new ArrayList<>(mappings);
         next.add(added);
         try {
-            swap(next, List.of());
+            swap(Request.ADD_MEM_REG, next, List.of());
         } catch (RuntimeException e) {
             unmap(added);
             throw e;
@@ -73,7 +73,7 @@ final class MemoryRegions implements AutoCloseable {
                         String.format("no region at 0x%x+%d", region.guestPhysical(), region.size())));
         List<MemoryRegion> next = new ArrayList<>(mappings);
         next.remove(gone);
-        swap(next, List.of(gone));
+        swap(Request.REM_MEM_REG, next, List.of(gone));
     }
 
     /** Unmaps every region; the rings must be closed first. */
@@ -117,14 +117,14 @@ final class MemoryRegions implements AutoCloseable {
      * Installs a new memory map: the rings move to it while all are locked, and the old mappings are unmapped only
      * after all rings let go of them.
      */
-    private void swap(List<MemoryRegion> next, List<MemoryRegion> retired) {
+    private void swap(Request cause, List<MemoryRegion> next, List<MemoryRegion> retired) {
         GuestMemory fresh;
         try {
             fresh = GuestMemory.of(next).withWriteObserver(writes);
         } catch (IllegalArgumentException e) {
-            throw violation(Request.SET_MEM_TABLE, "overlapping regions", e.getMessage());
+            throw violation(cause, "overlapping regions", e.getMessage());
         }
-        rings.moveTo(fresh, () -> {
+        rings.moveTo(cause, fresh, () -> {
             mappings.clear();
             mappings.addAll(next);
             retired.forEach(MemoryRegions::unmap);

@@ -111,7 +111,7 @@ final class Rings implements AutoCloseable {
                 ring.closeKick();
                 ring.kick = kick;
                 ring.polled = kick == null;
-                if (!ring.started()) start(ring, true);
+                if (!ring.started()) start(Request.SET_VRING_KICK, ring, true);
             });
         } catch (RuntimeException e) {
             if (kick != null && ring.kick != kick) kick.close();
@@ -196,17 +196,21 @@ final class Rings implements AutoCloseable {
     /**
      * Moves the rings to a new memory map: every ring is locked while its queue moves to the new map, so no worker
      * ever reads through a half-replaced map; {@code commit} runs before they are unlocked, so the old mappings it
-     * unmaps are no longer in use.
+     * unmaps are no longer in use. A map that leaves a running ring's areas outside is refused ({@code cause}'s
+     * violation) before anything changes: the rings and the old map stay as they were.
      */
-    void moveTo(GuestMemory fresh, Runnable commit) {
+    void moveTo(Request cause, GuestMemory fresh, Runnable commit) {
         lockAll();
         try {
+            for (Vring ring : rings) {
+                if (ring.started()) areas(cause, ring, fresh);
+            }
             memory = fresh;
             for (Vring ring : rings) {
                 if (ring.started()) {
                     ring.base = ring.queue.base();
                     ring.queue = null;
-                    start(ring, false); // rebuilt on the new map; addresses are translated again
+                    start(cause, ring, false); // rebuilt on the new map; addresses are translated again
                 }
             }
             commit.run();
@@ -238,34 +242,51 @@ final class Rings implements AutoCloseable {
      * Builds the device queue for a configured ring; throws a violation when the set-up cannot be served. With an
      * inflight area, a fresh start ({@code recover}) first resubmits what a previous back-end left in flight.
      */
-    private void start(Vring ring, boolean recover) {
+    private void start(Request cause, Vring ring, boolean recover) {
         GuestMemory mem = memory;
-        if (mem == null) throw violation(Request.SET_VRING_KICK, "no memory", "queue " + ring.index + " started before any memory table");
+        if (mem == null) throw violation(cause, "no memory", "queue " + ring.index + " started before any memory table");
         if (ring.size == 0 || ring.address == null) {
-            throw violation(Request.SET_VRING_KICK, "ring not configured", "queue " + ring.index + " has no size or addresses");
+            throw violation(cause, "ring not configured", "queue " + ring.index + " has no size or addresses");
         }
-        boolean packed = VirtioFeatures.has(features, VirtioFeatures.RING_PACKED);
-        int q = ring.size;
-        Bodies.VringAddress a = ring.address;
-        // Ring addresses are the front-end's virtual addresses; translate each once, with its full extent.
-        long desc = translate(ring, "descriptor area", a.descriptors(), packed ? PackedRing.ringBytes(q) : SplitRing.descTableBytes(q));
-        long driver = translate(ring, "driver area", a.avail(), packed ? PackedRing.EVENT_BYTES : SplitRing.availBytes(q));
-        long dev = translate(ring, "device area", a.used(), packed ? PackedRing.EVENT_BYTES : SplitRing.usedBytes(q));
-        QueueConfig c = new QueueConfig(ring.index, q, desc, driver, dev, features, policy, observer.queueObserver(ring.index), ring.base);
+        Areas at = areas(cause, ring, mem);
+        QueueConfig c = new QueueConfig(ring.index, ring.size, at.descriptors(), at.driver(), at.device(), features, policy,
+                observer.queueObserver(ring.index), ring.base);
         try {
-            ring.queue = packed ? new PackedDeviceQueue(mem, c) : new SplitDeviceQueue(mem, c);
+            ring.queue = packed() ? new PackedDeviceQueue(mem, c) : new SplitDeviceQueue(mem, c);
         } catch (QueueSetupException e) {
-            throw violation(Request.SET_VRING_KICK, "ring set-up", e.getMessage());
+            throw violation(cause, "ring set-up", e.getMessage());
         }
-        inflight.attach(ring.index, ring.queue, q, packed, recover);
-        observer.queueAddresses(ring.index, desc, driver, dev);
+        inflight.attach(ring.index, ring.queue, ring.size, packed(), recover);
+        observer.queueAddresses(ring.index, at.descriptors(), at.driver(), at.device());
         observer.queueStarted(ring.index);
     }
 
-    private long translate(Vring ring, String what, long userAddress, long bytes) {
-        long gpa = memory.guestAddressOfUser(userAddress, bytes);
+    /** A ring's three areas as guest-physical addresses in {@code mem}. */
+    private record Areas(long descriptors, long driver, long device) {
+    }
+
+    /**
+     * Translates a ring's addresses (the front-end's virtual addresses) into {@code mem}, each with its full extent;
+     * a violation of {@code cause} when one is not inside.
+     */
+    private Areas areas(Request cause, Vring ring, GuestMemory mem) {
+        boolean packed = packed();
+        int q = ring.size;
+        Bodies.VringAddress a = ring.address;
+        return new Areas(
+                translate(cause, mem, ring, "descriptor area", a.descriptors(), packed ? PackedRing.ringBytes(q) : SplitRing.descTableBytes(q)),
+                translate(cause, mem, ring, "driver area", a.avail(), packed ? PackedRing.EVENT_BYTES : SplitRing.availBytes(q)),
+                translate(cause, mem, ring, "device area", a.used(), packed ? PackedRing.EVENT_BYTES : SplitRing.usedBytes(q)));
+    }
+
+    private boolean packed() {
+        return VirtioFeatures.has(features, VirtioFeatures.RING_PACKED);
+    }
+
+    private static long translate(Request cause, GuestMemory mem, Vring ring, String what, long userAddress, long bytes) {
+        long gpa = mem.guestAddressOfUser(userAddress, bytes);
         if (gpa < 0) {
-            throw violation(Request.SET_VRING_KICK, "ring address", String.format("queue %d %s at 0x%x+%d is not inside guest memory",
+            throw violation(cause, "ring address", String.format("queue %d %s at 0x%x+%d is not inside guest memory",
                     ring.index, what, userAddress, bytes));
         }
         return gpa;
