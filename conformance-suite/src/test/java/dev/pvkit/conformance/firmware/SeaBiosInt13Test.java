@@ -2,6 +2,7 @@ package dev.pvkit.conformance.firmware;
 
 import dev.pvkit.backends.blk.BlkOptions;
 import dev.pvkit.backends.blk.BlockStore;
+import dev.pvkit.backends.blk.ForwardingBlockStore;
 import dev.pvkit.backends.blk.MemoryBlockStore;
 import dev.pvkit.backends.blk.VirtioBlkDevice;
 import dev.pvkit.conformance.guest.Accelerator;
@@ -9,6 +10,7 @@ import dev.pvkit.conformance.guest.QemuExit;
 import dev.pvkit.conformance.guest.QemuInstance;
 import dev.pvkit.conformance.guest.QemuLauncher;
 import dev.pvkit.conformance.guest.QemuOptions;
+import dev.pvkit.conformance.live.ByteRanges;
 import dev.pvkit.conformance.live.LiveSupport;
 import dev.pvkit.sdk.observe.BackendObserver;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
@@ -320,12 +322,11 @@ class SeaBiosInt13Test {
         }
     }
 
-    /** Passes everything to a store and remembers which byte ranges were read. */
-    private static final class CountingStore implements BlockStore {
-        private final BlockStore inner;
+    /** Passes everything to a store, counts reads and writes, and remembers which byte ranges were read. */
+    private static final class CountingStore extends ForwardingBlockStore {
         final AtomicInteger reads = new AtomicInteger();
         final AtomicInteger writes = new AtomicInteger();
-        private final Queue<long[]> readRanges = new ConcurrentLinkedQueue<>();
+        private final ByteRanges readRanges = new ByteRanges();
         private final long failReadsFrom;
 
         CountingStore(BlockStore inner) {
@@ -334,73 +335,45 @@ class SeaBiosInt13Test {
 
         /** Reads at or past {@code failReadsFrom} throw, which the engine answers with VIRTIO_BLK_S_IOERR. */
         CountingStore(BlockStore inner, long failReadsFrom) {
-            this.inner = inner;
+            super(inner);
             this.failReadsFrom = failReadsFrom;
         }
 
         /** Whether the reads together cover [offset, offset + length). */
         boolean covers(long offset, long length) {
-            List<long[]> sorted = new ArrayList<>(readRanges);
-            sorted.sort((a, b) -> Long.compare(a[0], b[0]));
-            long next = offset;
-            for (long[] r : sorted) {
-                if (r[0] > next) break;
-                next = Math.max(next, r[0] + r[1]);
-                if (next >= offset + length) return true;
-            }
-            return next >= offset + length;
+            return readRanges.covers(offset, length);
         }
 
         String ranges() {
             List<String> out = new ArrayList<>();
-            for (long[] r : readRanges) out.add("LBA " + r[0] / SECTOR + "+" + r[1] / SECTOR);
+            for (long[] r : readRanges.list()) out.add("LBA " + r[0] / SECTOR + "+" + r[1] / SECTOR);
             return out.size() > 40 ? out.subList(0, 40) + "…" : out.toString();
         }
 
         @Override
-        public long size() {
-            return inner.size();
-        }
-
-        @Override
         public void read(long offset, ByteBuffer dst) throws IOException {
-            readRanges.add(new long[]{offset, dst.remaining()});
+            readRanges.add(offset, dst.remaining());
             reads.incrementAndGet();
             if (offset + dst.remaining() > failReadsFrom) throw new IOException("injected read failure at " + offset);
-            inner.read(offset, dst);
+            super.read(offset, dst);
         }
 
         @Override
         public void write(long offset, ByteBuffer src) throws IOException {
             writes.incrementAndGet();
-            inner.write(offset, src);
-        }
-
-        @Override
-        public void flush() throws IOException {
-            inner.flush();
+            super.write(offset, src);
         }
 
         @Override
         public void discard(long offset, long length) throws IOException {
             writes.incrementAndGet();
-            inner.discard(offset, length);
+            super.discard(offset, length);
         }
 
         @Override
         public void writeZeroes(long offset, long length, boolean mayUnmap) throws IOException {
             writes.incrementAndGet();
-            inner.writeZeroes(offset, length, mayUnmap);
-        }
-
-        @Override
-        public boolean readOnly() {
-            return inner.readOnly();
-        }
-
-        @Override
-        public void close() throws IOException {
-            inner.close();
+            super.writeZeroes(offset, length, mayUnmap);
         }
     }
 
