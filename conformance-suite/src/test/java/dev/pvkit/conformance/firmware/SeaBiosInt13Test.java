@@ -76,12 +76,9 @@ class SeaBiosInt13Test {
 
     @AfterEach
     void tearDown() throws Exception {
-        try {
-            // Kills QEMU if it still runs, and checks (pgrep) that no QEMU naming our temp directory is left.
-            LiveSupport.killAndCheckGone(qemu, tmp);
-        } finally {
-            if (backend != null) backend.close();
-        }
+        // Kills QEMU if it still runs, checks that none is left (pgrep: none naming our temp directory), then closes
+        // the back-end.
+        LiveSupport.killAndCheckGone(qemu, tmp, backend);
     }
 
     /** The committed bytes are a boot sector, with the CHS switch off. */

@@ -6,6 +6,7 @@ import dev.pvkit.backends.blk.ForwardingBlockStore;
 import dev.pvkit.backends.blk.MemoryBlockStore;
 import dev.pvkit.backends.blk.VirtioBlkDevice;
 import dev.pvkit.conformance.live.ByteRanges;
+import dev.pvkit.conformance.live.LiveSupport;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -38,14 +39,9 @@ class LiveGuestTest {
 
     @AfterEach
     void cleanUp() throws Exception {
-        if (qemu != null) qemu.close();
-        if (backend != null) backend.close();
-        assertThat(ProcessHandle.current().descendants().filter(p -> p.info().command().orElse("").contains("qemu")))
-                .as("no QEMU left running").isEmpty();
         // Other modules' tests may run their own QEMU at the same time; ours all carry this test's temp directory.
-        String pgrep = pgrepQemu();
+        String pgrep = LiveSupport.killAndCheckGone(qemu, tmp, backend);
         System.out.println("[live] pgrep -a qemu after clean-up: " + (pgrep.isEmpty() ? "(none)" : pgrep));
-        assertThat(pgrep.lines().filter(l -> l.contains(tmp.toString()))).as("pgrep -a qemu").isEmpty();
     }
 
     @Test
@@ -180,12 +176,5 @@ class LiveGuestTest {
             ranges.add(offset, length);
             super.discard(offset, length);
         }
-    }
-
-    private static String pgrepQemu() throws Exception {
-        Process p = new ProcessBuilder("pgrep", "-a", "qemu").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        p.waitFor(10, TimeUnit.SECONDS);
-        return out.strip();
     }
 }

@@ -47,12 +47,7 @@ class BlkRebindAndRebootLiveTest {
 
     @AfterEach
     void cleanUp() throws Exception {
-        try {
-            LiveSupport.killAndCheckGone(qemu, tmp);
-        } finally {
-            if (backend != null) backend.close();
-            if (store != null) store.close();
-        }
+        LiveSupport.killAndCheckGone(qemu, tmp, backend, store);
     }
 
     @Test
