@@ -281,9 +281,9 @@ class SeaBiosInt13Test {
         String evidence() {
             return features + "; back-end reads "
                     + store.reads.get() + " " + store.ranges() + ", writes " + store.writes.get()
-                    + "\n--- serial (tail) ---\n" + tail(read(serialLog), 20)
-                    + "\n--- SeaBIOS debug (tail) ---\n" + tail(read(seabiosLog), 40)
-                    + "\n--- QEMU output (tail) ---\n" + tail(read(qemuLog), 20);
+                    + "\n--- serial (tail) ---\n" + QemuInstance.tail(serialLog, 20)
+                    + "\n--- SeaBIOS debug (tail) ---\n" + QemuInstance.tail(seabiosLog, 40)
+                    + "\n--- QEMU output (tail) ---\n" + QemuInstance.tail(qemuLog, 20);
         }
     }
 
@@ -380,10 +380,5 @@ class SeaBiosInt13Test {
         } catch (IOException e) {
             return "(cannot read " + p + ": " + e.getMessage() + ")";
         }
-    }
-
-    private static String tail(String text, int lines) {
-        List<String> all = text.lines().toList();
-        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     }
 }
