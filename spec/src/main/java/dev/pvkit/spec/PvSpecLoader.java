@@ -176,9 +176,7 @@ public final class PvSpecLoader {
     }
 
     private Requirement requirement(String file, int index, JsonNode node, String part) {
-        String label = "requirements[" + index + "]";
-        if (node != null && node.hasNonNull("id")) label += " (" + node.get("id").asText() + ")";
-        YamlEntry r = new YamlEntry(file, label, node, REQUIREMENT_KEYS);
+        YamlEntry r = new YamlEntry(file, label("requirements[" + index + "]", node, "id"), node, REQUIREMENT_KEYS);
 
         String id = r.text("id");
         Matcher m = REQUIREMENT_ID.matcher(id);
@@ -210,8 +208,7 @@ public final class PvSpecLoader {
     }
 
     private Layout layout(String file, int index, JsonNode node, String part) {
-        String label = "layouts[" + index + "]";
-        if (node != null && node.hasNonNull("name")) label += " (" + node.get("name").asText() + ")";
+        String label = label("layouts[" + index + "]", node, "name");
         YamlEntry l = new YamlEntry(file, label, node, LAYOUT_KEYS);
         String name = l.text("name");
         if (!LAYOUT_NAME.matcher(name).matches()) throw l.fail("layout name '" + name + "' must be snake_case");
@@ -223,8 +220,7 @@ public final class PvSpecLoader {
         List<JsonNode> fieldNodes = l.list("fields", true);
         for (int i = 0; i < fieldNodes.size(); i++) {
             JsonNode fn = fieldNodes.get(i);
-            String flabel = label + ".fields[" + i + "]" + (fn != null && fn.hasNonNull("name") ? " (" + fn.get("name").asText() + ")" : "");
-            YamlEntry f = new YamlEntry(file, flabel, fn, FIELD_KEYS);
+            YamlEntry f = new YamlEntry(file, label(label + ".fields[" + i + "]", fn, "name"), fn, FIELD_KEYS);
             fields.add(new Layout.Field(f.text("name"), f.formula("offset"), f.formula("size"), f.text("type"),
                     f.optionalText("doc", "")));
         }
@@ -233,8 +229,7 @@ public final class PvSpecLoader {
     }
 
     private ConstantGroup constantGroup(String file, int index, JsonNode node, String part) {
-        String label = "constants[" + index + "]";
-        if (node != null && node.hasNonNull("group")) label += " (" + node.get("group").asText() + ")";
+        String label = label("constants[" + index + "]", node, "group");
         YamlEntry g = new YamlEntry(file, label, node, GROUP_KEYS);
         String group = g.text("group");
         if (!GROUP_NAME.matcher(group).matches()) {
@@ -251,13 +246,17 @@ public final class PvSpecLoader {
         List<JsonNode> valueNodes = g.list("values", true);
         for (int i = 0; i < valueNodes.size(); i++) {
             JsonNode vn = valueNodes.get(i);
-            String vlabel = label + ".values[" + i + "]" + (vn != null && vn.hasNonNull("name") ? " (" + vn.get("name").asText() + ")" : "");
-            YamlEntry v = new YamlEntry(file, vlabel, vn, CONSTANT_KEYS);
+            YamlEntry v = new YamlEntry(file, label(label + ".values[" + i + "]", vn, "name"), vn, CONSTANT_KEYS);
             String name = v.text("name");
             if (!CONSTANT_NAME.matcher(name).matches()) throw v.fail("constant name '" + name + "' must be UPPER_SNAKE");
             values.add(new ConstantGroup.Constant(name, v.integer("value"), v.optionalText("doc", "")));
         }
         return new ConstantGroup(group, g.text("title"), sourceRef(g, "source", g.raw("source")), kind, values, part);
+    }
+
+    /** An entry's label for messages: {@code position}, then the entry's {@code nameKey} in parentheses when it has one. */
+    private static String label(String position, JsonNode node, String nameKey) {
+        return node != null && node.hasNonNull(nameKey) ? position + " (" + node.get(nameKey).asText() + ")" : position;
     }
 
     private static SourceRef sourceRef(YamlEntry owner, String what, JsonNode node) {

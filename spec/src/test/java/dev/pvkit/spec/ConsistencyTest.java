@@ -2,14 +2,10 @@ package dev.pvkit.spec;
 
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
-import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** Each consistency rule fires on the smallest spec that breaks it, so a clean result on the real spec means something. */
 class ConsistencyTest {
@@ -17,58 +13,47 @@ class ConsistencyTest {
     @TempDir
     Path dir;
 
-    static Stream<Arguments> inconsistencies() {
+    static Stream<BrokenFixture> inconsistencies() {
         return Stream.of(
-                broken("duplicate id across parts", "parts/beta.yaml DRV-TEST-001", "id already used in parts/alpha.yaml",
+                new BrokenFixture("duplicate id across parts", "parts/beta.yaml DRV-TEST-001", "id already used in parts/alpha.yaml",
                         f -> f.replace("parts/beta.yaml", "id: FE-TEST-001\n    target: front-end",
                                 "id: DRV-TEST-001\n    target: driver")),
-                broken("undeclared area", "parts/beta.yaml FE-ZZZ-001", "area ZZZ is not declared",
+                new BrokenFixture("undeclared area", "parts/beta.yaml FE-ZZZ-001", "area ZZZ is not declared",
                         f -> f.replace("parts/beta.yaml", "FE-TEST-001", "FE-ZZZ-001")),
-                broken("statement without its keyword", "parts/beta.yaml FE-TEST-001", "does not say 'SHOULD'",
+                new BrokenFixture("statement without its keyword", "parts/beta.yaml FE-TEST-001", "does not say 'SHOULD'",
                         f -> f.replace("parts/beta.yaml", "SHOULD wait", "waits")),
-                broken("MUST rule that only says MUST NOT", "parts/alpha.yaml DRV-TEST-001", "does not say 'MUST'",
+                new BrokenFixture("MUST rule that only says MUST NOT", "parts/alpha.yaml DRV-TEST-001", "does not say 'MUST'",
                         f -> f.replace("parts/alpha.yaml", "MUST set ACKNOWLEDGE first", "MUST NOT skip ACKNOWLEDGE")),
-                broken("undeclared source", "parts/beta.yaml FE-TEST-001", "source 'vhost-user:Ring states' is not declared",
+                new BrokenFixture("undeclared source", "parts/beta.yaml FE-TEST-001", "source 'vhost-user:Ring states' is not declared",
                         f -> f.replace("parts/beta.yaml", "  - {ref: \"vhost-user:Ring states\", title: \"Ring states\"}\n", "")),
-                broken("source declared twice with two titles", "parts/beta.yaml source virtio-1.4 §2.1.1",
+                new BrokenFixture("source declared twice with two titles", "parts/beta.yaml source virtio-1.4 §2.1.1",
                         "declared with title 'Other'",
                         f -> f.replace("parts/beta.yaml", "  - {ref: \"vhost-user:Ring states\"",
                                 "  - {ref: \"virtio-1.4 §2.1.1\", title: \"Other\"}\n  - {ref: \"vhost-user:Ring states\"")),
-                broken("layout gap", "parts/alpha.yaml layout pair", "field b starts at 5 but the previous field ends at 4 (gap",
+                new BrokenFixture("layout gap", "parts/alpha.yaml layout pair", "field b starts at 5 but the previous field ends at 4 (gap",
                         f -> f.replace("parts/alpha.yaml", "{name: b, offset: 4", "{name: b, offset: 5")),
-                broken("layout overlap", "parts/alpha.yaml layout pair", "(overlap)",
+                new BrokenFixture("layout overlap", "parts/alpha.yaml layout pair", "(overlap)",
                         f -> f.replace("parts/alpha.yaml", "{name: b, offset: 4", "{name: b, offset: 2")),
-                broken("layout size", "parts/alpha.yaml layout pair", "fields add up to 8 bytes but the layout size is 12",
+                new BrokenFixture("layout size", "parts/alpha.yaml layout pair", "fields add up to 8 bytes but the layout size is 12",
                         f -> f.replace("parts/alpha.yaml", "size: 8\n", "size: 12\n")),
-                broken("array layout wrong at some Q", "parts/alpha.yaml layout ring", "(at Q=1)",
+                new BrokenFixture("array layout wrong at some Q", "parts/alpha.yaml layout ring", "(at Q=1)",
                         f -> f.replace("parts/alpha.yaml", "offset: \"4 + 2*Q\"", "offset: \"4 + 4*Q\"")),
-                broken("zero-size field", "parts/alpha.yaml layout pair", "field a has size 0",
+                new BrokenFixture("zero-size field", "parts/alpha.yaml layout pair", "field a has size 0",
                         f -> f.replace("parts/alpha.yaml", "{name: a, offset: 0, size: 4", "{name: a, offset: 0, size: 0")),
-                broken("duplicate constant", "parts/alpha.yaml constants test.status", "constant ONE appears twice",
+                new BrokenFixture("duplicate constant", "parts/alpha.yaml constants test.status", "constant ONE appears twice",
                         f -> f.replace("parts/alpha.yaml", "{name: TWO, value: 2}", "{name: ONE, value: 2}")),
-                broken("bit number out of range", "parts/alpha.yaml constants test.status", "outside 0..127",
+                new BrokenFixture("bit number out of range", "parts/alpha.yaml constants test.status", "outside 0..127",
                         f -> f.replace("parts/alpha.yaml", "kind: mask", "kind: bit")
                                 .replace("parts/alpha.yaml", "value: 2}", "value: 200}")),
-                broken("coverage section never cited by a driver rule", "pvspec.yaml coverage",
+                new BrokenFixture("coverage section never cited by a driver rule", "pvspec.yaml coverage",
                         "no driver requirement cites virtio-1.4 §2.1.1",
                         f -> f.replace("parts/alpha.yaml", "target: driver\n    strength: MUST\n    source: \"virtio-1.4 §2.1.1\"",
                                 "target: driver\n    strength: MUST\n    source: \"xen:xen/include/public/io/ring.h\"")));
     }
 
-    private static Arguments broken(String name, String where, String message, UnaryOperator<SpecFixture> breakIt) {
-        return Arguments.of(name, where, message, breakIt);
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("inconsistencies")
-    void reportsTheProblemAndWhereItIs(String name, String where, String message, UnaryOperator<SpecFixture> breakIt) {
-        PvSpec spec = PvSpec.load(breakIt.apply(new SpecFixture()).writeTo(dir));
-
-        assertThat(SpecConsistency.check(spec))
-                .as("problems found in a spec with a %s", name)
-                .anySatisfy(p -> {
-                    assertThat(p.where()).isEqualTo(where);
-                    assertThat(p.message()).contains(message);
-                });
+    void reportsTheProblemAndWhereItIs(BrokenFixture broken) {
+        broken.assertReportedBy(SpecConsistency::check, dir, "problems found in a spec with a " + broken.name());
     }
 }

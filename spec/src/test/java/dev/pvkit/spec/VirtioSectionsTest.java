@@ -4,7 +4,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
@@ -12,7 +11,6 @@ import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -82,48 +80,37 @@ class VirtioSectionsTest {
         assertThat(headings.check(PvSpec.load(new SpecFixture().writeTo(dir)))).isEmpty();
     }
 
-    static Stream<Arguments> wrongCitations() {
+    static Stream<BrokenFixture> wrongCitations() {
         return Stream.of(
-                wrong("declared title is another section's", "parts/alpha.yaml source virtio-1.4 §2.1.1",
+                new BrokenFixture("declared title is another section's", "parts/alpha.yaml source virtio-1.4 §2.1.1",
                         "declared title 'Device Requirements: Device Status Field' but virtio 1.4 §2.1.1 is 'Driver Requirements: Device Status Field'",
                         f -> f.replace("parts/alpha.yaml", "title: \"Driver Requirements: Device Status Field\"",
                                 "title: \"Device Requirements: Device Status Field\"")),
-                wrong("declared section does not exist", "parts/alpha.yaml source virtio-1.4 §5.1.9.4.3.5",
+                new BrokenFixture("declared section does not exist", "parts/alpha.yaml source virtio-1.4 §5.1.9.4.3.5",
                         "virtio 1.4 has no section 5.1.9.4.3.5",
                         f -> f.replace("parts/alpha.yaml", "  - {ref: \"xen:",
                                 "  - {ref: \"virtio-1.4 §5.1.9.4.3.5\", title: \"Driver Requirements: Inner Header Hash\"}\n  - {ref: \"xen:")),
-                wrong("requirement cites a section that does not exist", "parts/alpha.yaml DRV-TEST-001",
+                new BrokenFixture("requirement cites a section that does not exist", "parts/alpha.yaml DRV-TEST-001",
                         "virtio 1.4 has no section 2.1.9",
                         f -> f.replace("parts/alpha.yaml", "    source: \"virtio-1.4 §2.1.1\"\n    observable",
                                 "    source: \"virtio-1.4 §2.1.9\"\n    observable")),
-                wrong("requirement cites the legacy note", "parts/alpha.yaml DRV-TEST-001",
+                new BrokenFixture("requirement cites the legacy note", "parts/alpha.yaml DRV-TEST-001",
                         "'Legacy Interface: The Virtqueue Used Ring', a legacy-interface section",
                         f -> f.replace("parts/alpha.yaml", "    source: \"virtio-1.4 §2.1.1\"\n    observable",
                                 "    source: \"virtio-1.4 §2.7.8.1\"\n    observable")),
-                wrong("coverage names a device-normative block", "pvspec.yaml coverage virtio-1.4 §2.7.8.2",
+                new BrokenFixture("coverage names a device-normative block", "pvspec.yaml coverage virtio-1.4 §2.7.8.2",
                         "is not a driver-normative block: §2.7.8.2 is 'Device Requirements: The Virtqueue Used Ring'",
                         f -> f.replace("pvspec.yaml", "  - \"virtio-1.4 §2.1.1\"\n", "  - \"virtio-1.4 §2.7.8.2\"\n")),
-                wrong("source of another virtio version", "parts/alpha.yaml source virtio-1.3 §2.1.1",
+                new BrokenFixture("source of another virtio version", "parts/alpha.yaml source virtio-1.3 §2.1.1",
                         "only virtio 1.4 headings are known",
                         f -> f.replace("parts/alpha.yaml", "  - {ref: \"xen:",
                                 "  - {ref: \"virtio-1.3 §2.1.1\", title: \"Driver Requirements: Device Status Field\"}\n  - {ref: \"xen:")));
     }
 
-    private static Arguments wrong(String name, String where, String message, UnaryOperator<SpecFixture> breakIt) {
-        return Arguments.of(name, where, message, breakIt);
-    }
-
     @ParameterizedTest(name = "{0}")
     @MethodSource("wrongCitations")
-    void reportsAWrongCitationAndWhereItIs(String name, String where, String message, UnaryOperator<SpecFixture> breakIt) {
-        PvSpec spec = PvSpec.load(breakIt.apply(new SpecFixture()).writeTo(dir));
-
-        assertThat(headings.check(spec))
-                .as("problems found in a spec where the %s", name)
-                .anySatisfy(p -> {
-                    assertThat(p.where()).isEqualTo(where);
-                    assertThat(p.message()).contains(message);
-                });
+    void reportsAWrongCitationAndWhereItIs(BrokenFixture wrong) {
+        wrong.assertReportedBy(headings::check, dir, "problems found in a spec where the " + wrong.name());
     }
 
     @Test

@@ -114,7 +114,8 @@ public final class QemuInstance implements AutoCloseable {
         if (agent != null) agent.close();
     }
 
-    static String tail(Path file, int lines) {
+    /** The last {@code lines} lines of a log file (read as ISO-8859-1), or a note that it is missing or unreadable. */
+    public static String tail(Path file, int lines) {
         try {
             if (!Files.exists(file)) return "(no " + file.getFileName() + ")";
             List<String> all = Files.readString(file, StandardCharsets.ISO_8859_1).lines().toList();

@@ -1,6 +1,7 @@
 package dev.pvkit.conformance.cli;
 
 import dev.pvkit.conformance.guest.QemuCommandLine;
+import dev.pvkit.conformance.live.LiveSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -135,8 +136,7 @@ class CliTest {
         assertThat(Files.readAllBytes(image)).as("the user's image is unchanged").isEqualTo(content);
         assertThat(launcher.toString()).as("QEMU ran the user's template")
                 .containsPattern("\\[pvkit qemu\\] .*qemu-system-x86_64 .*-name pvkit-cli-template");
-        String pgrep = new String(new ProcessBuilder("pgrep", "-a", "qemu-system").start().getInputStream().readAllBytes());
-        assertThat(pgrep.lines().filter(l -> l.contains("pvkit-cli-template"))).as("no QEMU of this test left").isEmpty();
+        LiveSupport.assertNoQemuLeft("pvkit-cli-template");
     }
 
     /** Writes to two streams. */

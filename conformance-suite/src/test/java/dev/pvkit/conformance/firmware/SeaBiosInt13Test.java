@@ -2,6 +2,7 @@ package dev.pvkit.conformance.firmware;
 
 import dev.pvkit.backends.blk.BlkOptions;
 import dev.pvkit.backends.blk.BlockStore;
+import dev.pvkit.backends.blk.ForwardingBlockStore;
 import dev.pvkit.backends.blk.MemoryBlockStore;
 import dev.pvkit.backends.blk.VirtioBlkDevice;
 import dev.pvkit.conformance.guest.Accelerator;
@@ -9,6 +10,7 @@ import dev.pvkit.conformance.guest.QemuExit;
 import dev.pvkit.conformance.guest.QemuInstance;
 import dev.pvkit.conformance.guest.QemuLauncher;
 import dev.pvkit.conformance.guest.QemuOptions;
+import dev.pvkit.conformance.live.ByteRanges;
 import dev.pvkit.conformance.live.LiveSupport;
 import dev.pvkit.sdk.observe.BackendObserver;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
@@ -74,12 +76,9 @@ class SeaBiosInt13Test {
 
     @AfterEach
     void tearDown() throws Exception {
-        try {
-            // Kills QEMU if it still runs, and checks (pgrep) that no QEMU naming our temp directory is left.
-            LiveSupport.killAndCheckGone(qemu, tmp);
-        } finally {
-            if (backend != null) backend.close();
-        }
+        // Kills QEMU if it still runs, checks that none is left (pgrep: none naming our temp directory), then closes
+        // the back-end.
+        LiveSupport.killAndCheckGone(qemu, tmp, backend);
     }
 
     /** The committed bytes are a boot sector, with the CHS switch off. */
@@ -282,9 +281,9 @@ class SeaBiosInt13Test {
         String evidence() {
             return features + "; back-end reads "
                     + store.reads.get() + " " + store.ranges() + ", writes " + store.writes.get()
-                    + "\n--- serial (tail) ---\n" + tail(read(serialLog), 20)
-                    + "\n--- SeaBIOS debug (tail) ---\n" + tail(read(seabiosLog), 40)
-                    + "\n--- QEMU output (tail) ---\n" + tail(read(qemuLog), 20);
+                    + "\n--- serial (tail) ---\n" + QemuInstance.tail(serialLog, 20)
+                    + "\n--- SeaBIOS debug (tail) ---\n" + QemuInstance.tail(seabiosLog, 40)
+                    + "\n--- QEMU output (tail) ---\n" + QemuInstance.tail(qemuLog, 20);
         }
     }
 
@@ -320,12 +319,11 @@ class SeaBiosInt13Test {
         }
     }
 
-    /** Passes everything to a store and remembers which byte ranges were read. */
-    private static final class CountingStore implements BlockStore {
-        private final BlockStore inner;
+    /** Passes everything to a store, counts reads and writes, and remembers which byte ranges were read. */
+    private static final class CountingStore extends ForwardingBlockStore {
         final AtomicInteger reads = new AtomicInteger();
         final AtomicInteger writes = new AtomicInteger();
-        private final Queue<long[]> readRanges = new ConcurrentLinkedQueue<>();
+        private final ByteRanges readRanges = new ByteRanges();
         private final long failReadsFrom;
 
         CountingStore(BlockStore inner) {
@@ -334,73 +332,45 @@ class SeaBiosInt13Test {
 
         /** Reads at or past {@code failReadsFrom} throw, which the engine answers with VIRTIO_BLK_S_IOERR. */
         CountingStore(BlockStore inner, long failReadsFrom) {
-            this.inner = inner;
+            super(inner);
             this.failReadsFrom = failReadsFrom;
         }
 
         /** Whether the reads together cover [offset, offset + length). */
         boolean covers(long offset, long length) {
-            List<long[]> sorted = new ArrayList<>(readRanges);
-            sorted.sort((a, b) -> Long.compare(a[0], b[0]));
-            long next = offset;
-            for (long[] r : sorted) {
-                if (r[0] > next) break;
-                next = Math.max(next, r[0] + r[1]);
-                if (next >= offset + length) return true;
-            }
-            return next >= offset + length;
+            return readRanges.covers(offset, length);
         }
 
         String ranges() {
             List<String> out = new ArrayList<>();
-            for (long[] r : readRanges) out.add("LBA " + r[0] / SECTOR + "+" + r[1] / SECTOR);
+            for (long[] r : readRanges.list()) out.add("LBA " + r[0] / SECTOR + "+" + r[1] / SECTOR);
             return out.size() > 40 ? out.subList(0, 40) + "…" : out.toString();
         }
 
         @Override
-        public long size() {
-            return inner.size();
-        }
-
-        @Override
         public void read(long offset, ByteBuffer dst) throws IOException {
-            readRanges.add(new long[]{offset, dst.remaining()});
+            readRanges.add(offset, dst.remaining());
             reads.incrementAndGet();
             if (offset + dst.remaining() > failReadsFrom) throw new IOException("injected read failure at " + offset);
-            inner.read(offset, dst);
+            super.read(offset, dst);
         }
 
         @Override
         public void write(long offset, ByteBuffer src) throws IOException {
             writes.incrementAndGet();
-            inner.write(offset, src);
-        }
-
-        @Override
-        public void flush() throws IOException {
-            inner.flush();
+            super.write(offset, src);
         }
 
         @Override
         public void discard(long offset, long length) throws IOException {
             writes.incrementAndGet();
-            inner.discard(offset, length);
+            super.discard(offset, length);
         }
 
         @Override
         public void writeZeroes(long offset, long length, boolean mayUnmap) throws IOException {
             writes.incrementAndGet();
-            inner.writeZeroes(offset, length, mayUnmap);
-        }
-
-        @Override
-        public boolean readOnly() {
-            return inner.readOnly();
-        }
-
-        @Override
-        public void close() throws IOException {
-            inner.close();
+            super.writeZeroes(offset, length, mayUnmap);
         }
     }
 
@@ -410,10 +380,5 @@ class SeaBiosInt13Test {
         } catch (IOException e) {
             return "(cannot read " + p + ": " + e.getMessage() + ")";
         }
-    }
-
-    private static String tail(String text, int lines) {
-        List<String> all = text.lines().toList();
-        return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
     }
 }

@@ -2,8 +2,11 @@ package dev.pvkit.conformance.guest;
 
 import dev.pvkit.backends.blk.BlkOptions;
 import dev.pvkit.backends.blk.BlockStore;
+import dev.pvkit.backends.blk.ForwardingBlockStore;
 import dev.pvkit.backends.blk.MemoryBlockStore;
 import dev.pvkit.backends.blk.VirtioBlkDevice;
+import dev.pvkit.conformance.live.ByteRanges;
+import dev.pvkit.conformance.live.LiveSupport;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -14,11 +17,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -40,14 +39,9 @@ class LiveGuestTest {
 
     @AfterEach
     void cleanUp() throws Exception {
-        if (qemu != null) qemu.close();
-        if (backend != null) backend.close();
-        assertThat(ProcessHandle.current().descendants().filter(p -> p.info().command().orElse("").contains("qemu")))
-                .as("no QEMU left running").isEmpty();
         // Other modules' tests may run their own QEMU at the same time; ours all carry this test's temp directory.
-        String pgrep = pgrepQemu();
+        String pgrep = LiveSupport.killAndCheckGone(qemu, tmp, backend);
         System.out.println("[live] pgrep -a qemu after clean-up: " + (pgrep.isEmpty() ? "(none)" : pgrep));
-        assertThat(pgrep.lines().filter(l -> l.contains(tmp.toString()))).as("pgrep -a qemu").isEmpty();
     }
 
     @Test
@@ -160,77 +154,27 @@ class LiveGuestTest {
     }
 
     /** Passes everything to a store and records the discarded byte ranges. */
-    private static final class DiscardLog implements BlockStore {
-        private final BlockStore inner;
-        private final Queue<long[]> ranges = new ConcurrentLinkedQueue<>();
+    private static final class DiscardLog extends ForwardingBlockStore {
+        private final ByteRanges ranges = new ByteRanges();
 
         DiscardLog(BlockStore inner) {
-            this.inner = inner;
+            super(inner);
         }
 
         /** Whether the discards together cover [offset, offset + length). */
         boolean covers(long offset, long length) {
-            List<long[]> sorted = new ArrayList<>(ranges);
-            sorted.sort(Comparator.comparingLong(r -> r[0]));
-            long next = offset;
-            for (long[] r : sorted) {
-                if (r[0] > next) break;
-                next = Math.max(next, r[0] + r[1]);
-            }
-            return next >= offset + length;
+            return ranges.covers(offset, length);
         }
 
         @Override
         public String toString() {
-            return ranges.stream().map(r -> r[0] + "+" + r[1]).toList().toString();
-        }
-
-        @Override
-        public long size() {
-            return inner.size();
-        }
-
-        @Override
-        public void read(long offset, ByteBuffer dst) throws IOException {
-            inner.read(offset, dst);
-        }
-
-        @Override
-        public void write(long offset, ByteBuffer src) throws IOException {
-            inner.write(offset, src);
-        }
-
-        @Override
-        public void flush() throws IOException {
-            inner.flush();
+            return ranges.list().stream().map(r -> r[0] + "+" + r[1]).toList().toString();
         }
 
         @Override
         public void discard(long offset, long length) throws IOException {
-            ranges.add(new long[]{offset, length});
-            inner.discard(offset, length);
+            ranges.add(offset, length);
+            super.discard(offset, length);
         }
-
-        @Override
-        public void writeZeroes(long offset, long length, boolean mayUnmap) throws IOException {
-            inner.writeZeroes(offset, length, mayUnmap);
-        }
-
-        @Override
-        public boolean readOnly() {
-            return inner.readOnly();
-        }
-
-        @Override
-        public void close() throws IOException {
-            inner.close();
-        }
-    }
-
-    private static String pgrepQemu() throws Exception {
-        Process p = new ProcessBuilder("pgrep", "-a", "qemu").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        p.waitFor(10, TimeUnit.SECONDS);
-        return out.strip();
     }
 }

@@ -54,12 +54,7 @@ class BlkDataIntegrityLiveTest {
 
     @AfterEach
     void cleanUp() throws Exception {
-        try {
-            LiveSupport.killAndCheckGone(qemu, tmp);
-        } finally {
-            if (backend != null) backend.close();
-            if (store != null) store.close();
-        }
+        LiveSupport.killAndCheckGone(qemu, tmp, backend, store);
     }
 
     @ParameterizedTest(name = "{0} ring, {1} queue(s)")

@@ -76,7 +76,7 @@ class BlkDurabilityLiveTest {
                 return "(" + e + ")";
             }
         }).get(30, TimeUnit.SECONDS);
-        assertThat(ready).as("back-end JVM started\n" + tail(backendLog)).isEqualTo("READY");
+        assertThat(ready).as("back-end JVM started\n" + QemuInstance.tail(backendLog, 30)).isEqualTo("READY");
 
         qemu = QemuLauncher.launch(QemuOptions.of(image).accelerator(Accelerator.TCG).cpus(1)
                 .timeLimit(Duration.ofMinutes(2)).runDirectory(tmp.resolve("run"))
@@ -113,7 +113,7 @@ class BlkDurabilityLiveTest {
             assertThat(qemu.isAlive()).isFalse();
         } catch (AssertionError | RuntimeException e) {
             throw new AssertionError(e.getMessage() + "\n" + qemu.evidence() + "\n--- back-end log ---\n"
-                    + tail(backendLog), e);
+                    + QemuInstance.tail(backendLog, 30), e);
         }
 
         byte[] disk = Files.readAllBytes(file);
@@ -123,19 +123,10 @@ class BlkDurabilityLiveTest {
             int length = (int) w[1];
             byte[] got = Arrays.copyOfRange(disk, (int) w[0], (int) w[0] + length);
             assertThat(got).as("flushed write at %d+%d (seed %d)\n--- back-end log ---\n%s", w[0], w[1], w[2],
-                    tail(backendLog)).isEqualTo(PatternGenerator.bytes(w[2], length));
+                    QemuInstance.tail(backendLog, 30)).isEqualTo(PatternGenerator.bytes(w[2], length));
             bytes += length;
         }
         System.out.printf("[live-blk] durability: %d flushed writes (%d bytes) all in the file after kill -9 "
                 + "%d ms after FLUSH answered; total %s%n", flushed.size(), bytes, killedAfterMs, LiveSupport.seconds(t0));
-    }
-
-    private static String tail(Path log) {
-        try {
-            List<String> l = Files.readAllLines(log);
-            return String.join("\n", l.subList(Math.max(0, l.size() - 30), l.size()));
-        } catch (IOException e) {
-            return "(no back-end log: " + e.getMessage() + ")";
-        }
     }
 }

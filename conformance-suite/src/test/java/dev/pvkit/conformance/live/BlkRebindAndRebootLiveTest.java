@@ -47,12 +47,7 @@ class BlkRebindAndRebootLiveTest {
 
     @AfterEach
     void cleanUp() throws Exception {
-        try {
-            LiveSupport.killAndCheckGone(qemu, tmp);
-        } finally {
-            if (backend != null) backend.close();
-            if (store != null) store.close();
-        }
+        LiveSupport.killAndCheckGone(qemu, tmp, backend, store);
     }
 
     @Test
@@ -89,12 +84,7 @@ class BlkRebindAndRebootLiveTest {
             agent.rebind("virtio_blk", info.device());
             BlockInfo again = agent.awaitDevice("vda", Duration.ofSeconds(60));
             assertThat(again.queues()).isEqualTo(QUEUES);
-            List<String> rebindEvents = events.since(mark);
-            System.out.println("[live-blk] back-end events during REBIND: " + rebindEvents);
-            assertThat(rebindEvents).as("the back-end saw its rings stopped (or the device reset) on REBIND")
-                    .anyMatch(e -> e.startsWith("queueStopped") || e.startsWith("deviceReset"));
-            assertThat(events.queuesStartedSince(mark)).as("queues started again after REBIND").isEqualTo(Set.of(0, 1));
-            model.assertGuestReads(agent, "vda", "after REBIND, earlier data");
+            assertRingsRestartedAndDataKept(events, mark, "REBIND", agent, model);
             phase = "data check after REBIND";
             check(agent, store, model, file, 2, phase);
             String tRebind = LiveSupport.seconds(t0);
@@ -110,12 +100,7 @@ class BlkRebindAndRebootLiveTest {
             assertThat(afterReboot.sizeBytes()).isEqualTo(DISK);
             assertThat(afterReboot.queues()).isEqualTo(QUEUES);
             assertThat(afterReboot.serial()).isEqualTo("pvkit-reboot");
-            List<String> rebootEvents = events.since(mark);
-            System.out.println("[live-blk] back-end events during REBOOT: " + rebootEvents);
-            assertThat(rebootEvents).as("the back-end saw its rings stopped (or the device reset) on the reboot")
-                    .anyMatch(e -> e.startsWith("queueStopped") || e.startsWith("deviceReset"));
-            assertThat(events.queuesStartedSince(mark)).as("queues started again after the reboot").isEqualTo(Set.of(0, 1));
-            model.assertGuestReads(agent, "vda", "after REBOOT, earlier data");
+            assertRingsRestartedAndDataKept(events, mark, "REBOOT", agent, model);
             phase = "data check after REBOOT";
             check(agent, store, model, file, 3, phase);
 
@@ -132,6 +117,20 @@ class BlkRebindAndRebootLiveTest {
             throw new AssertionError("[" + phase + "] " + e.getMessage() + "\n" + qemu.evidence() + "\n"
                     + events.dump(), e);
         }
+    }
+
+    /**
+     * Since event number {@code mark} ({@code reset} began there) the back-end saw its rings stopped or the device
+     * reset, and every queue started again; the guest still reads every earlier write.
+     */
+    private static void assertRingsRestartedAndDataKept(RecordingObserver events, int mark, String reset,
+                                                        GuestAgent agent, DiskModel model) {
+        List<String> since = events.since(mark);
+        System.out.println("[live-blk] back-end events during " + reset + ": " + since);
+        assertThat(since).as("the back-end saw its rings stopped (or the device reset) on " + reset)
+                .anyMatch(e -> e.startsWith("queueStopped") || e.startsWith("deviceReset"));
+        assertThat(events.queuesStartedSince(mark)).as("queues started again after " + reset).isEqualTo(Set.of(0, 1));
+        model.assertGuestReads(agent, "vda", "after " + reset + ", earlier data");
     }
 
     private static void check(GuestAgent agent, FileBlockStore store, DiskModel model, Path file, long seed,

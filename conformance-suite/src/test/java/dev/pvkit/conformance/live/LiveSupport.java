@@ -35,21 +35,43 @@ public final class LiveSupport {
         return t;
     }
 
-    /** Kills our QEMU (if any) and checks that no QEMU whose command line names {@code ours} is left. */
-    public static void killAndCheckGone(QemuInstance qemu, Path ours) throws Exception {
-        if (qemu != null) {
-            qemu.close();
-            assertThat(qemu.isAlive()).as("our QEMU (pid %d) is gone", qemu.pid()).isFalse();
+    /**
+     * Kills our QEMU (if any), checks that it is gone and that no QEMU is left ({@link #assertNoQemuLeft}, with our
+     * temp directory {@code ours} as the marker), then closes {@code thenClose} in order (nulls skipped), even when a
+     * check fails. Returns what {@code pgrep -a qemu} printed.
+     */
+    public static String killAndCheckGone(QemuInstance qemu, Path ours, AutoCloseable... thenClose) throws Exception {
+        try {
+            if (qemu != null) {
+                qemu.close();
+                assertThat(qemu.isAlive()).as("our QEMU (pid %d) is gone", qemu.pid()).isFalse();
+            }
+            return assertNoQemuLeft(ours.toString());
+        } finally {
+            for (AutoCloseable c : thenClose) {
+                if (c != null) c.close();
+            }
         }
-        assertThat(ProcessHandle.current().descendants()
-                .filter(p -> p.info().commandLine().orElse("").contains("qemu"))
-                .filter(p -> p.info().commandLine().orElse("").contains(ours.toString())))
-                .as("no QEMU of ours left among our descendants").isEmpty();
-        // Other engineers may run QEMU at the same time: only lines naming our temp directory count.
+    }
+
+    /**
+     * No QEMU at all is left among this JVM's descendants (tests run one at a time, each closing its own), and
+     * {@code pgrep -a qemu} lists none whose command line contains {@code marker}: other engineers may run QEMU on the
+     * same machine, so only lines naming the marker count. Returns what pgrep printed.
+     */
+    public static String assertNoQemuLeft(String marker) throws Exception {
+        assertThat(ProcessHandle.current().descendants().filter(LiveSupport::isQemu)
+                .map(p -> p.pid() + " " + p.info().commandLine().orElse(p.info().command().orElse("?"))))
+                .as("no QEMU left among our descendants").isEmpty();
         Process p = new ProcessBuilder("pgrep", "-a", "qemu").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
+        String out = new String(p.getInputStream().readAllBytes()).strip();
         p.waitFor(10, TimeUnit.SECONDS);
-        assertThat(out.lines().filter(l -> l.contains(ours.toString()))).as("pgrep -a qemu (ours)").isEmpty();
+        assertThat(out.lines().filter(l -> l.contains(marker))).as("pgrep -a qemu (lines naming %s)", marker).isEmpty();
+        return out;
+    }
+
+    private static boolean isQemu(ProcessHandle p) {
+        return p.info().command().orElse("").contains("qemu") || p.info().commandLine().orElse("").contains("qemu");
     }
 
     static String seconds(long startNanos) {

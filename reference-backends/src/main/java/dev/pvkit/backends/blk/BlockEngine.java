@@ -3,6 +3,7 @@ package dev.pvkit.backends.blk;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -98,17 +99,12 @@ public final class BlockEngine {
     public BlockStatus read(long sector, long bytes, Sink sink) {
         BlockStatus bad = checkData(sector, bytes);
         if (bad != null) return bad;
-        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(bytes, CHUNK));
-        long offset = sector * SECTOR_SIZE;
         try {
-            for (long done = 0; done < bytes; ) {
-                int n = (int) Math.min(buf.capacity(), bytes - done);
-                buf.clear().limit(n);
-                store.read(offset + done, buf);
+            inChunks(sector * SECTOR_SIZE, bytes, (at, buf) -> {
+                store.read(at, buf);
                 buf.flip();
                 sink.accept(buf);
-                done += n;
-            }
+            });
             return BlockStatus.OK;
         } catch (Exception e) {
             return failed("read", sector, e);
@@ -125,18 +121,14 @@ public final class BlockEngine {
         if (readOnly) return rejected("write on a read-only disk [DEV-BLK-024]", sector, BlockStatus.IOERR);
         BlockStatus bad = checkData(sector, bytes);
         if (bad != null) return bad;
-        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(bytes, CHUNK));
-        long offset = sector * SECTOR_SIZE;
         try {
-            for (long done = 0; done < bytes; ) {
-                int n = (int) Math.min(buf.capacity(), bytes - done);
-                buf.clear().limit(n);
+            inChunks(sector * SECTOR_SIZE, bytes, (at, buf) -> {
+                int n = buf.remaining();
                 source.fill(buf);
                 if (buf.hasRemaining()) throw new IllegalStateException("source gave " + buf.position() + " of " + n + " bytes");
                 buf.flip();
-                store.write(offset + done, buf);
-                done += n;
-            }
+                store.write(at, buf);
+            });
             if (writeThrough) store.flush();
             return BlockStatus.OK;
         } catch (Exception e) {
@@ -188,6 +180,27 @@ public final class BlockEngine {
             return BlockStatus.OK;
         } catch (Exception e) {
             return failed("write zeroes", ranges.get(0).sector(), e);
+        }
+    }
+
+    /** One step of {@link #inChunks}: moves the bytes of {@code chunk} (position 0, limit its length) at byte {@code at}. */
+    @FunctionalInterface
+    private interface ChunkStep {
+        void move(long at, ByteBuffer chunk) throws IOException;
+    }
+
+    /**
+     * Moves {@code bytes} bytes starting at byte {@code offset} through one buffer of at most {@link #CHUNK} bytes,
+     * whatever the request's size: {@code step} once per chunk, in order, each time on the cleared buffer limited
+     * to that chunk's length.
+     */
+    private static void inChunks(long offset, long bytes, ChunkStep step) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate((int) Math.min(bytes, CHUNK));
+        for (long done = 0; done < bytes; ) {
+            int n = (int) Math.min(buf.capacity(), bytes - done);
+            buf.clear().limit(n);
+            step.move(offset + done, buf);
+            done += n;
         }
     }
 

@@ -4,9 +4,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -19,23 +23,17 @@ class BlockEngineTest {
     Path dir;
 
     /** Counts flushes; can be told to fail. */
-    static final class CountingStore implements BlockStore {
-        final MemoryBlockStore inner;
+    static final class CountingStore extends ForwardingBlockStore {
         final AtomicInteger flushes = new AtomicInteger();
         volatile boolean fail;
 
         CountingStore(long size) {
-            inner = new MemoryBlockStore(size);
+            super(new MemoryBlockStore(size));
         }
 
-        @Override public long size() { return inner.size(); }
-        @Override public void read(long offset, ByteBuffer dst) throws IOException { check(); inner.read(offset, dst); }
-        @Override public void write(long offset, ByteBuffer src) throws IOException { check(); inner.write(offset, src); }
-        @Override public void flush() throws IOException { check(); flushes.incrementAndGet(); }
-        @Override public void discard(long offset, long length) { inner.discard(offset, length); }
-        @Override public void writeZeroes(long offset, long length, boolean mayUnmap) { inner.writeZeroes(offset, length, mayUnmap); }
-        @Override public boolean readOnly() { return false; }
-        @Override public void close() { }
+        @Override public void read(long offset, ByteBuffer dst) throws IOException { check(); super.read(offset, dst); }
+        @Override public void write(long offset, ByteBuffer src) throws IOException { check(); super.write(offset, src); }
+        @Override public void flush() throws IOException { check(); flushes.incrementAndGet(); super.flush(); }
 
         private void check() throws IOException {
             if (fail) throw new IOException("injected failure");
@@ -150,5 +148,32 @@ class BlockEngineTest {
         ByteBuffer b = ByteBuffer.allocate((int) s.size());
         s.read(0, b);
         for (int i = 0; i < b.capacity(); i++) assertThat(b.get(i)).isEqualTo(i >= 100 && i < 100 + 2 * MemoryBlockStore.PAGE ? 0 : (byte) 1);
+    }
+
+    /** Every call reaches the wrapped store unchanged, and every {@link BlockStore} method is forwarded. */
+    @Test
+    void forwardingStorePassesEveryCallOn() throws Exception {
+        List<String> calls = new ArrayList<>();
+        BlockStore recorder = (BlockStore) Proxy.newProxyInstance(BlockStore.class.getClassLoader(),
+                new Class<?>[]{BlockStore.class}, (proxy, m, args) -> {
+                    calls.add(m.getName() + (args == null ? "" : Arrays.toString(args)));
+                    return m.getReturnType() == long.class ? 42L : m.getReturnType() == boolean.class ? Boolean.TRUE : null;
+                });
+        BlockStore f = new ForwardingBlockStore(recorder) {
+        };
+        ByteBuffer b = ByteBuffer.allocate(8);
+        assertThat(f.size()).isEqualTo(42);
+        assertThat(f.readOnly()).isTrue();
+        f.read(0, b);
+        f.write(8, b);
+        f.flush();
+        f.discard(512, 1024);
+        f.writeZeroes(2048, 512, true);
+        f.close();
+        assertThat(calls).containsExactly("size", "readOnly", "read[0, " + b + "]", "write[8, " + b + "]", "flush",
+                "discard[512, 1024]", "writeZeroes[2048, 512, true]", "close");
+        for (Method m : BlockStore.class.getMethods()) {
+            assertThat(ForwardingBlockStore.class.getDeclaredMethod(m.getName(), m.getParameterTypes())).as(m.getName()).isNotNull();
+        }
     }
 }
