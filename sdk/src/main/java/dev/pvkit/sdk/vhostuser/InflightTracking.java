@@ -14,7 +14,9 @@ import static dev.pvkit.sdk.vhostuser.ProtocolViolation.violation;
 
 /**
  * A session's inflight I/O tracking: the {@link InflightArea} that GET/SET_INFLIGHT_FD hand between back-end
- * incarnations, and the record each starting queue keeps in it. Used by the control thread only.
+ * incarnations, and the record each starting queue keeps in it. Used by the control thread only — but the started
+ * queues' workers write into the area, so it is replaced only while no ring is started (QEMU sets it before it
+ * starts the rings): replacing it under them would unmap the memory they record into.
  */
 final class InflightTracking implements AutoCloseable {
     /** Logged as the session: everything a connection reports goes under one logger name. */
@@ -29,10 +31,14 @@ final class InflightTracking implements AutoCloseable {
         this.device = device;
     }
 
-    /** GET_INFLIGHT_FD: a fresh area for {@code num_queues} queues of {@code queue_size}, handed to the front-end. */
-    Bodies.Inflight handOut(Message m, MessageChannel channel) {
+    /**
+     * GET_INFLIGHT_FD: a fresh area for {@code num_queues} queues of {@code queue_size}, handed to the front-end;
+     * refused while {@code ringsRunning}.
+     */
+    Bodies.Inflight handOut(Message m, MessageChannel channel, boolean ringsRunning) {
         Bodies.Inflight req = Bodies.Inflight.of(m);
         checkShape(Request.GET_INFLIGHT_FD, req);
+        checkStopped(Request.GET_INFLIGHT_FD, ringsRunning);
         long size = InflightArea.bytes(req.numQueues(), req.queueSize());
         int fd = Syscalls.memfdCreate("pvkit-inflight", size);
         try {
@@ -47,10 +53,14 @@ final class InflightTracking implements AutoCloseable {
         }
     }
 
-    /** SET_INFLIGHT_FD: the area a previous back-end filled (or a fresh one), after checking its arithmetic. */
-    void adopt(Message m) {
+    /**
+     * SET_INFLIGHT_FD: the area a previous back-end filled (or a fresh one), after checking its arithmetic; refused
+     * while {@code ringsRunning}.
+     */
+    void adopt(Message m, boolean ringsRunning) {
         Bodies.Inflight req = Bodies.Inflight.of(m);
         checkShape(Request.SET_INFLIGHT_FD, req);
+        checkStopped(Request.SET_INFLIGHT_FD, ringsRunning);
         int fd = m.takeFd(0);
         try {
             long size = req.mmapSize();
@@ -91,6 +101,12 @@ final class InflightTracking implements AutoCloseable {
         if (req.numQueues() < 1 || req.numQueues() > queueCount || req.queueSize() < 1
                 || req.queueSize() > Math.min(device.maxQueueSize(), QueueConfig.MAX_SIZE)) {
             throw violation(r, "inflight shape", req.numQueues() + " queues of " + req.queueSize() + " entries");
+        }
+    }
+
+    private static void checkStopped(Request r, boolean ringsRunning) {
+        if (ringsRunning) {
+            throw violation(r, "rings running", "the inflight area cannot change while rings are started (stop them with GET_VRING_BASE first)");
         }
     }
 

@@ -56,6 +56,14 @@ final class Rings implements AutoCloseable {
         features = negotiated;
     }
 
+    /** True when any ring is started (its queue built; the control thread alone starts and stops rings). */
+    boolean anyStarted() {
+        for (Vring ring : rings) {
+            if (ring.started()) return true;
+        }
+        return false;
+    }
+
     /** True when a started ring broke a rule and stopped. */
     boolean anyBroken() {
         for (Vring ring : rings) {

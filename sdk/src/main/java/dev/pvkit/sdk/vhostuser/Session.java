@@ -244,9 +244,9 @@ final class Session implements DeviceContext {
                 Bodies.Log l = Bodies.Log.of(m);
                 yield Summary.hex("size", l.mmapSize()) + " " + Summary.hex("offset", l.mmapOffset());
             }
-            case GET_INFLIGHT_FD -> Summary.inflight(inflight.handOut(m, channel));
+            case GET_INFLIGHT_FD -> Summary.inflight(inflight.handOut(m, channel, rings.anyStarted()));
             case SET_INFLIGHT_FD -> {
-                inflight.adopt(m);
+                inflight.adopt(m, rings.anyStarted());
                 yield Summary.inflight(Bodies.Inflight.of(m));
             }
             case SET_LOG_FD -> {

@@ -262,8 +262,17 @@ class HostileFrontendProperties {
      * ring and gets a request processed. A watchdog turns a hang into a failure.
      */
     static void wellBehavedSession(boolean io) {
+        wellBehavedSession(backend.socketPath(), io);
+    }
+
+    /** {@link #wellBehavedSession(boolean)} with I/O, against the back-end at {@code socket}. */
+    static void wellBehavedSession(Path socket) {
+        wellBehavedSession(socket, true);
+    }
+
+    static void wellBehavedSession(Path socket, boolean io) {
         if (!io) {
-            try (VhostUserFrontend fe = VhostUserFrontend.connect(backend.socketPath())) {
+            try (VhostUserFrontend fe = VhostUserFrontend.connect(socket)) {
                 ScheduledFuture<?> dog = WATCHDOG.schedule(fe::close, 10, TimeUnit.SECONDS);
                 assertThat(fe.getFeatures()).as("back-end answers after a hostile session").isEqualTo(
                         new EchoDevice().features() | VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES)
@@ -274,7 +283,7 @@ class HostileFrontendProperties {
             return;
         }
         try (OwnedGuestMemory guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(0x100000, 4 << 20)));
-             VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest,
+             VirtioFrontend fe = VirtioFrontend.start(socket, guest,
                      VirtioFeatures.bit(VirtioFeatures.VERSION_1), ProtocolFeatures.OFFERED)) {
             FrontendQueue q = fe.addQueue(0, 16, 0x100000, IndirectArea.NONE);
             fe.memory().write(0x200000, new byte[]{1, 2, 3, 4}, 0, 4);
