@@ -44,7 +44,7 @@ final class MemoryRegions implements AutoCloseable {
             for (int i = 0; i < t.regions().size(); i++) fresh.add(map(Request.SET_MEM_TABLE, t.regions().get(i), m.takeFd(i)));
             swap(Request.SET_MEM_TABLE, fresh, List.copyOf(mappings));
         } catch (RuntimeException e) {
-            fresh.forEach(MemoryRegions::unmap);
+            for (MemoryRegion r : fresh) unmapUnlessMapped(r);
             throw e;
         }
     }
@@ -58,7 +58,7 @@ final class MemoryRegions implements AutoCloseable {
         try {
             swap(Request.ADD_MEM_REG, next, List.of());
         } catch (RuntimeException e) {
-            unmap(added);
+            unmapUnlessMapped(added);
             throw e;
         }
     }
@@ -114,8 +114,19 @@ final class MemoryRegions implements AutoCloseable {
     }
 
     /**
+     * An error path's clean-up: unmaps a region made for a change that failed — unless the change got as far as
+     * installing it (an exception after the commit), as then the rings run on it.
+     */
+    private void unmapUnlessMapped(MemoryRegion region) {
+        for (MemoryRegion r : mappings) {
+            if (r == region) return;
+        }
+        unmap(region);
+    }
+
+    /**
      * Installs a new memory map: the rings move to it while all are locked, and the old mappings are unmapped only
-     * after all rings let go of them.
+     * after all rings let go of them. A map the rings cannot move to is refused before anything changes.
      */
     private void swap(Request cause, List<MemoryRegion> next, List<MemoryRegion> retired) {
         GuestMemory fresh;

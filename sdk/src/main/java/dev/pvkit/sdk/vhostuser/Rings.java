@@ -204,24 +204,29 @@ final class Rings implements AutoCloseable {
     /**
      * Moves the rings to a new memory map: every ring is locked while its queue moves to the new map, so no worker
      * ever reads through a half-replaced map; {@code commit} runs before they are unlocked, so the old mappings it
-     * unmaps are no longer in use. A map that leaves a running ring's areas outside is refused ({@code cause}'s
-     * violation) before anything changes: the rings and the old map stay as they were.
+     * unmaps are no longer in use. Every started ring's queue is built on the new map first; a map one of them
+     * cannot run on (an area outside it, or misaligned there) is refused ({@code cause}'s violation) before anything
+     * changes: the rings and the old map stay as they were, and no ring ever uses the map the caller then unmaps.
      */
     void moveTo(Request cause, GuestMemory fresh, Runnable commit) {
         lockAll();
         try {
+            Built[] moved = new Built[rings.length];
             for (Vring ring : rings) {
-                if (ring.started()) areas(cause, ring, fresh);
+                if (ring.started()) moved[ring.index] = build(cause, ring, fresh, ring.queue.base());
             }
+            // Nothing below can refuse the map.
             memory = fresh;
             for (Vring ring : rings) {
-                if (ring.started()) {
+                if (moved[ring.index] != null) {
                     ring.base = ring.queue.base();
-                    ring.queue = null;
-                    start(cause, ring, false); // rebuilt on the new map; addresses are translated again
+                    install(ring, moved[ring.index], false); // rebuilt on the new map; addresses were translated again
                 }
             }
             commit.run();
+            for (Built b : moved) {
+                if (b != null) announce(b); // after the commit: an observer that throws cannot undo it half way
+            }
         } finally {
             unlockAll();
         }
@@ -247,26 +252,50 @@ final class Rings implements AutoCloseable {
     // ---------------------------------------------------------------- starting a queue
 
     /**
-     * Builds the device queue for a configured ring; throws a violation when the set-up cannot be served. With an
-     * inflight area, a fresh start ({@code recover}) first resubmits what a previous back-end left in flight.
+     * Builds and installs the device queue for a configured ring; throws a violation when the set-up cannot be
+     * served. With an inflight area, a fresh start ({@code recover}) first resubmits what a previous back-end left
+     * in flight.
      */
     private void start(Request cause, Vring ring, boolean recover) {
         GuestMemory mem = memory;
         if (mem == null) throw violation(cause, "no memory", "queue " + ring.index + " started before any memory table");
+        Built b = build(cause, ring, mem, ring.base);
+        install(ring, b, recover);
+        announce(b);
+    }
+
+    /**
+     * The device queue for a configured ring on {@code mem}, resuming at {@code base}; changes nothing, throws a
+     * violation when the set-up cannot be served there.
+     */
+    private Built build(Request cause, Vring ring, GuestMemory mem, long base) {
         if (ring.size == 0 || ring.address == null) {
             throw violation(cause, "ring not configured", "queue " + ring.index + " has no size or addresses");
         }
         Areas at = areas(cause, ring, mem);
         QueueConfig c = new QueueConfig(ring.index, ring.size, at.descriptors(), at.driver(), at.device(), features, policy,
-                observer.queueObserver(ring.index), ring.base);
+                observer.queueObserver(ring.index), base);
         try {
-            ring.queue = packed() ? new PackedDeviceQueue(mem, c) : new SplitDeviceQueue(mem, c);
+            return new Built(packed() ? new PackedDeviceQueue(mem, c) : new SplitDeviceQueue(mem, c), at);
         } catch (QueueSetupException e) {
             throw violation(cause, "ring set-up", e.getMessage());
         }
-        inflight.attach(ring.index, ring.queue, ring.size, packed(), recover);
-        observer.queueAddresses(ring.index, at.descriptors(), at.driver(), at.device());
-        observer.queueStarted(ring.index);
+    }
+
+    /** A queue built for a ring, and the guest-physical areas it runs on. */
+    private record Built(DeviceQueue queue, Areas at) {
+    }
+
+    /** Makes the built queue the ring's, recording into the inflight area when there is one. */
+    private void install(Vring ring, Built built, boolean recover) {
+        ring.queue = built.queue();
+        inflight.attach(ring.index, built.queue(), ring.size, packed(), recover);
+    }
+
+    private void announce(Built built) {
+        int index = built.queue().index();
+        observer.queueAddresses(index, built.at().descriptors(), built.at().driver(), built.at().device());
+        observer.queueStarted(index);
     }
 
     /** A ring's three areas as guest-physical addresses in {@code mem}. */

@@ -2,11 +2,15 @@ package dev.pvkit.sdk.vhostuser;
 
 import dev.pvkit.sdk.frontend.FrontendException;
 import dev.pvkit.sdk.frontend.FrontendQueue;
+import dev.pvkit.sdk.frontend.SharedMemory;
+import dev.pvkit.sdk.frontend.SingleFileGuest;
 import dev.pvkit.sdk.frontend.VhostUserFrontend;
 import dev.pvkit.sdk.frontend.VirtioFrontend;
 import dev.pvkit.sdk.memory.GuestMemory;
+import dev.pvkit.sdk.memory.MemoryRegion;
 import dev.pvkit.sdk.memory.OwnedGuestMemory;
 import dev.pvkit.sdk.observe.BackendObserver;
+import dev.pvkit.sdk.os.ProcMaps;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.Segment;
 import dev.pvkit.sdk.virtqueue.driver.DriverQueue;
@@ -26,7 +30,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Reconfiguration while rings run, where getting the order wrong unmaps memory a ring still uses (each of these
- * crashed the JVM before its fix): an inflight area replaced under running rings.
+ * crashed the JVM before its fix): an inflight area replaced under running rings, and a new memory map refused half
+ * way through moving the rings.
  */
 class RunningRingsReconfigurationTest {
 
@@ -109,6 +114,41 @@ class RunningRingsReconfigurationTest {
             assertThat(rejected).containsExactly("GET_INFLIGHT_FD rings running -> connection closed");
         }
         HostileFrontendProperties.wellBehavedSession(backend.socketPath());
+    }
+
+    @Test
+    void aMapThatOneRunningRingCannotUseIsRefusedBeforeAnyRingMoves() {
+        // Queue 0 runs in region A, queue 1 in region B. The new map keeps A and moves B 8 bytes up in guest-physical
+        // space: queue 1's areas translate, but to addresses its descriptor table may not have (16-byte alignment),
+        // which only building its queue finds out — after queue 0 was already rebuilt on the new map. Refusing it
+        // then unmapped the new map under queue 0 (SIGSEGV on its next request).
+        long a = 0x100000, b = 0x1000_0000L;
+        List<SingleFileGuest.Part> parts = List.of(new SingleFileGuest.Part(a, MiB, 0), new SingleFileGuest.Part(b, MiB, MiB));
+        try (SingleFileGuest guest = SingleFileGuest.create("misaligning-guest", 2 * MiB, parts);
+             VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared(), FEATURES, ProtocolFeatures.OFFERED)) {
+            FrontendQueue q0 = fe.addQueue(0, 16, a, IndirectArea.NONE);
+            FrontendQueue q1 = fe.addQueue(1, 16, b, IndirectArea.NONE);
+            echo(guest.memory(), q0, a + 0x80000, b + 0x80000);
+            echo(guest.memory(), q1, b + 0x90000, a + 0x90000);
+            List<ProcMaps.Mapping> before = MemoryRegionsTest.backendMappings("/memfd:misaligning-guest", guest);
+
+            SharedMemory.SharedRegion keep = guest.shared().regions().get(0);
+            SharedMemory.SharedRegion moved = guest.shared().regions().get(1);
+            MemoryRegion r = moved.region();
+            SharedMemory shifted = new SharedMemory(List.of(keep, new SharedMemory.SharedRegion(
+                    new MemoryRegion(r.guestPhysical() + 8, r.size(), r.userAddress(), guest.mapping().slice(MiB, MiB)),
+                    moved.fd(), moved.fileOffset())));
+            assertThatThrownBy(() -> fe.vhost().setMemTable(shifted)).isInstanceOf(FrontendException.class);
+            assertThat(rejected).singleElement().asString().startsWith("SET_MEM_TABLE ring set-up");
+
+            assertThat(MemoryRegionsTest.backendMappings("/memfd:misaligning-guest", guest)).as("the old map is in force")
+                    .isEqualTo(before);
+            for (int i = 0; i < 20; i++) {
+                echo(guest.memory(), q0, a + 0xa0000 + i * 0x100, b + 0xa0000 + i * 0x100);
+                echo(guest.memory(), q1, b + 0xb0000 + i * 0x100, a + 0xb0000 + i * 0x100);
+            }
+            assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isZero();
+        }
     }
 
     /** An inflight area this front-end made itself: a zeroed memfd of the size PVKit's layout needs. */
