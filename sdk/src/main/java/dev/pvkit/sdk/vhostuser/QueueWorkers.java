@@ -8,12 +8,14 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.IntConsumer;
+import java.util.function.IntPredicate;
 
 /**
  * The threads that process rings. Queue {@code i} belongs to worker {@code i % count}, always: one ring is never
  * processed by two threads, and a device's per-queue state needs no locking. Each worker sleeps in epoll on the
- * kick eventfds of its started rings (and polls rings whose kick was set without an fd, every millisecond).
+ * kick eventfds of its started rings (and polls rings whose kick was set without an fd, every millisecond). A ring
+ * is processed one bounded turn at a time; one that may have more waiting gets its next turn after the worker's
+ * other rings.
  */
 final class QueueWorkers implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QueueWorkers.class);
@@ -21,7 +23,8 @@ final class QueueWorkers implements AutoCloseable {
 
     private final List<Worker> workers = new ArrayList<>();
 
-    QueueWorkers(int count, String name, IntConsumer process) {
+    /** {@code process} serves one turn of a ring and says whether it wants another. */
+    QueueWorkers(int count, String name, IntPredicate process) {
         for (int i = 0; i < count; i++) workers.add(new Worker(name + "-worker-" + i, process));
         workers.forEach(w -> w.thread.start());
     }
@@ -57,9 +60,14 @@ final class QueueWorkers implements AutoCloseable {
         w.wake.signal();
     }
 
+    /**
+     * Stops every worker and waits until each has finished its turn: only then may the rings' memory be unmapped.
+     * A turn is bounded, so this is quick unless a device's {@code process} does not return.
+     */
     @Override
     public void close() {
-        workers.forEach(Worker::stop);
+        workers.forEach(Worker::requestStop);
+        workers.forEach(Worker::awaitStop);
     }
 
     private static final class Worker implements Runnable {
@@ -68,10 +76,10 @@ final class QueueWorkers implements AutoCloseable {
         final EventFd wake = EventFd.create();
         final CopyOnWriteArrayList<Integer> polled = new CopyOnWriteArrayList<>();
         final CopyOnWriteArrayList<Integer> pending = new CopyOnWriteArrayList<>();
-        final IntConsumer process;
+        final IntPredicate process;
         volatile boolean running = true;
 
-        Worker(String name, IntConsumer process) {
+        Worker(String name, IntPredicate process) {
             this.process = process;
             this.thread = new Thread(this, name);
             this.thread.setDaemon(true);
@@ -82,30 +90,46 @@ final class QueueWorkers implements AutoCloseable {
         public void run() {
             long[] ready = new long[64];
             while (running) {
-                int n = epoll.wait(ready, polled.isEmpty() ? -1 : 1);
+                int n = epoll.wait(ready, !pending.isEmpty() ? 0 : polled.isEmpty() ? -1 : 1);
                 for (int i = 0; i < n && running; i++) {
                     if (ready[i] == WAKE) {
                         wake.drain();
                     } else {
-                        process.accept((int) ready[i]);
+                        turn((int) ready[i]);
                     }
                 }
                 for (Integer q : pending) {
                     pending.remove(q);
-                    process.accept(q);
+                    turn(q);
                 }
-                for (Integer q : polled) process.accept(q);
+                for (Integer q : polled) turn(q);
             }
         }
 
-        void stop() {
+        /** One turn of {@code queue}; another later when it may have more. */
+        private void turn(int queue) {
+            if (process.test(queue)) pending.addIfAbsent(queue);
+        }
+
+        void requestStop() {
             running = false;
             wake.signal();
-            try {
-                thread.join(5000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        }
+
+        void awaitStop() {
+            boolean interrupted = false;
+            while (thread.isAlive()) {
+                try {
+                    thread.join(5000);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+                if (thread.isAlive()) {
+                    LOG.warn("{} has not stopped after 5 s (a device's process() that does not return?); still waiting: "
+                            + "its rings' memory stays mapped until it stops", thread.getName());
+                }
             }
+            if (interrupted) Thread.currentThread().interrupt();
             epoll.close();
             wake.close();
         }

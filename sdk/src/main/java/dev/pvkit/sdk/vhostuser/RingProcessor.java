@@ -31,28 +31,36 @@ final class RingProcessor {
     }
 
     /**
-     * Drains the kick and processes the ring until it is empty, publishing each completion and signalling the call
-     * eventfd when the driver asked for it.
+     * Chains one turn of a worker serves at most. A front-end can keep a ring busy forever (or a disk be saturated);
+     * a bounded turn lets the worker's other rings and the control thread, which waits for the ring's lock, in.
      */
-    void process(int index) {
+    static final int TURN = 64;
+
+    /**
+     * Drains the kick and processes the ring, one turn: until it is empty or {@link #TURN} chains were served,
+     * publishing each completion and signalling the call eventfd when the driver asked for it. True when the turn
+     * ended with requests possibly waiting: the worker comes back to the ring after its others.
+     */
+    boolean process(int index) {
         Vring ring = rings[index];
         ring.lock.lock();
         try {
             if (ring.kick != null) ring.kick.drain();
             DeviceQueue q = ring.queue;
-            if (q == null) return;
+            if (q == null) return false;
             if (!ring.enabled) {
                 // Started but disabled: no side effects [BE-VU-014]. By default nothing is taken, so no request is
                 // lost or answered empty (and a restarted back-end, whose kick QEMU sets before it enables the
                 // ring, resubmits nothing too early); a device may ask to have such requests discarded instead
                 // (net: TX dropped).
-                if (device.discardsWhileDisabled()) discard(q, ring);
-                return;
+                return device.discardsWhileDisabled() && discard(q, ring);
             }
             GuestMemory mem = memory.get();
+            int served = 0;
+            boolean more = false;
             do {
                 Chain c;
-                while ((c = q.poll()) != null) {
+                while (!more && (c = q.poll()) != null) {
                     long written = 0;
                     try {
                         written = Math.min(Math.max(device.process(index, c, mem), 0), c.writableBytes());
@@ -62,8 +70,9 @@ final class RingProcessor {
                     q.complete(c, written);
                     // Publish each completion at once: a slow request must not hold back the ones done before it.
                     if (q.publish() && ring.call != null) ring.call.signal();
+                    more = ++served == TURN;
                 }
-            } while (!q.isBroken() && q.enableNotifications());
+            } while (!more && !q.isBroken() && q.enableNotifications());
             if (q.isBroken() && ring.reportedBroken != q) {
                 // Once per break: the log line, the error eventfd (SET_VRING_ERR; QEMU reports it), NEEDS_RESET.
                 ring.reportedBroken = q;
@@ -71,15 +80,21 @@ final class RingProcessor {
                 if (ring.err != null) ring.err.signal();
                 onBreak.run();
             }
+            return more && !q.isBroken();
         } finally {
             ring.lock.unlock();
         }
     }
 
-    /** Takes and returns every available request with nothing written. */
-    private static void discard(DeviceQueue q, Vring ring) {
+    /** Takes and returns available requests with nothing written, one turn; true when more may be waiting. */
+    private static boolean discard(DeviceQueue q, Vring ring) {
+        int n = 0;
         Chain c;
-        while ((c = q.poll()) != null) q.complete(c, 0);
+        while (n < TURN && (c = q.poll()) != null) {
+            q.complete(c, 0);
+            n++;
+        }
         if (q.publish() && ring.call != null) ring.call.signal();
+        return n == TURN;
     }
 }

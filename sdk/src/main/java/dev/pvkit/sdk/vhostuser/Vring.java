@@ -14,7 +14,11 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class Vring {
     final int index;
-    final ReentrantLock lock = new ReentrantLock();
+    /**
+     * Fair: a worker's turns on a busy ring follow each other closely, and an unfair lock could let it take the ring
+     * again before the control thread, waiting to reconfigure it, ever got it.
+     */
+    final ReentrantLock lock = new ReentrantLock(true);
 
     int size;
     Bodies.VringAddress address;

@@ -10,6 +10,7 @@ import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.memory.MemoryRegion;
 import dev.pvkit.sdk.memory.OwnedGuestMemory;
 import dev.pvkit.sdk.observe.BackendObserver;
+import dev.pvkit.sdk.os.EventFd;
 import dev.pvkit.sdk.os.ProcMaps;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.Segment;
@@ -23,15 +24,21 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Reconfiguration while rings run, where getting the order wrong unmaps memory a ring still uses (each of these
- * crashed the JVM before its fix): an inflight area replaced under running rings, and a new memory map refused half
- * way through moving the rings.
+ * crashed the JVM or hung the control thread before its fix): an inflight area replaced under running rings, a new
+ * memory map refused half way through moving the rings, and a ring the front-end keeps busy forever — which must
+ * neither keep the control thread from the rings' locks nor outlive the session's memory.
  */
 class RunningRingsReconfigurationTest {
 
@@ -45,9 +52,22 @@ class RunningRingsReconfigurationTest {
     final List<String> rejected = new CopyOnWriteArrayList<>();
     final List<String> ended = new CopyOnWriteArrayList<>();
 
+    /** The echo device, taking {@code delayNanos} per request on queue 0 (a disk with some latency). */
+    static final class SlowEchoDevice extends EchoDevice {
+        volatile long delayNanos;
+
+        @Override
+        public long process(int queue, dev.pvkit.sdk.virtqueue.Chain chain, GuestMemory memory) {
+            if (queue == 0 && delayNanos > 0) java.util.concurrent.locks.LockSupport.parkNanos(delayNanos);
+            return super.process(queue, chain, memory);
+        }
+    }
+
+    final SlowEchoDevice device = new SlowEchoDevice();
+
     @BeforeEach
     void serve() {
-        backend = VhostUserBackend.serve(new EchoDevice(), dir.resolve("reconf.sock"),
+        backend = VhostUserBackend.serve(device, dir.resolve("reconf.sock"),
                 VhostUserBackend.Options.defaults().withObserver(new BackendObserver() {
                     @Override
                     public void messageRejected(String request, String rule, String detail, String answer) {
@@ -151,6 +171,60 @@ class RunningRingsReconfigurationTest {
         }
     }
 
+    @Test
+    void aRingTheFrontEndKeepsBusyLeavesRoomForTheOtherRingsAndTheControlThread() throws Exception {
+        // The front-end keeps queue 0's available ring ahead of the device (which takes 200 µs a request) forever:
+        // a saturated disk, nothing wrong. Its worker (one for all queues) once stayed in queue 0 as long as there
+        // was work, holding its lock: queue 1 was never served and the next message that locks all rings
+        // (SET_MEM_TABLE here) was never answered.
+        device.delayNanos = 200_000;
+        try (OwnedGuestMemory guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(0x100000, 4 * MiB)));
+             VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest, FEATURES, ProtocolFeatures.OFFERED);
+             EventFd kick = EventFd.create()) {
+            FrontendQueue q0 = fe.addQueue(0, 64, 0x100000, IndirectArea.NONE);
+            FrontendQueue q1 = fe.addQueue(1, 16, 0x110000, IndirectArea.NONE);
+            try (BusyRing busy = BusyRing.start(guest.memory(), q0, 0x100000, kick)) {
+                fe.vhost().setVringKick(0, kick); // the worker looks at queue 0: from now on it always has work
+                busy.awaitServed(100);
+
+                echo(guest.memory(), q1, 0x202000, 0x203000);
+                CompletableFuture<Void> remap = CompletableFuture.runAsync(() -> fe.vhost().setMemTable(guest));
+                remap.get(5, TimeUnit.SECONDS);
+                long served = busy.served();
+                busy.awaitServed(served + 100); // queue 0 runs on the new map
+            }
+            assertThat(rejected).isEmpty();
+        }
+    }
+
+    @Test
+    void aSessionThatEndsWhileARingIsBusyStopsItsWorkerBeforeUnmappingMemory() throws Exception {
+        // The front-end hangs up while queue 0 still has work. The session used to give its worker 5 s to stop, then
+        // unmapped guest memory under it anyway: the worker's next read of the ring was a SIGSEGV.
+        device.delayNanos = 200_000;
+        OwnedGuestMemory guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(0x100000, 4 * MiB)));
+        try (guest; EventFd kick = EventFd.create()) {
+            VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest, FEATURES, ProtocolFeatures.OFFERED);
+            boolean hungUp = false;
+            try (BusyRing busy = BusyRing.start(guest.memory(), fe.addQueue(0, 64, 0x100000, IndirectArea.NONE), 0x100000, kick)) {
+                fe.vhost().setVringKick(0, kick);
+                busy.awaitServed(100);
+                long hangUp = System.nanoTime();
+                fe.close();
+                hungUp = true;
+                long deadline = hangUp + TimeUnit.SECONDS.toNanos(3);
+                while (ended.isEmpty() && System.nanoTime() < deadline) Thread.sleep(5);
+                assertThat(ended).as("the session ended soon after the front-end hung up").hasSize(1);
+                long served = busy.served();
+                Thread.sleep(200);
+                assertThat(busy.served()).as("nothing is served after the session ended").isEqualTo(served);
+            } finally {
+                if (!hungUp) fe.close();
+            }
+        }
+        HostileFrontendProperties.wellBehavedSession(backend.socketPath());
+    }
+
     /** An inflight area this front-end made itself: a zeroed memfd of the size PVKit's layout needs. */
     private static VhostUserFrontend.InflightArea freshArea(int queues, int queueSize) {
         long size = InflightArea.bytes(queues, queueSize);
@@ -167,5 +241,73 @@ class RunningRingsReconfigurationTest {
         byte[] back = new byte[4];
         m.read(out, back, 0, 4);
         assertThat(back).containsExactly(4, 3, 2, 1);
+    }
+
+    /**
+     * A front-end thread that keeps a split ring's available index ahead of the used index, forever: one chain
+     * posted through the driver model, then its head made available again and again (the device returns it each
+     * time), kicking {@code kick} whenever the device had caught up. The ring's parts are where
+     * {@link VirtioFrontend#addQueue} puts them.
+     */
+    static final class BusyRing implements AutoCloseable {
+        private final Thread thread;
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final CountDownLatch started = new CountDownLatch(1);
+        private final AtomicLong served = new AtomicLong();
+
+        private BusyRing(GuestMemory m, FrontendQueue q, long ringArea, EventFd kick) {
+            long availIdx = ringArea + 0x8000 + 2;
+            long availRing = ringArea + 0x8000 + 4;
+            long used = ringArea + 0xc000 + 2;
+            int size = q.size();
+            m.write(0x300000, new byte[]{9, 8, 7, 6}, 0, 4);
+            int head = q.post(List.of(new Segment(0x300000, 4)), List.of(new Segment(0x301000, 4)), false);
+            q.publishAndKick();
+            q.awaitUsed(1, WAIT);
+            this.thread = new Thread(() -> {
+                int avail = m.readLe16(availIdx) & 0xffff;
+                int done = m.readLe16Acquire(used) & 0xffff;
+                started.countDown();
+                while (!stop.get()) {
+                    int now = m.readLe16Acquire(used) & 0xffff;
+                    served.addAndGet((now - done) & 0xffff);
+                    done = now;
+                    int ahead = (avail - done) & 0xffff;
+                    if (ahead < size - 1) {
+                        m.writeLe16(availRing + 2L * (avail % size), (short) head);
+                        avail = (avail + 1) & 0xffff;
+                        m.writeLe16Release(availIdx, (short) avail);
+                        if (ahead == 0) kick.signal();
+                    } else {
+                        java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+                    }
+                }
+            }, "busy-front-end");
+            thread.setDaemon(true);
+        }
+
+        static BusyRing start(GuestMemory m, FrontendQueue q, long ringArea, EventFd kick) throws InterruptedException {
+            BusyRing b = new BusyRing(m, q, ringArea, kick);
+            b.thread.start();
+            b.started.await();
+            return b;
+        }
+
+        /** Requests the device returned since this started. */
+        long served() {
+            return served.get();
+        }
+
+        void awaitServed(long n) {
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (served() < n && System.nanoTime() < deadline) Thread.onSpinWait();
+            assertThat(served()).as("requests served on the busy ring").isGreaterThanOrEqualTo(n);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop.set(true);
+            thread.join();
+        }
     }
 }
