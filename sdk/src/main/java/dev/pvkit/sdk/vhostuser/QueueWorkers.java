@@ -106,9 +106,16 @@ final class QueueWorkers implements AutoCloseable {
             }
         }
 
-        /** One turn of {@code queue}; another later when it may have more. */
+        /**
+         * One turn of {@code queue}; another later when it may have more. What a turn throws (an eventfd the
+         * front-end gave that cannot be read or written, say) ends the turn, not the worker: its other rings go on.
+         */
         private void turn(int queue) {
-            if (process.test(queue)) pending.addIfAbsent(queue);
+            try {
+                if (process.test(queue)) pending.addIfAbsent(queue);
+            } catch (RuntimeException e) {
+                LOG.warn("queue {}: turn ended by {}", queue, e.toString());
+            }
         }
 
         void requestStop() {

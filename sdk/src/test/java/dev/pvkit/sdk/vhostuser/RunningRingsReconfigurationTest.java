@@ -38,7 +38,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * Reconfiguration while rings run, where getting the order wrong unmaps memory a ring still uses (each of these
  * crashed the JVM or hung the control thread before its fix): an inflight area replaced under running rings, a new
  * memory map refused half way through moving the rings, and a ring the front-end keeps busy forever — which must
- * neither keep the control thread from the rings' locks nor outlive the session's memory.
+ * neither keep the control thread from the rings' locks nor outlive the session's memory. And a call descriptor
+ * swapped for one that cannot be signalled, which used to end the worker serving every ring.
  */
 class RunningRingsReconfigurationTest {
 
@@ -223,6 +224,29 @@ class RunningRingsReconfigurationTest {
             }
         }
         HostileFrontendProperties.wellBehavedSession(backend.socketPath());
+    }
+
+    @Test
+    void aCallDescriptorThatCannotBeSignalledEndsATurnNotTheWorker() {
+        // SET_VRING_CALL with a socket shut down for writing instead of an eventfd: signalling it fails (EPIPE). That
+        // exception once ended the worker thread, and with it every ring it served: queue 1 was never served again.
+        try (OwnedGuestMemory guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(0x100000, 4 * MiB)));
+             VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest, FEATURES, ProtocolFeatures.OFFERED)) {
+            FrontendQueue q0 = fe.addQueue(0, 16, 0x100000, IndirectArea.NONE);
+            FrontendQueue q1 = fe.addQueue(1, 16, 0x110000, IndirectArea.NONE);
+            dev.pvkit.sdk.os.UnixSocket[] pair = dev.pvkit.sdk.os.UnixSocket.pair();
+            try {
+                fe.vhost().send(Request.SET_VRING_CALL, MessageChannel.u64(0), pair[1].fd());
+                pair[1].shutdown();
+                for (int i = 0; i < 3; i++) {
+                    echo(guest.memory(), q0, 0x200000 + i * 0x100, 0x201000 + i * 0x100); // reaped without the call
+                    echo(guest.memory(), q1, 0x202000 + i * 0x100, 0x203000 + i * 0x100);
+                }
+            } finally {
+                pair[0].close();
+                pair[1].close();
+            }
+        }
     }
 
     /** An inflight area this front-end made itself: a zeroed memfd of the size PVKit's layout needs. */
