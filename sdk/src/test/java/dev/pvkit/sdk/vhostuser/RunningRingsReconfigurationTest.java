@@ -271,7 +271,7 @@ class RunningRingsReconfigurationTest {
      * A front-end thread that keeps a split ring's available index ahead of the used index, forever: one chain
      * posted through the driver model, then its head made available again and again (the device returns it each
      * time), kicking {@code kick} whenever the device had caught up. The ring's parts are where
-     * {@link VirtioFrontend#addQueue} puts them.
+     * {@link VirtioFrontend#addQueue} puts them; the chain's buffers are 512 KiB above them.
      */
     static final class BusyRing implements AutoCloseable {
         private final Thread thread;
@@ -284,8 +284,9 @@ class RunningRingsReconfigurationTest {
             long availRing = ringArea + 0x8000 + 4;
             long used = ringArea + 0xc000 + 2;
             int size = q.size();
-            m.write(0x300000, new byte[]{9, 8, 7, 6}, 0, 4);
-            int head = q.post(List.of(new Segment(0x300000, 4)), List.of(new Segment(0x301000, 4)), false);
+            long buffer = ringArea + 0x80000;
+            m.write(buffer, new byte[]{9, 8, 7, 6}, 0, 4);
+            int head = q.post(List.of(new Segment(buffer, 4)), List.of(new Segment(buffer + 0x1000, 4)), false);
             q.publishAndKick();
             q.awaitUsed(1, WAIT);
             this.thread = new Thread(() -> {
