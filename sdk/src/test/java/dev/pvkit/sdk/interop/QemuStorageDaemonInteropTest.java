@@ -94,25 +94,41 @@ class QemuStorageDaemonInteropTest {
         guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(GUEST_BASE, GUEST_SIZE)));
     }
 
-    /** Starts qsd exporting the disk with {@code queues} virtqueues and waits for its socket. */
+    /**
+     * Starts qsd exporting the disk with {@code queues} virtqueues and waits until it is ready. Its socket file
+     * appears at bind(), a moment before qsd listens on it (a connect then is refused); qsd writes its
+     * {@code --pidfile} only after every export is set up, and from then on clients may connect
+     * (qemu-storage-daemon(1)). So this waits for the pid file to hold the daemon's pid.
+     */
     void startDaemon(int queues) throws Exception {
+        Path pidFile = dir.resolve("qsd.pid");
         daemon = new ProcessBuilder(QSD.toString(),
                 "--blockdev", "driver=file,node-name=file0,filename=" + disk,
                 "--blockdev", "driver=raw,node-name=disk0,file=file0",
                 "--export", "type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=" + socket
-                        + ",writable=on,num-queues=" + queues)
+                        + ",writable=on,num-queues=" + queues,
+                "--pidfile", pidFile.toString())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!Files.exists(socket)) {
+        while (!holdsPid(pidFile, daemon.pid())) {
             if (!daemon.isAlive()) {
-                throw new AssertionError("qemu-storage-daemon exited with " + daemon.exitValue() + " before creating its socket:\n" + daemonLog());
+                throw new AssertionError("qemu-storage-daemon exited with " + daemon.exitValue() + " before it was ready:\n" + daemonLog());
             }
             if (System.nanoTime() > deadline) {
-                throw new AssertionError("qemu-storage-daemon did not create " + socket + " within 10 s:\n" + daemonLog());
+                throw new AssertionError("qemu-storage-daemon did not write " + pidFile + " within 10 s:\n" + daemonLog());
             }
-            Thread.sleep(20);
+            Thread.sleep(10);
+        }
+    }
+
+    /** True once {@code pidFile} holds {@code pid} and its newline (qsd creates the file first, then writes it). */
+    static boolean holdsPid(Path pidFile, long pid) {
+        try {
+            return Files.readString(pidFile).equals(pid + "\n");
+        } catch (IOException e) {
+            return false; // not there yet
         }
     }
 
