@@ -19,11 +19,13 @@ public final class StorageDaemon implements AutoCloseable {
     private final Process process;
     private final Path socket;
     private final Path log;
+    private final Path pidFile;
 
-    private StorageDaemon(Process process, Path socket, Path log) {
+    private StorageDaemon(Process process, Path socket, Path log, Path pidFile) {
         this.process = process;
         this.socket = socket;
         this.log = log;
+        this.pidFile = pidFile;
     }
 
     /** Exports {@code imageFile} (raw) on {@code socket}. */
@@ -49,10 +51,17 @@ public final class StorageDaemon implements AutoCloseable {
         try {
             Files.deleteIfExists(socket);
             Path log = Files.createTempFile("pvkit-qsd", ".log");
+            // Ready is when the pid file holds the pid: qsd writes it after its exports are set up, and from then on
+            // clients may connect (qemu-storage-daemon(1)). The socket file appears earlier, at bind(), a moment
+            // before qsd listens: a connect in between is refused.
+            Path pidFile = Files.createTempFile("pvkit-qsd", ".pid");
+            Files.delete(pidFile);
+            cmd.add("--pidfile");
+            cmd.add(pidFile.toString());
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            StorageDaemon d = new StorageDaemon(p, socket, log);
+            StorageDaemon d = new StorageDaemon(p, socket, log, pidFile);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (!Files.exists(socket)) {
+            while (!holdsPid(pidFile, p.pid())) {
                 if (!p.isAlive() || System.nanoTime() > deadline) {
                     d.close();
                     throw new IllegalStateException("qemu-storage-daemon did not start: " + Files.readString(log));
@@ -65,6 +74,15 @@ public final class StorageDaemon implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while starting qemu-storage-daemon", e);
+        }
+    }
+
+    /** True once {@code pidFile} holds {@code pid} and its newline (qsd creates the file first, then writes it). */
+    static boolean holdsPid(Path pidFile, long pid) {
+        try {
+            return Files.readString(pidFile).equals(pid + "\n");
+        } catch (IOException e) {
+            return false; // not there yet
         }
     }
 
@@ -81,6 +99,7 @@ public final class StorageDaemon implements AutoCloseable {
                 process.waitFor(5, TimeUnit.SECONDS);
             }
             Files.deleteIfExists(log);
+            Files.deleteIfExists(pidFile); // qsd removes it when it exits cleanly, not when killed
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (IOException ignored) {
