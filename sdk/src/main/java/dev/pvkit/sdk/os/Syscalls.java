@@ -67,6 +67,15 @@ public final class Syscalls {
         return fd;
     }
 
+    /** Sets the size of the file behind {@code fd} (a test's hostile front-end shrinks a memfd it shared with this). */
+    public static void ftruncate(int fd, long size) {
+        try {
+            LibC.ftruncate(fd, size);
+        } catch (LastErrorException e) {
+            throw new NativeCallException("ftruncate", e.getErrorCode(), "fd " + fd + ", size " + size);
+        }
+    }
+
     /**
      * The size of the file behind {@code fd}. A mapping must never reach past it: touching such pages raises SIGBUS,
      * which would kill the JVM, so a region larger than its file is refused before mapping.

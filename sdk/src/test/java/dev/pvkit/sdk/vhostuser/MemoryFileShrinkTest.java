@@ -1,0 +1,121 @@
+package dev.pvkit.sdk.vhostuser;
+
+import dev.pvkit.sdk.frontend.FrontendQueue;
+import dev.pvkit.sdk.frontend.SharedMemory;
+import dev.pvkit.sdk.frontend.SingleFileGuest;
+import dev.pvkit.sdk.frontend.VirtioFrontend;
+import dev.pvkit.sdk.memory.GuestMemory;
+import dev.pvkit.sdk.memory.MemoryRegion;
+import dev.pvkit.sdk.os.EventFd;
+import dev.pvkit.sdk.os.MappedMemory;
+import dev.pvkit.sdk.os.Memfd;
+import dev.pvkit.sdk.os.Syscalls;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
+import dev.pvkit.sdk.virtqueue.Segment;
+import dev.pvkit.sdk.virtqueue.driver.DriverQueue;
+import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A front-end that shrinks a memory file after sharing it. Touching the lost pages raises SIGBUS, which HotSpot
+ * turns into an InternalError at the faulting access: on a worker it must stop that ring only, on the control
+ * thread end the session only; the back-end goes on accepting.
+ */
+class MemoryFileShrinkTest {
+
+    static final long MiB = 1 << 20;
+    static final long FEATURES = VirtioFeatures.bit(VirtioFeatures.VERSION_1);
+    static final Duration WAIT = Duration.ofSeconds(10);
+    static final long A = 0x100000, B = 0x1000_0000L;
+
+    @TempDir
+    Path dir;
+    VhostUserBackend backend;
+
+    @BeforeEach
+    void serve() {
+        backend = VhostUserBackend.serve(new EchoDevice(), dir.resolve("shrink.sock")); // one worker: both rings on it
+    }
+
+    @AfterEach
+    void stop() {
+        backend.close();
+    }
+
+    @Test
+    void aShrunkMemoryFileStopsTheRingOnItThenEndsTheSessionAndTheNextIsServed() {
+        try (CapturedStderr log = new CapturedStderr()) {
+            try (Memfd file = Memfd.create("unsealed-guest", 2 * MiB); // not sealed: it can shrink
+                 MappedMemory mapping = file.map()) {
+                SharedMemory shared = new SharedMemory(List.of(part(file, mapping, A, 0), part(file, mapping, B, MiB)));
+                try (VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), shared, FEATURES, ProtocolFeatures.OFFERED);
+                     EventFd err1 = EventFd.create(); EventFd kick1 = EventFd.create(); EventFd kick1Again = EventFd.create()) {
+                    FrontendQueue q0 = fe.addQueue(0, 16, A, IndirectArea.NONE);
+                    FrontendQueue q1 = fe.addQueue(1, 16, B, IndirectArea.NONE);
+                    fe.vhost().setVringErr(1, err1);
+                    echo(shared.memory(), q0, A + 0x80000, A + 0x90000);
+                    echo(shared.memory(), q1, B + 0x80000, B + 0x90000);
+
+                    Syscalls.ftruncate(file.fd(), MiB); // region B, and ring 1 in it, are gone (for us too: not touched again)
+
+                    // A new kick fd for the running ring makes the worker look at ring 1 at once.
+                    fe.vhost().setVringKick(1, kick1);
+                    kick1.signal();
+                    awaitTrue(() -> err1.drain() > 0, "ring 1's error eventfd");
+                    assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isEqualTo(Session.DEVICE_NEEDS_RESET);
+                    echo(shared.memory(), q0, A + 0xa0000, A + 0xb0000); // the worker's other ring still serves
+                    assertThat(log.text()).contains("queue 1 stopped: memory fault").contains("shrank");
+
+                    // Restarting ring 1 makes the control thread read its used index: the session ends.
+                    fe.vhost().getVringBase(1);
+                    assertThatThrownBy(() -> fe.vhost().setVringKick(1, kick1Again)).isInstanceOf(RuntimeException.class);
+                    awaitTrue(() -> log.text().contains("session ended: memory fault"), "the session's end logged");
+                    assertThat(log.text()).contains("vhost-user session ended: memory fault");
+                }
+            }
+        }
+        // A well-behaved front-end is served afterwards.
+        try (SingleFileGuest guest = SingleFileGuest.create("next-guest", MiB, List.of(new SingleFileGuest.Part(A, MiB, 0)));
+             VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared(), FEATURES, ProtocolFeatures.OFFERED)) {
+            FrontendQueue q = fe.addQueue(0, 16, A, IndirectArea.NONE);
+            echo(guest.memory(), q, A + 0x80000, A + 0x90000);
+            assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isZero();
+        }
+        assertThat(backend.sessions()).isEqualTo(2);
+    }
+
+    private static SharedMemory.SharedRegion part(Memfd file, MappedMemory mapping, long gpa, long fileOffset) {
+        MemoryRegion r = new MemoryRegion(gpa, MiB, mapping.address() + fileOffset, mapping.slice(fileOffset, MiB));
+        return new SharedMemory.SharedRegion(r, file.fd(), fileOffset);
+    }
+
+    private static void awaitTrue(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) throw new AssertionError(what + " within " + WAIT);
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Four bytes from {@code in} come back reversed at {@code out} (the echo device). */
+    private static void echo(GuestMemory m, FrontendQueue q, long in, long out) {
+        m.write(in, new byte[]{1, 2, 3, 4}, 0, 4);
+        int id = q.post(List.of(new Segment(in, 4)), List.of(new Segment(out, 4)), false);
+        q.publishAndKick();
+        assertThat(q.awaitUsed(1, WAIT)).containsExactly(new DriverQueue.Used(id, 4));
+        byte[] back = new byte[4];
+        m.read(out, back, 0, 4);
+        assertThat(back).containsExactly(4, 3, 2, 1);
+    }
+}
