@@ -115,6 +115,11 @@ final class QueueWorkers implements AutoCloseable {
                 if (process.test(queue)) pending.addIfAbsent(queue);
             } catch (RuntimeException e) {
                 LOG.warn("queue {}: turn ended by {}", queue, e.toString());
+            } catch (InternalError e) {
+                // RingProcessor stops the ring on a memory fault; this catches one HotSpot delivers a little late,
+                // past its catch: the worker must live on for its other rings.
+                if (!MemoryFault.is(e)) throw e;
+                LOG.warn("queue {}: turn ended by {}", queue, MemoryFault.describe(e));
             }
         }
 

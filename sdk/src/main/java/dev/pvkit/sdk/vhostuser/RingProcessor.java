@@ -47,45 +47,65 @@ final class RingProcessor {
         Vring ring = rings[index];
         ring.lock.lock();
         try {
-            if (ring.kick != null) ring.kick.drain();
-            DeviceQueue q = ring.queue;
-            if (q == null) return false;
-            if (!ring.enabled) {
-                // Started but disabled: no side effects [BE-VU-014]. By default nothing is taken, so no request is
-                // lost or answered empty (and a restarted back-end, whose kick QEMU sets before it enables the
-                // ring, resubmits nothing too early); a device may ask to have such requests discarded instead
-                // (net: TX dropped).
-                return device.discardsWhileDisabled() && discard(q, ring);
-            }
-            GuestMemory mem = memory.get();
-            int served = 0;
-            boolean more = false;
-            do {
-                Chain c;
-                while (!more && (c = q.poll()) != null) {
-                    long written = 0;
-                    try {
-                        written = Math.min(Math.max(device.process(index, c, mem), 0), c.writableBytes());
-                    } catch (RuntimeException e) {
-                        LOG.error("queue {}: device failed on chain {}: {}", index, c.id(), e.toString());
-                    }
-                    q.complete(c, written);
-                    // Publish each completion at once: a slow request must not hold back the ones done before it.
-                    if (q.publish() && ring.call != null) ring.call.signal();
-                    more = ++served == TURN;
-                }
-            } while (!more && !q.isBroken() && q.enableNotifications());
-            if (q.isBroken() && ring.reportedBroken != q) {
-                // Once per break: the log line, the error eventfd (SET_VRING_ERR; QEMU reports it), NEEDS_RESET.
-                ring.reportedBroken = q;
-                LOG.warn("queue {} stopped: {}", index, q.brokenBy());
-                if (ring.err != null) ring.err.signal();
-                onBreak.run();
-            }
-            return more && !q.isBroken();
+            return serve(index, ring);
+        } catch (InternalError e) {
+            if (!MemoryFault.is(e)) throw e;
+            stopOnFault(index, ring, e);
+            return false;
         } finally {
             ring.lock.unlock();
         }
+    }
+
+    /**
+     * A memory fault mid-turn: the ring's memory (or the dirty log, or the inflight area) is no longer all there, so
+     * the ring is stopped as a broken one is — one log line, the error eventfd, NEEDS_RESET — and not served again.
+     */
+    private void stopOnFault(int index, Vring ring, InternalError e) {
+        if (ring.queue == null || ring.faulted == ring.queue) return;
+        ring.faulted = ring.queue;
+        LOG.warn("queue {} stopped: {}", index, MemoryFault.describe(e));
+        if (ring.err != null) ring.err.signal();
+        onBreak.run();
+    }
+
+    private boolean serve(int index, Vring ring) {
+        if (ring.kick != null) ring.kick.drain();
+        DeviceQueue q = ring.queue;
+        if (q == null || q == ring.faulted) return false;
+        if (!ring.enabled) {
+            // Started but disabled: no side effects [BE-VU-014]. By default nothing is taken, so no request is
+            // lost or answered empty (and a restarted back-end, whose kick QEMU sets before it enables the
+            // ring, resubmits nothing too early); a device may ask to have such requests discarded instead
+            // (net: TX dropped).
+            return device.discardsWhileDisabled() && discard(q, ring);
+        }
+        GuestMemory mem = memory.get();
+        int served = 0;
+        boolean more = false;
+        do {
+            Chain c;
+            while (!more && (c = q.poll()) != null) {
+                long written = 0;
+                try {
+                    written = Math.min(Math.max(device.process(index, c, mem), 0), c.writableBytes());
+                } catch (RuntimeException e) {
+                    LOG.error("queue {}: device failed on chain {}: {}", index, c.id(), e.toString());
+                }
+                q.complete(c, written);
+                // Publish each completion at once: a slow request must not hold back the ones done before it.
+                if (q.publish() && ring.call != null) ring.call.signal();
+                more = ++served == TURN;
+            }
+        } while (!more && !q.isBroken() && q.enableNotifications());
+        if (q.isBroken() && ring.reportedBroken != q) {
+            // Once per break: the log line, the error eventfd (SET_VRING_ERR; QEMU reports it), NEEDS_RESET.
+            ring.reportedBroken = q;
+            LOG.warn("queue {} stopped: {}", index, q.brokenBy());
+            if (ring.err != null) ring.err.signal();
+            onBreak.run();
+        }
+        return more && !q.isBroken();
     }
 
     /** Takes and returns available requests with nothing written, one turn; true when more may be waiting. */

@@ -67,8 +67,7 @@ final class Rings implements AutoCloseable {
     /** True when a started ring broke a rule and stopped. */
     boolean anyBroken() {
         for (Vring ring : rings) {
-            DeviceQueue q = ring.queue;
-            if (q != null && q.isBroken()) return true;
+            if (ring.broken()) return true;
         }
         return false;
     }

@@ -80,6 +80,11 @@ final class Session implements DeviceContext {
         } catch (NativeCallException | dev.pvkit.sdk.os.SocketClosedException e) {
             // Typically a reply to a front-end that already hung up (EPIPE): the session is over either way.
             why = "connection lost: " + e.getMessage();
+        } catch (InternalError e) {
+            // A message made this thread touch memory that is gone (a ring's used index on start, say). What the
+            // message half did cannot be trusted: the session ends, and shutdown resets the device.
+            if (!MemoryFault.is(e)) throw e;
+            why = MemoryFault.describe(e);
         } finally {
             shutdown();
             observer.disconnected(why);

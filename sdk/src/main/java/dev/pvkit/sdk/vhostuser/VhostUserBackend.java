@@ -95,6 +95,11 @@ public final class VhostUserBackend implements AutoCloseable {
                         server.path().getFileName() + "#" + n).run();
             } catch (RuntimeException e) {
                 LOG.error("session {} failed: {}", n, e.toString(), e);
+            } catch (InternalError e) {
+                // Session ends itself on a memory fault; one delivered late (in its shutdown, say) must not end
+                // the acceptor: the next front-end is still served.
+                if (!MemoryFault.is(e)) throw e;
+                LOG.error("session {} ended: {}", n, MemoryFault.describe(e));
             } finally {
                 current = null;
                 s.close();

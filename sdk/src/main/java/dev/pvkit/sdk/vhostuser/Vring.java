@@ -32,6 +32,8 @@ final class Vring {
     DeviceQueue queue;
     /** The queue whose break was last reported (logged, ERR signalled), so each break is reported once. */
     DeviceQueue reportedBroken;
+    /** The queue a memory fault stopped ({@link MemoryFault}): not processed again; a restart builds a new one. */
+    DeviceQueue faulted;
 
     Vring(int index) {
         this.index = index;
@@ -41,10 +43,16 @@ final class Vring {
         return queue != null;
     }
 
+    /** Started but stopped by a broken chain or a memory fault: the device needs a reset. */
+    boolean broken() {
+        return queue != null && (queue.isBroken() || queue == faulted);
+    }
+
     /** Back to the initial state: stopped, disabled, nothing configured; closes the eventfds. */
     void reset() {
         queue = null;
         reportedBroken = null;
+        faulted = null;
         size = 0;
         address = null;
         base = 0;
