@@ -35,6 +35,7 @@ public final class SingleFileGuest implements AutoCloseable {
         Memfd file = Memfd.create(name, fileSize);
         MappedMemory mapping = null;
         try {
+            file.sealSize(); // like QEMU's memfd RAM: the back-end can count on every page it maps
             mapping = file.map();
             List<SharedMemory.SharedRegion> regions = new ArrayList<>();
             for (Part p : parts) {

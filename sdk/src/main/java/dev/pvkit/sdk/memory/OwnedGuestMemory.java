@@ -56,6 +56,7 @@ public final class OwnedGuestMemory implements AutoCloseable {
             for (Placement p : placements) {
                 Memfd f = Memfd.create("pvkit-guest", p.size());
                 fds.add(f);
+                f.sealSize(); // like QEMU's memfd RAM: the back-end can count on every page it maps
                 MappedMemory m = f.map();
                 maps.add(m);
                 regions.add(new MemoryRegion(p.guestPhysical(), p.size(), m.address(), m));

@@ -38,6 +38,12 @@ final class LibC {
 
     static native int close(int fd) throws LastErrorException;
 
+    /** fcntl with an int argument (variadic in C; on x86-64 and aarch64 Linux an int passes the same way). */
+    static native int fcntl(int fd, int cmd, int arg) throws LastErrorException;
+
+    static final int F_ADD_SEALS = 1033;           // F_LINUX_SPECIFIC_BASE + 9
+    static final int F_GET_SEALS = 1034;           // F_LINUX_SPECIFIC_BASE + 10
+
     static native long lseek(int fd, long offset, int whence) throws LastErrorException;
 
     static final int SEEK_END = 2;

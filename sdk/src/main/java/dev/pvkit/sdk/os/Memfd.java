@@ -15,6 +15,15 @@ public final class Memfd implements AutoCloseable {
         return new Memfd(Syscalls.memfdCreate(name, size), size);
     }
 
+    /**
+     * Seals the file's size (F_SEAL_SHRINK | F_SEAL_GROW), as QEMU's memory-backend-memfd does by default: a
+     * back-end it is shared with can then trust that its mapping stays backed. Irrevocable.
+     */
+    public Memfd sealSize() {
+        Syscalls.addSeals(fd, Syscalls.F_SEAL_SHRINK | Syscalls.F_SEAL_GROW);
+        return this;
+    }
+
     public int fd() {
         return fd;
     }

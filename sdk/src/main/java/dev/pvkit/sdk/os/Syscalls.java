@@ -67,6 +67,31 @@ public final class Syscalls {
         return fd;
     }
 
+    public static final int F_SEAL_SHRINK = 0x0002;
+    public static final int F_SEAL_GROW = 0x0004;
+
+    /**
+     * The seals on {@code fd}'s file (F_GET_SEALS); 0 for a file that cannot carry seals (EINVAL: not shmem or
+     * hugetlbfs), as nothing stops such a file from shrinking either.
+     */
+    public static int seals(int fd) {
+        try {
+            return LibC.fcntl(fd, LibC.F_GET_SEALS, 0);
+        } catch (LastErrorException e) {
+            if (e.getErrorCode() == 22) return 0; // EINVAL
+            throw new NativeCallException("fcntl(F_GET_SEALS)", e.getErrorCode(), "fd " + fd);
+        }
+    }
+
+    /** Adds {@code seals} to {@code fd}'s file (F_ADD_SEALS); the file must have been created sealable. */
+    public static void addSeals(int fd, int seals) {
+        try {
+            LibC.fcntl(fd, LibC.F_ADD_SEALS, seals);
+        } catch (LastErrorException e) {
+            throw new NativeCallException("fcntl(F_ADD_SEALS)", e.getErrorCode(), "fd " + fd + ", seals 0x" + Integer.toHexString(seals));
+        }
+    }
+
     /** Sets the size of the file behind {@code fd} (a test's hostile front-end shrinks a memfd it shared with this). */
     public static void ftruncate(int fd, long size) {
         try {

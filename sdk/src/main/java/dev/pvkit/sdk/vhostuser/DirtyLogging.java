@@ -11,13 +11,15 @@ import dev.pvkit.sdk.os.Syscalls;
  */
 final class DirtyLogging implements WriteObserver, AutoCloseable {
     private final Rings rings;
+    private final ShrinkSeals seals;
     private volatile DirtyLog log;
     private volatile boolean logAll;
     /** SET_LOG_FD: signalled after each write marked in the dirty log. */
     private volatile EventFd logFd;
 
-    DirtyLogging(Rings rings) {
+    DirtyLogging(Rings rings, ShrinkSeals seals) {
         this.rings = rings;
+        this.seals = seals;
     }
 
     /** From the negotiated features: whether writes are logged at all. */
@@ -58,7 +60,7 @@ final class DirtyLogging implements WriteObserver, AutoCloseable {
         int fd = m.takeFd(0);
         DirtyLog fresh;
         try {
-            fresh = new DirtyLog(SharedFile.map(Request.SET_LOG_BASE, "log", fd, l.mmapOffset(), l.mmapSize()));
+            fresh = new DirtyLog(SharedFile.map(Request.SET_LOG_BASE, "log", fd, l.mmapOffset(), l.mmapSize(), seals));
         } finally {
             Syscalls.closeQuietly(fd);
         }

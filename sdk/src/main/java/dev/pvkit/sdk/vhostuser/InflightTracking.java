@@ -24,10 +24,12 @@ final class InflightTracking implements AutoCloseable {
 
     private final int queueCount;
     private final VirtioDevice device;
+    private final ShrinkSeals seals;
     private InflightArea area;
 
-    InflightTracking(int queueCount, VirtioDevice device) {
+    InflightTracking(int queueCount, VirtioDevice device, ShrinkSeals seals) {
         this.queueCount = queueCount;
+        this.seals = seals;
         this.device = device;
     }
 
@@ -42,6 +44,8 @@ final class InflightTracking implements AutoCloseable {
         long size = InflightArea.bytes(req.numQueues(), req.queueSize());
         int fd = Syscalls.memfdCreate("pvkit-inflight", size);
         try {
+            // The front-end gets this file too: sealed, it cannot shrink it under the workers that record into it.
+            Syscalls.addSeals(fd, Syscalls.F_SEAL_SHRINK | Syscalls.F_SEAL_GROW);
             InflightArea fresh = new InflightArea(MappedMemory.shared(fd, 0, size), req.numQueues(), req.queueSize());
             fresh.initialise();
             replace(fresh);
@@ -68,7 +72,7 @@ final class InflightTracking implements AutoCloseable {
                 throw violation(Request.SET_INFLIGHT_FD, "inflight arithmetic", String.format("size %s for %d queues of %d",
                         Long.toUnsignedString(size), req.numQueues(), req.queueSize()));
             }
-            MappedMemory mapped = SharedFile.map(Request.SET_INFLIGHT_FD, "inflight", fd, req.mmapOffset(), size);
+            MappedMemory mapped = SharedFile.map(Request.SET_INFLIGHT_FD, "inflight", fd, req.mmapOffset(), size, seals);
             replace(new InflightArea(mapped, req.numQueues(), req.queueSize()));
         } finally {
             Syscalls.closeQuietly(fd);

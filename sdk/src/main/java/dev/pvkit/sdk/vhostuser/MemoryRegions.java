@@ -23,11 +23,13 @@ final class MemoryRegions implements AutoCloseable {
     private final Rings rings;
     private final WriteObserver writes;
     private final BackendObserver observer;
+    private final ShrinkSeals seals;
     private final List<MemoryRegion> mappings = new ArrayList<>();
 
     /** {@code writes} is told of every write into the memory this builds (the dirty log). */
-    MemoryRegions(Rings rings, WriteObserver writes, BackendObserver observer) {
+    MemoryRegions(Rings rings, WriteObserver writes, BackendObserver observer, ShrinkSeals seals) {
         this.rings = rings;
+        this.seals = seals;
         this.writes = writes;
         this.observer = observer;
     }
@@ -89,7 +91,7 @@ final class MemoryRegions implements AutoCloseable {
      * it (below and above the PCI hole, around ROMs), so mapping each from file offset 0 would map the file again
      * and again, up to the region's end, and hand the device every byte below its region too.
      */
-    private static MemoryRegion map(Request r, Bodies.Region region, int fd) {
+    private MemoryRegion map(Request r, Bodies.Region region, int fd) {
         try {
             long size = region.size();
             if (size > 0 && (region.guestPhysical() < 0 || region.guestPhysical() > Long.MAX_VALUE - size
@@ -97,7 +99,7 @@ final class MemoryRegions implements AutoCloseable {
                 throw violation(r, "region arithmetic", String.format("region 0x%x+%d or user address 0x%x wraps",
                         region.guestPhysical(), size, region.userAddress()));
             }
-            MappedMemory mapping = SharedFile.map(r, "region", fd, region.mmapOffset(), size);
+            MappedMemory mapping = SharedFile.map(r, "region", fd, region.mmapOffset(), size, seals);
             try {
                 return new MemoryRegion(region.guestPhysical(), size, region.userAddress(), mapping);
             } catch (RuntimeException e) {

@@ -50,10 +50,11 @@ final class Session implements DeviceContext {
         this.device = device;
         this.observer = observer;
         int queues = device.queueCount();
-        this.inflight = new InflightTracking(queues, device);
+        ShrinkSeals seals = new ShrinkSeals();
+        this.inflight = new InflightTracking(queues, device, seals);
         this.rings = new Rings(queues, device, observer, policy, inflight, workerCount, name, this::needsReset);
-        this.dirtyLog = new DirtyLogging(rings);
-        this.regions = new MemoryRegions(rings, dirtyLog, observer);
+        this.dirtyLog = new DirtyLogging(rings, seals);
+        this.regions = new MemoryRegions(rings, dirtyLog, observer, seals);
         this.offeredFeatures = device.features() | VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES)
                 | VirtioFeatures.bit(ProtocolFeatures.F_LOG_ALL);
     }

@@ -14,8 +14,11 @@ final class SharedFile {
     private SharedFile() {
     }
 
-    /** Throws a {@link ProtocolViolation} with rule "{@code what} arithmetic", "{@code what} beyond file" or "mapping". */
-    static MappedMemory map(Request r, String what, int fd, long offset, long size) {
+    /**
+     * Throws a {@link ProtocolViolation} with rule "{@code what} arithmetic", "{@code what} beyond file" or "mapping";
+     * {@code seals} hears of every file mapped.
+     */
+    static MappedMemory map(Request r, String what, int fd, long offset, long size, ShrinkSeals seals) {
         if (size <= 0 || offset < 0 || offset > Long.MAX_VALUE - size) {
             throw new ProtocolViolation(r.name(), what + " arithmetic", String.format("size %s, offset %s overflow or are empty",
                     Long.toUnsignedString(size), Long.toUnsignedString(offset)), false);
@@ -26,6 +29,7 @@ final class SharedFile {
                 throw new ProtocolViolation(r.name(), what + " beyond file",
                         String.format("%s needs %d bytes of a %d-byte file", what, offset + size, fileSize), false);
             }
+            seals.check(r, what, fd);
             return MappedMemory.sharedRange(fd, offset, size);
         } catch (NativeCallException e) {
             throw new ProtocolViolation(r.name(), "mapping", e.getMessage(), false);

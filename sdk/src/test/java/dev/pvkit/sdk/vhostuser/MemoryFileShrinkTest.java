@@ -84,15 +84,28 @@ class MemoryFileShrinkTest {
                     assertThat(log.text()).contains("vhost-user session ended: memory fault");
                 }
             }
+            // A well-behaved front-end is served afterwards; its memory file is sealed, so no warning this time.
+            try (SingleFileGuest guest = SingleFileGuest.create("next-guest", MiB, List.of(new SingleFileGuest.Part(A, MiB, 0)));
+                 VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared(), FEATURES, ProtocolFeatures.OFFERED)) {
+                FrontendQueue q = fe.addQueue(0, 16, A, IndirectArea.NONE);
+                echo(guest.memory(), q, A + 0x80000, A + 0x90000);
+                assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isZero();
+            }
+            assertThat(backend.sessions()).isEqualTo(2);
+            assertThat(log.text().split("not sealed against shrinking", -1)).as("one warning, for the first session's two regions")
+                    .hasSize(2);
+            assertThat(log.text()).contains("SET_MEM_TABLE: the region file is not sealed against shrinking (F_SEAL_SHRINK)");
         }
-        // A well-behaved front-end is served afterwards.
-        try (SingleFileGuest guest = SingleFileGuest.create("next-guest", MiB, List.of(new SingleFileGuest.Part(A, MiB, 0)));
-             VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared(), FEATURES, ProtocolFeatures.OFFERED)) {
-            FrontendQueue q = fe.addQueue(0, 16, A, IndirectArea.NONE);
-            echo(guest.memory(), q, A + 0x80000, A + 0x90000);
-            assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isZero();
+    }
+
+    @Test
+    void pvkitsFrontendSealsTheFilesItShares() {
+        try (SingleFileGuest guest = SingleFileGuest.create("sealed-guest", MiB, List.of(new SingleFileGuest.Part(A, MiB, 0)))) {
+            int fd = guest.shared().regions().get(0).fd();
+            int both = Syscalls.F_SEAL_SHRINK | Syscalls.F_SEAL_GROW;
+            assertThat(Syscalls.seals(fd) & both).isEqualTo(both);
+            assertThatThrownBy(() -> Syscalls.ftruncate(fd, MiB / 2)).hasMessageContaining("ftruncate");
         }
-        assertThat(backend.sessions()).isEqualTo(2);
     }
 
     private static SharedMemory.SharedRegion part(Memfd file, MappedMemory mapping, long gpa, long fileOffset) {
