@@ -1,16 +1,23 @@
 package dev.pvkit.sdk.vhostuser;
 
 import dev.pvkit.sdk.device.DeviceContext;
+import dev.pvkit.sdk.frontend.FrontendQueue;
 import dev.pvkit.sdk.device.VirtioDevice;
 import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.Chain;
 import dev.pvkit.sdk.virtqueue.ChainReader;
 import dev.pvkit.sdk.virtqueue.ChainWriter;
+import dev.pvkit.sdk.virtqueue.Segment;
+import dev.pvkit.sdk.virtqueue.driver.DriverQueue;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A test device: every request's readable bytes come back reversed in its writable part (so a test can tell a
@@ -87,5 +94,19 @@ class EchoDevice implements VirtioDevice {
     @Override
     public void attach(DeviceContext ctx) {
         context = ctx;
+    }
+
+    /**
+     * Four bytes written at {@code in} come back reversed at {@code out} through {@code q}: the smallest proof that a
+     * ring is served, on the memory it is meant to be served on.
+     */
+    static void echo(GuestMemory m, FrontendQueue q, long in, long out) {
+        m.write(in, new byte[]{1, 2, 3, 4}, 0, 4);
+        int id = q.post(List.of(new Segment(in, 4)), List.of(new Segment(out, 4)), false);
+        q.publishAndKick();
+        assertThat(q.awaitUsed(1, Duration.ofSeconds(10))).containsExactly(new DriverQueue.Used(id, 4));
+        byte[] back = new byte[4];
+        m.read(out, back, 0, 4);
+        assertThat(back).containsExactly(4, 3, 2, 1);
     }
 }

@@ -4,15 +4,12 @@ import dev.pvkit.sdk.frontend.FrontendQueue;
 import dev.pvkit.sdk.frontend.SharedMemory;
 import dev.pvkit.sdk.frontend.SingleFileGuest;
 import dev.pvkit.sdk.frontend.VirtioFrontend;
-import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.memory.MemoryRegion;
 import dev.pvkit.sdk.os.EventFd;
 import dev.pvkit.sdk.os.MappedMemory;
 import dev.pvkit.sdk.os.Memfd;
 import dev.pvkit.sdk.os.Syscalls;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
-import dev.pvkit.sdk.virtqueue.Segment;
-import dev.pvkit.sdk.virtqueue.driver.DriverQueue;
 import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,6 +23,7 @@ import java.util.function.BooleanSupplier;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static dev.pvkit.sdk.vhostuser.EchoDevice.echo;
 
 /**
  * A front-end that shrinks a memory file after sharing it. Touching the lost pages raises SIGBUS, which HotSpot
@@ -121,14 +119,4 @@ class MemoryFileShrinkTest {
         }
     }
 
-    /** Four bytes from {@code in} come back reversed at {@code out} (the echo device). */
-    private static void echo(GuestMemory m, FrontendQueue q, long in, long out) {
-        m.write(in, new byte[]{1, 2, 3, 4}, 0, 4);
-        int id = q.post(List.of(new Segment(in, 4)), List.of(new Segment(out, 4)), false);
-        q.publishAndKick();
-        assertThat(q.awaitUsed(1, WAIT)).containsExactly(new DriverQueue.Used(id, 4));
-        byte[] back = new byte[4];
-        m.read(out, back, 0, 4);
-        assertThat(back).containsExactly(4, 3, 2, 1);
-    }
 }

@@ -9,7 +9,6 @@ import dev.pvkit.sdk.observe.BackendObserver;
 import dev.pvkit.sdk.os.ProcMaps;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.Segment;
-import dev.pvkit.sdk.virtqueue.driver.DriverQueue;
 import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -159,21 +158,11 @@ class MemoryRegionsTest {
     }
 
     private static void echo(VirtioFrontend fe, FrontendQueue q, long in, long out) {
-        echo(fe.memory(), q, in, out);
+        EchoDevice.echo(fe.memory(), q, in, out);
     }
 
     private static void echo(SingleFileGuest guest, FrontendQueue q, long in, long out) {
-        echo(guest.memory(), q, in, out);
+        EchoDevice.echo(guest.memory(), q, in, out);
     }
 
-    /** Four bytes from {@code in} come back reversed at {@code out} (the echo device). */
-    private static void echo(dev.pvkit.sdk.memory.GuestMemory m, FrontendQueue q, long in, long out) {
-        m.write(in, new byte[]{1, 2, 3, 4}, 0, 4);
-        int id = q.post(List.of(new Segment(in, 4)), List.of(new Segment(out, 4)), false);
-        q.publishAndKick();
-        assertThat(q.awaitUsed(1, WAIT)).containsExactly(new DriverQueue.Used(id, 4));
-        byte[] back = new byte[4];
-        m.read(out, back, 0, 4);
-        assertThat(back).containsExactly(4, 3, 2, 1);
-    }
 }

@@ -14,7 +14,6 @@ import dev.pvkit.sdk.os.EventFd;
 import dev.pvkit.sdk.os.ProcMaps;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.Segment;
-import dev.pvkit.sdk.virtqueue.driver.DriverQueue;
 import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,6 +32,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static dev.pvkit.sdk.vhostuser.EchoDevice.echo;
 
 /**
  * Reconfiguration while rings run, where getting the order wrong unmaps memory a ring still uses (each of these
@@ -256,16 +256,6 @@ class RunningRingsReconfigurationTest {
         return new VhostUserFrontend.InflightArea(fd, size, 0, queues, queueSize);
     }
 
-    /** Four bytes from {@code in} come back reversed at {@code out} (the echo device). */
-    static void echo(GuestMemory m, FrontendQueue q, long in, long out) {
-        m.write(in, new byte[]{1, 2, 3, 4}, 0, 4);
-        int id = q.post(List.of(new Segment(in, 4)), List.of(new Segment(out, 4)), false);
-        q.publishAndKick();
-        assertThat(q.awaitUsed(1, WAIT)).containsExactly(new DriverQueue.Used(id, 4));
-        byte[] back = new byte[4];
-        m.read(out, back, 0, 4);
-        assertThat(back).containsExactly(4, 3, 2, 1);
-    }
 
     /**
      * A front-end thread that keeps a split ring's available index ahead of the used index, forever: one chain
