@@ -121,37 +121,6 @@ class MemoryRegionsTest {
         }
     }
 
-    @Test
-    void aNewMapThatLosesARunningRingIsRefusedAndTheOldMapStays() {
-        // Queue 0's ring lies in region A, queue 1's in region B. A SET_MEM_TABLE of A alone would leave queue 1
-        // pointing nowhere: it is refused as a whole, so both queues keep serving on the old map. (Refusing it
-        // half way once unmapped the new regions under queue 0, which had already moved to them: a crash.)
-        long a = 0x100000, b = 0x1000_0000L;
-        List<SingleFileGuest.Part> parts = List.of(new SingleFileGuest.Part(a, MiB, 0), new SingleFileGuest.Part(b, MiB, MiB));
-        try (SingleFileGuest guest = SingleFileGuest.create("shrinking-guest", 2 * MiB, parts);
-             VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared(), FEATURES, ProtocolFeatures.OFFERED)) {
-            FrontendQueue q0 = fe.addQueue(0, 16, a, IndirectArea.NONE);
-            FrontendQueue q1 = fe.addQueue(1, 16, b, IndirectArea.NONE);
-            echo(guest, q0, a + 0x80000, b + 0x80000);
-            echo(guest, q1, b + 0x90000, a + 0x90000);
-            List<ProcMaps.Mapping> before = backendMappings("/memfd:shrinking-guest", guest);
-
-            assertThatThrownBy(() -> fe.vhost().setMemTable(guest.shared().first(1))).isInstanceOf(FrontendException.class);
-            assertThat(rejected).singleElement().asString().startsWith("SET_MEM_TABLE ring address");
-
-            assertThat(backendMappings("/memfd:shrinking-guest", guest)).as("the old map is in force, the new one gone")
-                    .isEqualTo(before);
-            echo(guest, q0, a + 0xa0000, b + 0xa0000);
-            echo(guest, q1, b + 0xb0000, a + 0xb0000);
-            assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isZero();
-
-            // REM_MEM_REG of the region under a running ring is refused the same way.
-            assertThatThrownBy(() -> fe.vhost().remMemReg(guest.shared().regions().get(1))).isInstanceOf(FrontendException.class);
-            echo(guest, q1, b + 0xc0000, a + 0xc0000);
-            assertThat(backendMappings("/memfd:shrinking-guest", guest)).isEqualTo(before);
-        }
-    }
-
     /** The mappings of {@code path} in this process other than the front-end's own mapping of the whole file. */
     static List<ProcMaps.Mapping> backendMappings(String path, SingleFileGuest guest) {
         return ProcMaps.mappings(path + " ").stream().filter(m -> m.start() != guest.mapping().address()).toList();

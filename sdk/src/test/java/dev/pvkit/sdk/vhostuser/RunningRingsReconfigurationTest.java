@@ -138,38 +138,70 @@ class RunningRingsReconfigurationTest {
     }
 
     @Test
+    void aMapThatLeavesARunningRingOutsideIsRefusedAndTheOldMapStays() {
+        // A SET_MEM_TABLE of region A alone would leave queue 1 pointing nowhere: it is refused as a whole. (Refusing
+        // it half way once unmapped the new regions under queue 0, which had already moved to them: a crash.)
+        withRingsInTwoRegions("shrinking-guest", t -> {
+            refusedAndNothingChanged(t, () -> t.fe().vhost().setMemTable(t.guest().shared().first(1)), "SET_MEM_TABLE ring address");
+            // REM_MEM_REG of the region under a running ring is refused the same way.
+            refusedAndNothingChanged(t, () -> t.fe().vhost().remMemReg(t.guest().shared().regions().get(1)), "REM_MEM_REG ring address");
+        });
+    }
+
+    @Test
     void aMapThatOneRunningRingCannotUseIsRefusedBeforeAnyRingMoves() {
-        // Queue 0 runs in region A, queue 1 in region B. The new map keeps A and moves B 8 bytes up in guest-physical
-        // space: queue 1's areas translate, but to addresses its descriptor table may not have (16-byte alignment),
-        // which only building its queue finds out — after queue 0 was already rebuilt on the new map. Refusing it
-        // then unmapped the new map under queue 0 (SIGSEGV on its next request).
-        long a = 0x100000, b = 0x1000_0000L;
+        // The new map keeps A and moves B 8 bytes up in guest-physical space: queue 1's areas translate, but to
+        // addresses its descriptor table may not have (16-byte alignment), which only building its queue finds out —
+        // after queue 0 was already rebuilt on the new map. Refusing it then unmapped the new map under queue 0
+        // (SIGSEGV on its next request).
+        withRingsInTwoRegions("misaligning-guest", t -> {
+            SharedMemory.SharedRegion keep = t.guest().shared().regions().get(0);
+            SharedMemory.SharedRegion moved = t.guest().shared().regions().get(1);
+            MemoryRegion r = moved.region();
+            SharedMemory shifted = new SharedMemory(List.of(keep, new SharedMemory.SharedRegion(
+                    new MemoryRegion(r.guestPhysical() + 8, r.size(), r.userAddress(), t.guest().mapping().slice(MiB, MiB)),
+                    moved.fd(), moved.fileOffset())));
+            refusedAndNothingChanged(t, () -> t.fe().vhost().setMemTable(shifted), "SET_MEM_TABLE ring set-up");
+        });
+    }
+
+    /** Queue 0's ring in region A, queue 1's in region B of one memfd, both served once. */
+    record TwoRegionRings(String name, SingleFileGuest guest, VirtioFrontend fe, FrontendQueue q0, FrontendQueue q1) {
+        static final long A = 0x100000, B = 0x1000_0000L;
+    }
+
+    private void withRingsInTwoRegions(String name, java.util.function.Consumer<TwoRegionRings> check) {
+        long a = TwoRegionRings.A, b = TwoRegionRings.B;
         List<SingleFileGuest.Part> parts = List.of(new SingleFileGuest.Part(a, MiB, 0), new SingleFileGuest.Part(b, MiB, MiB));
-        try (SingleFileGuest guest = SingleFileGuest.create("misaligning-guest", 2 * MiB, parts);
+        try (SingleFileGuest guest = SingleFileGuest.create(name, 2 * MiB, parts);
              VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared(), FEATURES, ProtocolFeatures.OFFERED)) {
             FrontendQueue q0 = fe.addQueue(0, 16, a, IndirectArea.NONE);
             FrontendQueue q1 = fe.addQueue(1, 16, b, IndirectArea.NONE);
             echo(guest.memory(), q0, a + 0x80000, b + 0x80000);
             echo(guest.memory(), q1, b + 0x90000, a + 0x90000);
-            List<ProcMaps.Mapping> before = MemoryRegionsTest.backendMappings("/memfd:misaligning-guest", guest);
-
-            SharedMemory.SharedRegion keep = guest.shared().regions().get(0);
-            SharedMemory.SharedRegion moved = guest.shared().regions().get(1);
-            MemoryRegion r = moved.region();
-            SharedMemory shifted = new SharedMemory(List.of(keep, new SharedMemory.SharedRegion(
-                    new MemoryRegion(r.guestPhysical() + 8, r.size(), r.userAddress(), guest.mapping().slice(MiB, MiB)),
-                    moved.fd(), moved.fileOffset())));
-            assertThatThrownBy(() -> fe.vhost().setMemTable(shifted)).isInstanceOf(FrontendException.class);
-            assertThat(rejected).singleElement().asString().startsWith("SET_MEM_TABLE ring set-up");
-
-            assertThat(MemoryRegionsTest.backendMappings("/memfd:misaligning-guest", guest)).as("the old map is in force")
-                    .isEqualTo(before);
-            for (int i = 0; i < 20; i++) {
-                echo(guest.memory(), q0, a + 0xa0000 + i * 0x100, b + 0xa0000 + i * 0x100);
-                echo(guest.memory(), q1, b + 0xb0000 + i * 0x100, a + 0xb0000 + i * 0x100);
-            }
-            assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isZero();
+            check.accept(new TwoRegionRings(name, guest, fe, q0, q1));
         }
+    }
+
+    /**
+     * {@code change} is refused with {@code rejection}, and nothing changed: the back-end maps what it mapped before,
+     * both rings go on serving across both regions, and the device does not need a reset.
+     */
+    private void refusedAndNothingChanged(TwoRegionRings t, org.assertj.core.api.ThrowableAssert.ThrowingCallable change,
+                                          String rejection) {
+        long a = TwoRegionRings.A, b = TwoRegionRings.B;
+        List<ProcMaps.Mapping> before = MemoryRegionsTest.backendMappings("/memfd:" + t.name(), t.guest());
+        rejected.clear();
+        assertThatThrownBy(change).isInstanceOf(FrontendException.class);
+        assertThat(rejected).singleElement().asString().startsWith(rejection);
+
+        assertThat(MemoryRegionsTest.backendMappings("/memfd:" + t.name(), t.guest())).as("the old map is in force")
+                .isEqualTo(before);
+        for (int i = 0; i < 20; i++) {
+            echo(t.guest().memory(), t.q0(), a + 0xa0000 + i * 0x100, b + 0xa0000 + i * 0x100);
+            echo(t.guest().memory(), t.q1(), b + 0xb0000 + i * 0x100, a + 0xb0000 + i * 0x100);
+        }
+        assertThat(t.fe().vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isZero();
     }
 
     @Test
