@@ -1,16 +1,43 @@
 package dev.pvkit.sdk.os;
 
 import java.io.File;
+import java.util.Arrays;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
-/** Counts this process's open file descriptors, for tests that check nothing leaks. */
+/** This process's open file descriptors, for tests that check nothing leaks. */
 public final class FdCount {
     private FdCount() {
     }
 
     /** Open descriptors, not counting the one used to list /proc/self/fd. */
     public static int open() {
+        return list().length - 1;
+    }
+
+    /**
+     * The open descriptor numbers. A leak check compares two of these rather than two counts: other threads of the
+     * process (a session of an earlier test ending, a cleaner) may close descriptors meanwhile, which a count would
+     * mistake for, or hide behind, the code under test.
+     */
+    public static Set<Integer> snapshot() {
+        Set<Integer> open = Arrays.stream(list()).map(Integer::valueOf).collect(Collectors.toCollection(TreeSet::new));
+        // The listing's own descriptor is closed by now. Left in, it would hide a leak that reuses its number later.
+        open.removeIf(fd -> !new File("/proc/self/fd/" + fd).exists());
+        return open;
+    }
+
+    /** Descriptors open now that were not open in {@code before}. */
+    public static Set<Integer> openedSince(Set<Integer> before) {
+        Set<Integer> now = snapshot();
+        now.removeAll(before);
+        return now;
+    }
+
+    private static String[] list() {
         String[] entries = new File("/proc/self/fd").list();
         if (entries == null) throw new IllegalStateException("cannot list /proc/self/fd");
-        return entries.length - 1;
+        return entries;
     }
 }
