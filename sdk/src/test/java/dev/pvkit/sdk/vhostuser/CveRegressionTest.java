@@ -32,6 +32,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -105,7 +106,7 @@ class CveRegressionTest {
             java.util.Set<Integer> fdsBefore = FdCount.snapshot();
             long heapBefore = retainedHeap();
             sendVringNums(v, 20_000, last);
-            long retained = retainedHeap() - heapBefore;
+            long retained = retainedSince(heapBefore, 20_000L * 16);
             System.out.printf("repeated SET_VRING_NUM: %d bytes retained over 20,000 messages%n", retained);
             assertThat(retained).as("heap retained over 20,000 SET_VRING_NUM").isLessThan(20_000L * 16);
             assertThat(FdCount.openedSince(fdsBefore)).as("descriptors left open by 20,000 SET_VRING_NUM").isEmpty();
@@ -144,6 +145,21 @@ class CveRegressionTest {
             got = driver.reap();
         }
         return got;
+    }
+
+    /**
+     * Heap retained since {@code before}, read again for up to 10 s while it is {@code limit} or more: on a loaded
+     * machine JNA's cleaner thread may not have run for a while, and what it has yet to release is garbage, not a
+     * leak. A leak stays.
+     */
+    private static long retainedSince(long before, long limit) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long retained = retainedHeap() - before;
+        while (retained >= limit && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            retained = Math.min(retained, retainedHeap() - before);
+        }
+        return retained;
     }
 
     /**
