@@ -13,6 +13,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntUnaryOperator;
 
 /**
@@ -70,7 +71,8 @@ final class InflightArea implements AutoCloseable {
     private final MappedMemory area;
     private final int queues;
     private final int queueSize;
-    private long counter;
+    /** Take order across all queues; queues served by different workers draw from it concurrently. */
+    private final AtomicLong counter = new AtomicLong();
 
     /** {@code area} maps exactly the shared area; closing this unmaps it. */
     InflightArea(MappedMemory area, int queues, int queueSize) {
@@ -137,7 +139,7 @@ final class InflightArea implements AutoCloseable {
 
         @Override
         public void taken(int head) {
-            b.putLong(state(head) + 8, ++counter);
+            b.putLong(state(head) + 8, counter.incrementAndGet());
             b.put(state(head), (byte) 1);
         }
 
@@ -168,7 +170,7 @@ final class InflightArea implements AutoCloseable {
                 if (b.get(state(head)) == 1) pending.add(new long[]{head, b.getLong(state(head) + 8)});
             }
             pending.sort(Comparator.comparingLong(p -> p[1]));
-            for (long[] p : pending) counter = Math.max(counter, p[1]);
+            for (long[] p : pending) counter.accumulateAndGet(p[1], Math::max);
             return pending.stream().map(p -> (int) p[0]).toList();
         }
     }
@@ -270,7 +272,7 @@ final class InflightArea implements AutoCloseable {
             List<Entry> pending = new ArrayList<>();
             for (long[] h : heads) {
                 int head = (int) h[0];
-                counter = Math.max(counter, h[1]);
+                counter.accumulateAndGet(h[1], Math::max);
                 Entry entry = read(head, taken, ring - held);
                 if (entry == null) {
                     LOG.warn("inflight area: packed list at entry {} is inconsistent; dropped", head);
@@ -348,7 +350,7 @@ final class InflightArea implements AutoCloseable {
             }
             int[] entries = new int[slots];
             for (int i = 0; i < slots; i++) entries[i] = free[--freeCount];
-            long count = ++counter;
+            long count = counter.incrementAndGet();
             for (int i = 0; i < slots; i++) {
                 int d = entry(entries[i]);
                 b.put(d, (byte) 0);
@@ -376,7 +378,7 @@ final class InflightArea implements AutoCloseable {
             b.putLong(d, 0);
             b.putShort(d + 4, (short) slots);
             b.putShort(d + 6, (short) slot);
-            b.putLong(d + 8, ++counter);
+            b.putLong(d + 8, counter.incrementAndGet());
             b.putLong(d + 16, 0);
             b.putLong(d + 24, 0);
             b.putShort(d + 28, (short) id);

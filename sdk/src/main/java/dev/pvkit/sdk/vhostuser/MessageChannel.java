@@ -100,8 +100,11 @@ public final class MessageChannel implements AutoCloseable {
         reply(request, u64(value));
     }
 
-    /** Sends any message: used for requests (front-end, back-end channel) and replies. */
-    public void send(int request, int flags, byte[] payload, int... fds) {
+    /**
+     * Sends any message: used for requests (front-end, back-end channel) and replies. One message at a time: workers
+     * and the session thread may share the back-end channel, and a partial write must not interleave with another.
+     */
+    public synchronized void send(int request, int flags, byte[] payload, int... fds) {
         byte[] wire = new byte[Message.HEADER_SIZE + payload.length];
         ByteBuffer b = ByteBuffer.wrap(wire).order(ByteOrder.nativeOrder());
         b.putInt(request).putInt(flags).putInt(payload.length).put(payload);

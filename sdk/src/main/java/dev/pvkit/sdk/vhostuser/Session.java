@@ -11,6 +11,8 @@ import dev.pvkit.sdk.virtqueue.ValidationPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.concurrent.atomic.AtomicInteger;
+
 import static dev.pvkit.sdk.vhostuser.ProtocolViolation.violation;
 
 /**
@@ -40,9 +42,10 @@ final class Session implements DeviceContext {
     private final MemoryRegions regions;
 
     private long offeredFeatures;
-    private long protocolFeatures;
-    private int status;
-    private MessageChannel backendChannel;
+    // Read by worker threads too (a ring that breaks sets DEVICE_NEEDS_RESET and announces it on the back-end channel).
+    private volatile long protocolFeatures;
+    private final AtomicInteger status = new AtomicInteger();
+    private volatile MessageChannel backendChannel;
 
     Session(UnixSocket socket, VirtioDevice device, BackendObserver observer, ValidationPolicy policy, int workerCount,
             String name) {
@@ -282,25 +285,24 @@ final class Session implements DeviceContext {
      */
     private void setStatus(int value) {
         observer.statusWritten(value);
-        status = value;
+        status.set(value);
         device.statusChanged(value);
     }
 
     /** A ring broke: the device needs a reset, announced to the front-end the first time. */
     private void needsReset() {
-        if ((status & DEVICE_NEEDS_RESET) == 0) {
-            status |= DEVICE_NEEDS_RESET;
-            announceConfigChange();
-        }
+        int before = status.getAndUpdate(v -> v | DEVICE_NEEDS_RESET);
+        if ((before & DEVICE_NEEDS_RESET) == 0) announceConfigChange();
     }
 
     private int currentStatus() {
-        return rings.anyBroken() ? status | DEVICE_NEEDS_RESET : status;
+        int now = status.get();
+        return rings.anyBroken() ? now | DEVICE_NEEDS_RESET : now;
     }
 
     private void resetDevice(String cause) {
         rings.reset();
-        status = 0;
+        status.set(0);
         device.reset();
         observer.deviceReset(cause);
     }
