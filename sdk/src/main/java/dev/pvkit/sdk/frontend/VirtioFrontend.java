@@ -102,13 +102,17 @@ public final class VirtioFrontend implements AutoCloseable {
     }
 
     private void startRing(FrontendQueue q, long base) {
+        startRing(q, base, true);
+    }
+
+    private void startRing(FrontendQueue q, long base, boolean enable) {
         int index = q.index();
         vhost.setVringNum(index, q.size());
         vhost.setVringAddr(index, user(q.descriptors()), user(q.deviceArea()), user(q.driverArea()));
         vhost.setVringBase(index, base);
         vhost.setVringCall(index, q.callFd());
         vhost.setVringKick(index, q.kickFd());
-        if (VirtioFeatures.has(features, ProtocolFeatures.F_PROTOCOL_FEATURES)) vhost.setVringEnable(index, true);
+        if (enable && VirtioFeatures.has(features, ProtocolFeatures.F_PROTOCOL_FEATURES)) vhost.setVringEnable(index, true);
     }
 
     /**
@@ -126,6 +130,15 @@ public final class VirtioFrontend implements AutoCloseable {
      * The back-end finds the requests that were in flight in the inflight area and completes them.
      */
     public void reconnect(Path socket) {
+        reconnect(socket, true);
+    }
+
+    /**
+     * As {@link #reconnect(Path)}; with {@code enableRings} false (and protocol features negotiated) the rings are
+     * started but left disabled, for the caller to change something first (a new memory table, say) and then enable
+     * them with {@code vhost().setVringEnable}.
+     */
+    public void reconnect(Path socket, boolean enableRings) {
         vhost.close();
         vhost = VhostUserFrontend.connect(socket);
         if (protocolFeatures != 0 || (features & VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES)) != 0) {
@@ -139,7 +152,7 @@ public final class VirtioFrontend implements AutoCloseable {
         // The back-end takes the positions from the inflight area. Without one a split ring's base means little
         // (the used index is in the ring); a packed ring's must be a valid position: the driver's used position,
         // for both halves, as QEMU restores it after a lost back-end.
-        for (FrontendQueue q : queues) startRing(q, reconnectBase(q));
+        for (FrontendQueue q : queues) startRing(q, reconnectBase(q), enableRings);
     }
 
     private static long reconnectBase(FrontendQueue q) {

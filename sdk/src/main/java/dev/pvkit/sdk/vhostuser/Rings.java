@@ -218,8 +218,10 @@ final class Rings implements AutoCloseable {
             memory = fresh;
             for (Vring ring : rings) {
                 if (moved[ring.index] != null) {
-                    ring.base = ring.queue.base();
+                    DeviceQueue previous = ring.queue;
+                    ring.base = previous.base();
                     install(ring, moved[ring.index], false); // rebuilt on the new map; addresses were translated again
+                    takeResubmissions(previous, ring.queue);
                 }
             }
             commit.run();
@@ -229,6 +231,12 @@ final class Rings implements AutoCloseable {
         } finally {
             unlockAll();
         }
+    }
+
+    /** Recovered requests the old queue had not handed out yet go on in the rebuilt one. */
+    private static void takeResubmissions(DeviceQueue previous, DeviceQueue rebuilt) {
+        if (rebuilt instanceof SplitDeviceQueue split && previous instanceof SplitDeviceQueue old) split.takeResubmissions(old);
+        if (rebuilt instanceof PackedDeviceQueue packed && previous instanceof PackedDeviceQueue old) packed.takeResubmissions(old);
     }
 
     /** Locks every ring, so no worker runs while something they all use is replaced. */

@@ -111,6 +111,16 @@ public final class PackedDeviceQueue extends RingQueue {
         }
     }
 
+    /**
+     * Takes over the lists {@code previous} — this ring's queue before it was rebuilt on a new memory map — still had
+     * to hand out again after a recovery: their slots are held already (the base resumes after them), so a rebuilt
+     * queue that dropped them would never complete them. Call after {@link #trackInflight}.
+     */
+    public void takeResubmissions(PackedDeviceQueue previous) {
+        resubmit.addAll(previous.resubmit);
+        previous.resubmit.clear();
+    }
+
     @Override
     public Chain poll() {
         while (brokenBy == null && !resubmit.isEmpty()) {

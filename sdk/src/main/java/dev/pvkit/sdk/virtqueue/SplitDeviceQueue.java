@@ -78,6 +78,16 @@ public final class SplitDeviceQueue extends RingQueue {
         inflight = tracker;
     }
 
+    /**
+     * Takes over what {@code previous} — this ring's queue before it was rebuilt on a new memory map — still had to
+     * hand out again after a recovery: those chains are taken already (the base resumes after them), so a rebuilt
+     * queue that dropped them would never complete them.
+     */
+    public void takeResubmissions(SplitDeviceQueue previous) {
+        resubmit.addAll(previous.resubmit);
+        previous.resubmit.clear();
+    }
+
     @Override
     public Chain poll() {
         while (brokenBy == null && !resubmit.isEmpty()) {
