@@ -32,7 +32,18 @@ public final class SingleFileGuest implements AutoCloseable {
 
     /** A {@code fileSize}-byte memfd named {@code name}, shared as {@code parts}. */
     public static SingleFileGuest create(String name, long fileSize, List<Part> parts) {
-        Memfd file = Memfd.create(name, fileSize);
+        return share(Memfd.create(name, fileSize), fileSize, parts);
+    }
+
+    /**
+     * As {@link #create}, on huge pages of {@code hugePageSize} bytes (QEMU's {@code memory-backend-memfd,hugetlb=on}):
+     * {@code fileSize} a multiple of it; the parts need not be aligned to it.
+     */
+    public static SingleFileGuest createHuge(String name, long fileSize, long hugePageSize, List<Part> parts) {
+        return share(Memfd.createHuge(name, fileSize, hugePageSize), fileSize, parts);
+    }
+
+    private static SingleFileGuest share(Memfd file, long fileSize, List<Part> parts) {
         MappedMemory mapping = null;
         try {
             file.sealSize(); // like QEMU's memfd RAM: the back-end can count on every page it maps

@@ -25,6 +25,8 @@ final class LibC {
     static final long MAP_FAILED = -1L;
     static final int MFD_CLOEXEC = 0x1;
     static final int MFD_ALLOW_SEALING = 0x2;
+    static final int MFD_HUGETLB = 0x4;
+    static final int MFD_HUGE_SHIFT = 26; // log2 of the huge page size goes in bits 26..31
 
     static native long mmap(long addr, long length, int prot, int flags, int fd, long offset) throws LastErrorException;
 

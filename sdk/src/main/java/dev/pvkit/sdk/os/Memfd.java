@@ -15,6 +15,11 @@ public final class Memfd implements AutoCloseable {
         return new Memfd(Syscalls.memfdCreate(name, size), size);
     }
 
+    /** A memory file of {@code hugePageSize} huge pages (see {@link Syscalls#hugeMemfdCreate}). */
+    public static Memfd createHuge(String name, long size, long hugePageSize) {
+        return new Memfd(Syscalls.hugeMemfdCreate(name, size, hugePageSize), size);
+    }
+
     /**
      * Seals the file's size (F_SEAL_SHRINK | F_SEAL_GROW), as QEMU's memory-backend-memfd does by default: a
      * back-end it is shared with can then trust that its mapping stays backed. Irrevocable.

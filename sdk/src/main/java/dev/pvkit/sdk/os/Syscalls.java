@@ -52,9 +52,26 @@ public final class Syscalls {
 
     /** Creates an anonymous memory file (close-on-exec, sealable) of {@code size} bytes. */
     public static int memfdCreate(String name, long size) {
+        return memfdCreate(name, size, 0);
+    }
+
+    /**
+     * A memfd on hugetlbfs with pages of {@code hugePageSize} bytes (a power of two, e.g. 2 MiB), as QEMU's
+     * {@code memory-backend-memfd,hugetlb=on} makes; {@code size} a multiple of it. Fails (ENOMEM at the first
+     * touch, or EINVAL here) unless enough huge pages are reserved (/proc/sys/vm/nr_hugepages).
+     */
+    public static int hugeMemfdCreate(String name, long size, long hugePageSize) {
+        if (Long.bitCount(hugePageSize) != 1 || size % hugePageSize != 0) {
+            throw new IllegalArgumentException("huge memfd " + name + ": size " + size + " is not a multiple of a huge page size "
+                    + hugePageSize);
+        }
+        return memfdCreate(name, size, LibC.MFD_HUGETLB | Long.numberOfTrailingZeros(hugePageSize) << LibC.MFD_HUGE_SHIFT);
+    }
+
+    private static int memfdCreate(String name, long size, int extraFlags) {
         int fd;
         try {
-            fd = LibC.memfd_create(name, LibC.MFD_CLOEXEC | LibC.MFD_ALLOW_SEALING);
+            fd = LibC.memfd_create(name, LibC.MFD_CLOEXEC | LibC.MFD_ALLOW_SEALING | extraFlags);
         } catch (LastErrorException e) {
             throw new NativeCallException("memfd_create", e.getErrorCode(), name);
         }

@@ -23,6 +23,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The memory map as QEMU shares it: regions cut from one guest-RAM file at different offsets (SET_MEM_TABLE's
@@ -78,6 +79,35 @@ class MemoryRegionsTest {
                     .containsExactlyInAnyOrder(List.of(0L, 8 * MiB), List.of(12 * MiB, 4 * MiB),
                             List.of(10 * MiB, (0x800 + 64 * KiB + page - 1) / page * page));
         }
+    }
+
+    @Test
+    void hugePageRegionsAreMappedInWholeHugePages() throws Exception {
+        // Guest RAM on 2 MiB huge pages (QEMU's memory-backend-memfd,hugetlb=on). An mmap of a hugetlbfs file must
+        // start at a huge-page offset and cover whole huge pages; the second region starts 64 KiB into a huge page.
+        long huge = 2 * MiB;
+        assumeTrue(freeHugePages(huge) >= 4, "needs 4 free 2 MiB huge pages; as root: echo 16 > /proc/sys/vm/nr_hugepages "
+                + "(.ci/run reserves them)");
+        long low = 0x100000, high = 0x1_0000_0000L;
+        List<SingleFileGuest.Part> parts = List.of(new SingleFileGuest.Part(low, 4 * MiB, 0),
+                new SingleFileGuest.Part(high, MiB, 4 * MiB + 64 * KiB));
+        try (SingleFileGuest guest = SingleFileGuest.createHuge("huge-guest", 8 * MiB, huge, parts);
+             VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared(), FEATURES, ProtocolFeatures.OFFERED)) {
+            assertThat(dev.pvkit.sdk.os.Syscalls.pageSizeOf(guest.shared().regions().get(0).fd())).isEqualTo(huge);
+            FrontendQueue q = fe.addQueue(0, 16, low, IndirectArea.NONE);
+            echo(fe, q, low + 0x200000, high + 0x1000);
+            echo(fe, q, high + 0xff000, low + 0x3ff000); // the last page of each region
+            assertThat(backendMappings("/memfd:huge-guest", guest)).extracting(m -> List.of(m.fileOffset(), m.length()))
+                    .as("(file offset, length) of each back-end mapping")
+                    .containsExactlyInAnyOrder(List.of(0L, 4 * MiB), List.of(4 * MiB, huge));
+        }
+        assertThat(rejected).isEmpty();
+    }
+
+    /** Free huge pages of {@code size} bytes on this machine. */
+    private static long freeHugePages(long size) throws java.io.IOException {
+        Path free = Path.of("/sys/kernel/mm/hugepages/hugepages-" + size / KiB + "kB/free_hugepages");
+        return java.nio.file.Files.exists(free) ? Long.parseLong(java.nio.file.Files.readString(free).trim()) : 0;
     }
 
     @Test
