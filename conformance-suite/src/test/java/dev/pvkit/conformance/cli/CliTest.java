@@ -19,6 +19,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The pvkit command as a user meets it: clear one-line errors with exit code 2, and the benchmark's output. */
 class CliTest {
@@ -119,17 +120,9 @@ class CliTest {
         new Random(5).nextBytes(content);
         Path image = Files.write(dir.resolve("user.img"), content);
         String template = String.join(" ", QemuCommandLine.DEFAULT_TEMPLATE) + " -name pvkit-cli-template";
-        PrintStream stdout = System.out;
-        ByteArrayOutputStream launcher = new ByteArrayOutputStream();
-        Run r;
-        System.setOut(new PrintStream(new TeeStream(stdout, launcher), true));
-        try {
-            r = run("guest", "run", "--disk", image.toString(), "--accel", "tcg", "--timeout", "240s",
-                    "--qemu-template", template);
-        } finally {
-            System.setOut(stdout);
-        }
-        System.out.println(r.out() + r.err());
+        StringBuilder launcher = new StringBuilder();
+        Run r = runShowingLauncher(launcher, "guest", "run", "--disk", image.toString(), "--accel", "tcg", "--timeout", "240s",
+                "--qemu-template", template);
         assertThat(r.exit()).as(r.out() + r.err()).isZero();
         assertThat(r.out()).contains("read-only").contains("result:  PASS")
                 .containsPattern("18 reads .* nothing written: 18/18 match");
@@ -137,6 +130,55 @@ class CliTest {
         assertThat(launcher.toString()).as("QEMU ran the user's template")
                 .containsPattern("\\[pvkit qemu\\] .*qemu-system-x86_64 .*-name pvkit-cli-template");
         LiveSupport.assertNoQemuLeft("pvkit-cli-template");
+    }
+
+    /**
+     * Guest RAM on 2 MiB huge pages ({@code memory-backend-memfd,hugetlb=on}, through {@code --qemu-template}), as
+     * DPDK and SPDK deployments run vhost-user: QEMU shares a hugetlbfs memfd, the back-end maps and serves it, and
+     * the Linux guest's driver works the disk as on ordinary RAM. (QEMU's regions here start on huge-page offsets;
+     * one that starts inside a huge page is {@code MemoryRegionsTest}'s.)
+     */
+    @Test
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    void guestRunWithGuestRamOnHugePages() throws Exception {
+        long needed = 256 / 2; // the default 256 MiB of guest RAM
+        assumeTrue(freeHugePages() >= needed, "needs " + needed + " free 2 MiB huge pages; as root: echo 160 > "
+                + "/proc/sys/vm/nr_hugepages (.ci/run reserves them)");
+        String template = String.join(" ", QemuCommandLine.DEFAULT_TEMPLATE)
+                .replace("memory-backend-memfd,id=mem,size=@MEMORY@,share=on", "memory-backend-memfd,id=mem,size=@MEMORY@,share=on,hugetlb=on,hugetlbsize=2M")
+                + " -name pvkit-cli-hugepages";
+        assertThat(template).contains("hugetlb=on");
+        StringBuilder launcher = new StringBuilder();
+        Run r = runShowingLauncher(launcher, "guest", "run", "--accel", "tcg", "--timeout", "240s", "--qemu-template", template);
+        assertThat(r.exit()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("result:  PASS").containsPattern("8 seeded writes .*: 8/8 hashes and backing bytes match");
+        assertThat(launcher.toString()).as("QEMU's guest RAM was on huge pages")
+                .containsPattern("\\[pvkit qemu\\] .*memory-backend-memfd,id=mem,size=256M,share=on,hugetlb=on,hugetlbsize=2M .*-name pvkit-cli-hugepages");
+        LiveSupport.assertNoQemuLeft("pvkit-cli-hugepages");
+    }
+
+    private static long freeHugePages() throws IOException {
+        Path free = Path.of("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
+        return Files.exists(free) ? Long.parseLong(Files.readString(free).trim()) : 0;
+    }
+
+    /**
+     * Runs the command with this process's standard output (where the launcher and the back-end's log write) both
+     * shown and appended to {@code launcher}; prints the command's own output after it.
+     */
+    private static Run runShowingLauncher(StringBuilder launcher, String... args) {
+        PrintStream stdout = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        Run r;
+        System.setOut(new PrintStream(new TeeStream(stdout, captured), true));
+        try {
+            r = run(args);
+        } finally {
+            System.setOut(stdout);
+        }
+        launcher.append(captured.toString(java.nio.charset.StandardCharsets.UTF_8));
+        System.out.println(r.out() + r.err());
+        return r;
     }
 
     /** Writes to two streams. */
