@@ -97,6 +97,42 @@ class MemoryFileShrinkTest {
     }
 
     @Test
+    void aShrunkDirtyLogStopsTheRingThatLogsIntoItAndTheNextSessionIsServed() {
+        // Live migration: every write the device makes is logged in a bitmap file the front-end shared. A front-end
+        // that truncates it leaves the worker's next log write faulting (SIGBUS): that ring stops, nothing else.
+        long logAll = VirtioFeatures.bit(ProtocolFeatures.F_LOG_ALL);
+        try (CapturedStderr log = new CapturedStderr()) {
+            try (SingleFileGuest guest = SingleFileGuest.create("logged-guest", MiB, List.of(new SingleFileGuest.Part(A, MiB, 0)));
+                 VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared(), FEATURES, ProtocolFeatures.OFFERED);
+                 Memfd bitmap = Memfd.create("unsealed-log", 4096); EventFd err = EventFd.create()) {
+                FrontendQueue q = fe.addQueue(0, 16, A, IndirectArea.NONE);
+                fe.vhost().setVringErr(0, err);
+                fe.vhost().setLogBase(bitmap.fd(), 4096, 0);
+                fe.vhost().setFeatures(fe.features() | logAll);
+                echo(guest.memory(), q, A + 0x80000, A + 0x90000);
+                try (MappedMemory view = bitmap.map()) {
+                    assertThat(view.chunkAt(0).get((int) ((A + 0x90000) / 4096 / 8))).as("the written page is logged").isNotZero();
+                }
+
+                Syscalls.ftruncate(bitmap.fd(), 0);
+                q.post(List.of(new dev.pvkit.sdk.virtqueue.Segment(A + 0xa0000, 4)),
+                        List.of(new dev.pvkit.sdk.virtqueue.Segment(A + 0xb0000, 4)), false);
+                q.publishAndKick();
+                awaitTrue(() -> err.drain() > 0, "ring 0's error eventfd");
+                assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isEqualTo(Session.DEVICE_NEEDS_RESET);
+                assertThat(log.text()).contains("queue 0 stopped: memory fault")
+                        .contains("SET_LOG_BASE: the log file is not sealed against shrinking");
+            }
+            try (SingleFileGuest guest = SingleFileGuest.create("next-guest", MiB, List.of(new SingleFileGuest.Part(A, MiB, 0)));
+                 VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared(), FEATURES, ProtocolFeatures.OFFERED)) {
+                FrontendQueue q = fe.addQueue(0, 16, A, IndirectArea.NONE);
+                echo(guest.memory(), q, A + 0x80000, A + 0x90000);
+            }
+            assertThat(backend.sessions()).isEqualTo(2);
+        }
+    }
+
+    @Test
     void pvkitsFrontendSealsTheFilesItShares() {
         try (SingleFileGuest guest = SingleFileGuest.create("sealed-guest", MiB, List.of(new SingleFileGuest.Part(A, MiB, 0)))) {
             int fd = guest.shared().regions().get(0).fd();
