@@ -3,6 +3,7 @@ package dev.pvkit.sdk.vhostuser;
 import dev.pvkit.sdk.frontend.FrontendQueue;
 import dev.pvkit.sdk.frontend.SharedMemory;
 import dev.pvkit.sdk.frontend.SingleFileGuest;
+import dev.pvkit.sdk.frontend.VhostUserFrontend;
 import dev.pvkit.sdk.frontend.VirtioFrontend;
 import dev.pvkit.sdk.memory.MemoryRegion;
 import dev.pvkit.sdk.os.EventFd;
@@ -127,6 +128,43 @@ class MemoryFileShrinkTest {
                  VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared(), FEATURES, ProtocolFeatures.OFFERED)) {
                 FrontendQueue q = fe.addQueue(0, 16, A, IndirectArea.NONE);
                 echo(guest.memory(), q, A + 0x80000, A + 0x90000);
+            }
+            assertThat(backend.sessions()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aShrunkInflightAreaStopsTheRingThatRecordsIntoIt() {
+        // The back-end hands out a sealed area; a front-end may hand back any file of the right size
+        // (SET_INFLIGHT_FD), here an unsealed copy, which it then truncates while the ring records into it.
+        try (CapturedStderr log = new CapturedStderr()) {
+            try (SingleFileGuest guest = SingleFileGuest.create("inflight-guest", MiB, List.of(new SingleFileGuest.Part(A, MiB, 0)));
+                 VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared(), FEATURES, ProtocolFeatures.OFFERED);
+                 EventFd err = EventFd.create()) {
+                try (VhostUserFrontend.InflightArea handedOut = fe.vhost().getInflightFd(EchoDevice.QUEUES, 16);
+                     Memfd copy = Memfd.create("unsealed-inflight", handedOut.size());
+                     MappedMemory from = MappedMemory.shared(handedOut.fd(), 0, handedOut.size());
+                     MappedMemory to = copy.map()) {
+                    to.chunkAt(0).put(0, from.chunkAt(0), 0, (int) handedOut.size());
+                    fe.vhost().setInflightFd(new VhostUserFrontend.InflightArea(copy.fd(), handedOut.size(), 0,
+                            handedOut.queues(), handedOut.queueSize()));
+                    FrontendQueue q = fe.addQueue(0, 16, A, IndirectArea.NONE);
+                    fe.vhost().setVringErr(0, err);
+                    echo(guest.memory(), q, A + 0x80000, A + 0x90000);
+
+                    Syscalls.ftruncate(copy.fd(), 0);
+                    q.post(List.of(new dev.pvkit.sdk.virtqueue.Segment(A + 0xa0000, 4)),
+                            List.of(new dev.pvkit.sdk.virtqueue.Segment(A + 0xb0000, 4)), false);
+                    q.publishAndKick();
+                    awaitTrue(() -> err.drain() > 0, "ring 0's error eventfd");
+                    assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isEqualTo(Session.DEVICE_NEEDS_RESET);
+                    assertThat(log.text()).contains("queue 0 stopped: memory fault")
+                            .contains("SET_INFLIGHT_FD: the inflight file is not sealed against shrinking");
+                }
+            }
+            try (SingleFileGuest guest = SingleFileGuest.create("next-guest", MiB, List.of(new SingleFileGuest.Part(A, MiB, 0)));
+                 VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared(), FEATURES, ProtocolFeatures.OFFERED)) {
+                echo(guest.memory(), fe.addQueue(0, 16, A, IndirectArea.NONE), A + 0x80000, A + 0x90000);
             }
             assertThat(backend.sessions()).isEqualTo(2);
         }
