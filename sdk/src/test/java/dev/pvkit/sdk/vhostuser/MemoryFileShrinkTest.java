@@ -116,20 +116,9 @@ class MemoryFileShrinkTest {
                 }
 
                 Syscalls.ftruncate(bitmap.fd(), 0);
-                q.post(List.of(new dev.pvkit.sdk.virtqueue.Segment(A + 0xa0000, 4)),
-                        List.of(new dev.pvkit.sdk.virtqueue.Segment(A + 0xb0000, 4)), false);
-                q.publishAndKick();
-                awaitTrue(() -> err.drain() > 0, "ring 0's error eventfd");
-                assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isEqualTo(Session.DEVICE_NEEDS_RESET);
-                assertThat(log.text()).contains("queue 0 stopped: memory fault")
-                        .contains("SET_LOG_BASE: the log file is not sealed against shrinking");
+                theNextRequestStopsRing0(fe, q, err, log, "SET_LOG_BASE: the log file is not sealed against shrinking");
             }
-            try (SingleFileGuest guest = SingleFileGuest.create("next-guest", MiB, List.of(new SingleFileGuest.Part(A, MiB, 0)));
-                 VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared(), FEATURES, ProtocolFeatures.OFFERED)) {
-                FrontendQueue q = fe.addQueue(0, 16, A, IndirectArea.NONE);
-                echo(guest.memory(), q, A + 0x80000, A + 0x90000);
-            }
-            assertThat(backend.sessions()).isEqualTo(2);
+            aSecondSessionIsServed();
         }
     }
 
@@ -153,21 +142,31 @@ class MemoryFileShrinkTest {
                     echo(guest.memory(), q, A + 0x80000, A + 0x90000);
 
                     Syscalls.ftruncate(copy.fd(), 0);
-                    q.post(List.of(new dev.pvkit.sdk.virtqueue.Segment(A + 0xa0000, 4)),
-                            List.of(new dev.pvkit.sdk.virtqueue.Segment(A + 0xb0000, 4)), false);
-                    q.publishAndKick();
-                    awaitTrue(() -> err.drain() > 0, "ring 0's error eventfd");
-                    assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isEqualTo(Session.DEVICE_NEEDS_RESET);
-                    assertThat(log.text()).contains("queue 0 stopped: memory fault")
-                            .contains("SET_INFLIGHT_FD: the inflight file is not sealed against shrinking");
+                    theNextRequestStopsRing0(fe, q, err, log, "SET_INFLIGHT_FD: the inflight file is not sealed against shrinking");
                 }
             }
-            try (SingleFileGuest guest = SingleFileGuest.create("next-guest", MiB, List.of(new SingleFileGuest.Part(A, MiB, 0)));
-                 VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared(), FEATURES, ProtocolFeatures.OFFERED)) {
-                echo(guest.memory(), fe.addQueue(0, 16, A, IndirectArea.NONE), A + 0x80000, A + 0x90000);
-            }
-            assertThat(backend.sessions()).isEqualTo(2);
+            aSecondSessionIsServed();
         }
+    }
+
+    /** A request on ring 0 faults on the truncated file: the ring stops (error eventfd, NEEDS_RESET, log lines). */
+    private static void theNextRequestStopsRing0(VirtioFrontend fe, FrontendQueue q, EventFd err, CapturedStderr log,
+                                                 String sealWarning) {
+        q.post(List.of(new dev.pvkit.sdk.virtqueue.Segment(A + 0xa0000, 4)),
+                List.of(new dev.pvkit.sdk.virtqueue.Segment(A + 0xb0000, 4)), false);
+        q.publishAndKick();
+        awaitTrue(() -> err.drain() > 0, "ring 0's error eventfd");
+        assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isEqualTo(Session.DEVICE_NEEDS_RESET);
+        assertThat(log.text()).contains("queue 0 stopped: memory fault").contains(sealWarning);
+    }
+
+    /** The back-end goes on: a second, well-behaved session is served. */
+    private void aSecondSessionIsServed() {
+        try (SingleFileGuest guest = SingleFileGuest.create("next-guest", MiB, List.of(new SingleFileGuest.Part(A, MiB, 0)));
+             VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared(), FEATURES, ProtocolFeatures.OFFERED)) {
+            echo(guest.memory(), fe.addQueue(0, 16, A, IndirectArea.NONE), A + 0x80000, A + 0x90000);
+        }
+        assertThat(backend.sessions()).isEqualTo(2);
     }
 
     @Test
