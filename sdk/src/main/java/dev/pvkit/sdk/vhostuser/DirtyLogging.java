@@ -60,7 +60,7 @@ final class DirtyLogging implements WriteObserver, AutoCloseable {
         int fd = m.takeFd(0);
         DirtyLog fresh;
         try {
-            boolean sealed = shrinkSealed(fd); // before mapping: seals are only ever added, never removed
+            boolean sealed = ShrinkSeals.sealed(fd); // before mapping: seals are only ever added, never removed
             fresh = new DirtyLog(SharedFile.map(Request.SET_LOG_BASE, "log", fd, l.mmapOffset(), l.mmapSize(), seals), sealed);
         } finally {
             Syscalls.closeQuietly(fd);
@@ -74,14 +74,6 @@ final class DirtyLogging implements WriteObserver, AutoCloseable {
             rings.unlockAll();
         }
         if (old != null) old.close();
-    }
-
-    private static boolean shrinkSealed(int fd) {
-        try {
-            return (Syscalls.seals(fd) & Syscalls.F_SEAL_SHRINK) != 0;
-        } catch (dev.pvkit.sdk.os.NativeCallException e) {
-            return false; // the mapping's own checks report a bad descriptor
-        }
     }
 
     @Override

@@ -17,15 +17,20 @@ final class ShrinkSeals {
 
     private boolean warned;
 
-    void check(Request r, String what, int fd) {
-        if (warned) return;
-        int seals;
+    /**
+     * True when {@code fd}'s file is sealed against shrinking; false also for a bad descriptor, which the mapping's
+     * own checks report.
+     */
+    static boolean sealed(int fd) {
         try {
-            seals = Syscalls.seals(fd);
+            return (Syscalls.seals(fd) & Syscalls.F_SEAL_SHRINK) != 0;
         } catch (NativeCallException e) {
-            seals = 0; // the mapping's own checks report a bad descriptor
+            return false;
         }
-        if ((seals & Syscalls.F_SEAL_SHRINK) != 0) return;
+    }
+
+    void check(Request r, String what, int fd) {
+        if (warned || sealed(fd)) return;
         warned = true;
         LOG.warn("{}: the {} file is not sealed against shrinking (F_SEAL_SHRINK); if the front-end shrinks it, the "
                 + "back-end's next access to it faults and stops the ring or ends the session", r.name(), what);
