@@ -7,7 +7,6 @@ import dev.pvkit.sdk.frontend.VhostUserFrontend;
 import dev.pvkit.sdk.frontend.VirtioFrontend;
 import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.memory.OwnedGuestMemory;
-import dev.pvkit.sdk.observe.BackendObserver;
 import dev.pvkit.sdk.os.EventFd;
 import dev.pvkit.sdk.os.FdCount;
 import dev.pvkit.sdk.os.Memfd;
@@ -31,7 +30,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -46,16 +44,11 @@ class CveRegressionTest {
     @TempDir
     Path dir;
     VhostUserBackend backend;
-    final List<String> rejected = new CopyOnWriteArrayList<>();
+    final RejectionRecorder recorder = new RejectionRecorder();
+    final List<String> rejected = recorder.rejected;
 
     VhostUserBackend serve(VirtioDevice device) {
-        backend = VhostUserBackend.serve(device, dir.resolve("cve.sock"),
-                VhostUserBackend.Options.defaults().withObserver(new BackendObserver() {
-                    @Override
-                    public void messageRejected(String request, String rule, String detail, String answer) {
-                        rejected.add(request + " " + rule + " -> " + answer);
-                    }
-                }));
+        backend = VhostUserBackend.serve(device, dir.resolve("cve.sock"), VhostUserBackend.Options.defaults().withObserver(recorder));
         return backend;
     }
 

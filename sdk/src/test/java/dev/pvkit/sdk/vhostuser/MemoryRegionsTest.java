@@ -5,7 +5,6 @@ import dev.pvkit.sdk.frontend.FrontendQueue;
 import dev.pvkit.sdk.frontend.SharedMemory;
 import dev.pvkit.sdk.frontend.SingleFileGuest;
 import dev.pvkit.sdk.frontend.VirtioFrontend;
-import dev.pvkit.sdk.observe.BackendObserver;
 import dev.pvkit.sdk.os.ProcMaps;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.Segment;
@@ -19,7 +18,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -40,17 +38,12 @@ class MemoryRegionsTest {
     @TempDir
     Path dir;
     VhostUserBackend backend;
-    final List<String> rejected = new CopyOnWriteArrayList<>();
+    final RejectionRecorder recorder = new RejectionRecorder();
+    final List<String> rejected = recorder.rejected;
 
     @BeforeEach
     void serve() {
-        backend = VhostUserBackend.serve(new EchoDevice(), dir.resolve("mem.sock"),
-                VhostUserBackend.Options.defaults().withObserver(new BackendObserver() {
-                    @Override
-                    public void messageRejected(String request, String rule, String detail, String answer) {
-                        rejected.add(request + " " + rule + " -> " + answer);
-                    }
-                }));
+        backend = VhostUserBackend.serve(new EchoDevice(), dir.resolve("mem.sock"), VhostUserBackend.Options.defaults().withObserver(recorder));
     }
 
     @AfterEach

@@ -9,7 +9,6 @@ import dev.pvkit.sdk.frontend.VirtioFrontend;
 import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.memory.MemoryRegion;
 import dev.pvkit.sdk.memory.OwnedGuestMemory;
-import dev.pvkit.sdk.observe.BackendObserver;
 import dev.pvkit.sdk.os.EventFd;
 import dev.pvkit.sdk.os.ProcMaps;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
@@ -24,7 +23,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -50,8 +48,9 @@ class RunningRingsReconfigurationTest {
     @TempDir
     Path dir;
     VhostUserBackend backend;
-    final List<String> rejected = new CopyOnWriteArrayList<>();
-    final List<String> ended = new CopyOnWriteArrayList<>();
+    final RejectionRecorder recorder = new RejectionRecorder();
+    final List<String> rejected = recorder.rejected;
+    final List<String> ended = recorder.ended;
 
     /** The echo device, taking {@code delayNanos} per request on queue 0 (a disk with some latency). */
     static final class SlowEchoDevice extends EchoDevice {
@@ -68,18 +67,7 @@ class RunningRingsReconfigurationTest {
 
     @BeforeEach
     void serve() {
-        backend = VhostUserBackend.serve(device, dir.resolve("reconf.sock"),
-                VhostUserBackend.Options.defaults().withObserver(new BackendObserver() {
-                    @Override
-                    public void messageRejected(String request, String rule, String detail, String answer) {
-                        rejected.add(request + " " + rule + " -> " + answer);
-                    }
-
-                    @Override
-                    public void disconnected(String reason) {
-                        ended.add(reason);
-                    }
-                }));
+        backend = VhostUserBackend.serve(device, dir.resolve("reconf.sock"), VhostUserBackend.Options.defaults().withObserver(recorder));
     }
 
     @AfterEach
