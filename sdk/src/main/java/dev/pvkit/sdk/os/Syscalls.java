@@ -84,6 +84,7 @@ public final class Syscalls {
         return fd;
     }
 
+    public static final int F_SEAL_SEAL = 0x0001;
     public static final int F_SEAL_SHRINK = 0x0002;
     public static final int F_SEAL_GROW = 0x0004;
 

@@ -2,6 +2,7 @@ package dev.pvkit.sdk.vhostuser;
 
 import dev.pvkit.sdk.memory.WriteObserver;
 import dev.pvkit.sdk.os.EventFd;
+import dev.pvkit.sdk.os.MappedMemory;
 import dev.pvkit.sdk.os.Syscalls;
 
 /**
@@ -60,8 +61,9 @@ final class DirtyLogging implements WriteObserver, AutoCloseable {
         int fd = m.takeFd(0);
         DirtyLog fresh;
         try {
-            boolean sealed = ShrinkSeals.sealed(fd); // before mapping: seals are only ever added, never removed
-            fresh = new DirtyLog(SharedFile.map(Request.SET_LOG_BASE, "log", fd, l.mmapOffset(), l.mmapSize(), seals), sealed);
+            MappedMemory bitmap = SharedFile.map(Request.SET_LOG_BASE, "log", fd, l.mmapOffset(), l.mmapSize(), seals);
+            // Sealed unless unsealed files are accepted at risk; seals are only ever added, so the answer holds.
+            fresh = new DirtyLog(bitmap, ShrinkSeals.sealed(fd));
         } finally {
             Syscalls.closeQuietly(fd);
         }

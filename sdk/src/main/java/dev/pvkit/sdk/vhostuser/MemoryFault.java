@@ -1,8 +1,10 @@
 package dev.pvkit.sdk.vhostuser;
 
 /**
- * HotSpot's report of a SIGBUS (or SIGSEGV) in an Unsafe or direct-buffer access: an {@link InternalError} thrown at
- * or soon after the faulting access, instead of a crash. Guest memory, the dirty log and the inflight area are files
+ * HotSpot's report of a SIGBUS (or SIGSEGV) in an Unsafe or direct-buffer access: an {@link InternalError} thrown,
+ * instead of a crash, not at the faulting access but wherever the thread next enters the VM — possibly inside a
+ * library's lock. By default no mapped file can shrink ({@link UnsealedFiles}), so this cannot happen; the catches
+ * that use this class are a best effort for files accepted at risk. Guest memory, the dirty log and the inflight area are files
  * a front-end shared and this process mapped; the usual cause is such a file shrunk after it was shared (a memfd
  * not sealed with F_SEAL_SHRINK), so its tail pages are gone. Any other InternalError is a JVM bug: not ours to catch.
  */

@@ -89,20 +89,48 @@ final class QueueWorkers implements AutoCloseable {
         @Override
         public void run() {
             long[] ready = new long[64];
-            while (running) {
-                int n = epoll.wait(ready, !pending.isEmpty() ? 0 : polled.isEmpty() ? -1 : 1);
-                for (int i = 0; i < n && running; i++) {
-                    if (ready[i] == WAKE) {
-                        wake.drain();
-                    } else {
-                        turn((int) ready[i]);
+            try {
+                while (running) {
+                    try {
+                        serveOnce(ready);
+                    } catch (RuntimeException e) {
+                        eventLoopFailed(e.toString());
+                    } catch (InternalError e) {
+                        // Only with unsealed files accepted at risk (UnsealedFiles) can a memory fault reach here.
+                        if (!MemoryFault.is(e)) throw e;
+                        eventLoopFailed(MemoryFault.describe(e));
                     }
                 }
-                for (Integer q : pending) {
-                    pending.remove(q);
-                    turn(q);
+            } catch (RuntimeException | Error e) {
+                LOG.error("{} stopped by {}: its rings are no longer served", thread.getName(), e.toString(), e);
+                throw e;
+            }
+        }
+
+        /** One wait in epoll, then a turn for each ring that is ready, pending or polled. */
+        private void serveOnce(long[] ready) {
+            int n = epoll.wait(ready, !pending.isEmpty() ? 0 : polled.isEmpty() ? -1 : 1);
+            for (int i = 0; i < n && running; i++) {
+                if (ready[i] == WAKE) {
+                    wake.drain();
+                } else {
+                    turn((int) ready[i]);
                 }
-                for (Integer q : polled) turn(q);
+            }
+            for (Integer q : pending) {
+                pending.remove(q);
+                turn(q);
+            }
+            for (Integer q : polled) turn(q);
+        }
+
+        /** The worker lives on for its rings; a pause keeps a failure that repeats from spinning. */
+        private void eventLoopFailed(String what) {
+            LOG.warn("{}: event loop failed ({}); serving on", thread.getName(), what);
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
 

@@ -60,6 +60,8 @@ final class RingProcessor {
     /**
      * A memory fault mid-turn: the ring's memory (or the dirty log, or the inflight area) is no longer all there, so
      * the ring is stopped as a broken one is — one log line, the error eventfd, NEEDS_RESET — and not served again.
+     * Only possible when unsealed files are accepted at risk ({@link UnsealedFiles#ACCEPT_AT_RISK}), and then only
+     * best effort: HotSpot may deliver the fault after this catch.
      */
     private void stopOnFault(int index, Vring ring, InternalError e) {
         if (ring.queue == null || ring.faulted == ring.queue) return;

@@ -7,7 +7,6 @@ import dev.pvkit.sdk.os.EventFd;
 import dev.pvkit.sdk.os.NativeCallException;
 import dev.pvkit.sdk.os.UnixSocket;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
-import dev.pvkit.sdk.virtqueue.ValidationPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,30 +46,36 @@ final class Session implements DeviceContext {
     private final AtomicInteger status = new AtomicInteger();
     private volatile MessageChannel backendChannel;
 
-    Session(UnixSocket socket, VirtioDevice device, BackendObserver observer, ValidationPolicy policy, int workerCount,
-            String name) {
+    Session(UnixSocket socket, VirtioDevice device, VhostUserBackend.Options options, String name) {
         this.channel = new MessageChannel(socket);
         this.device = device;
-        this.observer = observer;
+        this.observer = options.observer();
         int queues = device.queueCount();
-        ShrinkSeals seals = new ShrinkSeals();
+        ShrinkSeals seals = new ShrinkSeals(options.unsealedFiles());
         this.inflight = new InflightTracking(queues, device, seals);
-        this.rings = new Rings(queues, device, observer, policy, inflight, workerCount, name, this::needsReset);
+        this.rings = new Rings(queues, device, observer, options.policy(), inflight, options.workers(), name, this::needsReset);
         this.dirtyLog = new DirtyLogging(rings, seals);
         this.regions = new MemoryRegions(rings, dirtyLog, observer, seals);
         this.offeredFeatures = device.features() | VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES)
                 | VirtioFeatures.bit(ProtocolFeatures.F_LOG_ALL);
     }
 
-    /** Serves messages until the front-end disconnects or a message forces the connection closed. */
+    /**
+     * Serves messages until the front-end disconnects or a message forces the connection closed. The session's end
+     * is logged and reported with its true cause; anything unexpected is also rethrown to the acceptor, which logs
+     * its stack and serves the next connection.
+     */
     void run() {
         observer.connected();
         device.attach(this);
-        String why = "front-end closed the connection";
+        String why = "ended before its first message"; // replaced on every path below
         try {
             while (true) {
                 Message m = channel.readRequest();
-                if (m == null) break;
+                if (m == null) {
+                    why = "front-end closed the connection";
+                    break;
+                }
                 try (m) {
                     if (!handle(m)) {
                         why = "closed after rejecting " + m.name();
@@ -85,10 +90,17 @@ final class Session implements DeviceContext {
             // Typically a reply to a front-end that already hung up (EPIPE): the session is over either way.
             why = "connection lost: " + e.getMessage();
         } catch (InternalError e) {
-            // A message made this thread touch memory that is gone (a ring's used index on start, say). What the
-            // message half did cannot be trusted: the session ends, and shutdown resets the device.
-            if (!MemoryFault.is(e)) throw e;
+            // Only with unsealed files accepted at risk (UnsealedFiles): a message made this thread touch memory that
+            // is gone (a ring's used index on start, say). What the message half did cannot be trusted: the session
+            // ends, and shutdown resets the device.
+            if (!MemoryFault.is(e)) {
+                why = "failed: " + e;
+                throw e;
+            }
             why = MemoryFault.describe(e);
+        } catch (RuntimeException | Error e) {
+            why = "failed: " + e;
+            throw e;
         } finally {
             shutdown();
             observer.disconnected(why);

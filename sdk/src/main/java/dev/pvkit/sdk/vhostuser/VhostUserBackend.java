@@ -20,23 +20,36 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class VhostUserBackend implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VhostUserBackend.class);
 
-    /** How to serve: worker threads, validation policy for rings, who observes. */
-    public record Options(int workers, ValidationPolicy policy, BackendObserver observer) {
+    /**
+     * How to serve: worker threads, validation policy for rings, who observes, and what to do with a shared file that
+     * is not sealed against shrinking ({@link UnsealedFiles}; default {@link UnsealedFiles#SEAL}).
+     */
+    public record Options(int workers, ValidationPolicy policy, BackendObserver observer, UnsealedFiles unsealedFiles) {
+        public Options {
+            if (workers < 1) throw new IllegalArgumentException("workers must be at least 1");
+            java.util.Objects.requireNonNull(policy, "policy");
+            java.util.Objects.requireNonNull(observer, "observer");
+            java.util.Objects.requireNonNull(unsealedFiles, "unsealedFiles");
+        }
+
         public static Options defaults() {
-            return new Options(1, ValidationPolicy.strict(), BackendObserver.NONE);
+            return new Options(1, ValidationPolicy.strict(), BackendObserver.NONE, UnsealedFiles.SEAL);
         }
 
         public Options withWorkers(int n) {
-            if (n < 1) throw new IllegalArgumentException("workers must be at least 1");
-            return new Options(n, policy, observer);
+            return new Options(n, policy, observer, unsealedFiles);
         }
 
         public Options withPolicy(ValidationPolicy p) {
-            return new Options(workers, p, observer);
+            return new Options(workers, p, observer, unsealedFiles);
         }
 
         public Options withObserver(BackendObserver o) {
-            return new Options(workers, policy, o);
+            return new Options(workers, policy, o, unsealedFiles);
+        }
+
+        public Options withUnsealedFiles(UnsealedFiles u) {
+            return new Options(workers, policy, observer, u);
         }
     }
 
@@ -91,13 +104,12 @@ public final class VhostUserBackend implements AutoCloseable {
             current = s;
             int n = sessions.incrementAndGet();
             try {
-                new Session(s, device, options.observer(), options.policy(), options.workers(),
-                        server.path().getFileName() + "#" + n).run();
+                new Session(s, device, options, server.path().getFileName() + "#" + n).run();
             } catch (RuntimeException e) {
                 LOG.error("session {} failed: {}", n, e.toString(), e);
             } catch (InternalError e) {
-                // Session ends itself on a memory fault; one delivered late (in its shutdown, say) must not end
-                // the acceptor: the next front-end is still served.
+                // With unsealed files accepted at risk only: Session ends itself on a memory fault; one delivered late
+                // (in its shutdown, say) must not end the acceptor: the next front-end is still served.
                 if (!MemoryFault.is(e)) throw e;
                 LOG.error("session {} ended: {}", n, MemoryFault.describe(e));
             } finally {
