@@ -76,8 +76,8 @@ class SeaBiosInt13Test {
 
     @AfterEach
     void tearDown() throws Exception {
-        // Kills QEMU if it still runs, checks that none is left (pgrep: none naming our temp directory), then closes
-        // the back-end.
+        // Kills QEMU if it still runs, checks that none is left (no QEMU process on the machine names our temp
+        // directory), then closes the back-end.
         LiveSupport.killAndCheckGone(qemu, tmp, backend);
     }
 

@@ -40,8 +40,8 @@ class LiveGuestTest {
     @AfterEach
     void cleanUp() throws Exception {
         // Other modules' tests may run their own QEMU at the same time; ours all carry this test's temp directory.
-        String pgrep = LiveSupport.killAndCheckGone(qemu, tmp, backend);
-        System.out.println("[live] pgrep -a qemu after clean-up: " + (pgrep.isEmpty() ? "(none)" : pgrep));
+        String left = LiveSupport.killAndCheckGone(qemu, tmp, backend);
+        System.out.println("[live] QEMU processes after clean-up: " + (left.isEmpty() ? "(none)" : left));
     }
 
     @Test

@@ -5,9 +5,12 @@ import dev.pvkit.conformance.guest.GuestImageBuilder;
 import dev.pvkit.conformance.guest.QemuCommandLine;
 import dev.pvkit.conformance.guest.QemuInstance;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -38,7 +41,7 @@ public final class LiveSupport {
     /**
      * Kills our QEMU (if any), checks that it is gone and that no QEMU is left ({@link #assertNoQemuLeft}, with our
      * temp directory {@code ours} as the marker), then closes {@code thenClose} in order (nulls skipped), even when a
-     * check fails. Returns what {@code pgrep -a qemu} printed.
+     * check fails. Returns the QEMU processes still running on the machine ({@link #qemuProcesses}), one a line.
      */
     public static String killAndCheckGone(QemuInstance qemu, Path ours, AutoCloseable... thenClose) throws Exception {
         try {
@@ -55,19 +58,47 @@ public final class LiveSupport {
     }
 
     /**
-     * No QEMU at all is left among this JVM's descendants (tests run one at a time, each closing its own), and
-     * {@code pgrep -a qemu} lists none whose command line contains {@code marker}: other engineers may run QEMU on the
-     * same machine, so only lines naming the marker count. Returns what pgrep printed.
+     * No QEMU at all is left among this JVM's descendants (tests run one at a time, each closing its own), and no
+     * QEMU process on the machine has a command line containing {@code marker}: other engineers may run QEMU on the
+     * same machine, so only those naming the marker count. Returns the QEMU processes found, one a line.
      */
-    public static String assertNoQemuLeft(String marker) throws Exception {
+    public static String assertNoQemuLeft(String marker) {
         assertThat(ProcessHandle.current().descendants().filter(LiveSupport::isQemu)
                 .map(p -> p.pid() + " " + p.info().commandLine().orElse(p.info().command().orElse("?"))))
                 .as("no QEMU left among our descendants").isEmpty();
-        Process p = new ProcessBuilder("pgrep", "-a", "qemu").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes()).strip();
-        p.waitFor(10, TimeUnit.SECONDS);
-        assertThat(out.lines().filter(l -> l.contains(marker))).as("pgrep -a qemu (lines naming %s)", marker).isEmpty();
-        return out;
+        List<String> qemus = qemuProcesses();
+        assertThat(qemus.stream().filter(l -> l.contains(marker)))
+                .as("QEMU processes whose command line names %s", marker).isEmpty();
+        return String.join("\n", qemus);
+    }
+
+    /**
+     * Every QEMU process on the machine as "pid command line", the way {@code pgrep -a qemu} lists them, but from
+     * Java: a bare Debian 12 has no procps. A process is QEMU when its executable's name (or, when that cannot be
+     * read, its /proc/PID/comm) contains "qemu". Another user's process shows no command line through
+     * {@link ProcessHandle.Info}; /proc/PID/cmdline, readable by all, gives it then.
+     */
+    static List<String> qemuProcesses() {
+        return ProcessHandle.allProcesses().map(LiveSupport::describeIfQemu).flatMap(Optional::stream).toList();
+    }
+
+    private static Optional<String> describeIfQemu(ProcessHandle p) {
+        ProcessHandle.Info info = p.info();
+        String name = info.command().map(c -> Path.of(c).getFileName().toString())
+                .orElseGet(() -> proc(p.pid(), "comm").strip());
+        if (!name.contains("qemu")) return Optional.empty();
+        String commandLine = info.commandLine().filter(c -> !c.isBlank())
+                .orElseGet(() -> proc(p.pid(), "cmdline").replace('\0', ' ').strip());
+        return Optional.of(p.pid() + " " + (commandLine.isEmpty() ? name : commandLine));
+    }
+
+    /** /proc/PID/FILE, or "" when the process has gone (or the file cannot be read). */
+    private static String proc(long pid, String file) {
+        try {
+            return new String(Files.readAllBytes(Path.of("/proc", Long.toString(pid), file)), StandardCharsets.UTF_8);
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
     }
 
     private static boolean isQemu(ProcessHandle p) {
