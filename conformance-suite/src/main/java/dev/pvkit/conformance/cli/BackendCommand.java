@@ -4,6 +4,7 @@ import dev.pvkit.backends.blk.BlkOptions;
 import dev.pvkit.backends.blk.BlockStore;
 import dev.pvkit.backends.blk.FileBlockStore;
 import dev.pvkit.backends.blk.VirtioBlkDevice;
+import dev.pvkit.sdk.vhostuser.UnsealedFiles;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -49,6 +50,10 @@ final class BackendCommand implements Runnable {
         @Option(names = "--split", description = "offer split rings only")
         boolean split;
 
+        @Option(names = "--allow-unsealed-memory", description = "accept shared memory files that cannot be sealed against shrinking (QEMU memory-backend-file on /dev/shm or "
+                + "hugetlbfs) from a trusted front-end; by default PVKit seals unsealed memfds itself and refuses the rest")
+        boolean allowUnsealedMemory;
+
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
@@ -63,7 +68,8 @@ final class BackendCommand implements Runnable {
                 BlkOptions options = BlkOptions.defaults(capacity).withReadOnly(readOnly).withQueues(queues).withPacked(!split);
                 CountDownLatch stop = new CountDownLatch(1);
                 try (VhostUserBackend backend = VhostUserBackend.serve(new VirtioBlkDevice(store, options), socket,
-                        VhostUserBackend.Options.defaults().withWorkers(Math.min(queues, Runtime.getRuntime().availableProcessors())))) {
+                        VhostUserBackend.Options.defaults().withWorkers(Math.min(queues, Runtime.getRuntime().availableProcessors()))
+                                .withUnsealedFiles(allowUnsealedMemory ? UnsealedFiles.ACCEPT_AT_RISK : UnsealedFiles.SEAL))) {
                     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                         backend.close();
                         stop.countDown();

@@ -17,6 +17,7 @@ import dev.pvkit.conformance.workload.BlkReadCheck;
 import dev.pvkit.conformance.workload.FeatureNames;
 import dev.pvkit.sdk.observe.BackendObserver;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
+import dev.pvkit.sdk.vhostuser.UnsealedFiles;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -32,6 +33,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** {@code pvkit guest …}: the default test guest — build it, or boot it on PVKit backends and watch its drivers work. */
 @Command(name = "guest", description = "Build or boot the default test guest (a Debian kernel and a busybox initramfs).",
@@ -114,6 +116,10 @@ final class GuestCommand implements Runnable {
         @Option(names = "--timeout", defaultValue = "300s", description = "hard limit for the whole run (default ${DEFAULT-VALUE})")
         String timeout;
 
+        @Option(names = "--allow-unsealed-memory", description = "accept shared memory files that cannot be sealed against shrinking (QEMU memory-backend-file on /dev/shm or "
+                + "hugetlbfs) from a trusted front-end; by default PVKit seals unsealed memfds itself and refuses the rest")
+        boolean allowUnsealedMemory;
+
         @Option(names = "--interactive", description = "keep the guest running after the check, until Ctrl-C")
         boolean interactive;
 
@@ -145,7 +151,18 @@ final class GuestCommand implements Runnable {
             Path dir = TempDirs.create("pvkit-guest-run", false);
             AtomicLong acked = new AtomicLong();
             Set<Integer> started = new TreeSet<>();
+            // QEMU sharing guest RAM the back-end refuses to map (a memory-backend-file it cannot seal) leaves the
+            // guest without its disk: stop the run at once and say why, rather than wait out the time limit.
+            AtomicReference<String> refusedMemory = new AtomicReference<>();
+            AtomicReference<QemuInstance> running = new AtomicReference<>();
             BackendObserver watch = new BackendObserver() {
+                @Override
+                public void messageRejected(String request, String rule, String detail, String answer) {
+                    if (!rule.equals(UnsealedFiles.REFUSAL_RULE) || !refusedMemory.compareAndSet(null, request + ": " + detail)) return;
+                    QemuInstance vm = running.get();
+                    if (vm != null) vm.close();
+                }
+
                 @Override
                 public void featuresAcknowledged(long features) {
                     acked.set(features);
@@ -163,7 +180,8 @@ final class GuestCommand implements Runnable {
             try (FileBlockStore store = disk != null ? FileBlockStore.open(disk, true)
                     : FileBlockStore.create(dir.resolve("disk.img"), bytes);
                  VhostUserBackend backend = VhostUserBackend.serve(new VirtioBlkDevice(store, options(bytes)), socket,
-                         VhostUserBackend.Options.defaults().withWorkers(Math.min(queues, 2)).withObserver(watch))) {
+                         VhostUserBackend.Options.defaults().withWorkers(Math.min(queues, 2)).withObserver(watch)
+                                 .withUnsealedFiles(allowUnsealedMemory ? UnsealedFiles.ACCEPT_AT_RISK : UnsealedFiles.SEAL))) {
                 QemuOptions qemu = QemuOptions.of(img).accelerator(accelerator).timeLimit(limit)
                         .device(VhostUserDevice.blk(socket, queues).withPacked(packed)).runDirectory(dir);
                 if (template != null) qemu.template(template);
@@ -171,7 +189,16 @@ final class GuestCommand implements Runnable {
                         + (disk != null ? " serving " + disk + " read-only" : "") + " ...");
                 out.flush();
                 try (QemuInstance vm = QemuLauncher.launch(qemu)) {
-                    vm.agent().awaitReady(limit);
+                    running.set(vm);
+                    if (refusedMemory.get() != null) vm.close();
+                    try {
+                        vm.agent().awaitReady(limit);
+                    } catch (RuntimeException e) {
+                        if (refusedMemory.get() == null) throw e;
+                        throw new UserError("the PVKit back-end refused QEMU's guest memory (" + refusedMemory.get()
+                                + "); use memory-backend-memfd, as the default template does, or --allow-unsealed-memory "
+                                + "for a trusted memory-backend-file");
+                    }
                     double bootSeconds = (System.nanoTime() - t0) / 1e9;
                     BlockInfo info = vm.agent().awaitDevice("vda", Duration.ofSeconds(60));
                     Check check = disk != null

@@ -215,7 +215,7 @@ public final class GuestAgent implements AutoCloseable {
             long left = deadline - System.nanoTime();
             String line = left > 0 ? lines.poll(left, TimeUnit.NANOSECONDS) : lines.poll();
             if (line == null) {
-                brokenBy = "no " + what + " within the time limit";
+                brokenBy = what + " did not come within the time limit";
                 throw new AgentException(brokenBy, (AgentReply) null);
             }
             if (line == EOF) {

@@ -157,6 +157,40 @@ class CliTest {
         LiveSupport.assertNoQemuLeft("pvkit-cli-hugepages");
     }
 
+    /**
+     * Guest RAM in a file QEMU opens by path ({@code memory-backend-file} on tmpfs), which nobody can seal against
+     * shrinking: the back-end refuses to map it, so the run stops at once with one line and exit 2, naming the
+     * opt-in; with {@code --allow-unsealed-memory} the same guest runs and passes.
+     */
+    @Test
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    void guestRamInAFileThatCannotBeSealedIsRefusedUnlessAllowed() throws Exception {
+        Path shm = Path.of("/dev/shm");
+        Path ram = Files.isDirectory(shm) ? shm.resolve("pvkit-clitest-" + ProcessHandle.current().pid()) : dir.resolve("guest-ram");
+        String template = String.join(" ", QemuCommandLine.DEFAULT_TEMPLATE)
+                .replace("memory-backend-memfd,id=mem,size=@MEMORY@,share=on", "memory-backend-file,id=mem,size=@MEMORY@,share=on,mem-path=" + ram)
+                + " -name pvkit-cli-fileram";
+        assertThat(template).contains("memory-backend-file");
+        try {
+            long t0 = System.nanoTime();
+            Run refused = run("guest", "run", "--accel", "tcg", "--timeout", "240s", "--qemu-template", template);
+            long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
+            assertThat(refused.exit()).as(refused.out() + refused.err()).isEqualTo(2);
+            assertThat(refused.err().lines()).as(refused.err()).hasSize(1);
+            assertThat(refused.err()).startsWith("pvkit: the PVKit back-end refused QEMU's guest memory (")
+                    .contains("not sealed against shrinking").contains("--allow-unsealed-memory");
+            assertThat(seconds).as("stopped at the refusal, not at the time limit").isLessThan(200);
+            LiveSupport.assertNoQemuLeft("pvkit-cli-fileram");
+
+            Run allowed = run("guest", "run", "--accel", "tcg", "--timeout", "240s", "--allow-unsealed-memory", "--qemu-template", template);
+            assertThat(allowed.exit()).as(allowed.out() + allowed.err()).isZero();
+            assertThat(allowed.out()).contains("result:  PASS");
+            LiveSupport.assertNoQemuLeft("pvkit-cli-fileram");
+        } finally {
+            Files.deleteIfExists(ram);
+        }
+    }
+
     private static long freeHugePages() throws IOException {
         Path free = Path.of("/sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages");
         return Files.exists(free) ? Long.parseLong(Files.readString(free).trim()) : 0;

@@ -17,8 +17,7 @@ import java.util.EnumSet;
 final class ShrinkSeals {
     /** Logged as the session: everything a connection reports goes under one logger name. */
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
-    /** The rule a refused file breaks, as the rejection log line and the observer name it. */
-    static final String RULE = "unsealed file";
+    static final String RULE = UnsealedFiles.REFUSAL_RULE;
 
     private final UnsealedFiles policy;
     private final EnumSet<Outcome> logged = EnumSet.noneOf(Outcome.class);

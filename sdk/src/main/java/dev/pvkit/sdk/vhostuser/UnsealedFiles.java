@@ -25,5 +25,8 @@ public enum UnsealedFiles {
      * accepted with a warning. If the front-end then shrinks one, PVKit can no longer promise to contain the fault: it
      * stops the ring or ends the session where the fault surfaces in its own code, but the fault may surface anywhere.
      */
-    ACCEPT_AT_RISK
+    ACCEPT_AT_RISK;
+
+    /** The rule a refused file breaks, as the rejection log line and {@code BackendObserver.messageRejected} name it. */
+    public static final String REFUSAL_RULE = "unsealed file";
 }

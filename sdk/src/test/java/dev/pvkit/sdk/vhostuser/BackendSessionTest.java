@@ -257,14 +257,22 @@ class BackendSessionTest {
         awaitFdCount(before);
     }
 
-    /** On a sealed log file (as QEMU's) the bits are set with an atomic OR, on an unsealed one by a plain write. */
+    /**
+     * On a sealed log file (as QEMU's) the bits are set with an atomic OR; on one that cannot be sealed, accepted at
+     * risk ({@link UnsealedFiles#ACCEPT_AT_RISK}), by a plain write.
+     */
     @org.junit.jupiter.params.ParameterizedTest(name = "log file sealed against shrinking: {0}")
     @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
     void dirtyLogMarksExactlyThePagesTheBackendWrote(boolean sealed) {
         long logAll = VirtioFeatures.bit(ProtocolFeatures.F_LOG_ALL);
+        if (!sealed) {
+            backend.close();
+            backend = VhostUserBackend.serve(device, dir.resolve("at-risk.sock"),
+                    VhostUserBackend.Options.defaults().withWorkers(2).withUnsealedFiles(UnsealedFiles.ACCEPT_AT_RISK));
+        }
         try (VirtioFrontend fe = connect(features(false));
              dev.pvkit.sdk.os.Memfd logFile = sealed ? dev.pvkit.sdk.os.Memfd.create("dirty-log", 4096).sealSize()
-                     : dev.pvkit.sdk.os.Memfd.create("dirty-log", 4096);
+                     : unsealable(dev.pvkit.sdk.os.Memfd.create("dirty-log", 4096));
              dev.pvkit.sdk.os.MappedMemory logMap = logFile.map()) {
             FrontendQueue q = fe.addQueue(0, 64, RINGS, IndirectArea.NONE);
             long usedPage = (RINGS + 0xc000) >>> 12;
@@ -272,6 +280,8 @@ class BackendSessionTest {
             // Unlogged phase: I/O before logging starts marks nothing.
             echo(fe, q, DATA, DATA + 0x10000, 100);
             fe.vhost().setLogBase(logFile.fd(), 4096, 0);
+            assertThat((dev.pvkit.sdk.os.Syscalls.seals(logFile.fd()) & dev.pvkit.sdk.os.Syscalls.F_SEAL_SHRINK) != 0)
+                    .as("log file sealed against shrinking").isEqualTo(sealed);
             echo(fe, q, DATA, DATA + 0x11000, 100);
             assertThat(markedPages(logMap)).as("without LOG_ALL").isEmpty();
 
@@ -290,6 +300,12 @@ class BackendSessionTest {
             echo(fe, q, DATA, DATA + 0x40000, 100);
             assertThat(markedPages(logMap)).as("after LOG_ALL is dropped").isEmpty();
         }
+    }
+
+    /** Closed to further seals, none against shrinking: a file the back-end cannot seal. */
+    private static dev.pvkit.sdk.os.Memfd unsealable(dev.pvkit.sdk.os.Memfd m) {
+        dev.pvkit.sdk.os.Syscalls.addSeals(m.fd(), dev.pvkit.sdk.os.Syscalls.F_SEAL_SEAL);
+        return m;
     }
 
     private static void sleep(long millis) {
