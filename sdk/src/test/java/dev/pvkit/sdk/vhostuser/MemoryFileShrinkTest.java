@@ -27,6 +27,7 @@ import java.util.List;
 import static dev.pvkit.sdk.vhostuser.EchoDevice.echo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A front-end that shrinks a memory file after sharing it would make the back-end's next access to the lost pages
@@ -98,6 +99,8 @@ class MemoryFileShrinkTest {
                     .doesNotContain("memory fault").doesNotContain("stopped");
             assertThat(log.text().split("sealed the region file", -1)).as("one line per session and kind of file").hasSize(2);
         }
+        // The back-end notices the closed connection on its own thread, after the front-end has gone.
+        await().atMost(Duration.ofSeconds(10)).until(() -> !recorder.ended.isEmpty());
         assertThat(recorder.ended).containsExactly("front-end closed the connection");
         assertThat(recorder.rejected).isEmpty();
     }
