@@ -12,7 +12,9 @@ import java.io.PrintWriter;
  */
 @Command(name = "pvkit", mixinStandardHelpOptions = true, versionProvider = Pvkit.Version.class,
         description = "PVKit: spec-exact paravirtual device backends and a conformance suite for guest drivers.",
-        subcommands = {CommandLine.HelpCommand.class})
+        subcommands = {CommandLine.HelpCommand.class},
+        footer = {"", "From a source checkout, './pvkit test [MAVEN ARGS...]' runs the project's tests (mvn -B verify) and "
+                + "ends a failed run with the failed tests."})
 public final class Pvkit implements Runnable {
 
     public static final int USAGE = 2;
