@@ -33,6 +33,7 @@ public final class SpecConsistency {
         checkAreas(spec, out);
         checkRequirements(spec, out);
         checkVersioning(spec, out);
+        checkNumberingGaps(spec, out);
         checkSources(spec, out);
         checkLayouts(spec, out);
         checkConstants(spec, out);
@@ -103,6 +104,30 @@ public final class SpecConsistency {
                 } else if (replacement.target() != r.target()) {
                     out.add(new Problem(where, "replaced-by names " + by + ", which binds the " + replacement.target()
                             + ", not the " + r.target()));
+                }
+            }
+        }
+    }
+
+    /**
+     * New requirements take the next free number (§3.2), so a number missing below the highest one in its target
+     * and area was given out and dropped: it must be listed as retired, or a later rule could reuse it.
+     */
+    private static void checkNumberingGaps(PvSpec spec, List<Problem> out) {
+        Map<String, Set<Integer>> used = new java.util.TreeMap<>();
+        for (Requirement r : spec.requirements()) {
+            int dash = r.id().lastIndexOf('-');
+            used.computeIfAbsent(r.id().substring(0, dash), k -> new HashSet<>())
+                    .add(Integer.parseInt(r.id().substring(dash + 1)));
+        }
+        Set<String> retired = spec.retired().stream().map(RetiredId::id).collect(Collectors.toSet());
+        for (Map.Entry<String, Set<Integer>> e : used.entrySet()) {
+            int highest = e.getValue().stream().mapToInt(Integer::intValue).max().orElse(0);
+            for (int n = 1; n < highest; n++) {
+                String id = String.format("%s-%03d", e.getKey(), n);
+                if (!e.getValue().contains(n) && !retired.contains(id)) {
+                    out.add(new Problem("pvspec.yaml retired", id + " is missing from the numbering of " + e.getKey()
+                            + " (highest " + highest + ") and is not listed as retired"));
                 }
             }
         }

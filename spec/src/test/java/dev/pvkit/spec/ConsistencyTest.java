@@ -70,6 +70,18 @@ class ConsistencyTest {
                 new BrokenFixture("withdrawn after the spec's version", "parts/beta.yaml FE-TEST-002",
                         "withdrawn in 1.3.0, after this version, 1.2.3",
                         f -> f.replace("parts/beta.yaml", "in: 1.2.0", "in: 1.3.0")),
+                new BrokenFixture("a dropped number not listed as retired", "pvspec.yaml retired",
+                        "DEV-TEST-002 is missing from the numbering of DEV-TEST (highest 3) and is not listed as retired",
+                        f -> f.replace("parts/alpha.yaml", "id: DEV-TEST-001", "id: DEV-TEST-003")
+                                .replace("parts/alpha.yaml", "layouts:", """
+                                          - id: DEV-TEST-001
+                                            target: device
+                                            strength: MAY
+                                            source: "xen:xen/include/public/io/ring.h"
+                                            observable: "no"
+                                            how: "internal"
+                                            statement: "The device MAY wait."
+                                        layouts:""")),
                 new BrokenFixture("coverage section never cited by a driver rule", "pvspec.yaml coverage",
                         "no driver requirement cites virtio-1.4 §2.1.1",
                         f -> f.replace("parts/alpha.yaml", "target: driver\n    strength: MUST\n    source: \"virtio-1.4 §2.1.1\"",
