@@ -125,7 +125,7 @@ public final class PvSpec {
         return constants(group).value(name);
     }
 
-    /** How a report names what it checked, e.g. "PVKit specification 1.0.1". */
+    /** How a report names what it checked, e.g. "PVKit specification 2.0.0". */
     public String citation() {
         return title + " " + version;
     }
