@@ -49,9 +49,10 @@ public final class CatalogMarkdown {
     /** The catalog: a count table, then one table per area. */
     public static String render(PvSpec spec) {
         StringBuilder sb = new StringBuilder("\n\n");
-        sb.append("Requirements: **").append(spec.requirements().size()).append("**.\n\n");
-        sb.append("| area | name | driver | device | front-end | back-end | observable yes | partly | no |\n");
-        sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        sb.append("Requirements: **").append(spec.requirements().size()).append("**, of which **")
+                .append(spec.requirements().size() - spec.inForce().size()).append("** withdrawn.\n\n");
+        sb.append("| area | name | driver | device | front-end | back-end | observable yes | partly | no | withdrawn |\n");
+        sb.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (Area a : spec.areas()) {
             List<Requirement> rs = spec.requirements(a.code());
             Map<Target, Integer> byTarget = new EnumMap<>(Target.class);
@@ -63,6 +64,7 @@ public final class CatalogMarkdown {
             sb.append("| ").append(a.code()).append(" | ").append(a.name());
             for (Target t : Target.values()) sb.append(" | ").append(byTarget.getOrDefault(t, 0));
             for (Observability o : Observability.values()) sb.append(" | ").append(byObs.getOrDefault(o, 0));
+            sb.append(" | ").append(rs.stream().filter(Requirement::isWithdrawn).count());
             sb.append(" |\n");
         }
         for (Area a : spec.areas()) {
@@ -73,18 +75,29 @@ public final class CatalogMarkdown {
                 sb.append("No requirements in this version.\n");
                 continue;
             }
-            sb.append("| id | strength | statement | source | device sees it |\n");
-            sb.append("|---|---|---|---|---|\n");
+            sb.append("| id | since | strength | statement | source | device sees it |\n");
+            sb.append("|---|---|---|---|---|---|\n");
             for (Requirement r : rs) {
                 sb.append("| ").append(r.id())
+                        .append(" | ").append(r.since())
                         .append(" | ").append(r.strength().keyword())
-                        .append(" | ").append(cell(r.statement()))
+                        .append(" | ").append(statementCell(r))
                         .append(" | ").append(cell(r.source().text()))
                         .append(" | ").append(r.observable().yamlName()).append(": ").append(cell(r.how()))
                         .append(" |\n");
             }
         }
         return sb.append('\n').toString();
+    }
+
+    /** The statement; a withdrawn one struck through, followed by when, why and what replaces it. */
+    private static String statementCell(Requirement r) {
+        if (!r.isWithdrawn()) return cell(r.statement());
+        Withdrawal w = r.withdrawn();
+        StringBuilder sb = new StringBuilder("~~").append(cell(r.statement())).append("~~ **Withdrawn in ")
+                .append(w.in()).append(":** ").append(cell(w.reason()));
+        if (!w.replacedBy().isEmpty()) sb.append(" Replaced by ").append(String.join(", ", w.replacedBy())).append('.');
+        return sb.toString();
     }
 
     private static String cell(String s) {

@@ -25,10 +25,11 @@ public final class PvSpec {
     private final List<ConstantGroup> constants;
     private final List<SourceEntry> sources;
     private final List<SourceRef> coverage;
+    private final List<RetiredId> retired;
     private final Map<String, Requirement> byId;
 
     PvSpec(SpecVersion version, String title, List<Area> areas, List<Requirement> requirements, List<Layout> layouts,
-           List<ConstantGroup> constants, List<SourceEntry> sources, List<SourceRef> coverage) {
+           List<ConstantGroup> constants, List<SourceEntry> sources, List<SourceRef> coverage, List<RetiredId> retired) {
         this.version = version;
         this.title = title;
         this.areas = List.copyOf(areas);
@@ -37,6 +38,7 @@ public final class PvSpec {
         this.constants = List.copyOf(constants);
         this.sources = List.copyOf(sources);
         this.coverage = List.copyOf(coverage);
+        this.retired = List.copyOf(retired);
         // First definition wins; duplicates are reported by SpecConsistency, not hidden here.
         this.byId = this.requirements.stream()
                 .collect(Collectors.toMap(Requirement::id, Function.identity(), (a, b) -> a));
@@ -64,8 +66,19 @@ public final class PvSpec {
         return areas;
     }
 
+    /** Every requirement in the catalog, withdrawn ones included (they keep their ids, marked as withdrawn). */
     public List<Requirement> requirements() {
         return requirements;
+    }
+
+    /** The requirements that bind in this version: the catalog without the withdrawn ones. */
+    public List<Requirement> inForce() {
+        return requirements.stream().filter(r -> !r.isWithdrawn()).toList();
+    }
+
+    /** Ids used once and never to be given to a rule again (pvspec.yaml {@code retired}). */
+    public List<RetiredId> retired() {
+        return retired;
     }
 
     public List<Layout> layouts() {
@@ -112,7 +125,7 @@ public final class PvSpec {
         return constants(group).value(name);
     }
 
-    /** How a report names what it checked, e.g. "PVKit specification 1.0.1". */
+    /** How a report names what it checked, e.g. "PVKit specification 2.0.0". */
     public String citation() {
         return title + " " + version;
     }

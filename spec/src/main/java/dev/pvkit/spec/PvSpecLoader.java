@@ -27,8 +27,10 @@ public final class PvSpecLoader {
 
     /** The index file name; parts live under {@code parts/<name>.yaml} beside it. */
     public static final String INDEX = "pvspec.yaml";
-    /** The only schema revision this loader reads. */
-    public static final int SCHEMA = 1;
+    /** The newest schema revision this loader reads; it also reads schema 1, which lacks the versioning keys. */
+    public static final int SCHEMA = 2;
+    /** The first released version of the specification: the {@code since} of a requirement that states none. */
+    public static final SpecVersion FIRST_RELEASE = new SpecVersion(1, 0, 0, "");
 
     static final Pattern REQUIREMENT_ID = Pattern.compile("(DRV|DEV|FE|BE)-([A-Z]{2,8})-(\\d{3})");
     private static final Pattern AREA_CODE = Pattern.compile("[A-Z]{2,8}");
@@ -37,11 +39,15 @@ public final class PvSpecLoader {
     private static final Pattern GROUP_NAME = Pattern.compile("[a-z][a-z0-9_]*(\\.[a-z][a-z0-9_]*)+");
     private static final Pattern CONSTANT_NAME = Pattern.compile("[A-Z][A-Z0-9_]*");
 
-    private static final Set<String> INDEX_KEYS = Set.of("schema", "title", "version", "areas", "parts", "coverage");
+    private static final Set<String> INDEX_KEYS_1 = Set.of("schema", "title", "version", "areas", "parts", "coverage");
+    private static final Set<String> INDEX_KEYS_2 = plus(INDEX_KEYS_1, "retired");
     private static final Set<String> AREA_KEYS = Set.of("code", "name", "section");
     private static final Set<String> PART_KEYS = Set.of("part", "requirements", "layouts", "constants", "sources");
-    private static final Set<String> REQUIREMENT_KEYS =
+    private static final Set<String> REQUIREMENT_KEYS_1 =
             Set.of("id", "target", "strength", "source", "observable", "how", "statement");
+    private static final Set<String> REQUIREMENT_KEYS_2 = plus(REQUIREMENT_KEYS_1, "since", "withdrawn");
+    private static final Set<String> WITHDRAWN_KEYS = Set.of("in", "reason", "replaced-by");
+    private static final Set<String> RETIRED_KEYS = Set.of("id", "reason");
     private static final Set<String> LAYOUT_KEYS = Set.of("name", "title", "source", "endian", "align", "size", "fields");
     private static final Set<String> FIELD_KEYS = Set.of("name", "offset", "size", "type", "doc");
     private static final Set<String> GROUP_KEYS = Set.of("group", "title", "source", "kind", "values");
@@ -60,6 +66,8 @@ public final class PvSpecLoader {
 
     private final FileSource files;
     private final ObjectMapper yaml = new YAMLMapper();
+    /** Requirement keys of the schema the index declares. */
+    private Set<String> requirementKeys = REQUIREMENT_KEYS_2;
 
     PvSpecLoader(FileSource files) {
         this.files = files;
@@ -100,12 +108,16 @@ public final class PvSpecLoader {
     /** Loads the whole spec or throws {@link SpecFormatException} naming file, entry and problem. */
     public PvSpec load() {
         String indexFile = files.describe(INDEX);
-        YamlEntry index = new YamlEntry(indexFile, "(top level)", read(INDEX), INDEX_KEYS);
-
-        long schema = index.integer("schema");
-        if (schema != SCHEMA) {
-            throw index.fail("schema " + schema + " is not supported (this loader reads schema " + SCHEMA + ")");
+        JsonNode indexNode = read(INDEX);
+        // The schema decides which keys are allowed, so it is read before the index is checked key by key.
+        JsonNode schemaNode = indexNode != null && indexNode.isObject() ? indexNode.get("schema") : null;
+        long schema = schemaNode != null && schemaNode.isIntegralNumber() ? schemaNode.asLong() : SCHEMA;
+        YamlEntry index = new YamlEntry(indexFile, "(top level)", indexNode, schema == 1 ? INDEX_KEYS_1 : INDEX_KEYS_2);
+        schema = index.integer("schema");
+        if (schema != 1 && schema != SCHEMA) {
+            throw index.fail("schema " + schema + " is not supported (this loader reads schema 1 and " + SCHEMA + ")");
         }
+        requirementKeys = schema == 1 ? REQUIREMENT_KEYS_1 : REQUIREMENT_KEYS_2;
         String title = index.text("title");
         SpecVersion version;
         try {
@@ -129,6 +141,18 @@ public final class PvSpecLoader {
             coverage.add(sourceRef(index, "coverage[" + i + "]", coverageNodes.get(i)));
         }
 
+        List<RetiredId> retired = new ArrayList<>();
+        List<JsonNode> retiredNodes = index.list("retired", false);
+        for (int i = 0; i < retiredNodes.size(); i++) {
+            JsonNode node = retiredNodes.get(i);
+            YamlEntry r = new YamlEntry(indexFile, label("retired[" + i + "]", node, "id"), node, RETIRED_KEYS);
+            String id = r.text("id");
+            if (!REQUIREMENT_ID.matcher(id).matches()) {
+                throw r.fail("retired id '" + id + "' does not follow <DRV|DEV|FE|BE>-<AREA>-<NNN>");
+            }
+            retired.add(new RetiredId(id, r.text("reason")));
+        }
+
         Accumulator acc = new Accumulator();
         List<JsonNode> partNodes = index.list("parts", true);
         for (int i = 0; i < partNodes.size(); i++) {
@@ -138,7 +162,8 @@ public final class PvSpecLoader {
             }
             loadPart(p.asText(), acc);
         }
-        return new PvSpec(version, title, areas, acc.requirements, acc.layouts, acc.constants, acc.sources, coverage);
+        return new PvSpec(version, title, areas, acc.requirements, acc.layouts, acc.constants, acc.sources, coverage,
+                retired);
     }
 
     private static final class Accumulator {
@@ -176,7 +201,7 @@ public final class PvSpecLoader {
     }
 
     private Requirement requirement(String file, int index, JsonNode node, String part) {
-        YamlEntry r = new YamlEntry(file, label("requirements[" + index + "]", node, "id"), node, REQUIREMENT_KEYS);
+        YamlEntry r = new YamlEntry(file, label("requirements[" + index + "]", node, "id"), node, requirementKeys);
 
         String id = r.text("id");
         Matcher m = REQUIREMENT_ID.matcher(id);
@@ -193,8 +218,38 @@ public final class PvSpecLoader {
         Strength strength = Strength.fromKeyword(strengthName).orElseThrow(() ->
                 r.fail("field 'strength' is '" + strengthName + "'; expected MUST, MUST NOT, SHOULD, SHOULD NOT or MAY"));
         Observability observable = observability(r);
+        SpecVersion since = r.has("since") ? version(r, "since", r.text("since")) : FIRST_RELEASE;
+        Withdrawal withdrawn = r.has("withdrawn") ? withdrawal(file, r, since) : null;
         return new Requirement(id, target, strength, m.group(2), sourceRef(r, "source", r.raw("source")),
-                observable, r.text("how"), r.text("statement"), part);
+                observable, r.text("how"), r.text("statement"), part, since, withdrawn);
+    }
+
+    private static Withdrawal withdrawal(String file, YamlEntry r, SpecVersion since) {
+        YamlEntry w = new YamlEntry(file, r.path() + ".withdrawn", r.raw("withdrawn"), WITHDRAWN_KEYS);
+        SpecVersion in = version(w, "in", w.text("in"));
+        if (in.compareTo(since) <= 0) {
+            throw w.fail("withdrawn in " + in + ", which is not after " + since + ", the version that introduced it");
+        }
+        List<String> replacedBy = new ArrayList<>();
+        JsonNode rb = w.raw("replaced-by");
+        if (rb != null && !rb.isNull()) {
+            List<JsonNode> ids = rb.isArray() ? w.list("replaced-by", false) : List.of(rb);
+            for (JsonNode n : ids) {
+                if (!n.isTextual() || !REQUIREMENT_ID.matcher(n.asText()).matches()) {
+                    throw w.fail("replaced-by names " + YamlEntry.describe(n) + ", which is not a requirement id");
+                }
+                replacedBy.add(n.asText());
+            }
+        }
+        return new Withdrawal(in, w.text("reason"), replacedBy);
+    }
+
+    private static SpecVersion version(YamlEntry owner, String key, String text) {
+        try {
+            return SpecVersion.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw owner.fail("field '" + key + "': " + e.getMessage());
+        }
     }
 
     private static Observability observability(YamlEntry r) {
@@ -257,6 +312,12 @@ public final class PvSpecLoader {
     /** An entry's label for messages: {@code position}, then the entry's {@code nameKey} in parentheses when it has one. */
     private static String label(String position, JsonNode node, String nameKey) {
         return node != null && node.hasNonNull(nameKey) ? position + " (" + node.get(nameKey).asText() + ")" : position;
+    }
+
+    private static Set<String> plus(Set<String> keys, String... more) {
+        Set<String> all = new java.util.HashSet<>(keys);
+        all.addAll(List.of(more));
+        return Set.copyOf(all);
     }
 
     private static SourceRef sourceRef(YamlEntry owner, String what, JsonNode node) {

@@ -1,5 +1,7 @@
 package dev.pvkit.spec;
 
+import java.util.Optional;
+
 /**
  * One numbered rule of the specification.
  *
@@ -12,7 +14,19 @@ package dev.pvkit.spec;
  * @param how        how the device sees it, or why it cannot
  * @param statement  the rule in one line
  * @param part       the machine-form part file that defines it
+ * @param since      the specification version that introduced the id
+ * @param withdrawn  when and why it was withdrawn, or null while it is in force
  */
 public record Requirement(String id, Target target, Strength strength, String area, SourceRef source,
-                          Observability observable, String how, String statement, String part) {
+                          Observability observable, String how, String statement, String part,
+                          SpecVersion since, Withdrawal withdrawn) {
+
+    /** True when the requirement no longer binds anyone (it stays in the catalog, marked). */
+    public boolean isWithdrawn() {
+        return withdrawn != null;
+    }
+
+    public Optional<Withdrawal> withdrawal() {
+        return Optional.ofNullable(withdrawn);
+    }
 }

@@ -32,6 +32,8 @@ public final class SpecConsistency {
         List<Problem> out = new ArrayList<>();
         checkAreas(spec, out);
         checkRequirements(spec, out);
+        checkVersioning(spec, out);
+        checkNumberingGaps(spec, out);
         checkSources(spec, out);
         checkLayouts(spec, out);
         checkConstants(spec, out);
@@ -60,6 +62,73 @@ public final class SpecConsistency {
             }
             if (!statesStrength(r.statement(), r.strength())) {
                 out.add(new Problem(where, "statement does not say '" + r.strength().keyword() + "': " + r.statement()));
+            }
+        }
+    }
+
+    /**
+     * The versioning rules of §3: ids are introduced and withdrawn in versions not after this one, a withdrawn rule
+     * names existing, in-force replacements, and no requirement uses a retired id.
+     */
+    private static void checkVersioning(PvSpec spec, List<Problem> out) {
+        Map<String, Requirement> byId = new HashMap<>();
+        for (Requirement r : spec.requirements()) byId.putIfAbsent(r.id(), r);
+        Map<String, RetiredId> retired = new HashMap<>();
+        for (RetiredId id : spec.retired()) {
+            if (retired.putIfAbsent(id.id(), id) != null) {
+                out.add(new Problem("pvspec.yaml retired " + id.id(), "id retired twice"));
+            }
+        }
+        for (Requirement r : spec.requirements()) {
+            String where = "parts/" + r.part() + ".yaml " + r.id();
+            RetiredId ret = retired.get(r.id());
+            if (ret != null) {
+                out.add(new Problem(where, "id is retired and must not be used again (" + ret.reason() + ")"));
+            }
+            if (r.since().compareTo(spec.version()) > 0) {
+                out.add(new Problem(where, "since " + r.since() + " is after this version, " + spec.version()));
+            }
+            if (!r.isWithdrawn()) continue;
+            Withdrawal w = r.withdrawn();
+            if (w.in().compareTo(spec.version()) > 0) {
+                out.add(new Problem(where, "withdrawn in " + w.in() + ", after this version, " + spec.version()));
+            }
+            for (String by : w.replacedBy()) {
+                Requirement replacement = byId.get(by);
+                if (by.equals(r.id())) {
+                    out.add(new Problem(where, "replaced-by names the withdrawn requirement itself"));
+                } else if (replacement == null) {
+                    out.add(new Problem(where, "replaced-by names " + by + ", which is not in the catalog"));
+                } else if (replacement.isWithdrawn()) {
+                    out.add(new Problem(where, "replaced-by names " + by + ", which is withdrawn too"));
+                } else if (replacement.target() != r.target()) {
+                    out.add(new Problem(where, "replaced-by names " + by + ", which binds the " + replacement.target()
+                            + ", not the " + r.target()));
+                }
+            }
+        }
+    }
+
+    /**
+     * New requirements take the next free number (§3.2), so a number missing below the highest one in its target
+     * and area was given out and dropped: it must be listed as retired, or a later rule could reuse it.
+     */
+    private static void checkNumberingGaps(PvSpec spec, List<Problem> out) {
+        Map<String, Set<Integer>> used = new java.util.TreeMap<>();
+        for (Requirement r : spec.requirements()) {
+            int dash = r.id().lastIndexOf('-');
+            used.computeIfAbsent(r.id().substring(0, dash), k -> new HashSet<>())
+                    .add(Integer.parseInt(r.id().substring(dash + 1)));
+        }
+        Set<String> retired = spec.retired().stream().map(RetiredId::id).collect(Collectors.toSet());
+        for (Map.Entry<String, Set<Integer>> e : used.entrySet()) {
+            int highest = e.getValue().stream().mapToInt(Integer::intValue).max().orElse(0);
+            for (int n = 1; n < highest; n++) {
+                String id = String.format("%s-%03d", e.getKey(), n);
+                if (!e.getValue().contains(n) && !retired.contains(id)) {
+                    out.add(new Problem("pvspec.yaml retired", id + " is missing from the numbering of " + e.getKey()
+                            + " (highest " + highest + ") and is not listed as retired"));
+                }
             }
         }
     }

@@ -45,6 +45,43 @@ class ConsistencyTest {
                 new BrokenFixture("bit number out of range", "parts/alpha.yaml constants test.status", "outside 0..127",
                         f -> f.replace("parts/alpha.yaml", "kind: mask", "kind: bit")
                                 .replace("parts/alpha.yaml", "value: 2}", "value: 200}")),
+                new BrokenFixture("replaced-by names an unknown id", "parts/beta.yaml FE-TEST-002",
+                        "replaced-by names FE-TEST-009, which is not in the catalog",
+                        f -> f.replace("parts/beta.yaml", "replaced-by: FE-TEST-001", "replaced-by: FE-TEST-009")),
+                new BrokenFixture("replaced-by names the withdrawn rule itself", "parts/beta.yaml FE-TEST-002",
+                        "replaced-by names the withdrawn requirement itself",
+                        f -> f.replace("parts/beta.yaml", "replaced-by: FE-TEST-001", "replaced-by: FE-TEST-002")),
+                new BrokenFixture("replaced-by names a withdrawn rule", "parts/beta.yaml FE-TEST-002",
+                        "replaced-by names FE-TEST-001, which is withdrawn too",
+                        f -> f.replace("parts/beta.yaml", "    statement: \"The front-end SHOULD wait.\"\n",
+                                "    statement: \"The front-end SHOULD wait.\"\n    withdrawn: {in: 1.2.0, reason: \"gone\"}\n")),
+                new BrokenFixture("replaced-by names a rule for another target", "parts/beta.yaml FE-TEST-002",
+                        "replaced-by names DRV-TEST-001, which binds the driver, not the front-end",
+                        f -> f.replace("parts/beta.yaml", "replaced-by: FE-TEST-001", "replaced-by: DRV-TEST-001")),
+                new BrokenFixture("a requirement reuses a retired id", "parts/alpha.yaml DRV-TEST-001",
+                        "id is retired and must not be used again (draft id, dropped before the first release)",
+                        f -> f.replace("pvspec.yaml", "id: DRV-TEST-002", "id: DRV-TEST-001")),
+                new BrokenFixture("an id retired twice", "pvspec.yaml retired DRV-TEST-002", "id retired twice",
+                        f -> f.replace("pvspec.yaml", "retired:\n", "retired:\n  - {id: DRV-TEST-002, reason: \"again\"}\n")),
+                new BrokenFixture("since after the spec's version", "parts/beta.yaml FE-TEST-002",
+                        "since 1.3.0 is after this version, 1.2.3",
+                        f -> f.replace("parts/beta.yaml", "since: 1.1.0", "since: 1.3.0")
+                                .replace("parts/beta.yaml", "in: 1.2.0", "in: 1.4.0")),
+                new BrokenFixture("withdrawn after the spec's version", "parts/beta.yaml FE-TEST-002",
+                        "withdrawn in 1.3.0, after this version, 1.2.3",
+                        f -> f.replace("parts/beta.yaml", "in: 1.2.0", "in: 1.3.0")),
+                new BrokenFixture("a dropped number not listed as retired", "pvspec.yaml retired",
+                        "DEV-TEST-002 is missing from the numbering of DEV-TEST (highest 3) and is not listed as retired",
+                        f -> f.replace("parts/alpha.yaml", "id: DEV-TEST-001", "id: DEV-TEST-003")
+                                .replace("parts/alpha.yaml", "layouts:", """
+                                          - id: DEV-TEST-001
+                                            target: device
+                                            strength: MAY
+                                            source: "xen:xen/include/public/io/ring.h"
+                                            observable: "no"
+                                            how: "internal"
+                                            statement: "The device MAY wait."
+                                        layouts:""")),
                 new BrokenFixture("coverage section never cited by a driver rule", "pvspec.yaml coverage",
                         "no driver requirement cites virtio-1.4 §2.1.1",
                         f -> f.replace("parts/alpha.yaml", "target: driver\n    strength: MUST\n    source: \"virtio-1.4 §2.1.1\"",

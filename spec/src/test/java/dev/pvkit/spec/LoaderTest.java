@@ -7,6 +7,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
@@ -25,7 +26,7 @@ class LoaderTest {
         assertThat(spec.version()).isEqualTo(new SpecVersion(1, 2, 3, ""));
         assertThat(spec.citation()).isEqualTo("Test spec 1.2.3");
         assertThat(spec.requirements()).extracting(Requirement::id)
-                .containsExactly("DRV-TEST-001", "DEV-TEST-001", "FE-TEST-001");
+                .containsExactly("DRV-TEST-001", "DEV-TEST-001", "FE-TEST-001", "FE-TEST-002");
         Requirement r = spec.requirement("DEV-TEST-001").orElseThrow();
         assertThat(r.target()).isEqualTo(Target.DEVICE);
         assertThat(r.strength()).isEqualTo(Strength.MUST_NOT);
@@ -36,6 +37,54 @@ class LoaderTest {
         assertThat(spec.layout("ring").orElseThrow().size().at(256)).isEqualTo(6 + 512);
         assertThat(spec.constant("test.status", "TWO")).isEqualTo(2);
         assertThat(SpecConsistency.check(spec)).isEmpty();
+    }
+
+    @Test
+    void readsSinceWithdrawnAndRetired() {
+        PvSpec spec = PvSpec.load(new SpecFixture().writeTo(dir));
+
+        Requirement old = spec.requirement("FE-TEST-001").orElseThrow();
+        assertThat(old.since()).as("no since: the first release").isEqualTo(SpecVersion.parse("1.0.0"));
+        assertThat(old.isWithdrawn()).isFalse();
+        Requirement gone = spec.requirement("FE-TEST-002").orElseThrow();
+        assertThat(gone.since()).isEqualTo(SpecVersion.parse("1.1.0"));
+        assertThat(gone.withdrawal()).hasValue(new Withdrawal(SpecVersion.parse("1.2.0"),
+                "says what FE-TEST-001 says", List.of("FE-TEST-001")));
+        assertThat(spec.inForce()).extracting(Requirement::id).doesNotContain("FE-TEST-002").contains("FE-TEST-001");
+        assertThat(spec.retired()).containsExactly(new RetiredId("DRV-TEST-002", "draft id, dropped before the first release"));
+    }
+
+    @Test
+    void replacedByMayBeAList() {
+        PvSpec spec = PvSpec.load(new SpecFixture()
+                .replace("parts/beta.yaml", "replaced-by: FE-TEST-001", "replaced-by: [FE-TEST-001, FE-TEST-003]")
+                .writeTo(dir));
+        assertThat(spec.requirement("FE-TEST-002").orElseThrow().withdrawn().replacedBy())
+                .containsExactly("FE-TEST-001", "FE-TEST-003");
+    }
+
+    @Test
+    void stillReadsSchemaOneWithoutTheVersioningKeys() {
+        PvSpec spec = PvSpec.load(schemaOne().writeTo(dir));
+        assertThat(spec.requirements()).allSatisfy(r -> {
+            assertThat(r.since()).isEqualTo(PvSpecLoader.FIRST_RELEASE);
+            assertThat(r.isWithdrawn()).isFalse();
+        });
+        assertThat(spec.retired()).isEmpty();
+    }
+
+    /** The fixture as schema 1 has it: no retired list, no since or withdrawn. */
+    static SpecFixture schemaOne() {
+        return new SpecFixture()
+                .replace("pvspec.yaml", "schema: 2", "schema: 1")
+                .replace("pvspec.yaml", "retired:\n  - {id: DRV-TEST-002, reason: \"draft id, dropped before the first release\"}\n", "")
+                .replace("parts/beta.yaml", "    since: 1.1.0\n", "")
+                .replace("parts/beta.yaml", """
+                            withdrawn:
+                              in: 1.2.0
+                              reason: "says what FE-TEST-001 says"
+                              replaced-by: FE-TEST-001
+                        """, "");
     }
 
     @Test
@@ -79,8 +128,49 @@ class LoaderTest {
                         "'1.2' is not a semantic version",
                         f -> f.replace("pvspec.yaml", "version: 1.2.3", "version: \"1.2\"")),
                 broken("schema from the future", "pvspec.yaml", "(top level)",
-                        "schema 2 is not supported",
-                        f -> f.replace("pvspec.yaml", "schema: 1", "schema: 2")),
+                        "schema 3 is not supported",
+                        f -> f.replace("pvspec.yaml", "schema: 2", "schema: 3")),
+                broken("since in a schema 1 file", "parts/beta.yaml", "requirements[0] (FE-TEST-001)",
+                        "unknown key 'since'",
+                        f -> schemaOne().replace("parts/beta.yaml", "    statement: \"The front-end SHOULD wait.\"\n",
+                                "    statement: \"The front-end SHOULD wait.\"\n    since: 1.0.0\n")),
+                broken("retired list in a schema 1 file", "pvspec.yaml", "(top level)", "unknown key 'retired'",
+                        f -> schemaOne().replace("pvspec.yaml", "coverage:", "retired: []\ncoverage:")),
+                broken("since not semver", "parts/beta.yaml", "requirements[1] (FE-TEST-002)",
+                        "field 'since': '1.1' is not a semantic version",
+                        f -> f.replace("parts/beta.yaml", "since: 1.1.0", "since: \"1.1\"")),
+                broken("withdrawn version not semver", "parts/beta.yaml", "requirements[1] (FE-TEST-002).withdrawn",
+                        "field 'in': 'soon' is not a semantic version",
+                        f -> f.replace("parts/beta.yaml", "in: 1.2.0", "in: soon")),
+                broken("withdrawn before it was introduced", "parts/beta.yaml", "requirements[1] (FE-TEST-002).withdrawn",
+                        "withdrawn in 1.0.5, which is not after 1.1.0",
+                        f -> f.replace("parts/beta.yaml", "in: 1.2.0", "in: 1.0.5")),
+                broken("withdrawn in the version that introduced it", "parts/beta.yaml",
+                        "requirements[1] (FE-TEST-002).withdrawn", "withdrawn in 1.1.0, which is not after 1.1.0",
+                        f -> f.replace("parts/beta.yaml", "in: 1.2.0", "in: 1.1.0")),
+                broken("withdrawn without a reason", "parts/beta.yaml", "requirements[1] (FE-TEST-002).withdrawn",
+                        "missing required field 'reason'",
+                        f -> f.replace("parts/beta.yaml", "      reason: \"says what FE-TEST-001 says\"\n", "")),
+                broken("withdrawn as a bare flag", "parts/beta.yaml", "requirements[1] (FE-TEST-002).withdrawn",
+                        "expected a mapping, found the boolean true",
+                        f -> f.replace("parts/beta.yaml", """
+                                    withdrawn:
+                                      in: 1.2.0
+                                      reason: "says what FE-TEST-001 says"
+                                      replaced-by: FE-TEST-001
+                                """, "    withdrawn: true\n")),
+                broken("replaced-by not an id", "parts/beta.yaml", "requirements[1] (FE-TEST-002).withdrawn",
+                        "replaced-by names 'FE-TEST-1', which is not a requirement id",
+                        f -> f.replace("parts/beta.yaml", "replaced-by: FE-TEST-001", "replaced-by: FE-TEST-1")),
+                broken("misspelt key in withdrawn", "parts/beta.yaml", "requirements[1] (FE-TEST-002).withdrawn",
+                        "unknown key 'replaced_by'",
+                        f -> f.replace("parts/beta.yaml", "replaced-by:", "replaced_by:")),
+                broken("retired id malformed", "pvspec.yaml", "retired[0] (DRV-TEST-2)",
+                        "retired id 'DRV-TEST-2' does not follow",
+                        f -> f.replace("pvspec.yaml", "id: DRV-TEST-002", "id: DRV-TEST-2")),
+                broken("retired id without a reason", "pvspec.yaml", "retired[0] (DRV-TEST-002)",
+                        "missing required field 'reason'",
+                        f -> f.replace("pvspec.yaml", ", reason: \"draft id, dropped before the first release\"", "")),
                 broken("missing part file", "parts/beta.yaml", "(file)", "file not found",
                         f -> f.remove("parts/beta.yaml")),
                 broken("part named wrongly", "parts/beta.yaml", "(top level)",

@@ -11,7 +11,7 @@ import java.util.Map;
 final class SpecFixture {
 
     static final String INDEX = """
-            schema: 1
+            schema: 2
             title: Test spec
             version: 1.2.3
             areas:
@@ -19,6 +19,8 @@ final class SpecFixture {
             parts: [alpha, beta]
             coverage:
               - "virtio-1.4 §2.1.1"
+            retired:
+              - {id: DRV-TEST-002, reason: "draft id, dropped before the first release"}
             """;
 
     static final String ALPHA = """
@@ -82,6 +84,18 @@ final class SpecFixture {
                 observable: "no"
                 how: "internal"
                 statement: "The front-end SHOULD wait."
+              - id: FE-TEST-002
+                target: front-end
+                strength: SHOULD
+                source: "vhost-user:Ring states"
+                observable: "no"
+                how: "internal"
+                statement: "The front-end SHOULD wait a while."
+                since: 1.1.0
+                withdrawn:
+                  in: 1.2.0
+                  reason: "says what FE-TEST-001 says"
+                  replaced-by: FE-TEST-001
             sources:
               - {ref: "vhost-user:Ring states", title: "Ring states"}
             """;
