@@ -1,5 +1,7 @@
 package dev.pvkit.sdk.observe;
 
+import dev.pvkit.sdk.virtqueue.QueueObserver;
+
 /**
  * Every negotiation step of a vhost-user session, as the back-end sees it: what a monitor needs to check a
  * driver's (and front-end's) negotiation without touching protocol code. Calls come on the connection's control

@@ -1,7 +1,6 @@
 package dev.pvkit.sdk.virtqueue;
 
 import dev.pvkit.sdk.memory.GuestMemory;
-import dev.pvkit.sdk.observe.QueueObserver;
 
 import java.util.List;
 

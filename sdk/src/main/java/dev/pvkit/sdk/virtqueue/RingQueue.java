@@ -1,7 +1,6 @@
 package dev.pvkit.sdk.virtqueue;
 
 import dev.pvkit.sdk.memory.GuestMemory;
-import dev.pvkit.sdk.observe.QueueObserver;
 
 /** What the split and packed device queues share: configuration, validation, completion order and state. */
 abstract class RingQueue implements DeviceQueue {

@@ -371,7 +371,7 @@ class HostileRingProperties {
     }
 
     /** Counts rejections for the step bound and the summary. */
-    static final class RejectionCounter implements dev.pvkit.sdk.observe.QueueObserver {
+    static final class RejectionCounter implements dev.pvkit.sdk.virtqueue.QueueObserver {
         int count;
         final List<ChainRule> rules = new java.util.ArrayList<>();
 

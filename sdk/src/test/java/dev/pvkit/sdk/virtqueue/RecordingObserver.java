@@ -1,6 +1,5 @@
 package dev.pvkit.sdk.virtqueue;
 
-import dev.pvkit.sdk.observe.QueueObserver;
 
 import java.util.ArrayList;
 import java.util.List;

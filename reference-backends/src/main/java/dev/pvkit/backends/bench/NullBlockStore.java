@@ -1,4 +1,4 @@
-package dev.pvkit.conformance.bench;
+package dev.pvkit.backends.bench;
 
 import dev.pvkit.backends.blk.BlockStore;
 

@@ -1,8 +1,4 @@
-package dev.pvkit.sdk.observe;
-
-import dev.pvkit.sdk.virtqueue.Chain;
-import dev.pvkit.sdk.virtqueue.ChainError;
-import dev.pvkit.sdk.virtqueue.Reaction;
+package dev.pvkit.sdk.virtqueue;
 
 /**
  * What a device-side queue sees, step by step. Monitors (the conformance suite) implement this to check a
