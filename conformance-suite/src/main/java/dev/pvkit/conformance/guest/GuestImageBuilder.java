@@ -28,8 +28,8 @@ import java.util.zip.GZIPOutputStream;
  * so a new kernel or agent gives a new image and an unchanged one is reused without unpacking anything.
  */
 public final class GuestImageBuilder {
-    /** Bumped when the image layout changes, so old cached images are not reused. */
-    private static final String FORMAT = "pvkit-guest-image/1";
+    /** Bumped when the image layout or its bytes change, so old cached images are not reused (2: cpio by commons-compress). */
+    private static final String FORMAT = "pvkit-guest-image/2";
     static final List<String> DEFAULT_MODULES = List.of("virtio_pci", "virtio_blk", "virtio_net", "virtio_console");
     private static final String BUSYBOX_PACKAGE = "busybox-static";
     private static final String LAST = "last-image";
