@@ -270,7 +270,13 @@ final class GuestCommand implements Runnable {
         /** The user's template, checked for what the run needs; null for the default. */
         static List<String> template(String text) {
             if (text == null) return null;
-            List<String> t = QemuCommandLine.parseTemplate(text);
+            List<String> t;
+            try {
+                t = QemuCommandLine.parseTemplate(text);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--qemu-template: " + e.getMessage().substring(0, e.getMessage().indexOf(" in: "))
+                        + " (quote a whole argument with spaces, as \"file=/a b.img,format=raw\" or 'a b')");
+            }
             if (t.isEmpty()) throw new UserError("--qemu-template is empty");
             List<String> unknown = QemuCommandLine.unknownPlaceholders(t);
             if (!unknown.isEmpty()) {

@@ -1,8 +1,10 @@
 package dev.pvkit.conformance.guest;
 
+import org.apache.commons.text.StringTokenizer;
+import org.apache.commons.text.matcher.StringMatcherFactory;
+
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,10 +50,35 @@ public final class QemuCommandLine {
     private QemuCommandLine() {
     }
 
-    /** Splits a template given as one string at white space (no quoting; arguments never need spaces). */
+    /**
+     * Splits a template given as one string into arguments: at white space, except inside single or double quotes
+     * around a whole argument, which are removed ({@code -append "console=ttyS0 quiet"} gives two arguments).
+     * Empty arguments are dropped. A quote that does not open or close a whole argument
+     * ({@code file="/a b.img",format=raw}), or one left open, is refused rather than guessed at: quote the whole
+     * argument instead ({@code "file=/a b.img,format=raw"}).
+     */
     public static List<String> parseTemplate(String template) {
-        String t = template.strip();
-        return t.isEmpty() ? List.of() : Arrays.asList(t.split("\\s+"));
+        String problem = quotingProblem(template);
+        if (problem != null) throw new IllegalArgumentException(problem + " in: " + template);
+        StringTokenizer words = new StringTokenizer(template, StringMatcherFactory.INSTANCE.splitMatcher(),
+                StringMatcherFactory.INSTANCE.quoteMatcher());
+        return List.copyOf(words.getTokenList());
+    }
+
+    /** Why the quotes of {@code s} are not whole-argument quotes, or null when they are. */
+    private static String quotingProblem(String s) {
+        char open = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (open == 0 && (c == '\'' || c == '"')) {
+                if (i > 0 && !Character.isWhitespace(s.charAt(i - 1))) return "a quote inside an argument";
+                open = c;
+            } else if (c == open) {
+                if (i + 1 < s.length() && !Character.isWhitespace(s.charAt(i + 1))) return "a quote inside an argument";
+                open = 0;
+            }
+        }
+        return open != 0 ? "an unbalanced quote" : null;
     }
 
     /** Words of {@code template} that look like placeholders but are none of {@link #PLACEHOLDERS} (typos). */

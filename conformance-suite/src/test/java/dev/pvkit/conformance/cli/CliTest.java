@@ -76,6 +76,8 @@ class CliTest {
                 "pvkit: --size and --disk exclude each other (the disk has its own size)");
 
         assertUserError(run("guest", "run", "--qemu-template", " "), "pvkit: --qemu-template is empty");
+        assertUserError(run("guest", "run", "--qemu-template", "-append \"quiet @AGENT@ @DEVICES@"),
+                "pvkit: --qemu-template: an unbalanced quote (quote a whole argument with spaces, as \"file=/a b.img,format=raw\" or 'a b')");
         assertUserError(run("guest", "run", "--qemu-template", "-m @MEMORY@ @AGENT@"),
                 "pvkit: --qemu-template must contain @DEVICES@ as a whole argument (the PVKit disk)");
         assertUserError(run("guest", "run", "--qemu-template", "-m @MEMORY@ -serial file:@CONSOLE_LOG@,x @DEVICES@"),

@@ -95,6 +95,21 @@ class QemuCommandLineTest {
         assertThat(cmd).endsWith("-vga", "none");
     }
 
+    /** Arguments with spaces are quoted as in a shell; the quotes go, the spaces stay; a lone quote is refused. */
+    @Test
+    void aTemplateIsSplitAtWhiteSpaceOutsideQuotes() {
+        assertThat(QemuCommandLine.parseTemplate("  -name  \"a guest\" -append 'console=ttyS0 quiet'\t-smp\n2 "))
+                .containsExactly("-name", "a guest", "-append", "console=ttyS0 quiet", "-smp", "2");
+        assertThat(QemuCommandLine.parseTemplate("-drive \"file=/tmp/my disk.img,format=raw\""))
+                .containsExactly("-drive", "file=/tmp/my disk.img,format=raw");
+        assertThatThrownBy(() -> QemuCommandLine.parseTemplate("-drive file=\"/tmp/my disk.img\",format=raw"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("a quote inside an argument");
+        assertThat(QemuCommandLine.parseTemplate("-name \"it's\"")).containsExactly("-name", "it's");
+        assertThat(QemuCommandLine.parseTemplate("   ")).isEmpty();
+        assertThatThrownBy(() -> QemuCommandLine.parseTemplate("-append \"console=ttyS0 quiet"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("an unbalanced quote");
+    }
+
     /** isa-debug-exit: QEMU exits with (v << 1) | 1 for a guest write of v; everything else is not a guest code. */
     @Test
     void exitStatusesAreDecoded() {
