@@ -6,6 +6,7 @@ import dev.pvkit.backends.blk.FileBlockStore;
 import dev.pvkit.backends.blk.VirtioBlkDevice;
 import dev.pvkit.sdk.vhostuser.UnsealedFiles;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -35,8 +36,8 @@ final class BackendCommand implements Runnable {
         @Option(names = "--image", required = true, description = "raw disk image (created with --size if missing)")
         Path image;
 
-        @Option(names = "--size", description = "image size when creating it, e.g. 1G")
-        String size;
+        @Option(names = "--size", converter = Sizes.ByteSize.class, description = "image size when creating it, e.g. 1G")
+        Long size;
 
         @Option(names = "--read-only", description = "refuse writes (offers VIRTIO_BLK_F_RO)")
         boolean readOnly;
@@ -44,11 +45,17 @@ final class BackendCommand implements Runnable {
         @Option(names = "--queues", defaultValue = "1", description = "request queues (default ${DEFAULT-VALUE})")
         int queues;
 
-        @Option(names = "--packed", description = "offer packed rings (the default)")
-        boolean packed;
+        @ArgGroup(exclusive = true)
+        Rings rings = new Rings();
 
-        @Option(names = "--split", description = "offer split rings only")
-        boolean split;
+        /** Which rings to offer: {@code --packed} or {@code --split}, not both. */
+        static final class Rings {
+            @Option(names = "--packed", description = "offer packed rings (the default)")
+            boolean packed;
+
+            @Option(names = "--split", description = "offer split rings only")
+            boolean split;
+        }
 
         @Option(names = "--allow-unsealed-memory", description = "accept shared memory files that cannot be sealed against shrinking (QEMU memory-backend-file on /dev/shm or "
                 + "hugetlbfs) from a trusted front-end; by default PVKit seals unsealed memfds itself and refuses the rest")
@@ -59,7 +66,7 @@ final class BackendCommand implements Runnable {
 
         @Override
         public void run() {
-            if (packed && split) throw new UserError("--packed and --split exclude each other");
+            boolean split = rings.split;
             if (queues < 1 || queues > 64) throw new UserError("--queues must be 1..64, got " + queues);
             BlockStore store = open();
             try {
@@ -99,7 +106,7 @@ final class BackendCommand implements Runnable {
                 }
                 if (size == null) throw new UserError("image " + image + " does not exist (give --size to create it)");
                 if (readOnly) throw new UserError("cannot create " + image + " read-only");
-                return FileBlockStore.create(image, Sizes.bytes(size));
+                return FileBlockStore.create(image, size);
             } catch (IOException e) {
                 throw new UserError("cannot open " + image + ": " + e.getMessage());
             }

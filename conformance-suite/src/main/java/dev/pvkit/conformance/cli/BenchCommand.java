@@ -39,11 +39,11 @@ final class BenchCommand implements Runnable {
             description = "4 KiB random read and write at queue depth 1 and 32 against PVKit's virtio-blk backend "
                     + "(and, with --compare, qemu-storage-daemon on the same backing: a file on tmpfs, and a null device).")
     static final class Blk implements Runnable {
-        @Option(names = "--duration", defaultValue = "5s", description = "per measurement (default ${DEFAULT-VALUE})")
-        String duration;
+        @Option(names = "--duration", defaultValue = "5s", converter = Sizes.Time.class, description = "per measurement (default ${DEFAULT-VALUE})")
+        Duration each;
 
-        @Option(names = "--size", defaultValue = "256M", description = "disk size (default ${DEFAULT-VALUE})")
-        String size;
+        @Option(names = "--size", defaultValue = "256M", converter = Sizes.ByteSize.class, description = "disk size (default ${DEFAULT-VALUE})")
+        long bytes;
 
         @Option(names = "--depths", defaultValue = "1,32", split = ",", description = "queue depths (default ${DEFAULT-VALUE})")
         List<Integer> depths;
@@ -56,8 +56,6 @@ final class BenchCommand implements Runnable {
 
         @Override
         public void run() {
-            Duration each = Sizes.duration(duration);
-            long bytes = Sizes.bytes(size);
             if (bytes < 1 << 20) throw new UserError("--size must be at least 1M");
             for (int d : depths) if (d < 1 || d > 128) throw new UserError("queue depths must be 1..128, got " + d);
             if (compare && !Files.isExecutable(StorageDaemon.BINARY)) {
@@ -110,7 +108,7 @@ final class BenchCommand implements Runnable {
             List<BlkBench.Result> rs = new ArrayList<>();
             for (BlkBench.Workload w : BlkBench.Workload.values()) {
                 for (int depth : depths) {
-                    out.printf("pvkit: measuring %s %s QD%d for %s ...%n", target, w.name().toLowerCase(Locale.ROOT), depth, duration);
+                    out.printf("pvkit: measuring %s %s QD%d for %s ...%n", target, w.name().toLowerCase(Locale.ROOT), depth, Sizes.human(each));
                     out.flush();
                     rs.add(BlkBench.run(target, socket, w, depth, each));
                 }

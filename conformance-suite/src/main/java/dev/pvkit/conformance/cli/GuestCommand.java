@@ -19,6 +19,7 @@ import dev.pvkit.sdk.observe.BackendObserver;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.vhostuser.UnsealedFiles;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -91,12 +92,18 @@ final class GuestCommand implements Runnable {
         @Option(names = "--initrd", description = "your own initramfs (it must start the PVKit guest agent)")
         Path initrd;
 
-        @Option(names = "--size", description = "size of the fresh disk (default 64M)")
-        String size;
+        @ArgGroup(exclusive = true)
+        Disk diskChoice = new Disk();
 
-        @Option(names = "--disk", paramLabel = "FILE", description = "serve this image file instead of a fresh disk: "
-                + "read-only, and checked by reading only (guest hashes against the file's)")
-        Path disk;
+        /** A fresh disk of {@code --size}, or the user's {@code --disk}: not both (the disk has its own size). */
+        static final class Disk {
+            @Option(names = "--size", converter = Sizes.ByteSize.class, description = "size of the fresh disk (default 64M)")
+            Long size;
+
+            @Option(names = "--disk", paramLabel = "FILE", description = "serve this image file instead of a fresh disk: "
+                    + "read-only, and checked by reading only (guest hashes against the file's)")
+            Path disk;
+        }
 
         @Option(names = "--qemu-template", paramLabel = "ARGS", description = "QEMU arguments replacing the default "
                 + "template, one string split at white space; placeholders @ACCEL@ @CPU@ @MEMORY@ @CPUS@ @KERNEL@ "
@@ -111,10 +118,11 @@ final class GuestCommand implements Runnable {
         boolean packed;
 
         @Option(names = "--accel", defaultValue = "auto", description = "auto, kvm or tcg (default ${DEFAULT-VALUE}: KVM only if a probe boot works)")
-        String accel;
+        Accelerator accelerator;
 
-        @Option(names = "--timeout", defaultValue = "300s", description = "hard limit for the whole run (default ${DEFAULT-VALUE})")
-        String timeout;
+        @Option(names = "--timeout", defaultValue = "300s", converter = Sizes.Time.class,
+                description = "hard limit for the whole run (default ${DEFAULT-VALUE})")
+        Duration limit;
 
         @Option(names = "--allow-unsealed-memory", description = "accept shared memory files that cannot be sealed against shrinking (QEMU memory-backend-file on /dev/shm or "
                 + "hugetlbfs) from a trusted front-end; by default PVKit seals unsealed memfds itself and refuses the rest")
@@ -130,19 +138,12 @@ final class GuestCommand implements Runnable {
         public void run() {
             PrintWriter out = spec.commandLine().getOut();
             if (queues < 1 || queues > 16) throw new UserError("--queues must be 1..16, got " + queues);
-            Accelerator accelerator;
-            try {
-                accelerator = Accelerator.valueOf(accel.toUpperCase(Locale.ROOT));
-            } catch (IllegalArgumentException e) {
-                throw new UserError("--accel must be auto, kvm or tcg, not '" + accel + "'");
-            }
-            Duration limit = Sizes.duration(timeout);
-            if (disk != null && size != null) throw new UserError("--size and --disk exclude each other (the disk has its own size)");
+            Path disk = diskChoice.disk;
             long bytes;
             if (disk != null) {
                 bytes = userDiskBytes(disk);
             } else {
-                bytes = Sizes.bytes(size == null ? "64M" : size);
+                bytes = diskChoice.size == null ? 64 << 20 : diskChoice.size;
                 if (bytes < 4 << 20) throw new UserError("--size must be at least 4M");
             }
             List<String> template = template(qemuTemplate);
@@ -237,7 +238,7 @@ final class GuestCommand implements Runnable {
         }
 
         private BlkOptions options(long bytes) {
-            return BlkOptions.defaults(bytes).withQueues(queues).withReadOnly(disk != null);
+            return BlkOptions.defaults(bytes).withQueues(queues).withReadOnly(diskChoice.disk != null);
         }
 
         /** The data check's outcome, whichever check ran. */

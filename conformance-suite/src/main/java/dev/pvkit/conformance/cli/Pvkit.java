@@ -31,9 +31,10 @@ public final class Pvkit implements Runnable {
         CommandLine cl = new CommandLine(new Pvkit());
         for (Object sub : Subcommands.all()) cl.addSubcommand(sub);
         cl.setOut(out).setErr(err);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        // One line, as for every other user error; the command's --help is named on it.
         cl.setParameterExceptionHandler((ex, a) -> {
-            err.println("pvkit: " + ex.getMessage());
-            err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+            err.println("pvkit: " + ex.getMessage().strip() + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
             return USAGE;
         });
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {

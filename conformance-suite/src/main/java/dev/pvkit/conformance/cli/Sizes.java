@@ -1,16 +1,46 @@
 package dev.pvkit.conformance.cli;
 
+import picocli.CommandLine;
+
 import java.time.Duration;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Parses the human sizes and durations the CLI accepts: {@code 256M}, {@code 4G}, {@code 4096}; {@code 5s}, {@code 500ms}. */
+/**
+ * Parses the human sizes and durations the CLI accepts: {@code 256M}, {@code 4G}, {@code 4096}; {@code 5s},
+ * {@code 500ms}. {@link ByteSize} and {@link Time} are the picocli converters options declare, so a bad value is a
+ * usage error picocli reports with the option's name.
+ */
 final class Sizes {
     private static final Pattern SIZE = Pattern.compile("(\\d+)([KMGT]?)(i?B)?", Pattern.CASE_INSENSITIVE);
     private static final Pattern TIME = Pattern.compile("(\\d+)(ms|s|m)?");
 
     private Sizes() {
+    }
+
+    /** {@code --size 256M}: bytes. */
+    static final class ByteSize implements CommandLine.ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            try {
+                return bytes(value);
+            } catch (UserError e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    /** {@code --timeout 300s}: a duration. */
+    static final class Time implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                return duration(value);
+            } catch (UserError e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
     }
 
     static long bytes(String text) {
@@ -33,6 +63,12 @@ final class Sizes {
         if (bytes < 1 << 20) return bytes % 1024 == 0 && bytes > 0 ? (bytes >> 10) + " KiB" : bytes + " bytes";
         if (bytes < 1L << 30) return bytes % (1 << 20) == 0 ? (bytes >> 20) + " MiB" : String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
         return bytes % (1L << 30) == 0 ? (bytes >> 30) + " GiB" : String.format(Locale.ROOT, "%.1f GiB", bytes / 1073741824.0);
+    }
+
+    /** {@code 5s}, {@code 500ms}, {@code 2m}: a duration as the options take it, for messages. */
+    static String human(Duration d) {
+        if (d.toMillis() % 1000 != 0) return d.toMillis() + "ms";
+        return d.toSeconds() % 60 == 0 && d.toSeconds() > 0 ? d.toMinutes() + "m" : d.toSeconds() + "s";
     }
 
     static Duration duration(String text) {

@@ -57,11 +57,15 @@ class CliTest {
 
         Run size = run("bench", "blk", "--size", "lots");
         assertThat(size.exit()).isEqualTo(2);
-        assertThat(size.err()).isEqualTo("pvkit: 'lots' is not a size (examples: 4096, 256M, 4G)\n");
+        assertThat(size.err()).isEqualTo("pvkit: Invalid value for option '--size': 'lots' is not a size (examples: 4096, "
+                + "256M, 4G) (see 'pvkit bench blk --help')\n");
+        assertUserError(run("guest", "run", "--timeout", "soon"), "pvkit: Invalid value for option '--timeout': 'soon' is not "
+                + "a duration (examples: 5s, 500ms, 1m) (see 'pvkit guest run --help')");
+        assertUserError(run("guest", "run", "--accel", "hvf"), "pvkit: Invalid value for option '--accel': expected one of "
+                + "[AUTO, KVM, TCG] (case-insensitive) but was 'hvf' (see 'pvkit guest run --help')");
 
         Run both = run("backend", "blk", "--socket", dir.resolve("s.sock").toString(), "--image", "x", "--size", "1M", "--packed", "--split");
-        assertThat(both.exit()).isEqualTo(2);
-        assertThat(both.err()).contains("--packed and --split exclude each other");
+        assertUserError(both, "pvkit: Error: --packed, --split are mutually exclusive (specify only one) (see 'pvkit backend blk --help')");
     }
 
     @Test
@@ -73,7 +77,7 @@ class CliTest {
         assertUserError(run("guest", "run", "--disk", tiny.toString()), "pvkit: disk " + tiny + " is smaller than one 512-byte sector");
         Path ok = Files.write(dir.resolve("ok.img"), new byte[4096]);
         assertUserError(run("guest", "run", "--disk", ok.toString(), "--size", "8M"),
-                "pvkit: --size and --disk exclude each other (the disk has its own size)");
+                "pvkit: Error: --size=<size>, --disk=FILE are mutually exclusive (specify only one) (see 'pvkit guest run --help')");
 
         assertUserError(run("guest", "run", "--qemu-template", " "), "pvkit: --qemu-template is empty");
         assertUserError(run("guest", "run", "--qemu-template", "-append \"quiet @AGENT@ @DEVICES@"),
@@ -100,8 +104,8 @@ class CliTest {
         BenchCommand.Blk blk = new BenchCommand.Blk();
         new CommandLine(blk).parseArgs();
         assertThat(blk.depths).containsExactly(1, 32);
-        assertThat(blk.duration).isEqualTo("5s");
-        assertThat(blk.size).isEqualTo("256M");
+        assertThat(blk.each).isEqualTo(java.time.Duration.ofSeconds(5));
+        assertThat(blk.bytes).isEqualTo(256L << 20);
         assertThat(blk.compare).isFalse();
 
         // The default depths, run briefly (QD 32 for 100 ms is quick).
