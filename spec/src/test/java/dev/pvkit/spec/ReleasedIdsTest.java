@@ -138,6 +138,7 @@ class ReleasedIdsTest {
                             source: "vhost-user:Ring states"
                             observable: "no"
                             how: "internal"
+                            observed-through: none
                             statement: "The front-end SHOULD wait."
                         """, "")
                 .replace("parts/beta.yaml", "      replaced-by: FE-TEST-001\n", "")
