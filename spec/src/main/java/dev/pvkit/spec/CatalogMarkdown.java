@@ -67,6 +67,7 @@ public final class CatalogMarkdown {
             sb.append(" | ").append(rs.stream().filter(Requirement::isWithdrawn).count());
             sb.append(" |\n");
         }
+        appendDriverObservation(spec, sb);
         for (Area a : spec.areas()) {
             List<Requirement> rs = spec.requirements(a.code());
             sb.append("\n### ").append(a.code()).append(" — ").append(a.name())
@@ -83,11 +84,38 @@ public final class CatalogMarkdown {
                         .append(" | ").append(r.strength().keyword())
                         .append(" | ").append(statementCell(r))
                         .append(" | ").append(cell(r.source().text()))
-                        .append(" | ").append(r.observable().yamlName()).append(": ").append(cell(r.how()))
+                        .append(" | ").append(r.observable().yamlName()).append(observedCell(r)).append(": ").append(cell(r.how()))
                         .append(" |\n");
             }
         }
         return sb.append('\n').toString();
+    }
+
+    /**
+     * Driver requirements in force per area: how many are observable yes/partly/no, and how many each source shows
+     * (a requirement observed through several sources counts once under each).
+     */
+    private static void appendDriverObservation(PvSpec spec, StringBuilder sb) {
+        sb.append("\nDriver requirements in force, by observability and by the source PVKit observes them through (§2):\n\n");
+        sb.append("| area | driver | yes | partly | no");
+        for (ObservationSource o : ObservationSource.values()) sb.append(" | ").append(o.yamlName());
+        sb.append(" | none |\n|---|---:|---:|---:|---:");
+        for (int i = 0; i <= ObservationSource.values().length; i++) sb.append("|---:");
+        sb.append("|\n");
+        for (Area a : spec.areas()) {
+            List<Requirement> rs = spec.requirements(a.code()).stream()
+                    .filter(r -> r.target() == Target.DRIVER && !r.isWithdrawn()).toList();
+            if (rs.isEmpty()) continue;
+            sb.append("| ").append(a.code()).append(" | ").append(rs.size());
+            for (Observability o : Observability.values()) {
+                sb.append(" | ").append(rs.stream().filter(r -> r.observable() == o).count());
+            }
+            for (ObservationSource o : ObservationSource.values()) {
+                sb.append(" | ").append(rs.stream().filter(r -> r.observedThrough() != null && r.observedThrough().contains(o)).count());
+            }
+            sb.append(" | ").append(rs.stream().filter(r -> r.observedThrough() != null && r.observedThrough().isEmpty()).count());
+            sb.append(" |\n");
+        }
     }
 
     /** The statement; a withdrawn one struck through, followed by when, why and what replaces it. */
@@ -98,6 +126,12 @@ public final class CatalogMarkdown {
                 .append(w.in()).append(":** ").append(cell(w.reason()));
         if (!w.replacedBy().isEmpty()) sb.append(" Replaced by ").append(String.join(", ", w.replacedBy())).append('.');
         return sb.toString();
+    }
+
+    /** " (through ring, transport-trace)" after the observability, or nothing where the machine form does not say. */
+    private static String observedCell(Requirement r) {
+        String t = r.observedThroughText();
+        return t == null ? "" : " (through " + t + ")";
     }
 
     private static String cell(String s) {

@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -27,8 +29,11 @@ public final class PvSpecLoader {
 
     /** The index file name; parts live under {@code parts/<name>.yaml} beside it. */
     public static final String INDEX = "pvspec.yaml";
-    /** The newest schema revision this loader reads; it also reads schema 1, which lacks the versioning keys. */
-    public static final int SCHEMA = 2;
+    /**
+     * The newest schema revision this loader reads. It also reads schema 2, which lacks {@code observed-through},
+     * and schema 1, which also lacks the versioning keys.
+     */
+    public static final int SCHEMA = 3;
     /** The first released version of the specification: the {@code since} of a requirement that states none. */
     public static final SpecVersion FIRST_RELEASE = new SpecVersion(1, 0, 0, "");
 
@@ -46,6 +51,7 @@ public final class PvSpecLoader {
     private static final Set<String> REQUIREMENT_KEYS_1 =
             Set.of("id", "target", "strength", "source", "observable", "how", "statement");
     private static final Set<String> REQUIREMENT_KEYS_2 = plus(REQUIREMENT_KEYS_1, "since", "withdrawn");
+    private static final Set<String> REQUIREMENT_KEYS_3 = plus(REQUIREMENT_KEYS_2, "observed-through");
     private static final Set<String> WITHDRAWN_KEYS = Set.of("in", "reason", "replaced-by");
     private static final Set<String> RETIRED_KEYS = Set.of("id", "reason");
     private static final Set<String> LAYOUT_KEYS = Set.of("name", "title", "source", "endian", "align", "size", "fields");
@@ -67,7 +73,9 @@ public final class PvSpecLoader {
     private final FileSource files;
     private final ObjectMapper yaml = new YAMLMapper();
     /** Requirement keys of the schema the index declares. */
-    private Set<String> requirementKeys = REQUIREMENT_KEYS_2;
+    private Set<String> requirementKeys = REQUIREMENT_KEYS_3;
+    /** The schema the index declares. */
+    private long schema = SCHEMA;
 
     PvSpecLoader(FileSource files) {
         this.files = files;
@@ -114,10 +122,11 @@ public final class PvSpecLoader {
         long schema = schemaNode != null && schemaNode.isIntegralNumber() ? schemaNode.asLong() : SCHEMA;
         YamlEntry index = new YamlEntry(indexFile, "(top level)", indexNode, schema == 1 ? INDEX_KEYS_1 : INDEX_KEYS_2);
         schema = index.integer("schema");
-        if (schema != 1 && schema != SCHEMA) {
-            throw index.fail("schema " + schema + " is not supported (this loader reads schema 1 and " + SCHEMA + ")");
+        if (schema < 1 || schema > SCHEMA) {
+            throw index.fail("schema " + schema + " is not supported (this loader reads schema 1 to " + SCHEMA + ")");
         }
-        requirementKeys = schema == 1 ? REQUIREMENT_KEYS_1 : REQUIREMENT_KEYS_2;
+        this.schema = schema;
+        requirementKeys = schema == 1 ? REQUIREMENT_KEYS_1 : schema == 2 ? REQUIREMENT_KEYS_2 : REQUIREMENT_KEYS_3;
         String title = index.text("title");
         SpecVersion version;
         try {
@@ -220,8 +229,38 @@ public final class PvSpecLoader {
         Observability observable = observability(r);
         SpecVersion since = r.has("since") ? version(r, "since", r.text("since")) : FIRST_RELEASE;
         Withdrawal withdrawn = r.has("withdrawn") ? withdrawal(file, r, since) : null;
+        Set<ObservationSource> observedThrough = observedThrough(r);
+        if (observedThrough == null && schema >= 3 && target == Target.DRIVER) {
+            throw r.fail("missing required field 'observed-through' (every driver requirement names the sources PVKit"
+                    + " observes it through, or none)");
+        }
         return new Requirement(id, target, strength, m.group(2), sourceRef(r, "source", r.raw("source")),
-                observable, r.text("how"), r.text("statement"), part, since, withdrawn);
+                observable, r.text("how"), r.text("statement"), part, since, withdrawn, observedThrough);
+    }
+
+    /** {@code observed-through}: {@code none} (an empty set), or a list of distinct sources; null when absent. */
+    private static Set<ObservationSource> observedThrough(YamlEntry r) {
+        JsonNode v = r.raw("observed-through");
+        if (v == null || v.isNull()) return null;
+        String expected = "; expected none or a list of "
+                + String.join(", ", java.util.Arrays.stream(ObservationSource.values()).map(ObservationSource::yamlName).toList());
+        if (v.isTextual()) {
+            if (v.asText().equals(ObservationSource.NONE)) return Collections.emptySet();
+            throw r.fail("field 'observed-through' is '" + v.asText() + "'" + expected);
+        }
+        if (!v.isArray()) throw r.fail("field 'observed-through' is " + YamlEntry.describe(v) + expected);
+        if (v.isEmpty()) throw r.fail("field 'observed-through' is an empty list; write none when no source shows it");
+        EnumSet<ObservationSource> out = EnumSet.noneOf(ObservationSource.class);
+        for (JsonNode n : v) {
+            String s = n.isTextual() ? n.asText() : null;
+            if (ObservationSource.NONE.equals(s)) {
+                throw r.fail("field 'observed-through' lists none; none stands alone, instead of a list");
+            }
+            ObservationSource src = s == null ? null : ObservationSource.fromYaml(s).orElse(null);
+            if (src == null) throw r.fail("field 'observed-through' lists " + YamlEntry.describe(n) + expected);
+            if (!out.add(src)) throw r.fail("field 'observed-through' lists " + s + " twice");
+        }
+        return Collections.unmodifiableSet(out);
     }
 
     private static Withdrawal withdrawal(String file, YamlEntry r, SpecVersion since) {

@@ -1,6 +1,8 @@
 package dev.pvkit.spec;
 
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * One numbered rule of the specification.
@@ -16,14 +18,29 @@ import java.util.Optional;
  * @param part       the machine-form part file that defines it
  * @param since      the specification version that introduced the id
  * @param withdrawn  when and why it was withdrawn, or null while it is in force
+ * @param observedThrough where PVKit observes it: the sources (empty for {@code none}), or null where the
+ *                   machine form does not say (allowed only on non-driver requirements and before schema 3)
  */
 public record Requirement(String id, Target target, Strength strength, String area, SourceRef source,
                           Observability observable, String how, String statement, String part,
-                          SpecVersion since, Withdrawal withdrawn) {
+                          SpecVersion since, Withdrawal withdrawn,
+                          Set<ObservationSource> observedThrough) {
 
     /** True when the requirement no longer binds anyone (it stays in the catalog, marked). */
     public boolean isWithdrawn() {
         return withdrawn != null;
+    }
+
+    /** The sources PVKit observes it through, empty when it is observed through none; empty Optional when unstated. */
+    public Optional<Set<ObservationSource>> observation() {
+        return Optional.ofNullable(observedThrough);
+    }
+
+    /** {@code observed-through} as the machine form writes it ({@code none} or the sources joined by ", "), or null. */
+    public String observedThroughText() {
+        if (observedThrough == null) return null;
+        if (observedThrough.isEmpty()) return ObservationSource.NONE;
+        return observedThrough.stream().map(ObservationSource::yamlName).collect(Collectors.joining(", "));
     }
 
     public Optional<Withdrawal> withdrawal() {

@@ -63,7 +63,36 @@ public final class SpecConsistency {
             if (!statesStrength(r.statement(), r.strength())) {
                 out.add(new Problem(where, "statement does not say '" + r.strength().keyword() + "': " + r.statement()));
             }
+            checkObservedThrough(r, where, out);
         }
+    }
+
+    /**
+     * {@code observed-through} agrees with {@code observable}: none exactly when the rule is not observable, and
+     * a Xen source only with a Xen one (a Xen frontend is watched by a Xen backend, a virtio driver from behind QEMU).
+     */
+    private static void checkObservedThrough(Requirement r, String where, List<Problem> out) {
+        if (r.observedThrough() == null) return;
+        boolean none = r.observedThrough().isEmpty();
+        if (none && r.observable() != Observability.NO) {
+            out.add(new Problem(where, "observed through none but observable is '" + r.observable().yamlName()
+                    + "'; name the sources that show it, or make it observable \"no\""));
+        }
+        if (!none && r.observable() == Observability.NO) {
+            out.add(new Problem(where, "observable is 'no' but observed through " + r.observedThroughText()
+                    + "; a rule no source shows is observed through none"));
+        }
+        boolean xen = r.observedThrough().stream().anyMatch(SpecConsistency::isXenSource);
+        boolean virtio = r.observedThrough().stream().anyMatch(o -> !isXenSource(o));
+        if (xen && virtio) {
+            out.add(new Problem(where, "observed through " + r.observedThroughText()
+                    + ": Xen sources (xen-ring, xenstore) and vhost-user-side sources (ring, vhost-user, transport-trace)"
+                    + " belong to different set-ups and do not mix"));
+        }
+    }
+
+    private static boolean isXenSource(ObservationSource o) {
+        return o == ObservationSource.XEN_RING || o == ObservationSource.XENSTORE;
     }
 
     /**

@@ -82,6 +82,15 @@ class ConsistencyTest {
                                             how: "internal"
                                             statement: "The device MAY wait."
                                         layouts:""")),
+                new BrokenFixture("observed through none but observable", "parts/alpha.yaml DRV-TEST-001",
+                        "observed through none but observable is 'yes'",
+                        f -> f.replace("parts/alpha.yaml", "[transport-trace]", "none")),
+                new BrokenFixture("not observable but observed through a source", "parts/beta.yaml FE-TEST-001",
+                        "observable is 'no' but observed through vhost-user",
+                        f -> f.replace("parts/beta.yaml", "observed-through: none", "observed-through: [vhost-user]")),
+                new BrokenFixture("Xen and vhost-user-side sources mixed", "parts/alpha.yaml DRV-TEST-001",
+                        "observed through ring, xenstore: Xen sources",
+                        f -> f.replace("parts/alpha.yaml", "[transport-trace]", "[ring, xenstore]")),
                 new BrokenFixture("coverage section never cited by a driver rule", "pvspec.yaml coverage",
                         "no driver requirement cites virtio-1.4 §2.1.1",
                         f -> f.replace("parts/alpha.yaml", "target: driver\n    strength: MUST\n    source: \"virtio-1.4 §2.1.1\"",

@@ -76,7 +76,9 @@ class LoaderTest {
     /** The fixture as schema 1 has it: no retired list, no since or withdrawn. */
     static SpecFixture schemaOne() {
         return new SpecFixture()
-                .replace("pvspec.yaml", "schema: 2", "schema: 1")
+                .replace("pvspec.yaml", "schema: 3", "schema: 1")
+                .replace("parts/alpha.yaml", "    observed-through: [transport-trace]\n", "")
+                .replace("parts/beta.yaml", "    observed-through: none\n", "")
                 .replace("pvspec.yaml", "retired:\n  - {id: DRV-TEST-002, reason: \"draft id, dropped before the first release\"}\n", "")
                 .replace("parts/beta.yaml", "    since: 1.1.0\n", "")
                 .replace("parts/beta.yaml", """
@@ -85,6 +87,29 @@ class LoaderTest {
                               reason: "says what FE-TEST-001 says"
                               replaced-by: FE-TEST-001
                         """, "");
+    }
+
+    @Test
+    void readsObservedThroughAndLeavesItUnstatedWhereOptional() {
+        PvSpec spec = PvSpec.load(new SpecFixture()
+                .replace("parts/alpha.yaml", "[transport-trace]", "[transport-trace, ring]")
+                .writeTo(dir));
+        Requirement drv = spec.requirement("DRV-TEST-001").orElseThrow();
+        assertThat(drv.observedThrough()).containsExactly(ObservationSource.RING, ObservationSource.TRANSPORT_TRACE);
+        assertThat(drv.observedThroughText()).isEqualTo("ring, transport-trace");
+        assertThat(spec.requirement("FE-TEST-001").orElseThrow().observedThrough()).isEmpty();
+        assertThat(spec.requirement("FE-TEST-001").orElseThrow().observedThroughText()).isEqualTo("none");
+        assertThat(spec.requirement("DEV-TEST-001").orElseThrow().observation()).isEmpty();
+    }
+
+    @Test
+    void schemaTwoNeedsNoObservedThrough() {
+        PvSpec spec = PvSpec.load(new SpecFixture()
+                .replace("pvspec.yaml", "schema: 3", "schema: 2")
+                .replace("parts/alpha.yaml", "    observed-through: [transport-trace]\n", "")
+                .replace("parts/beta.yaml", "    observed-through: none\n", "")
+                .writeTo(dir));
+        assertThat(spec.requirements()).allSatisfy(r -> assertThat(r.observation()).isEmpty());
     }
 
     @Test
@@ -128,8 +153,32 @@ class LoaderTest {
                         "'1.2' is not a semantic version",
                         f -> f.replace("pvspec.yaml", "version: 1.2.3", "version: \"1.2\"")),
                 broken("schema from the future", "pvspec.yaml", "(top level)",
-                        "schema 3 is not supported",
-                        f -> f.replace("pvspec.yaml", "schema: 2", "schema: 3")),
+                        "schema 4 is not supported",
+                        f -> f.replace("pvspec.yaml", "schema: 3", "schema: 4")),
+                broken("observed-through in a schema 2 file", "parts/alpha.yaml", "requirements[0] (DRV-TEST-001)",
+                        "unknown key 'observed-through'",
+                        f -> f.replace("pvspec.yaml", "schema: 3", "schema: 2")),
+                broken("driver requirement without observed-through", "parts/alpha.yaml", "requirements[0] (DRV-TEST-001)",
+                        "missing required field 'observed-through'",
+                        f -> f.replace("parts/alpha.yaml", "    observed-through: [transport-trace]\n", "")),
+                broken("unknown observation source", "parts/alpha.yaml", "requirements[0] (DRV-TEST-001)",
+                        "field 'observed-through' lists 'pci-registers'; expected none or a list of ring, vhost-user, transport-trace",
+                        f -> f.replace("parts/alpha.yaml", "[transport-trace]", "[ring, pci-registers]")),
+                broken("a single source not in a list", "parts/alpha.yaml", "requirements[0] (DRV-TEST-001)",
+                        "field 'observed-through' is 'transport-trace'; expected none or a list",
+                        f -> f.replace("parts/alpha.yaml", "[transport-trace]", "transport-trace")),
+                broken("observed-through as a mapping", "parts/alpha.yaml", "requirements[0] (DRV-TEST-001)",
+                        "field 'observed-through' is a mapping",
+                        f -> f.replace("parts/alpha.yaml", "[transport-trace]", "{trace: yes}")),
+                broken("an empty source list", "parts/alpha.yaml", "requirements[0] (DRV-TEST-001)",
+                        "field 'observed-through' is an empty list; write none",
+                        f -> f.replace("parts/alpha.yaml", "[transport-trace]", "[]")),
+                broken("none inside a list", "parts/alpha.yaml", "requirements[0] (DRV-TEST-001)",
+                        "field 'observed-through' lists none; none stands alone",
+                        f -> f.replace("parts/alpha.yaml", "[transport-trace]", "[ring, none]")),
+                broken("a source listed twice", "parts/alpha.yaml", "requirements[0] (DRV-TEST-001)",
+                        "field 'observed-through' lists ring twice",
+                        f -> f.replace("parts/alpha.yaml", "[transport-trace]", "[ring, transport-trace, ring]")),
                 broken("since in a schema 1 file", "parts/beta.yaml", "requirements[0] (FE-TEST-001)",
                         "unknown key 'since'",
                         f -> schemaOne().replace("parts/beta.yaml", "    statement: \"The front-end SHOULD wait.\"\n",

@@ -44,6 +44,10 @@ class ReleasedIdsTest {
         assertThat(released.rows()).filteredOn(r -> r.since().equals(SpecVersion.parse("1.0.1")))
                 .extracting(ReleasedIds.Row::id)
                 .containsExactlyInAnyOrder("DRV-SPLIT-044", "DRV-PACKED-037", "DRV-PACKED-038", "DRV-PACKED-039");
+        assertThat(released.rows()).filteredOn(r -> r.since().equals(SpecVersion.parse("2.0.0")))
+                .extracting(ReleasedIds.Row::id)
+                .containsExactlyInAnyOrderElementsOf(java.util.stream.IntStream.rangeClosed(1, 29)
+                        .mapToObj(n -> String.format("DRV-PCI-%03d", n)).toList());
         assertThat(released.rows()).filteredOn(r -> r.id().equals("BE-VU-014"))
                 .singleElement().extracting(ReleasedIds.Row::strength).isEqualTo("MUST NOT");
     }
@@ -138,6 +142,7 @@ class ReleasedIdsTest {
                             source: "vhost-user:Ring states"
                             observable: "no"
                             how: "internal"
+                            observed-through: none
                             statement: "The front-end SHOULD wait."
                         """, "")
                 .replace("parts/beta.yaml", "      replaced-by: FE-TEST-001\n", "")

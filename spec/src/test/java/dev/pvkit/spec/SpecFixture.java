@@ -11,7 +11,7 @@ import java.util.Map;
 final class SpecFixture {
 
     static final String INDEX = """
-            schema: 2
+            schema: 3
             title: Test spec
             version: 1.2.3
             areas:
@@ -32,6 +32,7 @@ final class SpecFixture {
                 source: "virtio-1.4 §2.1.1"
                 observable: "yes"
                 how: "status writes reach the device"
+                observed-through: [transport-trace]
                 statement: "The driver MUST set ACKNOWLEDGE first."
               - id: DEV-TEST-001
                 target: device
@@ -83,6 +84,7 @@ final class SpecFixture {
                 source: "vhost-user:Ring states"
                 observable: "no"
                 how: "internal"
+                observed-through: none
                 statement: "The front-end SHOULD wait."
               - id: FE-TEST-002
                 target: front-end
