@@ -31,11 +31,13 @@ class SpecAgreementTest {
             Requirement r = spec.requirement(rule.splitRequirement()).orElseThrow();
             assertThat(r.area()).isEqualTo("SPLIT");
             assertThat(r.target()).isEqualTo(Target.DRIVER);
+            assertThat(r.isWithdrawn()).as("%s cites a requirement in force", rule).isFalse();
         }
         if (rule.packedRequirement() != null) {
             Requirement r = spec.requirement(rule.packedRequirement()).orElseThrow();
             assertThat(r.area()).isEqualTo("PACKED");
             assertThat(r.target()).isEqualTo(Target.DRIVER);
+            assertThat(r.isWithdrawn()).as("%s cites a requirement in force", rule).isFalse();
         }
     }
 
