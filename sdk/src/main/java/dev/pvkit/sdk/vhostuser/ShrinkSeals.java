@@ -67,6 +67,6 @@ final class ShrinkSeals {
         }
         throw new ProtocolViolation(r.name(), RULE, String.format("the %s file is not sealed against shrinking (F_SEAL_SHRINK) "
                 + "and cannot be sealed (%s): a shrink would fault the back-end's mapping; share a memfd (QEMU: "
-                + "memory-backend-memfd) or allow unsealed files explicitly", what, why), false);
+                + "memory-backend-memfd) or allow unsealed files explicitly [%s]", what, why, UnsealedFiles.REQUIREMENT), false);
     }
 }

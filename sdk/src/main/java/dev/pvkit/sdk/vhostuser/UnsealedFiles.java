@@ -29,4 +29,6 @@ public enum UnsealedFiles {
 
     /** The rule a refused file breaks, as the rejection log line and {@code BackendObserver.messageRejected} name it. */
     public static final String REFUSAL_RULE = "unsealed file";
+    /** The PVKit requirement behind the rule: a back-end maps no shared file the front-end can still shrink. */
+    public static final String REQUIREMENT = "BE-VU-058";
 }

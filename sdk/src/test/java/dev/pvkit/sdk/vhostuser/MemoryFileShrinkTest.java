@@ -171,7 +171,7 @@ class MemoryFileShrinkTest {
             assertThat(recorder.rejected).containsExactly("SET_MEM_TABLE unsealed file -> failure status");
             assertThat(log.text()).contains("rejected SET_MEM_TABLE: unsealed file (the region file is not sealed against "
                     + "shrinking (F_SEAL_SHRINK) and cannot be sealed (fcntl(F_ADD_SEALS) failed: errno 1")
-                    .contains("share a memfd (QEMU: memory-backend-memfd) or allow unsealed files explicitly");
+                    .contains("share a memfd (QEMU: memory-backend-memfd) or allow unsealed files explicitly [BE-VU-058]");
         }
         try (SingleFileGuest guest = SingleFileGuest.create("sealed-guest", MiB, List.of(new SingleFileGuest.Part(A, MiB, 0)));
              VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared(), FEATURES, ProtocolFeatures.OFFERED);

@@ -41,6 +41,16 @@ class SpecAgreementTest {
         }
     }
 
+    /** The one vhost-user refusal the SDK adds of its own names a back-end requirement in force. */
+    @Test
+    void theUnsealedFileRefusalNamesABackEndRequirement() {
+        Requirement r = spec.requirement(dev.pvkit.sdk.vhostuser.UnsealedFiles.REQUIREMENT).orElseThrow();
+        assertThat(r.target()).isEqualTo(Target.BACK_END);
+        assertThat(r.area()).isEqualTo("VU");
+        assertThat(r.isWithdrawn()).isFalse();
+        assertThat(r.statement()).contains("shrink");
+    }
+
     @Test
     void featureBitsMatch() {
         assertThat(VirtioFeatures.INDIRECT_DESC).isEqualTo(spec.constant("virtio.feature", "INDIRECT_DESC"));
