@@ -15,7 +15,7 @@ final class SharedFile {
     }
 
     /**
-     * Throws a {@link ProtocolViolation} with rule "{@code what} arithmetic", "{@value ShrinkSeals#RULE}",
+     * Throws a {@link ProtocolViolation} with rule "{@code what} arithmetic", "{@value UnsealedFiles#REFUSAL_RULE}",
      * "{@code what} beyond file" or "mapping". The file is made unshrinkable ({@link ShrinkSeals#protect}) before its
      * size is checked: checked first, it could shrink between the check and the seal.
      */

@@ -17,8 +17,6 @@ import java.util.EnumSet;
 final class ShrinkSeals {
     /** Logged as the session: everything a connection reports goes under one logger name. */
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
-    static final String RULE = UnsealedFiles.REFUSAL_RULE;
-
     private final UnsealedFiles policy;
     private final EnumSet<Outcome> logged = EnumSet.noneOf(Outcome.class);
 
@@ -42,7 +40,7 @@ final class ShrinkSeals {
 
     /**
      * Called before {@code fd}'s size is checked and the file mapped: afterwards the file cannot shrink, unless the
-     * policy accepts it at risk. Throws a {@link ProtocolViolation} (rule {@value #RULE}) for a file it refuses.
+     * policy accepts it at risk. Throws a {@link ProtocolViolation} (rule {@value UnsealedFiles#REFUSAL_RULE}) for a file it refuses.
      */
     void protect(Request r, String what, int fd) {
         if (sealed(fd)) return;
@@ -65,7 +63,7 @@ final class ShrinkSeals {
             }
             return;
         }
-        throw new ProtocolViolation(r.name(), RULE, String.format("the %s file is not sealed against shrinking (F_SEAL_SHRINK) "
+        throw new ProtocolViolation(r.name(), UnsealedFiles.REFUSAL_RULE, String.format("the %s file is not sealed against shrinking (F_SEAL_SHRINK) "
                 + "and cannot be sealed (%s): a shrink would fault the back-end's mapping; share a memfd (QEMU: "
                 + "memory-backend-memfd) or allow unsealed files explicitly [%s]", what, why, UnsealedFiles.REQUIREMENT), false);
     }
