@@ -271,13 +271,12 @@ final class GuestCommand implements Runnable {
         /** The user's template, checked for what the run needs; null for the default. */
         static List<String> template(String text) {
             if (text == null) return null;
-            List<String> t;
-            try {
-                t = QemuCommandLine.parseTemplate(text);
-            } catch (IllegalArgumentException e) {
-                throw new UserError("--qemu-template: " + e.getMessage().substring(0, e.getMessage().indexOf(" in: "))
+            String quoting = QemuCommandLine.quotingProblem(text);
+            if (quoting != null) {
+                throw new UserError("--qemu-template: " + quoting
                         + " (quote a whole argument with spaces, as \"file=/a b.img,format=raw\" or 'a b')");
             }
+            List<String> t = QemuCommandLine.parseTemplate(text);
             if (t.isEmpty()) throw new UserError("--qemu-template is empty");
             List<String> unknown = QemuCommandLine.unknownPlaceholders(t);
             if (!unknown.isEmpty()) {

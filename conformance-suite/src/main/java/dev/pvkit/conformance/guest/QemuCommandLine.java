@@ -65,8 +65,8 @@ public final class QemuCommandLine {
         return List.copyOf(words.getTokenList());
     }
 
-    /** Why the quotes of {@code s} are not whole-argument quotes, or null when they are. */
-    private static String quotingProblem(String s) {
+    /** Why the quotes of {@code s} are not whole-argument quotes, or null when they are ({@link #parseTemplate} refuses those). */
+    public static String quotingProblem(String s) {
         char open = 0;
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
