@@ -89,18 +89,16 @@ final class Session implements DeviceContext {
         } catch (NativeCallException | dev.pvkit.sdk.os.SocketClosedException e) {
             // Typically a reply to a front-end that already hung up (EPIPE): the session is over either way.
             why = "connection lost: " + e.getMessage();
-        } catch (InternalError e) {
-            // Only with unsealed files accepted at risk (UnsealedFiles): a message made this thread touch memory that
-            // is gone (a ring's used index on start, say). What the message half did cannot be trusted: the session
-            // ends, and shutdown resets the device.
-            if (!MemoryFault.is(e)) {
+        } catch (RuntimeException | Error e) {
+            if (e instanceof InternalError fault && MemoryFault.is(fault)) {
+                // Only with unsealed files accepted at risk (UnsealedFiles): a message made this thread touch memory
+                // that is gone (a ring's used index on start, say). What the message half did cannot be trusted: the
+                // session ends, and shutdown resets the device.
+                why = MemoryFault.describe(fault);
+            } else {
                 why = "failed: " + e;
                 throw e;
             }
-            why = MemoryFault.describe(e);
-        } catch (RuntimeException | Error e) {
-            why = "failed: " + e;
-            throw e;
         } finally {
             shutdown();
             observer.disconnected(why);
