@@ -38,6 +38,18 @@ public interface QueueObserver {
     default void notificationDecided(int queue, boolean notify, String reason) {
     }
 
+    /** The driver notified the queue: its kick eventfd fired (once per wake-up, however many writes it counted). */
+    default void kickReceived(int queue) {
+    }
+
+    /**
+     * The device read the driver's notification-suppression fields: split {@code avail.flags} and {@code used_event}
+     * (the latter meaningful with EVENT_IDX only); packed driver event suppression {@code flags} and
+     * {@code off_wrap}. Reported when a value differs from the last one read.
+     */
+    default void driverSuppressionRead(int queue, int flags, int event) {
+    }
+
     QueueObserver NONE = new QueueObserver() {
     };
 }

@@ -1,0 +1,16 @@
+package dev.pvkit.conformance.check;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** Every check PVKit runs on a certification, in report order. */
+public final class Checks {
+    private Checks() {
+    }
+
+    public static List<Check> all() {
+        List<Check> all = new ArrayList<>();
+        // ring (split, packed), transport (status, features, init, reset, config, notify, pci), blk
+        return List.copyOf(all);
+    }
+}

@@ -1,0 +1,61 @@
+package dev.pvkit.conformance.observe;
+
+/** A vhost-user step the back-end took on the front-end's behalf (QEMU forwarding the driver's set-up). */
+public sealed interface VhostUserEvent extends Event {
+
+    @Override
+    default Source source() {
+        return Source.VHOST_USER;
+    }
+
+    /** The features QEMU acknowledged for the driver (SET_FEATURES). */
+    record FeaturesAcked(long micros, long features) implements VhostUserEvent {
+        public String describe() {
+            return String.format("vhost-user: features acknowledged 0x%x", features);
+        }
+    }
+
+    /** The features the device offered (GET_FEATURES). */
+    record FeaturesOffered(long micros, long features) implements VhostUserEvent {
+        public String describe() {
+            return String.format("vhost-user: features offered 0x%x", features);
+        }
+    }
+
+    /** A queue started with this size and these guest-physical ring addresses. */
+    record QueueStarted(long micros, int queue, int size, long descriptors, long driverArea, long deviceArea)
+            implements VhostUserEvent {
+        public String describe() {
+            return String.format("vhost-user: queue %d started, size %d, descriptors 0x%x, driver area 0x%x, device area 0x%x",
+                    queue, size, descriptors, driverArea, deviceArea);
+        }
+    }
+
+    /** A queue stopped (GET_VRING_BASE). */
+    record QueueStopped(long micros, int queue, long base) implements VhostUserEvent {
+        public String describe() {
+            return String.format("vhost-user: queue %d stopped at %d", queue, base);
+        }
+    }
+
+    /** The device was reset (RESET_DEVICE or RESET_OWNER), or a new front-end connected. */
+    record DeviceReset(long micros, String cause) implements VhostUserEvent {
+        public String describe() {
+            return "vhost-user: device reset (" + cause + ")";
+        }
+    }
+
+    /** Any other message the back-end acted on, by name and values. */
+    record Message(long micros, String request, String summary) implements VhostUserEvent {
+        public String describe() {
+            return "vhost-user: " + request + (summary.isEmpty() ? "" : " " + summary);
+        }
+    }
+
+    /** A message the back-end refused, with the rule it broke. */
+    record Refused(long micros, String request, String rule, String detail, String answer) implements VhostUserEvent {
+        public String describe() {
+            return String.format("vhost-user: %s refused [%s] %s -> %s", request, rule, detail, answer);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package dev.pvkit.conformance.verdict;
+
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Everything a certification run concluded: what ran, against which spec, and one verdict per requirement in scope.
+ *
+ * @param toolVersion PVKit's version
+ * @param specVersion the PVKit specification version the verdicts cite
+ * @param guest       what ran in the guest: kernel, firmware, mode (agent workload or passive)
+ * @param device      the device served and the features it offered
+ * @param startedAt   ISO-8601 host time the run started
+ * @param seconds     how long the run took
+ * @param sessions    the driver sessions seen, in order
+ * @param verdicts    one per requirement in scope, in catalog order
+ * @param failOn      which failures fail the run
+ */
+public record Certification(String toolVersion, String specVersion, Map<String, String> guest,
+                            Map<String, String> device, String startedAt, double seconds,
+                            List<SessionSummary> sessions, List<RequirementVerdict> verdicts, FailOn failOn) {
+
+    public Certification {
+        guest = Map.copyOf(guest);
+        device = Map.copyOf(device);
+        sessions = List.copyOf(sessions);
+        verdicts = List.copyOf(verdicts);
+    }
+
+    /** How many verdicts have each outcome (a failed SHOULD counts as FAIL here; see {@link #warnings()}). */
+    public Map<Outcome, Integer> counts() {
+        Map<Outcome, Integer> m = new EnumMap<>(Outcome.class);
+        for (Outcome o : Outcome.values()) m.put(o, 0);
+        for (RequirementVerdict v : verdicts) m.merge(v.outcome(), 1, Integer::sum);
+        return m;
+    }
+
+    public long violations() {
+        return verdicts.stream().filter(RequirementVerdict::isViolation).count();
+    }
+
+    public long warnings() {
+        return verdicts.stream().filter(RequirementVerdict::isWarning).count();
+    }
+
+    /** Whether the run failed: a MUST-level violation, or any failure when failing on SHOULD too. */
+    public boolean failed() {
+        return violations() > 0 || (failOn == FailOn.SHOULD && warnings() > 0);
+    }
+}
