@@ -270,6 +270,11 @@ final class GuestCommand implements Runnable {
 
         /** The user's template, checked for what the run needs; null for the default. */
         static List<String> template(String text) {
+            return templateFor(text, false);
+        }
+
+        /** The user's template, checked; a passive run needs no agent, only the device. */
+        static List<String> templateFor(String text, boolean passive) {
             if (text == null) return null;
             String quoting = QemuCommandLine.quotingProblem(text);
             if (quoting != null) {
@@ -283,7 +288,7 @@ final class GuestCommand implements Runnable {
                 throw new UserError("--qemu-template: unknown placeholder" + (unknown.size() == 1 ? " " : "s ")
                         + String.join(", ", unknown) + " (known: " + String.join(" ", new TreeSet<>(QemuCommandLine.PLACEHOLDERS)) + ")");
             }
-            for (String needed : List.of("@AGENT@", "@DEVICES@")) {
+            for (String needed : passive ? List.of("@DEVICES@") : List.of("@AGENT@", "@DEVICES@")) {
                 if (!t.contains(needed)) {
                     throw new UserError("--qemu-template must contain " + needed + " as a whole argument ("
                             + (needed.equals("@AGENT@") ? "the agent channel" : "the PVKit disk") + ")");

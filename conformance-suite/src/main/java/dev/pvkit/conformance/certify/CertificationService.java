@@ -1,0 +1,243 @@
+package dev.pvkit.conformance.certify;
+
+import dev.pvkit.backends.blk.BlkOptions;
+import dev.pvkit.backends.blk.FileBlockStore;
+import dev.pvkit.backends.blk.VirtioBlkDevice;
+import dev.pvkit.conformance.check.CertificationScope;
+import dev.pvkit.conformance.check.Check;
+import dev.pvkit.conformance.check.CheckEngine;
+import dev.pvkit.conformance.check.Checks;
+import dev.pvkit.conformance.guest.Accelerator;
+import dev.pvkit.conformance.guest.GuestImage;
+import dev.pvkit.conformance.guest.GuestImageBuilder;
+import dev.pvkit.conformance.guest.QemuCommandLine;
+import dev.pvkit.conformance.guest.QemuExit;
+import dev.pvkit.conformance.guest.QemuInstance;
+import dev.pvkit.conformance.guest.QemuLauncher;
+import dev.pvkit.conformance.guest.QemuOptions;
+import dev.pvkit.conformance.guest.VhostUserDevice;
+import dev.pvkit.conformance.observe.BackendRecorder;
+import dev.pvkit.conformance.observe.DriverSession;
+import dev.pvkit.conformance.observe.Event;
+import dev.pvkit.conformance.observe.EventLog;
+import dev.pvkit.conformance.observe.SessionSplitter;
+import dev.pvkit.conformance.observe.VhostUserEvent;
+import dev.pvkit.conformance.verdict.Certification;
+import dev.pvkit.conformance.verdict.RequirementVerdict;
+import dev.pvkit.conformance.verdict.SessionSummary;
+import dev.pvkit.sdk.vhostuser.VhostUserBackend;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
+import dev.pvkit.spec.PvSpec;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Certifies a guest's virtio-blk driver: serves it a PVKit virtio-blk disk, boots the guest under QEMU with the
+ * transport trace on, runs the standard workload through the agent (or, passive, just watches), then splits what
+ * was observed into driver sessions, runs every check and writes the reports. A plain service with no console
+ * code: the CLI and the Maven plugin both call it and show its {@link Progress} their own way.
+ */
+public final class CertificationService {
+    public static final String TOOL_VERSION = "0.1.0";
+    static final long DISK_BYTES = 64L << 20;
+    private static final Duration DEVICE_WAIT = Duration.ofSeconds(60);
+
+    private final PvSpec spec;
+    private final List<Check> checks;
+
+    public CertificationService() {
+        this(PvSpec.load(), Checks.all());
+    }
+
+    public CertificationService(PvSpec spec, List<Check> checks) {
+        this.spec = spec;
+        this.checks = List.copyOf(checks);
+    }
+
+    /** What a run produced: the verdicts and the report files. */
+    public record Result(Certification certification, List<Path> reports, String incomplete) {
+    }
+
+    public Result run(CertifyOptions o, Progress progress) throws InterruptedException {
+        long t0 = System.nanoTime();
+        String startedAt = Instant.now().toString();
+        Reports.checkWritable(o.reportDir());
+        checkFiles(o);
+        GuestImage image = o.bootsKernel() ? image(o, progress) : null;
+
+        Path dir = tempDir();
+        EventLog log = new EventLog();
+        Map<String, String> guest = new LinkedHashMap<>();
+        Map<String, String> device = new LinkedHashMap<>();
+        String incomplete = null;
+        long guestStart;
+        try (FileBlockStore store = o.disk() != null ? FileBlockStore.open(o.disk(), true)
+                : FileBlockStore.create(dir.resolve("disk.img"), DISK_BYTES)) {
+            long bytes = store.size() / 512 * 512;
+            BlkOptions blk = BlkOptions.defaults(bytes).withReadOnly(o.disk() != null);
+            Path socket = dir.resolve("blk.sock");
+            try (VhostUserBackend backend = VhostUserBackend.serve(new VirtioBlkDevice(store, blk), socket,
+                    VhostUserBackend.Options.defaults().withObserver(new BackendRecorder(log)))) {
+                QemuOptions q = qemuOptions(o, image, socket, dir, log);
+                progress.step(o.passive() ? "booting (passive: observing the guest's own drivers)" : "booting the guest");
+                guestStart = EventLog.nowMicros();
+                try (QemuInstance vm = QemuLauncher.launch(q);
+                     ConsoleWatcher console = new ConsoleWatcher(vm.consoleLog(), log)) {
+                    guest.put("accelerator", vm.accelerator().name().toLowerCase(java.util.Locale.ROOT));
+                    incomplete = drive(o, vm, log, progress, t0);
+                }
+            }
+            device.put("type", "virtio-blk (vhost-user-blk-pci, PVKit reference back-end)");
+            device.put("capacity", bytes + " bytes" + (o.disk() != null ? ", read-only image " + o.disk() : ", fresh disk"));
+        } catch (IOException e) {
+            throw new SetupException("cannot serve the disk: " + e.getMessage(), e);
+        } finally {
+            deleteQuietly(dir);
+        }
+
+        progress.step("checking " + log.size() + " observed events");
+        List<Event> events = log.ordered();
+        List<DriverSession> sessions = SessionSplitter.split(events);
+        List<RequirementVerdict> verdicts = new CheckEngine(spec, checks)
+                .evaluate(CertificationScope.requirements(spec, CertificationScope.blkAreas()), sessions, guestStart);
+        events.stream().filter(e -> e instanceof VhostUserEvent.FeaturesOffered).map(e -> (VhostUserEvent.FeaturesOffered) e)
+                .findFirst().ifPresent(f -> device.put("offered features", String.format("0x%x", f.features())));
+        guest.putAll(guestFacts(o, image));
+        if (incomplete != null) guest.put("incomplete", incomplete);
+        Certification c = new Certification(TOOL_VERSION, spec.version().toString(), guest, device, startedAt,
+                (System.nanoTime() - t0) / 1e9, summaries(sessions, guestStart), verdicts, o.failOn());
+        List<Path> reports = Reports.write(c, o.reportDir());
+        return new Result(c, reports, incomplete);
+    }
+
+    /** Runs the workload (or waits, passive); returns why the run ended early, or null. */
+    private String drive(CertifyOptions o, QemuInstance vm, EventLog log, Progress progress, long t0) throws InterruptedException {
+        Duration left = o.timeout().minusNanos(System.nanoTime() - t0);
+        if (o.passive()) {
+            progress.step("observing until the guest powers off or exits, at most " + left.toSeconds() + " s");
+            try {
+                QemuExit exit = vm.awaitResult(left);
+                progress.step("guest ended: " + exit);
+            } catch (IllegalStateException timeUp) {
+                progress.step("time limit reached; the guest was stopped");
+            }
+            return null;
+        }
+        try {
+            vm.agent().awaitReady(left);
+            progress.step("guest agent ready after " + seconds(t0) + " s");
+            new StandardWorkload(vm.agent(), log, progress).run(DEVICE_WAIT, left);
+            vm.awaitExit(Duration.ofSeconds(60));
+            return null;
+        } catch (RuntimeException e) {
+            String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString());
+            progress.step("workload stopped early: " + why);
+            return why;
+        }
+    }
+
+    private QemuOptions qemuOptions(CertifyOptions o, GuestImage image, Path socket, Path dir, EventLog log) {
+        QemuOptions q = image != null ? QemuOptions.of(image) : QemuOptions.firmwareBoot();
+        Accelerator accel = o.accelerator();
+        if (image == null && accel == Accelerator.AUTO) accel = Accelerator.TCG;  // AUTO's probe boots the agent
+        q.accelerator(accel).timeLimit(o.timeout()).runDirectory(dir.resolve("qemu"))
+                .device(VhostUserDevice.blk(socket, 1));
+        if (o.append() != null) q.kernelArgs(o.append().split("\\s+"));
+        if (o.template() != null) {
+            q.template(o.template());
+        } else {
+            // The workload reboots the guest: QEMU must restart it rather than exit.
+            q.template(QemuCommandLine.DEFAULT_TEMPLATE.stream().filter(a -> !a.equals("-no-reboot")).toList());
+        }
+        TransportCapture.attach(q, log);
+        return q;
+    }
+
+    private static GuestImage image(CertifyOptions o, Progress progress) {
+        try {
+            if (o.kernel() != null) return GuestImage.of(o.kernel(), o.initrd());
+            progress.step("building the default guest (Debian kernel, busybox initramfs; cached after the first run)");
+            return new GuestImageBuilder().progress(progress::step).build();
+        } catch (IOException e) {
+            throw new SetupException("cannot build the default guest image: " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SetupException("interrupted while building the guest image", e);
+        }
+    }
+
+    private static void checkFiles(CertifyOptions o) {
+        if (o.kernel() != null && !Files.isReadable(o.kernel())) throw new SetupException("kernel " + o.kernel() + " is not a readable file");
+        if (o.initrd() != null && !Files.isReadable(o.initrd())) throw new SetupException("initrd " + o.initrd() + " is not a readable file");
+        if (o.kernel() != null && o.initrd() == null && !o.passive()) {
+            throw new SetupException("--kernel needs --initrd with the PVKit agent (or --passive to watch the kernel alone)");
+        }
+        if (o.disk() != null && !Files.isReadable(o.disk())) throw new SetupException("disk " + o.disk() + " is not a readable file");
+        if (o.template() != null && !o.template().contains("@DEVICES@")) {
+            throw new SetupException("--qemu-template must contain @DEVICES@ as a whole argument (the PVKit disk under test)");
+        }
+        if (o.template() != null && !o.passive() && !o.template().contains("@AGENT@")) {
+            throw new SetupException("--qemu-template must contain @AGENT@ for the workload (or use --passive)");
+        }
+    }
+
+    private Map<String, String> guestFacts(CertifyOptions o, GuestImage image) {
+        Map<String, String> g = new LinkedHashMap<>();
+        g.put("mode", o.passive() ? "passive (no agent, no workload)" : "standard workload through the PVKit agent");
+        if (image != null) g.put("kernel", image.kernelVersion() + (o.kernel() == null ? " (default guest)" : " (" + o.kernel() + ")"));
+        g.put("firmware", firmware(o.template()));
+        g.put("qemu", QemuVersion.of());
+        return g;
+    }
+
+    static String firmware(List<String> template) {
+        if (template != null) {
+            for (int i = 0; i < template.size(); i++) {
+                String a = template.get(i);
+                if ((a.equals("-bios") || a.equals("-pflash")) && i + 1 < template.size()) return template.get(i + 1);
+                if (a.contains("OVMF") || a.contains("ovmf")) return a;
+            }
+        }
+        return "SeaBIOS (QEMU's default)";
+    }
+
+    private static List<SessionSummary> summaries(List<DriverSession> sessions, long guestStart) {
+        List<SessionSummary> out = new ArrayList<>();
+        for (DriverSession s : sessions) {
+            var f = s.negotiatedFeatures();
+            out.add(new SessionSummary(s.label(), s.kind().name().toLowerCase(java.util.Locale.ROOT),
+                    f.isPresent() ? String.format("0x%x", f.getAsLong()) : null,
+                    f.isPresent() ? (VirtioFeatures.has(f.getAsLong(), VirtioFeatures.RING_PACKED) ? "packed" : "split") : null,
+                    s.events().size(), (s.startMicros() - guestStart) / 1e6));
+        }
+        return out;
+    }
+
+    private static String seconds(long t0) {
+        return String.format("%.1f", (System.nanoTime() - t0) / 1e9);
+    }
+
+    private static Path tempDir() {
+        try {
+            return Files.createTempDirectory("pvkit-certify-");
+        } catch (IOException e) {
+            throw new SetupException("cannot create a temporary directory: " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (var s = Files.walk(dir)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // a leftover temp file is harmless
+        }
+    }
+}

@@ -1,0 +1,75 @@
+package dev.pvkit.conformance.certify;
+
+import dev.pvkit.conformance.guest.Accelerator;
+import dev.pvkit.conformance.verdict.FailOn;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What to certify and how.
+ *
+ * @param kernel      the guest kernel, or null for the default guest (Debian's kernel and a busybox initramfs)
+ * @param initrd      its initramfs (with the PVKit agent unless passive), or null
+ * @param append      extra kernel arguments, or null
+ * @param template    QEMU arguments replacing the default template (see QemuCommandLine), or null
+ * @param passive     no agent and no workload: observe whatever the guest's drivers do until it powers off, exits
+ *                    through the exit device, or the time limit ends the run
+ * @param disk        an image to serve (read-only) instead of a fresh disk, or null
+ * @param reportDir   where the reports go
+ * @param timeout     hard limit for the whole run
+ * @param failOn      which failures fail the run
+ * @param accelerator KVM, TCG, or AUTO (KVM only if a probe boot works)
+ */
+public record CertifyOptions(Path kernel, Path initrd, String append, List<String> template, boolean passive,
+                             Path disk, Path reportDir, Duration timeout, FailOn failOn, Accelerator accelerator) {
+
+    public CertifyOptions {
+        Objects.requireNonNull(reportDir);
+        Objects.requireNonNull(timeout);
+        Objects.requireNonNull(failOn);
+        Objects.requireNonNull(accelerator);
+        template = template == null ? null : List.copyOf(template);
+    }
+
+    /** The default guest, its standard workload, reports in {@code reportDir}. */
+    public static CertifyOptions defaults(Path reportDir) {
+        return new CertifyOptions(null, null, null, null, false, null, reportDir, Duration.ofMinutes(5), FailOn.MUST,
+                Accelerator.AUTO);
+    }
+
+    public CertifyOptions withPassive(boolean on) {
+        return new CertifyOptions(kernel, initrd, append, template, on, disk, reportDir, timeout, failOn, accelerator);
+    }
+
+    public CertifyOptions withTemplate(List<String> t) {
+        return new CertifyOptions(kernel, initrd, append, t, passive, disk, reportDir, timeout, failOn, accelerator);
+    }
+
+    public CertifyOptions withKernel(Path k, Path i, String a) {
+        return new CertifyOptions(k, i, a, template, passive, disk, reportDir, timeout, failOn, accelerator);
+    }
+
+    public CertifyOptions withDisk(Path d) {
+        return new CertifyOptions(kernel, initrd, append, template, passive, d, reportDir, timeout, failOn, accelerator);
+    }
+
+    public CertifyOptions withTimeout(Duration d) {
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, d, failOn, accelerator);
+    }
+
+    public CertifyOptions withFailOn(FailOn f) {
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, f, accelerator);
+    }
+
+    public CertifyOptions withAccelerator(Accelerator a) {
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, failOn, a);
+    }
+
+    /** Whether the guest boots a kernel (the default guest or the user's), rather than firmware from the disk alone. */
+    public boolean bootsKernel() {
+        return template == null || template.contains("@KERNEL@");
+    }
+}

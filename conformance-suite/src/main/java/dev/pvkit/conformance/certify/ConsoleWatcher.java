@@ -1,0 +1,89 @@
+package dev.pvkit.conformance.certify;
+
+import dev.pvkit.conformance.observe.EventLog;
+import dev.pvkit.conformance.observe.GuestEvent;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Follows the guest's console log as QEMU writes it and turns the lines that tell who drives the device into
+ * {@link GuestEvent}s: the kernel's banner (the OS takes over) and its restart message (firmware again). Lines are
+ * stamped when read, every {@value #POLL_MILLIS} ms: far finer than the seconds between a firmware's last access
+ * and the kernel's first.
+ */
+final class ConsoleWatcher implements AutoCloseable {
+    static final int POLL_MILLIS = 20;
+    static final String KERNEL_BANNER = "Linux version ";
+    static final String RESTARTING = "reboot: Restarting system";
+
+    private final Path console;
+    private final EventLog log;
+    private final Thread thread;
+    private volatile boolean stop;
+    private long position;
+    private final StringBuilder partial = new StringBuilder();
+
+    ConsoleWatcher(Path console, EventLog log) {
+        this.console = console;
+        this.log = log;
+        this.thread = new Thread(this::follow, "pvkit-console-watcher");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private void follow() {
+        while (!stop) {
+            poll();
+            try {
+                Thread.sleep(POLL_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+        poll();
+    }
+
+    private void poll() {
+        if (!Files.exists(console)) return;
+        try (RandomAccessFile f = new RandomAccessFile(console.toFile(), "r")) {
+            long length = f.length();
+            if (length <= position) return;
+            f.seek(position);
+            byte[] b = new byte[(int) Math.min(length - position, 1 << 20)];
+            f.readFully(b);
+            position += b.length;
+            partial.append(new String(b, StandardCharsets.ISO_8859_1));
+            int nl;
+            while ((nl = partial.indexOf("\n")) >= 0) {
+                line(partial.substring(0, nl).strip());
+                partial.delete(0, nl + 1);
+            }
+        } catch (IOException e) {
+            // the log is QEMU's; a read that fails now is retried at the next poll
+        }
+    }
+
+    private void line(String l) {
+        if (l.contains(KERNEL_BANNER)) {
+            log.add(new GuestEvent(EventLog.nowMicros(), GuestEvent.Milestone.KERNEL_STARTED, l.substring(l.indexOf(KERNEL_BANNER)).lines().findFirst().orElse("")));
+        } else if (l.contains(RESTARTING)) {
+            log.add(new GuestEvent(EventLog.nowMicros(), GuestEvent.Milestone.RESTARTING, RESTARTING));
+        }
+    }
+
+    @Override
+    public void close() {
+        stop = true;
+        thread.interrupt();
+        try {
+            thread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        poll();
+    }
+}

@@ -1,0 +1,30 @@
+package dev.pvkit.conformance.certify;
+
+import dev.pvkit.conformance.verdict.Certification;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** Writes the reports of a certification, and checks before a run that they can be written. */
+final class Reports {
+    private Reports() {
+    }
+
+    /** Fails at once, before a guest boots, when {@code dir} cannot be created or written. */
+    static void checkWritable(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            Path probe = Files.createTempFile(dir, ".pvkit-write-check", ".tmp");
+            Files.delete(probe);
+        } catch (IOException | SecurityException e) {
+            throw new SetupException("report directory " + dir + " cannot be written (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+        }
+    }
+
+    static List<Path> write(Certification c, Path dir) {
+        return List.of();  // wired once the report writers land
+    }
+}

@@ -1,0 +1,100 @@
+package dev.pvkit.conformance.cli;
+
+import dev.pvkit.conformance.certify.CertificationService;
+import dev.pvkit.conformance.certify.CertifyOptions;
+import dev.pvkit.conformance.certify.SetupException;
+import dev.pvkit.conformance.guest.Accelerator;
+import dev.pvkit.conformance.verdict.FailOn;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code pvkit certify}: one verdict per driver requirement for a guest's virtio-blk driver, and the reports. */
+@Command(name = "certify", mixinStandardHelpOptions = true,
+        description = {"Certify a guest's virtio-blk driver: boot it on a PVKit disk, watch every ring access, vhost-user "
+                + "step and register access of its drivers, and give one verdict per driver requirement of the PVKit spec.",
+                "Exit 0: no MUST-level violation; 1: a violation (or the run could not finish); 2: usage or set-up error."})
+final class CertifyCommand implements Callable<Integer> {
+
+    @ArgGroup(exclusive = true)
+    Guest guestChoice = new Guest();
+
+    static final class Guest {
+        @Option(names = "--guest", paramLabel = "default", description = "the default guest: Debian's Linux kernel and a busybox initramfs with the PVKit agent")
+        String guest;
+
+        @ArgGroup(exclusive = false)
+        Kernel kernel;
+
+        @Option(names = "--qemu-template", paramLabel = "ARGS", description = "QEMU arguments replacing the default template "
+                + "(see 'pvkit guest run --help' for the placeholders); @DEVICES@ is required; without @KERNEL@ the firmware "
+                + "boots from the PVKit disk (use with --passive)")
+        String template;
+    }
+
+    static final class Kernel {
+        @Option(names = "--kernel", paramLabel = "FILE", required = true, description = "your own kernel")
+        Path kernel;
+
+        @Option(names = "--initrd", paramLabel = "FILE", description = "its initramfs (it must start the PVKit agent unless --passive)")
+        Path initrd;
+
+        @Option(names = "--append", paramLabel = "ARGS", description = "extra kernel arguments")
+        String append;
+    }
+
+    @Option(names = "--passive", description = "no agent and no workload: observe whatever the guest's drivers do until it "
+            + "powers off, exits through the exit device, or the time limit (how a firmware or a foreign OS is certified)")
+    boolean passive;
+
+    @Option(names = "--disk", paramLabel = "FILE", description = "serve this image read-only instead of a fresh 64 MiB disk (e.g. a boot sector for firmware)")
+    Path disk;
+
+    @Option(names = "--report", paramLabel = "DIR", defaultValue = "target/pvkit", description = "where report.json, junit.xml and report.html go (default ${DEFAULT-VALUE})")
+    Path report;
+
+    @Option(names = "--timeout", defaultValue = "8m", converter = Sizes.Time.class, description = "hard limit for the whole run (default ${DEFAULT-VALUE})")
+    Duration timeout;
+
+    @Option(names = "--fail-on", defaultValue = "must", paramLabel = "must|should", description = "must (default): only MUST-level violations fail the run, SHOULD-level ones are warnings; should: both fail it")
+    FailOn failOn;
+
+    @Option(names = "--accel", defaultValue = "auto", description = "auto, kvm or tcg (default ${DEFAULT-VALUE}: KVM only if a probe boot works)")
+    Accelerator accelerator;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        PrintWriter out = spec.commandLine().getOut();
+        if (guestChoice.guest != null && !guestChoice.guest.equals("default")) {
+            throw new UserError("--guest takes only 'default' (use --kernel FILE for your own kernel)");
+        }
+        List<String> template = guestChoice.template == null ? null : GuestCommand.Run.templateFor(guestChoice.template, passive);
+        CertifyOptions o = CertifyOptions.defaults(report).withTimeout(timeout).withFailOn(failOn).withAccelerator(accelerator)
+                .withPassive(passive).withTemplate(template).withDisk(disk);
+        if (guestChoice.kernel != null) o = o.withKernel(guestChoice.kernel.kernel, guestChoice.kernel.initrd, guestChoice.kernel.append);
+        CertificationService.Result r;
+        try {
+            r = new CertificationService().run(o, line -> {
+                out.println("pvkit: " + line);
+                out.flush();
+            });
+        } catch (SetupException e) {
+            throw new UserError(e.getMessage());
+        }
+        new VerdictTable(r.certification()).print(out);
+        out.println();
+        for (Path p : r.reports()) out.println("report: " + p.toAbsolutePath());
+        if (r.incomplete() != null) out.println("pvkit: the run did not finish its workload: " + r.incomplete());
+        out.flush();
+        return r.certification().failed() || r.incomplete() != null ? 1 : 0;
+    }
+}
