@@ -48,6 +48,8 @@ import java.util.Map;
 public final class CertificationService {
     public static final String TOOL_VERSION = "0.1.0";
     static final long DISK_BYTES = 64L << 20;
+    /** Console log level that still shows KERN_NOTICE, the kernel banner's level, and hides the chatter below it. */
+    static final String KERNEL_BANNER_LOGLEVEL = "loglevel=6";
     private static final Duration DEVICE_WAIT = Duration.ofSeconds(60);
 
     private final PvSpec spec;
@@ -151,6 +153,8 @@ public final class CertificationService {
         q.accelerator(accel).timeLimit(o.timeout()).runDirectory(dir.resolve("qemu"))
                 .device(VhostUserDevice.blk(socket, 1));
         if (o.append() != null) q.kernelArgs(o.append().split("\\s+"));
+        // The kernel banner (KERN_NOTICE) tells firmware sessions from the OS's; 'quiet' would hide it. Last wins.
+        if (image != null) q.kernelArgs(KERNEL_BANNER_LOGLEVEL);
         if (o.template() != null) {
             q.template(o.template());
         } else {

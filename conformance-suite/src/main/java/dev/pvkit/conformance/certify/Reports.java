@@ -19,9 +19,15 @@ final class Reports {
             Path probe = Files.createTempFile(dir, ".pvkit-write-check", ".tmp");
             Files.delete(probe);
         } catch (IOException | SecurityException e) {
-            throw new SetupException("report directory " + dir + " cannot be written (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+            throw new SetupException("report directory " + dir + " cannot be written (" + why(e) + "); choose another with --report");
         }
+    }
+
+    private static String why(Exception e) {
+        if (e instanceof java.nio.file.AccessDeniedException) return "permission denied";
+        if (e instanceof java.nio.file.FileAlreadyExistsException) return "a file is in the way";
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) return f.getReason().toLowerCase(java.util.Locale.ROOT);
+        return e.getMessage() == null ? "unknown reason" : e.getMessage();
     }
 
     static List<Path> write(Certification c, Path dir) {
