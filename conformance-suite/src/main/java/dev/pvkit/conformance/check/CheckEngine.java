@@ -9,6 +9,7 @@ import dev.pvkit.conformance.verdict.SessionOutcome;
 import dev.pvkit.spec.Observability;
 import dev.pvkit.spec.PvSpec;
 import dev.pvkit.spec.Requirement;
+import dev.pvkit.spec.Strength;
 
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,8 +22,8 @@ import java.util.Set;
 /**
  * Runs every check over every session and turns what they report into one verdict per requirement in scope. Per
  * session: FAIL when broken, PASS when kept and never broken, NOT EXERCISED otherwise; overall, the worst session's
- * ({@link Outcome#combine}). A requirement no check decides is NOT OBSERVABLE when the spec says the device cannot
- * see it, else NOT CHECKED.
+ * ({@link Outcome#combine}). A requirement no check decides is a PERMISSION when it is a MAY, NOT OBSERVABLE when
+ * the spec says the device cannot see it, else NOT CHECKED.
  */
 public final class CheckEngine {
     /** Steps shown before the offending ones in a piece of evidence. */
@@ -42,6 +43,7 @@ public final class CheckEngine {
                 Requirement r = spec.requirement(id).orElseThrow(() ->
                         new IllegalArgumentException(c.name() + " decides " + id + ", which the spec does not have"));
                 if (r.isWithdrawn()) throw new IllegalArgumentException(c.name() + " decides withdrawn " + id);
+                if (r.strength() == Strength.MAY) throw new IllegalArgumentException(c.name() + " decides " + id + ", a MAY, which nothing can break");
                 Check other = deciders.put(id, c);
                 if (other != null) throw new IllegalArgumentException(id + " is decided by both " + other.name() + " and " + c.name());
             }
@@ -77,7 +79,8 @@ public final class CheckEngine {
         for (Requirement r : scope) {
             Check c = deciders.get(r.id());
             if (c == null) {
-                Outcome o = r.observable() == Observability.NO ? Outcome.NOT_OBSERVABLE : Outcome.NOT_CHECKED;
+                Outcome o = r.strength() == Strength.MAY ? Outcome.PERMISSION
+                        : r.observable() == Observability.NO ? Outcome.NOT_OBSERVABLE : Outcome.NOT_CHECKED;
                 out.add(new RequirementVerdict(r, o, List.of(), List.of(), null));
                 continue;
             }

@@ -28,16 +28,16 @@ final class VerdictTable {
                     s.ring() == null ? "no" : s.ring(), s.features() == null ? "" : ", features " + s.features(), s.events());
         }
         out.println();
-        out.printf("  %-8s %5s %5s %5s %9s %9s %9s%n", "area", "pass", "fail", "warn", "not exer.", "not obs.", "unchecked");
+        out.printf("  %-8s %5s %5s %5s %10s %10s %10s %10s%n", "area", "pass", "fail", "warn", "not exer.", "not obs.", "may", "unchecked");
         Map<String, int[]> areas = new LinkedHashMap<>();
         for (RequirementVerdict v : c.verdicts()) {
-            int[] n = areas.computeIfAbsent(v.requirement().area(), k -> new int[6]);
+            int[] n = areas.computeIfAbsent(v.requirement().area(), k -> new int[7]);
             n[column(v)]++;
         }
-        int[] total = new int[6];
+        int[] total = new int[7];
         areas.forEach((area, n) -> {
             row(out, area, n);
-            for (int i = 0; i < 6; i++) total[i] += n[i];
+            for (int i = 0; i < 7; i++) total[i] += n[i];
         });
         row(out, "total", total);
         List<RequirementVerdict> bad = c.verdicts().stream().filter(v -> v.outcome() == Outcome.FAIL).toList();
@@ -62,11 +62,12 @@ final class VerdictTable {
             case FAIL -> 1;
             case NOT_EXERCISED -> 3;
             case NOT_OBSERVABLE -> 4;
-            case NOT_CHECKED -> 5;
+            case PERMISSION -> 5;
+            case NOT_CHECKED -> 6;
         };
     }
 
     private static void row(PrintWriter out, String area, int[] n) {
-        out.printf("  %-8s %5d %5d %5d %9d %9d %9d%n", area, n[0], n[1], n[2], n[3], n[4], n[5]);
+        out.printf("  %-8s %5d %5d %5d %10d %10d %10d %10d%n", area, n[0], n[1], n[2], n[3], n[4], n[5], n[6]);
     }
 }

@@ -10,6 +10,8 @@ public enum Outcome {
     NOT_EXERCISED("not exercised"),
     /** PVKit's device side cannot see this rule kept or broken (the spec's observability says so). */
     NOT_OBSERVABLE("not observable"),
+    /** A MAY: it grants the driver a choice, which no act of the driver can break; it gets no verdict. */
+    PERMISSION("permission"),
     /** Observable, but no check of this PVKit version decides it yet (the coverage test lists these). */
     NOT_CHECKED("not checked");
 
