@@ -17,6 +17,7 @@ import dev.pvkit.conformance.guest.QemuLauncher;
 import dev.pvkit.conformance.guest.QemuOptions;
 import dev.pvkit.conformance.guest.VhostUserDevice;
 import dev.pvkit.conformance.observe.BackendRecorder;
+import dev.pvkit.conformance.observe.BlkRecorder;
 import dev.pvkit.conformance.observe.DriverSession;
 import dev.pvkit.conformance.observe.Event;
 import dev.pvkit.conformance.observe.EventLog;
@@ -86,7 +87,7 @@ public final class CertificationService {
             long bytes = store.size() / 512 * 512;
             BlkOptions blk = BlkOptions.defaults(bytes).withReadOnly(o.disk() != null);
             Path socket = dir.resolve("blk.sock");
-            try (VhostUserBackend backend = VhostUserBackend.serve(new VirtioBlkDevice(store, blk), socket,
+            try (VhostUserBackend backend = VhostUserBackend.serve(new VirtioBlkDevice(store, blk).requestListener(new BlkRecorder(log)), socket,
                     VhostUserBackend.Options.defaults().withObserver(new BackendRecorder(log)))) {
                 QemuOptions q = qemuOptions(o, image, socket, dir, log);
                 progress.step(o.passive() ? "booting (passive: observing the guest's own drivers)" : "booting the guest");

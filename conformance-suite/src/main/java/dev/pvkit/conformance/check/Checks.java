@@ -11,6 +11,12 @@ public final class Checks {
     public static List<Check> all() {
         List<Check> all = new ArrayList<>();
         // ring (split, packed), transport (status, features, init, reset, config, notify, pci), blk
+        all.add(new BlkCapacityCheck());
+        all.add(new BlkFlushCheck());
+        all.add(new BlkDataSizeCheck());
+        all.add(new BlkSegmentCountCheck());
+        all.add(new BlkDiscardUnmapCheck());
+        all.add(new BlkReadOnlyAcceptCheck());
         return List.copyOf(all);
     }
 }

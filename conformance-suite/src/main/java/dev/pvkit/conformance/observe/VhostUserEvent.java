@@ -58,4 +58,17 @@ public sealed interface VhostUserEvent extends Event {
             return String.format("vhost-user: %s refused [%s] %s -> %s", request, rule, detail, answer);
         }
     }
+
+    /**
+     * What a virtio-blk device presented when the driver negotiated (the back-end reports it at SET_FEATURES, which
+     * QEMU sends each time a driver starts the device, so every driver session that sends requests has one before
+     * them): the facts the blk checks judge requests against. Limits are 0 when their feature is not offered.
+     */
+    record BlkDeviceFacts(long micros, long offeredFeatures, long negotiatedFeatures, long capacitySectors,
+                          boolean readOnly, long maxDiscardSeg, long maxWriteZeroesSeg) implements VhostUserEvent {
+        public String describe() {
+            return String.format("vhost-user: blk device offers 0x%x, driver took 0x%x, capacity %d sectors%s, max_discard_seg %d, max_write_zeroes_seg %d",
+                    offeredFeatures, negotiatedFeatures, capacitySectors, readOnly ? " (read-only)" : "", maxDiscardSeg, maxWriteZeroesSeg);
+        }
+    }
 }

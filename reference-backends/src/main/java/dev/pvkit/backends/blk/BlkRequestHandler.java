@@ -28,9 +28,39 @@ final class BlkRequestHandler {
     private static final int SEGMENT_BATCH = 256;
 
     private final BlockEngine engine;
+    /** Null when nobody listens: then nothing is collected for it. */
+    private volatile BlkRequestListener listener;
+    private final java.util.concurrent.atomic.AtomicBoolean listenerFailureLogged = new java.util.concurrent.atomic.AtomicBoolean();
 
     BlkRequestHandler(BlockEngine engine) {
         this.engine = engine;
+    }
+
+    void listener(BlkRequestListener l) {
+        listener = l;
+    }
+
+    /** Tells the listener, if any, about a feature negotiation. */
+    void negotiated(VirtioBlkDevice device, long features) {
+        BlkRequestListener l = listener;
+        if (l == null) return;
+        try {
+            l.featuresNegotiated(device.facts(features));
+        } catch (RuntimeException | LinkageError | AssertionError e) {
+            listenerFailed(l, e);
+        }
+    }
+
+    private void listenerFailed(BlkRequestListener l, Throwable e) {
+        if (listenerFailureLogged.compareAndSet(false, true)) {
+            LOG.warn("request listener {} failed (contained; further failures are not logged): {}", l, e.toString(), e);
+        }
+    }
+
+    /** What {@link #ranges} decoded, for the listener: whole segments and the OR of the flags read. */
+    private static final class SegmentReport {
+        long segments;
+        int flags;
     }
 
     /**
@@ -52,21 +82,38 @@ final class BlkRequestHandler {
         }
         ChainReader in = chain.reader(memory);
         ChainWriter out = chain.writer(memory);
+        BlkRequestListener l = listener;
+        SegmentReport report = l == null ? null : new SegmentReport();
         BlockStatus status;
+        boolean decoded = false;
+        int type = 0;
+        long sector = 0;
         try {
             ByteBuffer header = ByteBuffer.wrap(in.readBytes(HEADER_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
-            status = dispatch(header.getInt(0), header.getLong(8), in, out, chain.writableBytes() - 1, negotiated);
+            type = header.getInt(0);
+            sector = header.getLong(8);
+            decoded = true;
+            status = dispatch(type, sector, in, out, chain.writableBytes() - 1, negotiated, report);
         } catch (RuntimeException e) {
             // Guest memory changed under us or similar: still answer, as long as the status byte is reachable.
             LOG.warn("queue {} chain {}: {}", queue, chain.id(), e.toString());
             status = BlockStatus.IOERR;
         }
         memory.writeU8(statusAddress, (byte) status.code());
+        if (l != null && decoded) {
+            try {
+                l.requestServed(queue, chain.id(), Integer.toUnsignedLong(type), sector, chain.readableBytes() - HEADER_BYTES,
+                        chain.writableBytes() - 1, report.segments, report.flags, status.code());
+            } catch (RuntimeException | LinkageError | AssertionError e) {
+                listenerFailed(l, e);
+            }
+        }
         return out.written() + 1;
     }
 
-    /** {@code dataOut}: writable bytes before the status byte. */
-    private BlockStatus dispatch(int type, long sector, ChainReader in, ChainWriter out, long dataOut, long negotiated) {
+    /** {@code dataOut}: writable bytes before the status byte; {@code report}: null, or where to note segments. */
+    private BlockStatus dispatch(int type, long sector, ChainReader in, ChainWriter out, long dataOut, long negotiated,
+                                 SegmentReport report) {
         return switch (type) {
             case T_IN -> engine.read(sector, dataOut, chunk -> out.write(chunk.array(), chunk.arrayOffset() + chunk.position(), chunk.remaining()));
             case T_OUT -> engine.write(sector, in.remaining(), chunk -> {
@@ -82,8 +129,9 @@ final class BlkRequestHandler {
                 out.write(engine.id());
                 yield BlockStatus.OK;
             }
-            case T_DISCARD, T_WRITE_ZEROES -> ranges(type == T_DISCARD, in, negotiated);
+            case T_DISCARD, T_WRITE_ZEROES -> ranges(type == T_DISCARD, in, negotiated, report);
             default -> {
+                if (type == T_SECURE_ERASE && report != null) report.segments = in.remaining() / SEGMENT_BYTES;
                 LOG.debug("request type {} not supported", Integer.toUnsignedString(type));
                 yield BlockStatus.UNSUPP;
             }
@@ -96,11 +144,12 @@ final class BlkRequestHandler {
      * and the 16-byte granularity [DRV-BLK-018] can answer IOERR. One pass in bounded batches; at most
      * {@code max_*_seg} segments are kept, so a huge buffer never becomes a huge list.
      */
-    private BlockStatus ranges(boolean discard, ChainReader in, long negotiated) {
-        if (!VirtioFeatures.has(negotiated, discard ? F_DISCARD : F_WRITE_ZEROES)) return BlockStatus.UNSUPP;
-        String what = discard ? "DISCARD" : "WRITE_ZEROES";
+    private BlockStatus ranges(boolean discard, ChainReader in, long negotiated, SegmentReport report) {
         long bytes = in.remaining();
         long count = bytes / SEGMENT_BYTES;
+        if (report != null) report.segments = count;
+        if (!VirtioFeatures.has(negotiated, discard ? F_DISCARD : F_WRITE_ZEROES)) return BlockStatus.UNSUPP;
+        String what = discard ? "DISCARD" : "WRITE_ZEROES";
         BlockLimits l = engine.limits();
         long maxSeg = Integer.toUnsignedLong(discard ? l.maxDiscardSeg() : l.maxWriteZeroesSeg());
         List<BlockRange> ranges = new ArrayList<>((int) Math.min(Math.min(count, maxSeg), SEGMENT_BATCH));
@@ -112,6 +161,7 @@ final class BlkRequestHandler {
             for (int i = 0; i < n; i++) {
                 int at = i * SEGMENT_BYTES;
                 BlockRange r = new BlockRange(b.getLong(at), Integer.toUnsignedLong(b.getInt(at + 8)), b.getInt(at + 12));
+                if (report != null) report.flags |= r.flags();
                 BlockStatus flags = BlockEngine.flagRule(discard, r);
                 if (flags != null) return flags;
                 if (ranges.size() < maxSeg) ranges.add(r); // more is IOERR below

@@ -58,6 +58,23 @@ public final class VirtioBlkDevice implements VirtioDevice {
         return f;
     }
 
+    /**
+     * Reports every decoded request, and each feature negotiation, to {@code l} from now on; null stops reporting.
+     * Returns this device.
+     */
+    public VirtioBlkDevice requestListener(BlkRequestListener l) {
+        handler.listener(l);
+        return this;
+    }
+
+    /** What the device presents now, with {@code negotiatedFeatures} as the driver's features. */
+    public BlkDeviceFacts facts(long negotiatedFeatures) {
+        BlockLimits l = engine.limits();
+        return new BlkDeviceFacts(offered, negotiatedFeatures, engine.capacitySectors(), engine.readOnly(),
+                l.discard() ? Integer.toUnsignedLong(l.maxDiscardSeg()) : 0,
+                l.writeZeroes() ? Integer.toUnsignedLong(l.maxWriteZeroesSeg()) : 0);
+    }
+
     public BlkOptions options() {
         return options;
     }
@@ -113,6 +130,7 @@ public final class VirtioBlkDevice implements VirtioDevice {
         // CONFIG_WCE without FLUSH starts in writethrough [DEV-BLK-003]; otherwise writeback, the fast default.
         writeback = VirtioFeatures.has(features, F_CONFIG_WCE) && !VirtioFeatures.has(features, F_FLUSH) ? 0 : 1;
         updateCacheMode();
+        handler.negotiated(this, features);
     }
 
     @Override
