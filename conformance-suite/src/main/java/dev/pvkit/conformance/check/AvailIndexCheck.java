@@ -60,8 +60,8 @@ public final class AvailIndexCheck implements Check {
                     findings.kept(AT_MOST_Q_AHEAD, m);
                 } else if (backwards(step)) {
                     findings.broke(NEVER_DECREASES, m.queue(), m, String.format(
-                            "queue %d: the driver moved avail.idx back from %d to %d (%d entries, or %d forward mod 2^16, more than "
-                                    + "the queue size %d); the rule asks that it only grow (modulo 2^16)",
+                            "queue %d: the driver moved avail.idx back from %d to %d (back by %d; as a forward step %d mod 2^16, more than "
+                                    + "the queue size %d allows); the rule asks that it only grow (modulo 2^16)",
                             m.queue(), m.previous(), m.current(), 0x10000 - step, step, q));
                 }
             } else if (e instanceof RingEvent.ChainRefused r && r.rule() == ChainRule.AVAIL_INDEX_JUMP) {

@@ -60,7 +60,7 @@ public final class RingLayoutCheck implements Check {
                 Long used = hex(v.get("used"));
                 Integer queue = decimal(v.get("queue"));
                 if (desc == null || avail == null || used == null || queue == null) continue;
-                addresses(m, queue, desc, avail, used, packed, "requested (SET_VRING_ADDR) at", findings);
+                addresses(m, queue, desc, avail, used, packed, "at front-end address (SET_VRING_ADDR, keeping the guest-physical low bits)", findings);
             } else if (e instanceof VhostUserEvent.Message m && m.request().equals("SET_VRING_NUM") && !packed) {
                 Map<String, String> v = values(m.summary());
                 Integer queue = decimal(v.get("queue"));
