@@ -11,6 +11,10 @@ public final class Checks {
     public static List<Check> all() {
         List<Check> all = new ArrayList<>();
         // ring (split, packed), transport (status, features, init, reset, config, notify, pci), blk
+        all.add(new RingLayoutCheck());
+        all.add(new DescriptorChainCheck());
+        all.add(new AvailIndexCheck());
+        all.add(new SuppressionFlagsCheck());
         all.add(new BlkCapacityCheck());
         all.add(new BlkFlushCheck());
         all.add(new BlkDataSizeCheck());

@@ -11,6 +11,8 @@ import java.util.List;
  * A session is the OS's when the guest's kernel banner came before its start and after the last restart.
  */
 public final class SessionSplitter {
+    private static final java.util.Set<String> RING_SETUP = java.util.Set.of("SET_VRING_NUM", "SET_VRING_ADDR");
+
     private SessionSplitter() {
     }
 
@@ -67,6 +69,10 @@ public final class SessionSplitter {
             if (e instanceof TransportEvent t && t.write() && !(t.isWriteOf(CommonField.DEVICE_STATUS) && t.value() == 0)) return true;
             if (e instanceof RingEvent) return true;
             if (byReset && e instanceof VhostUserEvent.QueueStarted) return true;
+            // Without a register trace, the ring set-up QEMU (or a front-end) forwards is the driver's work too,
+            // even when the back-end refused it and no ring ever started.
+            if (byReset && e instanceof VhostUserEvent.Message m && RING_SETUP.contains(m.request())) return true;
+            if (byReset && e instanceof VhostUserEvent.Refused r && RING_SETUP.contains(r.request())) return true;
         }
         return false;
     }

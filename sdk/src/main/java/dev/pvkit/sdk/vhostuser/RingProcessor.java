@@ -72,9 +72,10 @@ final class RingProcessor {
     }
 
     private boolean serve(int index, Vring ring) {
-        if (ring.kick != null) ring.kick.drain();
+        boolean kicked = ring.kick != null && ring.kick.drain() > 0;
         DeviceQueue q = ring.queue;
         if (q == null || q == ring.faulted) return false;
+        if (kicked) q.kickReceived();
         if (!ring.enabled) {
             // Started but disabled: no side effects [BE-VU-014]. By default nothing is taken, so no request is
             // lost or answered empty (and a restarted back-end, whose kick QEMU sets before it enables the

@@ -47,6 +47,14 @@ public interface DeviceQueue {
     /** Descriptors read so far, ring and indirect: a cost metric, and the step bound hostile-input tests check. */
     long descriptorsRead();
 
+    /**
+     * The driver's kick eventfd for this queue fired (once per wake-up, however many writes it merged); called by
+     * whoever watches the eventfd, before the queue is processed, so the observer sees the available-buffer
+     * notification ({@link QueueObserver#kickReceived}).
+     */
+    default void kickReceived() {
+    }
+
     /** The position to resume from, in vhost-user's GET_VRING_BASE encoding (see {@link QueueConfig#base()}). */
     long base();
 }

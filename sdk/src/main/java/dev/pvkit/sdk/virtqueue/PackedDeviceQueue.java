@@ -328,6 +328,8 @@ public final class PackedDeviceQueue extends RingQueue {
             availWrap = !availWrap;
         }
         observer.availIndexRead(index(), from, PackedRing.offWrap(availPos, availWrap));
+        int event = memory.readLe32(ring.driverEvent());
+        suppressionRead(event >>> 16, event & 0xffff);
     }
 
     /**
@@ -401,6 +403,7 @@ public final class PackedDeviceQueue extends RingQueue {
         observer.usedPublished(index(), PackedRing.offWrap(usedPos, usedWrap));
         GuestMemory.fullFence();
         int event = memory.readLe32(ring.driverEvent()); // one read: mode and event point from the same update
+        suppressionRead(event >>> 16, event & 0xffff);
         int offWrap = event & 0xffff;
         int mode = (event >>> 16) & 3;
         boolean notify;

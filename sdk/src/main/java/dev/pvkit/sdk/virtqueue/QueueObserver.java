@@ -45,7 +45,8 @@ public interface QueueObserver {
     /**
      * The device read the driver's notification-suppression fields: split {@code avail.flags} and {@code used_event}
      * (the latter meaningful with EVENT_IDX only); packed driver event suppression {@code flags} and
-     * {@code off_wrap}. Reported when a value differs from the last one read.
+     * {@code off_wrap}. Read when the device decides whether to notify (each publish) and when the driver's
+     * available position moves; reported the first time and then whenever a value differs from the last one read.
      */
     default void driverSuppressionRead(int queue, int flags, int event) {
     }

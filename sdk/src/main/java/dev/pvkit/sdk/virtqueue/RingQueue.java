@@ -13,6 +13,10 @@ abstract class RingQueue implements DeviceQueue {
     final CompletionOrder order;
     ChainError brokenBy;
     long descriptorsRead;
+    // The driver's suppression fields at the last read, so only changes reach the observer.
+    private boolean suppressionSeen;
+    private int lastSuppressionFlags;
+    private int lastSuppressionEvent;
 
     RingQueue(GuestMemory memory, QueueConfig config) {
         this.memory = memory;
@@ -31,6 +35,23 @@ abstract class RingQueue implements DeviceQueue {
         if (!memory.contains(address, bytes)) {
             throw new QueueSetupException(String.format("queue %d: %s 0x%x+%d is not inside guest memory", c.index(), what, address, bytes));
         }
+    }
+
+    /**
+     * Reports the driver's suppression fields as just read when they differ from the last read (or are the first):
+     * plain int compares, nothing allocated.
+     */
+    final void suppressionRead(int flags, int event) {
+        if (suppressionSeen && flags == lastSuppressionFlags && event == lastSuppressionEvent) return;
+        suppressionSeen = true;
+        lastSuppressionFlags = flags;
+        lastSuppressionEvent = event;
+        observer.driverSuppressionRead(config.index(), flags, event);
+    }
+
+    @Override
+    public void kickReceived() {
+        observer.kickReceived(config.index());
     }
 
     /** Writes one completion into the ring; called in the order {@link CompletionOrder} releases them. */

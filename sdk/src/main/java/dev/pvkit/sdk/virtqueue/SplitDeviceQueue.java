@@ -99,6 +99,7 @@ public final class SplitDeviceQueue extends RingQueue {
             if (availIdx != lastSeenAvail) {
                 observer.availIndexRead(index(), lastSeenAvail, availIdx);
                 lastSeenAvail = availIdx;
+                readSuppression();
             }
             int pending = (availIdx - lastAvail) & 0xffff;
             if (pending == 0) return null;
@@ -121,6 +122,11 @@ public final class SplitDeviceQueue extends RingQueue {
             if (chain != null) return chain;
         }
         return null;
+    }
+
+    /** Reads {@code avail.flags} and {@code used_event} as they stand, for the observer (reported on change). */
+    private void readSuppression() {
+        suppressionRead(memory.readLe16(ring.availFlags()) & 0xffff, memory.readLe16(ring.usedEvent()) & 0xffff);
     }
 
     /** Walks the chain at {@code head}; returns it, or null after handling a rejection (caller polls on). */
@@ -280,12 +286,13 @@ public final class SplitDeviceQueue extends RingQueue {
         GuestMemory.fullFence();
         boolean notify;
         String reason;
+        int flags = memory.readLe16(ring.availFlags()) & 0xffff;
+        int event = memory.readLe16(ring.usedEvent()) & 0xffff;
+        suppressionRead(flags, event);
         if (config.eventIdx()) {
-            int event = memory.readLe16(ring.usedEvent()) & 0xffff;
             notify = SplitRing.needEvent(event, usedIdx, old);
             reason = "used_event " + event + ", used " + old + "->" + usedIdx;
         } else {
-            int flags = memory.readLe16(ring.availFlags()) & 0xffff;
             notify = (flags & SplitRing.AVAIL_F_NO_INTERRUPT) == 0;
             reason = "avail.flags " + flags;
         }

@@ -1,0 +1,100 @@
+package dev.pvkit.sdk.vhostuser;
+
+import dev.pvkit.sdk.frontend.VhostUserFrontend;
+import dev.pvkit.sdk.memory.OwnedGuestMemory;
+import dev.pvkit.sdk.observe.BackendObserver;
+import dev.pvkit.sdk.os.EventFd;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
+import dev.pvkit.sdk.virtqueue.Chain;
+import dev.pvkit.sdk.virtqueue.QueueObserver;
+import dev.pvkit.sdk.virtqueue.Segment;
+import dev.pvkit.sdk.virtqueue.SplitRing;
+import dev.pvkit.sdk.virtqueue.driver.SplitDriverQueue;
+import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A kick on a ring's eventfd reaches the queue's observer as {@code kickReceived}, once per wake-up, before the
+ * ring is processed. (A device that is still busy with a ring may read new chains before it drains the kick that
+ * announced them: that order is the device's own, so the chain here is posted while the ring is idle.)
+ */
+class KickObservationTest {
+    static final long GUEST_BASE = 0x100000;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void eachWakeUpOfTheKickEventfdIsOneObservedKickAndAKickPrecedesTheChainItAnnounced() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        QueueObserver queueSteps = new QueueObserver() {
+            @Override
+            public void kickReceived(int queue) {
+                seen.add("kick " + queue);
+            }
+
+            @Override
+            public void chainRead(int queue, Chain chain) {
+                seen.add("chain " + queue);
+            }
+        };
+        BackendObserver observer = new BackendObserver() {
+            @Override
+            public QueueObserver queueObserver(int queue) {
+                return queueSteps;
+            }
+        };
+        long features = VirtioFeatures.bit(VirtioFeatures.VERSION_1);
+        try (VhostUserBackend backend = VhostUserBackend.serve(new EchoDevice(), dir.resolve("kick.sock"),
+                VhostUserBackend.Options.defaults().withObserver(observer));
+             OwnedGuestMemory guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(GUEST_BASE, 8 << 20)));
+             VhostUserFrontend v = VhostUserFrontend.connect(backend.socketPath());
+             EventFd kick = EventFd.create(); EventFd call = EventFd.create()) {
+            v.getFeatures();
+            v.setOwner();
+            v.setFeatures(features);
+            v.setMemTable(guest);
+            long desc = GUEST_BASE, avail = GUEST_BASE + 0x8000, used = GUEST_BASE + 0xc000;
+            long user = guest.memory().regions().get(0).userAddress() - GUEST_BASE;
+            SplitDriverQueue driver = new SplitDriverQueue(guest.memory(), new SplitRing(16, desc, avail, used), features,
+                    IndirectArea.NONE, 0);
+            v.setVringNum(0, 16);
+            v.setVringAddr(0, user + desc, user + used, user + avail);
+            v.setVringBase(0, 0);
+            v.setVringCall(0, call);
+            v.setVringKick(0, kick);
+
+            // Kicks with nothing new: each wake-up is one kick, whether or not there was anything to process.
+            kick.signal();
+            await(() -> seen.size() == 1);
+            kick.signal();
+            await(() -> seen.size() == 2);
+            assertThat(seen).containsExactly("kick 0", "kick 0");
+
+            // A request posted while the ring is idle (its last turn long over): the kick is observed first.
+            Thread.sleep(100);
+            long data = GUEST_BASE + 0x100000;
+            driver.post(List.of(new Segment(data, 8)), List.of(new Segment(data + 0x1000, 8)), false);
+            driver.publish();
+            kick.signal();
+            await(() -> seen.size() == 4);
+            assertThat(seen).containsExactly("kick 0", "kick 0", "kick 0", "chain 0");
+        }
+    }
+
+    private static void await(java.util.function.BooleanSupplier done) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!done.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("waited 10 s").isLessThan(deadline);
+            Thread.sleep(2);
+        }
+    }
+}
