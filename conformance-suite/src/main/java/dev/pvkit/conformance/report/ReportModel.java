@@ -157,8 +157,10 @@ final class ReportModel {
             for (ConstantGroup.Constant k : spec.constants(group).values()) {
                 String n = k.name();
                 // The two ring features keep their historical prefix in the virtio headers.
+                // Bit 30, unused by virtio, is vhost-user's PROTOCOL_FEATURES.
                 boolean ring = n.equals("INDIRECT_DESC") || n.equals("EVENT_IDX");
-                names.putIfAbsent(k.value(), (ring ? "VIRTIO_RING_F_" : prefix) + n);
+                String name = n.equals("UNUSED") ? "VHOST_USER_F_PROTOCOL_FEATURES" : (ring ? "VIRTIO_RING_F_" : prefix) + n;
+                names.putIfAbsent(k.value(), name);
             }
         } catch (java.util.NoSuchElementException e) {
             // A spec without the group names no bits; the numbers still show.
