@@ -1,0 +1,121 @@
+package dev.pvkit.conformance.report;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.pvkit.conformance.verdict.Certification;
+import dev.pvkit.conformance.verdict.Evidence;
+import dev.pvkit.conformance.verdict.Outcome;
+import dev.pvkit.conformance.verdict.RequirementVerdict;
+import dev.pvkit.conformance.verdict.SessionOutcome;
+import dev.pvkit.conformance.verdict.SessionSummary;
+import dev.pvkit.spec.PvSpec;
+import dev.pvkit.spec.Requirement;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code report.json}: a certification for programs, in the format {@value ReportModel#SCHEMA}. Field names are
+ * snake_case and stable within a format version; {@link #SCHEMA_RESOURCE} in this jar describes every one.
+ */
+public final class JsonReport {
+    /** The report format this writer produces. */
+    public static final String SCHEMA = ReportModel.SCHEMA;
+    /** Class-path location of the JSON Schema (draft 2020-12) of {@code report.json}. */
+    public static final String SCHEMA_RESOURCE = "dev/pvkit/conformance/report/report.schema.json";
+
+    private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final PvSpec spec;
+
+    public JsonReport(PvSpec spec) {
+        this.spec = spec;
+    }
+
+    public void write(Certification c, Path file) throws IOException {
+        try (OutputStream out = Files.newOutputStream(file)) {
+            write(c, out);
+        }
+    }
+
+    public void write(Certification c, OutputStream out) throws IOException {
+        MAPPER.writeValue(out, tree(c));
+    }
+
+    /** The report as a JSON tree. */
+    public ObjectNode tree(Certification c) {
+        ObjectNode root = MAPPER.createObjectNode();
+        root.put("schema", SCHEMA);
+        root.put("tool_version", c.toolVersion());
+        root.put("spec_version", c.specVersion());
+        root.put("result", c.failed() ? "fail" : "pass");
+        root.put("fail_on", c.failOn().name().toLowerCase(Locale.ROOT));
+        root.put("started_at", c.startedAt());
+        root.put("duration_seconds", c.seconds());
+        root.set("guest", facts(ReportModel.guestFacts(c)));
+        root.set("device", facts(ReportModel.deviceFacts(c)));
+
+        ArrayNode sessions = root.putArray("sessions");
+        for (SessionSummary s : c.sessions()) {
+            ObjectNode n = sessions.addObject();
+            n.put("label", s.label());
+            n.put("kind", s.kind());
+            n.put("features", s.features());
+            n.put("ring", s.ring());
+            n.put("events", s.events());
+            n.put("start_seconds", s.startSeconds());
+        }
+
+        ObjectNode counts = root.putObject("counts");
+        Map<Outcome, Integer> byOutcome = c.counts();
+        for (Outcome o : Outcome.values()) counts.put(ReportModel.outcomeId(o), byOutcome.get(o));
+        root.put("total", c.verdicts().size());
+        root.put("violations", c.violations());
+        root.put("warnings", c.warnings());
+
+        ArrayNode reqs = root.putArray("requirements");
+        for (RequirementVerdict v : c.verdicts()) {
+            Requirement r = v.requirement();
+            ObjectNode n = reqs.addObject();
+            n.put("id", r.id());
+            n.put("area", r.area());
+            n.put("area_name", ReportModel.areaName(spec, r.area()));
+            n.put("strength", r.strength().keyword());
+            n.put("statement", r.statement());
+            n.put("source", r.source() == null ? null : r.source().text());
+            n.put("outcome", ReportModel.outcomeId(v.outcome()));
+            n.put("label", ReportModel.labelId(v));
+            n.put("check", v.check());
+            ArrayNode per = n.putArray("sessions");
+            for (SessionOutcome so : v.sessions()) {
+                ObjectNode sn = per.addObject();
+                sn.put("session", so.session());
+                sn.put("outcome", ReportModel.outcomeId(so.outcome()));
+            }
+            ArrayNode ev = n.putArray("evidence");
+            for (Evidence e : v.evidence()) {
+                ObjectNode en = ev.addObject();
+                en.put("session", e.session());
+                en.put("queue", e.queue());
+                en.put("summary", e.summary());
+                e.offending().forEach(en.putArray("offending")::add);
+                e.before().forEach(en.putArray("before")::add);
+                en.put("host_time", e.hostTime());
+                en.put("guest_seconds", e.guestSeconds());
+            }
+        }
+        return root;
+    }
+
+    private static ObjectNode facts(Map<String, String> facts) {
+        ObjectNode n = MAPPER.createObjectNode();
+        facts.forEach(n::put);
+        return n;
+    }
+}

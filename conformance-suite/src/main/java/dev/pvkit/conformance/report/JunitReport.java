@@ -1,0 +1,168 @@
+package dev.pvkit.conformance.report;
+
+import dev.pvkit.conformance.verdict.Certification;
+import dev.pvkit.conformance.verdict.Evidence;
+import dev.pvkit.conformance.verdict.FailOn;
+import dev.pvkit.conformance.verdict.Outcome;
+import dev.pvkit.conformance.verdict.RequirementVerdict;
+import dev.pvkit.conformance.verdict.SessionOutcome;
+import dev.pvkit.spec.PvSpec;
+import dev.pvkit.spec.Requirement;
+
+import javax.xml.stream.XMLOutputFactory;
+import javax.xml.stream.XMLStreamException;
+import javax.xml.stream.XMLStreamWriter;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * {@code junit.xml}: the verdicts as JUnit test results, for CI servers. One {@code <testsuite>} per area (in catalog
+ * order) inside a {@code <testsuites>}; one {@code <testcase>} per requirement, named by id and statement, its class
+ * name the area's name. A failed MUST or MUST NOT is a {@code <failure>}; a failed SHOULD or SHOULD NOT is a passed test
+ * case with the warning and its evidence in {@code <system-out>}, or a {@code <failure>} when the run fails on those
+ * too; not exercised, not observable and not checked requirements are {@code <skipped>}.
+ */
+public final class JunitReport {
+    private static final int NAME_STATEMENT = 90;
+
+    private final PvSpec spec;
+
+    public JunitReport(PvSpec spec) {
+        this.spec = spec;
+    }
+
+    public void write(Certification c, Path file) throws IOException {
+        try (OutputStream out = Files.newOutputStream(file)) {
+            write(c, out);
+        }
+    }
+
+    public void write(Certification c, OutputStream out) throws IOException {
+        try {
+            XMLStreamWriter x = XMLOutputFactory.newFactory().createXMLStreamWriter(out, StandardCharsets.UTF_8.name());
+            x.writeStartDocument(StandardCharsets.UTF_8.name(), "1.0");
+            nl(x, 0);
+            List<ReportModel.AreaGroup> areas = ReportModel.byArea(c, spec, false);
+            x.writeStartElement("testsuites");
+            x.writeAttribute("name", "PVKit certification");
+            writeCounts(x, c.verdicts(), c);
+            x.writeAttribute("time", seconds(c.seconds()));
+            for (ReportModel.AreaGroup g : areas) suite(x, c, g);
+            nl(x, 0);
+            x.writeEndElement();
+            nl(x, 0);
+            x.writeEndDocument();
+            x.flush();
+            x.close();
+        } catch (XMLStreamException e) {
+            throw new IOException("cannot write junit.xml: " + e.getMessage(), e);
+        }
+    }
+
+    private void suite(XMLStreamWriter x, Certification c, ReportModel.AreaGroup g) throws XMLStreamException {
+        nl(x, 1);
+        x.writeStartElement("testsuite");
+        x.writeAttribute("name", g.code() + " " + g.name());
+        writeCounts(x, g.verdicts(), c);
+        x.writeAttribute("time", "0");
+        if (c.startedAt() != null) x.writeAttribute("timestamp", c.startedAt());
+        nl(x, 2);
+        x.writeStartElement("properties");
+        property(x, "pvkit.tool_version", c.toolVersion());
+        property(x, "pvkit.spec_version", c.specVersion());
+        property(x, "pvkit.fail_on", c.failOn().name().toLowerCase(Locale.ROOT));
+        for (Map.Entry<String, String> f : ReportModel.guestFacts(c).entrySet()) property(x, "guest." + f.getKey(), f.getValue());
+        for (Map.Entry<String, String> f : ReportModel.deviceFacts(c).entrySet()) property(x, "device." + f.getKey(), f.getValue());
+        nl(x, 2);
+        x.writeEndElement();
+        for (RequirementVerdict v : g.verdicts()) testcase(x, c, g, v);
+        nl(x, 1);
+        x.writeEndElement();
+    }
+
+    private static void property(XMLStreamWriter x, String name, String value) throws XMLStreamException {
+        nl(x, 3);
+        x.writeEmptyElement("property");
+        x.writeAttribute("name", name);
+        x.writeAttribute("value", value == null ? "" : value);
+    }
+
+    private static void testcase(XMLStreamWriter x, Certification c, ReportModel.AreaGroup g, RequirementVerdict v)
+            throws XMLStreamException {
+        Requirement r = v.requirement();
+        nl(x, 2);
+        x.writeStartElement("testcase");
+        x.writeAttribute("classname", g.name());
+        x.writeAttribute("name", r.id() + " " + ReportModel.shorten(r.statement(), NAME_STATEMENT));
+        x.writeAttribute("time", "0");
+        if (isFailure(v, c.failOn())) {
+            nl(x, 3);
+            x.writeStartElement("failure");
+            String summary = ReportModel.evidenceSummary(v);
+            x.writeAttribute("message", r.statement() + (summary.isEmpty() ? "" : " — " + summary));
+            x.writeAttribute("type", r.strength().keyword() + (v.isWarning() ? " (warning, failing on SHOULD)" : ""));
+            x.writeCharacters(details(v));
+            x.writeEndElement();
+        } else if (v.isWarning()) {
+            nl(x, 3);
+            x.writeStartElement("system-out");
+            x.writeCharacters("WARNING (" + r.strength().keyword() + " not kept): " + r.statement() + "\n" + details(v));
+            x.writeEndElement();
+        } else if (v.outcome() != Outcome.PASS) {
+            nl(x, 3);
+            x.writeEmptyElement("skipped");
+            x.writeAttribute("message", v.outcome().label() + ": " + ReportModel.skipReason(v.outcome()));
+        }
+        nl(x, 2);
+        x.writeEndElement();
+    }
+
+    private static boolean isFailure(RequirementVerdict v, FailOn failOn) {
+        return v.isViolation() || (v.isWarning() && failOn == FailOn.SHOULD);
+    }
+
+    /** Evidence as lines: per session outcomes, then per violation where, summary, context and offending steps. */
+    private static String details(RequirementVerdict v) {
+        StringBuilder b = new StringBuilder();
+        b.append(v.requirement().id()).append(" (").append(v.requirement().strength().keyword()).append(", ")
+                .append(v.requirement().source()).append(")");
+        if (v.check() != null) b.append(", decided by ").append(v.check());
+        b.append('\n');
+        for (SessionOutcome s : v.sessions()) b.append("  ").append(s.session()).append(": ").append(s.outcome().label()).append('\n');
+        for (Evidence e : v.evidence()) {
+            b.append('\n').append(e.summary()).append('\n');
+            b.append("  at: ").append(ReportModel.where(e)).append('\n');
+            if (!e.before().isEmpty()) {
+                b.append("  before:\n");
+                for (String l : e.before()) b.append("      ").append(l).append('\n');
+            }
+            b.append("  offending:\n");
+            for (String l : e.offending()) b.append("    > ").append(l).append('\n');
+        }
+        return b.toString();
+    }
+
+    private static void writeCounts(XMLStreamWriter x, List<RequirementVerdict> vs, Certification c) throws XMLStreamException {
+        long failures = vs.stream().filter(v -> isFailure(v, c.failOn())).count();
+        long skipped = vs.stream().filter(v -> v.outcome() != Outcome.PASS && v.outcome() != Outcome.FAIL).count();
+        x.writeAttribute("tests", Integer.toString(vs.size()));
+        x.writeAttribute("failures", Long.toString(failures));
+        x.writeAttribute("errors", "0");
+        x.writeAttribute("skipped", Long.toString(skipped));
+    }
+
+    private static String seconds(double s) {
+        return String.format(Locale.ROOT, "%.3f", s);
+    }
+
+    /** Line break and indentation, so that the file reads well in an editor too. */
+    private static void nl(XMLStreamWriter x, int depth) throws XMLStreamException {
+        x.writeCharacters("\n" + "  ".repeat(depth));
+    }
+}
