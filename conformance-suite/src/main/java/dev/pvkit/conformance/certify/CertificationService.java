@@ -117,7 +117,7 @@ public final class CertificationService {
         if (incomplete != null) guest.put("incomplete", incomplete);
         Certification c = new Certification(TOOL_VERSION, spec.version().toString(), guest, device, startedAt,
                 (System.nanoTime() - t0) / 1e9, summaries(sessions, guestStart), verdicts, o.failOn());
-        List<Path> reports = Reports.write(c, o.reportDir());
+        List<Path> reports = Reports.write(c, spec, o.reportDir());
         return new Result(c, reports, incomplete);
     }
 

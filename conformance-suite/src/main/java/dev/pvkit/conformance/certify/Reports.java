@@ -1,6 +1,8 @@
 package dev.pvkit.conformance.certify;
 
+import dev.pvkit.conformance.report.ReportWriter;
 import dev.pvkit.conformance.verdict.Certification;
+import dev.pvkit.spec.PvSpec;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,7 +32,11 @@ final class Reports {
         return e.getMessage() == null ? "unknown reason" : e.getMessage();
     }
 
-    static List<Path> write(Certification c, Path dir) {
-        return List.of();  // wired once the report writers land
+    static List<Path> write(Certification c, PvSpec spec, Path dir) {
+        try {
+            return ReportWriter.write(c, spec, dir).all();
+        } catch (IOException e) {
+            throw new SetupException(e.getMessage(), e);
+        }
     }
 }

@@ -98,6 +98,7 @@ public final class HtmlReport {
         tiles.add(tile("not-exercised", "Not exercised", counts.get(Outcome.NOT_EXERCISED), "driver never did it"));
         tiles.add(tile("not-observable", "Not observable", counts.get(Outcome.NOT_OBSERVABLE), "device side cannot see it"));
         tiles.add(tile("not-checked", "Not checked", counts.get(Outcome.NOT_CHECKED), "no check yet"));
+        tiles.add(tile("permission", "Permissions", counts.get(Outcome.PERMISSION), "MAY: nothing to break"));
         m.put("tiles", tiles);
         m.put("total", c.verdicts().size());
 

@@ -47,6 +47,7 @@ final class ReportModel {
             case NOT_EXERCISED -> "the check watched, but the driver never did what this rule is about";
             case NOT_OBSERVABLE -> "PVKit's device side cannot see this rule kept or broken";
             case NOT_CHECKED -> "no check of this PVKit version decides it yet";
+            case PERMISSION -> "a MAY grants the driver a choice, which no act of the driver can break";
             default -> o.label();
         };
     }

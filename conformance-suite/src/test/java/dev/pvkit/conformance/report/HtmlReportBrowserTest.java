@@ -54,6 +54,7 @@ class HtmlReportBrowserTest {
         assertThat(count(dom, "not-exercised")).isEqualTo(counts.get("not_exercised").asInt());
         assertThat(count(dom, "not-observable")).isEqualTo(counts.get("not_observable").asInt());
         assertThat(count(dom, "not-checked")).isEqualTo(counts.get("not_checked").asInt());
+        assertThat(count(dom, "permission")).isEqualTo(counts.get("permission").asInt());
         assertThat(count(dom, "total")).isEqualTo(json.get("total").asInt());
         assertThat(first(dom, "data-result=\"([a-z]+)\"")).isEqualTo(json.get("result").asText());
         // One matrix row per requirement, each with the verdict report.json gives it.

@@ -79,6 +79,7 @@ final class SampleCertification {
         v.add(verdict("DRV-PACKED-002", NOT_EXERCISED, NOT_EXERCISED, NOT_EXERCISED, "RingLayoutCheck"));
         // Notifications.
         v.add(verdict("DRV-NOTIFY-001", NOT_CHECKED, null, null, null));
+        v.add(verdict("DRV-SPLIT-028", dev.pvkit.conformance.verdict.Outcome.PERMISSION, null, null, null));
         v.add(verdict("DRV-NOTIFY-002", NOT_OBSERVABLE, null, null, null));
         // virtio-blk.
         v.add(verdict("DRV-BLK-001", NOT_OBSERVABLE, null, null, null));
