@@ -95,6 +95,7 @@ public final class CertificationService {
                 try (QemuInstance vm = QemuLauncher.launch(q);
                      ConsoleWatcher console = new ConsoleWatcher(vm.consoleLog(), log)) {
                     guest.put("accelerator", vm.accelerator().name().toLowerCase(java.util.Locale.ROOT));
+                    guest.put("qemu command", String.join(" ", vm.command()));
                     incomplete = drive(o, vm, log, progress, t0);
                 }
             }

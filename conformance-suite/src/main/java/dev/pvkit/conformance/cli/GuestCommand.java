@@ -221,6 +221,7 @@ final class GuestCommand implements Runnable {
                                 VirtioFeatures.has(f, VirtioFeatures.INDIRECT_DESC) ? "on" : "off", started,
                                 info.sizeBytes() >> 20, info.queues(), info.queues() == 1 ? "" : "s");
                     }
+                    out.printf("  qemu:    %s%n", String.join(" ", vm.command()));
                     out.printf("  check:   %s%n", check.summary());
                     out.printf("  result:  %s%n", check.passed() ? "PASS" : "FAIL");
                     out.flush();

@@ -35,10 +35,10 @@ public final class GuestImageBuilder {
     private static final String LAST = "last-image";
 
     private Path cacheDir = CacheDirectory.resolve();
-    private Consumer<String> progress = line -> {
-        System.out.println("[pvkit guest-image] " + line);
-        System.out.flush();
-    };
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(GuestImageBuilder.class);
+
+    /** Without a progress sink of the caller's, steps go to the log. */
+    private Consumer<String> progress = LOG::info;
     private final List<String> modules = new ArrayList<>(DEFAULT_MODULES);
 
     public GuestImageBuilder cacheDirectory(Path dir) {

@@ -19,6 +19,7 @@ import java.util.concurrent.ScheduledExecutorService;
  * and waits for QEMU to connect the agent channel. Every QEMU gets a hard time limit.
  */
 public final class QemuLauncher {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(QemuLauncher.class);
     static final String CONSOLE_LOG = "console.log";
     static final String QEMU_LOG = "qemu.log";
     static final String AGENT_SOCKET = "agent.sock";
@@ -53,12 +54,12 @@ public final class QemuLauncher {
             QemuOptions probe = o.probeCopy(dir);
             try (QemuInstance q = start(probe, Accelerator.KVM)) {
                 q.agent().awaitReady(o.kvmProbeLimit);
-                System.out.println("[pvkit qemu] KVM probe: the guest runs under KVM");
+                LOG.info("KVM probe: the guest runs under KVM");
                 return true;
             }
         } catch (IOException | RuntimeException e) {
-            System.out.println("[pvkit qemu] KVM probe failed within " + o.kvmProbeLimit.toSeconds()
-                    + " s (" + e.getMessage().lines().findFirst().orElse("") + "); using TCG");
+            LOG.info("KVM probe failed within {} s ({}); using TCG", o.kvmProbeLimit.toSeconds(),
+                    String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
             return false;
         } finally {
             deleteRunDir(dir);
@@ -74,7 +75,7 @@ public final class QemuLauncher {
         }
         Files.deleteIfExists(socket);
         List<String> cmd = QemuCommandLine.build(o, accel, dir.resolve(CONSOLE_LOG).toAbsolutePath(), socket);
-        System.out.println("[pvkit qemu] " + String.join(" ", cmd));
+        LOG.info("starting {}", String.join(" ", cmd));
         // opened before QEMU starts, so QEMU finds its reader
         TransportTraceReader trace = o.transportTrace == null ? null
                 : TransportTraceReader.open(dir.resolve(TransportTraceReader.FIFO).toAbsolutePath(), o.transportTrace);

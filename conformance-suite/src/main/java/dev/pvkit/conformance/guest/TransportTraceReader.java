@@ -30,6 +30,7 @@ import java.util.function.Consumer;
  * when the reader stops.
  */
 final class TransportTraceReader {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(TransportTraceReader.class);
     /** The FIFO's name in the run directory. */
     static final String FIFO = "qemu-trace.fifo";
     /** Kept lines waiting for the consumer; a boot has a few hundred, a long workload a few thousand. */
@@ -179,7 +180,7 @@ final class TransportTraceReader {
                 if (start == end) start = end = 0;
             }
         } catch (IOException e) {
-            System.out.println("[pvkit qemu] transport trace: reading " + fifo + " failed: " + e.getMessage());
+            LOG.warn("transport trace: reading {} failed: {}", fifo, e.getMessage());
         } finally {
             closeQuietly();
             deleteFifo();
@@ -225,7 +226,7 @@ final class TransportTraceReader {
                     consumer.accept(line);
                 } catch (RuntimeException e) {
                     if (consumerFailures.getAndIncrement() == 0) {
-                        System.out.println("[pvkit qemu] transport trace: the consumer failed on " + line + ": " + e);
+                        LOG.warn("transport trace: the consumer failed on {}: {}", line, e.toString());
                     }
                 }
             }
@@ -233,7 +234,7 @@ final class TransportTraceReader {
             Thread.currentThread().interrupt();
         }
         if (dropped.get() > 0) {
-            System.out.println("[pvkit qemu] transport trace: " + dropped.get()
+            LOG.warn("transport trace: " + dropped.get()
                     + " virtio-pci lines dropped, the consumer fell " + QUEUE_LIMIT + " lines behind");
         }
     }
