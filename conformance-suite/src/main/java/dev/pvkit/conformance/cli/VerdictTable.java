@@ -22,7 +22,10 @@ final class VerdictTable {
     void print(PrintWriter out) {
         out.println();
         out.println("PVKit certification — virtio-blk driver, against PVKit spec " + c.specVersion());
-        c.guest().forEach((k, v) -> out.printf("  %-12s %s%n", k + ":", v));
+        // The QEMU command line is in the reports; on the console it would bury the facts around it.
+        c.guest().forEach((k, v) -> {
+            if (!k.equals("qemu command")) out.printf("  %-12s %s%n", k + ":", v);
+        });
         for (SessionSummary s : c.sessions()) {
             out.printf("  %-12s %s at %.1f s, %s ring%s, %d events%n", "", s.label(), s.startSeconds(),
                     s.ring() == null ? "no" : s.ring(), s.features() == null ? "" : ", features " + s.features(), s.events());

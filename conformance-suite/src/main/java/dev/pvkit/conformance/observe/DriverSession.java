@@ -20,9 +20,9 @@ public record DriverSession(int ordinal, Kind kind, boolean startedByReset, List
         events = List.copyOf(events);
     }
 
-    /** E.g. "session 2 (OS)". */
+    /** E.g. "session 2 (OS)", "session 1 (firmware)". */
     public String label() {
-        return "session " + ordinal + " (" + kind.name().charAt(0) + kind.name().substring(1).toLowerCase(java.util.Locale.ROOT) + ")";
+        return "session " + ordinal + " (" + (kind == Kind.OS ? "OS" : "firmware") + ")";
     }
 
     public long startMicros() {

@@ -57,7 +57,7 @@ class ReportWritersTest {
         assertThat(r.get("guest").get("kernel").asText()).startsWith("6.1.0");
         assertThat(r.get("device").get("offered features").asText()).isEqualTo("0x170000646");
         assertThat(r.get("sessions")).hasSize(2);
-        assertThat(r.get("sessions").get(0).get("label").asText()).isEqualTo("session 1 (Firmware)");
+        assertThat(r.get("sessions").get(0).get("label").asText()).isEqualTo("session 1 (firmware)");
         assertThat(r.get("counts").get("fail").asInt()).isEqualTo(3);
         assertThat(r.get("violations").asInt()).isEqualTo(2);
         assertThat(r.get("warnings").asInt()).isEqualTo(1);

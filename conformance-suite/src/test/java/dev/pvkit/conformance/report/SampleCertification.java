@@ -27,7 +27,7 @@ import static dev.pvkit.conformance.verdict.Outcome.PASS;
  */
 final class SampleCertification {
     static final PvSpec SPEC = PvSpec.load();
-    static final String FW = "session 1 (Firmware)";
+    static final String FW = "session 1 (firmware)";
     static final String OS = "session 2 (OS)";
 
     private SampleCertification() {
