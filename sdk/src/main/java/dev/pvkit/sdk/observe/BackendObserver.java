@@ -90,9 +90,21 @@ public interface BackendObserver {
 
     /**
      * A message was not acted on: {@code rule} names the check it failed, {@code answer} is "failure status",
-     * "connection closed" or (GET_CONFIG) "empty reply".
+     * "connection closed" or (GET_CONFIG) "empty reply". Called by {@link #messageRejected(String, String, String,
+     * String, String)}'s default, for observers that do not need the requirement.
      */
     default void messageRejected(String request, String rule, String detail, String answer) {
+    }
+
+    /**
+     * A message was not acted on, with the spec requirement the rule it failed stands for: {@code requirement} is
+     * e.g. "FE-VU-009", or null where the spec states none (the rule and its requirement are a
+     * {@code dev.pvkit.sdk.vhostuser.VhostUserRule}, passed as text because the back-end calls this package, not the
+     * reverse). The back-end calls this one; by default it drops the requirement and calls
+     * {@link #messageRejected(String, String, String, String)}, so an observer that overrides only that keeps working.
+     */
+    default void messageRejected(String request, String rule, String requirement, String detail, String answer) {
+        messageRejected(request, rule, detail, answer);
     }
 
     default void disconnected(String why) {

@@ -137,7 +137,7 @@ public final class Bodies {
                 if (size < 8) yield 8;
                 int n = m.body().getInt(0);
                 if (n < 1 || n > MAX_REGIONS) {
-                    throw new ProtocolViolation(r.name(), "region count", n + " regions; 1.." + MAX_REGIONS + " allowed", false);
+                    throw new ProtocolViolation(r.name(), VhostUserRule.REGION_COUNT, n + " regions; 1.." + MAX_REGIONS + " allowed", false);
                 }
                 yield 8 + 32 * n;
             }
@@ -145,14 +145,14 @@ public final class Bodies {
                 if (size < 12) yield 12;
                 int n = m.body().getInt(4);
                 if (n < 0 || n > MAX_CONFIG) {
-                    throw new ProtocolViolation(r.name(), "config size", Integer.toUnsignedString(n) + " bytes; at most " + MAX_CONFIG, false);
+                    throw new ProtocolViolation(r.name(), VhostUserRule.CONFIG_SIZE, Integer.toUnsignedString(n) + " bytes; at most " + MAX_CONFIG, false);
                 }
                 yield 12 + n;
             }
             default -> r.payload.fixedSize;
         };
         if (size != expected) {
-            throw new ProtocolViolation(r.name(), "payload size", size + " bytes; " + expected + " expected", false);
+            throw new ProtocolViolation(r.name(), VhostUserRule.PAYLOAD_SIZE, size + " bytes; " + expected + " expected", false);
         }
         int fds = m.attachedFds();
         int[] allowed = switch (r.fds) {
@@ -163,8 +163,23 @@ public final class Bodies {
             case UNLESS_NOFD -> (u64(m) & VRING_NOFD) != 0 ? new int[]{0, 0} : new int[]{1, 1};
         };
         if (fds < allowed[0] || fds > allowed[1]) {
-            throw new ProtocolViolation(r.name(), "descriptor count", fds + " descriptors; "
+            throw new ProtocolViolation(r.name(), descriptorRule(r), fds + " descriptors; "
                     + (allowed[0] == allowed[1] ? String.valueOf(allowed[0]) : allowed[0] + ".." + allowed[1]) + " expected", false);
         }
+    }
+
+    /**
+     * The rule a wrong descriptor count breaks: the front-end requirement that states the count for {@code r} where
+     * there is one, else BE-VU-008's "missing or extra file descriptors".
+     */
+    static VhostUserRule descriptorRule(Request r) {
+        return switch (r) {
+            case SET_MEM_TABLE -> VhostUserRule.MEM_TABLE_DESCRIPTORS;
+            case ADD_MEM_REG -> VhostUserRule.ADD_MEM_REG_DESCRIPTORS;
+            case REM_MEM_REG -> VhostUserRule.REM_MEM_REG_DESCRIPTORS;
+            case SET_LOG_BASE -> VhostUserRule.LOG_BASE_DESCRIPTORS;
+            case SET_VRING_KICK, SET_VRING_CALL, SET_VRING_ERR -> VhostUserRule.NOTIFIER_DESCRIPTORS;
+            default -> VhostUserRule.DESCRIPTOR_COUNT;
+        };
     }
 }

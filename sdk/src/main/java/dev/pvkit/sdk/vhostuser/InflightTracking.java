@@ -69,10 +69,10 @@ final class InflightTracking implements AutoCloseable {
         try {
             long size = req.mmapSize();
             if (size < InflightArea.bytes(req.numQueues(), req.queueSize())) {
-                throw violation(Request.SET_INFLIGHT_FD, "inflight arithmetic", String.format("size %s for %d queues of %d",
+                throw violation(Request.SET_INFLIGHT_FD, VhostUserRule.INFLIGHT_ARITHMETIC, String.format("size %s for %d queues of %d",
                         Long.toUnsignedString(size), req.numQueues(), req.queueSize()));
             }
-            MappedMemory mapped = SharedFile.map(Request.SET_INFLIGHT_FD, "inflight", fd, req.mmapOffset(), size, seals);
+            MappedMemory mapped = SharedFile.map(Request.SET_INFLIGHT_FD, SharedFile.Kind.INFLIGHT, fd, req.mmapOffset(), size, seals);
             replace(new InflightArea(mapped, req.numQueues(), req.queueSize()));
         } finally {
             Syscalls.closeQuietly(fd);
@@ -104,13 +104,13 @@ final class InflightTracking implements AutoCloseable {
     private void checkShape(Request r, Bodies.Inflight req) {
         if (req.numQueues() < 1 || req.numQueues() > queueCount || req.queueSize() < 1
                 || req.queueSize() > Math.min(device.maxQueueSize(), QueueConfig.MAX_SIZE)) {
-            throw violation(r, "inflight shape", req.numQueues() + " queues of " + req.queueSize() + " entries");
+            throw violation(r, VhostUserRule.INFLIGHT_SHAPE, req.numQueues() + " queues of " + req.queueSize() + " entries");
         }
     }
 
     private static void checkStopped(Request r, boolean ringsRunning) {
         if (ringsRunning) {
-            throw violation(r, "rings running", "the inflight area cannot change while rings are started (stop them with GET_VRING_BASE first)");
+            throw violation(r, VhostUserRule.RINGS_RUNNING, "the inflight area cannot change while rings are started (stop them with GET_VRING_BASE first)");
         }
     }
 

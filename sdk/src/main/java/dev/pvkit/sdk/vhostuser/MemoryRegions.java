@@ -53,7 +53,7 @@ final class MemoryRegions implements AutoCloseable {
 
     void add(Message m) {
         Bodies.Region region = Bodies.SingleRegion.of(m).region();
-        if (mappings.size() >= MAX_SLOTS) throw violation(Request.ADD_MEM_REG, "memory slots", "all " + MAX_SLOTS + " slots in use");
+        if (mappings.size() >= MAX_SLOTS) throw violation(Request.ADD_MEM_REG, VhostUserRule.MEMORY_SLOTS, "all " + MAX_SLOTS + " slots in use");
         MemoryRegion added = map(Request.ADD_MEM_REG, region, m.takeFd(0));
         List<MemoryRegion> next = new ArrayList<>(mappings);
         next.add(added);
@@ -71,7 +71,7 @@ final class MemoryRegions implements AutoCloseable {
                 .filter(x -> x.guestPhysical() == region.guestPhysical() && x.size() == region.size()
                         && x.userAddress() == region.userAddress())
                 .findFirst()
-                .orElseThrow(() -> violation(Request.REM_MEM_REG, "unknown region",
+                .orElseThrow(() -> violation(Request.REM_MEM_REG, VhostUserRule.UNKNOWN_REGION,
                         String.format("no region at 0x%x+%d", region.guestPhysical(), region.size())));
         List<MemoryRegion> next = new ArrayList<>(mappings);
         next.remove(gone);
@@ -96,10 +96,10 @@ final class MemoryRegions implements AutoCloseable {
             long size = region.size();
             if (size > 0 && (region.guestPhysical() < 0 || region.guestPhysical() > Long.MAX_VALUE - size
                     || Long.compareUnsigned(region.userAddress(), -1L - size) > 0)) {
-                throw violation(r, "region arithmetic", String.format("region 0x%x+%d or user address 0x%x wraps",
+                throw violation(r, VhostUserRule.REGION_ARITHMETIC, String.format("region 0x%x+%d or user address 0x%x wraps",
                         region.guestPhysical(), size, region.userAddress()));
             }
-            MappedMemory mapping = SharedFile.map(r, "region", fd, region.mmapOffset(), size, seals);
+            MappedMemory mapping = SharedFile.map(r, SharedFile.Kind.REGION, fd, region.mmapOffset(), size, seals);
             try {
                 return new MemoryRegion(region.guestPhysical(), size, region.userAddress(), mapping);
             } catch (RuntimeException e) {
@@ -135,7 +135,7 @@ final class MemoryRegions implements AutoCloseable {
         try {
             fresh = GuestMemory.of(next).withWriteObserver(writes);
         } catch (IllegalArgumentException e) {
-            throw violation(cause, "overlapping regions", e.getMessage());
+            throw violation(cause, VhostUserRule.OVERLAPPING_REGIONS, e.getMessage());
         }
         rings.moveTo(cause, fresh, () -> {
             mappings.clear();

@@ -51,10 +51,10 @@ public final class MessageChannel implements AutoCloseable {
                         closeAll(fds);
                         return null;
                     }
-                    throw new ProtocolViolation("(header)", "short header", "peer closed after " + got + " header bytes", true);
+                    throw new ProtocolViolation("(header)", VhostUserRule.SHORT_HEADER, "peer closed after " + got + " header bytes", true);
                 }
                 if (r.controlTruncated()) {
-                    throw new ProtocolViolation("(header)", "descriptor count",
+                    throw new ProtocolViolation("(header)", VhostUserRule.DESCRIPTOR_COUNT,
                             "more than " + Message.MAX_FDS + " descriptors attached", true);
                 }
                 got += r.bytes();
@@ -65,17 +65,17 @@ public final class MessageChannel implements AutoCloseable {
             int size = h.getInt(8);
             String name = Request.of(request) != null ? Request.of(request).name() : "request " + request;
             if ((flags & Message.VERSION_MASK) != Message.VERSION) {
-                throw new ProtocolViolation(name, "header version", "version " + (flags & Message.VERSION_MASK) + ", expected 1", true);
+                throw new ProtocolViolation(name, reply ? VhostUserRule.REPLY_VERSION : VhostUserRule.HEADER_VERSION, "version " + (flags & Message.VERSION_MASK) + ", expected 1", true);
             }
             int allowed = reply ? REQUEST_FLAGS | Message.REPLY : REQUEST_FLAGS;
             if ((flags & ~allowed) != 0) {
-                throw new ProtocolViolation(name, "header flags", String.format("unknown flag bits 0x%x", flags & ~allowed), true);
+                throw new ProtocolViolation(name, reply ? VhostUserRule.REPLY_FLAG_BITS : VhostUserRule.HEADER_FLAGS, String.format("unknown flag bits 0x%x", flags & ~allowed), true);
             }
             if (reply != ((flags & Message.REPLY) != 0)) {
-                throw new ProtocolViolation(name, "header flags", reply ? "reply without REPLY flag" : "request with REPLY flag", true);
+                throw new ProtocolViolation(name, reply ? VhostUserRule.REPLY_WITHOUT_REPLY_FLAG : VhostUserRule.HEADER_FLAGS, reply ? "reply without REPLY flag" : "request with REPLY flag", true);
             }
             if (size < 0 || size > Message.MAX_PAYLOAD) {
-                throw new ProtocolViolation(name, "payload size", "size " + Integer.toUnsignedString(size)
+                throw new ProtocolViolation(name, VhostUserRule.PAYLOAD_SIZE, "size " + Integer.toUnsignedString(size)
                         + " exceeds " + Message.MAX_PAYLOAD, true);
             }
             byte[] payload = new byte[size];
@@ -86,7 +86,7 @@ public final class MessageChannel implements AutoCloseable {
         } catch (RuntimeException e) {
             closeAll(fds);
             if (e instanceof ProtocolViolation) throw e;
-            throw new ProtocolViolation("(read)", "connection", String.valueOf(e.getMessage()), true);
+            throw new ProtocolViolation("(read)", VhostUserRule.CONNECTION, String.valueOf(e.getMessage()), true);
         }
     }
 

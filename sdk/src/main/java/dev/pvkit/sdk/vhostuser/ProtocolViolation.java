@@ -3,18 +3,19 @@ package dev.pvkit.sdk.vhostuser;
 /**
  * A front-end message PVKit does not act on [BE-VU-008]. {@code framingLost} means the byte stream can no longer
  * be trusted (bad header, short read), so the only answer is closing the connection; otherwise the answer is a
- * failure status when REPLY_ACK allows one, else closing [BE-VU-009].
+ * failure status when REPLY_ACK allows one, else closing [BE-VU-009]. The rule it broke is a {@link VhostUserRule},
+ * which names the spec requirement behind it.
  */
 public final class ProtocolViolation extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     private final String request;
-    private final String rule;
+    private final VhostUserRule rule;
     private final String detail;
     private final boolean framingLost;
 
-    public ProtocolViolation(String request, String rule, String detail, boolean framingLost) {
-        super(request + ": " + rule + ": " + detail);
+    public ProtocolViolation(String request, VhostUserRule rule, String detail, boolean framingLost) {
+        super(request + ": " + rule.ruleName() + ": " + detail);
         this.request = request;
         this.rule = rule;
         this.detail = detail;
@@ -22,7 +23,7 @@ public final class ProtocolViolation extends RuntimeException {
     }
 
     /** A message whose framing held but whose meaning broke {@code rule}: the answer may be a failure status. */
-    static ProtocolViolation violation(Request r, String rule, String detail) {
+    static ProtocolViolation violation(Request r, VhostUserRule rule, String detail) {
         return new ProtocolViolation(r.name(), rule, detail, false);
     }
 
@@ -31,9 +32,19 @@ public final class ProtocolViolation extends RuntimeException {
         return request;
     }
 
-    /** Which check failed, e.g. "payload size" or "queue index". */
-    public String rule() {
+    /** Which rule the message broke, with the spec requirement behind it. */
+    public VhostUserRule rule() {
         return rule;
+    }
+
+    /** The rule's short name, e.g. "payload size" or "queue index". */
+    public String ruleName() {
+        return rule.ruleName();
+    }
+
+    /** The spec requirement the message broke, e.g. "FE-VU-009"; null where the spec states none. */
+    public String requirement() {
+        return rule.requirement();
     }
 
     /** What exactly was wrong, e.g. "5 bytes; 8 expected". */

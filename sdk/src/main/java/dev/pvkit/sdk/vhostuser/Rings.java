@@ -79,11 +79,11 @@ final class Rings implements AutoCloseable {
         int num = s.num();
         boolean packed = VirtioFeatures.has(features, VirtioFeatures.RING_PACKED);
         if (num < 1 || num > device.maxQueueSize() || num > QueueConfig.MAX_SIZE || (!packed && Integer.bitCount(num) != 1)) {
-            throw violation(Request.SET_VRING_NUM, "queue size", Integer.toUnsignedString(num) + " is not "
+            throw violation(Request.SET_VRING_NUM, VhostUserRule.QUEUE_SIZE, Integer.toUnsignedString(num) + " is not "
                     + (packed ? "" : "a power of two ") + "in 1.." + Math.min(device.maxQueueSize(), QueueConfig.MAX_SIZE));
         }
         locked(ring, () -> {
-            if (ring.started()) throw violation(Request.SET_VRING_NUM, "ring running", "queue " + ring.index + " is started");
+            if (ring.started()) throw violation(Request.SET_VRING_NUM, VhostUserRule.RING_RUNNING, "queue " + ring.index + " is started");
             ring.size = num;
         });
         observer.queueSize(ring.index, num);
@@ -92,7 +92,7 @@ final class Rings implements AutoCloseable {
     void setAddress(Bodies.VringAddress a) {
         Vring ring = ring(Request.SET_VRING_ADDR, a.index());
         locked(ring, () -> {
-            if (ring.started()) throw violation(Request.SET_VRING_ADDR, "ring running", "queue " + ring.index + " is started");
+            if (ring.started()) throw violation(Request.SET_VRING_ADDR, VhostUserRule.RING_RUNNING, "queue " + ring.index + " is started");
             ring.address = a;
         });
         observer.queueAddressesSet(ring.index, a.descriptors(), a.avail(), a.used());
@@ -101,7 +101,7 @@ final class Rings implements AutoCloseable {
     void setBase(Bodies.VringState s) {
         Vring ring = ring(Request.SET_VRING_BASE, s.index());
         locked(ring, () -> {
-            if (ring.started()) throw violation(Request.SET_VRING_BASE, "ring running", "queue " + ring.index + " is started");
+            if (ring.started()) throw violation(Request.SET_VRING_BASE, VhostUserRule.RING_RUNNING, "queue " + ring.index + " is started");
             ring.base = Integer.toUnsignedLong(s.num());
         });
         observer.queueBase(ring.index, Integer.toUnsignedLong(s.num()));
@@ -145,7 +145,7 @@ final class Rings implements AutoCloseable {
 
     void setEnable(Bodies.VringState s) {
         Vring ring = ring(Request.SET_VRING_ENABLE, s.index());
-        if (s.num() != 0 && s.num() != 1) throw violation(Request.SET_VRING_ENABLE, "enable value", s.num() + " is neither 0 nor 1");
+        if (s.num() != 0 && s.num() != 1) throw violation(Request.SET_VRING_ENABLE, VhostUserRule.ENABLE_VALUE, s.num() + " is neither 0 nor 1");
         locked(ring, () -> ring.enabled = s.num() == 1);
         observer.queueEnabled(ring.index, s.num() == 1);
         workers.poke(ring.index);
@@ -265,7 +265,7 @@ final class Rings implements AutoCloseable {
      */
     private void start(Request cause, Vring ring, boolean recover) {
         GuestMemory mem = memory;
-        if (mem == null) throw violation(cause, "no memory", "queue " + ring.index + " started before any memory table");
+        if (mem == null) throw violation(cause, VhostUserRule.NO_MEMORY, "queue " + ring.index + " started before any memory table");
         Built b = build(cause, ring, mem, ring.base);
         install(ring, b, recover);
         announce(b);
@@ -277,7 +277,7 @@ final class Rings implements AutoCloseable {
      */
     private Built build(Request cause, Vring ring, GuestMemory mem, long base) {
         if (ring.size == 0 || ring.address == null) {
-            throw violation(cause, "ring not configured", "queue " + ring.index + " has no size or addresses");
+            throw violation(cause, VhostUserRule.RING_NOT_CONFIGURED, "queue " + ring.index + " has no size or addresses");
         }
         Areas at = areas(cause, ring, mem);
         QueueConfig c = new QueueConfig(ring.index, ring.size, at.descriptors(), at.driver(), at.device(), features, policy,
@@ -285,7 +285,7 @@ final class Rings implements AutoCloseable {
         try {
             return new Built(packed() ? new PackedDeviceQueue(mem, c) : new SplitDeviceQueue(mem, c), at);
         } catch (QueueSetupException e) {
-            throw violation(cause, "ring set-up", e.getMessage());
+            throw violation(cause, VhostUserRule.RING_SET_UP, e.getMessage());
         }
     }
 
@@ -330,7 +330,7 @@ final class Rings implements AutoCloseable {
     private static long translate(Request cause, GuestMemory mem, Vring ring, String what, long userAddress, long bytes) {
         long gpa = mem.guestAddressOfUser(userAddress, bytes);
         if (gpa < 0) {
-            throw violation(cause, "ring address", String.format("queue %d %s at 0x%x+%d is not inside guest memory",
+            throw violation(cause, VhostUserRule.RING_ADDRESS, String.format("queue %d %s at 0x%x+%d is not inside guest memory",
                     ring.index, what, userAddress, bytes));
         }
         return gpa;
@@ -340,7 +340,7 @@ final class Rings implements AutoCloseable {
 
     private Vring ring(Request r, int index) {
         if (index < 0 || index >= rings.length) {
-            throw violation(r, "queue index", index + " is not below the queue count " + rings.length);
+            throw violation(r, VhostUserRule.QUEUE_INDEX, index + " is not below the queue count " + rings.length);
         }
         return rings[index];
     }

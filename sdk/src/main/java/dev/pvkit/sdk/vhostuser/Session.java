@@ -111,11 +111,11 @@ final class Session implements DeviceContext {
         Request r = m.request();
         try {
             if (r == null) {
-                throw new ProtocolViolation(m.name(), "unknown request", "PVKit does not implement request " + m.requestId(), false);
+                throw new ProtocolViolation(m.name(), VhostUserRule.UNKNOWN_REQUEST, "PVKit does not implement request " + m.requestId(), false);
             }
             Bodies.checkShape(r, m);
             if (r.gate >= 0 && !ProtocolFeatures.has(protocolFeatures, r.gate)) {
-                throw new ProtocolViolation(r.name(), "not negotiated", "protocol feature " + r.gate + " was not negotiated", false);
+                throw new ProtocolViolation(r.name(), VhostUserRule.NOT_NEGOTIATED, "protocol feature " + r.gate + " was not negotiated", false);
             }
             String summary = dispatch(r, m);
             // Published before the acknowledgement, so a front-end that has its answer finds the step recorded.
@@ -137,9 +137,9 @@ final class Session implements DeviceContext {
     }
 
     private void reject(ProtocolViolation v, String answer) {
-        // One line per refused message, naming the request and the rule it broke [BE-VU-008].
-        LOG.warn("rejected {}: {} ({}); answered with {}", v.request(), v.rule(), v.detail(), answer);
-        observer.messageRejected(v.request(), v.rule(), v.detail(), answer);
+        // One line per refused message, naming the request, the rule it broke and that rule's requirement [BE-VU-008].
+        LOG.warn("rejected {} [{}]: {}; answered with {}", v.request(), v.rule().cited(), v.detail(), answer);
+        observer.messageRejected(v.request(), v.ruleName(), v.requirement(), v.detail(), answer);
     }
 
     private boolean replyAck() {
@@ -174,7 +174,7 @@ final class Session implements DeviceContext {
             case SET_PROTOCOL_FEATURES -> {
                 long v = Bodies.u64(m);
                 if ((v & ~ProtocolFeatures.OFFERED) != 0) {
-                    throw violation(r, "protocol features", String.format("bits 0x%x were not offered", v & ~ProtocolFeatures.OFFERED));
+                    throw violation(r, VhostUserRule.PROTOCOL_FEATURES, String.format("bits 0x%x were not offered", v & ~ProtocolFeatures.OFFERED));
                 }
                 protocolFeatures = v;
                 observer.protocolFeaturesAcknowledged(v);
@@ -272,7 +272,7 @@ final class Session implements DeviceContext {
                 dirtyLog.setFd(EventFd.adopt(m.takeFd(0)));
                 yield Summary.NONE;
             }
-            default -> throw violation(r, "not implemented", "PVKit does not serve " + r.name() + " yet");
+            default -> throw violation(r, VhostUserRule.NOT_IMPLEMENTED, "PVKit does not serve " + r.name() + " yet");
         };
     }
 
@@ -280,7 +280,7 @@ final class Session implements DeviceContext {
 
     private void setFeatures(Message m, long v) {
         if ((v & ~offeredFeatures) != 0) {
-            throw violation(m.request(), "features", String.format("bits 0x%x were not offered", v & ~offeredFeatures));
+            throw violation(m.request(), VhostUserRule.FEATURES, String.format("bits 0x%x were not offered", v & ~offeredFeatures));
         }
         rings.useFeatures(v);
         dirtyLog.logAll(VirtioFeatures.has(v, ProtocolFeatures.F_LOG_ALL));
@@ -325,7 +325,7 @@ final class Session implements DeviceContext {
         byte[] space = device.config();
         observer.configRead(c.offset(), c.size());
         if (c.offset() < 0 || c.size() > space.length || c.offset() > space.length - c.size()) {
-            reject(violation(Request.GET_CONFIG, "config range", String.format("%s+%d outside the %d-byte configuration space",
+            reject(violation(Request.GET_CONFIG, VhostUserRule.CONFIG_RANGE, String.format("%s+%d outside the %d-byte configuration space",
                     Integer.toUnsignedString(c.offset()), c.size(), space.length)), "empty reply");
             channel.reply(m, new Bodies.Config(c.offset(), 0, c.flags(), new byte[0]).encode());
             return false;
@@ -341,7 +341,7 @@ final class Session implements DeviceContext {
         boolean inRange = c.offset() >= 0 && c.offset() <= length - c.size();
         boolean accepted = inRange && device.writeConfig(c.offset(), c.data());
         observer.configWritten(c.offset(), c.data(), accepted);
-        if (!accepted) throw violation(Request.SET_CONFIG, "config write", "device refused " + c.size() + " bytes at " + c.offset());
+        if (!accepted) throw violation(Request.SET_CONFIG, VhostUserRule.CONFIG_WRITE, "device refused " + c.size() + " bytes at " + c.offset());
     }
 
     @Override

@@ -14,26 +14,43 @@ final class SharedFile {
     private SharedFile() {
     }
 
+    /** Which kind of shared file a range belongs to: its name in messages and the rules its checks break. */
+    enum Kind {
+        REGION("region", VhostUserRule.REGION_ARITHMETIC, VhostUserRule.REGION_BEYOND_FILE),
+        LOG("log", VhostUserRule.LOG_ARITHMETIC, VhostUserRule.LOG_BEYOND_FILE),
+        INFLIGHT("inflight", VhostUserRule.INFLIGHT_ARITHMETIC, VhostUserRule.INFLIGHT_BEYOND_FILE);
+
+        final String what;
+        final VhostUserRule arithmetic;
+        final VhostUserRule beyondFile;
+
+        Kind(String what, VhostUserRule arithmetic, VhostUserRule beyondFile) {
+            this.what = what;
+            this.arithmetic = arithmetic;
+            this.beyondFile = beyondFile;
+        }
+    }
+
     /**
-     * Throws a {@link ProtocolViolation} with rule "{@code what} arithmetic", "{@value UnsealedFiles#REFUSAL_RULE}",
-     * "{@code what} beyond file" or "mapping". The file is made unshrinkable ({@link ShrinkSeals#protect}) before its
+     * Throws a {@link ProtocolViolation} with the kind's arithmetic rule, {@link VhostUserRule#UNSEALED_FILE}, the
+     * kind's beyond-file rule or {@link VhostUserRule#MAPPING}. The file is made unshrinkable ({@link ShrinkSeals#protect}) before its
      * size is checked: checked first, it could shrink between the check and the seal.
      */
-    static MappedMemory map(Request r, String what, int fd, long offset, long size, ShrinkSeals seals) {
+    static MappedMemory map(Request r, Kind kind, int fd, long offset, long size, ShrinkSeals seals) {
         if (size <= 0 || offset < 0 || offset > Long.MAX_VALUE - size) {
-            throw new ProtocolViolation(r.name(), what + " arithmetic", String.format("size %s, offset %s overflow or are empty",
+            throw new ProtocolViolation(r.name(), kind.arithmetic, String.format("size %s, offset %s overflow or are empty",
                     Long.toUnsignedString(size), Long.toUnsignedString(offset)), false);
         }
-        seals.protect(r, what, fd);
+        seals.protect(r, kind.what, fd);
         try {
             long fileSize = Syscalls.fileSize(fd);
             if (offset + size > fileSize) {
-                throw new ProtocolViolation(r.name(), what + " beyond file",
-                        String.format("%s needs %d bytes of a %d-byte file", what, offset + size, fileSize), false);
+                throw new ProtocolViolation(r.name(), kind.beyondFile,
+                        String.format("%s needs %d bytes of a %d-byte file", kind.what, offset + size, fileSize), false);
             }
             return MappedMemory.sharedRange(fd, offset, size);
         } catch (NativeCallException e) {
-            throw new ProtocolViolation(r.name(), "mapping", e.getMessage(), false);
+            throw new ProtocolViolation(r.name(), VhostUserRule.MAPPING, e.getMessage(), false);
         }
     }
 }

@@ -40,7 +40,7 @@ final class ShrinkSeals {
 
     /**
      * Called before {@code fd}'s size is checked and the file mapped: afterwards the file cannot shrink, unless the
-     * policy accepts it at risk. Throws a {@link ProtocolViolation} (rule {@value UnsealedFiles#REFUSAL_RULE}) for a file it refuses.
+     * policy accepts it at risk. Throws a {@link ProtocolViolation} (rule {@link VhostUserRule#UNSEALED_FILE}) for a file it refuses.
      */
     void protect(Request r, String what, int fd) {
         if (sealed(fd)) return;
@@ -63,8 +63,8 @@ final class ShrinkSeals {
             }
             return;
         }
-        throw new ProtocolViolation(r.name(), UnsealedFiles.REFUSAL_RULE, String.format("the %s file is not sealed against shrinking (F_SEAL_SHRINK) "
+        throw new ProtocolViolation(r.name(), VhostUserRule.UNSEALED_FILE, String.format("the %s file is not sealed against shrinking (F_SEAL_SHRINK) "
                 + "and cannot be sealed (%s): a shrink would fault the back-end's mapping; share a memfd (QEMU: "
-                + "memory-backend-memfd) or allow unsealed files explicitly [%s]", what, why, UnsealedFiles.REQUIREMENT), false);
+                + "memory-backend-memfd) or allow unsealed files explicitly [%s]", what, why, VhostUserRule.UNSEALED_FILE.requirement()), false);
     }
 }

@@ -28,7 +28,9 @@ public enum UnsealedFiles {
     ACCEPT_AT_RISK;
 
     /** The rule a refused file breaks, as the rejection log line and {@code BackendObserver.messageRejected} name it. */
-    public static final String REFUSAL_RULE = "unsealed file";
+    public static final VhostUserRule RULE = VhostUserRule.UNSEALED_FILE;
+    /** {@link #RULE}'s short name, for observers that match the text. */
+    public static final String REFUSAL_RULE = RULE.ruleName();
     /** The PVKit requirement behind the rule: a back-end maps no shared file the front-end can still shrink. */
-    public static final String REQUIREMENT = "BE-VU-058";
+    public static final String REQUIREMENT = RULE.requirement();
 }

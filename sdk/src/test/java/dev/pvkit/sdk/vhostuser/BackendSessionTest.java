@@ -233,10 +233,14 @@ class BackendSessionTest {
         try (VirtioFrontend fe = connect(features(false)); CapturedStderr err = new CapturedStderr()) {
             // The line is written before the failure status goes out, so it is there once the front-end has its answer.
             assertThatThrownBy(() -> fe.vhost().setVringNum(0, 3)).isInstanceOf(FrontendException.class);
-            assertThat(err.text()).contains("WARN dev.pvkit.sdk.vhostuser.Session - rejected SET_VRING_NUM: queue size "
-                    + "(3 is not a power of two in 1..256); answered with failure status");
+            assertThat(err.text()).contains("WARN dev.pvkit.sdk.vhostuser.Session - rejected SET_VRING_NUM [queue size]: "
+                    + "3 is not a power of two in 1..256; answered with failure status");
+            // A rule the spec numbers is cited with its requirement.
+            assertThatThrownBy(() -> fe.vhost().setVringNum(7, 8)).isInstanceOf(FrontendException.class);
+            assertThat(err.text()).contains("rejected SET_VRING_NUM [queue index, FE-VU-009]: 7 is not below the queue count "
+                    + EchoDevice.QUEUES + "; answered with failure status");
             assertThat(fe.vhost().getConfig(6, 4)).isEmpty();
-            assertThat(err.text()).contains("rejected GET_CONFIG: config range (6+4 outside the 8-byte configuration space); "
+            assertThat(err.text()).contains("rejected GET_CONFIG [config range]: 6+4 outside the 8-byte configuration space; "
                     + "answered with empty reply");
         }
         assertThat(seen).contains("rejected SET_VRING_NUM queue size -> failure status", "rejected GET_CONFIG config range -> empty reply");

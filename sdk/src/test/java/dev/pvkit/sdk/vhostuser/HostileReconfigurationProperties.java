@@ -534,7 +534,7 @@ class HostileReconfigurationProperties {
             } catch (ProtocolViolation v) {
                 // A connection reset while reading (the back-end closed with requests unread) is a close too;
                 // anything else is a malformed reply.
-                if (v.request().equals("(read)") && v.rule().equals("connection")) return null;
+                if (v.request().equals("(read)") && v.rule() == VhostUserRule.CONNECTION) return null;
                 throw v;
             }
             if (reply == null) return null;

@@ -169,7 +169,8 @@ class MemoryFileShrinkTest {
             assertThatThrownBy(() -> VirtioFrontend.start(backend.socketPath(), shared, FEATURES, ProtocolFeatures.OFFERED))
                     .isInstanceOf(FrontendException.class);
             assertThat(recorder.rejected).containsExactly("SET_MEM_TABLE unsealed file -> failure status");
-            assertThat(log.text()).contains("rejected SET_MEM_TABLE: unsealed file (the region file is not sealed against "
+            assertThat(recorder.requirements).containsExactly("unsealed file: BE-VU-058");
+            assertThat(log.text()).contains("rejected SET_MEM_TABLE [unsealed file, BE-VU-058]: the region file is not sealed against "
                     + "shrinking (F_SEAL_SHRINK) and cannot be sealed (fcntl(F_ADD_SEALS) failed: errno 1")
                     .contains("share a memfd (QEMU: memory-backend-memfd) or allow unsealed files explicitly [BE-VU-058]");
         }
