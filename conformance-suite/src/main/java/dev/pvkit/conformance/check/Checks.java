@@ -11,6 +11,13 @@ public final class Checks {
     public static List<Check> all() {
         List<Check> all = new ArrayList<>();
         // ring (split, packed), transport (status, features, init, reset, config, notify, pci), blk
+        all.add(new StatusChecks());
+        all.add(new FeatureChecks());
+        all.add(new InitChecks());
+        all.add(new ResetChecks());
+        all.add(new QueueChecks());
+        all.add(new ConfigChecks());
+        all.add(new MsixChecks());
         return List.copyOf(all);
     }
 }
