@@ -91,7 +91,10 @@ public final class QemuCommandLine {
         return unknown;
     }
 
-    /** The full command: binary, expanded template, then the extra arguments. */
+    /**
+     * The full command: binary, expanded template, the transport trace's arguments (when
+     * {@link QemuOptions#transportTrace} is on; its FIFO sits next to {@code consoleLog}), then the extra arguments.
+     */
     public static List<String> build(QemuOptions o, Accelerator resolved, Path consoleLog, Path agentSocket) {
         List<String> devices = new ArrayList<>();
         for (int i = 0; i < o.devices.size(); i++) devices.addAll(o.devices.get(i).qemuArgs("vhu" + i));
@@ -129,6 +132,9 @@ public final class QemuCommandLine {
                     cmd.add(a);
                 }
             }
+        }
+        if (o.transportTrace != null) {
+            cmd.addAll(TransportTraceReader.qemuArgs(consoleLog.resolveSibling(TransportTraceReader.FIFO)));
         }
         cmd.addAll(o.extraArgs);
         return cmd;

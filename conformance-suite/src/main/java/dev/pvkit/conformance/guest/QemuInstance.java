@@ -20,16 +20,23 @@ public final class QemuInstance implements AutoCloseable {
     private final Path runDirectory;
     private final GuestAgent agent;
     private final ScheduledFuture<?> watchdog;
+    /** Null without {@link QemuOptions#transportTrace}. */
+    private final TransportTraceReader trace;
     private volatile boolean timedOut;
     private volatile boolean killed;
+    /** How long {@link #close()} waits for the trace's last lines to reach their consumer. */
+    private static final Duration TRACE_DRAIN_LIMIT = Duration.ofSeconds(10);
 
     QemuInstance(Process process, List<String> command, Accelerator accelerator, Path runDirectory, GuestAgent agent,
-                 Duration timeLimit) {
+                 Duration timeLimit, TransportTraceReader trace) {
         this.process = process;
         this.command = List.copyOf(command);
         this.accelerator = accelerator;
         this.runDirectory = runDirectory;
         this.agent = agent;
+        this.trace = trace;
+        // the trace FIFO gives no end-of-file of its own: tell its reader when QEMU is gone
+        if (trace != null) process.onExit().thenRun(trace::endOfInput);
         this.watchdog = QemuLauncher.WATCHDOG.schedule(() -> {
             timedOut = true;
             killed = true;
@@ -78,6 +85,14 @@ public final class QemuInstance implements AutoCloseable {
         return runDirectory.resolve(QemuLauncher.QEMU_LOG);
     }
 
+    /**
+     * virtio-pci trace lines lost because the {@link QemuOptions#transportTrace} consumer fell far behind (0 without
+     * a trace).
+     */
+    public long transportTraceDropped() {
+        return trace == null ? 0 : trace.dropped();
+    }
+
     /** Waits for QEMU to exit and returns its exit status; on timeout kills it and throws. */
     public int awaitExit(Duration limit) throws InterruptedException {
         if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -112,6 +127,13 @@ public final class QemuInstance implements AutoCloseable {
         }
         ProcessReaper.unregister(process.toHandle());
         if (agent != null) agent.close();
+        if (trace != null) {
+            try {
+                trace.finish(TRACE_DRAIN_LIMIT);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
     /** The last {@code lines} lines of a log file (read as ISO-8859-1), or a note that it is missing or unreadable. */

@@ -75,9 +75,22 @@ public final class QemuLauncher {
         Files.deleteIfExists(socket);
         List<String> cmd = QemuCommandLine.build(o, accel, dir.resolve(CONSOLE_LOG).toAbsolutePath(), socket);
         System.out.println("[pvkit qemu] " + String.join(" ", cmd));
+        // opened before QEMU starts, so QEMU finds its reader
+        TransportTraceReader trace = o.transportTrace == null ? null
+                : TransportTraceReader.open(dir.resolve(TransportTraceReader.FIFO).toAbsolutePath(), o.transportTrace);
+        try {
+            return start(o, accel, cmd, dir, socket, trace);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            if (trace != null) trace.finish(Duration.ofSeconds(5));
+            throw e;
+        }
+    }
+
+    private static QemuInstance start(QemuOptions o, Accelerator accel, List<String> cmd, Path dir, Path socket,
+                                      TransportTraceReader trace) throws IOException, InterruptedException {
         if (!o.agent) {
             Process p = startProcess(cmd, dir);
-            return new QemuInstance(p, cmd, accel, dir, null, o.timeLimit);
+            return new QemuInstance(p, cmd, accel, dir, null, o.timeLimit, trace);
         }
 
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
@@ -99,7 +112,7 @@ public final class QemuLauncher {
             }
             ch.configureBlocking(true);
             GuestAgent agent = GuestAgent.over(SocketStreams.in(ch), SocketStreams.out(ch), ch);
-            return new QemuInstance(p, cmd, accel, dir, agent, o.timeLimit);
+            return new QemuInstance(p, cmd, accel, dir, agent, o.timeLimit, trace);
         }
     }
 

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.Consumer;
 
 /**
  * Everything that decides a QEMU command line and its limits. Mutable builder style; {@link QemuLauncher}
@@ -27,6 +28,8 @@ public final class QemuOptions {
     Duration timeLimit = Duration.ofMinutes(5);
     Duration kvmProbeLimit = Duration.ofSeconds(12);
     Path runDirectory;
+    /** Null: no transport trace. */
+    Consumer<String> transportTrace;
 
     public static QemuOptions of(GuestImage image) {
         QemuOptions o = new QemuOptions();
@@ -85,6 +88,17 @@ public final class QemuOptions {
 
     /** Where sockets and logs go (default: a fresh temp directory). */
     public QemuOptions runDirectory(Path dir) { runDirectory = dir; return this; }
+
+    /**
+     * Makes QEMU trace every memory-region access ({@code -trace memory_region_ops_write/read}, stamped with the
+     * host's wall-clock time by {@code -msg timestamp=on}) into a FIFO in the run directory, and passes the lines of
+     * virtio-pci regions ({@code name 'virtio-pci-...'}) to {@code lines}, exactly as QEMU wrote them, in order, from
+     * a harness thread, as they come. All other lines are dropped. QEMU never waits for {@code lines}: if it falls
+     * far behind, lines are dropped and counted ({@link QemuInstance#transportTraceDropped()}). After
+     * {@link QemuInstance#close()} (or {@code awaitExit}) every line QEMU wrote has been passed on. Note that
+     * {@code -msg timestamp=on} also stamps QEMU's own messages in its output log.
+     */
+    public QemuOptions transportTrace(Consumer<String> lines) { transportTrace = Objects.requireNonNull(lines); return this; }
 
     /** The same guest without devices or extra arguments: what AUTO boots to find out whether KVM works. */
     QemuOptions probeCopy(Path runDir) {
