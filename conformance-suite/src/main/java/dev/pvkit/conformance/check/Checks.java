@@ -21,6 +21,13 @@ public final class Checks {
         all.add(new BlkSegmentCountCheck());
         all.add(new BlkDiscardUnmapCheck());
         all.add(new BlkReadOnlyAcceptCheck());
+        all.add(new StatusChecks());
+        all.add(new FeatureChecks());
+        all.add(new InitChecks());
+        all.add(new ResetChecks());
+        all.add(new QueueChecks());
+        all.add(new ConfigChecks());
+        all.add(new MsixChecks());
         return List.copyOf(all);
     }
 }

@@ -1,0 +1,99 @@
+package dev.pvkit.conformance.check;
+
+import dev.pvkit.conformance.observe.CommonField;
+import dev.pvkit.conformance.observe.DriverSession;
+import dev.pvkit.conformance.observe.Event;
+import dev.pvkit.conformance.observe.TransportEvent;
+import dev.pvkit.conformance.observe.TransportEvent.Region;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Transport checks on hand-built register sequences, for the rules the recorded Linux trace never exercises. */
+class TransportChecksTest {
+    private final List<Event> events = new ArrayList<>();
+
+    private TransportChecksTest w(CommonField f, long v) {
+        events.add(new TransportEvent(events.size(), Region.COMMON, true, f.offset(), Math.min(4, f.width()), v, "virtio-blk"));
+        return this;
+    }
+
+    private TransportChecksTest r(CommonField f, long v) {
+        events.add(new TransportEvent(events.size(), Region.COMMON, false, f.offset(), Math.min(4, f.width()), v, "virtio-blk"));
+        return this;
+    }
+
+    /** Reset, ACKNOWLEDGE, DRIVER, features (word 0 and 1 as offered and accepted), FEATURES_OK read back. */
+    private TransportChecksTest upToFeaturesOk(long offered0, long offered1, long accepted0, long accepted1) {
+        return w(CommonField.DEVICE_STATUS, 0).r(CommonField.DEVICE_STATUS, 0).w(CommonField.DEVICE_STATUS, 1)
+                .w(CommonField.DEVICE_STATUS, 3).w(CommonField.DEVICE_FEATURE_SELECT, 0).r(CommonField.DEVICE_FEATURE, offered0)
+                .w(CommonField.DEVICE_FEATURE_SELECT, 1).r(CommonField.DEVICE_FEATURE, offered1)
+                .w(CommonField.DRIVER_FEATURE_SELECT, 0).w(CommonField.DRIVER_FEATURE, accepted0)
+                .w(CommonField.DRIVER_FEATURE_SELECT, 1).w(CommonField.DRIVER_FEATURE, accepted1)
+                .w(CommonField.DEVICE_STATUS, 0xb).r(CommonField.DEVICE_STATUS, 0xb);
+    }
+
+    private Set<String> broken(Check check) {
+        Set<String> out = new HashSet<>();
+        check.check(new DriverSession(1, DriverSession.Kind.OS, true, events), new Findings() {
+            public void kept(String requirement, Event at) {
+            }
+
+            public void broke(String requirement, int queue, List<? extends Event> offending, String summary) {
+                out.add(requirement);
+            }
+        });
+        return out;
+    }
+
+    @Test
+    void suspendWithoutDriverOkOrFeatureIsTwoShouldNots() {
+        upToFeaturesOk(0x46, 1, 0x46, 1).w(CommonField.DEVICE_STATUS, 0x1b).r(CommonField.DEVICE_STATUS, 0x1b);
+        assertThat(broken(new StatusChecks())).containsExactlyInAnyOrder("DRV-STATUS-005", "DRV-STATUS-006");
+    }
+
+    @Test
+    void suspendWithTheFeatureReadBackAndNoConfigWriteIsClean() {
+        upToFeaturesOk(0x46, 1 | 1 << 11, 0x46, 1 | 1 << 11).w(CommonField.DEVICE_STATUS, 0xf).w(CommonField.DEVICE_STATUS, 0x1f)
+                .r(CommonField.DEVICE_STATUS, 0x1b);
+        assertThat(broken(new StatusChecks())).isEmpty();
+        events.add(new TransportEvent(99, Region.DEVICE, true, 0x20, 1, 1, "virtio-blk"));
+        assertThat(broken(new StatusChecks())).containsExactly("DRV-STATUS-010");
+    }
+
+    @Test
+    void suspendNotReadBack() {
+        upToFeaturesOk(0x46, 1 | 1 << 11, 0x46, 1 | 1 << 11).w(CommonField.DEVICE_STATUS, 0xf).w(CommonField.DEVICE_STATUS, 0x1f)
+                .w(CommonField.DEVICE_STATUS, 0xf);
+        assertThat(broken(new StatusChecks())).contains("DRV-STATUS-007");
+    }
+
+    @Test
+    void failedThenNewInitializationWithoutReset() {
+        upToFeaturesOk(0x46, 1, 0x46, 1).w(CommonField.DEVICE_STATUS, 0x8b).w(CommonField.DRIVER_FEATURE_SELECT, 0);
+        assertThat(broken(new StatusChecks())).containsExactly("DRV-STATUS-003");
+    }
+
+    @Test
+    void offeredButUndefinedBitAndUnacceptedShoulds() {
+        upToFeaturesOk(0x46 | 1 << 3, 1 | 1 << 1 | 1 << 4, 0x46 | 1 << 3, 1);
+        assertThat(broken(new FeatureChecks())).containsExactlyInAnyOrder("DRV-FEAT-005", "DRV-FEAT-012", "DRV-FEAT-016");
+    }
+
+    @Test
+    void packedQueueSizeZero() {
+        upToFeaturesOk(0x46, 1 | 1 << 2, 0x46, 1 | 1 << 2).w(CommonField.QUEUE_SELECT, 0).w(CommonField.QUEUE_SIZE, 0);
+        assertThat(broken(new QueueChecks())).containsExactly("DRV-PCI-016");
+    }
+
+    @Test
+    void vectorOutsideTheTableIsAnsweredWithNoVector() {
+        upToFeaturesOk(0x46, 1, 0x46, 1).w(CommonField.CONFIG_MSIX_VECTOR, 7).r(CommonField.CONFIG_MSIX_VECTOR, 0xffff);
+        assertThat(broken(new MsixChecks())).containsExactly("DRV-NOTIFY-005");
+    }
+}
