@@ -110,14 +110,20 @@ public final class CertificationService {
         progress.step("checking " + log.size() + " observed events");
         List<Event> events = log.ordered();
         List<DriverSession> sessions = SessionSplitter.split(events);
+        DriverChoice judged = o.judgedDriver();
         List<RequirementVerdict> verdicts = new CheckEngine(spec, checks)
-                .evaluate(CertificationScope.requirements(spec, CertificationScope.blkAreas()), sessions, guestStart);
+                .evaluate(CertificationScope.requirements(spec, CertificationScope.blkAreas()),
+                        sessions.stream().filter(judged::judges).toList(), guestStart);
+        if (sessions.stream().noneMatch(judged::judges)) {
+            incomplete = incomplete != null ? incomplete : "no session of the " + judged.name().toLowerCase(java.util.Locale.ROOT)
+                    + " driver was observed (" + sessions.size() + " session(s) in all; see --driver)";
+        }
         events.stream().filter(e -> e instanceof VhostUserEvent.FeaturesOffered).map(e -> (VhostUserEvent.FeaturesOffered) e)
                 .findFirst().ifPresent(f -> device.put("offered features", String.format("0x%x", f.features())));
         guest.putAll(guestFacts(o, image));
         if (incomplete != null) guest.put("incomplete", incomplete);
         Certification c = new Certification(TOOL_VERSION, spec.version().toString(), guest, device, startedAt,
-                (System.nanoTime() - t0) / 1e9, summaries(sessions, guestStart), verdicts, o.failOn());
+                (System.nanoTime() - t0) / 1e9, summaries(sessions, judged, guestStart), verdicts, o.failOn());
         List<Path> reports = Reports.write(c, spec, o.reportDir());
         return new Result(c, reports, incomplete);
     }
@@ -197,6 +203,8 @@ public final class CertificationService {
 
     private Map<String, String> guestFacts(CertifyOptions o, GuestImage image) {
         Map<String, String> g = new LinkedHashMap<>();
+        g.put("driver judged", o.judgedDriver().name().toLowerCase(java.util.Locale.ROOT)
+                + (o.driver() == null ? " (default for this guest)" : ""));
         g.put("mode", o.passive() ? "passive (no agent, no workload)" : "standard workload through the PVKit agent");
         if (image != null) g.put("kernel", image.kernelVersion() + (o.kernel() == null ? " (default guest)" : " (" + o.kernel() + ")"));
         g.put("firmware", firmware(o.template()));
@@ -215,14 +223,14 @@ public final class CertificationService {
         return "SeaBIOS (QEMU's default)";
     }
 
-    private static List<SessionSummary> summaries(List<DriverSession> sessions, long guestStart) {
+    private static List<SessionSummary> summaries(List<DriverSession> sessions, DriverChoice judged, long guestStart) {
         List<SessionSummary> out = new ArrayList<>();
         for (DriverSession s : sessions) {
             var f = s.negotiatedFeatures();
             out.add(new SessionSummary(s.label(), s.kind().name().toLowerCase(java.util.Locale.ROOT),
                     f.isPresent() ? String.format("0x%x", f.getAsLong()) : null,
                     f.isPresent() ? (VirtioFeatures.has(f.getAsLong(), VirtioFeatures.RING_PACKED) ? "packed" : "split") : null,
-                    s.events().size(), (s.startMicros() - guestStart) / 1e6));
+                    s.events().size(), (s.startMicros() - guestStart) / 1e6, judged.judges(s)));
         }
         return out;
     }

@@ -22,9 +22,10 @@ import java.util.Objects;
  * @param timeout     hard limit for the whole run
  * @param failOn      which failures fail the run
  * @param accelerator KVM, TCG, or AUTO (KVM only if a probe boot works)
+ * @param driver      whose driver is judged, or null for the default: the OS's when a kernel boots, else the firmware's
  */
 public record CertifyOptions(Path kernel, Path initrd, String append, List<String> template, boolean passive,
-                             Path disk, Path reportDir, Duration timeout, FailOn failOn, Accelerator accelerator) {
+                             Path disk, Path reportDir, Duration timeout, FailOn failOn, Accelerator accelerator, DriverChoice driver) {
 
     public CertifyOptions {
         Objects.requireNonNull(reportDir);
@@ -37,35 +38,44 @@ public record CertifyOptions(Path kernel, Path initrd, String append, List<Strin
     /** The default guest, its standard workload, reports in {@code reportDir}. */
     public static CertifyOptions defaults(Path reportDir) {
         return new CertifyOptions(null, null, null, null, false, null, reportDir, Duration.ofMinutes(5), FailOn.MUST,
-                Accelerator.AUTO);
+                Accelerator.AUTO, null);
     }
 
     public CertifyOptions withPassive(boolean on) {
-        return new CertifyOptions(kernel, initrd, append, template, on, disk, reportDir, timeout, failOn, accelerator);
+        return new CertifyOptions(kernel, initrd, append, template, on, disk, reportDir, timeout, failOn, accelerator, driver);
     }
 
     public CertifyOptions withTemplate(List<String> t) {
-        return new CertifyOptions(kernel, initrd, append, t, passive, disk, reportDir, timeout, failOn, accelerator);
+        return new CertifyOptions(kernel, initrd, append, t, passive, disk, reportDir, timeout, failOn, accelerator, driver);
     }
 
     public CertifyOptions withKernel(Path k, Path i, String a) {
-        return new CertifyOptions(k, i, a, template, passive, disk, reportDir, timeout, failOn, accelerator);
+        return new CertifyOptions(k, i, a, template, passive, disk, reportDir, timeout, failOn, accelerator, driver);
     }
 
     public CertifyOptions withDisk(Path d) {
-        return new CertifyOptions(kernel, initrd, append, template, passive, d, reportDir, timeout, failOn, accelerator);
+        return new CertifyOptions(kernel, initrd, append, template, passive, d, reportDir, timeout, failOn, accelerator, driver);
     }
 
     public CertifyOptions withTimeout(Duration d) {
-        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, d, failOn, accelerator);
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, d, failOn, accelerator, driver);
     }
 
     public CertifyOptions withFailOn(FailOn f) {
-        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, f, accelerator);
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, f, accelerator, driver);
     }
 
     public CertifyOptions withAccelerator(Accelerator a) {
-        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, failOn, a);
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, failOn, a, driver);
+    }
+
+    public CertifyOptions withDriver(DriverChoice d) {
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, failOn, accelerator, d);
+    }
+
+    /** The driver judged: the one chosen, else the OS's when a kernel boots and the firmware's otherwise. */
+    public DriverChoice judgedDriver() {
+        return driver != null ? driver : bootsKernel() ? DriverChoice.OS : DriverChoice.FIRMWARE;
     }
 
     /** Whether the guest boots a kernel (the default guest or the user's), rather than firmware from the disk alone. */

@@ -2,6 +2,7 @@ package dev.pvkit.conformance.cli;
 
 import dev.pvkit.conformance.certify.CertificationService;
 import dev.pvkit.conformance.certify.CertifyOptions;
+import dev.pvkit.conformance.certify.DriverChoice;
 import dev.pvkit.conformance.certify.SetupException;
 import dev.pvkit.conformance.guest.Accelerator;
 import dev.pvkit.conformance.verdict.FailOn;
@@ -65,6 +66,10 @@ final class CertifyCommand implements Callable<Integer> {
     @Option(names = "--fail-on", defaultValue = "must", paramLabel = "must|should", description = "must (default): only MUST-level violations fail the run, SHOULD-level ones are warnings; should: both fail it")
     FailOn failOn;
 
+    @Option(names = "--driver", paramLabel = "os|firmware|all", description = "whose driver is judged: os (the default when a kernel boots), "
+            + "firmware (the default for a firmware-only boot), or all; the other drivers' sessions are listed but not judged")
+    DriverChoice driver;
+
     @Option(names = "--accel", defaultValue = "auto", description = "auto, kvm or tcg (default ${DEFAULT-VALUE}: KVM only if a probe boot works)")
     Accelerator accelerator;
 
@@ -79,7 +84,7 @@ final class CertifyCommand implements Callable<Integer> {
         }
         List<String> template = guestChoice.template == null ? null : GuestCommand.Run.templateFor(guestChoice.template, passive);
         CertifyOptions o = CertifyOptions.defaults(report).withTimeout(timeout).withFailOn(failOn).withAccelerator(accelerator)
-                .withPassive(passive).withTemplate(template).withDisk(disk);
+                .withPassive(passive).withTemplate(template).withDisk(disk).withDriver(driver);
         if (guestChoice.kernel != null) o = o.withKernel(guestChoice.kernel.kernel, guestChoice.kernel.initrd, guestChoice.kernel.append);
         CertificationService.Result r;
         try {

@@ -27,8 +27,9 @@ final class VerdictTable {
             if (!k.equals("qemu command")) out.printf("  %-12s %s%n", k + ":", v);
         });
         for (SessionSummary s : c.sessions()) {
-            out.printf("  %-12s %s at %.1f s, %s ring%s, %d events%n", "", s.label(), s.startSeconds(),
-                    s.ring() == null ? "no" : s.ring(), s.features() == null ? "" : ", features " + s.features(), s.events());
+            out.printf("  %-12s %s at %.1f s, %s ring%s, %d events%s%n", "", s.label(), s.startSeconds(),
+                    s.ring() == null ? "no" : s.ring(), s.features() == null ? "" : ", features " + s.features(), s.events(),
+                    s.judged() ? "" : " (not judged)");
         }
         out.println();
         out.printf("  %-8s %5s %5s %5s %10s %10s %10s %10s%n", "area", "pass", "fail", "warn", "not exer.", "not obs.", "may", "unchecked");

@@ -82,6 +82,7 @@ public final class HtmlReport {
             n.put("kind", s.kind());
             n.put("ring", s.ring() == null ? "—" : s.ring());
             n.put("events", s.events());
+            n.put("judged", s.judged() ? "judged" : "not judged");
             n.put("start", String.format(Locale.ROOT, "%.3f s", s.startSeconds()));
             n.put("features", s.features() == null ? null : feature(s.features(), blk));
             sessions.add(n);

@@ -70,6 +70,7 @@ public final class JsonReport {
             n.put("ring", s.ring());
             n.put("events", s.events());
             n.put("start_seconds", s.startSeconds());
+            n.put("judged", s.judged());
         }
 
         ObjectNode counts = root.putObject("counts");

@@ -9,6 +9,9 @@ package dev.pvkit.conformance.verdict;
  * @param ring         split, packed, or null
  * @param events       how many events it holds
  * @param startSeconds seconds since the guest started
+ * @param judged       whether its verdicts count: sessions of the driver under certification do; the other
+ *                     drivers' (e.g. the firmware's, when the OS driver is certified) are listed but not judged
  */
-public record SessionSummary(String label, String kind, String features, String ring, int events, double startSeconds) {
+public record SessionSummary(String label, String kind, String features, String ring, int events, double startSeconds,
+                             boolean judged) {
 }

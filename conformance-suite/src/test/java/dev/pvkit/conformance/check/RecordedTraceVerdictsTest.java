@@ -47,7 +47,7 @@ class RecordedTraceVerdictsTest {
                 .forEach(v -> System.out.println(v.requirement().id() + " " + v.outcome() + " " + v.sessions()));
         List<String> seaBios = List.of("DRV-CFG-001", "DRV-CFG-004", "DRV-INIT-003", "DRV-PCI-019");
         assertThat(failsBySession).isEqualTo(Map.of(
-                "session 1 (Firmware)", new TreeSet<>(seaBios),
-                "session 4 (Firmware)", new TreeSet<>(seaBios)));
+                "session 1 (firmware)", new TreeSet<>(seaBios),
+                "session 4 (firmware)", new TreeSet<>(seaBios)));
     }
 }

@@ -96,8 +96,8 @@ final class SampleCertification {
         device.put("capacity", "67108864 bytes, fresh disk");
         device.put("offered features", "0x170000646");
         List<SessionSummary> sessions = List.of(
-                new SessionSummary(FW, "firmware", "0x100000000", "split", 412, 0.398),
-                new SessionSummary(OS, "os", "0x130001244", "split", 18734, 2.911));
+                new SessionSummary(FW, "firmware", "0x100000000", "split", 412, 0.398, true),
+                new SessionSummary(OS, "os", "0x130001244", "split", 18734, 2.911, true));
         return new Certification("0.1.0-SNAPSHOT", SPEC.version().toString(), guest, device, "2026-03-02T09:14:06.107Z",
                 41.7, sessions, v, failOn);
     }
