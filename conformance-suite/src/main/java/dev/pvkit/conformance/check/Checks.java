@@ -15,6 +15,9 @@ public final class Checks {
         all.add(new DescriptorChainCheck());
         all.add(new AvailIndexCheck());
         all.add(new SuppressionFlagsCheck());
+        all.add(new QueueSizeLimitCheck());
+        all.add(new RingStartCheck());
+        all.add(new PackedWrapCheck());
         all.add(new BlkCapacityCheck());
         all.add(new BlkFlushCheck());
         all.add(new BlkDataSizeCheck());

@@ -151,6 +151,22 @@ public final class BackendRecorder implements BackendObserver {
             next.kickReceived(queue);
         }
 
+        @Override public void splitRingAtStart(int queue, int usedFlags, int usedIdx, int availIdx) {
+            log.add(new RingEvent.SplitRingAtStart(now(), queue, usedFlags, usedIdx, availIdx));
+            next.splitRingAtStart(queue, usedFlags, usedIdx, availIdx);
+        }
+
+        @Override public void packedRingAtStart(int queue, int strangeSlots, int firstStrange, int firstStrangeFlags) {
+            log.add(new RingEvent.PackedRingAtStart(now(), queue, strangeSlots, firstStrange, firstStrangeFlags));
+            next.packedRingAtStart(queue, strangeSlots, firstStrange, firstStrangeFlags);
+        }
+
+        @Override public void unexpectedSlotFlags(int queue, int slot, boolean expectedWrap, int flags, boolean firstLap,
+                                                  boolean afterUsedWrite) {
+            log.add(new RingEvent.UnexpectedSlotFlags(now(), queue, slot, expectedWrap, flags, firstLap, afterUsedWrite));
+            next.unexpectedSlotFlags(queue, slot, expectedWrap, flags, firstLap, afterUsedWrite);
+        }
+
         @Override public void driverSuppressionRead(int queue, int flags, int event) {
             log.add(new RingEvent.DriverSuppression(now(), queue, flags, event));
             next.driverSuppressionRead(queue, flags, event);

@@ -73,4 +73,42 @@ public sealed interface RingEvent extends Event {
                     queue, BlkTypes.name(type), type, sector, dataOut, dataIn, segments, segments == 1 ? "" : "s", status);
         }
     }
+
+    /**
+     * A split queue was built at index 0 before the device wrote anything to it: the driver's {@code used.flags},
+     * {@code used.idx} and {@code avail.idx} as the device read them then.
+     */
+    record SplitRingAtStart(long micros, int queue, int usedFlags, int usedIdx, int availIdx) implements RingEvent {
+        public String describe() {
+            return String.format("queue %d: split ring at start: used.flags 0x%x, used.idx %d, avail.idx %d", queue,
+                    usedFlags, usedIdx, availIdx);
+        }
+    }
+
+    /**
+     * A packed queue was built at slot 0 with both wrap counters 1, before the device wrote anything to it:
+     * {@code strangeSlots} descriptor slots carried flags neither zero nor marked available for the first lap, the
+     * first at {@code firstStrange} (-1 when none) with {@code firstStrangeFlags}.
+     */
+    record PackedRingAtStart(long micros, int queue, int strangeSlots, int firstStrange, int firstStrangeFlags)
+            implements RingEvent {
+        public String describe() {
+            return strangeSlots == 0 ? String.format("queue %d: packed ring at start: every slot's flags zero or available for lap 1", queue)
+                    : String.format("queue %d: packed ring at start: %d slot%s with flags neither zero nor available, first slot %d flags 0x%04x",
+                    queue, strangeSlots, strangeSlots == 1 ? "" : "s", firstStrange, firstStrangeFlags);
+        }
+    }
+
+    /**
+     * Packed: the slot at the device's available position held flags a driver keeping its wrap counter cannot leave
+     * there (see {@code QueueObserver.unexpectedSlotFlags}).
+     */
+    record UnexpectedSlotFlags(long micros, int queue, int slot, boolean expectedWrap, int flags,
+                               boolean firstLapAfterStart, boolean afterUsedWrite) implements RingEvent {
+        public String describe() {
+            return String.format("queue %d: slot %d flags 0x%04x (AVAIL %d, USED %d) where the device expects the lap with wrap %d%s%s",
+                    queue, slot, flags, (flags >> 7) & 1, (flags >> 15) & 1, expectedWrap ? 1 : 0,
+                    firstLapAfterStart ? ", first lap after start" : "", afterUsedWrite ? ", after its used descriptor of the previous lap" : "");
+        }
+    }
 }

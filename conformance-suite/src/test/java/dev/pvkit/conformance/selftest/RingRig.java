@@ -115,6 +115,11 @@ final class RingRig implements AutoCloseable {
      * kick, enable). A layout the back-end refuses ends in {@link FrontendException}.
      */
     void startQueue(int size, long desc, long driverArea, long deviceArea) {
+        startQueue(size, desc, driverArea, deviceArea, () -> { });
+    }
+
+    /** As {@link #startQueue(int, long, long, long)}, running {@code beforeStart} once the driver model laid the ring out. */
+    void startQueue(int size, long desc, long driverArea, long deviceArea, Runnable beforeStart) {
         long features = fe.features();
         IndirectArea indirect = new IndirectArea(INDIRECT, 8);
         if (packed) {
@@ -124,12 +129,23 @@ final class RingRig implements AutoCloseable {
             split = new SplitRing(size, desc, driverArea, deviceArea);
             if (Integer.bitCount(size) == 1) driver = new SplitDriverQueue(memory(), split, features, indirect, 0);
         }
+        beforeStart.run();
         fe.vhost().setVringNum(0, size);
         fe.vhost().setVringAddr(0, fe.user(desc), fe.user(deviceArea), fe.user(driverArea));
         fe.vhost().setVringBase(0, packed ? (1L << 15) | (1L << 31) : 0);
         fe.vhost().setVringCall(0, call);
         fe.vhost().setVringKick(0, kick);
         fe.vhost().setVringEnable(0, true);
+    }
+
+    /** Sends SET_VRING_NUM for queue 0 with {@code size}, which the back-end must refuse. */
+    void refusedVringNum(int size) {
+        try {
+            fe.vhost().setVringNum(0, size);
+        } catch (FrontendException expected) {
+            return;
+        }
+        throw new AssertionError("the back-end accepted queue size " + size);
     }
 
     /** Like {@link #startQueue}, for a layout the back-end must refuse: the refusal is the expected outcome. */

@@ -35,6 +35,7 @@ class SelfTest {
     static List<WrongDriver> drivers() {
         List<WrongDriver> all = new ArrayList<>();
         all.addAll(RingWrongDrivers.all());
+        all.addAll(RingWrongDrivers2.all());
         all.addAll(BlkWrongDrivers.all());
         all.addAll(TransportWrongDrivers.all());
         return all;

@@ -27,6 +27,11 @@ public final class PackedDeviceQueue extends RingQueue {
     private int heldSlots;         // slots taken and not yet returned: the device owns them
     private int slotsSincePublish; // used slots written since the last publish
     private boolean notificationsEnabled = true;
+    private final byte[] usedLap;  // per slot: 0, or the device's last write there was a used descriptor of lap 0 (1) / 1 (2)
+    private boolean firstLap;      // built at the initial position and the available position has not wrapped yet
+    private boolean wrapped;       // the available position wrapped since the queue was built: the driver wrote every slot since
+    private int reportedSlot = -1; // the last unexpectedSlotFlags report
+    private int reportedFlags;
 
     // The list being walked: where it started and where the walk stands.
     private int first;
@@ -70,6 +75,42 @@ public final class PackedDeviceQueue extends RingQueue {
         // Slots between the used and the available position are lists taken before a reconnect.
         long lapAvail = availPos + (availWrap == usedWrap ? 0L : q);
         this.heldSlots = (int) Math.max(0, Math.min(q, lapAvail - usedPos));
+        this.usedLap = new byte[size];
+        this.firstLap = base == ((1L << 15) | (1L << 31)); // QueueConfig.of: slot 0, both wrap counters 1
+        if (firstLap) ringAtStart();
+    }
+
+    /** Reports what the ring held when the queue was built at the initial position. */
+    private void ringAtStart() {
+        int strange = 0;
+        int first = -1;
+        int firstFlags = 0;
+        for (int s = 0; s < q; s++) {
+            int f = memory.readLe16(ring.descFlags(s)) & 0xffff;
+            if (f == 0 || PackedRing.isAvailable(f, true)) continue;
+            if (strange++ == 0) {
+                first = s;
+                firstFlags = f;
+            }
+        }
+        observer.packedRingAtStart(index(), strange, first, firstFlags);
+    }
+
+    /**
+     * The slot at the available position is not available: reports flags no driver keeping its wrap counter leaves
+     * there (see {@link QueueObserver#unexpectedSlotFlags}), once per slot and value.
+     */
+    private void checkUnavailable(int flags) {
+        // Marked used for this lap: never the device's own write ahead of its available position, and, once the
+        // driver has written every slot since the build (or the ring was new), never anything left from before.
+        boolean usedNow = PackedRing.isUsed(flags, availWrap) && (wrapped || firstLap);
+        boolean afterUsed = usedLap[availPos] == (availWrap ? 1 : 2) && PackedRing.isAvailable(flags, !availWrap);
+        boolean early = firstLap && flags != 0;
+        if (!usedNow && !afterUsed && !early) return;
+        if (availPos == reportedSlot && flags == reportedFlags) return;
+        reportedSlot = availPos;
+        reportedFlags = flags;
+        observer.unexpectedSlotFlags(index(), availPos, availWrap, flags, firstLap, afterUsed);
     }
 
     /**
@@ -130,7 +171,10 @@ public final class PackedDeviceQueue extends RingQueue {
             // A correct driver cannot make a slot available that the device has not returned yet.
             if (heldSlots >= q) return null;
             int flags = memory.readLe16Acquire(ring.descFlags(availPos)) & 0xffff;
-            if (!PackedRing.isAvailable(flags, availWrap)) return null;
+            if (!PackedRing.isAvailable(flags, availWrap)) {
+                checkUnavailable(flags);
+                return null;
+            }
             Chain chain = walk(flags);
             if (config.eventIdx() && notificationsEnabled) writeDeviceEvent();
             if (chain != null) return chain;
@@ -320,12 +364,17 @@ public final class PackedDeviceQueue extends RingQueue {
      */
     private void take() {
         int from = PackedRing.offWrap(availPos, availWrap);
+        for (int i = 0, s = availPos; i < slots; i++, s = s + 1 == q ? 0 : s + 1) usedLap[s] = 0;
         heldSlots += slots;
         availPos = slot + 1;
         availWrap = wrap;
         if (availPos == q) {
             availPos = 0;
             availWrap = !availWrap;
+        }
+        if (availWrap != ((from & 0x8000) != 0)) {
+            firstLap = false;
+            wrapped = true;
         }
         observer.availIndexRead(index(), from, PackedRing.offWrap(availPos, availWrap));
         int event = memory.readLe32(ring.driverEvent());
@@ -383,6 +432,7 @@ public final class PackedDeviceQueue extends RingQueue {
         memory.writeLe16(d + 12, (short) chain.id());
         int flags = PackedRing.usedBits(usedWrap) | (written > 0 ? PackedRing.F_WRITE : 0);
         memory.writeLe16Release(d + 14, (short) flags);
+        usedLap[usedPos] = (byte) (usedWrap ? 2 : 1);
         usedPos += chain.ringSlots();
         if (usedPos >= q) {
             usedPos -= q;

@@ -51,6 +51,36 @@ public interface QueueObserver {
     default void driverSuppressionRead(int queue, int flags, int event) {
     }
 
+    /**
+     * A queue was built at the initial position (split: index 0; packed: slot 0 with both wrap counters 1), before
+     * the device wrote anything to it: what the driver's ring held then. Split: {@code used.flags}, {@code used.idx}
+     * and {@code avail.idx} as read. Reported on every such build (a ring rebuilt on a new memory map too).
+     */
+    default void splitRingAtStart(int queue, int usedFlags, int usedIdx, int availIdx) {
+    }
+
+    /**
+     * As {@link #splitRingAtStart}, packed: {@code strangeSlots} is how many descriptor slots carry flags that are
+     * neither zero nor marked available for the first lap (AVAIL 1, USED 0); {@code firstStrange} the first of them
+     * (-1 when none) and {@code firstStrangeFlags} its flags.
+     */
+    default void packedRingAtStart(int queue, int strangeSlots, int firstStrange, int firstStrangeFlags) {
+    }
+
+    /**
+     * Packed: the slot at the device's next available position is not available for the lap it expects
+     * ({@code expectedWrap}) and its flags ({@code flags}) are ones a driver keeping its wrap counter could not
+     * have left there: marked used for this lap (AVAIL and USED both equal to {@code expectedWrap}), once the device's
+     * available position wrapped since the build or in the first lap after start; or, with
+     * {@code firstLapAfterStart} (the queue was built at the initial position and the device has not yet passed
+     * slot Q-1), anything non-zero; or, with {@code afterUsedWrite} (the device's last write to the slot was its
+     * used descriptor of the previous lap), marked available for the previous lap. Reported when first seen and
+     * whenever slot or flags differ from the last report.
+     */
+    default void unexpectedSlotFlags(int queue, int slot, boolean expectedWrap, int flags, boolean firstLapAfterStart,
+                                     boolean afterUsedWrite) {
+    }
+
     QueueObserver NONE = new QueueObserver() {
     };
 }

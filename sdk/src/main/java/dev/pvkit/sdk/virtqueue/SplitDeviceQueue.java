@@ -49,6 +49,10 @@ public final class SplitDeviceQueue extends RingQueue {
         // The used index is the ring's own: after a reconnect the driver's view of it is the truth.
         this.usedIdx = memory.readLe16(ring.usedIdx()) & 0xffff;
         this.publishedUsed = usedIdx;
+        if (config.base() == 0) {
+            observer.splitRingAtStart(config.index(), memory.readLe16(ring.usedFlags()) & 0xffff, usedIdx,
+                    memory.readLe16(ring.availIdx()) & 0xffff);
+        }
     }
 
     /**
