@@ -85,9 +85,9 @@ public final class BackendRecorder implements BackendObserver {
         next.requestHandled(request, summary);
     }
 
-    @Override public void messageRejected(String request, String rule, String detail, String answer) {
-        log.add(new VhostUserEvent.Refused(now(), request, rule, detail, answer));
-        next.messageRejected(request, rule, detail, answer);
+    @Override public void messageRejected(String request, String rule, String requirement, String detail, String answer) {
+        log.add(new VhostUserEvent.Refused(now(), request, rule, requirement, detail, answer));
+        next.messageRejected(request, rule, requirement, detail, answer);
     }
 
     @Override public void disconnected(String why) {

@@ -52,10 +52,12 @@ public sealed interface VhostUserEvent extends Event {
         }
     }
 
-    /** A message the back-end refused, with the rule it broke. */
-    record Refused(long micros, String request, String rule, String detail, String answer) implements VhostUserEvent {
+    /** A message the back-end refused, with the rule it broke and that rule's requirement id (null when none). */
+    record Refused(long micros, String request, String rule, String requirement, String detail, String answer)
+            implements VhostUserEvent {
         public String describe() {
-            return String.format("vhost-user: %s refused [%s] %s -> %s", request, rule, detail, answer);
+            return String.format("vhost-user: %s refused [%s%s] %s -> %s", request, rule,
+                    requirement == null ? "" : ", " + requirement, detail, answer);
         }
     }
 
