@@ -41,8 +41,8 @@ public final class QueueSizeLimitCheck implements Check {
 
     @Override
     public void check(DriverSession session, Findings findings) {
-        Optional<RingFormat> format = RingFormat.of(session);
-        if (format.isEmpty() || format.get().packed()) return;
+        Optional<Boolean> packed = RingFormat.of(session).map(RingFormat::packed).or(() -> packedFromTrace(session));
+        if (packed.isEmpty() || packed.get()) return;
         int selected = 0;
         Map<Integer, TransportEvent> sizeWrites = new HashMap<>();
         for (Event e : session.events()) {
@@ -81,6 +81,20 @@ public final class QueueSizeLimitCheck implements Check {
             f.broke(SPLIT_SIZE_LIMIT, queue, at, String.format("%s: the driver used a split ring size of %d (%s); the rule "
                     + "asks for at most 32768", queue >= 0 ? "queue " + queue : "a queue", size, how));
         }
+    }
+
+    /**
+     * Whether the driver accepted RING_PACKED (bit 34: word 1, bit 2), from its driver_feature writes in the trace,
+     * for a session without vhost-user negotiation in it; empty when it never wrote feature word 1.
+     */
+    private static Optional<Boolean> packedFromTrace(DriverSession session) {
+        long select = 0;
+        Boolean packed = null;
+        for (TransportEvent t : session.events(TransportEvent.class)) {
+            if (t.isWriteOf(CommonField.DRIVER_FEATURE_SELECT)) select = t.value();
+            else if (t.isWriteOf(CommonField.DRIVER_FEATURE) && select == 1) packed = (t.value() & (1L << (34 - 32))) != 0;
+        }
+        return Optional.ofNullable(packed);
     }
 
     private static Long number(Pattern p, String summary) {
