@@ -70,7 +70,11 @@ public final class HtmlReport {
         m.put("duration", String.format(Locale.ROOT, "%.1f s", c.seconds()));
         m.put("failOn", c.failOn().name());
         m.put("device", facts(ReportModel.deviceFacts(c)));
-        m.put("guest", facts(ReportModel.guestFacts(c)));
+        // The QEMU command line reproduces the run but is long: shown folded under the guest's facts.
+        java.util.Map<String, String> guest = new java.util.LinkedHashMap<>(ReportModel.guestFacts(c));
+        String qemuCommand = guest.remove("qemu command");
+        m.put("guest", facts(guest));
+        m.put("qemuCommand", qemuCommand);
         boolean blk = c.device().getOrDefault("type", "").contains("virtio-blk");
         String offered = c.device().get("offered features");
         m.put("offered", offered == null ? null : feature(offered, blk));
