@@ -29,6 +29,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /** The Java front-end against a PVKit back-end over a real unix socket, memfd guest memory and eventfds. */
 class BackendSessionTest {
@@ -209,11 +210,7 @@ class BackendSessionTest {
             // A chain whose buffer lies outside guest memory [DRV-SPLIT-044].
             q.post(List.of(new Segment(0x10, 8)), List.of(), false);
             q.publishAndKick();
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while ((fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET) == 0 && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
-            }
-            assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isEqualTo(Session.DEVICE_NEEDS_RESET);
+            awaitStatusBit(fe, Session.DEVICE_NEEDS_RESET);
         }
     }
 
@@ -370,10 +367,12 @@ class BackendSessionTest {
         assertThat(back).containsExactly(4, 3, 2, 1);
     }
 
-    private static void awaitStatusBit(VirtioFrontend fe, int bit) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while ((fe.vhost().getStatus() & bit) == 0 && System.nanoTime() < deadline) Thread.onSpinWait();
-        assertThat(fe.vhost().getStatus() & bit).isEqualTo(bit);
+    /**
+     * Polls GET_STATUS until {@code bit} is set. On the test's own thread: the front-end's connection is not shared.
+     */
+    static void awaitStatusBit(VirtioFrontend fe, int bit) {
+        await().atMost(WAIT).pollInSameThread().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+                .untilAsserted(() -> assertThat(fe.vhost().getStatus() & bit).as("device status bit 0x%x", bit).isEqualTo(bit));
     }
 
     @Test
@@ -445,9 +444,9 @@ class BackendSessionTest {
             assertThat(threadsNamed("echo.sock")).isNotEmpty();
             backend.close();
         }
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!threadsNamed("echo.sock").isEmpty() && System.nanoTime() < deadline) Thread.sleep(10);
-        assertThat(threadsNamed("echo.sock")).isEmpty();
+        // On this thread: an Awaitility poller thread must not be among the threads counted.
+        await().atMost(WAIT).pollInSameThread().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10))
+                .untilAsserted(() -> assertThat(threadsNamed("echo.sock")).as("the back-end's threads after close").isEmpty());
     }
 
     private static List<String> threadsNamed(String part) {
@@ -456,9 +455,8 @@ class BackendSessionTest {
     }
 
     /** Descriptors are closed asynchronously by the back-end's session thread; give it a moment. */
-    static void awaitFdCount(int expected) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (FdCount.open() > expected && System.nanoTime() < deadline) Thread.sleep(10);
-        assertThat(FdCount.open()).isLessThanOrEqualTo(expected);
+    static void awaitFdCount(int expected) {
+        await().atMost(WAIT).pollInSameThread().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10))
+                .untilAsserted(() -> assertThat(FdCount.open()).as("open descriptors (baseline %d)", expected).isLessThanOrEqualTo(expected));
     }
 }
