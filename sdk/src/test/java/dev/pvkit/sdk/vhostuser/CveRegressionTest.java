@@ -33,6 +33,7 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 /**
  * One named test per class of flaw that public vhost-user back-ends have shipped (DPDK's CVE list as the
@@ -126,7 +127,7 @@ class CveRegressionTest {
                 int id = driver.post(List.of(new Segment(0x200000, 4)), List.of(new Segment(0x201000, 4)), false);
                 driver.publish();
                 kick.signal();
-                assertThat(awaitUsed(driver)).as("request %d on the %d-entry ring", i, last).containsExactly(new DriverQueue.Used(id, 4));
+                assertThat(awaitUsed(driver, "request %d on the %d-entry ring".formatted(i, last))).containsExactly(new DriverQueue.Used(id, 4));
                 assertThat(guest.memory().readU8(0x201003)).isEqualTo((byte) i);
             }
         }
@@ -140,14 +141,10 @@ class CveRegressionTest {
         v.getFeatures(); // a round trip: every SET_VRING_NUM before it has been handled
     }
 
-    private static List<DriverQueue.Used> awaitUsed(SplitDriverQueue driver) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        List<DriverQueue.Used> got = driver.reap();
-        while (got.isEmpty() && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-            got = driver.reap();
-        }
-        return got;
+    /** Reaps until something is used; returns what that reap found. */
+    private static List<DriverQueue.Used> awaitUsed(SplitDriverQueue driver, String what) {
+        return await("used entry for " + what).atMost(WAIT).pollInSameThread().pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(1)).until(driver::reap, got -> !got.isEmpty());
     }
 
     /**

@@ -37,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A front-end may send anything: random message streams, corrupted headers, wrong sizes and descriptor counts,
@@ -295,12 +296,8 @@ class HostileFrontendProperties {
 
     /** The back-end closes a session's descriptors when the session ends, on its own thread: wait a little. */
     static void awaitFds(int expected) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        int now = FdCount.open();
-        while (now > expected && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-            now = FdCount.open();
-        }
-        assertThat(now).as("open descriptors after the session (baseline %d)", expected).isLessThanOrEqualTo(expected);
+        await().atMost(Duration.ofSeconds(5)).pollInSameThread().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+                .untilAsserted(() -> assertThat(FdCount.open()).as("open descriptors after the session (baseline %d)", expected)
+                        .isLessThanOrEqualTo(expected));
     }
 }

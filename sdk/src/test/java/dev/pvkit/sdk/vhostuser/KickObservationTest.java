@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * A kick on a ring's eventfd reaches the queue's observer as {@code kickReceived}, once per wake-up, before the
@@ -74,9 +75,9 @@ class KickObservationTest {
 
             // Kicks with nothing new: each wake-up is one kick, whether or not there was anything to process.
             kick.signal();
-            await(() -> seen.size() == 1);
+            awaitSeen(seen, 1);
             kick.signal();
-            await(() -> seen.size() == 2);
+            awaitSeen(seen, 2);
             assertThat(seen).containsExactly("kick 0", "kick 0");
 
             // A request posted while the ring is idle (its last turn long over): the kick is observed first.
@@ -85,16 +86,13 @@ class KickObservationTest {
             driver.post(List.of(new Segment(data, 8)), List.of(new Segment(data + 0x1000, 8)), false);
             driver.publish();
             kick.signal();
-            await(() -> seen.size() == 4);
+            awaitSeen(seen, 4);
             assertThat(seen).containsExactly("kick 0", "kick 0", "kick 0", "chain 0");
         }
     }
 
-    private static void await(java.util.function.BooleanSupplier done) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!done.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("waited 10 s").isLessThan(deadline);
-            Thread.sleep(2);
-        }
+    private static void awaitSeen(List<String> seen, int events) {
+        await().atMost(Duration.ofSeconds(10)).pollInSameThread().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(2))
+                .untilAsserted(() -> assertThat(seen).as("observed events").hasSize(events));
     }
 }

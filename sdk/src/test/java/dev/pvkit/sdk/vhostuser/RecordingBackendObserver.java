@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 
+import static org.awaitility.Awaitility.await;
+
 /** Every back-end event as one line of text, in order: what a test compares with the steps it expected. */
 final class RecordingBackendObserver implements BackendObserver {
     private final List<String> events = new ArrayList<>();
@@ -23,9 +25,9 @@ final class RecordingBackendObserver implements BackendObserver {
     }
 
     /** Waits (bounded) until the session ended, so that every event of it is in. */
-    List<String> awaitDisconnected(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (events("disconnected").isEmpty() && System.nanoTime() < deadline) Thread.sleep(5);
+    List<String> awaitDisconnected(Duration timeout) {
+        await("the session's 'disconnected' event").atMost(timeout).pollInSameThread().pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(5)).until(() -> !events("disconnected").isEmpty());
         return events();
     }
 

@@ -30,6 +30,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 import static dev.pvkit.sdk.vhostuser.EchoDevice.echo;
 
 /**
@@ -230,11 +231,10 @@ class RunningRingsReconfigurationTest {
             try (BusyRing busy = BusyRing.start(guest.memory(), fe.addQueue(0, 64, 0x100000, IndirectArea.NONE), 0x100000, kick)) {
                 fe.vhost().setVringKick(0, kick);
                 busy.awaitServed(100);
-                long hangUp = System.nanoTime();
                 fe.close();
                 hungUp = true;
-                long deadline = hangUp + TimeUnit.SECONDS.toNanos(3);
-                while (ended.isEmpty() && System.nanoTime() < deadline) Thread.sleep(5);
+                await("the session's end after the front-end hung up").atMost(Duration.ofSeconds(3)).pollInSameThread()
+                        .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(5)).until(() -> !ended.isEmpty());
                 assertThat(ended).as("the session ended soon after the front-end hung up").hasSize(1);
                 // The used index itself, not the busy thread's count of it: that count lags the ring by a poll.
                 int usedAtEnd = busy.usedIndex();
@@ -344,9 +344,8 @@ class RunningRingsReconfigurationTest {
         }
 
         void awaitServed(long n) {
-            long deadline = System.nanoTime() + WAIT.toNanos();
-            while (served() < n && System.nanoTime() < deadline) Thread.onSpinWait();
-            assertThat(served()).as("requests served on the busy ring").isGreaterThanOrEqualTo(n);
+            await().atMost(WAIT).pollInSameThread().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(1))
+                    .untilAsserted(() -> assertThat(served()).as("requests served on the busy ring").isGreaterThanOrEqualTo(n));
         }
 
         @Override
