@@ -10,6 +10,8 @@ import dev.pvkit.sdk.vhostuser.ProtocolFeatures;
 import dev.pvkit.sdk.virtqueue.Segment;
 import dev.pvkit.sdk.virtqueue.driver.DriverQueue;
 import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
+import org.awaitility.core.ConditionTimeoutException;
+import org.awaitility.core.TerminalFailureException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,6 +32,7 @@ import java.util.Map;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Interoperability with a vhost-user back-end nobody here wrote: PVKit's Java front-end ({@link VirtioFrontend})
@@ -111,15 +114,14 @@ class QemuStorageDaemonInteropTest {
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
                 .start();
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!holdsPid(pidFile, daemon.pid())) {
-            if (!daemon.isAlive()) {
-                throw new AssertionError("qemu-storage-daemon exited with " + daemon.exitValue() + " before it was ready:\n" + daemonLog());
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("qemu-storage-daemon did not write " + pidFile + " within 10 s:\n" + daemonLog());
-            }
-            Thread.sleep(10);
+        try {
+            await("qemu-storage-daemon writing its pid to " + pidFile).atMost(Duration.ofSeconds(10)).pollInSameThread()
+                    .pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(10))
+                    .failFast("qemu-storage-daemon exited before it was ready", () -> !daemon.isAlive())
+                    .until(() -> holdsPid(pidFile, daemon.pid()));
+        } catch (ConditionTimeoutException | TerminalFailureException e) {
+            String exit = daemon.isAlive() ? "" : " (exit status " + daemon.exitValue() + ")";
+            throw new AssertionError(e.getMessage() + exit + ":\n" + daemonLog(), e);
         }
     }
 
@@ -289,16 +291,11 @@ class QemuStorageDaemonInteropTest {
         });
     }
 
-    VirtioFrontend connectWithRetry() throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (true) {
-            try {
-                return VirtioFrontend.start(socket, guest, features(false), WANTED_PROTOCOL);
-            } catch (RuntimeException e) {
-                if (System.nanoTime() > deadline) throw e;
-                Thread.sleep(50);
-            }
-        }
+    /** Retries a refused connection; on timeout the last refusal is the cause. */
+    VirtioFrontend connectWithRetry() {
+        return await("a connection to qemu-storage-daemon").atMost(WAIT).pollInSameThread().pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(50)).ignoreExceptionsInstanceOf(RuntimeException.class)
+                .until(() -> VirtioFrontend.start(socket, guest, features(false), WANTED_PROTOCOL), fe -> fe != null);
     }
 
     // ------------------------------------------------------------------------------------------------ checks

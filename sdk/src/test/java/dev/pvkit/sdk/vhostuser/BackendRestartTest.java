@@ -27,6 +27,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Kill -9 of a back-end process with requests in flight, a new back-end on the same socket, and the front-end
@@ -70,17 +71,10 @@ class BackendRestartTest {
         return lines;
     }
 
+    /** Each poll takes the back-end's next line (waiting up to 100 ms for one): the lines before the one awaited are skipped. */
     static String awaitLine(BlockingQueue<String> lines, String prefix) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        try {
-            while (System.nanoTime() < deadline) {
-                String l = lines.poll(100, TimeUnit.MILLISECONDS);
-                if (l != null && l.startsWith(prefix)) return l;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        throw new AssertionError("back-end never printed " + prefix);
+        return await("the back-end printing " + prefix).atMost(WAIT).pollInSameThread().pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ZERO).until(() -> lines.poll(100, TimeUnit.MILLISECONDS), l -> l != null && l.startsWith(prefix));
     }
 
     @Test
