@@ -195,6 +195,7 @@ class UnixSocketTest {
         UnixSocket[] pair = UnixSocket.pair();
         try (UnixSocket a = pair[0]; UnixSocket b = pair[1]) {
             FutureTask<UnixSocket.Received> receiving = async(() -> b.receive(new byte[8], 0, 8, 4));
+            // Not a wait for a condition: time for the other thread to block in recvmsg, which cannot be observed.
             Thread.sleep(200);
             assertThat(receiving.isDone()).isFalse();
             b.shutdown();
@@ -209,7 +210,7 @@ class UnixSocketTest {
         try (UnixSocket a = pair[0]) {
             UnixSocket b = pair[1];
             FutureTask<UnixSocket.Received> receiving = async(() -> b.receive(new byte[8], 0, 8, 4));
-            Thread.sleep(200);
+            Thread.sleep(200);                              // time to block in recvmsg, as above
             b.close();
             assertThat(receiving.get(5, TimeUnit.SECONDS).bytes()).isZero();
             assertThat(a.receive(new byte[8], 0, 8, 0).bytes()).isZero();
@@ -221,7 +222,7 @@ class UnixSocketTest {
         Path path = dir.resolve("s.sock");
         UnixServerSocket server = UnixServerSocket.bind(path);
         FutureTask<UnixSocket> accepting = async(server::accept);
-        Thread.sleep(200);
+        Thread.sleep(200);                                  // time to block in accept, as above
         assertThat(accepting.isDone()).isFalse();
         server.close();
         assertThatThrownBy(() -> accepting.get(5, TimeUnit.SECONDS))
