@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -125,14 +126,10 @@ class AgentScriptTest {
         assertThat(bad.reads().get(1).matches()).isFalse();
     }
 
-    private static byte[] awaitPortByte(Path port, int value) throws Exception {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        byte[] b = Files.readAllBytes(port);
-        while (b[QemuCommandLine.EXIT_PORT] != (byte) value && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-            b = Files.readAllBytes(port);
-        }
-        return b;
+    /** Rereads the port file until the exit port holds {@code value}; returns that reading. */
+    private static byte[] awaitPortByte(Path port, int value) {
+        return await("exit port byte " + value).atMost(Duration.ofSeconds(10)).pollInSameThread().pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(50)).until(() -> Files.readAllBytes(port), b -> b[QemuCommandLine.EXIT_PORT] == (byte) value);
     }
 
     @Test
