@@ -52,6 +52,8 @@ public final class CertificationService {
     /** Console log level that still shows KERN_NOTICE, the kernel banner's level, and hides the chatter below it. */
     static final String KERNEL_BANNER_LOGLEVEL = "loglevel=6";
     private static final Duration DEVICE_WAIT = Duration.ofSeconds(60);
+    /** The guest's serial console, kept next to the reports: a firmware's messages, the kernel's log. */
+    public static final String CONSOLE_FILE = "console.log";
 
     private final PvSpec spec;
     private final List<Check> checks;
@@ -65,8 +67,11 @@ public final class CertificationService {
         this.checks = List.copyOf(checks);
     }
 
-    /** What a run produced: the verdicts and the report files. */
-    public record Result(Certification certification, List<Path> reports, String incomplete) {
+    /**
+     * What a run produced: the verdicts, the report files, why the run ended early (null: it did not), and the
+     * guest's serial console as captured ({@value #CONSOLE_FILE} next to the reports; null if QEMU wrote none).
+     */
+    public record Result(Certification certification, List<Path> reports, String incomplete, Path console) {
     }
 
     public Result run(CertifyOptions o, Progress progress) throws InterruptedException {
@@ -82,26 +87,30 @@ public final class CertificationService {
         Map<String, String> device = new LinkedHashMap<>();
         String incomplete = null;
         String ended = null;
+        Path consoleCopy = null;
         long guestStart;
         try (FileBlockStore store = o.disk() != null ? FileBlockStore.open(o.disk(), true)
                 : FileBlockStore.create(dir.resolve("disk.img"), DISK_BYTES)) {
             long bytes = store.size() / 512 * 512;
             BlkOptions blk = BlkOptions.defaults(bytes).withReadOnly(o.disk() != null);
             Path socket = dir.resolve("blk.sock");
-            try (VhostUserBackend backend = VhostUserBackend.serve(new VirtioBlkDevice(store, blk).requestListener(new BlkRecorder(log)), socket,
+            QemuOptions q = qemuOptions(o, image, socket, dir);
+            TransportCapture capture = TransportCapture.attach(q, log);
+            try (VhostUserBackend backend = VhostUserBackend.serve(
+                    new VirtioBlkDevice(store, blk).requestListener(capture.countingRequests(new BlkRecorder(log))), socket,
                     VhostUserBackend.Options.defaults().withObserver(new BackendRecorder(log)))) {
-                QemuOptions q = qemuOptions(o, image, socket, dir);
-                TransportCapture capture = TransportCapture.attach(q, log);
                 progress.step(o.passive() ? "booting (passive: observing the guest's own drivers)" : "booting the guest");
                 guestStart = EventLog.nowMicros();
                 try (QemuInstance vm = QemuLauncher.launch(q);
-                     ConsoleWatcher console = new ConsoleWatcher(vm.consoleLog(), log)) {
+                     ConsoleWatcher console = new ConsoleWatcher(vm.consoleLog(), log,
+                             o.firmware() != null ? o.firmware().idleMarker() : null)) {
                     guest.put("accelerator", vm.accelerator().name().toLowerCase(java.util.Locale.ROOT));
                     guest.put("qemu command", String.join(" ", vm.command()));
-                    Ending end = o.passive() ? observe(o, vm, capture, log, progress, t0) : drive(o, vm, log, progress, t0);
+                    Ending end = o.passive() ? observe(o, vm, capture, console, log, progress, t0) : drive(o, vm, log, progress, t0);
                     incomplete = end.incomplete();
                     ended = end.why();
                 }
+                consoleCopy = keepConsole(dir.resolve("qemu").resolve("console.log"), o.reportDir());
             }
             device.put("type", "virtio-blk (vhost-user-blk-pci, PVKit reference back-end)");
             device.put("capacity", bytes + " bytes" + (o.disk() != null ? ", read-only image " + o.disk() : ", fresh disk"));
@@ -130,7 +139,7 @@ public final class CertificationService {
         Certification c = new Certification(TOOL_VERSION, spec.version().toString(), guest, device, startedAt,
                 (System.nanoTime() - t0) / 1e9, summaries(sessions, judged, guestStart), verdicts, o.failOn());
         List<Path> reports = Reports.write(c, spec, o.reportDir());
-        return new Result(c, reports, incomplete);
+        return new Result(c, reports, incomplete, consoleCopy);
     }
 
     /** Why the run ended, and why it ended early (null: it did not). */
@@ -139,6 +148,8 @@ public final class CertificationService {
 
     /** How often a passive run looks at QEMU and the device. */
     private static final long OBSERVE_POLL_MILLIS = 200;
+    /** How long a passive run goes on after the firmware's idle marker, for anything still under way to arrive. */
+    private static final Duration MARKER_GRACE = Duration.ofSeconds(2);
 
     /**
      * Passive: no agent, no workload. Watches until QEMU exits (the guest powered off, reset under -no-reboot, or
@@ -147,11 +158,12 @@ public final class CertificationService {
      * console milestones all count as activity), or the time limit. Any of these is a normal end: a passive run
      * observes what the guest chose to do.
      */
-    private Ending observe(CertifyOptions o, QemuInstance vm, TransportCapture capture, EventLog log, Progress progress,
-                           long t0) throws InterruptedException {
+    private Ending observe(CertifyOptions o, QemuInstance vm, TransportCapture capture, ConsoleWatcher console, EventLog log,
+                           Progress progress, long t0) throws InterruptedException {
         Duration left = o.timeout().minusNanos(System.nanoTime() - t0);
         Duration quiet = o.effectiveQuietEnd();
         progress.step("observing until the guest powers off or exits through the exit device"
+                + (o.firmware() != null ? ", or the console shows '" + o.firmware().idleMarker().strip() + "'" : "")
                 + (quiet != null ? ", or its drivers leave the device alone for " + quiet.toSeconds() + " s" : "")
                 + ", at most " + Math.max(0, left.toSeconds()) + " s");
         long deadline = System.nanoTime() + left.toNanos();
@@ -163,6 +175,14 @@ public final class CertificationService {
             if (size != lastSize) {
                 lastSize = size;
                 lastChange = now;
+            }
+            if (console.markerSeen() && now - console.markerSeenNanos() >= MARKER_GRACE.toNanos()) {
+                vm.close();
+                String why = String.format("%s ('%s' on the console %.1f s into the run; it uses the device no more "
+                        + "without input); QEMU was stopped", o.firmware().idleMeaning(), o.firmware().idleMarker().strip(),
+                        (console.markerSeenNanos() - t0) / 1e9);
+                progress.step("run ended: " + why);
+                return new Ending(why, null);
             }
             if (quiet != null && capture.accesses() > 0) {
                 long lastActivity = Math.max(lastChange, capture.lastAccessNanos());
@@ -288,6 +308,16 @@ public final class CertificationService {
                     s.events().size(), (s.startMicros() - guestStart) / 1e6, judged.judges(s)));
         }
         return out;
+    }
+
+    /** Copies the console log into the report directory (after QEMU has gone); null when there is none. */
+    private static Path keepConsole(Path log, Path reportDir) {
+        try {
+            if (!Files.exists(log)) return null;
+            return Files.copy(log, reportDir.resolve(CONSOLE_FILE), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            return null;  // the verdicts do not depend on it
+        }
     }
 
     private static String seconds(long t0) {

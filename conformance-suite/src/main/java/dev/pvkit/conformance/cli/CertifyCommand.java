@@ -113,6 +113,7 @@ final class CertifyCommand implements Callable<Integer> {
         new VerdictTable(r.certification()).print(out);
         out.println();
         for (Path p : r.reports()) out.println("report: " + p.toAbsolutePath());
+        if (r.console() != null) out.println("guest console: " + r.console().toAbsolutePath());
         if (r.incomplete() != null) out.println("pvkit: the run did not finish its workload: " + r.incomplete());
         out.flush();
         return r.certification().failed() || r.incomplete() != null ? 1 : 0;

@@ -17,7 +17,10 @@ import java.util.Locale;
 public enum Firmware {
     /** QEMU's bundled SeaBIOS (legacy BIOS); it boots the disk's boot sector, if any. */
     SEABIOS(null),
-    /** OVMF, EDK II's UEFI firmware for QEMU (Debian package {@code ovmf}); a modern (VERSION_1) virtio driver. */
+    /**
+     * OVMF, EDK II's UEFI firmware for QEMU (Debian package {@code ovmf}), on a modern-only device so that its
+     * VERSION_1 driver is the one certified.
+     */
     OVMF(Path.of("/usr/share/ovmf/OVMF.fd"));
 
     /** The Debian package that provides {@link #OVMF}'s image. */
@@ -41,6 +44,25 @@ public enum Firmware {
                 + "': apt-get install " + OVMF_PACKAGE + ", or scripts/install-prerequisites)";
     }
 
+    /**
+     * Console text after which this firmware, left alone, uses the device no more: OVMF's UEFI shell prompt (nothing
+     * bootable: the shell waits for a key), SeaBIOS's "No bootable device." (it waits a minute and tries again).
+     */
+    public String idleMarker() {
+        return switch (this) {
+            case SEABIOS -> "No bootable device.";
+            case OVMF -> "Shell> ";
+        };
+    }
+
+    /** What {@link #idleMarker()} means, for messages. */
+    public String idleMeaning() {
+        return switch (this) {
+            case SEABIOS -> "SeaBIOS found no bootable device";
+            case OVMF -> "OVMF reached its UEFI shell";
+        };
+    }
+
     public String displayName() {
         return switch (this) {
             case SEABIOS -> "SeaBIOS (QEMU's default)";
@@ -54,6 +76,10 @@ public enum Firmware {
                 "-machine", "q35", "-accel", "@ACCEL@", "-cpu", "@CPU@", "-m", "@MEMORY@", "-smp", "@CPUS@",
                 "-object", "memory-backend-memfd,id=mem,size=@MEMORY@,share=on", "-numa", "node,memdev=mem"));
         if (image != null) t.addAll(List.of("-bios", image.toString()));
+        // QEMU's virtio-pci devices are transitional by default, and OVMF drives a transitional device through its
+        // legacy (virtio 0.9.5) driver on the I/O BAR. Modern-only, the device is OVMF's VERSION_1 driver's
+        // (Virtio10Dxe), on the virtio-pci capabilities that QEMU's register trace shows.
+        if (this == OVMF) t.addAll(List.of("-global", "vhost-user-blk-pci.disable-legacy=on"));
         t.addAll(List.of("-nodefaults", "-display", "none", "-no-reboot",
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
                 "-chardev", "file,id=pvkit-console,path=@CONSOLE_LOG@", "-serial", "chardev:pvkit-console",
