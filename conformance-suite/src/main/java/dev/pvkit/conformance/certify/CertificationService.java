@@ -163,7 +163,7 @@ public final class CertificationService {
         Duration left = o.timeout().minusNanos(System.nanoTime() - t0);
         Duration quiet = o.effectiveQuietEnd();
         progress.step("observing until the guest powers off or exits through the exit device"
-                + (o.firmware() != null ? ", or the console shows '" + o.firmware().idleMarker().strip() + "'" : "")
+                + (o.firmware() != null && o.firmware().idleMarker() != null ? ", or the console shows '" + o.firmware().idleMarker().strip() + "'" : "")
                 + (quiet != null ? ", or its drivers leave the device alone for " + quiet.toSeconds() + " s" : "")
                 + ", at most " + Math.max(0, left.toSeconds()) + " s");
         long deadline = System.nanoTime() + left.toNanos();

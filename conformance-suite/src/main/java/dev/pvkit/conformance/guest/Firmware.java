@@ -45,12 +45,13 @@ public enum Firmware {
     }
 
     /**
-     * Console text after which this firmware, left alone, uses the device no more: OVMF's UEFI shell prompt (nothing
-     * bootable: the shell waits for a key), SeaBIOS's "No bootable device." (it waits a minute and tries again).
+     * Serial-console text after which this firmware, left alone, uses the device no more, or null: OVMF's UEFI
+     * shell prompt (nothing bootable: the shell waits for a key). SeaBIOS has none: its "No bootable device." goes to
+     * the screen and the debug port, not the serial console (the quiet end stops it).
      */
     public String idleMarker() {
         return switch (this) {
-            case SEABIOS -> "No bootable device.";
+            case SEABIOS -> null;
             case OVMF -> "Shell> ";
         };
     }
@@ -58,7 +59,7 @@ public enum Firmware {
     /** What {@link #idleMarker()} means, for messages. */
     public String idleMeaning() {
         return switch (this) {
-            case SEABIOS -> "SeaBIOS found no bootable device";
+            case SEABIOS -> null;
             case OVMF -> "OVMF reached its UEFI shell";
         };
     }
