@@ -52,6 +52,8 @@ public final class CertificationService {
     /** Console log level that still shows KERN_NOTICE, the kernel banner's level, and hides the chatter below it. */
     static final String KERNEL_BANNER_LOGLEVEL = "loglevel=6";
     private static final Duration DEVICE_WAIT = Duration.ofSeconds(60);
+    /** The guest's serial console, kept next to the reports: a firmware's messages, the kernel's log. */
+    public static final String CONSOLE_FILE = "console.log";
 
     private final PvSpec spec;
     private final List<Check> checks;
@@ -65,8 +67,11 @@ public final class CertificationService {
         this.checks = List.copyOf(checks);
     }
 
-    /** What a run produced: the verdicts and the report files. */
-    public record Result(Certification certification, List<Path> reports, String incomplete) {
+    /**
+     * What a run produced: the verdicts, the report files, why the run ended early (null: it did not), and the
+     * guest's serial console as captured ({@value #CONSOLE_FILE} next to the reports; null if QEMU wrote none).
+     */
+    public record Result(Certification certification, List<Path> reports, String incomplete, Path console) {
     }
 
     public Result run(CertifyOptions o, Progress progress) throws InterruptedException {
@@ -81,23 +86,31 @@ public final class CertificationService {
         Map<String, String> guest = new LinkedHashMap<>();
         Map<String, String> device = new LinkedHashMap<>();
         String incomplete = null;
+        String ended = null;
+        Path consoleCopy = null;
         long guestStart;
         try (FileBlockStore store = o.disk() != null ? FileBlockStore.open(o.disk(), true)
                 : FileBlockStore.create(dir.resolve("disk.img"), DISK_BYTES)) {
             long bytes = store.size() / 512 * 512;
             BlkOptions blk = BlkOptions.defaults(bytes).withReadOnly(o.disk() != null);
             Path socket = dir.resolve("blk.sock");
-            try (VhostUserBackend backend = VhostUserBackend.serve(new VirtioBlkDevice(store, blk).requestListener(new BlkRecorder(log)), socket,
+            QemuOptions q = qemuOptions(o, image, socket, dir);
+            TransportCapture capture = TransportCapture.attach(q, log);
+            try (VhostUserBackend backend = VhostUserBackend.serve(
+                    new VirtioBlkDevice(store, blk).requestListener(capture.countingRequests(new BlkRecorder(log))), socket,
                     VhostUserBackend.Options.defaults().withObserver(new BackendRecorder(log)))) {
-                QemuOptions q = qemuOptions(o, image, socket, dir, log);
                 progress.step(o.passive() ? "booting (passive: observing the guest's own drivers)" : "booting the guest");
                 guestStart = EventLog.nowMicros();
                 try (QemuInstance vm = QemuLauncher.launch(q);
-                     ConsoleWatcher console = new ConsoleWatcher(vm.consoleLog(), log)) {
+                     ConsoleWatcher console = new ConsoleWatcher(vm.consoleLog(), log,
+                             o.firmware() != null ? o.firmware().idleMarker() : null)) {
                     guest.put("accelerator", vm.accelerator().name().toLowerCase(java.util.Locale.ROOT));
                     guest.put("qemu command", String.join(" ", vm.command()));
-                    incomplete = drive(o, vm, log, progress, t0);
+                    Ending end = o.passive() ? observe(o, vm, capture, console, log, progress, t0) : drive(o, vm, log, progress, t0);
+                    incomplete = end.incomplete();
+                    ended = end.why();
                 }
+                consoleCopy = keepConsole(dir.resolve("qemu").resolve("console.log"), o.reportDir());
             }
             device.put("type", "virtio-blk (vhost-user-blk-pci, PVKit reference back-end)");
             device.put("capacity", bytes + " bytes" + (o.disk() != null ? ", read-only image " + o.disk() : ", fresh disk"));
@@ -121,40 +134,102 @@ public final class CertificationService {
         events.stream().filter(e -> e instanceof VhostUserEvent.FeaturesOffered).map(e -> (VhostUserEvent.FeaturesOffered) e)
                 .findFirst().ifPresent(f -> device.put("offered features", String.format("0x%x", f.features())));
         guest.putAll(guestFacts(o, image));
+        if (ended != null) guest.put("run ended", ended);
         if (incomplete != null) guest.put("incomplete", incomplete);
         Certification c = new Certification(TOOL_VERSION, spec.version().toString(), guest, device, startedAt,
                 (System.nanoTime() - t0) / 1e9, summaries(sessions, judged, guestStart), verdicts, o.failOn());
         List<Path> reports = Reports.write(c, spec, o.reportDir());
-        return new Result(c, reports, incomplete);
+        return new Result(c, reports, incomplete, consoleCopy);
     }
 
-    /** Runs the workload (or waits, passive); returns why the run ended early, or null. */
-    private String drive(CertifyOptions o, QemuInstance vm, EventLog log, Progress progress, long t0) throws InterruptedException {
+    /** Why the run ended, and why it ended early (null: it did not). */
+    private record Ending(String why, String incomplete) {
+    }
+
+    /** How often a passive run looks at QEMU and the device. */
+    private static final long OBSERVE_POLL_MILLIS = 200;
+    /** How long a passive run goes on after the firmware's idle marker, for anything still under way to arrive. */
+    private static final Duration MARKER_GRACE = Duration.ofSeconds(2);
+
+    /**
+     * Passive: no agent, no workload. Watches until QEMU exits (the guest powered off, reset under -no-reboot, or
+     * wrote to the exit device), the guest's drivers have left the device alone for {@link
+     * CertifyOptions#effectiveQuietEnd()} after using it (register accesses, vhost-user messages, requests and
+     * console milestones all count as activity), or the time limit. Any of these is a normal end: a passive run
+     * observes what the guest chose to do.
+     */
+    private Ending observe(CertifyOptions o, QemuInstance vm, TransportCapture capture, ConsoleWatcher console, EventLog log,
+                           Progress progress, long t0) throws InterruptedException {
         Duration left = o.timeout().minusNanos(System.nanoTime() - t0);
-        if (o.passive()) {
-            progress.step("observing until the guest powers off or exits, at most " + left.toSeconds() + " s");
-            try {
-                QemuExit exit = vm.awaitResult(left);
-                progress.step("guest ended: " + exit);
-            } catch (IllegalStateException timeUp) {
-                progress.step("time limit reached; the guest was stopped");
+        Duration quiet = o.effectiveQuietEnd();
+        progress.step("observing until the guest powers off or exits through the exit device"
+                + (o.firmware() != null && o.firmware().idleMarker() != null ? ", or the console shows '" + o.firmware().idleMarker().strip() + "'" : "")
+                + (quiet != null ? ", or its drivers leave the device alone for " + quiet.toSeconds() + " s" : "")
+                + ", at most " + Math.max(0, left.toSeconds()) + " s");
+        long deadline = System.nanoTime() + left.toNanos();
+        int lastSize = log.size();
+        long lastChange = System.nanoTime();
+        while (vm.isAlive()) {
+            long now = System.nanoTime();
+            int size = log.size();
+            if (size != lastSize) {
+                lastSize = size;
+                lastChange = now;
             }
-            return null;
+            if (console.markerSeen() && now - console.markerSeenNanos() >= MARKER_GRACE.toNanos()) {
+                vm.close();
+                String why = String.format("%s ('%s' on the console %.1f s into the run; it uses the device no more "
+                        + "without input); QEMU was stopped", o.firmware().idleMeaning(), o.firmware().idleMarker().strip(),
+                        (console.markerSeenNanos() - t0) / 1e9);
+                progress.step("run ended: " + why);
+                return new Ending(why, null);
+            }
+            if (quiet != null && capture.accesses() > 0) {
+                long lastActivity = Math.max(lastChange, capture.lastAccessNanos());
+                if (now - lastActivity >= quiet.toNanos()) {
+                    vm.close();
+                    String why = String.format("the guest's drivers left the device alone for %d s (last activity %.1f s into the run; "
+                            + "--quiet-end); QEMU was stopped", quiet.toSeconds(), (lastActivity - t0) / 1e9);
+                    progress.step("run ended: " + why);
+                    return new Ending(why, null);
+                }
+            }
+            if (now >= deadline) {
+                vm.close();
+                String why = "time limit (--timeout " + o.timeout().toSeconds() + " s) reached; QEMU was stopped";
+                progress.step("run ended: " + why);
+                return new Ending(capture.accesses() == 0 ? why + " before any driver touched the device" : why, null);
+            }
+            Thread.sleep(OBSERVE_POLL_MILLIS);
         }
+        QemuExit exit = vm.awaitResult(Duration.ofSeconds(10));
+        String why = exit.killed() ? "QEMU was killed at the hard time limit (" + exit + ")" : "the guest ended QEMU: " + describe(exit);
+        progress.step("run ended: " + why);
+        return new Ending(why, null);
+    }
+
+    private static String describe(QemuExit exit) {
+        if (exit.poweredOff()) return "it powered off or reset (-no-reboot) (status 0)";
+        return exit.toString();
+    }
+
+    /** Runs the workload through the agent; returns why the run ended early, or null. */
+    private Ending drive(CertifyOptions o, QemuInstance vm, EventLog log, Progress progress, long t0) throws InterruptedException {
+        Duration left = o.timeout().minusNanos(System.nanoTime() - t0);
         try {
             vm.agent().awaitReady(left);
             progress.step("guest agent ready after " + seconds(t0) + " s");
             new StandardWorkload(vm.agent(), log, progress).run(DEVICE_WAIT, left);
-            vm.awaitExit(Duration.ofSeconds(60));
-            return null;
+            QemuExit exit = vm.awaitResult(Duration.ofSeconds(60));
+            return new Ending("workload finished; " + describe(exit), null);
         } catch (RuntimeException e) {
             String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString());
             progress.step("workload stopped early: " + why);
-            return why;
+            return new Ending("workload stopped early", why);
         }
     }
 
-    private QemuOptions qemuOptions(CertifyOptions o, GuestImage image, Path socket, Path dir, EventLog log) {
+    private QemuOptions qemuOptions(CertifyOptions o, GuestImage image, Path socket, Path dir) {
         QemuOptions q = image != null ? QemuOptions.of(image) : QemuOptions.firmwareBoot();
         Accelerator accel = o.accelerator();
         if (image == null && accel == Accelerator.AUTO) accel = Accelerator.TCG;  // AUTO's probe boots the agent
@@ -169,7 +244,6 @@ public final class CertificationService {
             // The workload reboots the guest: QEMU must restart it rather than exit.
             q.template(QemuCommandLine.DEFAULT_TEMPLATE.stream().filter(a -> !a.equals("-no-reboot")).toList());
         }
-        TransportCapture.attach(q, log);
         return q;
     }
 
@@ -192,6 +266,7 @@ public final class CertificationService {
         if (o.kernel() != null && o.initrd() == null && !o.passive()) {
             throw new SetupException("--kernel needs --initrd with the PVKit agent (or --passive to watch the kernel alone)");
         }
+        if (o.firmware() != null && o.firmware().unavailable() != null) throw new SetupException(o.firmware().unavailable());
         if (o.disk() != null && !Files.isReadable(o.disk())) throw new SetupException("disk " + o.disk() + " is not a readable file");
         if (o.template() != null && !o.template().contains("@DEVICES@")) {
             throw new SetupException("--qemu-template must contain @DEVICES@ as a whole argument (the PVKit disk under test)");
@@ -207,7 +282,7 @@ public final class CertificationService {
                 + (o.driver() == null ? " (default for this guest)" : ""));
         g.put("mode", o.passive() ? "passive (no agent, no workload)" : "standard workload through the PVKit agent");
         if (image != null) g.put("kernel", image.kernelVersion() + (o.kernel() == null ? " (default guest)" : " (" + o.kernel() + ")"));
-        g.put("firmware", firmware(o.template()));
+        g.put("firmware", o.firmware() != null ? o.firmware().displayName() : firmware(o.template()));
         g.put("qemu", QemuVersion.of());
         return g;
     }
@@ -233,6 +308,16 @@ public final class CertificationService {
                     s.events().size(), (s.startMicros() - guestStart) / 1e6, judged.judges(s)));
         }
         return out;
+    }
+
+    /** Copies the console log into the report directory (after QEMU has gone); null when there is none. */
+    private static Path keepConsole(Path log, Path reportDir) {
+        try {
+            if (!Files.exists(log)) return null;
+            return Files.copy(log, reportDir.resolve(CONSOLE_FILE), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            return null;  // the verdicts do not depend on it
+        }
     }
 
     private static String seconds(long t0) {

@@ -1,6 +1,7 @@
 package dev.pvkit.conformance.certify;
 
 import dev.pvkit.conformance.guest.Accelerator;
+import dev.pvkit.conformance.guest.Firmware;
 import dev.pvkit.conformance.verdict.FailOn;
 
 import java.nio.file.Path;
@@ -23,9 +24,21 @@ import java.util.Objects;
  * @param failOn      which failures fail the run
  * @param accelerator KVM, TCG, or AUTO (KVM only if a probe boot works)
  * @param driver      whose driver is judged, or null for the default: the OS's when a kernel boots, else the firmware's
+ * @param firmware    a firmware booted alone from the disk ({@link #withFirmware}), or null
+ * @param quietEnd    passive runs only: end the run once nothing has happened on the device for this long after the
+ *                    guest's drivers used it; null for the default ({@link #DEFAULT_QUIET_END} for a firmware-only
+ *                    boot, off when a kernel boots), {@link Duration#ZERO} for off
  */
 public record CertifyOptions(Path kernel, Path initrd, String append, List<String> template, boolean passive,
-                             Path disk, Path reportDir, Duration timeout, FailOn failOn, Accelerator accelerator, DriverChoice driver) {
+                             Path disk, Path reportDir, Duration timeout, FailOn failOn, Accelerator accelerator, DriverChoice driver,
+                             Firmware firmware, Duration quietEnd) {
+
+    /**
+     * How long a passive firmware-only run waits, after the last thing it observed on the device, before it
+     * decides the firmware is done with it (OVMF sitting at its shell never exits). Under TCG OVMF's own gaps
+     * between driver steps stay far below this.
+     */
+    public static final Duration DEFAULT_QUIET_END = Duration.ofSeconds(15);
 
     public CertifyOptions {
         Objects.requireNonNull(reportDir);
@@ -38,39 +51,63 @@ public record CertifyOptions(Path kernel, Path initrd, String append, List<Strin
     /** The default guest, its standard workload, reports in {@code reportDir}. */
     public static CertifyOptions defaults(Path reportDir) {
         return new CertifyOptions(null, null, null, null, false, null, reportDir, Duration.ofMinutes(5), FailOn.MUST,
-                Accelerator.AUTO, null);
+                Accelerator.AUTO, null, null, null);
     }
 
     public CertifyOptions withPassive(boolean on) {
-        return new CertifyOptions(kernel, initrd, append, template, on, disk, reportDir, timeout, failOn, accelerator, driver);
+        return new CertifyOptions(kernel, initrd, append, template, on, disk, reportDir, timeout, failOn, accelerator, driver, firmware, quietEnd);
     }
 
     public CertifyOptions withTemplate(List<String> t) {
-        return new CertifyOptions(kernel, initrd, append, t, passive, disk, reportDir, timeout, failOn, accelerator, driver);
+        return new CertifyOptions(kernel, initrd, append, t, passive, disk, reportDir, timeout, failOn, accelerator, driver, firmware, quietEnd);
     }
 
     public CertifyOptions withKernel(Path k, Path i, String a) {
-        return new CertifyOptions(k, i, a, template, passive, disk, reportDir, timeout, failOn, accelerator, driver);
+        return new CertifyOptions(k, i, a, template, passive, disk, reportDir, timeout, failOn, accelerator, driver, firmware, quietEnd);
     }
 
     public CertifyOptions withDisk(Path d) {
-        return new CertifyOptions(kernel, initrd, append, template, passive, d, reportDir, timeout, failOn, accelerator, driver);
+        return new CertifyOptions(kernel, initrd, append, template, passive, d, reportDir, timeout, failOn, accelerator, driver, firmware, quietEnd);
     }
 
     public CertifyOptions withTimeout(Duration d) {
-        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, d, failOn, accelerator, driver);
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, d, failOn, accelerator, driver, firmware, quietEnd);
     }
 
     public CertifyOptions withFailOn(FailOn f) {
-        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, f, accelerator, driver);
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, f, accelerator, driver, firmware, quietEnd);
     }
 
     public CertifyOptions withAccelerator(Accelerator a) {
-        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, failOn, a, driver);
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, failOn, a, driver, firmware, quietEnd);
     }
 
     public CertifyOptions withDriver(DriverChoice d) {
-        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, failOn, accelerator, d);
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, failOn, accelerator, d, firmware, quietEnd);
+    }
+
+    /**
+     * Boots {@code f} alone from the disk: its {@link Firmware#template()} replaces the template, and the run is
+     * passive (a firmware-only guest has no agent).
+     */
+    public CertifyOptions withFirmware(Firmware f) {
+        return new CertifyOptions(kernel, initrd, append, f == null ? template : f.template(), f != null || passive, disk,
+                reportDir, timeout, failOn, accelerator, driver, f, quietEnd);
+    }
+
+    public CertifyOptions withQuietEnd(Duration d) {
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, failOn, accelerator,
+                driver, firmware, d);
+    }
+
+    /**
+     * How long a passive run may see nothing on the device before it ends, or null for never (the run then ends
+     * when QEMU exits or at the time limit).
+     */
+    public Duration effectiveQuietEnd() {
+        if (!passive) return null;
+        Duration d = quietEnd != null ? quietEnd : bootsKernel() ? null : DEFAULT_QUIET_END;
+        return d == null || d.isZero() || d.isNegative() ? null : d;
     }
 
     /** The driver judged: the one chosen, else the OS's when a kernel boots and the firmware's otherwise. */

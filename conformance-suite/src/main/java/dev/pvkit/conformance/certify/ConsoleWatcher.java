@@ -26,10 +26,18 @@ final class ConsoleWatcher implements AutoCloseable {
     private volatile boolean stop;
     private long position;
     private final StringBuilder partial = new StringBuilder();
+    /** Text whose appearance {@link #markerSeen()} reports (it need not end a line: a prompt does not), or null. */
+    private final String marker;
+    private volatile long markerSeenNanos;
 
     ConsoleWatcher(Path console, EventLog log) {
+        this(console, log, null);
+    }
+
+    ConsoleWatcher(Path console, EventLog log, String marker) {
         this.console = console;
         this.log = log;
+        this.marker = marker;
         this.thread = new Thread(this::follow, "pvkit-console-watcher");
         thread.setDaemon(true);
         thread.start();
@@ -57,6 +65,7 @@ final class ConsoleWatcher implements AutoCloseable {
             f.readFully(b);
             position += b.length;
             partial.append(new String(b, StandardCharsets.ISO_8859_1));
+            if (marker != null && markerSeenNanos == 0 && partial.indexOf(marker) >= 0) markerSeenNanos = System.nanoTime();
             int nl;
             while ((nl = partial.indexOf("\n")) >= 0) {
                 line(partial.substring(0, nl).strip());
@@ -73,6 +82,16 @@ final class ConsoleWatcher implements AutoCloseable {
         } else if (l.contains(RESTARTING)) {
             log.add(new GuestEvent(EventLog.nowMicros(), GuestEvent.Milestone.RESTARTING, RESTARTING));
         }
+    }
+
+    /** Whether the marker has appeared on the console. */
+    boolean markerSeen() {
+        return markerSeenNanos != 0;
+    }
+
+    /** {@link System#nanoTime()} when the marker was first read, meaningful once {@link #markerSeen()}. */
+    long markerSeenNanos() {
+        return markerSeenNanos;
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.pvkit.conformance.certify.CertifyOptions;
 import dev.pvkit.conformance.certify.DriverChoice;
 import dev.pvkit.conformance.certify.SetupException;
 import dev.pvkit.conformance.guest.Accelerator;
+import dev.pvkit.conformance.guest.Firmware;
 import dev.pvkit.conformance.verdict.FailOn;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -37,6 +38,11 @@ final class CertifyCommand implements Callable<Integer> {
                 + "(see 'pvkit guest run --help' for the placeholders); @DEVICES@ is required; without @KERNEL@ the firmware "
                 + "boots from the PVKit disk (use with --passive)")
         String template;
+
+        @Option(names = "--firmware", paramLabel = "seabios|ovmf", description = "certify a firmware's own driver: boot "
+                + "only the firmware (QEMU's SeaBIOS, or OVMF from /usr/share/ovmf/OVMF.fd, Debian package ovmf) from the PVKit "
+                + "disk (--disk, e.g. a boot sector; else a blank disk), serial console captured, isa-debug-exit at 0xf4; implies --passive")
+        Firmware firmware;
     }
 
     static final class Kernel {
@@ -53,6 +59,11 @@ final class CertifyCommand implements Callable<Integer> {
     @Option(names = "--passive", description = "no agent and no workload: observe whatever the guest's drivers do until it "
             + "powers off, exits through the exit device, or the time limit (how a firmware or a foreign OS is certified)")
     boolean passive;
+
+    @Option(names = "--quiet-end", paramLabel = "TIME", converter = Sizes.Time.class, description = "passive runs: end once the "
+            + "guest's drivers have left the device alone this long after using it (default " + "15s for a firmware-only boot, "
+            + "never when a kernel boots; 0 = never); a firmware that waits at its shell or boot menu never exits on its own")
+    Duration quietEnd;
 
     @Option(names = "--disk", paramLabel = "FILE", description = "serve this image read-only instead of a fresh 64 MiB disk (e.g. a boot sector for firmware)")
     Path disk;
@@ -83,8 +94,12 @@ final class CertifyCommand implements Callable<Integer> {
             throw new UserError("--guest takes only 'default' (use --kernel FILE for your own kernel)");
         }
         List<String> template = guestChoice.template == null ? null : GuestCommand.Run.templateFor(guestChoice.template, passive);
+        if (guestChoice.firmware != null && !passive) {
+            out.println("pvkit: --firmware boots no agent: the run is passive");
+        }
         CertifyOptions o = CertifyOptions.defaults(report).withTimeout(timeout).withFailOn(failOn).withAccelerator(accelerator)
-                .withPassive(passive).withTemplate(template).withDisk(disk).withDriver(driver);
+                .withPassive(passive).withTemplate(template).withDisk(disk).withDriver(driver).withQuietEnd(quietEnd)
+                .withFirmware(guestChoice.firmware);
         if (guestChoice.kernel != null) o = o.withKernel(guestChoice.kernel.kernel, guestChoice.kernel.initrd, guestChoice.kernel.append);
         CertificationService.Result r;
         try {
@@ -98,6 +113,7 @@ final class CertifyCommand implements Callable<Integer> {
         new VerdictTable(r.certification()).print(out);
         out.println();
         for (Path p : r.reports()) out.println("report: " + p.toAbsolutePath());
+        if (r.console() != null) out.println("guest console: " + r.console().toAbsolutePath());
         if (r.incomplete() != null) out.println("pvkit: the run did not finish its workload: " + r.incomplete());
         out.flush();
         return r.certification().failed() || r.incomplete() != null ? 1 : 0;
