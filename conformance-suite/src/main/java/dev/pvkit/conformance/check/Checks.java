@@ -31,6 +31,8 @@ public final class Checks {
         all.add(new QueueChecks());
         all.add(new ConfigChecks());
         all.add(new MsixChecks());
+        all.add(new QueueResetChecks());
+        all.add(new BlkZonedDiscardCheck());
         return List.copyOf(all);
     }
 }

@@ -44,12 +44,17 @@ public final class QueueChecks implements Check {
     @Override
     public void check(DriverSession session, Findings findings) {
         Map<Long, Set<CommonField>> written = new HashMap<>();
+        // Queues reset with queue_reset under RING_RESET: their re-enable is DRV-RESET-004's (QueueResetChecks).
+        Set<Long> queueReset = new java.util.HashSet<>();
         PciRegisters.replay(session, (t, r) -> {
             CommonField f = t.commonField();
             if (f == null) return;
             checkWidth(t, f, findings);
             if (!t.write()) return;
-            if (PciRegisters.isReset(t)) written.clear();
+            if (PciRegisters.isReset(t)) {
+                written.clear();
+                queueReset.clear();
+            }
             if (READ_ONLY.contains(f)) {
                 findings.broke(NO_READ_ONLY_WRITE, -1, t, String.format("wrote 0x%x to %s, a field the driver only"
                         + " reads; the rule forbids writing it", t.value(), f.fieldName()));
@@ -62,6 +67,7 @@ public final class QueueChecks implements Check {
                 case QUEUE_DESC, QUEUE_DRIVER, QUEUE_DEVICE -> fields.add(f);
                 case QUEUE_RESET -> {
                     if (t.value() == 1) fields.clear();
+                    if (QueueResetChecks.isQueueReset(t, r)) queueReset.add(r.queueSelect());
                 }
                 case QUEUE_SIZE -> checkSize(t, r, q, findings);
                 case QUEUE_ENABLE -> {
@@ -71,6 +77,7 @@ public final class QueueChecks implements Check {
                         return;
                     }
                     findings.kept(NO_QUEUE_DISABLE, t);
+                    if (queueReset.remove(r.queueSelect())) return;
                     List<String> missing = ADDRESSES.stream().filter(a -> !fields.contains(a)).map(CommonField::fieldName).toList();
                     if (missing.isEmpty()) findings.kept(FIELDS_BEFORE_ENABLE, t);
                     else findings.broke(FIELDS_BEFORE_ENABLE, q, t, String.format("enabled queue %d before writing its %s;"

@@ -96,4 +96,74 @@ class TransportChecksTest {
         upToFeaturesOk(0x46, 1, 0x46, 1).w(CommonField.CONFIG_MSIX_VECTOR, 7).r(CommonField.CONFIG_MSIX_VECTOR, 0xffff);
         assertThat(broken(new MsixChecks())).containsExactly("DRV-NOTIFY-005");
     }
+
+    /** RING_RESET (bit 40) offered and accepted, DRIVER_OK, queue 0 set up; then queue 0 reset with a write of 1. */
+    private TransportChecksTest queue0ResetRequested() {
+        upToFeaturesOk(0x46, 1 | 1 << 8, 0x46, 1 | 1 << 8).w(CommonField.QUEUE_SELECT, 0).w(CommonField.QUEUE_SIZE, 0x80)
+                .w(CommonField.QUEUE_DESC, 0x1000).w(CommonField.QUEUE_DRIVER, 0x2000).w(CommonField.QUEUE_DEVICE, 0x3000)
+                .w(CommonField.QUEUE_ENABLE, 1).w(CommonField.DEVICE_STATUS, 0xf);
+        return w(CommonField.QUEUE_SELECT, 0).w(CommonField.QUEUE_RESET, 1);
+    }
+
+    @Test
+    void queueResetConfirmedAndReEnabledLikeDiscoveryIsClean() {
+        queue0ResetRequested().r(CommonField.QUEUE_RESET, 1).r(CommonField.QUEUE_RESET, 0).w(CommonField.QUEUE_SIZE, 0x40)
+                .w(CommonField.QUEUE_DESC, 0x5000).w(CommonField.QUEUE_DRIVER, 0x6000).w(CommonField.QUEUE_DEVICE, 0x7000)
+                .w(CommonField.QUEUE_ENABLE, 1);
+        assertThat(broken(new QueueResetChecks())).isEmpty();
+        assertThat(broken(new QueueChecks())).isEmpty();
+    }
+
+    @Test
+    void queueSetUpAgainWhileQueueResetStillReadsOne() {
+        queue0ResetRequested().r(CommonField.QUEUE_RESET, 1).w(CommonField.QUEUE_DESC, 0x5000)
+                .w(CommonField.QUEUE_DRIVER, 0x6000).w(CommonField.QUEUE_DEVICE, 0x7000).w(CommonField.QUEUE_ENABLE, 1);
+        assertThat(broken(new QueueResetChecks())).containsExactly("DRV-RESET-002");
+    }
+
+    @Test
+    void queueResetConfirmedWithAnotherQueueSelectedDoesNotCount() {
+        queue0ResetRequested().w(CommonField.QUEUE_SELECT, 1).r(CommonField.QUEUE_RESET, 0).w(CommonField.QUEUE_SELECT, 0)
+                .w(CommonField.QUEUE_DESC, 0x5000);
+        assertThat(broken(new QueueResetChecks())).containsExactly("DRV-RESET-002");
+    }
+
+    @Test
+    void reEnabledWithoutItsAddressesIsResetFourNotPciEighteen() {
+        queue0ResetRequested().r(CommonField.QUEUE_RESET, 0).w(CommonField.QUEUE_DESC, 0x5000).w(CommonField.QUEUE_ENABLE, 1);
+        assertThat(broken(new QueueResetChecks())).containsExactly("DRV-RESET-004");
+        assertThat(broken(new QueueChecks())).isEmpty();
+    }
+
+    @Test
+    void queueResetWithoutRingResetNegotiatedIsNotJudged() {
+        upToFeaturesOk(0x46, 1, 0x46, 1).w(CommonField.QUEUE_SELECT, 0).w(CommonField.QUEUE_RESET, 1)
+                .w(CommonField.QUEUE_ENABLE, 1);
+        assertThat(broken(new QueueResetChecks())).isEmpty();
+    }
+
+    private TransportChecksTest deviceRead(int offset, int size, long value) {
+        events.add(new TransportEvent(events.size(), Region.DEVICE, false, offset, size, value, "virtio-blk"));
+        return this;
+    }
+
+    @Test
+    void discardAcceptedFromAHostManagedZonedDevice() {
+        long offered = 1 << 17 | 1 << 13 | 0x46;
+        upToFeaturesOk(offered, 1, 1 << 13 | 0x46, 1).deviceRead(0x5c, 1, 1);
+        assertThat(broken(new BlkZonedDiscardCheck())).containsExactly("DRV-BLK-006");
+    }
+
+    @Test
+    void zonedDiscardIsJudgedOnlyWithModelHmRead() {
+        long offered = 1 << 17 | 1 << 13 | 0x46;
+        upToFeaturesOk(offered, 1, 1 << 17 | 0x46, 1).deviceRead(0x5c, 1, 1);
+        assertThat(broken(new BlkZonedDiscardCheck())).isEmpty();
+        events.clear();
+        upToFeaturesOk(offered, 1, 1 << 13 | 0x46, 1).deviceRead(0x5c, 4, 2); // model HA, in a 4-byte read
+        assertThat(broken(new BlkZonedDiscardCheck())).isEmpty();
+        events.clear();
+        upToFeaturesOk(offered, 1, 1 << 13 | 0x46, 1);
+        assertThat(broken(new BlkZonedDiscardCheck())).isEmpty();
+    }
 }

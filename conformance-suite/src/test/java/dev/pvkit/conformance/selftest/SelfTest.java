@@ -38,6 +38,7 @@ class SelfTest {
         all.addAll(RingWrongDrivers2.all());
         all.addAll(BlkWrongDrivers.all());
         all.addAll(TransportWrongDrivers.all());
+        all.addAll(QueueResetZonedWrongDrivers.all());
         return all;
     }
 
