@@ -33,6 +33,7 @@ public final class Checks {
         all.add(new MsixChecks());
         all.add(new QueueResetChecks());
         all.add(new BlkZonedDiscardCheck());
+        all.add(new FeaturePrerequisiteCheck());
         return List.copyOf(all);
     }
 }
