@@ -34,6 +34,7 @@ public final class Checks {
         all.add(new QueueResetChecks());
         all.add(new BlkZonedDiscardCheck());
         all.add(new FeaturePrerequisiteCheck());
+        all.add(new EarlyNotificationCheck());
         return List.copyOf(all);
     }
 }

@@ -45,6 +45,8 @@ final class TransportWrongDrivers {
                         () -> linux(e -> delete(e, firstAfter(e, statusWrite(0xb), statusRead())))),
                 breaking("DRV-INIT-010", "sets DRIVER_OK before setting up its queues", () -> linux(e -> moveBefore(e,
                         statusWrite(0xf), firstWrite(CommonField.QUEUE_SELECT)))),
+                breaking("DRV-INIT-014", "notifies queue 0 before setting DRIVER_OK",
+                        () -> linux(e -> insertBefore(e, statusWrite(0xf), notifyWrite(0)))),
                 breaking("DRV-INIT-011", "selects a feature word again after DRIVER_OK",
                         () -> linux(e -> insertAfter(e, statusWrite(0xf), commonWrite(CommonField.DRIVER_FEATURE_SELECT, 0)))),
                 breaking("DRV-STATUS-002", "clears FEATURES_OK when setting DRIVER_OK (writes 0x7 after 0xb)",
@@ -194,6 +196,10 @@ final class TransportWrongDrivers {
 
     static TransportEvent commonWrite(CommonField f, long value) {
         return new TransportEvent(0, Region.COMMON, true, f.offset(), Math.min(f.width(), 4), value, DEVICE);
+    }
+
+    static TransportEvent notifyWrite(int queue) {
+        return new TransportEvent(0, Region.NOTIFY, true, 0, 2, queue, DEVICE);
     }
 
     static TransportEvent deviceWrite(int offset, int size, long value) {
