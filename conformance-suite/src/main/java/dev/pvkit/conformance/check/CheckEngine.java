@@ -127,7 +127,8 @@ public final class CheckEngine {
             if (at > 0) {
                 for (Event e : session.events().subList(Math.max(0, at - CONTEXT), at)) before.add(line(e));
             }
-            List<String> off = offending.stream().map(this::line).toList();
+            // Shown in time order, whichever step the check named first (the moment of violation, which dates it).
+            List<String> off = offending.stream().sorted(java.util.Comparator.comparingLong(Event::micros)).map(this::line).toList();
             broken.computeIfAbsent(requirement, k -> new ArrayList<>()).add(new Evidence(session.label(), queue, summary,
                     off, before, Instant.ofEpochSecond(first.micros() / 1_000_000, (first.micros() % 1_000_000) * 1000).toString(),
                     guestStart < 0 ? -1 : (first.micros() - guestStart) / 1e6));
