@@ -21,7 +21,8 @@ final class VerdictTable {
 
     void print(PrintWriter out) {
         out.println();
-        out.println("PVKit certification — virtio-blk driver, against PVKit spec " + c.specVersion());
+        // ASCII only: a bare system's console (POSIX locale) prints anything else as '?'.
+        out.println("PVKit certification: virtio-blk driver, against PVKit spec " + c.specVersion());
         // The QEMU command line is in the reports; on the console it would bury the facts around it.
         c.guest().forEach((k, v) -> {
             if (!k.equals("qemu command")) out.printf("  %-12s %s%n", k + ":", v);
