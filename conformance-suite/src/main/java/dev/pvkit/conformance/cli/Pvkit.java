@@ -29,7 +29,18 @@ public final class Pvkit implements Runnable {
         if (args.length > 0 && args[0].equals("certify") && System.getProperty(LOG_LEVEL) == null) {
             System.setProperty(LOG_LEVEL, "warn");
         }
-        System.exit(execute(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+        System.exit(execute(console(System.out), console(System.err), args));
+    }
+
+    /**
+     * A writer for a standard stream. Under the POSIX locale of a bare system (CI, a fresh container) Java's default
+     * charset is ASCII and would print every '§' of a source section as '?'; UTF-8 bytes read right on any UTF-8
+     * terminal or log viewer, so they are written instead. Otherwise the platform's charset is kept.
+     */
+    private static PrintWriter console(java.io.PrintStream stream) {
+        java.nio.charset.Charset cs = java.nio.charset.Charset.defaultCharset();
+        if (cs.equals(java.nio.charset.StandardCharsets.US_ASCII)) cs = java.nio.charset.StandardCharsets.UTF_8;
+        return new PrintWriter(new java.io.OutputStreamWriter(stream, cs), true);
     }
 
     /** Runs the command line with the given streams; returns the exit code. */
