@@ -1,7 +1,10 @@
 package dev.pvkit.conformance.check;
 
 import dev.pvkit.conformance.observe.BlkTypes;
+import dev.pvkit.conformance.observe.DriverSession;
+import dev.pvkit.conformance.observe.Event;
 import dev.pvkit.conformance.observe.RingEvent;
+import dev.pvkit.conformance.observe.VhostUserEvent;
 
 /** virtio-blk numbers (spec 11) and evidence wording shared by the blk checks. */
 final class Blk {
@@ -26,8 +29,21 @@ final class Blk {
     static final int UNMAP = 1;
     static final int STATUS_UNSUPP = 2;
 
-    static boolean has(long features, int bit) {
-        return (features & (1L << bit)) != 0;
+    /** What a blk check does with one request and the device facts in force when it came. */
+    interface RequestVisitor {
+        void visit(RingEvent.BlkRequest request, VhostUserEvent.BlkDeviceFacts facts);
+    }
+
+    /**
+     * Visits the session's requests in order, each with the device facts of the latest negotiation before it;
+     * requests before any negotiation are skipped, since nothing about them can be judged.
+     */
+    static void eachRequest(DriverSession session, RequestVisitor visitor) {
+        VhostUserEvent.BlkDeviceFacts facts = null;
+        for (Event e : session.events()) {
+            if (e instanceof VhostUserEvent.BlkDeviceFacts f) facts = f;
+            else if (e instanceof RingEvent.BlkRequest r && facts != null) visitor.visit(r, facts);
+        }
     }
 
     /** E.g. "OUT at sector 2040 with 4096 data bytes out, 0 in". */

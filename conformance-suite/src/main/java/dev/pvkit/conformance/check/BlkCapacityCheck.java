@@ -1,8 +1,6 @@
 package dev.pvkit.conformance.check;
 
 import dev.pvkit.conformance.observe.DriverSession;
-import dev.pvkit.conformance.observe.Event;
-import dev.pvkit.conformance.observe.RingEvent;
 import dev.pvkit.conformance.observe.VhostUserEvent;
 
 import java.util.Set;
@@ -29,12 +27,9 @@ public final class BlkCapacityCheck implements Check {
 
     @Override
     public void check(DriverSession session, Findings findings) {
-        VhostUserEvent.BlkDeviceFacts facts = null;
-        for (Event e : session.events()) {
-            if (e instanceof VhostUserEvent.BlkDeviceFacts f) facts = f;
-            if (!(e instanceof RingEvent.BlkRequest r) || facts == null) continue;
+        Blk.eachRequest(session, (r, facts) -> {
             long bytes = r.type() == Blk.T_IN ? r.dataIn() : r.type() == Blk.T_OUT ? r.dataOut() : 0;
-            if (bytes <= 0) continue;
+            if (bytes <= 0) return;
             long capacity = facts.capacitySectors();
             long sectors = (bytes + Blk.SECTOR - 1) / Blk.SECTOR;
             boolean past = Long.compareUnsigned(r.sector(), capacity) > 0 || sectors > capacity - r.sector();
@@ -44,7 +39,7 @@ public final class BlkCapacityCheck implements Check {
             } else {
                 findings.kept(NOT_PAST_CAPACITY, r);
             }
-        }
+        });
     }
 
     /** sector + sectors as an unsigned decimal, exact even past 2^64. */

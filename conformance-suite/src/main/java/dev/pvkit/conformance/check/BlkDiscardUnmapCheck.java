@@ -1,9 +1,7 @@
 package dev.pvkit.conformance.check;
 
 import dev.pvkit.conformance.observe.DriverSession;
-import dev.pvkit.conformance.observe.Event;
-import dev.pvkit.conformance.observe.RingEvent;
-import dev.pvkit.conformance.observe.VhostUserEvent;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
 
 import java.util.Set;
 
@@ -28,11 +26,8 @@ public final class BlkDiscardUnmapCheck implements Check {
 
     @Override
     public void check(DriverSession session, Findings findings) {
-        VhostUserEvent.BlkDeviceFacts facts = null;
-        for (Event e : session.events()) {
-            if (e instanceof VhostUserEvent.BlkDeviceFacts f) facts = f;
-            if (!(e instanceof RingEvent.BlkRequest r) || facts == null) continue;
-            if (r.type() != Blk.T_DISCARD || r.segments() == 0 || !Blk.has(facts.negotiatedFeatures(), Blk.F_DISCARD)) continue;
+        Blk.eachRequest(session, (r, facts) -> {
+            if (r.type() != Blk.T_DISCARD || r.segments() == 0 || !VirtioFeatures.has(facts.negotiatedFeatures(), Blk.F_DISCARD)) return;
             if ((r.segmentFlags() & Blk.UNMAP) != 0) {
                 findings.broke(DISCARD_UNMAP_CLEAR, r.queue(), r, String.format(
                         "%s: a segment has UNMAP (segment flags OR 0x%x); DISCARD segments must leave it clear",
@@ -40,6 +35,6 @@ public final class BlkDiscardUnmapCheck implements Check {
             } else if (r.status() != Blk.STATUS_UNSUPP) {
                 findings.kept(DISCARD_UNMAP_CLEAR, r);
             }
-        }
+        });
     }
 }

@@ -2,6 +2,7 @@ package dev.pvkit.conformance.check;
 
 import dev.pvkit.conformance.observe.DriverSession;
 import dev.pvkit.conformance.observe.VhostUserEvent;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
 
 import java.util.List;
 import java.util.Set;
@@ -29,8 +30,8 @@ public final class BlkReadOnlyAcceptCheck implements Check {
         List<VhostUserEvent.BlkDeviceFacts> all = session.events(VhostUserEvent.BlkDeviceFacts.class);
         if (all.isEmpty()) return;
         VhostUserEvent.BlkDeviceFacts f = all.get(all.size() - 1);
-        if (!Blk.has(f.offeredFeatures(), Blk.F_RO)) return;
-        if (Blk.has(f.negotiatedFeatures(), Blk.F_RO)) {
+        if (!VirtioFeatures.has(f.offeredFeatures(), Blk.F_RO)) return;
+        if (VirtioFeatures.has(f.negotiatedFeatures(), Blk.F_RO)) {
             findings.kept(ACCEPT_RO, f);
         } else {
             findings.broke(ACCEPT_RO, -1, f, String.format(

@@ -1,9 +1,7 @@
 package dev.pvkit.conformance.check;
 
 import dev.pvkit.conformance.observe.DriverSession;
-import dev.pvkit.conformance.observe.Event;
-import dev.pvkit.conformance.observe.RingEvent;
-import dev.pvkit.conformance.observe.VhostUserEvent;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
 
 import java.util.Set;
 
@@ -29,15 +27,12 @@ public final class BlkSegmentCountCheck implements Check {
 
     @Override
     public void check(DriverSession session, Findings findings) {
-        VhostUserEvent.BlkDeviceFacts facts = null;
-        for (Event e : session.events()) {
-            if (e instanceof VhostUserEvent.BlkDeviceFacts f) facts = f;
-            if (!(e instanceof RingEvent.BlkRequest r) || facts == null) continue;
+        Blk.eachRequest(session, (r, facts) -> {
             boolean discard = r.type() == Blk.T_DISCARD;
-            if (!discard && r.type() != Blk.T_WRITE_ZEROES) continue;
-            if (!Blk.has(facts.negotiatedFeatures(), discard ? Blk.F_DISCARD : Blk.F_WRITE_ZEROES)) continue;
+            if (!discard && r.type() != Blk.T_WRITE_ZEROES) return;
+            if (!VirtioFeatures.has(facts.negotiatedFeatures(), discard ? Blk.F_DISCARD : Blk.F_WRITE_ZEROES)) return;
             long max = discard ? facts.maxDiscardSeg() : facts.maxWriteZeroesSeg();
-            if (max <= 0) continue;
+            if (max <= 0) return;
             String id = discard ? DISCARD_SEGMENTS : WRITE_ZEROES_SEGMENTS;
             if (r.segments() > max) {
                 findings.broke(id, r.queue(), r, String.format("%s: %d segments, more than %s = %d", Blk.request(r),
@@ -45,6 +40,6 @@ public final class BlkSegmentCountCheck implements Check {
             } else {
                 findings.kept(id, r);
             }
-        }
+        });
     }
 }

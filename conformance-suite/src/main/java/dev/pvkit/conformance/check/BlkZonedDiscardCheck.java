@@ -3,6 +3,7 @@ package dev.pvkit.conformance.check;
 import dev.pvkit.conformance.observe.DeviceStatus;
 import dev.pvkit.conformance.observe.DriverSession;
 import dev.pvkit.conformance.observe.TransportEvent;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
 
 import java.util.List;
 import java.util.Set;
@@ -74,8 +75,8 @@ public final class BlkZonedDiscardCheck implements Check {
 
     private static void judge(Init i, Findings findings) {
         if (i.featuresOk == null || i.modelRead == null || i.offered0 < 0) return;
-        if (!Blk.has(i.offered0, F_ZONED) || !Blk.has(i.offered0, Blk.F_DISCARD) || i.model != Z_HM) return;
-        if (!Blk.has(i.accepted0, Blk.F_DISCARD)) {
+        if (!VirtioFeatures.has(i.offered0, F_ZONED) || !VirtioFeatures.has(i.offered0, Blk.F_DISCARD) || i.model != Z_HM) return;
+        if (!VirtioFeatures.has(i.accepted0, Blk.F_DISCARD)) {
             findings.kept(NO_DISCARD_WITH_HM, i.featuresOk);
         } else {
             findings.broke(NO_DISCARD_WITH_HM, -1, List.of(i.featuresOk, i.modelRead), String.format(

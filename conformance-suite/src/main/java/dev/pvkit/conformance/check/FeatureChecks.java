@@ -3,7 +3,7 @@ package dev.pvkit.conformance.check;
 import dev.pvkit.conformance.observe.CommonField;
 import dev.pvkit.conformance.observe.DeviceStatus;
 import dev.pvkit.conformance.observe.DriverSession;
-import dev.pvkit.conformance.observe.TransportEvent;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.spec.ConstantGroup;
 import dev.pvkit.spec.PvSpec;
 
@@ -40,9 +40,9 @@ public final class FeatureChecks implements Check {
     private static final Map<String, Integer> ACCEPT_WHEN_OFFERED = new LinkedHashMap<>();
 
     static {
-        ACCEPT_WHEN_OFFERED.put(ACCEPT_VERSION_1, PciRegisters.VERSION_1);
-        ACCEPT_WHEN_OFFERED.put(ACCEPT_ACCESS_PLATFORM, 33);
-        ACCEPT_WHEN_OFFERED.put(ACCEPT_RING_PACKED, 34);
+        ACCEPT_WHEN_OFFERED.put(ACCEPT_VERSION_1, VirtioFeatures.VERSION_1);
+        ACCEPT_WHEN_OFFERED.put(ACCEPT_ACCESS_PLATFORM, VirtioFeatures.ACCESS_PLATFORM);
+        ACCEPT_WHEN_OFFERED.put(ACCEPT_RING_PACKED, VirtioFeatures.RING_PACKED);
         ACCEPT_WHEN_OFFERED.put(ACCEPT_ORDER_PLATFORM, 36);
         ACCEPT_WHEN_OFFERED.put(ACCEPT_NOTIF_CONFIG_DATA, 39);
     }

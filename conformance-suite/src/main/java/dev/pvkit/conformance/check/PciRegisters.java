@@ -19,9 +19,6 @@ import java.util.OptionalLong;
  * starts from unknown registers ({@link #known()} false), and the checks then judge nothing that depends on them.
  */
 final class PciRegisters {
-    /** Bit 0 of the select-1 word: VIRTIO_F_VERSION_1 (bit 32). */
-    static final int VERSION_1 = 32;
-
     private final boolean known;
     /** Status bits the driver has written since the reset (its own steps, not what QEMU reads back). */
     private int statusSet;

@@ -3,6 +3,7 @@ package dev.pvkit.conformance.check;
 import dev.pvkit.conformance.observe.CommonField;
 import dev.pvkit.conformance.observe.DriverSession;
 import dev.pvkit.conformance.observe.TransportEvent;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
 
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -29,7 +30,6 @@ public final class QueueChecks implements Check {
     public static final String NO_QUEUE_DISABLE = "DRV-PCI-020";
     /** Sizes above this are DRV-SPLIT-005's ({@link QueueSizeLimitCheck}, which sees them in the trace and over vhost-user). */
     static final int MAX_SPLIT_SIZE = 32768;
-    static final int RING_PACKED = 34;
     private static final Set<CommonField> READ_ONLY = EnumSet.of(CommonField.DEVICE_FEATURE, CommonField.NUM_QUEUES,
             CommonField.CONFIG_GENERATION, CommonField.QUEUE_NOTIFY_OFF, CommonField.QUEUE_NOTIF_CONFIG_DATA);
     private static final List<CommonField> ADDRESSES = List.of(CommonField.QUEUE_DESC, CommonField.QUEUE_DRIVER,
@@ -90,7 +90,7 @@ public final class QueueChecks implements Check {
     }
 
     private static void checkSize(TransportEvent t, PciRegisters r, int q, Findings findings) {
-        java.util.Optional<Boolean> packed = r.accepts(RING_PACKED);
+        java.util.Optional<Boolean> packed = r.accepts(VirtioFeatures.RING_PACKED);
         if (packed.isEmpty()) return;
         long size = t.value();
         if (packed.get()) {

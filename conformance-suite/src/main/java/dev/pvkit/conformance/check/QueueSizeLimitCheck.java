@@ -5,6 +5,7 @@ import dev.pvkit.conformance.observe.DriverSession;
 import dev.pvkit.conformance.observe.Event;
 import dev.pvkit.conformance.observe.TransportEvent;
 import dev.pvkit.conformance.observe.VhostUserEvent;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -92,7 +93,7 @@ public final class QueueSizeLimitCheck implements Check {
         Boolean packed = null;
         for (TransportEvent t : session.events(TransportEvent.class)) {
             if (t.isWriteOf(CommonField.DRIVER_FEATURE_SELECT)) select = t.value();
-            else if (t.isWriteOf(CommonField.DRIVER_FEATURE) && select == 1) packed = (t.value() & (1L << (34 - 32))) != 0;
+            else if (t.isWriteOf(CommonField.DRIVER_FEATURE) && select == 1) packed = (t.value() & (1L << (VirtioFeatures.RING_PACKED - 32))) != 0;
         }
         return Optional.ofNullable(packed);
     }
