@@ -85,6 +85,7 @@ public final class CatalogMarkdown {
                         .append(" | ").append(statementCell(r))
                         .append(" | ").append(cell(r.source().text()))
                         .append(" | ").append(r.observable().yamlName()).append(observedCell(r)).append(": ").append(cell(r.how()))
+                        .append(uncheckedCell(r))
                         .append(" |\n");
             }
         }
@@ -132,6 +133,11 @@ public final class CatalogMarkdown {
     private static String observedCell(Requirement r) {
         String t = r.observedThroughText();
         return t == null ? "" : " (through " + t + ")";
+    }
+
+    /** " *Unchecked:* why", when no check of the suite decides the rule yet. */
+    private static String uncheckedCell(Requirement r) {
+        return r.uncheckedReason().map(why -> " *Unchecked:* " + cell(why)).orElse("");
     }
 
     private static String cell(String s) {

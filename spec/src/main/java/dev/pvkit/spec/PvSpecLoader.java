@@ -30,10 +30,10 @@ public final class PvSpecLoader {
     /** The index file name; parts live under {@code parts/<name>.yaml} beside it. */
     public static final String INDEX = "pvspec.yaml";
     /**
-     * The newest schema revision this loader reads. It also reads schema 2, which lacks {@code observed-through},
-     * and schema 1, which also lacks the versioning keys.
+     * The newest schema revision this loader reads. It also reads schema 3, which lacks {@code unchecked},
+     * schema 2, which also lacks {@code observed-through}, and schema 1, which also lacks the versioning keys.
      */
-    public static final int SCHEMA = 3;
+    public static final int SCHEMA = 4;
     /** The first released version of the specification: the {@code since} of a requirement that states none. */
     public static final SpecVersion FIRST_RELEASE = new SpecVersion(1, 0, 0, "");
 
@@ -52,6 +52,7 @@ public final class PvSpecLoader {
             Set.of("id", "target", "strength", "source", "observable", "how", "statement");
     private static final Set<String> REQUIREMENT_KEYS_2 = plus(REQUIREMENT_KEYS_1, "since", "withdrawn");
     private static final Set<String> REQUIREMENT_KEYS_3 = plus(REQUIREMENT_KEYS_2, "observed-through");
+    private static final Set<String> REQUIREMENT_KEYS_4 = plus(REQUIREMENT_KEYS_3, "unchecked");
     private static final Set<String> WITHDRAWN_KEYS = Set.of("in", "reason", "replaced-by");
     private static final Set<String> RETIRED_KEYS = Set.of("id", "reason");
     private static final Set<String> LAYOUT_KEYS = Set.of("name", "title", "source", "endian", "align", "size", "fields");
@@ -126,7 +127,8 @@ public final class PvSpecLoader {
             throw index.fail("schema " + schema + " is not supported (this loader reads schema 1 to " + SCHEMA + ")");
         }
         this.schema = schema;
-        requirementKeys = schema == 1 ? REQUIREMENT_KEYS_1 : schema == 2 ? REQUIREMENT_KEYS_2 : REQUIREMENT_KEYS_3;
+        requirementKeys = schema == 1 ? REQUIREMENT_KEYS_1 : schema == 2 ? REQUIREMENT_KEYS_2
+                : schema == 3 ? REQUIREMENT_KEYS_3 : REQUIREMENT_KEYS_4;
         String title = index.text("title");
         SpecVersion version;
         try {
@@ -234,8 +236,21 @@ public final class PvSpecLoader {
             throw r.fail("missing required field 'observed-through' (every driver requirement names the sources PVKit"
                     + " observes it through, or none)");
         }
+        String unchecked = r.has("unchecked") ? unchecked(r, target, observable, withdrawn) : null;
         return new Requirement(id, target, strength, m.group(2), sourceRef(r, "source", r.raw("source")),
-                observable, r.text("how"), r.text("statement"), part, since, withdrawn, observedThrough);
+                observable, r.text("how"), r.text("statement"), part, since, withdrawn, observedThrough, unchecked);
+    }
+
+    /**
+     * {@code unchecked}: the reason the conformance suite has no check for an observable driver rule in force. On
+     * anything else it would explain a gap that cannot exist, so it is refused there.
+     */
+    private static String unchecked(YamlEntry r, Target target, Observability observable, Withdrawal withdrawn) {
+        String why = r.text("unchecked");
+        if (target != Target.DRIVER) throw r.fail("field 'unchecked' is set on a " + target + " requirement; only driver requirements are checked");
+        if (observable == Observability.NO) throw r.fail("field 'unchecked' is set on a requirement observable \"no\"; its how already says why nothing decides it");
+        if (withdrawn != null) throw r.fail("field 'unchecked' is set on a withdrawn requirement");
+        return why;
     }
 
     /** {@code observed-through}: {@code none} (an empty set), or a list of distinct sources; null when absent. */

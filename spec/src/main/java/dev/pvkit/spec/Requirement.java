@@ -20,11 +20,14 @@ import java.util.stream.Collectors;
  * @param withdrawn  when and why it was withdrawn, or null while it is in force
  * @param observedThrough where PVKit observes it: the sources (empty for {@code none}), or null where the
  *                   machine form does not say (allowed only on non-driver requirements and before schema 3)
+ * @param unchecked  why PVKit's conformance suite decides no verdict for this observable driver requirement yet
+ *                   (what a session would need to put a driver to it), or null when a check decides it or it is
+ *                   not observable; schema 4 and later
  */
 public record Requirement(String id, Target target, Strength strength, String area, SourceRef source,
                           Observability observable, String how, String statement, String part,
                           SpecVersion since, Withdrawal withdrawn,
-                          Set<ObservationSource> observedThrough) {
+                          Set<ObservationSource> observedThrough, String unchecked) {
 
     /** True when the requirement no longer binds anyone (it stays in the catalog, marked). */
     public boolean isWithdrawn() {
@@ -41,6 +44,11 @@ public record Requirement(String id, Target target, Strength strength, String ar
         if (observedThrough == null) return null;
         if (observedThrough.isEmpty()) return ObservationSource.NONE;
         return observedThrough.stream().map(ObservationSource::yamlName).collect(Collectors.joining(", "));
+    }
+
+    /** Why no check decides it yet, when the spec says so. */
+    public Optional<String> uncheckedReason() {
+        return Optional.ofNullable(unchecked);
     }
 
     public Optional<Withdrawal> withdrawal() {

@@ -76,7 +76,7 @@ class LoaderTest {
     /** The fixture as schema 1 has it: no retired list, no since or withdrawn. */
     static SpecFixture schemaOne() {
         return new SpecFixture()
-                .replace("pvspec.yaml", "schema: 3", "schema: 1")
+                .replace("pvspec.yaml", "schema: 4", "schema: 1")
                 .replace("parts/alpha.yaml", "    observed-through: [transport-trace]\n", "")
                 .replace("parts/beta.yaml", "    observed-through: none\n", "")
                 .replace("pvspec.yaml", "retired:\n  - {id: DRV-TEST-002, reason: \"draft id, dropped before the first release\"}\n", "")
@@ -105,11 +105,24 @@ class LoaderTest {
     @Test
     void schemaTwoNeedsNoObservedThrough() {
         PvSpec spec = PvSpec.load(new SpecFixture()
-                .replace("pvspec.yaml", "schema: 3", "schema: 2")
+                .replace("pvspec.yaml", "schema: 4", "schema: 2")
                 .replace("parts/alpha.yaml", "    observed-through: [transport-trace]\n", "")
                 .replace("parts/beta.yaml", "    observed-through: none\n", "")
                 .writeTo(dir));
         assertThat(spec.requirements()).allSatisfy(r -> assertThat(r.observation()).isEmpty());
+    }
+
+    /** The fixture with DRV-TEST-001 marked unchecked, for the reason {@code no check yet}. */
+    static SpecFixture withUnchecked(SpecFixture f) {
+        return f.replace("parts/alpha.yaml", "    statement: \"The driver MUST set ACKNOWLEDGE first.\"\n",
+                "    statement: \"The driver MUST set ACKNOWLEDGE first.\"\n    unchecked: \"no check yet\"\n");
+    }
+
+    @Test
+    void uncheckedCarriesItsReasonAndIsAbsentOtherwise() {
+        PvSpec spec = PvSpec.load(withUnchecked(new SpecFixture()).writeTo(dir));
+        assertThat(spec.requirement("DRV-TEST-001").orElseThrow().uncheckedReason()).contains("no check yet");
+        assertThat(spec.requirement("FE-TEST-001").orElseThrow().uncheckedReason()).isEmpty();
     }
 
     @Test
@@ -153,11 +166,26 @@ class LoaderTest {
                         "'1.2' is not a semantic version",
                         f -> f.replace("pvspec.yaml", "version: 1.2.3", "version: \"1.2\"")),
                 broken("schema from the future", "pvspec.yaml", "(top level)",
-                        "schema 4 is not supported",
-                        f -> f.replace("pvspec.yaml", "schema: 3", "schema: 4")),
+                        "schema 5 is not supported",
+                        f -> f.replace("pvspec.yaml", "schema: 4", "schema: 5")),
+                broken("unchecked in a schema 3 file", "parts/alpha.yaml", "requirements[0] (DRV-TEST-001)",
+                        "unknown key 'unchecked'",
+                        f -> withUnchecked(f).replace("pvspec.yaml", "schema: 4", "schema: 3")),
+                broken("unchecked left blank", "parts/alpha.yaml", "requirements[0] (DRV-TEST-001)",
+                        "field 'unchecked' is empty",
+                        f -> f.replace("parts/alpha.yaml", "    statement: \"The driver MUST set ACKNOWLEDGE first.\"\n",
+                                "    statement: \"The driver MUST set ACKNOWLEDGE first.\"\n    unchecked: \" \"\n")),
+                broken("unchecked on a device requirement", "parts/alpha.yaml", "requirements[1] (DEV-TEST-001)",
+                        "field 'unchecked' is set on a device requirement",
+                        f -> f.replace("parts/alpha.yaml", "    statement: \"The device MUST NOT answer twice.\"\n",
+                                "    statement: \"The device MUST NOT answer twice.\"\n    unchecked: \"no harness yet\"\n")),
+                broken("unchecked on a rule nothing can observe", "parts/alpha.yaml", "requirements[0] (DRV-TEST-001)",
+                        "field 'unchecked' is set on a requirement observable \"no\"",
+                        f -> withUnchecked(f).replace("parts/alpha.yaml", "observable: \"yes\"", "observable: \"no\"")
+                                .replace("parts/alpha.yaml", "[transport-trace]", "none")),
                 broken("observed-through in a schema 2 file", "parts/alpha.yaml", "requirements[0] (DRV-TEST-001)",
                         "unknown key 'observed-through'",
-                        f -> f.replace("pvspec.yaml", "schema: 3", "schema: 2")),
+                        f -> f.replace("pvspec.yaml", "schema: 4", "schema: 2")),
                 broken("driver requirement without observed-through", "parts/alpha.yaml", "requirements[0] (DRV-TEST-001)",
                         "missing required field 'observed-through'",
                         f -> f.replace("parts/alpha.yaml", "    observed-through: [transport-trace]\n", "")),

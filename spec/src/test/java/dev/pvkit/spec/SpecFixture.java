@@ -11,7 +11,7 @@ import java.util.Map;
 final class SpecFixture {
 
     static final String INDEX = """
-            schema: 3
+            schema: 4
             title: Test spec
             version: 1.2.3
             areas:

@@ -195,6 +195,7 @@ public final class HtmlReport {
         n.put("hasEvidence", !v.evidence().isEmpty());
         n.put("anchor", "ev-" + r.id());
         n.put("check", v.check());
+        n.put("reason", ReportModel.reason(v));
         // One cell per session of the run, blank where the verdict has no outcome for it.
         Map<String, Outcome> per = new LinkedHashMap<>();
         for (SessionOutcome s : v.sessions()) per.put(s.session(), s.outcome());

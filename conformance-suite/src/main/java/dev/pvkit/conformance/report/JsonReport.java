@@ -93,6 +93,7 @@ public final class JsonReport {
             n.put("outcome", ReportModel.outcomeId(v.outcome()));
             n.put("label", ReportModel.labelId(v));
             n.put("check", v.check());
+            n.put("reason", ReportModel.reason(v));
             ArrayNode per = n.putArray("sessions");
             for (SessionOutcome so : v.sessions()) {
                 ObjectNode sn = per.addObject();

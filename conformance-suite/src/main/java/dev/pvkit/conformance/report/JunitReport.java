@@ -117,7 +117,7 @@ public final class JunitReport {
         } else if (v.outcome() != Outcome.PASS) {
             nl(x, 3);
             x.writeEmptyElement("skipped");
-            x.writeAttribute("message", v.outcome().label() + ": " + ReportModel.skipReason(v.outcome()));
+            x.writeAttribute("message", v.outcome().label() + ": " + ReportModel.reason(v));
         }
         nl(x, 2);
         x.writeEndElement();

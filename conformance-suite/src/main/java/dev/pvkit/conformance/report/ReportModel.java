@@ -7,6 +7,7 @@ import dev.pvkit.conformance.verdict.RequirementVerdict;
 import dev.pvkit.spec.Area;
 import dev.pvkit.spec.ConstantGroup;
 import dev.pvkit.spec.PvSpec;
+import dev.pvkit.spec.Requirement;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -39,6 +40,21 @@ final class ReportModel {
     /** What a verdict is shown as: {@code warning} for a failed SHOULD, otherwise its outcome's identifier. */
     static String labelId(RequirementVerdict v) {
         return v.isWarning() ? "warning" : outcomeId(v.outcome());
+    }
+
+    /**
+     * Why this requirement has no pass or fail, as specific as the spec allows: its {@code unchecked} reason when no
+     * check decides it, its {@code how} when nothing can observe it, otherwise the outcome's general reason; null
+     * for a pass or a fail.
+     */
+    static String reason(RequirementVerdict v) {
+        Requirement r = v.requirement();
+        return switch (v.outcome()) {
+            case PASS, FAIL -> null;
+            case NOT_CHECKED -> r.uncheckedReason().orElse(skipReason(v.outcome()));
+            case NOT_OBSERVABLE -> r.how() == null || r.how().isBlank() ? skipReason(v.outcome()) : r.how();
+            default -> skipReason(v.outcome());
+        };
     }
 
     /** Why a requirement has no pass or fail, in one sentence, for skipped test cases. */

@@ -58,6 +58,12 @@ class ReportWritersTest {
         assertThat(r.get("device").get("offered features").asText()).isEqualTo("0x170000646");
         assertThat(r.get("sessions")).hasSize(2);
         assertThat(r.get("sessions").get(0).get("label").asText()).isEqualTo("session 1 (firmware)");
+        // Why a rule has no verdict comes from the spec: its unchecked reason, or how it escapes observation.
+        assertThat(requirement(r, "DRV-FEAT-007").get("reason").asText())
+                .isEqualTo(SampleCertification.SPEC.requirement("DRV-FEAT-007").orElseThrow().uncheckedReason().orElseThrow());
+        assertThat(requirement(r, "DRV-BLK-001").get("reason").asText())
+                .isEqualTo(SampleCertification.SPEC.requirement("DRV-BLK-001").orElseThrow().how());
+        assertThat(requirement(r, "DRV-INIT-001").get("reason").isNull()).isTrue();
         assertThat(r.get("counts").get("fail").asInt()).isEqualTo(3);
         assertThat(r.get("violations").asInt()).isEqualTo(2);
         assertThat(r.get("warnings").asInt()).isEqualTo(1);
@@ -85,7 +91,7 @@ class ReportWritersTest {
 
         assertThat(requirement(r, "DRV-SPLIT-007").get("label").asText()).isEqualTo("warning");
         assertThat(requirement(r, "DRV-BLK-001").get("outcome").asText()).isEqualTo("not_observable");
-        assertThat(requirement(r, "DRV-FEAT-003").get("check").isNull()).isTrue();
+        assertThat(requirement(r, "DRV-FEAT-007").get("check").isNull()).isTrue();
     }
 
     @Test
@@ -203,6 +209,10 @@ class ReportWritersTest {
 
         Element skip = (Element) testcase(d, "DRV-BLK-001").getElementsByTagName("skipped").item(0);
         assertThat(skip.getAttribute("message")).startsWith("not observable:");
+        assertThat(skip.getAttribute("message")).endsWith(SampleCertification.SPEC.requirement("DRV-BLK-001").orElseThrow().how());
+        Element unchecked = (Element) testcase(d, "DRV-FEAT-007").getElementsByTagName("skipped").item(0);
+        assertThat(unchecked.getAttribute("message")).isEqualTo("not checked: "
+                + SampleCertification.SPEC.requirement("DRV-FEAT-007").orElseThrow().uncheckedReason().orElseThrow());
         assertThat(testcase(d, "DRV-PACKED-001").getElementsByTagName("skipped").item(0)).isNotNull();
         assertThat(testcase(d, "DRV-NOTIFY-001").getElementsByTagName("skipped").item(0)).isNotNull();
         assertThat(testcase(d, "DRV-INIT-001").getChildNodes().getLength()).isZero();

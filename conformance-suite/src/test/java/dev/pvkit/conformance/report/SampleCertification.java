@@ -48,7 +48,7 @@ final class SampleCertification {
         v.add(verdict("DRV-INIT-004", PASS, PASS, PASS, "InitOrderCheck"));
         v.add(verdict("DRV-FEAT-001", PASS, PASS, PASS, "FeatureCheck"));
         v.add(verdict("DRV-FEAT-002", PASS, PASS, PASS, "FeatureCheck"));
-        v.add(verdict("DRV-FEAT-003", NOT_CHECKED, null, null, null));
+        v.add(verdict("DRV-FEAT-007", NOT_CHECKED, null, null, null));
         // Split virtqueues: the OS driver built a looping chain, and a very long one.
         v.add(verdict("DRV-SPLIT-001", PASS, PASS, PASS, "RingLayoutCheck"));
         v.add(verdict("DRV-SPLIT-002", PASS, PASS, PASS, "RingLayoutCheck"));
