@@ -8,8 +8,8 @@ import dev.pvkit.sdk.virtqueue.Chain;
  * with one request. Everything about rings, memory maps, eventfds and the vhost-user protocol is the SDK's job.
  * Serving a device is one call: {@code VhostUserBackend.serve(device, socketPath)}.
  *
- * <p>{@link #process} runs on the worker thread that owns the queue (PVKit maps queue {@code i} to worker
- * {@code i % workers}); the other hooks run on the connection's control thread.
+ * <p>{@link #submit} (by default {@link #process}) runs on the worker thread that owns the queue (PVKit maps queue
+ * {@code i} to worker {@code i % workers}); the other hooks run on the connection's control thread.
  */
 public interface VirtioDevice {
 
@@ -34,10 +34,25 @@ public interface VirtioDevice {
     }
 
     /**
-     * Handles one validated request: read its readable part, write its writable part, and return how many bytes
-     * were written. An exception is logged and the request returned with nothing written.
+     * Handles one validated request synchronously: read its readable part, write its writable part, and return how
+     * many bytes were written. An exception is logged and the request returned with nothing written. A device that
+     * completes later, or from another thread, overrides {@link #submit} instead; one of the two must be overridden.
      */
-    long process(int queue, Chain chain, GuestMemory memory);
+    default long process(int queue, Chain chain, GuestMemory memory) {
+        throw new UnsupportedOperationException(getClass().getName() + " overrides neither process nor submit");
+    }
+
+    /**
+     * Takes one validated request; the device completes it ({@link Request#complete}) exactly once, now or later,
+     * from any thread. Runs on the queue's worker thread, which it should not block: a device that waits for I/O
+     * hands the request on (to its own threads, or to a file descriptor it watches) and returns. If this throws
+     * before the request was completed, the SDK logs it and returns the chain with nothing written.
+     *
+     * <p>The default is the synchronous adapter: {@link #process}, then complete with what it wrote.
+     */
+    default void submit(Request request) {
+        request.complete(process(request.queue(), request.chain(), request.memory()));
+    }
 
     /**
      * Whether requests on a started but disabled ring are taken and returned with nothing written (a network

@@ -1,5 +1,6 @@
 package dev.pvkit.sdk.vhostuser;
 
+import dev.pvkit.sdk.device.Request;
 import dev.pvkit.sdk.device.VirtioDevice;
 import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.virtqueue.Chain;
@@ -76,6 +77,8 @@ final class RingProcessor {
         DeviceQueue q = ring.queue;
         if (q == null || q == ring.faulted) return false;
         if (kicked) q.kickReceived();
+        // Completions the device made off this thread since the last turn: published as one batch.
+        if (ring.pending.applyCompleted(q)) ring.publish();
         if (!ring.enabled) {
             // Started but disabled: no side effects [BE-VU-014]. By default nothing is taken, so no request is
             // lost or answered empty (and a restarted back-end, whose kick QEMU sets before it enables the
@@ -89,15 +92,15 @@ final class RingProcessor {
         do {
             Chain c;
             while (!more && (c = q.poll()) != null) {
-                long written = 0;
+                Request r = ring.pending.open(q, c, mem);
                 try {
-                    written = Math.min(Math.max(device.process(index, c, mem), 0), c.writableBytes());
+                    device.submit(r);
                 } catch (RuntimeException e) {
                     LOG.error("queue {}: device failed on chain {}: {}", index, c.id(), e.toString());
+                    if (ring.pending.isOpen(r)) r.complete(0);
                 }
-                q.complete(c, written);
                 // Publish each completion at once: a slow request must not hold back the ones done before it.
-                if (q.publish() && ring.call != null) ring.call.signal();
+                if (ring.pending.applyCompleted(q)) ring.publish();
                 more = ++served == TURN;
             }
         } while (!more && !q.isBroken() && q.enableNotifications());

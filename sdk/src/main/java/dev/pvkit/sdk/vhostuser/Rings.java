@@ -29,6 +29,8 @@ final class Rings implements AutoCloseable {
     private final BackendObserver observer;
     private final ValidationPolicy policy;
     private final InflightTracking inflight;
+    /** How long a stopping ring waits for the requests its device holds. */
+    private final long drainNanos;
 
     /** The features the rings run with; 0 until SET_FEATURES and after a reset. */
     private long features;
@@ -37,9 +39,13 @@ final class Rings implements AutoCloseable {
 
     /** {@code onBreak} runs, on a worker under the ring's lock, once for each break a ring reports. */
     Rings(int count, VirtioDevice device, BackendObserver observer, ValidationPolicy policy, InflightTracking inflight,
-          int workerCount, String name, Runnable onBreak) {
+          int workerCount, String name, Runnable onBreak, long drainNanos) {
         this.rings = new Vring[count];
-        for (int i = 0; i < rings.length; i++) rings[i] = new Vring(i);
+        for (int i = 0; i < rings.length; i++) {
+            int index = i;
+            rings[i] = new Vring(i, () -> wakeWorkerOf(index)); // the workers exist by the time a device completes
+        }
+        this.drainNanos = drainNanos;
         this.device = device;
         this.observer = observer;
         this.policy = policy;
@@ -50,6 +56,10 @@ final class Rings implements AutoCloseable {
 
     int count() {
         return rings.length;
+    }
+
+    private void wakeWorkerOf(int queue) {
+        workers.poke(queue);
     }
 
     void useFeatures(long negotiated) {
@@ -159,6 +169,7 @@ final class Rings implements AutoCloseable {
         try {
             workers.unwatch(ring.index, ring.kick);
             if (ring.started()) {
+                ring.settle(drainNanos, "GET_VRING_BASE");
                 ring.base = ring.queue.base();
                 ring.queue = null;
             }
@@ -192,6 +203,7 @@ final class Rings implements AutoCloseable {
             ring.lock.lock();
             try {
                 workers.unwatch(ring.index, ring.kick);
+                ring.settle(drainNanos, "reset");
                 ring.reset();
             } finally {
                 ring.lock.unlock();
@@ -210,6 +222,8 @@ final class Rings implements AutoCloseable {
     void moveTo(Request cause, GuestMemory fresh, Runnable commit) {
         lockAll();
         try {
+            // Requests in flight point into the old map, which the commit may unmap: settle them on it first.
+            for (Vring ring : rings) ring.settle(drainNanos, "memory map change");
             Built[] moved = new Built[rings.length];
             for (Vring ring : rings) {
                 if (ring.started()) moved[ring.index] = build(cause, ring, fresh, ring.queue.base());
@@ -252,7 +266,15 @@ final class Rings implements AutoCloseable {
     @Override
     public void close() {
         workers.close();
-        for (Vring ring : rings) ring.reset();
+        for (Vring ring : rings) {
+            ring.lock.lock();
+            try {
+                ring.settle(drainNanos, "connection closed");
+                ring.reset();
+            } finally {
+                ring.lock.unlock();
+            }
+        }
         memory = null;
     }
 

@@ -53,7 +53,8 @@ final class Session implements DeviceContext {
         int queues = device.queueCount();
         ShrinkSeals seals = new ShrinkSeals(options.unsealedFiles());
         this.inflight = new InflightTracking(queues, device, seals);
-        this.rings = new Rings(queues, device, observer, options.policy(), inflight, options.workers(), name, this::needsReset);
+        this.rings = new Rings(queues, device, observer, options.policy(), inflight, options.workers(), name, this::needsReset,
+                options.requestDrain().toNanos());
         this.dirtyLog = new DirtyLogging(rings, seals);
         this.regions = new MemoryRegions(rings, dirtyLog, observer, seals);
         this.offeredFeatures = device.features() | VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES)

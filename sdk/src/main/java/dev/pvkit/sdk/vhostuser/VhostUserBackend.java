@@ -21,35 +21,43 @@ public final class VhostUserBackend implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VhostUserBackend.class);
 
     /**
-     * How to serve: worker threads, validation policy for rings, who observes, and what to do with a shared file that
-     * is not sealed against shrinking ({@link UnsealedFiles}; default {@link UnsealedFiles#SEAL}).
+     * How to serve: worker threads, validation policy for rings, who observes, what to do with a shared file that
+     * is not sealed against shrinking ({@link UnsealedFiles}; default {@link UnsealedFiles#SEAL}), and how long a
+     * stopping ring waits for the requests its device still holds before cancelling them (default 5 s).
      */
-    public record Options(int workers, ValidationPolicy policy, BackendObserver observer, UnsealedFiles unsealedFiles) {
+    public record Options(int workers, ValidationPolicy policy, BackendObserver observer, UnsealedFiles unsealedFiles,
+                          java.time.Duration requestDrain) {
         public Options {
             if (workers < 1) throw new IllegalArgumentException("workers must be at least 1");
+            if (requestDrain.isNegative()) throw new IllegalArgumentException("requestDrain must not be negative");
             java.util.Objects.requireNonNull(policy, "policy");
             java.util.Objects.requireNonNull(observer, "observer");
             java.util.Objects.requireNonNull(unsealedFiles, "unsealedFiles");
         }
 
         public static Options defaults() {
-            return new Options(1, ValidationPolicy.strict(), BackendObserver.NONE, UnsealedFiles.SEAL);
+            return new Options(1, ValidationPolicy.strict(), BackendObserver.NONE, UnsealedFiles.SEAL, java.time.Duration.ofSeconds(5));
         }
 
         public Options withWorkers(int n) {
-            return new Options(n, policy, observer, unsealedFiles);
+            return new Options(n, policy, observer, unsealedFiles, requestDrain);
         }
 
         public Options withPolicy(ValidationPolicy p) {
-            return new Options(workers, p, observer, unsealedFiles);
+            return new Options(workers, p, observer, unsealedFiles, requestDrain);
         }
 
         public Options withObserver(BackendObserver o) {
-            return new Options(workers, policy, o, unsealedFiles);
+            return new Options(workers, policy, o, unsealedFiles, requestDrain);
         }
 
         public Options withUnsealedFiles(UnsealedFiles u) {
-            return new Options(workers, policy, observer, u);
+            return new Options(workers, policy, observer, u, requestDrain);
+        }
+
+        /** How long a stopping ring waits for its device's outstanding requests before it cancels them. */
+        public Options withRequestDrain(java.time.Duration d) {
+            return new Options(workers, policy, observer, unsealedFiles, d);
         }
     }
 

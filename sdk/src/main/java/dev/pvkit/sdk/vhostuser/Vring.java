@@ -35,8 +35,30 @@ final class Vring {
     /** The queue a memory fault stopped ({@link MemoryFault}): not processed again; a restart builds a new one. */
     DeviceQueue faulted;
 
-    Vring(int index) {
+    /** The requests the device holds from this ring. */
+    final PendingRequests pending;
+
+    /** {@code wakeWorker} asks the ring's worker for a turn (a device completed a request from another thread). */
+    Vring(int index, Runnable wakeWorker) {
         this.index = index;
+        this.pending = new PendingRequests(index, lock, wakeWorker);
+    }
+
+    /**
+     * Before the ring stops or its memory changes: waits (at most {@code timeoutNanos}) for the requests the device
+     * holds, publishes what they completed, and cancels the rest. Under the ring's lock.
+     */
+    void settle(long timeoutNanos, String why) {
+        if (queue == null) return;
+        DeviceQueue current = queue == faulted ? null : queue; // a faulted ring's memory is not touched again
+        pending.quiesce(current, timeoutNanos, why);
+        if (current != null) publish();
+    }
+
+    /** Makes applied completions visible and signals the driver when it asked for it. */
+    void publish() {
+        if (queue.publish() && call != null) call.signal();
+        pending.published();
     }
 
     boolean started() {
