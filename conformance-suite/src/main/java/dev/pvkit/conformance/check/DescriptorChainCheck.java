@@ -90,6 +90,7 @@ public final class DescriptorChainCheck implements Check {
             case INDIRECT_TABLE_OUTSIDE_MEMORY -> "an indirect table outside guest memory";
             case AVAIL_INDEX_JUMP -> "an available index too far ahead";
             case LIST_NOT_AVAILABLE -> "a later descriptor not marked available with the list's wrap counter";
+            case LIST_INTO_HELD_SLOTS -> "a NEXT flag carrying it on into ring slots the device had not used yet";
         };
     }
 
@@ -110,6 +111,7 @@ public final class DescriptorChainCheck implements Check {
             case INDIRECT_BAD_LENGTH -> "an indirect table length that is a non-zero multiple of 16";
             case AVAIL_INDEX_JUMP -> "an available index at most Q ahead of the used index";
             case LIST_NOT_AVAILABLE -> "AVAIL and USED set for the list's wrap counter in every descriptor of the list";
+            case LIST_INTO_HELD_SLOTS -> "a check that the ring has free slots for the whole list before its first descriptor is made available";
         };
     }
 }

@@ -138,6 +138,18 @@ final class RingRig implements AutoCloseable {
         fe.vhost().setVringEnable(0, true);
     }
 
+    /**
+     * Stops queue 0 (GET_VRING_BASE), runs {@code whileStopped}, and starts the ring again at {@code base}
+     * (SET_VRING_BASE, SET_VRING_KICK), as QEMU restarts a back-end. A packed base whose available position is ahead
+     * of its used one tells the back-end the lists in between are in flight: it holds their slots.
+     */
+    void restartQueue(long base, Runnable whileStopped) {
+        fe.vhost().getVringBase(0);
+        whileStopped.run();
+        fe.vhost().setVringBase(0, base);
+        fe.vhost().setVringKick(0, kick);
+    }
+
     /** Sends SET_VRING_NUM for queue 0 with {@code size}, which the back-end must refuse. */
     void refusedVringNum(int size) {
         try {

@@ -10,8 +10,8 @@ import java.util.function.Consumer;
 import static dev.pvkit.conformance.selftest.RingRig.*;
 
 /**
- * More wrong ring drivers: the split size limit, the ring contents at start, and the packed wrap counter. Each breaks
- * exactly one rule with otherwise valid virtio-blk reads (see {@link RingRig}).
+ * More wrong ring drivers: the split size limit, the ring contents at start, the packed wrap counter and room for a
+ * packed list. Each breaks exactly one rule with otherwise valid virtio-blk reads (see {@link RingRig}).
  */
 final class RingWrongDrivers2 {
     private RingWrongDrivers2() {
@@ -82,6 +82,21 @@ final class RingWrongDrivers2 {
             listAt(r, 0, new long[][]{{TABLES, 48, 3, P_INDIRECT}}, PackedRing.availBits(true)); // still counter 1
             r.awaitEvent(e -> e instanceof RingEvent.UnexpectedSlotFlags);
         }));
+        all.add(wrong("DRV-PACKED-011", "packed: a 5-slot list made available with 4 slots free, its tail over a list the device holds", true, false, r -> {
+            // Four 3-slot requests (slots 0..11) go in while the ring is stopped, and the back-end restarts at the
+            // base QEMU would hand it had the old one taken them: it holds slots 0..11, and 12..15 are free.
+            r.restartQueue(PackedRing.offWrap(12, true) | (long) PackedRing.offWrap(0, true) << 16, () -> {
+                for (int i = 0; i < 4; i++) r.request(false);
+            });
+            r.writeHeader(4);
+            listAt(r, 12, new long[][]{            // slots 12..15 and then slot 0, the first held one: 5 <= Q
+                    {header(4), 16, 0, P_NEXT},
+                    {data(4), SECTOR, 0, P_WRITE | P_NEXT},
+                    {data(4) + SECTOR, SECTOR, 0, P_WRITE | P_NEXT},
+                    {data(4) + 2 * SECTOR, SECTOR, 0, P_WRITE | P_NEXT},
+                    {status(4), 1, 4, P_WRITE}}, P_AVAIL_LAP1);
+            r.awaitRefusal();
+        }));
         return List.copyOf(all);
     }
 
@@ -96,14 +111,18 @@ final class RingWrongDrivers2 {
         r.awaitEvent(e -> e instanceof RingEvent.UnexpectedSlotFlags);
     }
 
-    /** A list from {@code start} (no wrap inside), later slots first and the first slot's flags last with release; then a kick. */
+    /**
+     * A list from {@code start} with {@code bits} as AVAIL/USED, later slots first and the first slot's flags last
+     * with release; then a kick. Slots past Q-1 go on at slot 0 with both bits flipped, as the next lap's.
+     */
     private static void listAt(RingRig r, int start, long[][] slots, int bits) {
         for (int i = slots.length - 1; i >= 0; i--) {
-            long at = r.packedRing.desc(start + i);
+            boolean nextLap = start + i >= Q;
+            long at = r.packedRing.desc(nextLap ? start + i - Q : start + i);
             r.memory().writeLe64(at, slots[i][0]);
             r.memory().writeLe32(at + 8, (int) slots[i][1]);
             r.memory().writeLe16(at + 12, (short) slots[i][2]);
-            int flags = (int) slots[i][3] | bits;
+            int flags = (int) slots[i][3] | (nextLap ? bits ^ (PackedRing.F_AVAIL | PackedRing.F_USED) : bits);
             if (i > 0) r.memory().writeLe16(at + 14, (short) flags);
             else r.memory().writeLe16Release(at + 14, (short) flags);
         }

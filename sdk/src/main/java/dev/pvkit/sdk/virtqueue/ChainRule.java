@@ -12,7 +12,10 @@ public enum ChainRule {
     NEXT_OUT_OF_RANGE("DRV-SPLIT-019", null, false),
     /** The {@code next} links revisit a descriptor. */
     LOOP("DRV-SPLIT-009", null, false),
-    /** More descriptors than the queue size (tolerated only up to the policy's hard cap). */
+    /**
+     * More descriptors than the queue size (tolerated only up to the policy's hard cap). A packed list that stops
+     * short of Q but runs into slots the device holds is {@link #LIST_INTO_HELD_SLOTS} instead.
+     */
     CHAIN_TOO_LONG("DRV-SPLIT-014", "DRV-PACKED-008", true),
     /** The lengths add up beyond what 32 bits can hold. */
     TOTAL_LENGTH_OVERFLOW("DRV-SPLIT-008", "DRV-PACKED-039", false),
@@ -35,7 +38,12 @@ public enum ChainRule {
     /** The available index moved more than the queue size past the device's position. */
     AVAIL_INDEX_JUMP("DRV-SPLIT-022", null, false),
     /** A later descriptor of a packed list is not marked available with the list's wrap value. */
-    LIST_NOT_AVAILABLE(null, "DRV-PACKED-026", true);
+    LIST_NOT_AVAILABLE(null, "DRV-PACKED-026", true),
+    /**
+     * A packed list, no longer than the queue size, running on into ring slots the device still holds: the driver
+     * made it available without room for all of it. Never tolerable: its tail is not the driver's to hand over.
+     */
+    LIST_INTO_HELD_SLOTS(null, "DRV-PACKED-011", false);
 
     private final String splitRequirement;
     private final String packedRequirement;

@@ -305,9 +305,7 @@ public final class PackedDeviceQueue extends RingQueue {
             }
             if ((flags & PackedRing.F_NEXT) == 0) break;
             if (slots >= slotBudget) {
-                reject(builder.error(ChainRule.CHAIN_TOO_LONG, slot, false, addr, ulen, flags, replay != null
-                        ? "saved list runs past the " + slotBudget + " slots recorded for it"
-                        : "list runs past the " + slotBudget + " ring slots the driver may use"), false);
+                reject(pastBudget(slotBudget, addr, ulen, flags), false);
                 return null;
             }
             advance();
@@ -329,6 +327,53 @@ public final class PackedDeviceQueue extends RingQueue {
         order.taken(chain);
         observer.chainRead(index(), chain);
         return chain;
+    }
+
+    /**
+     * The list goes on past the last slot it may use. A saved list ran past its record. A ring list whose NEXT
+     * flags carry it past Q slots is longer than the queue (DRV-PACKED-008); any other ran into slots the device
+     * still holds, and blaming the queue size for that would blame the wrong rule: the driver made the list
+     * available without room for all of it (DRV-PACKED-011). Either way its tail is not the driver's to hand over,
+     * so the caller stops the queue rather than skip (no SKIP could return such a list).
+     */
+    private ChainError pastBudget(int slotBudget, long addr, long len, int flags) {
+        if (replay != null) {
+            return builder.error(ChainRule.CHAIN_TOO_LONG, slot, false, addr, len, flags,
+                    "saved list runs past the " + slotBudget + " slots recorded for it");
+        }
+        int length = heldSlots == 0 ? q + 1 : lengthIntoHeldSlots();
+        if (length > q) {
+            return builder.error(ChainRule.CHAIN_TOO_LONG, slot, false, addr, len, flags, heldSlots == 0
+                    ? "list runs past the " + q + " ring slots the driver may use"
+                    : "list runs past all " + q + " ring slots, " + heldSlots + " of them still held by the device");
+        }
+        return builder.error(ChainRule.LIST_INTO_HELD_SLOTS, slot, false, addr, len, flags,
+                (length > 0 ? "list of " + length + " slots" : "list") + " runs on into slot " + usedPos
+                        + ", the first of the " + heldSlots + " slots the device still holds");
+    }
+
+    /**
+     * How far a list that reached the held slots (they start at the used position) goes on: followed by NEXT
+     * through the slots marked available in its lap, to its end, or to Q + 1 when all Q slots carry NEXT; 0 when
+     * it reaches a slot not available in its lap, whose flags do not say the driver meant it as part of this list
+     * (they are then an older lap's, normally a held list's). Reads only flags, inside the ring, at most
+     * {@code heldSlots} of them, and changes nothing of the walk but its read count.
+     */
+    private int lengthIntoHeldSlots() {
+        int s = slot;
+        boolean w = wrap;
+        for (int n = slots; n < q; ) {
+            if (++s == q) {
+                s = 0;
+                w = !w;
+            }
+            step();
+            int f = memory.readLe16(ring.descFlags(s)) & 0xffff;
+            if (!PackedRing.isAvailable(f, w)) return 0;
+            n++;
+            if ((f & PackedRing.F_NEXT) == 0) return n;
+        }
+        return q + 1;
     }
 
     /**
