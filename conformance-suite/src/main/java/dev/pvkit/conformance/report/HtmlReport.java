@@ -195,7 +195,9 @@ public final class HtmlReport {
         n.put("hasEvidence", !v.evidence().isEmpty());
         n.put("anchor", "ev-" + r.id());
         n.put("check", v.check());
-        n.put("reason", ReportModel.reason(v));
+        // The spec's own reason where it has one; the general meaning of "not exercised" is in the legend.
+        boolean specific = v.outcome() == Outcome.NOT_CHECKED || v.outcome() == Outcome.NOT_OBSERVABLE;
+        n.put("reason", specific ? ReportModel.reason(v) : null);
         // One cell per session of the run, blank where the verdict has no outcome for it.
         Map<String, Outcome> per = new LinkedHashMap<>();
         for (SessionOutcome s : v.sessions()) per.put(s.session(), s.outcome());

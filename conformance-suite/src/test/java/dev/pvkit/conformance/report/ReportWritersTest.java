@@ -242,6 +242,17 @@ class ReportWritersTest {
                 "VIRTIO_F_VERSION_1", "VIRTIO_BLK_F_MQ", "next 2 revisits the chain", "2026-03-02T09:14:09.624730Z");
         // Mustache escapes what the guest and the driver put in.
         assertThat(html).contains("available index 58 -&gt; 59");
+        // A rule without a verdict shows the spec's reason for it: why it is unchecked, or why nothing observes it.
+        assertThat(html).contains("<span class=\"why\">" + escaped(SampleCertification.SPEC.requirement("DRV-FEAT-007")
+                .orElseThrow().uncheckedReason().orElseThrow()) + "</span>");
+        assertThat(html).contains("<span class=\"why\">" + escaped(SampleCertification.SPEC.requirement("DRV-BLK-001")
+                .orElseThrow().how()) + "</span>");
+    }
+
+    /** Text as Mustache's HTML escaping writes it. */
+    private static String escaped(String s) {
+        return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;")
+                .replace("'", "&#39;").replace("=", "&#61;").replace("`", "&#96;");
     }
 
     @Test
