@@ -20,6 +20,10 @@ import java.util.function.IntPredicate;
 final class QueueWorkers implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QueueWorkers.class);
     private static final long WAKE = -1;
+    /** Epoll tokens from here up are a device's own descriptors (below are queue indices). */
+    private static final long DEVICE_TOKENS = 1L << 40;
+
+    private final java.util.concurrent.atomic.AtomicLong nextToken = new java.util.concurrent.atomic.AtomicLong(DEVICE_TOKENS);
 
     private final List<Worker> workers = new ArrayList<>();
 
@@ -61,6 +65,32 @@ final class QueueWorkers implements AutoCloseable {
     }
 
     /**
+     * Calls {@code onReadable} on {@code queue}'s worker whenever {@code fd} is readable; the returned action stops
+     * it. What the callback throws is logged; the worker serves on.
+     */
+    Runnable watchDeviceFd(int queue, int fd, Runnable onReadable) {
+        Worker w = workers.get(workerOf(queue));
+        long token = nextToken.getAndIncrement();
+        w.deviceFds.put(token, onReadable);
+        w.epoll.add(fd, token);
+        return () -> {
+            if (w.deviceFds.remove(token) == null) return;
+            try {
+                w.epoll.remove(fd);
+            } catch (RuntimeException e) {
+                LOG.debug("queue {}: device fd {} was no longer watched: {}", queue, fd, e.getMessage());
+            }
+        };
+    }
+
+    /** Runs {@code task} on {@code queue}'s worker soon, after the ring turn it may be in. */
+    void runOn(int queue, Runnable task) {
+        Worker w = workers.get(workerOf(queue));
+        w.tasks.add(task);
+        w.wake.signal();
+    }
+
+    /**
      * Stops every worker and waits until each has finished its turn: only then may the rings' memory be unmapped.
      * A turn is bounded, so this is quick unless a device's {@code process} does not return.
      */
@@ -76,6 +106,10 @@ final class QueueWorkers implements AutoCloseable {
         final EventFd wake = EventFd.create();
         final CopyOnWriteArrayList<Integer> polled = new CopyOnWriteArrayList<>();
         final CopyOnWriteArrayList<Integer> pending = new CopyOnWriteArrayList<>();
+        /** A device's own descriptors this worker watches: epoll token to callback. */
+        final java.util.concurrent.ConcurrentHashMap<Long, Runnable> deviceFds = new java.util.concurrent.ConcurrentHashMap<>();
+        /** Work other threads hand this worker (a device's timers). */
+        final java.util.concurrent.ConcurrentLinkedQueue<Runnable> tasks = new java.util.concurrent.ConcurrentLinkedQueue<>();
         final IntPredicate process;
         volatile boolean running = true;
 
@@ -109,19 +143,33 @@ final class QueueWorkers implements AutoCloseable {
 
         /** One wait in epoll, then a turn for each ring that is ready, pending or polled. */
         private void serveOnce(long[] ready) {
-            int n = epoll.wait(ready, !pending.isEmpty() ? 0 : polled.isEmpty() ? -1 : 1);
+            int n = epoll.wait(ready, !pending.isEmpty() || !tasks.isEmpty() ? 0 : polled.isEmpty() ? -1 : 1);
             for (int i = 0; i < n && running; i++) {
                 if (ready[i] == WAKE) {
                     wake.drain();
+                } else if (ready[i] >= DEVICE_TOKENS) {
+                    Runnable callback = deviceFds.get(ready[i]);
+                    if (callback != null) deviceWork(callback);
                 } else {
                     turn((int) ready[i]);
                 }
             }
+            Runnable task;
+            while (running && (task = tasks.poll()) != null) deviceWork(task);
             for (Integer q : pending) {
                 pending.remove(q);
                 turn(q);
             }
             for (Integer q : polled) turn(q);
+        }
+
+        /** A device's callback or timer: what it throws is the device's failure, not the worker's. */
+        private void deviceWork(Runnable work) {
+            try {
+                work.run();
+            } catch (RuntimeException e) {
+                LOG.warn("{}: a device callback failed: {}", thread.getName(), e.toString());
+            }
         }
 
         /** The worker lives on for its rings; a pause keeps a failure that repeats from spinning. */

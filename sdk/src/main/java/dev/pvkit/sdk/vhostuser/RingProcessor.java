@@ -59,6 +59,23 @@ final class RingProcessor {
     }
 
     /**
+     * Runs a device's own callback (an fd it watches, a timer) on the ring's worker, holding the ring, then publishes
+     * what it completed. The ring may have stopped meanwhile: the callback still runs (the device learns of its
+     * cancelled requests), but nothing is published on a ring without a queue.
+     */
+    void runForDevice(int index, Runnable callback) {
+        Vring ring = rings[index];
+        ring.lock.lock();
+        try {
+            callback.run();
+            DeviceQueue q = ring.queue;
+            if (q != null && q != ring.faulted && ring.pending.applyCompleted(q)) ring.publish();
+        } finally {
+            ring.lock.unlock();
+        }
+    }
+
+    /**
      * A memory fault mid-turn: the ring's memory (or the dirty log, or the inflight area) is no longer all there, so
      * the ring is stopped as a broken one is — one log line, the error eventfd, NEEDS_RESET — and not served again.
      * Only possible when unsealed files are accepted at risk ({@link UnsealedFiles#ACCEPT_AT_RISK}), and then only

@@ -31,6 +31,9 @@ final class Rings implements AutoCloseable {
     private final InflightTracking inflight;
     /** How long a stopping ring waits for the requests its device holds. */
     private final long drainNanos;
+    private final RingProcessor processor;
+    /** A device's timers: fire here, run on the queue's worker. Started on first use. */
+    private java.util.concurrent.ScheduledThreadPoolExecutor timers;
 
     /** The features the rings run with; 0 until SET_FEATURES and after a reset. */
     private long features;
@@ -50,7 +53,7 @@ final class Rings implements AutoCloseable {
         this.observer = observer;
         this.policy = policy;
         this.inflight = inflight;
-        RingProcessor processor = new RingProcessor(rings, device, () -> memory, onBreak);
+        this.processor = new RingProcessor(rings, device, () -> memory, onBreak);
         this.workers = new QueueWorkers(Math.min(workerCount, Math.max(1, rings.length)), name, processor::process);
     }
 
@@ -60,6 +63,42 @@ final class Rings implements AutoCloseable {
 
     private void wakeWorkerOf(int queue) {
         workers.poke(queue);
+    }
+
+    // ---------------------------------------------------------------- a device's own events
+
+    /** {@link dev.pvkit.sdk.device.DeviceContext#watch}: the callback runs on the queue's worker, holding the ring. */
+    Runnable watch(int queue, int fd, Runnable onReadable) {
+        checkQueue(queue);
+        return workers.watchDeviceFd(queue, fd, () -> processor.runForDevice(queue, onReadable));
+    }
+
+    /** {@link dev.pvkit.sdk.device.DeviceContext#schedule}: fires on the timer thread, runs on the queue's worker. */
+    synchronized Runnable schedule(int queue, java.time.Duration delay, Runnable task) {
+        checkQueue(queue);
+        if (timers == null) {
+            timers = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+                Thread t = new Thread(r, "pvkit-device-timers");
+                t.setDaemon(true);
+                return t;
+            });
+            timers.setRemoveOnCancelPolicy(true); // a cancelled timer frees its slot at once
+        }
+        java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.ScheduledFuture<?> f = timers.schedule(
+                () -> workers.runOn(queue, () -> {
+                    if (!closed.get()) processor.runForDevice(queue, task);
+                }), Math.max(0, delay.toNanos()), java.util.concurrent.TimeUnit.NANOSECONDS);
+        return () -> {
+            closed.set(true);
+            f.cancel(false);
+        };
+    }
+
+    private void checkQueue(int queue) {
+        if (queue < 0 || queue >= rings.length) {
+            throw new IllegalArgumentException("queue " + queue + " does not exist (the device has " + rings.length + ")");
+        }
     }
 
     void useFeatures(long negotiated) {
@@ -265,6 +304,9 @@ final class Rings implements AutoCloseable {
     /** Stops the workers and forgets the rings and the memory. */
     @Override
     public void close() {
+        synchronized (this) {
+            if (timers != null) timers.shutdownNow();
+        }
         workers.close();
         for (Vring ring : rings) {
             ring.lock.lock();

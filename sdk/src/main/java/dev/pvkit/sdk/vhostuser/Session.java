@@ -346,6 +346,18 @@ final class Session implements DeviceContext {
     }
 
     @Override
+    public Registration watch(int queue, int fd, Runnable onReadable) {
+        Runnable stop = rings.watch(queue, fd, onReadable);
+        return stop::run;
+    }
+
+    @Override
+    public Registration schedule(int queue, java.time.Duration delay, Runnable task) {
+        Runnable stop = rings.schedule(queue, delay, task);
+        return stop::run;
+    }
+
+    @Override
     public boolean announceConfigChange() {
         MessageChannel ch = backendChannel;
         if (ch == null || !ProtocolFeatures.has(protocolFeatures, ProtocolFeatures.CONFIG)) return false;

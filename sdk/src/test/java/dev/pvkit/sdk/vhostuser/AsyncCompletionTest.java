@@ -1,5 +1,6 @@
 package dev.pvkit.sdk.vhostuser;
 
+import dev.pvkit.sdk.device.DeviceContext;
 import dev.pvkit.sdk.device.Request;
 import dev.pvkit.sdk.frontend.VhostUserFrontend;
 import dev.pvkit.sdk.memory.GuestMemory;
@@ -28,6 +29,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -73,7 +75,7 @@ class AsyncCompletionTest {
 
     @BeforeEach
     void serve() throws Exception {
-        start(new HoldingDevice(), Duration.ofSeconds(5));
+        start(new HoldingDevice(), Duration.ofSeconds(1));
     }
 
     private void start(HoldingDevice served, Duration drain) throws Exception {
@@ -234,12 +236,97 @@ class AsyncCompletionTest {
             public void submit(Request request) {
                 throw new IllegalStateException("device bug");
             }
-        }, Duration.ofSeconds(5));
+        }, Duration.ofSeconds(1));
         try (CapturedStderr err = new CapturedStderr()) {
             post(1);
             assertThat(reapAtLeast(1)).extracting(Used::length).containsExactly(0L);
             await().atMost(Duration.ofSeconds(5)).until(() -> err.text().contains("device failed on chain"));
             assertThat(err.text()).contains("device bug");
         }
+    }
+
+    /**
+     * A device in the shape of one that waits on I/O: it parks each request, and a thread of its own signals the
+     * device's eventfd when "the I/O" is done; the SDK calls the device back on the ring's worker, where it completes.
+     */
+    static class EventFdDevice extends HoldingDevice {
+        final EventFd ready = EventFd.create();
+        final List<String> callbackThreads = Collections.synchronizedList(new ArrayList<>());
+        volatile DeviceContext.Registration registration;
+
+        @Override
+        public void attach(DeviceContext context) {
+            super.attach(context);
+            registration = context.watch(0, ready.fd(), () -> {
+                callbackThreads.add(Thread.currentThread().getName());
+                ready.drain();
+                Request r;
+                while ((r = held.poll()) != null) complete(r, 0x77);
+            });
+        }
+    }
+
+    @Test
+    void aDeviceCompletesFromItsOwnEventfdOnTheRingsWorker() throws Exception {
+        stop();
+        EventFdDevice d = new EventFdDevice();
+        start(d, Duration.ofSeconds(1));
+        try {
+            post(1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> d.held.size() == 1);
+            assertThat(driver.reap()).isEmpty();
+            elsewhere.submit(d.ready::signal).get();
+
+            assertThat(reapAtLeast(1)).extracting(Used::length).containsExactly(1L);
+            assertThat(markOf(0)).isEqualTo((byte) 0x77);
+            assertThat(d.callbackThreads).isNotEmpty().allSatisfy(t -> assertThat(t).contains("worker"));
+
+            // Closed, the watch calls back no more: a new request stays with the device.
+            d.registration.close();
+            post(1);
+            await().atMost(Duration.ofSeconds(10)).until(() -> d.held.size() == 1);
+            int calls = d.callbackThreads.size();
+            d.ready.signal();
+            Thread.sleep(100); // deliberate: nothing must happen, so there is nothing to await
+            assertThat(d.callbackThreads).hasSize(calls);
+            assertThat(driver.reap()).isEmpty();
+        } finally {
+            d.ready.close();
+        }
+    }
+
+    @Test
+    void aDeviceTimerCompletesOnTheRingsWorkerAfterItsDelayAndAClosedOneNever() throws Exception {
+        stop();
+        List<String> ranOn = Collections.synchronizedList(new ArrayList<>());
+        HoldingDevice d = new HoldingDevice() {
+            @Override
+            public void submit(Request request) {
+                long at = System.nanoTime();
+                context.schedule(request.queue(), Duration.ofMillis(80), () -> {
+                    ranOn.add(Thread.currentThread().getName() + " after " + (System.nanoTime() - at) / 1_000_000 + " ms");
+                    complete(request, 0x33);
+                });
+            }
+        };
+        start(d, Duration.ofSeconds(1));
+        post(1);
+        assertThat(reapAtLeast(1)).extracting(Used::length).containsExactly(1L);
+        assertThat(markOf(0)).isEqualTo((byte) 0x33);
+        assertThat(ranOn).singleElement().satisfies(t -> {
+            assertThat(t).contains("worker");
+            assertThat(Long.parseLong(t.replaceAll(".* after (\\d+) ms", "$1"))).isGreaterThanOrEqualTo(80);
+        });
+
+        DeviceContext.Registration r = d.context.schedule(0, Duration.ofMillis(50), () -> ranOn.add("closed timer ran"));
+        r.close();
+        Thread.sleep(150); // deliberate: a closed timer must never run, so there is nothing to await
+        assertThat(ranOn).hasSize(1);
+    }
+
+    @Test
+    void aRegistrationForAQueueTheDeviceDoesNotHaveIsRefused() {
+        assertThatThrownBy(() -> device.context.watch(EchoDevice.QUEUES, 0, () -> { }))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not exist");
     }
 }
