@@ -14,9 +14,12 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.HdrHistogram.Histogram;
+
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -28,9 +31,16 @@ public final class BlkBench {
 
     public enum Workload { RANDREAD, RANDWRITE }
 
-    /** One measured run. Latencies in microseconds. */
+    /**
+     * One measured run. Latencies in microseconds. {@code allocatedBytesPerRequest}: what the back-end's own threads
+     * allocated per request during the run, when the back-end runs in this JVM (NaN otherwise).
+     */
     public record Result(String target, Workload workload, int queueDepth, long requests, double seconds, double iops,
-                         double p50Micros, double p99Micros) {
+                         double p50Micros, double p99Micros, double allocatedBytesPerRequest) {
+        /** The same run with the back-end's allocation per request filled in. */
+        public Result withAllocation(double bytesPerRequest) {
+            return new Result(target, workload, queueDepth, requests, seconds, iops, p50Micros, p99Micros, bytesPerRequest);
+        }
     }
 
     static final int BLOCK = 4096;
@@ -40,7 +50,8 @@ public final class BlkBench {
     static final long BUFFERS = GUEST_BASE + 0x100000;
     static final int T_IN = 0;
     static final int T_OUT = 1;
-    static final int MAX_SAMPLES = 2_000_000;
+    /** Latencies up to a minute are recorded at 3 significant digits; a slower request is clamped to it. */
+    static final long MAX_LATENCY_NANOS = 60_000_000_000L;
     static final long SLOT_BYTES = 0x2000;
     /** Descriptor ids are below the ring size (128). */
     static final int MAX_IDS = 128;
@@ -48,8 +59,21 @@ public final class BlkBench {
     private BlkBench() {
     }
 
+    /**
+     * Runs {@code workload} at {@code queueDepth} for {@code duration} against a back-end in this JVM listening on
+     * {@code socket}, and also counts what the back-end's threads allocated per request.
+     */
+    public static Result runInProcess(String target, Path socket, Workload workload, int queueDepth, Duration duration) {
+        return run(target, socket, workload, queueDepth, duration, OtherThreadsAllocation.supported());
+    }
+
     /** Runs {@code workload} at {@code queueDepth} for {@code duration} against the back-end listening on {@code socket}. */
     public static Result run(String target, Path socket, Workload workload, int queueDepth, Duration duration) {
+        return run(target, socket, workload, queueDepth, duration, false);
+    }
+
+    private static Result run(String target, Path socket, Workload workload, int queueDepth, Duration duration,
+                              boolean countAllocation) {
         if (queueDepth < 1 || queueDepth > 128) throw new IllegalArgumentException("queue depth must be 1..128");
         long wanted = VirtioFeatures.bit(VirtioFeatures.VERSION_1) | VirtioFeatures.bit(VirtioFeatures.EVENT_IDX);
         long protocol = ProtocolFeatures.bits(ProtocolFeatures.MQ, ProtocolFeatures.REPLY_ACK, ProtocolFeatures.CONFIG);
@@ -59,7 +83,11 @@ public final class BlkBench {
             long blocks = sectors * SECTOR / BLOCK;
             if (blocks < 1) throw new IllegalStateException(target + ": disk smaller than one 4 KiB block");
             FrontendQueue q = fe.addQueue(0, 128, RINGS, IndirectArea.NONE);
-            return drive(target, Ring.of(q), fe.memory(), workload, queueDepth, blocks, duration);
+            // Read while the session is up: its threads end with the connection, and their counts with them.
+            Map<Long, Long> before = countAllocation ? OtherThreadsAllocation.reading() : null;
+            Result r = drive(target, Ring.of(q), fe.memory(), workload, queueDepth, blocks, duration);
+            if (before == null || r.requests() == 0) return r;
+            return r.withAllocation((double) OtherThreadsAllocation.since(before) / r.requests());
         }
     }
 
@@ -107,8 +135,7 @@ public final class BlkBench {
                         Duration duration) {
         SplittableRandom random = new SplittableRandom(42);
         long[] submitted = new long[MAX_IDS];
-        long[] latencies = new long[MAX_SAMPLES];
-        int samples = 0;
+        Histogram latencies = new Histogram(MAX_LATENCY_NANOS, 3);
         long done = 0;
         int[] slotOf = new int[MAX_IDS];
         Arrays.fill(slotOf, -1);
@@ -142,8 +169,7 @@ public final class BlkBench {
             for (DriverQueue.Used u : q.awaitUsed(1, Duration.ofSeconds(30))) {
                 int slot = slotOf[u.id()];
                 if (slot < 0) throw new IllegalStateException(target + ": completion of id " + u.id() + ", not in flight");
-                long lat = System.nanoTime() - submitted[u.id()];
-                if (samples < MAX_SAMPLES) latencies[samples++] = lat;
+                latencies.recordValue(Math.min(System.nanoTime() - submitted[u.id()], MAX_LATENCY_NANOS));
                 byte st = m.readU8(slotBase(slot) + 16);
                 if (st != 0) throw new IllegalStateException(target + ": request failed with status " + (st & 0xff));
                 slotOf[u.id()] = -1;
@@ -152,14 +178,9 @@ public final class BlkBench {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        long[] sorted = Arrays.copyOf(latencies, samples);
-        Arrays.sort(sorted);
+        boolean none = latencies.getTotalCount() == 0;
         return new Result(target, workload, queueDepth, done, seconds, done / seconds,
-                percentile(sorted, 0.50) / 1e3, percentile(sorted, 0.99) / 1e3);
-    }
-
-    private static double percentile(long[] sorted, double p) {
-        if (sorted.length == 0) return Double.NaN;
-        return sorted[(int) Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+                none ? Double.NaN : latencies.getValueAtPercentile(50) / 1e3,
+                none ? Double.NaN : latencies.getValueAtPercentile(99) / 1e3, Double.NaN);
     }
 }
