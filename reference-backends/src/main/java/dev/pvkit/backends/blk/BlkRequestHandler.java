@@ -115,11 +115,8 @@ final class BlkRequestHandler {
     private BlockStatus dispatch(int type, long sector, ChainReader in, ChainWriter out, long dataOut, long negotiated,
                                  SegmentReport report) {
         return switch (type) {
-            case T_IN -> engine.read(sector, dataOut, chunk -> out.write(chunk.array(), chunk.arrayOffset() + chunk.position(), chunk.remaining()));
-            case T_OUT -> engine.write(sector, in.remaining(), chunk -> {
-                in.read(chunk.array(), chunk.arrayOffset() + chunk.position(), chunk.remaining());
-                chunk.position(chunk.limit());
-            });
+            case T_IN -> engine.read(sector, dataOut, out::write);
+            case T_OUT -> engine.write(sector, in.remaining(), in::read);
             case T_FLUSH -> engine.flush();   // sector is ignored: DRV-BLK-015 asks for 0, but it carries no meaning
             case T_GET_ID -> {
                 if (dataOut < BlockEngine.ID_BYTES) {

@@ -1,7 +1,7 @@
 package dev.pvkit.sdk.os;
 
 import com.sun.jna.LastErrorException;
-import com.sun.jna.Structure;
+import com.sun.jna.Memory;
 
 /**
  * Waits for any of several descriptors to become readable. Each registered descriptor carries a caller-chosen
@@ -9,6 +9,14 @@ import com.sun.jna.Structure;
  * {@link EventFd} and signal it for that.
  */
 public final class Epoll implements AutoCloseable {
+    /** Offset of {@code data} in the packed 12-byte {@code struct epoll_event}. */
+    private static final int DATA_OFFSET = 4;
+    /**
+     * Each waiting thread's event array, kept: building one per wait (a JNA structure array, made by reflection) was
+     * most of what an idle-to-busy worker allocated per request. Per thread, so two threads may wait at once.
+     */
+    private static final ThreadLocal<Memory[]> EVENTS = ThreadLocal.withInitial(() -> new Memory[1]);
+
     private final SocketLib.SharedFd fd;
     private final int number;
 
@@ -58,24 +66,28 @@ public final class Epoll implements AutoCloseable {
         if (tokens.length == 0) throw new IllegalArgumentException("wait needs room for at least one token");
         int ep = acquire("wait");
         try {
-            SocketLib.EpollEvent first = new SocketLib.EpollEvent();
-            Structure[] events = first.toArray(tokens.length); // contiguous, 12 bytes each
+            Memory events = eventBuffer(tokens.length);
             int ready;
             try {
-                ready = SocketLib.epoll_wait(ep, first.getPointer(), tokens.length, timeoutMillis);
+                ready = SocketLib.epoll_wait(ep, events, tokens.length, timeoutMillis);
             } catch (LastErrorException e) {
                 if (e.getErrorCode() == SocketLib.EINTR) return 0;
                 throw new NativeCallException("epoll_wait", e.getErrorCode(), "epoll " + ep);
             }
-            for (int i = 0; i < ready; i++) {
-                SocketLib.EpollEvent event = (SocketLib.EpollEvent) events[i];
-                event.read();
-                tokens[i] = event.data;
-            }
+            // struct epoll_event is packed on x86_64: a 32-bit event mask, then the 64-bit token at offset 4.
+            for (int i = 0; i < ready; i++) tokens[i] = events.getLong((long) i * SocketLib.EpollEvent.SIZE + DATA_OFFSET);
             return ready;
         } finally {
             fd.release();
         }
+    }
+
+    /** This thread's event array, grown to hold at least {@code count} events. */
+    private static Memory eventBuffer(int count) {
+        Memory[] slot = EVENTS.get();
+        long bytes = (long) count * SocketLib.EpollEvent.SIZE;
+        if (slot[0] == null || slot[0].size() < bytes) slot[0] = new Memory(bytes);
+        return slot[0];
     }
 
     /** Idempotent. A thread blocked in {@link #wait} keeps the descriptor until its wait ends. */

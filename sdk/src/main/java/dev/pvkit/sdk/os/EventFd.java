@@ -7,6 +7,9 @@ import com.sun.jna.LastErrorException;
  * {@link #drain} never waits. Safe to {@link #signal} from any thread, also while another thread closes it.
  */
 public final class EventFd implements AutoCloseable {
+    /** The 8-byte counter a call reads or writes, one per thread and kept: every request signals or drains one. */
+    private static final ThreadLocal<long[]> COUNTER = ThreadLocal.withInitial(() -> new long[1]);
+
     private final SocketLib.SharedFd fd;
     private final int number;
 
@@ -56,7 +59,8 @@ public final class EventFd implements AutoCloseable {
     public void signal() {
         int s = acquire("signal");
         try {
-            long[] one = {1L};
+            long[] one = COUNTER.get();
+            one[0] = 1L;
             while (true) {
                 try {
                     SocketLib.write(s, one, Long.BYTES);
@@ -76,7 +80,8 @@ public final class EventFd implements AutoCloseable {
     public long drain() {
         int s = acquire("drain");
         try {
-            long[] count = new long[1];
+            long[] count = COUNTER.get();
+            count[0] = 0L;
             while (true) {
                 try {
                     SocketLib.read(s, count, Long.BYTES);

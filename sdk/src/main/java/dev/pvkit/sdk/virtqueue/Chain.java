@@ -19,6 +19,8 @@ public final class Chain {
     private final int ringSlots;
     private final List<ChainError> tolerated;
     final long sequence;
+    /** The completion order of the queue that handed it out, while in flight there; null before and after. */
+    CompletionOrder takenBy;
 
     Chain(int id, List<Segment> readable, List<Segment> writable, long readableBytes, long writableBytes,
           int ringSlots, List<ChainError> tolerated, long sequence) {

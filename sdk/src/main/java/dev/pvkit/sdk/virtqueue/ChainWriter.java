@@ -2,6 +2,7 @@ package dev.pvkit.sdk.virtqueue;
 
 import dev.pvkit.sdk.memory.GuestMemory;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 
 /** Writes a chain's device-writable bytes in order, as one stream across its segments; counts what it wrote. */
@@ -20,6 +21,24 @@ public final class ChainWriter extends SegmentCursor {
     /** Writes exactly {@code len} bytes; throws {@link IllegalStateException} when the chain has less room. */
     public void write(byte[] src, int off, int len) {
         advance(len, (address, done, n) -> memory.write(address, src, off + (int) done, n));
+        written += len;
+    }
+
+    /**
+     * Writes all of {@code src}'s remaining bytes, advancing its position; throws {@link IllegalStateException} when
+     * the chain has less room. With a direct buffer this is one copy, straight into guest memory.
+     */
+    public void write(ByteBuffer src) {
+        int len = src.remaining();
+        int limit = src.limit();
+        try {
+            advance(len, (address, done, n) -> {
+                src.limit(src.position() + n);
+                memory.write(address, src);
+            });
+        } finally {
+            src.limit(limit);
+        }
         written += len;
     }
 

@@ -15,7 +15,7 @@ abstract class SegmentCursor {
     SegmentCursor(GuestMemory memory, List<Segment> segments) {
         this.memory = memory;
         this.segments = segments;
-        for (Segment s : segments) remaining += s.unsignedLength();
+        for (int i = 0; i < segments.size(); i++) remaining += segments.get(i).unsignedLength(); // no iterator per request
     }
 
     /** Bytes between the cursor and the end of the last segment. */

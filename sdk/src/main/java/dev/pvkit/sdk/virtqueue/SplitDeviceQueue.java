@@ -295,10 +295,10 @@ public final class SplitDeviceQueue extends RingQueue {
         suppressionRead(flags, event);
         if (config.eventIdx()) {
             notify = SplitRing.needEvent(event, usedIdx, old);
-            reason = "used_event " + event + ", used " + old + "->" + usedIdx;
+            reason = observer == QueueObserver.NONE ? null : "used_event " + event + ", used " + old + "->" + usedIdx;
         } else {
             notify = (flags & SplitRing.AVAIL_F_NO_INTERRUPT) == 0;
-            reason = "avail.flags " + flags;
+            reason = observer == QueueObserver.NONE ? null : "avail.flags " + flags; // built only for a listener
         }
         observer.notificationDecided(index(), notify, reason);
         return notify;
