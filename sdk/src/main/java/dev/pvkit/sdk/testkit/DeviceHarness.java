@@ -84,7 +84,7 @@ public final class DeviceHarness implements AutoCloseable {
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
 
     /** Where guest memory starts (guest-physical). */
-    public static final long GUEST_BASE = 0x10_0000;
+    private static final long GUEST_BASE = 0x10_0000;
 
     /** Chains one turn of a queue serves at most, as in the server: other queues and tasks get in between. */
     private static final int TURN = 1024;

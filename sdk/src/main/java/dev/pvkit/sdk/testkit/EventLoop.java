@@ -66,17 +66,24 @@ final class EventLoop implements AutoCloseable {
 
     /** Runs {@code task} on the loop soon, after what was handed to it before. */
     void execute(Runnable task) {
+        if (!running) throw new IllegalStateException("the harness is closed");
         tasks.add(task);
         wake.signal();
     }
 
-    /** Wakes the loop for a round with nothing else to do (it will run {@code afterRound}). */
+    /** Wakes the loop for a round with nothing else to do (it will run {@code afterRound}); nothing once it stopped. */
     void wakeUp() {
-        wake.signal();
+        if (!running) return;
+        try {
+            wake.signal();
+        } catch (IllegalStateException e) {
+            // stopped meanwhile: nothing left to wake
+        }
     }
 
     /** Calls {@code onReadable} on the loop whenever {@code fd} is readable (level-triggered). */
     Registration watch(int fd, Runnable onReadable) {
+        if (!running) throw new IllegalStateException("the harness is closed");
         long token = tokens.getAndIncrement();
         watched.put(token, onReadable);
         epoll.add(fd, token);
