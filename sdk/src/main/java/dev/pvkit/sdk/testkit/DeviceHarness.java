@@ -124,7 +124,11 @@ public final class DeviceHarness implements AutoCloseable {
             return new Buffers(readable, w, indirect);
         }
 
-        /** These buffers through an indirect table, or directly in the ring. */
+        /**
+         * These buffers through an indirect table, or directly in the ring. The driver models do not check that
+         * VIRTIO_F_INDIRECT_DESC was negotiated: without it, an indirect chain is how a test shows the device side
+         * rejecting a chain ({@code ChainRule.INDIRECT_NOT_NEGOTIATED}).
+         */
         public Buffers indirect(boolean viaTable) {
             return new Buffers(readable, writable, viaTable);
         }
