@@ -1,7 +1,7 @@
 package dev.pvkit.backends.blk;
 
-import dev.pvkit.backends.blk.BlkTestBed.Done;
-import dev.pvkit.backends.blk.BlkTestBed.Req;
+import dev.pvkit.backends.blk.BlkDriver.Done;
+import dev.pvkit.backends.blk.BlkDriver.Req;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -12,8 +12,6 @@ import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.lifecycle.AfterProperty;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -24,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Random sequences of writes, reads, flushes, discards and write-zeroes at random sectors, against a byte-array
- * model of the disk, through the real server on split and packed rings with one or two queues: every read returns
+ * model of the disk, through the SDK's test kit on split and packed rings with one or two queues: every read returns
  * what the model says. Discarded sectors have unspecified content until rewritten [DRV-BLK-026], so the model
  * stops checking them.
  */
@@ -78,17 +76,16 @@ class BlkModelProperties {
 
     @Property(tries = 240)
     void readsReturnWhatTheModelSays(@ForAll("ops") List<Op> ops, @ForAll boolean packed,
-                                     @ForAll @IntRange(min = 1, max = 2) int queues) throws Exception {
+                                     @ForAll @IntRange(min = 1, max = 2) int queues) {
         TRIES.incrementAndGet();
         byte[] model = new byte[SECTORS * 512];
         boolean[] known = new boolean[SECTORS];
         Arrays.fill(known, true);
-        Path dir = Files.createTempDirectory("blk-prop");
         VirtioBlkDevice device = new VirtioBlkDevice(new MemoryBlockStore(SECTORS * 512L),
                 BlkOptions.defaults(SECTORS * 512L).withQueues(queues));
-        try (BlkTestBed bed = BlkTestBed.start(dir.resolve("p.sock"), device, BlkTestBed.features(packed), queues)) {
+        try (BlkDriver blk = BlkDriver.start(device, BlkDriver.features(packed))) {
             for (Op op : ops) {
-                Done d = bed.submit(op.queue() % queues, op.request());
+                Done d = blk.submit(op.queue() % queues, op.request());
                 assertThat(d.status()).as("%s", op).isEqualTo(0);
                 int from = op.sector() * 512;
                 int len = op.sectors() * 512;
@@ -115,9 +112,6 @@ class BlkModelProperties {
                     }
                 }
             }
-        } finally {
-            Files.deleteIfExists(dir.resolve("p.sock"));
-            Files.deleteIfExists(dir);
         }
     }
 }

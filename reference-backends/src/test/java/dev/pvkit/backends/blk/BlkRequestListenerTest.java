@@ -1,11 +1,9 @@
 package dev.pvkit.backends.blk;
 
-import dev.pvkit.backends.blk.BlkTestBed.Req;
+import dev.pvkit.backends.blk.BlkDriver.Req;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -19,9 +17,7 @@ class BlkRequestListenerTest {
     record Served(int queue, long type, long sector, long out, long in, long segments, int flags, int status) {
     }
 
-    @TempDir
-    Path dir;
-    BlkTestBed bed;
+    BlkDriver blk;
     final List<Served> served = new CopyOnWriteArrayList<>();
     final List<BlkDeviceFacts> facts = new CopyOnWriteArrayList<>();
 
@@ -40,20 +36,20 @@ class BlkRequestListenerTest {
 
     @AfterEach
     void stop() {
-        if (bed != null) bed.close();
+        if (blk != null) blk.close();
     }
 
     @Test
     void everyDecodedRequestIsReportedWithItsLengthsSegmentsAndStatus() {
         VirtioBlkDevice device = new VirtioBlkDevice(new MemoryBlockStore(DISK), BlkOptions.defaults(DISK)).requestListener(recorder);
-        bed = BlkTestBed.start(dir.resolve("blk.sock"), device, BlkTestBed.features(false), 1);
-        bed.submit(0, Req.in(8, 1024));
-        bed.submit(0, Req.out(2, new byte[512]));
-        bed.submit(0, Req.flush());
-        bed.submit(0, Req.getId());
-        bed.submit(0, Req.ranges(T_DISCARD, new BlockRange(0, 8, 0), new BlockRange(16, 8, BlockRange.UNMAP)));
-        bed.submit(0, Req.ranges(T_WRITE_ZEROES, new BlockRange(0, 8, BlockRange.UNMAP)));
-        bed.submit(0, Req.in(DISK / 512, 512));
+        blk = BlkDriver.start(device, BlkDriver.features(false));
+        blk.submit(0, Req.in(8, 1024));
+        blk.submit(0, Req.out(2, new byte[512]));
+        blk.submit(0, Req.flush());
+        blk.submit(0, Req.getId());
+        blk.submit(0, Req.ranges(T_DISCARD, new BlockRange(0, 8, 0), new BlockRange(16, 8, BlockRange.UNMAP)));
+        blk.submit(0, Req.ranges(T_WRITE_ZEROES, new BlockRange(0, 8, BlockRange.UNMAP)));
+        blk.submit(0, Req.in(DISK / 512, 512));
 
         assertThat(facts).singleElement().satisfies(f -> {
             assertThat(f.capacitySectors()).isEqualTo(DISK / 512);
@@ -85,11 +81,11 @@ class BlkRequestListenerTest {
                         throw new IllegalStateException("listener bug");
                     }
                 });
-        bed = BlkTestBed.start(dir.resolve("blk.sock"), device, BlkTestBed.features(false), 1);
+        blk = BlkDriver.start(device, BlkDriver.features(false));
         byte[] data = new byte[1024];
         data[5] = 42;
-        assertThat(bed.submit(0, Req.out(4, data)).status()).isZero();
-        BlkTestBed.Done read = bed.submit(0, Req.in(4, 1024));
+        assertThat(blk.submit(0, Req.out(4, data)).status()).isZero();
+        BlkDriver.Done read = blk.submit(0, Req.in(4, 1024));
         assertThat(read.status()).isZero();
         assertThat(read.data()).isEqualTo(data);
     }

@@ -2,6 +2,8 @@ package dev.pvkit.sdk.virtqueue;
 
 import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.memory.OwnedGuestMemory;
+import dev.pvkit.sdk.testkit.QueueRecorder.AvailMove;
+import dev.pvkit.sdk.testkit.QueueRecorder;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
 import dev.pvkit.sdk.virtqueue.driver.PackedDriverQueue;
@@ -30,12 +32,12 @@ class IndexObservationTest {
             GuestMemory m = g.memory();
             SplitRing ring = new SplitRing(4, BASE, BASE + 0x1000, BASE + 0x2000);
             SplitDriverQueue driver = new SplitDriverQueue(m, ring, 0, IndirectArea.NONE, start);
-            RecordingObserver seen = new RecordingObserver();
+            QueueRecorder seen = new QueueRecorder();
             SplitDeviceQueue device = new SplitDeviceQueue(m, QueueConfig.of(0, 4, ring.descriptors(), ring.avail(), ring.used(), 0)
                     .withBase(start).withObserver(seen));
 
             assertThat(device.poll()).isNull();
-            assertThat(seen.availMoves).as("no move, no event").isEmpty();
+            assertThat(seen.availMoves()).as("no move, no event").isEmpty();
 
             driver.post(ONE, NONE, false);
             driver.post(ONE, NONE, false);
@@ -45,7 +47,7 @@ class IndexObservationTest {
             Chain b = device.poll();
             Chain c = device.poll();
             assertThat(device.poll()).isNull();
-            assertThat(seen.availMoves).containsExactly(List.of(0xfffe, 0x0001));
+            assertThat(seen.availMoves()).containsExactly(new AvailMove(0, 0xfffe, 0x0001));
 
             device.complete(a, 0);
             device.complete(b, 0);
@@ -53,14 +55,14 @@ class IndexObservationTest {
             device.complete(c, 0);
             device.publish();
             assertThat(device.publish()).isFalse();
-            assertThat(seen.published).containsExactly(0x0000, 0x0001);
+            assertThat(seen.published()).containsExactly(0x0000, 0x0001);
             assertThat(m.readLe16(ring.usedIdx()) & 0xffff).isEqualTo(0x0001);
 
             driver.reap();
             driver.post(ONE, NONE, false);
             driver.publish();
             device.poll();
-            assertThat(seen.availMoves).containsExactly(List.of(0xfffe, 0x0001), List.of(0x0001, 0x0002));
+            assertThat(seen.availMoves()).containsExactly(new AvailMove(0, 0xfffe, 0x0001), new AvailMove(0, 0x0001, 0x0002));
         }
     }
 
@@ -71,12 +73,12 @@ class IndexObservationTest {
             GuestMemory m = g.memory();
             PackedRing ring = new PackedRing(4, BASE, BASE + 0x1000, BASE + 0x1004);
             PackedDriverQueue driver = new PackedDriverQueue(m, ring, features, IndirectArea.NONE, 2, true);
-            RecordingObserver seen = new RecordingObserver();
+            QueueRecorder seen = new QueueRecorder();
             PackedDeviceQueue device = new PackedDeviceQueue(m, QueueConfig.of(0, 4, ring.descriptors(), ring.driverEvent(),
                     ring.deviceEvent(), features).withBase(driver.base()).withObserver(seen));
 
             assertThat(device.poll()).isNull();
-            assertThat(seen.availMoves).as("no list, no event").isEmpty();
+            assertThat(seen.availMoves()).as("no list, no event").isEmpty();
 
             driver.post(ONE, List.of(new Segment(DATA + 0x100, 16)), false);   // slots 2, 3 of lap 1
             driver.post(ONE, NONE, false);                                     // slot 0 of lap 0
@@ -84,15 +86,15 @@ class IndexObservationTest {
             Chain a = device.poll();
             Chain b = device.poll();
             assertThat(device.poll()).isNull();
-            assertThat(seen.availMoves).containsExactly(
-                    List.of(0x8002, 0x0000),    // over slots 2 and 3; the next slot is 0 in lap 0
-                    List.of(0x0000, 0x0001));
+            assertThat(seen.availMoves()).containsExactly(
+                    new AvailMove(0, 0x8002, 0x0000),    // over slots 2 and 3; the next slot is 0 in lap 0
+                    new AvailMove(0, 0x0000, 0x0001));
 
             device.complete(a, 0);
             device.publish();
             device.complete(b, 0);
             device.publish();
-            assertThat(seen.published).containsExactly(0x0000, 0x0001);
+            assertThat(seen.published()).containsExactly(0x0000, 0x0001);
         }
     }
 }

@@ -2,6 +2,8 @@ package dev.pvkit.sdk.virtqueue;
 
 import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.memory.OwnedGuestMemory;
+import dev.pvkit.sdk.testkit.QueueRecorder.Rejection;
+import dev.pvkit.sdk.testkit.QueueRecorder;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -33,29 +35,29 @@ class PackedHeldSlotsTest {
     @ValueSource(strings = {"strict", "tolerant"})
     void aListWithinQThatRunsIntoHeldSlotsBreaksTheRoomRule(String policy) {
         // B's third descriptor is written over slot 0 for lap 0: three slots, within Q, but slot 0 is A's.
-        RecordingObserver rec = afterA(policy.equals("strict") ? ValidationPolicy.strict() : ValidationPolicy.tolerant(), m -> {
+        QueueRecorder rec = afterA(policy.equals("strict") ? ValidationPolicy.strict() : ValidationPolicy.tolerant(), m -> {
             desc(m, 0, DATA + 0x400, 7, LAP0);
             desc(m, 3, DATA + 0x300, 0, LAP1 | NEXT);
             desc(m, 2, DATA + 0x200, 0, LAP1 | NEXT);
         });
-        ChainError e = rec.rejected.get(0);
+        ChainError e = rec.rejections().get(0).error();
         assertThat(e.rule()).isEqualTo(ChainRule.LIST_INTO_HELD_SLOTS);
         assertThat(e.requirement()).isEqualTo("DRV-PACKED-011");
         assertThat(e.head()).isEqualTo(2);
         assertThat(e.descriptor()).as("the last free slot, whose NEXT leads on").isEqualTo(3);
         assertThat(e.detail()).isEqualTo("list of 3 slots runs on into slot 0, the first of the 2 slots the device still holds");
         // No policy serves it or skips it: its tail is A's slot.
-        assertThat(rec.reactions).containsExactly(Reaction.NEEDS_RESET);
+        assertThat(rec.rejections()).extracting(Rejection::reaction).containsExactly(Reaction.NEEDS_RESET);
     }
 
     @Test
     void aListWhoseTailIsNotWrittenYetRunsIntoHeldSlotsToo() {
         // Slot 0 still holds A's first descriptor (lap 1): B's NEXT leads into a slot the device holds all the same.
-        RecordingObserver rec = afterA(ValidationPolicy.strict(), m -> {
+        QueueRecorder rec = afterA(ValidationPolicy.strict(), m -> {
             desc(m, 3, DATA + 0x300, 0, LAP1 | NEXT);
             desc(m, 2, DATA + 0x200, 0, LAP1 | NEXT);
         });
-        assertThat(rec.rejected).singleElement().satisfies(e -> {
+        assertThat(rec.rejections()).singleElement().extracting(Rejection::error).satisfies(e -> {
             assertThat(e.rule()).isEqualTo(ChainRule.LIST_INTO_HELD_SLOTS);
             assertThat(e.detail()).isEqualTo("list runs on into slot 0, the first of the 2 slots the device still holds");
         });
@@ -64,13 +66,13 @@ class PackedHeldSlotsTest {
     @Test
     void aListLongerThanQThroughHeldSlotsIsStillTooLong() {
         // NEXT in all four slots: B would need a fifth, more than the queue size whatever the device holds.
-        RecordingObserver rec = afterA(ValidationPolicy.strict(), m -> {
+        QueueRecorder rec = afterA(ValidationPolicy.strict(), m -> {
             desc(m, 1, DATA + 0x500, 0, LAP0 | NEXT);
             desc(m, 0, DATA + 0x400, 0, LAP0 | NEXT);
             desc(m, 3, DATA + 0x300, 0, LAP1 | NEXT);
             desc(m, 2, DATA + 0x200, 0, LAP1 | NEXT);
         });
-        assertThat(rec.rejected).singleElement().satisfies(e -> {
+        assertThat(rec.rejections()).singleElement().extracting(Rejection::error).satisfies(e -> {
             assertThat(e.rule()).isEqualTo(ChainRule.CHAIN_TOO_LONG);
             assertThat(e.requirement()).isEqualTo("DRV-PACKED-008");
             assertThat(e.detail()).isEqualTo("list runs past all 4 ring slots, 2 of them still held by the device");
@@ -79,12 +81,12 @@ class PackedHeldSlotsTest {
 
     @Test
     void aListThatFitsTheFreeSlotsIsServed() {
-        RecordingObserver rec = afterA(ValidationPolicy.strict(), m -> {
+        QueueRecorder rec = afterA(ValidationPolicy.strict(), m -> {
             desc(m, 3, DATA + 0x300, 9, LAP1);
             desc(m, 2, DATA + 0x200, 0, LAP1 | NEXT);
         });
-        assertThat(rec.rejected).isEmpty();
-        assertThat(rec.chains).extracting(Chain::id).containsExactly(5, 9);
+        assertThat(rec.rejections()).isEmpty();
+        assertThat(rec.chains()).extracting(Chain::id).containsExactly(5, 9);
     }
 
     @Test
@@ -95,7 +97,7 @@ class PackedHeldSlotsTest {
             desc(m, 0, DATA + 0x400, 7, LAP0);
             desc(m, 3, DATA + 0x300, 0, LAP1 | NEXT);
             desc(m, 2, DATA + 0x200, 0, LAP1 | NEXT);
-            RecordingObserver rec = new RecordingObserver();
+            QueueRecorder rec = new QueueRecorder();
             long base = 2 | 1L << 15 | 1L << 31; // available position slot 2, used position slot 0, both in lap 1
             PackedDeviceQueue dq = new PackedDeviceQueue(m, config(ValidationPolicy.strict(), rec).withBase(base));
             assertThat(dq.poll()).isNull();
@@ -104,12 +106,12 @@ class PackedHeldSlotsTest {
     }
 
     /** The device takes A (slots 0 and 1, id 5) and holds it; then {@code writeB} and one more poll. */
-    private static RecordingObserver afterA(ValidationPolicy policy, Consumer<GuestMemory> writeB) {
+    private static QueueRecorder afterA(ValidationPolicy policy, Consumer<GuestMemory> writeB) {
         try (OwnedGuestMemory owned = OwnedGuestMemory.anonymous(MEM_BASE, MEM_SIZE)) {
             GuestMemory m = guarded(owned);
             desc(m, 1, DATA + 0x100, 5, LAP1);
             desc(m, 0, DATA, 0, LAP1 | NEXT);
-            RecordingObserver rec = new RecordingObserver();
+            QueueRecorder rec = new QueueRecorder();
             PackedDeviceQueue dq = new PackedDeviceQueue(m, config(policy, rec));
             assertThat(dq.poll().id()).isEqualTo(5);
             writeB.accept(m);
@@ -119,7 +121,7 @@ class PackedHeldSlotsTest {
         }
     }
 
-    private static QueueConfig config(ValidationPolicy policy, RecordingObserver rec) {
+    private static QueueConfig config(ValidationPolicy policy, QueueRecorder rec) {
         return QueueConfig.of(0, Q, RING, DRIVER_EVENT, DEVICE_EVENT, PACKED).withPolicy(policy).withObserver(rec);
     }
 

@@ -2,6 +2,8 @@ package dev.pvkit.sdk.virtqueue;
 
 import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.memory.OwnedGuestMemory;
+import dev.pvkit.sdk.testkit.QueueRecorder.Rejection;
+import dev.pvkit.sdk.testkit.QueueRecorder;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.driver.DriverQueue.Used;
 import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
@@ -61,7 +63,7 @@ class PackedQueueTest {
             GuestMemory m = guarded(owned);
             PackedRing ring = new PackedRing(q, RING, DRIVER_EVENT, DEVICE_EVENT);
             PackedDriverQueue driver = new PackedDriverQueue(m, ring, features, new IndirectArea(INDIRECT, 4), startPos, startWrap);
-            RecordingObserver rec = new RecordingObserver();
+            QueueRecorder rec = new QueueRecorder();
             QueueConfig config = QueueConfig.of(0, q, RING, DRIVER_EVENT, DEVICE_EVENT, features).withObserver(rec);
             PackedDeviceQueue device = new PackedDeviceQueue(m, config.withBase(driver.base()));
             assertThat(device.enableNotifications()).isFalse(); // under EVENT_IDX: a DESC event the polls move on
@@ -109,18 +111,18 @@ class PackedQueueTest {
                 boolean drain = round % 10 == 9;
                 Collections.shuffle(inFlight, rnd);
                 int n = drain ? inFlight.size() : rnd.nextInt(inFlight.size() + 1);
-                int writesBefore = rec.used.size();
+                int writesBefore = rec.used().size();
                 for (Chain done : new ArrayList<>(inFlight.subList(0, n))) {
                     long w = done.writableBytes() == 0 ? 0 : rnd.nextLong(done.writableBytes() + 1);
                     writtenById.put(done.id(), w);
                     device.complete(done, w);
                     inFlight.remove(done);
                 }
-                boolean wrote = rec.used.size() > writesBefore;
+                boolean wrote = rec.used().size() > writesBefore;
                 // The driver reaps everything each round and asks for interrupts: any write is worth one.
                 assertThat(device.publish()).isEqualTo(wrote);
                 List<Used> reaped = driver.reap();
-                assertThat(reaped).hasSize(rec.used.size() - writesBefore);
+                assertThat(reaped).hasSize(rec.used().size() - writesBefore);
                 for (Used u : reaped) {
                     assertThat(u.length()).isEqualTo(writtenById.remove(u.id()));
                     Posted p = posted.remove(u.id());
@@ -134,7 +136,7 @@ class PackedQueueTest {
                 }
             }
             assertThat(slotsUsed).as("laps").isGreaterThan(4L * q);
-            assertThat(rec.rejected).isEmpty();
+            assertThat(rec.rejections()).isEmpty();
         }
     }
 
@@ -147,7 +149,7 @@ class PackedQueueTest {
             GuestMemory m = guarded(owned);
             PackedDriverQueue driver = new PackedDriverQueue(m, new PackedRing(q, RING, DRIVER_EVENT, DEVICE_EVENT), features,
                     IndirectArea.NONE, 3, true);
-            RecordingObserver rec = new RecordingObserver();
+            QueueRecorder rec = new QueueRecorder();
             PackedDeviceQueue device = new PackedDeviceQueue(m,
                     QueueConfig.of(0, q, RING, DRIVER_EVENT, DEVICE_EVENT, features).withObserver(rec).withBase(driver.base()));
 
@@ -167,7 +169,7 @@ class PackedQueueTest {
             driver.setInterruptsWanted(false);
             device.complete(ca, 0);
             assertThat(device.publish()).isFalse();
-            assertThat(rec.decisions).last().asString().contains("DISABLE");
+            assertThat(rec.decisions()).last().extracting(QueueRecorder.Decision::reason).asString().contains("DISABLE");
             driver.setInterruptsWanted(true);
             assertThat(driver.reap()).containsExactly(new Used(a, 0));
             device.complete(cb, 8);
@@ -236,11 +238,11 @@ class PackedQueueTest {
         assertThat(c.ringSlots()).isEqualTo(2);
         assertThat(c.readable()).hasSize(2);
         // The list's end cannot be trusted, so SKIP cannot return it: the queue stops instead.
-        RecordingObserver rec = run(ring, 4, PACKED, ValidationPolicy.skipInvalid(), q -> {
+        QueueRecorder rec = run(ring, 4, PACKED, ValidationPolicy.skipInvalid(), q -> {
             assertThat(q.poll()).isNull();
             assertThat(q.isBroken()).isTrue();
         });
-        assertThat(rec.reactions).containsExactly(Reaction.NEEDS_RESET);
+        assertThat(rec.rejections()).extracting(Rejection::reaction).containsExactly(Reaction.NEEDS_RESET);
     }
 
     @Test
@@ -256,12 +258,12 @@ class PackedQueueTest {
         assertThat(c.ringSlots()).isEqualTo(1);
 
         // Beyond the hard limit no policy serves it; the extent is known, so tolerant skips it.
-        RecordingObserver capped = run(table, 2, PACKED | F_INDIRECT, ValidationPolicy.tolerant().withHardChainLimit(2), q -> {
+        QueueRecorder capped = run(table, 2, PACKED | F_INDIRECT, ValidationPolicy.tolerant().withHardChainLimit(2), q -> {
             assertThat(q.poll()).isNull();
             assertThat(q.isBroken()).isFalse();
         });
-        assertThat(capped.reactions).containsExactly(Reaction.SKIP);
-        assertThat(capped.used.size()).isEqualTo(1);
+        assertThat(capped.rejections()).extracting(Rejection::reaction).containsExactly(Reaction.SKIP);
+        assertThat(capped.used().size()).isEqualTo(1);
 
         // Through the ring: NEXT on every slot never ends the list. No end, so even tolerant stops the queue.
         Consumer<GuestMemory> endless = m -> {
@@ -269,11 +271,11 @@ class PackedQueueTest {
             desc(m, 1, DATA + 0x100, 16, 0, AV | NEXT);
         };
         assertRejected(endless, 2, PACKED, ChainRule.CHAIN_TOO_LONG, "DRV-PACKED-008");
-        RecordingObserver rec = run(endless, 2, PACKED, ValidationPolicy.tolerant(), q -> {
+        QueueRecorder rec = run(endless, 2, PACKED, ValidationPolicy.tolerant(), q -> {
             assertThat(q.poll()).isNull();
             assertThat(q.isBroken()).isTrue();
         });
-        assertThat(rec.reactions).containsExactly(Reaction.NEEDS_RESET);
+        assertThat(rec.rejections()).extracting(Rejection::reaction).containsExactly(Reaction.NEEDS_RESET);
     }
 
     @Test
@@ -389,7 +391,7 @@ class PackedQueueTest {
             GuestMemory m = guarded(owned);
             PackedRing ring = new PackedRing(q, RING, DRIVER_EVENT, DEVICE_EVENT);
             PackedDriverQueue driver = new PackedDriverQueue(m, ring, features, IndirectArea.NONE, 0, true);
-            RecordingObserver rec = new RecordingObserver();
+            QueueRecorder rec = new QueueRecorder();
             PackedDeviceQueue device = new PackedDeviceQueue(m, QueueConfig.of(0, q, RING, DRIVER_EVENT, DEVICE_EVENT, features)
                     .withPolicy(ValidationPolicy.skipInvalid()).withObserver(rec));
 
@@ -400,11 +402,11 @@ class PackedQueueTest {
 
             Chain c = device.poll();
             assertThat(c.id()).isEqualTo(good);
-            assertThat(rec.rejected).singleElement().satisfies(e -> {
+            assertThat(rec.rejections()).singleElement().extracting(Rejection::error).satisfies(e -> {
                 assertThat(e.rule()).isEqualTo(ChainRule.BUFFER_OUTSIDE_MEMORY);
                 assertThat(e.descriptor()).isEqualTo(1);
             });
-            assertThat(rec.reactions).containsExactly(Reaction.SKIP);
+            assertThat(rec.rejections()).extracting(Rejection::reaction).containsExactly(Reaction.SKIP);
             // The used descriptor for the skipped list sits in its first slot, without WRITE.
             assertThat(m.readLe16(ring.descFlags(0)) & 0xffff).isEqualTo(PackedRing.usedBits(true));
             assertThat(m.readLe16(ring.descId(0)) & 0xffff).isEqualTo(bad);
@@ -451,12 +453,12 @@ class PackedQueueTest {
         m.writeLe16(d + 14, (short) flags);
     }
 
-    private static RecordingObserver run(Consumer<GuestMemory> setup, int q, long features, ValidationPolicy policy,
+    private static QueueRecorder run(Consumer<GuestMemory> setup, int q, long features, ValidationPolicy policy,
                                 Consumer<PackedDeviceQueue> body) {
         try (OwnedGuestMemory owned = OwnedGuestMemory.anonymous(MEM_BASE, MEM_SIZE)) {
             GuestMemory m = guarded(owned);
             setup.accept(m);
-            RecordingObserver rec = new RecordingObserver();
+            QueueRecorder rec = new QueueRecorder();
             PackedDeviceQueue dq = new PackedDeviceQueue(m, QueueConfig.of(0, q, RING, DRIVER_EVENT, DEVICE_EVENT, features)
                     .withPolicy(policy).withObserver(rec));
             body.accept(dq);
@@ -466,25 +468,25 @@ class PackedQueueTest {
 
     private static ChainError assertRejected(Consumer<GuestMemory> setup, int q, long features, ChainRule rule, String requirement) {
         List<ChainError> broken = new ArrayList<>();
-        RecordingObserver rec = run(setup, q, features, ValidationPolicy.strict(), dq -> {
+        QueueRecorder rec = run(setup, q, features, ValidationPolicy.strict(), dq -> {
             assertThat(dq.poll()).isNull();
             assertThat(dq.isBroken()).isTrue();
             assertThat(dq.poll()).isNull();
             broken.add(dq.brokenBy());
         });
-        assertThat(rec.chains).isEmpty();
-        assertThat(rec.rejected).singleElement().satisfies(e -> {
+        assertThat(rec.chains()).isEmpty();
+        assertThat(rec.rejections()).singleElement().extracting(Rejection::error).satisfies(e -> {
             assertThat(e.rule()).isEqualTo(rule);
             assertThat(e.requirement()).isEqualTo(requirement);
         });
-        assertThat(rec.reactions).containsExactly(Reaction.NEEDS_RESET);
-        assertThat(broken.get(0)).isEqualTo(rec.rejected.get(0));
+        assertThat(rec.rejections()).extracting(Rejection::reaction).containsExactly(Reaction.NEEDS_RESET);
+        assertThat(broken.get(0)).isEqualTo(rec.rejections().get(0).error());
         return broken.get(0);
     }
 
     private static Chain assertTolerated(Consumer<GuestMemory> setup, int q, long features, ChainRule rule) {
         List<Chain> served = new ArrayList<>();
-        RecordingObserver rec = run(setup, q, features, ValidationPolicy.tolerant(), dq -> {
+        QueueRecorder rec = run(setup, q, features, ValidationPolicy.tolerant(), dq -> {
             Chain c = dq.poll();
             assertThat(c).isNotNull();
             assertThat(dq.isBroken()).isFalse();
@@ -492,8 +494,8 @@ class PackedQueueTest {
             served.add(c);
         });
         Chain c = served.get(0);
-        assertThat(rec.rejected).isEmpty();
-        assertThat(rec.chains).containsExactly(c);
+        assertThat(rec.rejections()).isEmpty();
+        assertThat(rec.chains()).containsExactly(c);
         assertThat(c.tolerated()).extracting(ChainError::rule).contains(rule);
         assertThat(c.tolerated()).allSatisfy(e -> assertThat(e.requirement()).isEqualTo(e.rule().packedRequirement()));
         return c;

@@ -2,6 +2,8 @@ package dev.pvkit.sdk.virtqueue;
 
 import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.memory.OwnedGuestMemory;
+import dev.pvkit.sdk.testkit.QueueRecorder.Rejection;
+import dev.pvkit.sdk.testkit.QueueRecorder;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.driver.RawRingWriter;
 import org.junit.jupiter.api.Test;
@@ -89,7 +91,7 @@ class SplitRulesTest {
                 throw new AssertionError(String.format("out-of-range access 0x%x+%d", a, l));
             });
             breakRing.accept(new RawRingWriter(m));
-            RecordingObserver seen = new RecordingObserver();
+            QueueRecorder seen = new QueueRecorder();
             SplitDeviceQueue q = new SplitDeviceQueue(m, QueueConfig.of(3, Q, RING.descriptors(), RING.avail(), RING.used(), features)
                     .withPolicy(ValidationPolicy.strict()).withObserver(seen));
 
@@ -100,8 +102,8 @@ class SplitRulesTest {
             assertThat(e.rule()).isEqualTo(rule);
             assertThat(e.requirement()).isEqualTo(requirement);
             assertThat(e.queue()).isEqualTo(3);
-            assertThat(seen.rejected).containsExactly(e);
-            assertThat(seen.reactions).containsExactly(Reaction.NEEDS_RESET);
+            assertThat(seen.rejections()).extracting(Rejection::error).containsExactly(e);
+            assertThat(seen.rejections()).extracting(Rejection::reaction).containsExactly(Reaction.NEEDS_RESET);
             assertThat(q.poll()).as("a broken queue serves nothing").isNull();
         }
     }
@@ -152,7 +154,7 @@ class SplitRulesTest {
                     .splitDescriptor(ring, 0, 0x10000, -1, F_WRITE | F_NEXT, 1)  // 2^32 - 1 bytes
                     .splitDescriptor(ring, 1, 0x1_0001_0000L, 1, F_WRITE, 0)     // + 1 byte
                     .availEntry(ring, 0, 0).availIdx(ring, 1);
-            RecordingObserver seen = new RecordingObserver();
+            QueueRecorder seen = new QueueRecorder();
             SplitDeviceQueue q = new SplitDeviceQueue(g.memory(), QueueConfig.of(0, Q, 0x1000, 0x2000, 0x3000, ALL).withObserver(seen));
             Chain c = q.poll();
             assertThat(c).isNotNull();
@@ -160,7 +162,7 @@ class SplitRulesTest {
             q.complete(c, 1L << 32);
             q.publish();
             assertThat(Integer.toUnsignedLong(g.memory().readLe32(ring.usedRing(0) + 4))).isEqualTo(0xffff_ffffL);
-            assertThat(seen.used).singleElement().satisfies(u -> assertThat(u[1]).isEqualTo(0xffff_ffffL));
+            assertThat(seen.used()).singleElement().satisfies(u -> assertThat(u.length()).isEqualTo(0xffff_ffffL));
         }
     }
 
@@ -190,15 +192,15 @@ class SplitRulesTest {
                     .splitDescriptor(RING, 0, OUTSIDE, 16, 0, 0)           // bad
                     .splitDescriptor(RING, 1, DATA, 16, F_WRITE, 0)        // good
                     .availEntry(RING, 0, 0).availEntry(RING, 1, 1).availIdx(RING, 2);
-            RecordingObserver seen = new RecordingObserver();
+            QueueRecorder seen = new QueueRecorder();
             SplitDeviceQueue q = new SplitDeviceQueue(g.memory(), QueueConfig.of(0, Q, RING.descriptors(), RING.avail(), RING.used(), ALL)
                     .withPolicy(ValidationPolicy.skipInvalid()).withObserver(seen));
 
             Chain good = q.poll();
             assertThat(good.id()).isEqualTo(1);
             assertThat(q.isBroken()).isFalse();
-            assertThat(seen.reactions).containsExactly(Reaction.SKIP);
-            assertThat(seen.used).containsExactly(new long[]{0, 0});   // the bad chain went back with length 0
+            assertThat(seen.rejections()).extracting(Rejection::reaction).containsExactly(Reaction.SKIP);
+            assertThat(seen.used()).containsExactly(new QueueRecorder.Used(0, 0, 0));   // the bad chain went back with length 0
             q.complete(good, 16);
             assertThat(q.publish()).isTrue();
             assertThat(g.memory().readLe16(RING.usedIdx())).isEqualTo((short) 2);
@@ -257,13 +259,13 @@ class SplitRulesTest {
                     .splitDescriptor(RING, 0, TABLE, 0, F_INDIRECT, 0)
                     .splitDescriptor(RING, 1, DATA, 16, 0, 0)
                     .availEntry(RING, 0, 0).availEntry(RING, 1, 1).availIdx(RING, 2);
-            RecordingObserver seen = new RecordingObserver();
+            QueueRecorder seen = new QueueRecorder();
             SplitDeviceQueue q = new SplitDeviceQueue(g.memory(), QueueConfig.of(0, Q, RING.descriptors(), RING.avail(), RING.used(), ALL)
                     .withPolicy(ValidationPolicy.tolerant()).withObserver(seen));
             assertThat(q.poll().id()).isEqualTo(1);
-            assertThat(seen.rejected).extracting(ChainError::rule).containsExactly(ChainRule.INDIRECT_BAD_LENGTH);
-            assertThat(seen.reactions).containsExactly(Reaction.SKIP);
-            assertThat(seen.used).singleElement().satisfies(u -> assertThat(u).containsExactly(0, 0));
+            assertThat(seen.rejections()).extracting(Rejection::rule).containsExactly(ChainRule.INDIRECT_BAD_LENGTH);
+            assertThat(seen.rejections()).extracting(Rejection::reaction).containsExactly(Reaction.SKIP);
+            assertThat(seen.used()).containsExactly(new QueueRecorder.Used(0, 0, 0));
         }
     }
 
@@ -271,13 +273,13 @@ class SplitRulesTest {
     private static Chain tolerated(long features, Consumer<RawRingWriter> ring) {
         try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(0x10000, 0x100000)) {
             oneChain(ring).accept(new RawRingWriter(g.memory()));
-            RecordingObserver seen = new RecordingObserver();
+            QueueRecorder seen = new QueueRecorder();
             SplitDeviceQueue q = new SplitDeviceQueue(g.memory(), QueueConfig.of(0, Q, RING.descriptors(), RING.avail(), RING.used(), features)
                     .withPolicy(ValidationPolicy.tolerant()).withObserver(seen));
             Chain c = q.poll();
             assertThat(c).isNotNull();
             assertThat(q.isBroken()).isFalse();
-            assertThat(seen.rejected).isEmpty();
+            assertThat(seen.rejections()).isEmpty();
             assertThat(q.poll()).as("only one chain was made available").isNull();
             return c;
         }
