@@ -87,7 +87,7 @@ final class BenchCommand implements Runnable {
             Path socket = dir.resolve("pvkit-" + backing + ".sock");
             try (BlockStore store = stores.open(dir);
                  VhostUserBackend b = VhostUserBackend.serve(new VirtioBlkDevice(store, split(BlkOptions.defaults(store.size()))), socket)) {
-                return measure("pvkit/" + backing, socket, each, out);
+                return measure("pvkit/" + backing, socket, each, out, true);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -100,17 +100,18 @@ final class BenchCommand implements Runnable {
         private List<BlkBench.Result> qsd(String backing, Path dir, Duration each, PrintWriter out,
                                           Function<Path, StorageDaemon> start) {
             try (StorageDaemon d = start.apply(dir.resolve("qsd-" + backing + ".sock"))) {
-                return measure("qsd/" + backing, d.socket(), each, out);
+                return measure("qsd/" + backing, d.socket(), each, out, false);
             }
         }
 
-        private List<BlkBench.Result> measure(String target, Path socket, Duration each, PrintWriter out) {
+        /** {@code inThisJvm}: the back-end runs in this process, so what it allocates per request is counted too. */
+        private List<BlkBench.Result> measure(String target, Path socket, Duration each, PrintWriter out, boolean inThisJvm) {
             List<BlkBench.Result> rs = new ArrayList<>();
             for (BlkBench.Workload w : BlkBench.Workload.values()) {
                 for (int depth : depths) {
                     out.printf("pvkit: measuring %s %s QD%d for %s ...%n", target, w.name().toLowerCase(Locale.ROOT), depth, Sizes.human(each));
                     out.flush();
-                    rs.add(BlkBench.run(target, socket, w, depth, each));
+                    rs.add(BlkBench.run(target, socket, w, depth, each, inThisJvm));
                 }
             }
             return rs;
@@ -118,11 +119,14 @@ final class BenchCommand implements Runnable {
 
         private void report(PrintWriter out, List<BlkBench.Result> results) {
             out.println();
-            out.printf("%-14s %-10s %4s %12s %10s %10s%n", "target", "workload", "QD", "IOPS", "p50 us", "p99 us");
+            out.printf("%-14s %-10s %4s %12s %10s %10s %12s%n", "target", "workload", "QD", "IOPS", "p50 us", "p99 us", "alloc B/req");
             for (BlkBench.Result r : results) {
-                out.printf(Locale.ROOT, "%-14s %-10s %4d %12.0f %10.1f %10.1f%n", r.target(), r.workload().name().toLowerCase(Locale.ROOT),
-                        r.queueDepth(), r.iops(), r.p50Micros(), r.p99Micros());
+                double alloc = r.allocatedBytesPerRequest();
+                out.printf(Locale.ROOT, "%-14s %-10s %4d %12.0f %10.1f %10.1f %12s%n", r.target(), r.workload().name().toLowerCase(Locale.ROOT),
+                        r.queueDepth(), r.iops(), r.p50Micros(), r.p99Micros(), Double.isNaN(alloc) ? "-" : String.format(Locale.ROOT, "%.0f", alloc));
             }
+            out.println("(latency: HdrHistogram, 3 significant digits; alloc B/req: heap bytes PVKit's back-end threads allocated "
+                    + "per request, - for a back-end in another process)");
             if (compare) {
                 out.println();
                 out.println("ratio PVKit / qemu-storage-daemon (IOPS; p99 latency), same run, same backing:");

@@ -9,6 +9,7 @@ import dev.pvkit.sdk.vhostuser.ProtocolFeatures;
 import dev.pvkit.sdk.virtqueue.Segment;
 import dev.pvkit.sdk.virtqueue.driver.DriverQueue;
 import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
+import org.HdrHistogram.Histogram;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -28,9 +29,15 @@ public final class BlkBench {
 
     public enum Workload { RANDREAD, RANDWRITE }
 
-    /** One measured run. Latencies in microseconds. */
+    /**
+     * One measured run. Latencies in microseconds. {@code allocatedBytesPerRequest}: heap bytes the back-end's threads
+     * allocated per request, when the back-end runs in this JVM and the JVM counts it; NaN otherwise.
+     */
     public record Result(String target, Workload workload, int queueDepth, long requests, double seconds, double iops,
-                         double p50Micros, double p99Micros) {
+                         double p50Micros, double p99Micros, double allocatedBytesPerRequest) {
+        Result withAllocation(double bytesPerRequest) {
+            return new Result(target, workload, queueDepth, requests, seconds, iops, p50Micros, p99Micros, bytesPerRequest);
+        }
     }
 
     static final int BLOCK = 4096;
@@ -40,7 +47,8 @@ public final class BlkBench {
     static final long BUFFERS = GUEST_BASE + 0x100000;
     static final int T_IN = 0;
     static final int T_OUT = 1;
-    static final int MAX_SAMPLES = 2_000_000;
+    /** Latencies are recorded to 3 significant digits up to a minute; a slower request counts as a minute. */
+    static final long MAX_LATENCY_NANOS = 60_000_000_000L;
     static final long SLOT_BYTES = 0x2000;
     /** Descriptor ids are below the ring size (128). */
     static final int MAX_IDS = 128;
@@ -50,6 +58,16 @@ public final class BlkBench {
 
     /** Runs {@code workload} at {@code queueDepth} for {@code duration} against the back-end listening on {@code socket}. */
     public static Result run(String target, Path socket, Workload workload, int queueDepth, Duration duration) {
+        return run(target, socket, workload, queueDepth, duration, false);
+    }
+
+    /**
+     * As {@link #run(String, Path, Workload, int, Duration)}; with {@code backendInThisJvm} the result also says how
+     * many heap bytes the back-end allocated per request: everything the JVM's other threads allocated while the
+     * requests ran (the front-end runs on the calling thread and is not counted).
+     */
+    public static Result run(String target, Path socket, Workload workload, int queueDepth, Duration duration,
+                             boolean backendInThisJvm) {
         if (queueDepth < 1 || queueDepth > 128) throw new IllegalArgumentException("queue depth must be 1..128");
         long wanted = VirtioFeatures.bit(VirtioFeatures.VERSION_1) | VirtioFeatures.bit(VirtioFeatures.EVENT_IDX);
         long protocol = ProtocolFeatures.bits(ProtocolFeatures.MQ, ProtocolFeatures.REPLY_ACK, ProtocolFeatures.CONFIG);
@@ -59,7 +77,14 @@ public final class BlkBench {
             long blocks = sectors * SECTOR / BLOCK;
             if (blocks < 1) throw new IllegalStateException(target + ": disk smaller than one 4 KiB block");
             FrontendQueue q = fe.addQueue(0, 128, RINGS, IndirectArea.NONE);
-            return drive(target, Ring.of(q), fe.memory(), workload, queueDepth, blocks, duration);
+            if (!backendInThisJvm || !OtherThreadsAllocation.supported()) {
+                return drive(target, Ring.of(q), fe.memory(), workload, queueDepth, blocks, duration);
+            }
+            // Counted while the connection is up, so the back-end's threads for it are alive at both readings.
+            OtherThreadsAllocation allocation = OtherThreadsAllocation.start();
+            Result r = drive(target, Ring.of(q), fe.memory(), workload, queueDepth, blocks, duration);
+            long bytes = allocation.bytes();
+            return r.requests() == 0 ? r : r.withAllocation((double) bytes / r.requests());
         }
     }
 
@@ -107,8 +132,8 @@ public final class BlkBench {
                         Duration duration) {
         SplittableRandom random = new SplittableRandom(42);
         long[] submitted = new long[MAX_IDS];
-        long[] latencies = new long[MAX_SAMPLES];
-        int samples = 0;
+        // Every latency counts (a sample array would have to stop somewhere), in fixed memory.
+        Histogram latencies = new Histogram(MAX_LATENCY_NANOS, 3);
         long done = 0;
         int[] slotOf = new int[MAX_IDS];
         Arrays.fill(slotOf, -1);
@@ -142,8 +167,7 @@ public final class BlkBench {
             for (DriverQueue.Used u : q.awaitUsed(1, Duration.ofSeconds(30))) {
                 int slot = slotOf[u.id()];
                 if (slot < 0) throw new IllegalStateException(target + ": completion of id " + u.id() + ", not in flight");
-                long lat = System.nanoTime() - submitted[u.id()];
-                if (samples < MAX_SAMPLES) latencies[samples++] = lat;
+                latencies.recordValue(Math.min(System.nanoTime() - submitted[u.id()], MAX_LATENCY_NANOS));
                 byte st = m.readU8(slotBase(slot) + 16);
                 if (st != 0) throw new IllegalStateException(target + ": request failed with status " + (st & 0xff));
                 slotOf[u.id()] = -1;
@@ -152,14 +176,11 @@ public final class BlkBench {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        long[] sorted = Arrays.copyOf(latencies, samples);
-        Arrays.sort(sorted);
         return new Result(target, workload, queueDepth, done, seconds, done / seconds,
-                percentile(sorted, 0.50) / 1e3, percentile(sorted, 0.99) / 1e3);
+                percentileMicros(latencies, 50), percentileMicros(latencies, 99), Double.NaN);
     }
 
-    private static double percentile(long[] sorted, double p) {
-        if (sorted.length == 0) return Double.NaN;
-        return sorted[(int) Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+    private static double percentileMicros(Histogram h, double percentile) {
+        return h.getTotalCount() == 0 ? Double.NaN : h.getValueAtPercentile(percentile) / 1e3;
     }
 }
