@@ -1,7 +1,7 @@
 package dev.pvkit.sdk.os;
 
 import com.sun.jna.LastErrorException;
-import com.sun.jna.Structure;
+import com.sun.jna.Memory;
 
 /**
  * Waits for any of several descriptors to become readable. Each registered descriptor carries a caller-chosen
@@ -9,6 +9,12 @@ import com.sun.jna.Structure;
  * {@link EventFd} and signal it for that.
  */
 public final class Epoll implements AutoCloseable {
+    /**
+     * The {@code epoll_event} array a wait fills, one per thread, kept: a worker waits once per wake-up, so a JNA
+     * Structure array per wait (reflection, native memory, a cleaner registration) was garbage on every request.
+     */
+    private static final ThreadLocal<Memory> EVENTS = new ThreadLocal<>();
+
     private final SocketLib.SharedFd fd;
     private final int number;
 
@@ -58,24 +64,30 @@ public final class Epoll implements AutoCloseable {
         if (tokens.length == 0) throw new IllegalArgumentException("wait needs room for at least one token");
         int ep = acquire("wait");
         try {
-            SocketLib.EpollEvent first = new SocketLib.EpollEvent();
-            Structure[] events = first.toArray(tokens.length); // contiguous, 12 bytes each
+            Memory events = events(tokens.length);
             int ready;
             try {
-                ready = SocketLib.epoll_wait(ep, first.getPointer(), tokens.length, timeoutMillis);
+                ready = SocketLib.epoll_wait(ep, events, tokens.length, timeoutMillis);
             } catch (LastErrorException e) {
                 if (e.getErrorCode() == SocketLib.EINTR) return 0;
                 throw new NativeCallException("epoll_wait", e.getErrorCode(), "epoll " + ep);
             }
-            for (int i = 0; i < ready; i++) {
-                SocketLib.EpollEvent event = (SocketLib.EpollEvent) events[i];
-                event.read();
-                tokens[i] = event.data;
-            }
+            for (int i = 0; i < ready; i++) tokens[i] = events.getLong((long) i * SocketLib.EpollEvent.SIZE + SocketLib.EpollEvent.DATA);
             return ready;
         } finally {
             fd.release();
         }
+    }
+
+    /** This thread's event array, with room for at least {@code count} events. */
+    private static Memory events(int count) {
+        long bytes = (long) count * SocketLib.EpollEvent.SIZE;
+        Memory m = EVENTS.get();
+        if (m == null || m.size() < bytes) {
+            m = new Memory(bytes);
+            EVENTS.set(m);
+        }
+        return m;
     }
 
     /** Idempotent. A thread blocked in {@link #wait} keeps the descriptor until its wait ends. */

@@ -7,6 +7,12 @@ import com.sun.jna.LastErrorException;
  * {@link #drain} never waits. Safe to {@link #signal} from any thread, also while another thread closes it.
  */
 public final class EventFd implements AutoCloseable {
+    /**
+     * The 8-byte counter buffer of a read or write, one per thread, kept: every request signals an eventfd (and
+     * every wake-up drains one), so a fresh array per call was garbage on the request path.
+     */
+    private static final ThreadLocal<long[]> COUNTER = ThreadLocal.withInitial(() -> new long[1]);
+
     private final SocketLib.SharedFd fd;
     private final int number;
 
@@ -56,8 +62,9 @@ public final class EventFd implements AutoCloseable {
     public void signal() {
         int s = acquire("signal");
         try {
-            long[] one = {1L};
+            long[] one = COUNTER.get();
             while (true) {
+                one[0] = 1L;
                 try {
                     SocketLib.write(s, one, Long.BYTES);
                     return;
@@ -76,8 +83,9 @@ public final class EventFd implements AutoCloseable {
     public long drain() {
         int s = acquire("drain");
         try {
-            long[] count = new long[1];
+            long[] count = COUNTER.get();
             while (true) {
+                count[0] = 0;
                 try {
                     SocketLib.read(s, count, Long.BYTES);
                     return count[0];
