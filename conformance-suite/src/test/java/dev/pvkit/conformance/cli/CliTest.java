@@ -46,6 +46,17 @@ class CliTest {
         assertThat(unknown.err()).startsWith("pvkit: Unmatched argument");
     }
 
+    /** QEMU asks for one queue per vCPU by default: the default offers at least a few, and --queues still decides. */
+    @Test
+    void backendQueuesDefaultToTheHostsCpusWithinBounds() {
+        BackendCommand.Blk blk = new BackendCommand.Blk();
+        new CommandLine(blk).parseArgs("--socket", "s.sock", "--image", "disk.img");
+        int cpus = Runtime.getRuntime().availableProcessors();
+        assertThat(blk.queues()).isEqualTo(Math.max(8, Math.min(cpus, 64)));
+        new CommandLine(blk).parseArgs("--socket", "s.sock", "--image", "disk.img", "--queues", "1");
+        assertThat(blk.queues()).isEqualTo(1);
+    }
+
     @Test
     void missingFilesAndBadValuesAreUserErrors() {
         Run missing = run("backend", "blk", "--socket", dir.resolve("s.sock").toString(), "--image", dir.resolve("nope.img").toString());
