@@ -10,7 +10,8 @@ import java.util.function.ObjLongConsumer;
  */
 final class CompletionOrder {
     private final boolean inOrder;
-    private final Map<Long, Chain> outstanding = new HashMap<>();
+    private final ChainsBySequence outstanding = new ChainsBySequence();
+    /** Under IN_ORDER only: written lengths of chains completed ahead of their turn. */
     private final Map<Long, Long> early = new HashMap<>();
     private long nextSequence;
     private long nextToRelease;
