@@ -42,8 +42,11 @@ final class BackendCommand implements Runnable {
         @Option(names = "--read-only", description = "refuse writes (offers VIRTIO_BLK_F_RO)")
         boolean readOnly;
 
-        @Option(names = "--queues", defaultValue = "1", description = "request queues (default ${DEFAULT-VALUE})")
-        int queues;
+        /** Null: {@link BlkOptions#queuesForThisHost()}, so a QEMU guest with default device options fits. */
+        @Option(names = "--queues", description = "request queues offered (default: this host's CPU count, at least "
+                + BlkOptions.MIN_HOST_QUEUES + ", at most " + BlkOptions.MAX_HOST_QUEUES + "; QEMU's vhost-user-blk-pci "
+                + "asks for one per vCPU unless given num-queues)")
+        Integer queues;
 
         @ArgGroup(exclusive = true)
         Rings rings = new Rings();
@@ -67,6 +70,7 @@ final class BackendCommand implements Runnable {
         @Override
         public void run() {
             boolean split = rings.split;
+            int queues = queues();
             if (queues < 1 || queues > 64) throw new UserError("--queues must be 1..64, got " + queues);
             BlockStore store = open();
             try {
@@ -96,6 +100,11 @@ final class BackendCommand implements Runnable {
                     // exiting anyway
                 }
             }
+        }
+
+        /** The request queues to offer: {@code --queues}, or as many as a guest of this host likely asks for. */
+        int queues() {
+            return queues != null ? queues : BlkOptions.queuesForThisHost();
         }
 
         private BlockStore open() {

@@ -104,14 +104,14 @@ final class BenchCommand implements Runnable {
             }
         }
 
-        /** {@code inProcess}: the back-end runs in this JVM, so its allocation per request is counted too. */
-        private List<BlkBench.Result> measure(String target, Path socket, Duration each, PrintWriter out, boolean inProcess) {
+        /** {@code inThisJvm}: the back-end runs in this process, so what it allocates per request is counted too. */
+        private List<BlkBench.Result> measure(String target, Path socket, Duration each, PrintWriter out, boolean inThisJvm) {
             List<BlkBench.Result> rs = new ArrayList<>();
             for (BlkBench.Workload w : BlkBench.Workload.values()) {
                 for (int depth : depths) {
                     out.printf("pvkit: measuring %s %s QD%d for %s ...%n", target, w.name().toLowerCase(Locale.ROOT), depth, Sizes.human(each));
                     out.flush();
-                    rs.add(inProcess ? BlkBench.runInProcess(target, socket, w, depth, each) : BlkBench.run(target, socket, w, depth, each));
+                    rs.add(BlkBench.run(target, socket, w, depth, each, inThisJvm));
                 }
             }
             return rs;
@@ -121,11 +121,12 @@ final class BenchCommand implements Runnable {
             out.println();
             out.printf("%-14s %-10s %4s %12s %10s %10s %12s%n", "target", "workload", "QD", "IOPS", "p50 us", "p99 us", "alloc B/req");
             for (BlkBench.Result r : results) {
+                double alloc = r.allocatedBytesPerRequest();
                 out.printf(Locale.ROOT, "%-14s %-10s %4d %12.0f %10.1f %10.1f %12s%n", r.target(), r.workload().name().toLowerCase(Locale.ROOT),
-                        r.queueDepth(), r.iops(), r.p50Micros(), r.p99Micros(),
-                        Double.isNaN(r.allocatedBytesPerRequest()) ? "-" : String.format(Locale.ROOT, "%.0f", r.allocatedBytesPerRequest()));
+                        r.queueDepth(), r.iops(), r.p50Micros(), r.p99Micros(), Double.isNaN(alloc) ? "-" : String.format(Locale.ROOT, "%.0f", alloc));
             }
-            out.println("(alloc B/req: heap bytes PVKit's back-end threads allocated per request; - for an external back-end)");
+            out.println("(latency: HdrHistogram, 3 significant digits; alloc B/req: heap bytes PVKit's back-end threads allocated "
+                    + "per request, - for a back-end in another process)");
             if (compare) {
                 out.println();
                 out.println("ratio PVKit / qemu-storage-daemon (IOPS; p99 latency), same run, same backing:");

@@ -9,17 +9,16 @@ import dev.pvkit.sdk.vhostuser.ProtocolFeatures;
 import dev.pvkit.sdk.virtqueue.Segment;
 import dev.pvkit.sdk.virtqueue.driver.DriverQueue;
 import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
+import org.HdrHistogram.Histogram;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
-import org.HdrHistogram.Histogram;
-
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -32,13 +31,12 @@ public final class BlkBench {
     public enum Workload { RANDREAD, RANDWRITE }
 
     /**
-     * One measured run. Latencies in microseconds. {@code allocatedBytesPerRequest}: what the back-end's own threads
-     * allocated per request during the run, when the back-end runs in this JVM (NaN otherwise).
+     * One measured run. Latencies in microseconds. {@code allocatedBytesPerRequest}: heap bytes the back-end's threads
+     * allocated per request, when the back-end runs in this JVM and the JVM counts it; NaN otherwise.
      */
     public record Result(String target, Workload workload, int queueDepth, long requests, double seconds, double iops,
                          double p50Micros, double p99Micros, double allocatedBytesPerRequest) {
-        /** The same run with the back-end's allocation per request filled in. */
-        public Result withAllocation(double bytesPerRequest) {
+        Result withAllocation(double bytesPerRequest) {
             return new Result(target, workload, queueDepth, requests, seconds, iops, p50Micros, p99Micros, bytesPerRequest);
         }
     }
@@ -50,7 +48,7 @@ public final class BlkBench {
     static final long BUFFERS = GUEST_BASE + 0x100000;
     static final int T_IN = 0;
     static final int T_OUT = 1;
-    /** Latencies up to a minute are recorded at 3 significant digits; a slower request is clamped to it. */
+    /** Latencies are recorded to 3 significant digits up to a minute; a slower request counts as a minute. */
     static final long MAX_LATENCY_NANOS = 60_000_000_000L;
     static final long SLOT_BYTES = 0x2000;
     /** Descriptor ids are below the ring size (128). */
@@ -59,21 +57,18 @@ public final class BlkBench {
     private BlkBench() {
     }
 
-    /**
-     * Runs {@code workload} at {@code queueDepth} for {@code duration} against a back-end in this JVM listening on
-     * {@code socket}, and also counts what the back-end's threads allocated per request.
-     */
-    public static Result runInProcess(String target, Path socket, Workload workload, int queueDepth, Duration duration) {
-        return run(target, socket, workload, queueDepth, duration, OtherThreadsAllocation.supported());
-    }
-
     /** Runs {@code workload} at {@code queueDepth} for {@code duration} against the back-end listening on {@code socket}. */
     public static Result run(String target, Path socket, Workload workload, int queueDepth, Duration duration) {
         return run(target, socket, workload, queueDepth, duration, false);
     }
 
-    private static Result run(String target, Path socket, Workload workload, int queueDepth, Duration duration,
-                              boolean countAllocation) {
+    /**
+     * As {@link #run(String, Path, Workload, int, Duration)}; with {@code backendInThisJvm} the result also says how
+     * many heap bytes the back-end allocated per request: everything the JVM's other threads allocated while the
+     * requests ran (the front-end runs on the calling thread and is not counted).
+     */
+    public static Result run(String target, Path socket, Workload workload, int queueDepth, Duration duration,
+                             boolean backendInThisJvm) {
         if (queueDepth < 1 || queueDepth > 128) throw new IllegalArgumentException("queue depth must be 1..128");
         long wanted = VirtioFeatures.bit(VirtioFeatures.VERSION_1) | VirtioFeatures.bit(VirtioFeatures.EVENT_IDX);
         long protocol = ProtocolFeatures.bits(ProtocolFeatures.MQ, ProtocolFeatures.REPLY_ACK, ProtocolFeatures.CONFIG);
@@ -83,11 +78,14 @@ public final class BlkBench {
             long blocks = sectors * SECTOR / BLOCK;
             if (blocks < 1) throw new IllegalStateException(target + ": disk smaller than one 4 KiB block");
             FrontendQueue q = fe.addQueue(0, 128, RINGS, IndirectArea.NONE);
-            // Read while the session is up: its threads end with the connection, and their counts with them.
-            Map<Long, Long> before = countAllocation ? OtherThreadsAllocation.reading() : null;
+            if (!backendInThisJvm || !OtherThreadsAllocation.supported()) {
+                return drive(target, Ring.of(q), fe.memory(), workload, queueDepth, blocks, duration);
+            }
+            // Counted while the connection is up, so the back-end's threads for it are alive at both readings.
+            OtherThreadsAllocation allocation = OtherThreadsAllocation.start();
             Result r = drive(target, Ring.of(q), fe.memory(), workload, queueDepth, blocks, duration);
-            if (before == null || r.requests() == 0) return r;
-            return r.withAllocation((double) OtherThreadsAllocation.since(before) / r.requests());
+            long bytes = allocation.bytes();
+            return r.requests() == 0 ? r : r.withAllocation((double) bytes / r.requests());
         }
     }
 
@@ -135,11 +133,23 @@ public final class BlkBench {
                         Duration duration) {
         SplittableRandom random = new SplittableRandom(42);
         long[] submitted = new long[MAX_IDS];
+        // Every latency counts (a sample array would have to stop somewhere), in fixed memory.
         Histogram latencies = new Histogram(MAX_LATENCY_NANOS, 3);
         long done = 0;
         int[] slotOf = new int[MAX_IDS];
         Arrays.fill(slotOf, -1);
         ArrayDeque<Integer> free = new ArrayDeque<>(queueDepth);
+        // Each slot's scatter lists, made once: the front-end shares the JVM (and its CPUs) with PVKit's back-end,
+        // so garbage it makes per request would weigh on the back-end's figures.
+        List<List<Segment>> readableOf = new ArrayList<>();
+        List<List<Segment>> writableOf = new ArrayList<>();
+        for (int s = 0; s < queueDepth; s++) {
+            Segment header = new Segment(slotBase(s), 16);
+            Segment data = new Segment(slotBase(s) + 0x1000, BLOCK);
+            Segment status = new Segment(slotBase(s) + 16, 1);
+            readableOf.add(workload == Workload.RANDREAD ? List.of(header) : List.of(header, data));
+            writableOf.add(workload == Workload.RANDREAD ? List.of(data, status) : List.of(status));
+        }
         for (int s = 0; s < queueDepth; s++) free.add(s);
         long start = System.nanoTime();
         long end = start + duration.toNanos();
@@ -154,12 +164,7 @@ public final class BlkBench {
                 m.writeLe32(base + 4, 0);
                 m.writeLe64(base + 8, sector);
                 m.writeU8(base + 16, (byte) 0xff); // no status yet
-                Segment header = new Segment(base, 16);
-                Segment data = new Segment(base + 0x1000, BLOCK);
-                Segment status = new Segment(base + 16, 1);
-                int id = workload == Workload.RANDREAD
-                        ? q.post(List.of(header), List.of(data, status))
-                        : q.post(List.of(header, data), List.of(status));
+                int id = q.post(readableOf.get(slot), writableOf.get(slot));
                 if (slotOf[id] >= 0) throw new IllegalStateException(target + ": descriptor id " + id + " posted twice");
                 slotOf[id] = slot;
                 submitted[id] = System.nanoTime();
@@ -178,9 +183,11 @@ public final class BlkBench {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        boolean none = latencies.getTotalCount() == 0;
         return new Result(target, workload, queueDepth, done, seconds, done / seconds,
-                none ? Double.NaN : latencies.getValueAtPercentile(50) / 1e3,
-                none ? Double.NaN : latencies.getValueAtPercentile(99) / 1e3, Double.NaN);
+                percentileMicros(latencies, 50), percentileMicros(latencies, 99), Double.NaN);
+    }
+
+    private static double percentileMicros(Histogram h, double percentile) {
+        return h.getTotalCount() == 0 ? Double.NaN : h.getValueAtPercentile(percentile) / 1e3;
     }
 }

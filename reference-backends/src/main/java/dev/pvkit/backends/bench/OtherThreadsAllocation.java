@@ -1,47 +1,54 @@
 package dev.pvkit.backends.bench;
 
 import java.lang.management.ManagementFactory;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Bytes allocated on the heap by every thread of this JVM except the calling one: with the benchmark's front-end on
- * the calling thread and PVKit's back-end in the same JVM, that is the back-end's allocation (its session, workers,
- * and whatever helper threads it wakes). Threads that end between two readings take their count with them, so a
- * reading covers threads that live through the run; the back-end's do.
+ * Heap bytes allocated by the threads of this JVM other than the calling one. The benchmark's front-end runs on the
+ * calling thread, so with PVKit's back-end in the same JVM this is what the back-end allocated: its workers, its
+ * session thread, and helpers it keeps busy (JNA's cleaner).
+ *
+ * <p>Counted per thread, as the growth of each thread alive at the end over its count at the start (0 for a thread
+ * started meanwhile): a thread that ends in between (the previous connection's workers, stopping asynchronously)
+ * would otherwise take its whole count with it and make the total negative. The back-end's threads for the
+ * measured connection live through the measurement, so nothing of theirs is lost.
  */
 final class OtherThreadsAllocation {
     private static final com.sun.management.ThreadMXBean THREADS =
-            (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+            ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t ? t : null;
 
-    private OtherThreadsAllocation() {
+    private final Map<Long, Long> start;
+
+    private OtherThreadsAllocation(Map<Long, Long> start) {
+        this.start = start;
     }
 
-    /** True when the JVM can count allocation per thread (HotSpot can, and has it on by default). */
+    /** True when this JVM counts allocation per thread (HotSpot does, by default). */
     static boolean supported() {
-        return THREADS.isThreadAllocatedMemorySupported() && THREADS.isThreadAllocatedMemoryEnabled();
+        return THREADS != null && THREADS.isThreadAllocatedMemorySupported() && THREADS.isThreadAllocatedMemoryEnabled();
     }
 
-    /** Per-thread counts now, to subtract from a later reading. */
-    static Map<Long, Long> reading() {
+    /** Starts counting now. Only when {@link #supported()}. */
+    static OtherThreadsAllocation start() {
+        return new OtherThreadsAllocation(now());
+    }
+
+    /** Bytes the other threads allocated since {@link #start()}. */
+    long bytes() {
+        long total = 0;
+        for (Map.Entry<Long, Long> e : now().entrySet()) total += e.getValue() - start.getOrDefault(e.getKey(), 0L);
+        return total;
+    }
+
+    private static Map<Long, Long> now() {
         long self = Thread.currentThread().getId();
-        long[] ids = Arrays.stream(THREADS.getAllThreadIds()).filter(id -> id != self).toArray();
+        long[] ids = THREADS.getAllThreadIds();
         long[] bytes = THREADS.getThreadAllocatedBytes(ids);
         Map<Long, Long> m = new HashMap<>();
         for (int i = 0; i < ids.length; i++) {
-            if (bytes[i] >= 0) m.put(ids[i], bytes[i]); // -1: the thread ended meanwhile
+            if (ids[i] != self && bytes[i] >= 0) m.put(ids[i], bytes[i]); // -1: the thread ended meanwhile
         }
         return m;
-    }
-
-    /**
-     * What the other threads allocated since {@code earlier}: per thread alive now, its count less its earlier one (a
-     * thread started since counts from 0). A thread that ended meanwhile is left out, so this never goes negative.
-     */
-    static long since(Map<Long, Long> earlier) {
-        long total = 0;
-        for (Map.Entry<Long, Long> e : reading().entrySet()) total += e.getValue() - earlier.getOrDefault(e.getKey(), 0L);
-        return total;
     }
 }

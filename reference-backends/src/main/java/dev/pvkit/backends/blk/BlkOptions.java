@@ -40,7 +40,37 @@ public record BlkOptions(long capacityBytes, boolean readOnly, int queues, int q
         BlockEngine.idBytes(serial); // validates
     }
 
-    /** One queue of 256, 254 segments of up to 1 MiB, 512-byte blocks, discard and write zeroes, packed offered. */
+    /** The fewest request queues {@link #queuesForThisHost()} offers. */
+    public static final int MIN_HOST_QUEUES = 8;
+    /** The most request queues {@link #queuesForThisHost()} offers. */
+    public static final int MAX_HOST_QUEUES = 64;
+
+    /**
+     * Request queues for a back-end that serves guests it does not configure ({@code pvkit backend blk}): this host's
+     * CPU count, at least {@value #MIN_HOST_QUEUES}, at most {@value #MAX_HOST_QUEUES}.
+     *
+     * <p>Why: QEMU's vhost-user-blk-pci asks for one queue per vCPU unless told otherwise ({@code num-queues}
+     * defaults to the vCPU count since QEMU 5.2), and refuses to start the device when the back-end offers fewer
+     * ("The maximum number of queues supported by the backend is 1" for a guest with {@code -smp 2}). A guest seldom
+     * has more vCPUs than its host has CPUs; the floor covers small hosts running test guests with a few more.
+     * Offering more than a guest uses costs next to nothing: QEMU shows the guest its own {@code num-queues}, and a
+     * ring the front-end never starts is never served. The cap keeps a front-end that does take the back-end's count
+     * (not QEMU) from setting up hundreds of rings on a large host.
+     */
+    public static int queuesForThisHost() {
+        return queuesFor(Runtime.getRuntime().availableProcessors());
+    }
+
+    static int queuesFor(int cpus) {
+        return Math.max(MIN_HOST_QUEUES, Math.min(cpus, MAX_HOST_QUEUES));
+    }
+
+    /**
+     * One queue of 256, 254 segments of up to 1 MiB, 512-byte blocks, discard and write zeroes, packed offered.
+     * One queue keeps what a device offers independent of the machine (tests, recorded traces); a back-end serving
+     * QEMU guests it does not configure wants {@code withQueues(queuesForThisHost())}, as {@code pvkit backend blk}
+     * does.
+     */
     public static BlkOptions defaults(long capacityBytes) {
         return new BlkOptions(capacityBytes, false, 1, 256, 1 << 20, 254, 512, new Topology(0, 0, 1, 0),
                 BlockLimits.defaults(), "pvkit-blk", true);

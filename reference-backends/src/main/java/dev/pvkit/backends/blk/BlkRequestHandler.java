@@ -80,20 +80,55 @@ final class BlkRequestHandler {
             memory.writeU8(statusAddress, (byte) BlockStatus.IOERR.code());
             return 1;
         }
-        ChainReader in = chain.reader(memory);
-        ChainWriter out = chain.writer(memory);
         BlkRequestListener l = listener;
         SegmentReport report = l == null ? null : new SegmentReport();
         BlockStatus status;
         boolean decoded = false;
         int type = 0;
         long sector = 0;
+        long written = 0;
         try {
-            ByteBuffer header = ByteBuffer.wrap(in.readBytes(HEADER_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
-            type = header.getInt(0);
-            sector = header.getLong(8);
+            Segment first = chain.readable().get(0);
+            if (first.unsignedLength() >= HEADER_BYTES) {
+                // The usual layout: the whole header in the first buffer, read in place.
+                type = memory.readLe32(first.address());
+                sector = memory.readLe64(first.address() + 8);
+            } else {
+                ByteBuffer header = ByteBuffer.wrap(chain.reader(memory).readBytes(HEADER_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
+                type = header.getInt(0);
+                sector = header.getLong(8);
+            }
             decoded = true;
-            status = dispatch(type, sector, in, out, chain.writableBytes() - 1, negotiated, report);
+            long dataOut = chain.writableBytes() - 1;
+            switch (type) {
+                case T_IN -> {
+                    ChainData data = ChainData.of(memory, chain.writable(), 0);
+                    try {
+                        status = engine.readInto(sector, dataOut, data);
+                    } finally {
+                        written = data.filled();
+                        data.release();
+                    }
+                }
+                case T_OUT -> {
+                    ChainData data = ChainData.of(memory, chain.readable(), HEADER_BYTES);
+                    try {
+                        status = engine.writeFrom(sector, chain.readableBytes() - HEADER_BYTES, data);
+                    } finally {
+                        data.release();
+                    }
+                }
+                default -> {
+                    ChainReader in = chain.reader(memory);
+                    in.skip(HEADER_BYTES);
+                    ChainWriter out = chain.writer(memory);
+                    try {
+                        status = dispatch(type, in, out, dataOut, negotiated, report);
+                    } finally {
+                        written = out.written();
+                    }
+                }
+            }
         } catch (RuntimeException e) {
             // Guest memory changed under us or similar: still answer, as long as the status byte is reachable.
             LOG.warn("queue {} chain {}: {}", queue, chain.id(), e.toString());
@@ -108,15 +143,16 @@ final class BlkRequestHandler {
                 listenerFailed(l, e);
             }
         }
-        return out.written() + 1;
+        return written + 1;
     }
 
-    /** {@code dataOut}: writable bytes before the status byte; {@code report}: null, or where to note segments. */
-    private BlockStatus dispatch(int type, long sector, ChainReader in, ChainWriter out, long dataOut, long negotiated,
-                                 SegmentReport report) {
+    /**
+     * Every request but reads and writes (which move their data in place, see {@link ChainData}). {@code in}: past
+     * the header; {@code dataOut}: writable bytes before the status byte; {@code report}: null, or where to note
+     * segments.
+     */
+    private BlockStatus dispatch(int type, ChainReader in, ChainWriter out, long dataOut, long negotiated, SegmentReport report) {
         return switch (type) {
-            case T_IN -> engine.read(sector, dataOut, out::write);
-            case T_OUT -> engine.write(sector, in.remaining(), in::read);
             case T_FLUSH -> engine.flush();   // sector is ignored: DRV-BLK-015 asks for 0, but it carries no meaning
             case T_GET_ID -> {
                 if (dataOut < BlockEngine.ID_BYTES) {

@@ -23,10 +23,18 @@ public final class BlockEngine {
 
     public static final int SECTOR_SIZE = 512;
     public static final int ID_BYTES = 20;
-    /** Data moves through a buffer of at most this size, whatever size the guest asks for. */
+    /** Through a {@link Sink} or {@link Source}, data moves in chunks of at most this size, whatever the request's size. */
     static final int CHUNK = 128 * 1024;
+    /**
+     * The chunk buffer of {@link Sink}/{@link Source} requests, one per thread: allocating and zeroing a buffer per
+     * request cost more than the request itself on a fast store (issue #9).
+     */
+    private static final ThreadLocal<ByteBuffer> CHUNK_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocate(CHUNK));
 
-    /** Receives read data one chunk at a time (e.g. copies it into guest buffers). */
+    /**
+     * Receives read data one chunk at a time (e.g. copies it into guest buffers). The chunk is this thread's, valid
+     * during the call only; a sink must not start another {@code Sink}/{@code Source} request on the same thread.
+     */
     @FunctionalInterface
     public interface Sink {
         void accept(ByteBuffer chunk);
@@ -36,6 +44,23 @@ public final class BlockEngine {
     @FunctionalInterface
     public interface Source {
         void fill(ByteBuffer chunk);
+    }
+
+    /**
+     * Where a read's data goes when it can take it from the store itself, with no buffer in between: e.g. guest
+     * buffers handed to the store's {@link BlockStore#read} in place.
+     */
+    @FunctionalInterface
+    public interface ReadTarget {
+        /** Reads exactly {@code bytes} bytes of {@code store} from byte {@code offset} into this target, or throws. */
+        void readFrom(BlockStore store, long offset, long bytes) throws IOException;
+    }
+
+    /** Where a write's data comes from when it can give it to the store itself (guest buffers, in place). */
+    @FunctionalInterface
+    public interface WriteSource {
+        /** Writes exactly {@code bytes} bytes from this source to {@code store} at byte {@code offset}, or throws. */
+        void writeTo(BlockStore store, long offset, long bytes) throws IOException;
     }
 
     private final BlockStore store;
@@ -111,9 +136,21 @@ public final class BlockEngine {
         }
     }
 
-    /** Convenience: reads {@code dst.remaining()} bytes. */
+    /** Reads {@code bytes} (a multiple of 512) from {@code sector} straight into {@code target}. */
+    public BlockStatus readInto(long sector, long bytes, ReadTarget target) {
+        BlockStatus bad = checkData(sector, bytes);
+        if (bad != null) return bad;
+        try {
+            target.readFrom(store, sector * SECTOR_SIZE, bytes);
+            return BlockStatus.OK;
+        } catch (Exception e) {
+            return failed("read", sector, e);
+        }
+    }
+
+    /** Convenience: reads {@code dst.remaining()} bytes into {@code dst}, with no copy in between. */
     public BlockStatus read(long sector, ByteBuffer dst) {
-        return read(sector, dst.remaining(), dst::put);
+        return readInto(sector, dst.remaining(), (s, offset, bytes) -> s.read(offset, dst));
     }
 
     /** Writes {@code bytes} (a multiple of 512) from {@code source} at {@code sector}. */
@@ -136,13 +173,23 @@ public final class BlockEngine {
         }
     }
 
-    /** Convenience: writes {@code src.remaining()} bytes. */
+    /** Writes {@code bytes} (a multiple of 512) at {@code sector} straight from {@code source}. */
+    public BlockStatus writeFrom(long sector, long bytes, WriteSource source) {
+        if (readOnly) return rejected("write on a read-only disk [DEV-BLK-024]", sector, BlockStatus.IOERR);
+        BlockStatus bad = checkData(sector, bytes);
+        if (bad != null) return bad;
+        try {
+            source.writeTo(store, sector * SECTOR_SIZE, bytes);
+            if (writeThrough) store.flush();
+            return BlockStatus.OK;
+        } catch (Exception e) {
+            return failed("write", sector, e);
+        }
+    }
+
+    /** Convenience: writes {@code src.remaining()} bytes from {@code src}, with no copy in between. */
     public BlockStatus write(long sector, ByteBuffer src) {
-        return write(sector, src.remaining(), chunk -> {
-            ByteBuffer part = src.slice(src.position(), chunk.remaining());
-            chunk.put(part);
-            src.position(src.position() + part.capacity());
-        });
+        return writeFrom(sector, src.remaining(), (s, offset, bytes) -> s.write(offset, src));
     }
 
     /** Makes every completed write durable [DEV-BLK-035]. */
@@ -190,15 +237,7 @@ public final class BlockEngine {
     }
 
     /**
-     * The buffer data moves through, one per thread and kept: allocating (and zeroing) one per request was 78 % of
-     * what the request path allocated (JFR, bench blk QD32). Direct, so a file channel reads and writes it without
-     * the extra copy through a temporary direct buffer that a heap buffer costs. Steps never call back into the
-     * engine, so one thread never needs two.
-     */
-    private static final ThreadLocal<ByteBuffer> CHUNK_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(CHUNK));
-
-    /**
-     * Moves {@code bytes} bytes starting at byte {@code offset} through one buffer of at most {@link #CHUNK} bytes,
+     * Moves {@code bytes} bytes starting at byte {@code offset} through this thread's buffer of {@link #CHUNK} bytes,
      * whatever the request's size: {@code step} once per chunk, in order, each time on the cleared buffer limited
      * to that chunk's length.
      */

@@ -37,6 +37,8 @@ class BlkBenchTest {
             assertThat(r.requests()).isEqualTo(ring.completed).isGreaterThan(depth * 4L);
             assertThat(ring.maxInFlight).as("queue depth kept").isEqualTo(depth);
             if (depth > 1) assertThat(ring.outOfOrder).as("the fake really completed out of order").isPositive();
+            assertThat(r.p50Micros()).as("percentiles from the histogram").isPositive().isLessThanOrEqualTo(r.p99Micros());
+            assertThat(r.allocatedBytesPerRequest()).as("not counted for a back-end it did not run").isNaN();
         }
     }
 

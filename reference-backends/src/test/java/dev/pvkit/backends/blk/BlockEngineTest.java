@@ -71,6 +71,30 @@ class BlockEngineTest {
     }
 
     @Test
+    void inPlaceRequestsAreValidatedBeforeTheirDataMoves() {
+        MemoryBlockStore s = new MemoryBlockStore(1 << 20);
+        BlockEngine e = engine(s);
+        AtomicInteger calls = new AtomicInteger();
+        BlockEngine.ReadTarget target = (store, offset, bytes) -> calls.incrementAndGet();
+        BlockEngine.WriteSource source = (store, offset, bytes) -> calls.incrementAndGet();
+        assertThat(e.readInto(2047, 1024, target)).as("past the capacity").isEqualTo(BlockStatus.IOERR);
+        assertThat(e.writeFrom(0, 100, source)).as("not whole sectors").isEqualTo(BlockStatus.IOERR);
+        assertThat(new BlockEngine(s, 2048, true, BlockLimits.defaults(), "ro").writeFrom(0, 512, source)).isEqualTo(BlockStatus.IOERR);
+        assertThat(calls).as("no data moved for an invalid request").hasValue(0);
+
+        assertThat(e.writeFrom(3, 1024, (store, offset, bytes) -> {
+            assertThat(offset).isEqualTo(3 * 512);
+            store.write(offset, ByteBuffer.allocateDirect((int) bytes).put(0, (byte) 5));
+        })).isEqualTo(BlockStatus.OK);
+        assertThat(e.readInto(3, 1024, (store, offset, bytes) -> {
+            ByteBuffer b = ByteBuffer.allocateDirect((int) bytes);
+            store.read(offset, b);
+            assertThat(b.get(0)).isEqualTo((byte) 5);
+            throw new java.io.IOException("target gone");
+        })).as("a failing target").isEqualTo(BlockStatus.IOERR);
+    }
+
+    @Test
     void largeRequestsMoveInBoundedChunks() {
         BlockEngine e = engine(new MemoryBlockStore(4 << 20));
         AtomicInteger largest = new AtomicInteger();

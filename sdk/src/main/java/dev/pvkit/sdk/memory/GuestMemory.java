@@ -18,6 +18,11 @@ import java.util.List;
  * outside. {@link #contains} answers the question without side effects; the accessors throw
  * {@link GuestMemoryException} (after telling the {@link AccessGuard}) for a range outside the map.
  *
+ * <h2>In-place access</h2>
+ * {@link #readVia} and {@link #writeVia} lend a checked range out as direct buffers over the mapping itself, so a
+ * device can move data between guest memory and a file with one system call and no copy in between (a positional
+ * {@code FileChannel} read or write). Writes made that way reach the {@link WriteObserver} as every other write does.
+ *
  * <h2>Memory ordering</h2>
  * Ring indices and flags are the synchronisation points between driver and device. The {@code *Acquire} reads
  * are a plain load followed by an acquire fence: no later load (of ring entries, descriptors, buffers) can be
@@ -214,6 +219,77 @@ public final class GuestMemory {
         check(address, length, true);
         spans(address, length, (r, off, done, n) -> r.fill(off, n, value));
         writes.written(address, length);
+    }
+
+    // ---------------------------------------------------------------- in-place access
+
+    /**
+     * Moves data between guest memory and somewhere else (a file) with guest memory itself as the buffer: what
+     * {@link #readVia} and {@link #writeVia} hand each piece of their range to.
+     */
+    @FunctionalInterface
+    public interface Transfer<E extends Exception> {
+        /**
+         * Moves every byte between {@code view}'s position and limit, advancing the position to the limit (e.g. a
+         * positional {@code FileChannel.read(view, filePosition + offset)} loop). {@code view} is a direct buffer over
+         * guest memory, valid only during this call: touch nothing outside position..limit and keep no reference.
+         *
+         * @param offset bytes of the range that came before this piece
+         */
+        void move(ByteBuffer view, long offset) throws E;
+    }
+
+    /**
+     * Hands {@code transfer} read-only direct views of {@code [address, address + length)}, in order, to take the
+     * bytes out of guest memory with no intermediate copy. Usually one view; one per region where the range spans
+     * contiguous regions, and one per 1 GiB chunk of a mapping. Bounds are checked as {@link #read(long, ByteBuffer)}
+     * checks them, before {@code transfer} sees anything. The views are reused per thread: nothing is allocated.
+     *
+     * @throws IllegalStateException when {@code transfer} left bytes of a view unmoved
+     */
+    public <E extends Exception> void readVia(long address, long length, Transfer<E> transfer) throws E {
+        check(address, length, false);
+        via(address, length, false, transfer);
+    }
+
+    /**
+     * Hands {@code transfer} writable direct views of {@code [address, address + length)}, in order, to fill guest
+     * memory in place (a file read straight into it). Pieces and bounds as for {@link #readVia}. As {@link #write}
+     * does after its copy, the {@link WriteObserver} (the dirty log) is told of each piece once {@code transfer}
+     * has returned for it, or thrown: the whole piece then, as some of it may have been written.
+     *
+     * @throws IllegalStateException when {@code transfer} left bytes of a view unfilled
+     */
+    public <E extends Exception> void writeVia(long address, long length, Transfer<E> transfer) throws E {
+        check(address, length, true);
+        via(address, length, true, transfer);
+    }
+
+    private <E extends Exception> void via(long address, long length, boolean write, Transfer<E> transfer) throws E {
+        ChunkViews views = ChunkViews.acquire(regions);
+        try {
+            long done = 0;
+            while (done < length) {
+                long a = address + done;
+                int i = indexOf(a);
+                ByteBuffer view = views.view(i, a - regions[i].guestPhysical(), length - done, write);
+                int n = view.remaining();
+                try {
+                    transfer.move(view, done);
+                } finally {
+                    // Reported after the data is in place, never before: a dirty-log reader that clears the bit in
+                    // between would otherwise miss the page.
+                    if (write) writes.written(a, n);
+                }
+                if (view.hasRemaining()) {
+                    throw new IllegalStateException(view.remaining() + " of " + n + " bytes at 0x" + Long.toHexString(a)
+                            + " were not " + (write ? "filled" : "taken"));
+                }
+                done += n;
+            }
+        } finally {
+            views.release();
+        }
     }
 
     /** One piece of a range that lies in a single region: region-relative offset, bytes before it, its length. */

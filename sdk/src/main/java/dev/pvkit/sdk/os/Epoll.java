@@ -9,13 +9,11 @@ import com.sun.jna.Memory;
  * {@link EventFd} and signal it for that.
  */
 public final class Epoll implements AutoCloseable {
-    /** Offset of {@code data} in the packed 12-byte {@code struct epoll_event}. */
-    private static final int DATA_OFFSET = 4;
     /**
-     * Each waiting thread's event array, kept: building one per wait (a JNA structure array, made by reflection) was
-     * most of what an idle-to-busy worker allocated per request. Per thread, so two threads may wait at once.
+     * The {@code epoll_event} array a wait fills, one per thread, kept: a worker waits once per wake-up, so a JNA
+     * Structure array per wait (reflection, native memory, a cleaner registration) was garbage on every request.
      */
-    private static final ThreadLocal<Memory[]> EVENTS = ThreadLocal.withInitial(() -> new Memory[1]);
+    private static final ThreadLocal<Memory> EVENTS = new ThreadLocal<>();
 
     private final SocketLib.SharedFd fd;
     private final int number;
@@ -66,7 +64,7 @@ public final class Epoll implements AutoCloseable {
         if (tokens.length == 0) throw new IllegalArgumentException("wait needs room for at least one token");
         int ep = acquire("wait");
         try {
-            Memory events = eventBuffer(tokens.length);
+            Memory events = events(tokens.length);
             int ready;
             try {
                 ready = SocketLib.epoll_wait(ep, events, tokens.length, timeoutMillis);
@@ -74,20 +72,22 @@ public final class Epoll implements AutoCloseable {
                 if (e.getErrorCode() == SocketLib.EINTR) return 0;
                 throw new NativeCallException("epoll_wait", e.getErrorCode(), "epoll " + ep);
             }
-            // struct epoll_event is packed on x86_64: a 32-bit event mask, then the 64-bit token at offset 4.
-            for (int i = 0; i < ready; i++) tokens[i] = events.getLong((long) i * SocketLib.EpollEvent.SIZE + DATA_OFFSET);
+            for (int i = 0; i < ready; i++) tokens[i] = events.getLong((long) i * SocketLib.EpollEvent.SIZE + SocketLib.EpollEvent.DATA);
             return ready;
         } finally {
             fd.release();
         }
     }
 
-    /** This thread's event array, grown to hold at least {@code count} events. */
-    private static Memory eventBuffer(int count) {
-        Memory[] slot = EVENTS.get();
+    /** This thread's event array, with room for at least {@code count} events. */
+    private static Memory events(int count) {
         long bytes = (long) count * SocketLib.EpollEvent.SIZE;
-        if (slot[0] == null || slot[0].size() < bytes) slot[0] = new Memory(bytes);
-        return slot[0];
+        Memory m = EVENTS.get();
+        if (m == null || m.size() < bytes) {
+            m = new Memory(bytes);
+            EVENTS.set(m);
+        }
+        return m;
     }
 
     /** Idempotent. A thread blocked in {@link #wait} keeps the descriptor until its wait ends. */

@@ -7,7 +7,10 @@ import com.sun.jna.LastErrorException;
  * {@link #drain} never waits. Safe to {@link #signal} from any thread, also while another thread closes it.
  */
 public final class EventFd implements AutoCloseable {
-    /** The 8-byte counter a call reads or writes, one per thread and kept: every request signals or drains one. */
+    /**
+     * The 8-byte counter buffer of a read or write, one per thread, kept: every request signals an eventfd (and
+     * every wake-up drains one), so a fresh array per call was garbage on the request path.
+     */
     private static final ThreadLocal<long[]> COUNTER = ThreadLocal.withInitial(() -> new long[1]);
 
     private final SocketLib.SharedFd fd;
@@ -60,8 +63,8 @@ public final class EventFd implements AutoCloseable {
         int s = acquire("signal");
         try {
             long[] one = COUNTER.get();
-            one[0] = 1L;
             while (true) {
+                one[0] = 1L;
                 try {
                     SocketLib.write(s, one, Long.BYTES);
                     return;
@@ -81,8 +84,8 @@ public final class EventFd implements AutoCloseable {
         int s = acquire("drain");
         try {
             long[] count = COUNTER.get();
-            count[0] = 0L;
             while (true) {
+                count[0] = 0;
                 try {
                     SocketLib.read(s, count, Long.BYTES);
                     return count[0];

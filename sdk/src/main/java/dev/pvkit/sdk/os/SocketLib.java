@@ -150,6 +150,8 @@ final class SocketLib {
     @Structure.FieldOrder({"events", "data"})
     public static final class EpollEvent extends Structure {
         static final int SIZE = 12;
+        /** The offset of {@code data}. */
+        static final int DATA = 4;
 
         public int events;
         public long data;

@@ -2,7 +2,6 @@ package dev.pvkit.sdk.virtqueue;
 
 import dev.pvkit.sdk.memory.GuestMemory;
 
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -19,20 +18,18 @@ public final class Chain {
     private final int ringSlots;
     private final List<ChainError> tolerated;
     final long sequence;
-    /** The completion order of the queue that handed it out, while in flight there; null before and after. */
-    CompletionOrder takenBy;
 
     Chain(int id, List<Segment> readable, List<Segment> writable, long readableBytes, long writableBytes,
           int ringSlots, List<ChainError> tolerated, long sequence) {
         this.id = id;
-        // Read-only views: the builder starts fresh lists for every chain, so nothing else holds these, and a
-        // handler cannot change what was validated.
-        this.readable = Collections.unmodifiableList(readable);
-        this.writable = Collections.unmodifiableList(writable);
+        // Immutable, so a handler cannot change what was validated: the builder already gives immutable lists,
+        // which List.copyOf keeps as they are (no copy per request); anything else is copied.
+        this.readable = List.copyOf(readable);
+        this.writable = List.copyOf(writable);
         this.readableBytes = readableBytes;
         this.writableBytes = writableBytes;
         this.ringSlots = ringSlots;
-        this.tolerated = Collections.unmodifiableList(tolerated);
+        this.tolerated = List.copyOf(tolerated);
         this.sequence = sequence;
     }
 

@@ -18,8 +18,9 @@ final class ChainBuilder {
     private final long maxTotal;
 
     private int head;
-    private List<Segment> readable;
-    private List<Segment> writable;
+    /** Scratch lists, reused for every chain; {@link #build} gives the chain immutable copies. */
+    private final List<Segment> readable = new ArrayList<>(4);
+    private final List<Segment> writable = new ArrayList<>(4);
     private long readableBytes;
     private long writableBytes;
     private boolean seenWritable;
@@ -37,8 +38,8 @@ final class ChainBuilder {
 
     void start(int chainHead) {
         head = chainHead;
-        readable = new ArrayList<>(2);
-        writable = new ArrayList<>(2);
+        readable.clear();
+        writable.clear();
         readableBytes = 0;
         writableBytes = 0;
         seenWritable = false;
@@ -93,6 +94,20 @@ final class ChainBuilder {
     }
 
     Chain build(int id, int ringSlots, long sequence) {
-        return new Chain(id, readable, writable, readableBytes, writableBytes, ringSlots, tolerated, sequence);
+        return new Chain(id, immutable(readable), immutable(writable), readableBytes, writableBytes, ringSlots,
+                List.copyOf(tolerated), sequence);
+    }
+
+    /**
+     * An immutable copy, made directly for the usual one or two buffers: List.copyOf would copy them into an
+     * array first, and this runs for every request.
+     */
+    private static List<Segment> immutable(List<Segment> l) {
+        return switch (l.size()) {
+            case 0 -> List.of();
+            case 1 -> List.of(l.get(0));
+            case 2 -> List.of(l.get(0), l.get(1));
+            default -> List.copyOf(l);
+        };
     }
 }

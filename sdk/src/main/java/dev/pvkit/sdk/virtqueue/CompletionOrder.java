@@ -6,14 +6,12 @@ import java.util.function.ObjLongConsumer;
 
 /**
  * Tracks chains in flight and releases completions to the ring: immediately, or, under IN_ORDER, only in the
- * order the chains were taken from the ring. Without IN_ORDER a chain carries its own in-flight mark, so the
- * common path boxes nothing and fills no map (both showed in the request path's allocation profile).
+ * order the chains were taken from the ring.
  */
 final class CompletionOrder {
     private final boolean inOrder;
-    /** Under IN_ORDER: chains in flight by sequence, to release them in order. */
-    private final Map<Long, Chain> outstanding = new HashMap<>();
-    private int inFlight;
+    private final ChainsBySequence outstanding = new ChainsBySequence();
+    /** Under IN_ORDER only: written lengths of chains completed ahead of their turn. */
     private final Map<Long, Long> early = new HashMap<>();
     private long nextSequence;
     private long nextToRelease;
@@ -27,27 +25,24 @@ final class CompletionOrder {
     }
 
     void taken(Chain chain) {
-        chain.takenBy = this;
-        inFlight++;
-        if (inOrder) outstanding.put(chain.sequence, chain);
+        outstanding.put(chain.sequence, chain);
     }
 
     int inFlight() {
-        return inFlight;
+        return outstanding.size();
     }
 
     /** Marks {@code chain} complete; {@code release} receives every chain that may now be written as used. */
     void completed(Chain chain, long written, ObjLongConsumer<Chain> release) {
-        if (chain.takenBy != this) {
+        if (outstanding.get(chain.sequence) != chain) {
             throw new IllegalStateException("chain " + chain.id() + " is not in flight on this queue (completed twice?)");
         }
         if (written < 0 || written > chain.writableBytes()) {
             throw new IllegalArgumentException("written length " + written + " outside 0.." + chain.writableBytes()
                     + " for chain " + chain.id());
         }
-        chain.takenBy = null;
-        inFlight--;
         if (!inOrder) {
+            outstanding.remove(chain.sequence);
             release.accept(chain, written);
             return;
         }

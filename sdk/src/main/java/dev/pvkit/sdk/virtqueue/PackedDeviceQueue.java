@@ -515,8 +515,8 @@ public final class PackedDeviceQueue extends RingQueue {
             case PackedRing.EVENT_DESC -> {
                 if (config.eventIdx()) {
                     notify = PackedRing.needEvent(offWrap, q, usedPos, usedWrap, written);
-                    reason = observer == QueueObserver.NONE ? null // built only for a listener: it is on every request's path
-                            : String.format("driver event DESC off %d wrap %d, used moved %d slots to %d wrap %d",
+                    // Formatted only for an observer: not on every publish when nobody observes.
+                    reason = observer == QueueObserver.NONE ? "" : String.format("driver event DESC off %d wrap %d, used moved %d slots to %d wrap %d",
                             offWrap & 0x7fff, offWrap >>> 15, written, usedPos, usedWrap ? 1 : 0);
                 } else {
                     notify = true; // DESC is not allowed without EVENT_IDX: notifying cannot lose an event

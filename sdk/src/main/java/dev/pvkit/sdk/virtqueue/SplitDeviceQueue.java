@@ -288,19 +288,15 @@ public final class SplitDeviceQueue extends RingQueue {
         }
         observer.usedPublished(index(), usedIdx);
         GuestMemory.fullFence();
-        boolean notify;
-        String reason;
         int flags = memory.readLe16(ring.availFlags()) & 0xffff;
         int event = memory.readLe16(ring.usedEvent()) & 0xffff;
         suppressionRead(flags, event);
-        if (config.eventIdx()) {
-            notify = SplitRing.needEvent(event, usedIdx, old);
-            reason = observer == QueueObserver.NONE ? null : "used_event " + event + ", used " + old + "->" + usedIdx;
-        } else {
-            notify = (flags & SplitRing.AVAIL_F_NO_INTERRUPT) == 0;
-            reason = observer == QueueObserver.NONE ? null : "avail.flags " + flags; // built only for a listener
+        boolean notify = config.eventIdx() ? SplitRing.needEvent(event, usedIdx, old) : (flags & SplitRing.AVAIL_F_NO_INTERRUPT) == 0;
+        // The reason is text made for an observer: not made on every publish when nobody observes.
+        if (observer != QueueObserver.NONE) {
+            observer.notificationDecided(index(), notify,
+                    config.eventIdx() ? "used_event " + event + ", used " + old + "->" + usedIdx : "avail.flags " + flags);
         }
-        observer.notificationDecided(index(), notify, reason);
         return notify;
     }
 

@@ -304,6 +304,28 @@ class SplitRulesTest {
         }
     }
 
+    /** The builder's lists are reused from chain to chain: a chain keeps its own, immutable, whatever comes next. */
+    @Test
+    void aChainKeepsItsBuffersWhenTheNextIsPolledAndTheyCannotBeChanged() {
+        try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(0x10000, 0x100000)) {
+            new RawRingWriter(g.memory())
+                    .splitDescriptor(RING, 0, DATA, 16, F_NEXT, 1)
+                    .splitDescriptor(RING, 1, DATA + 16, 1, F_WRITE, 0)
+                    .splitDescriptor(RING, 2, DATA + 0x100, 16, F_NEXT, 3)
+                    .splitDescriptor(RING, 3, DATA + 0x110, 512, 0, 0)
+                    .availEntry(RING, 0, 0).availEntry(RING, 1, 2).availIdx(RING, 2);
+            SplitDeviceQueue q = new SplitDeviceQueue(g.memory(), QueueConfig.of(0, Q, RING.descriptors(), RING.avail(), RING.used(), ALL));
+            Chain first = q.poll();
+            Chain second = q.poll();
+            assertThat(first.readable()).containsExactly(new Segment(DATA, 16));
+            assertThat(first.writable()).containsExactly(new Segment(DATA + 16, 1));
+            assertThat(second.readable()).containsExactly(new Segment(DATA + 0x100, 16), new Segment(DATA + 0x110, 512));
+            assertThat(second.writable()).isEmpty();
+            assertThatThrownBy(() -> first.readable().add(new Segment(0, 1))).isInstanceOf(UnsupportedOperationException.class);
+            assertThatThrownBy(() -> second.readable().remove(0)).isInstanceOf(UnsupportedOperationException.class);
+        }
+    }
+
     @Test
     void validChainsWithIndirectTailAreAccepted() {
         try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(0x10000, 0x100000)) {
