@@ -48,6 +48,11 @@ final class BenchCommand implements Runnable {
         @Option(names = "--depths", defaultValue = "1,32", split = ",", description = "queue depths (default ${DEFAULT-VALUE})")
         List<Integer> depths;
 
+        @Option(names = "--queues", defaultValue = "2", description = "also measure this many queues at once, each at the"
+                + " largest depth and driven by a front-end thread of its own, and print its scaling over one queue; 1: no"
+                + " such rows (default ${DEFAULT-VALUE})")
+        int queues;
+
         @Option(names = "--compare", description = "also measure qemu-storage-daemon in the same run and print PVKit/qsd ratios")
         boolean compare;
 
@@ -58,6 +63,7 @@ final class BenchCommand implements Runnable {
         public void run() {
             if (bytes < 1 << 20) throw new UserError("--size must be at least 1M");
             for (int d : depths) if (d < 1 || d > 128) throw new UserError("queue depths must be 1..128, got " + d);
+            if (queues < 1 || queues > 4) throw new UserError("--queues must be 1..4, got " + queues);
             if (compare && !Files.isExecutable(StorageDaemon.BINARY)) {
                 throw new UserError("--compare needs " + StorageDaemon.BINARY + " (Debian package qemu-system-common)");
             }
@@ -69,9 +75,9 @@ final class BenchCommand implements Runnable {
                 createImage(image, bytes);
                 results.addAll(pvkit("tmpfs", dir, each, out, path -> FileBlockStore.open(image, false)));
                 if (compare) {
-                    results.addAll(qsd("tmpfs", dir, each, out, sock -> StorageDaemon.file(image, sock)));
+                    results.addAll(qsd("tmpfs", dir, each, out, sock -> StorageDaemon.file(image, sock, queues)));
                     results.addAll(pvkit("null", dir, each, out, path -> new NullBlockStore(bytes)));
-                    results.addAll(qsd("null", dir, each, out, sock -> StorageDaemon.nullDevice(bytes, sock)));
+                    results.addAll(qsd("null", dir, each, out, sock -> StorageDaemon.nullDevice(bytes, sock, queues)));
                 }
             } finally {
                 TempDirs.delete(dir);
@@ -86,7 +92,9 @@ final class BenchCommand implements Runnable {
         private List<BlkBench.Result> pvkit(String backing, Path dir, Duration each, PrintWriter out, StoreFactory stores) {
             Path socket = dir.resolve("pvkit-" + backing + ".sock");
             try (BlockStore store = stores.open(dir);
-                 VhostUserBackend b = VhostUserBackend.serve(new VirtioBlkDevice(store, split(BlkOptions.defaults(store.size()))), socket)) {
+                 VhostUserBackend b = VhostUserBackend.serve(
+                         new VirtioBlkDevice(store, split(BlkOptions.defaults(store.size())).withQueues(queues)), socket,
+                         VhostUserBackend.Options.defaults().withWorkers(queues))) {
                 return measure("pvkit/" + backing, socket, each, out, true);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
@@ -113,17 +121,25 @@ final class BenchCommand implements Runnable {
                     out.flush();
                     rs.add(BlkBench.run(target, socket, w, depth, each, inThisJvm));
                 }
+                if (queues > 1) {
+                    int depth = depths.stream().mapToInt(Integer::intValue).max().orElse(1);
+                    out.printf("pvkit: measuring %s %s %d queues at QD%d each for %s ...%n", target,
+                            w.name().toLowerCase(Locale.ROOT), queues, depth, Sizes.human(each));
+                    out.flush();
+                    rs.add(BlkBench.runQueues(target, socket, w, depth, queues, each, inThisJvm));
+                }
             }
             return rs;
         }
 
         private void report(PrintWriter out, List<BlkBench.Result> results) {
             out.println();
-            out.printf("%-14s %-10s %4s %12s %10s %10s %12s%n", "target", "workload", "QD", "IOPS", "p50 us", "p99 us", "alloc B/req");
+            out.printf("%-14s %-10s %2s %4s %12s %10s %10s %12s%n", "target", "workload", "Q", "QD", "IOPS", "p50 us", "p99 us", "alloc B/req");
             for (BlkBench.Result r : results) {
                 double alloc = r.allocatedBytesPerRequest();
-                out.printf(Locale.ROOT, "%-14s %-10s %4d %12.0f %10.1f %10.1f %12s%n", r.target(), r.workload().name().toLowerCase(Locale.ROOT),
-                        r.queueDepth(), r.iops(), r.p50Micros(), r.p99Micros(), Double.isNaN(alloc) ? "-" : String.format(Locale.ROOT, "%.0f", alloc));
+                out.printf(Locale.ROOT, "%-14s %-10s %2d %4d %12.0f %10.1f %10.1f %12s%n", r.target(), r.workload().name().toLowerCase(Locale.ROOT),
+                        r.queues(), r.queueDepth(), r.iops(), r.p50Micros(), r.p99Micros(),
+                        Double.isNaN(alloc) ? "-" : String.format(Locale.ROOT, "%.0f", alloc));
             }
             out.println("(latency: HdrHistogram, 3 significant digits; alloc B/req: heap bytes PVKit's back-end threads allocated "
                     + "per request, - for a back-end in another process)");
@@ -134,10 +150,21 @@ final class BenchCommand implements Runnable {
                     if (!p.target().startsWith("pvkit/")) continue;
                     String backing = p.target().substring("pvkit/".length());
                     results.stream().filter(q -> q.target().equals("qsd/" + backing) && q.workload() == p.workload()
-                            && q.queueDepth() == p.queueDepth()).findFirst().ifPresent(q ->
-                            out.printf(Locale.ROOT, "  %-6s %-10s QD%-3d IOPS %.2f   p99 %.2f%n", backing,
-                                    p.workload().name().toLowerCase(Locale.ROOT), p.queueDepth(), p.iops() / q.iops(),
+                            && q.queueDepth() == p.queueDepth() && q.queues() == p.queues()).findFirst().ifPresent(q ->
+                            out.printf(Locale.ROOT, "  %-6s %-10s Q%d QD%-3d IOPS %.2f   p99 %.2f%n", backing,
+                                    p.workload().name().toLowerCase(Locale.ROOT), p.queues(), p.queueDepth(), p.iops() / q.iops(),
                                     p.p99Micros() / q.p99Micros()));
+                }
+            }
+            if (queues > 1) {
+                out.println();
+                out.println("scaling over one queue (IOPS with " + queues + " queues / IOPS with 1, same depth per queue):");
+                for (BlkBench.Result m : results) {
+                    if (m.queues() == 1) continue;
+                    results.stream().filter(o -> o.queues() == 1 && o.target().equals(m.target()) && o.workload() == m.workload()
+                            && o.queueDepth() == m.queueDepth()).findFirst().ifPresent(o ->
+                            out.printf(Locale.ROOT, "  %-14s %-10s QD%-3d %.2f%n", m.target(),
+                                    m.workload().name().toLowerCase(Locale.ROOT), m.queueDepth(), m.iops() / o.iops()));
                 }
             }
             out.flush();

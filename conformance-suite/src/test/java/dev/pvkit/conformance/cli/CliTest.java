@@ -115,12 +115,17 @@ class CliTest {
         assertThat(blk.each).isEqualTo(java.time.Duration.ofSeconds(5));
         assertThat(blk.bytes).isEqualTo(256L << 20);
         assertThat(blk.compare).isFalse();
+        assertThat(blk.queues).isEqualTo(2);
 
-        // The default depths, run briefly (QD 32 for 100 ms is quick).
+        // The default depths, run briefly (QD 32 for 100 ms is quick), and the two-queue row after each workload's.
         Run r = run("bench", "blk", "--duration", "100ms", "--size", "4M");
         assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.out().lines().filter(l -> l.startsWith("pvkit/tmpfs ")).map(l -> l.trim().split("\\s+")[1] + " QD" + l.trim().split("\\s+")[2]))
-                .containsExactly("randread QD1", "randread QD32", "randwrite QD1", "randwrite QD32");
+        assertThat(r.out().lines().filter(l -> l.startsWith("pvkit/tmpfs "))
+                .map(l -> l.trim().split("\\s+")[1] + " Q" + l.trim().split("\\s+")[2] + " QD" + l.trim().split("\\s+")[3]))
+                .containsExactly("randread Q1 QD1", "randread Q1 QD32", "randread Q2 QD32",
+                        "randwrite Q1 QD1", "randwrite Q1 QD32", "randwrite Q2 QD32");
+        assertThat(r.out()).contains("scaling over one queue");
+        assertThat(r.out().lines().filter(l -> l.matches("\\s+pvkit/tmpfs\\s+rand(read|write)\\s+QD32\\s+[\\d.]+"))).hasSize(2);
     }
 
     /**
@@ -229,11 +234,13 @@ class CliTest {
         assertThat(r.exit()).as(r.err()).isZero();
         for (String target : new String[]{"pvkit/tmpfs", "qsd/tmpfs", "pvkit/null", "qsd/null"}) {
             assertThat(r.out().lines().filter(l -> l.startsWith(target + " ")))
-                    .as("result rows for %s", target).hasSize(4)
-                    .allSatisfy(l -> assertThat(l).matches(target + "\\s+rand(read|write)\\s+\\d+\\s+[1-9]\\d*\\s+[\\d.]+\\s+[\\d.]+\\s+"
+                    .as("result rows for %s: 2 workloads x (QD1, QD8, 2 queues at QD8)", target).hasSize(6)
+                    .allSatisfy(l -> assertThat(l).matches(target + "\\s+rand(read|write)\\s+[12]\\s+\\d+\\s+[1-9]\\d*\\s+[\\d.]+\\s+[\\d.]+\\s+"
                             + (target.startsWith("pvkit/") ? "\\d+" : "-")));
         }
-        assertThat(r.out().lines().filter(l -> l.matches("\\s+(tmpfs|null)\\s+rand(read|write)\\s+QD\\d+\\s+IOPS [\\d.]+\\s+p99 [\\d.]+")))
-                .hasSize(8);
+        assertThat(r.out().lines().filter(l -> l.matches("\\s+(tmpfs|null)\\s+rand(read|write)\\s+Q[12]\\s+QD\\d+\\s+IOPS [\\d.]+\\s+p99 [\\d.]+")))
+                .hasSize(12);
+        assertThat(r.out().lines().filter(l -> l.matches("\\s+(pvkit|qsd)/(tmpfs|null)\\s+rand(read|write)\\s+QD8\\s+[\\d.]+")))
+                .as("scaling lines").hasSize(8);
     }
 }

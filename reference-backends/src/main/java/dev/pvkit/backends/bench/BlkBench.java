@@ -35,10 +35,14 @@ public final class BlkBench {
      * allocated per request, when the back-end runs in this JVM and the JVM counts it; NaN otherwise.
      */
     public record Result(String target, Workload workload, int queueDepth, long requests, double seconds, double iops,
-                         double p50Micros, double p99Micros, double allocatedBytesPerRequest) {
+                         double p50Micros, double p99Micros, double allocatedBytesPerRequest, int queues) {
         Result withAllocation(double bytesPerRequest) {
-            return new Result(target, workload, queueDepth, requests, seconds, iops, p50Micros, p99Micros, bytesPerRequest);
+            return new Result(target, workload, queueDepth, requests, seconds, iops, p50Micros, p99Micros, bytesPerRequest, queues);
         }
+    }
+
+    /** What one front-end thread measured on its queue, before it is merged with the others'. */
+    record QueueRun(long requests, double seconds, Histogram latencies) {
     }
 
     static final int BLOCK = 4096;
@@ -119,9 +123,83 @@ public final class BlkBench {
         }
     }
 
-    /** Guest address of buffer slot {@code slot}: header at +0, status at +16, 4 KiB of data at +0x1000. */
-    static long slotBase(int slot) {
-        return BUFFERS + (long) slot * SLOT_BYTES;
+    /**
+     * Guest address of buffer slot {@code slot} of the queue whose buffers start at {@code buffers}: header at +0,
+     * status at +16, 4 KiB of data at +0x1000.
+     */
+    static long slotBase(long buffers, int slot) {
+        return buffers + (long) slot * SLOT_BYTES;
+    }
+
+    /** Where queue {@code q}'s buffer slots start: each queue has room for 128 slots of its own. */
+    static long buffersOf(int q) {
+        return BUFFERS + (long) q * MAX_IDS * SLOT_BYTES;
+    }
+
+    /** Where queue {@code q}'s ring lies. */
+    static long ringOf(int q) {
+        return RINGS + 0x10000L * q;
+    }
+
+    /**
+     * Runs {@code workload} on {@code queues} queues at once, each at {@code queueDepth} and driven by a front-end
+     * thread of its own, against the back-end listening on {@code socket}: one result, its IOPS the sum over the
+     * queues and its percentiles over every request. {@code backendInThisJvm}: as in {@link #run}; the front-end
+     * threads are left out of the count.
+     */
+    public static Result runQueues(String target, Path socket, Workload workload, int queueDepth, int queues,
+                                   Duration duration, boolean backendInThisJvm) {
+        if (queues < 1 || queues > 4) throw new IllegalArgumentException("queues must be 1..4");
+        long wanted = VirtioFeatures.bit(VirtioFeatures.VERSION_1) | VirtioFeatures.bit(VirtioFeatures.EVENT_IDX);
+        long protocol = ProtocolFeatures.bits(ProtocolFeatures.MQ, ProtocolFeatures.REPLY_ACK, ProtocolFeatures.CONFIG);
+        try (OwnedGuestMemory guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(GUEST_BASE, 16 << 20)));
+             VirtioFrontend fe = VirtioFrontend.start(socket, guest, wanted, protocol)) {
+            long sectors = ByteBuffer.wrap(fe.vhost().getConfig(0, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+            long blocks = sectors * SECTOR / BLOCK;
+            List<FrontendQueue> qs = new ArrayList<>();
+            for (int i = 0; i < queues; i++) qs.add(fe.addQueue(i, 128, ringOf(i), IndirectArea.NONE));
+            java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(queues);
+            try {
+                java.util.Set<Long> frontEnd = java.util.concurrent.ConcurrentHashMap.newKeySet();
+                frontEnd.add(Thread.currentThread().getId());
+                java.util.concurrent.CountDownLatch ready = new java.util.concurrent.CountDownLatch(queues);
+                java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+                List<java.util.concurrent.Future<QueueRun>> runs = new ArrayList<>();
+                for (int i = 0; i < queues; i++) {
+                    int q = i;
+                    runs.add(threads.submit(() -> {
+                        frontEnd.add(Thread.currentThread().getId());
+                        ready.countDown();
+                        go.await();
+                        return driveQueue(target, Ring.of(qs.get(q)), fe.memory(), buffersOf(q), workload, queueDepth,
+                                blocks, duration, 42 + q);
+                    }));
+                }
+                ready.await();
+                OtherThreadsAllocation allocation = backendInThisJvm && OtherThreadsAllocation.supported()
+                        ? OtherThreadsAllocation.start(frontEnd) : null;
+                go.countDown();
+                Histogram all = new Histogram(MAX_LATENCY_NANOS, 3);
+                long requests = 0;
+                double seconds = 0;
+                for (java.util.concurrent.Future<QueueRun> f : runs) {
+                    QueueRun r = f.get();
+                    all.add(r.latencies());
+                    requests += r.requests();
+                    seconds = Math.max(seconds, r.seconds());
+                }
+                Result r = new Result(target, workload, queueDepth, requests, seconds, requests / seconds,
+                        percentileMicros(all, 50), percentileMicros(all, 99), Double.NaN, queues);
+                return allocation == null || requests == 0 ? r : r.withAllocation((double) allocation.bytes() / requests);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(target + ": interrupted", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException(target + ": a front-end thread failed: " + e.getCause(), e.getCause());
+            } finally {
+                threads.shutdownNow();
+            }
+        }
     }
 
     /**
@@ -131,7 +209,15 @@ public final class BlkBench {
      */
     static Result drive(String target, Ring q, GuestMemory m, Workload workload, int queueDepth, long blocks,
                         Duration duration) {
-        SplittableRandom random = new SplittableRandom(42);
+        QueueRun r = driveQueue(target, q, m, BUFFERS, workload, queueDepth, blocks, duration, 42);
+        return new Result(target, workload, queueDepth, r.requests(), r.seconds(), r.requests() / r.seconds(),
+                percentileMicros(r.latencies(), 50), percentileMicros(r.latencies(), 99), Double.NaN, 1);
+    }
+
+    /** The measuring loop of one queue, its buffer slots from {@code buffers} on. */
+    static QueueRun driveQueue(String target, Ring q, GuestMemory m, long buffers, Workload workload, int queueDepth,
+                               long blocks, Duration duration, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
         long[] submitted = new long[MAX_IDS];
         // Every latency counts (a sample array would have to stop somewhere), in fixed memory.
         Histogram latencies = new Histogram(MAX_LATENCY_NANOS, 3);
@@ -144,9 +230,9 @@ public final class BlkBench {
         List<List<Segment>> readableOf = new ArrayList<>();
         List<List<Segment>> writableOf = new ArrayList<>();
         for (int s = 0; s < queueDepth; s++) {
-            Segment header = new Segment(slotBase(s), 16);
-            Segment data = new Segment(slotBase(s) + 0x1000, BLOCK);
-            Segment status = new Segment(slotBase(s) + 16, 1);
+            Segment header = new Segment(slotBase(buffers, s), 16);
+            Segment data = new Segment(slotBase(buffers, s) + 0x1000, BLOCK);
+            Segment status = new Segment(slotBase(buffers, s) + 16, 1);
             readableOf.add(workload == Workload.RANDREAD ? List.of(header) : List.of(header, data));
             writableOf.add(workload == Workload.RANDREAD ? List.of(data, status) : List.of(status));
         }
@@ -158,7 +244,7 @@ public final class BlkBench {
             boolean submitting = now < end;
             while (submitting && !free.isEmpty()) {
                 int slot = free.poll();
-                long base = slotBase(slot);
+                long base = slotBase(buffers, slot);
                 long sector = random.nextLong(blocks) * (BLOCK / SECTOR);
                 m.writeLe32(base, workload == Workload.RANDREAD ? T_IN : T_OUT);
                 m.writeLe32(base + 4, 0);
@@ -175,16 +261,14 @@ public final class BlkBench {
                 int slot = slotOf[u.id()];
                 if (slot < 0) throw new IllegalStateException(target + ": completion of id " + u.id() + ", not in flight");
                 latencies.recordValue(Math.min(System.nanoTime() - submitted[u.id()], MAX_LATENCY_NANOS));
-                byte st = m.readU8(slotBase(slot) + 16);
+                byte st = m.readU8(slotBase(buffers, slot) + 16);
                 if (st != 0) throw new IllegalStateException(target + ": request failed with status " + (st & 0xff));
                 slotOf[u.id()] = -1;
                 free.add(slot);
                 done++;
             }
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        return new Result(target, workload, queueDepth, done, seconds, done / seconds,
-                percentileMicros(latencies, 50), percentileMicros(latencies, 99), Double.NaN);
+        return new QueueRun(done, (System.nanoTime() - start) / 1e9, latencies);
     }
 
     private static double percentileMicros(Histogram h, double percentile) {

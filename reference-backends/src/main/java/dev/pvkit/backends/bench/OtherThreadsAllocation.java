@@ -19,9 +19,12 @@ final class OtherThreadsAllocation {
             ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t ? t : null;
 
     private final Map<Long, Long> start;
+    /** The front-end's threads, left out of the count. */
+    private final java.util.Set<Long> excluded;
 
-    private OtherThreadsAllocation(Map<Long, Long> start) {
-        this.start = start;
+    private OtherThreadsAllocation(java.util.Set<Long> excluded) {
+        this.excluded = excluded;
+        this.start = now();
     }
 
     /** True when this JVM counts allocation per thread (HotSpot does, by default). */
@@ -29,9 +32,16 @@ final class OtherThreadsAllocation {
         return THREADS != null && THREADS.isThreadAllocatedMemorySupported() && THREADS.isThreadAllocatedMemoryEnabled();
     }
 
-    /** Starts counting now. Only when {@link #supported()}. */
+    /** Starts counting now, everything but the calling thread. Only when {@link #supported()}. */
     static OtherThreadsAllocation start() {
-        return new OtherThreadsAllocation(now());
+        return new OtherThreadsAllocation(java.util.Set.of(Thread.currentThread().getId()));
+    }
+
+    /** Starts counting now, everything but the calling thread and the threads {@code frontEnd} names (ids). */
+    static OtherThreadsAllocation start(java.util.Set<Long> frontEnd) {
+        java.util.Set<Long> all = new java.util.HashSet<>(frontEnd);
+        all.add(Thread.currentThread().getId());
+        return new OtherThreadsAllocation(all);
     }
 
     /** Bytes the other threads allocated since {@link #start()}. */
@@ -41,13 +51,12 @@ final class OtherThreadsAllocation {
         return total;
     }
 
-    private static Map<Long, Long> now() {
-        long self = Thread.currentThread().getId();
+    private Map<Long, Long> now() {
         long[] ids = THREADS.getAllThreadIds();
         long[] bytes = THREADS.getThreadAllocatedBytes(ids);
         Map<Long, Long> m = new HashMap<>();
         for (int i = 0; i < ids.length; i++) {
-            if (ids[i] != self && bytes[i] >= 0) m.put(ids[i], bytes[i]); // -1: the thread ended meanwhile
+            if (!excluded.contains(ids[i]) && bytes[i] >= 0) m.put(ids[i], bytes[i]); // -1: the thread ended meanwhile
         }
         return m;
     }

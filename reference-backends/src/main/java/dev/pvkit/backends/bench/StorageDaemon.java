@@ -30,16 +30,26 @@ public final class StorageDaemon implements AutoCloseable {
 
     /** Exports {@code imageFile} (raw) on {@code socket}. */
     public static StorageDaemon file(Path imageFile, Path socket) {
+        return file(imageFile, socket, 1);
+    }
+
+    /** Exports {@code imageFile} (raw) on {@code socket} with {@code queues} request queues. */
+    public static StorageDaemon file(Path imageFile, Path socket, int queues) {
         return start(List.of("--blockdev", "driver=file,node-name=file0,filename=" + imageFile + ",cache.direct=off",
-                "--blockdev", "driver=raw,node-name=disk0,file=file0"), socket);
+                "--blockdev", "driver=raw,node-name=disk0,file=file0"), socket, queues);
     }
 
     /** Exports a null device of {@code bytes} (reads return zeroes, writes vanish): the back-end's own cost. */
     public static StorageDaemon nullDevice(long bytes, Path socket) {
-        return start(List.of("--blockdev", "driver=null-co,node-name=disk0,size=" + bytes), socket);
+        return nullDevice(bytes, socket, 1);
     }
 
-    private static StorageDaemon start(List<String> blockdev, Path socket) {
+    /** A null device with {@code queues} request queues. */
+    public static StorageDaemon nullDevice(long bytes, Path socket, int queues) {
+        return start(List.of("--blockdev", "driver=null-co,node-name=disk0,size=" + bytes), socket, queues);
+    }
+
+    private static StorageDaemon start(List<String> blockdev, Path socket, int queues) {
         if (!Files.isExecutable(BINARY)) {
             throw new IllegalStateException(BINARY + " is missing: install Debian's qemu-system-common");
         }
@@ -47,7 +57,7 @@ public final class StorageDaemon implements AutoCloseable {
         cmd.add(BINARY.toString());
         cmd.addAll(blockdev);
         cmd.add("--export");
-        cmd.add("type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=" + socket + ",writable=on");
+        cmd.add("type=vhost-user-blk,id=exp0,node-name=disk0,addr.type=unix,addr.path=" + socket + ",writable=on,num-queues=" + queues);
         try {
             Files.deleteIfExists(socket);
             Path log = Files.createTempFile("pvkit-qsd", ".log");
