@@ -35,13 +35,26 @@ public final class GuestMemory {
 
     private final MemoryRegion[] regions;
     private final long[] starts;
+    private final long[] ends;
+    /**
+     * The first region's bounds, checked before any search: most maps have one region holding the rings and
+     * buffers (QEMU's guest RAM below 4 GiB), and the lookup runs for every ring and buffer access.
+     */
+    private final long firstStart;
+    private final long firstEnd;
     private final AccessGuard guard;
     private final WriteObserver writes;
 
     private GuestMemory(MemoryRegion[] regions, AccessGuard guard, WriteObserver writes) {
         this.regions = regions;
         this.starts = new long[regions.length];
-        for (int i = 0; i < regions.length; i++) starts[i] = regions[i].guestPhysical();
+        this.ends = new long[regions.length];
+        for (int i = 0; i < regions.length; i++) {
+            starts[i] = regions[i].guestPhysical();
+            ends[i] = regions[i].guestEnd();
+        }
+        this.firstStart = regions.length == 0 ? 0 : starts[0];
+        this.firstEnd = regions.length == 0 ? 0 : ends[0];
         this.guard = guard;
         this.writes = writes;
     }
@@ -93,7 +106,7 @@ public final class GuestMemory {
         int i = indexOf(address);
         if (i < 0) return false;
         long end = address + length;
-        while (regions[i].guestEnd() < end) {
+        while (ends[i] < end) {
             if (i + 1 >= regions.length || regions[i + 1].guestPhysical() != regions[i].guestEnd()) return false;
             i++;
         }
@@ -316,7 +329,7 @@ public final class GuestMemory {
     /** The region holding the whole range, null when the range is valid but spans contiguous regions. */
     private MemoryRegion region(long address, int length, boolean write) {
         int i = address < 0 ? -1 : indexOf(address);
-        if (i >= 0 && address <= regions[i].guestEnd() - length) return regions[i];
+        if (i >= 0 && address <= ends[i] - length) return regions[i];
         check(address, length, write);
         return null;
     }
@@ -344,6 +357,7 @@ public final class GuestMemory {
 
     /** Index of the region containing {@code address}, or -1. */
     private int indexOf(long address) {
+        if (address >= firstStart && address < firstEnd) return 0;
         int lo = 0;
         int hi = starts.length - 1;
         while (lo <= hi) {
@@ -351,6 +365,6 @@ public final class GuestMemory {
             if (starts[mid] <= address) lo = mid + 1;
             else hi = mid - 1;
         }
-        return hi >= 0 && address < regions[hi].guestEnd() ? hi : -1;
+        return hi >= 0 && address < ends[hi] ? hi : -1;
     }
 }
