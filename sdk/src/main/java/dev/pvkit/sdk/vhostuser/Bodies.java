@@ -130,7 +130,7 @@ public final class Bodies {
      * Layer two: the body has exactly the size its request calls for, and exactly the descriptors. Throws
      * {@link ProtocolViolation} naming the rule.
      */
-    static void checkShape(Request r, Message m) {
+    static void checkShape(FrontendRequest r, Message m) {
         int size = m.payload().length;
         int expected = switch (r.payload) {
             case MEM_TABLE -> {
@@ -172,7 +172,7 @@ public final class Bodies {
      * The rule a wrong descriptor count breaks: the front-end requirement that states the count for {@code r} where
      * there is one, else BE-VU-008's "missing or extra file descriptors".
      */
-    static VhostUserRule descriptorRule(Request r) {
+    static VhostUserRule descriptorRule(FrontendRequest r) {
         return switch (r) {
             case SET_MEM_TABLE -> VhostUserRule.MEM_TABLE_DESCRIPTORS;
             case ADD_MEM_REG -> VhostUserRule.ADD_MEM_REG_DESCRIPTORS;

@@ -61,7 +61,7 @@ final class DirtyLogging implements WriteObserver, AutoCloseable {
         int fd = m.takeFd(0);
         DirtyLog fresh;
         try {
-            MappedMemory bitmap = SharedFile.map(Request.SET_LOG_BASE, SharedFile.Kind.LOG, fd, l.mmapOffset(), l.mmapSize(), seals);
+            MappedMemory bitmap = SharedFile.map(FrontendRequest.SET_LOG_BASE, SharedFile.Kind.LOG, fd, l.mmapOffset(), l.mmapSize(), seals);
             // Sealed unless unsealed files are accepted at risk; seals are only ever added, so the answer holds.
             fresh = new DirtyLog(bitmap, ShrinkSeals.sealed(fd));
         } finally {

@@ -39,8 +39,8 @@ final class InflightTracking implements AutoCloseable {
      */
     Bodies.Inflight handOut(Message m, MessageChannel channel, boolean ringsRunning) {
         Bodies.Inflight req = Bodies.Inflight.of(m);
-        checkShape(Request.GET_INFLIGHT_FD, req);
-        checkStopped(Request.GET_INFLIGHT_FD, ringsRunning);
+        checkShape(FrontendRequest.GET_INFLIGHT_FD, req);
+        checkStopped(FrontendRequest.GET_INFLIGHT_FD, ringsRunning);
         long size = InflightArea.bytes(req.numQueues(), req.queueSize());
         int fd = Syscalls.memfdCreate("pvkit-inflight", size);
         try {
@@ -63,16 +63,16 @@ final class InflightTracking implements AutoCloseable {
      */
     void adopt(Message m, boolean ringsRunning) {
         Bodies.Inflight req = Bodies.Inflight.of(m);
-        checkShape(Request.SET_INFLIGHT_FD, req);
-        checkStopped(Request.SET_INFLIGHT_FD, ringsRunning);
+        checkShape(FrontendRequest.SET_INFLIGHT_FD, req);
+        checkStopped(FrontendRequest.SET_INFLIGHT_FD, ringsRunning);
         int fd = m.takeFd(0);
         try {
             long size = req.mmapSize();
             if (size < InflightArea.bytes(req.numQueues(), req.queueSize())) {
-                throw violation(Request.SET_INFLIGHT_FD, VhostUserRule.INFLIGHT_ARITHMETIC, String.format("size %s for %d queues of %d",
+                throw violation(FrontendRequest.SET_INFLIGHT_FD, VhostUserRule.INFLIGHT_ARITHMETIC, String.format("size %s for %d queues of %d",
                         Long.toUnsignedString(size), req.numQueues(), req.queueSize()));
             }
-            MappedMemory mapped = SharedFile.map(Request.SET_INFLIGHT_FD, SharedFile.Kind.INFLIGHT, fd, req.mmapOffset(), size, seals);
+            MappedMemory mapped = SharedFile.map(FrontendRequest.SET_INFLIGHT_FD, SharedFile.Kind.INFLIGHT, fd, req.mmapOffset(), size, seals);
             replace(new InflightArea(mapped, req.numQueues(), req.queueSize()));
         } finally {
             Syscalls.closeQuietly(fd);
@@ -101,14 +101,14 @@ final class InflightTracking implements AutoCloseable {
         }
     }
 
-    private void checkShape(Request r, Bodies.Inflight req) {
+    private void checkShape(FrontendRequest r, Bodies.Inflight req) {
         if (req.numQueues() < 1 || req.numQueues() > queueCount || req.queueSize() < 1
                 || req.queueSize() > Math.min(device.maxQueueSize(), QueueConfig.MAX_SIZE)) {
             throw violation(r, VhostUserRule.INFLIGHT_SHAPE, req.numQueues() + " queues of " + req.queueSize() + " entries");
         }
     }
 
-    private static void checkStopped(Request r, boolean ringsRunning) {
+    private static void checkStopped(FrontendRequest r, boolean ringsRunning) {
         if (ringsRunning) {
             throw violation(r, VhostUserRule.RINGS_RUNNING, "the inflight area cannot change while rings are started (stop them with GET_VRING_BASE first)");
         }

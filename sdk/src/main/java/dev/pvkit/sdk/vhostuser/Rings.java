@@ -124,33 +124,33 @@ final class Rings implements AutoCloseable {
     // ---------------------------------------------------------------- set-up messages
 
     void setNum(Bodies.VringState s) {
-        Vring ring = ring(Request.SET_VRING_NUM, s.index());
+        Vring ring = ring(FrontendRequest.SET_VRING_NUM, s.index());
         int num = s.num();
         boolean packed = VirtioFeatures.has(features, VirtioFeatures.RING_PACKED);
         if (num < 1 || num > device.maxQueueSize() || num > QueueConfig.MAX_SIZE || (!packed && Integer.bitCount(num) != 1)) {
-            throw violation(Request.SET_VRING_NUM, VhostUserRule.QUEUE_SIZE, Integer.toUnsignedString(num) + " is not "
+            throw violation(FrontendRequest.SET_VRING_NUM, VhostUserRule.QUEUE_SIZE, Integer.toUnsignedString(num) + " is not "
                     + (packed ? "" : "a power of two ") + "in 1.." + Math.min(device.maxQueueSize(), QueueConfig.MAX_SIZE));
         }
         locked(ring, () -> {
-            if (ring.started()) throw violation(Request.SET_VRING_NUM, VhostUserRule.RING_RUNNING, "queue " + ring.index + " is started");
+            if (ring.started()) throw violation(FrontendRequest.SET_VRING_NUM, VhostUserRule.RING_RUNNING, "queue " + ring.index + " is started");
             ring.size = num;
         });
         observer.queueSize(ring.index, num);
     }
 
     void setAddress(Bodies.VringAddress a) {
-        Vring ring = ring(Request.SET_VRING_ADDR, a.index());
+        Vring ring = ring(FrontendRequest.SET_VRING_ADDR, a.index());
         locked(ring, () -> {
-            if (ring.started()) throw violation(Request.SET_VRING_ADDR, VhostUserRule.RING_RUNNING, "queue " + ring.index + " is started");
+            if (ring.started()) throw violation(FrontendRequest.SET_VRING_ADDR, VhostUserRule.RING_RUNNING, "queue " + ring.index + " is started");
             ring.address = a;
         });
         observer.queueAddressesSet(ring.index, a.descriptors(), a.avail(), a.used());
     }
 
     void setBase(Bodies.VringState s) {
-        Vring ring = ring(Request.SET_VRING_BASE, s.index());
+        Vring ring = ring(FrontendRequest.SET_VRING_BASE, s.index());
         locked(ring, () -> {
-            if (ring.started()) throw violation(Request.SET_VRING_BASE, VhostUserRule.RING_RUNNING, "queue " + ring.index + " is started");
+            if (ring.started()) throw violation(FrontendRequest.SET_VRING_BASE, VhostUserRule.RING_RUNNING, "queue " + ring.index + " is started");
             ring.base = Integer.toUnsignedLong(s.num());
         });
         observer.queueBase(ring.index, Integer.toUnsignedLong(s.num()));
@@ -159,7 +159,7 @@ final class Rings implements AutoCloseable {
     /** SET_VRING_KICK: a new kick (none: polled), and the ring starts if it was stopped. */
     void setKick(Message m) {
         long v = Bodies.u64(m);
-        Vring ring = ring(Request.SET_VRING_KICK, (int) (v & Bodies.VRING_INDEX_MASK));
+        Vring ring = ring(FrontendRequest.SET_VRING_KICK, (int) (v & Bodies.VRING_INDEX_MASK));
         EventFd kick = (v & Bodies.VRING_NOFD) != 0 ? null : EventFd.adopt(m.takeFd(0));
         try {
             locked(ring, () -> {
@@ -167,7 +167,7 @@ final class Rings implements AutoCloseable {
                 ring.closeKick();
                 ring.kick = kick;
                 ring.polled = kick == null;
-                if (!ring.started()) start(Request.SET_VRING_KICK, ring, true);
+                if (!ring.started()) start(FrontendRequest.SET_VRING_KICK, ring, true);
             });
         } catch (RuntimeException e) {
             if (kick != null && ring.kick != kick) kick.close();
@@ -179,22 +179,22 @@ final class Rings implements AutoCloseable {
     }
 
     void setCall(Message m) {
-        withEventFd(Request.SET_VRING_CALL, m, QueueEventFd.CALL, (v, fd) -> {
+        withEventFd(FrontendRequest.SET_VRING_CALL, m, QueueEventFd.CALL, (v, fd) -> {
             if (v.call != null) v.call.close();
             v.call = fd;
         });
     }
 
     void setErr(Message m) {
-        withEventFd(Request.SET_VRING_ERR, m, QueueEventFd.ERR, (v, fd) -> {
+        withEventFd(FrontendRequest.SET_VRING_ERR, m, QueueEventFd.ERR, (v, fd) -> {
             if (v.err != null) v.err.close();
             v.err = fd;
         });
     }
 
     void setEnable(Bodies.VringState s) {
-        Vring ring = ring(Request.SET_VRING_ENABLE, s.index());
-        if (s.num() != 0 && s.num() != 1) throw violation(Request.SET_VRING_ENABLE, VhostUserRule.ENABLE_VALUE, s.num() + " is neither 0 nor 1");
+        Vring ring = ring(FrontendRequest.SET_VRING_ENABLE, s.index());
+        if (s.num() != 0 && s.num() != 1) throw violation(FrontendRequest.SET_VRING_ENABLE, VhostUserRule.ENABLE_VALUE, s.num() + " is neither 0 nor 1");
         locked(ring, () -> ring.enabled = s.num() == 1);
         observer.queueEnabled(ring.index, s.num() == 1);
         workers.poke(ring.index);
@@ -202,7 +202,7 @@ final class Rings implements AutoCloseable {
 
     /** GET_VRING_BASE: stops the ring and returns where it stands [BE-VU-017]. */
     long stop(int index) {
-        Vring ring = ring(Request.GET_VRING_BASE, index);
+        Vring ring = ring(FrontendRequest.GET_VRING_BASE, index);
         long base;
         ring.lock.lock();
         try {
@@ -258,7 +258,7 @@ final class Rings implements AutoCloseable {
      * cannot run on (an area outside it, or misaligned there) is refused ({@code cause}'s violation) before anything
      * changes: the rings and the old map stay as they were, and no ring ever uses the map the caller then unmaps.
      */
-    void moveTo(Request cause, GuestMemory fresh, Runnable commit) {
+    void moveTo(FrontendRequest cause, GuestMemory fresh, Runnable commit) {
         lockAll();
         try {
             // Requests in flight point into the old map, which the commit may unmap: settle them on it first.
@@ -327,7 +327,7 @@ final class Rings implements AutoCloseable {
      * served. With an inflight area, a fresh start ({@code recover}) first resubmits what a previous back-end left
      * in flight.
      */
-    private void start(Request cause, Vring ring, boolean recover) {
+    private void start(FrontendRequest cause, Vring ring, boolean recover) {
         GuestMemory mem = memory;
         if (mem == null) throw violation(cause, VhostUserRule.NO_MEMORY, "queue " + ring.index + " started before any memory table");
         Built b = build(cause, ring, mem, ring.base);
@@ -339,7 +339,7 @@ final class Rings implements AutoCloseable {
      * The device queue for a configured ring on {@code mem}, resuming at {@code base}; changes nothing, throws a
      * violation when the set-up cannot be served there.
      */
-    private Built build(Request cause, Vring ring, GuestMemory mem, long base) {
+    private Built build(FrontendRequest cause, Vring ring, GuestMemory mem, long base) {
         if (ring.size == 0 || ring.address == null) {
             throw violation(cause, VhostUserRule.RING_NOT_CONFIGURED, "queue " + ring.index + " has no size or addresses");
         }
@@ -377,7 +377,7 @@ final class Rings implements AutoCloseable {
      * Translates a ring's addresses (the front-end's virtual addresses) into {@code mem}, each with its full extent;
      * a violation of {@code cause} when one is not inside.
      */
-    private Areas areas(Request cause, Vring ring, GuestMemory mem) {
+    private Areas areas(FrontendRequest cause, Vring ring, GuestMemory mem) {
         boolean packed = packed();
         int q = ring.size;
         Bodies.VringAddress a = ring.address;
@@ -391,7 +391,7 @@ final class Rings implements AutoCloseable {
         return VirtioFeatures.has(features, VirtioFeatures.RING_PACKED);
     }
 
-    private static long translate(Request cause, GuestMemory mem, Vring ring, String what, long userAddress, long bytes) {
+    private static long translate(FrontendRequest cause, GuestMemory mem, Vring ring, String what, long userAddress, long bytes) {
         long gpa = mem.guestAddressOfUser(userAddress, bytes);
         if (gpa < 0) {
             throw violation(cause, VhostUserRule.RING_ADDRESS, String.format("queue %d %s at 0x%x+%d is not inside guest memory",
@@ -402,7 +402,7 @@ final class Rings implements AutoCloseable {
 
     // ---------------------------------------------------------------- helpers
 
-    private Vring ring(Request r, int index) {
+    private Vring ring(FrontendRequest r, int index) {
         if (index < 0 || index >= rings.length) {
             throw violation(r, VhostUserRule.QUEUE_INDEX, index + " is not below the queue count " + rings.length);
         }
@@ -413,7 +413,7 @@ final class Rings implements AutoCloseable {
         void set(Vring ring, EventFd fd);
     }
 
-    private void withEventFd(Request r, Message m, QueueEventFd which, EventFdSetter setter) {
+    private void withEventFd(FrontendRequest r, Message m, QueueEventFd which, EventFdSetter setter) {
         long v = Bodies.u64(m);
         Vring ring = ring(r, (int) (v & Bodies.VRING_INDEX_MASK));
         EventFd fd = (v & Bodies.VRING_NOFD) != 0 ? null : EventFd.adopt(m.takeFd(0));

@@ -109,7 +109,7 @@ final class Session implements DeviceContext {
 
     /** Handles one message; false when the connection must close. */
     private boolean handle(Message m) {
-        Request r = m.request();
+        FrontendRequest r = m.request();
         try {
             if (r == null) {
                 throw new ProtocolViolation(m.name(), VhostUserRule.UNKNOWN_REQUEST, "PVKit does not implement request " + m.requestId(), false);
@@ -124,7 +124,7 @@ final class Session implements DeviceContext {
             if (m.needReply() && replyAck() && !r.hasReply) channel.replyU64(m, 0);
             return true;
         } catch (ProtocolViolation v) {
-            if (r == Request.SET_LOG_BASE && !v.framingLost()) {
+            if (r == FrontendRequest.SET_LOG_BASE && !v.framingLost()) {
                 // Its reply body is itself a status: answer failure there, whatever REPLY_ACK says.
                 reject(v, "failure status");
                 channel.replyU64(m, 1);
@@ -151,7 +151,7 @@ final class Session implements DeviceContext {
      * Acts on one message that passed the shape and gate checks and returns its {@link Summary} for
      * {@code requestHandled}, or null when the message was answered as refused (GET_CONFIG's empty reply).
      */
-    private String dispatch(Request r, Message m) {
+    private String dispatch(FrontendRequest r, Message m) {
         return switch (r) {
             case GET_FEATURES -> {
                 observer.featuresOffered(offeredFeatures);
@@ -326,7 +326,7 @@ final class Session implements DeviceContext {
         byte[] space = device.config();
         observer.configRead(c.offset(), c.size());
         if (c.offset() < 0 || c.size() > space.length || c.offset() > space.length - c.size()) {
-            reject(violation(Request.GET_CONFIG, VhostUserRule.CONFIG_RANGE, String.format("%s+%d outside the %d-byte configuration space",
+            reject(violation(FrontendRequest.GET_CONFIG, VhostUserRule.CONFIG_RANGE, String.format("%s+%d outside the %d-byte configuration space",
                     Integer.toUnsignedString(c.offset()), c.size(), space.length)), "empty reply");
             channel.reply(m, new Bodies.Config(c.offset(), 0, c.flags(), new byte[0]).encode());
             return false;
@@ -342,7 +342,7 @@ final class Session implements DeviceContext {
         boolean inRange = c.offset() >= 0 && c.offset() <= length - c.size();
         boolean accepted = inRange && device.writeConfig(c.offset(), c.data());
         observer.configWritten(c.offset(), c.data(), accepted);
-        if (!accepted) throw violation(Request.SET_CONFIG, VhostUserRule.CONFIG_WRITE, "device refused " + c.size() + " bytes at " + c.offset());
+        if (!accepted) throw violation(FrontendRequest.SET_CONFIG, VhostUserRule.CONFIG_WRITE, "device refused " + c.size() + " bytes at " + c.offset());
     }
 
     @Override

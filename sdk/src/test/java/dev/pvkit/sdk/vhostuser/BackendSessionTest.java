@@ -247,7 +247,7 @@ class BackendSessionTest {
     void badMessageWithoutReplyAckClosesAndTheNextConnectionIsServed() throws Exception {
         int before = FdCount.open();
         try (VhostUserFrontendProbe probe = new VhostUserFrontendProbe(backend.socketPath())) {
-            probe.sendRaw(Request.SET_VRING_NUM.id(), Message.VERSION, new byte[5]); // 5 bytes: should be 8
+            probe.sendRaw(FrontendRequest.SET_VRING_NUM.id(), Message.VERSION, new byte[5]); // 5 bytes: should be 8
             assertThat(probe.closedByPeer()).isTrue();
         }
         try (VirtioFrontend fe = connect(features(false))) {
