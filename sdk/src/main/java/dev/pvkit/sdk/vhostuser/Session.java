@@ -22,8 +22,8 @@ import static dev.pvkit.sdk.vhostuser.ProtocolViolation.violation;
  * brought.
  *
  * <p>The session keeps features, status, configuration space and the back-end channel; it hands the rest to one
- * part per capability: {@link MemoryRegions} (the memory table), {@link Rings} (ring set-up, and the workers that
- * serve the rings), {@link DirtyLogging} and {@link InflightTracking}.
+ * part per capability: {@link MemoryRegions} (the memory table), {@link RingSetup} (the ring set-up messages) over
+ * {@link Rings} (the rings and the workers that serve them), {@link DirtyLogging} and {@link InflightTracking}.
  */
 final class Session implements DeviceContext {
     private static final Logger LOG = LoggerFactory.getLogger(Session.class);
@@ -37,6 +37,7 @@ final class Session implements DeviceContext {
     private final BackendObserver observer;
     private final InflightTracking inflight;
     private final Rings rings;
+    private final RingSetup ringSetup;
     private final DirtyLogging dirtyLog;
     private final MemoryRegions regions;
 
@@ -55,6 +56,7 @@ final class Session implements DeviceContext {
         this.inflight = new InflightTracking(queues, device, seals);
         this.rings = new Rings(queues, device, observer, options.policy(), inflight, options.workers(), name, this::needsReset,
                 options.requestDrain().toNanos());
+        this.ringSetup = new RingSetup(rings, device, observer);
         this.dirtyLog = new DirtyLogging(rings, seals);
         this.regions = new MemoryRegions(rings, dirtyLog, observer, seals);
         this.offeredFeatures = device.features() | VirtioFeatures.bit(ProtocolFeatures.F_PROTOCOL_FEATURES)
@@ -202,37 +204,37 @@ final class Session implements DeviceContext {
                 yield "slots=" + MAX_MEM_SLOTS;
             }
             case SET_VRING_NUM -> {
-                rings.setNum(Bodies.VringState.of(m));
+                ringSetup.setNum(Bodies.VringState.of(m));
                 yield Summary.state("num", Bodies.VringState.of(m));
             }
             case SET_VRING_ADDR -> {
-                rings.setAddress(Bodies.VringAddress.of(m));
+                ringSetup.setAddress(Bodies.VringAddress.of(m));
                 yield Summary.address(Bodies.VringAddress.of(m));
             }
             case SET_VRING_BASE -> {
-                rings.setBase(Bodies.VringState.of(m));
+                ringSetup.setBase(Bodies.VringState.of(m));
                 yield Summary.state("base", Bodies.VringState.of(m));
             }
             case GET_VRING_BASE -> {
                 Bodies.VringState s = Bodies.VringState.of(m);
-                Bodies.VringState at = new Bodies.VringState(s.index(), (int) rings.stop(s.index()));
+                Bodies.VringState at = new Bodies.VringState(s.index(), (int) ringSetup.getBase(s));
                 channel.reply(m, at.encode());
                 yield Summary.state("base", at);
             }
             case SET_VRING_KICK -> {
-                rings.setKick(m);
+                ringSetup.setKick(m);
                 yield Summary.eventFd(Bodies.u64(m));
             }
             case SET_VRING_CALL -> {
-                rings.setCall(m);
+                ringSetup.setCall(m);
                 yield Summary.eventFd(Bodies.u64(m));
             }
             case SET_VRING_ERR -> {
-                rings.setErr(m);
+                ringSetup.setErr(m);
                 yield Summary.eventFd(Bodies.u64(m));
             }
             case SET_VRING_ENABLE -> {
-                rings.setEnable(Bodies.VringState.of(m));
+                ringSetup.setEnable(Bodies.VringState.of(m));
                 yield Summary.state("enable", Bodies.VringState.of(m));
             }
             case SET_BACKEND_REQ_FD -> {
@@ -347,14 +349,12 @@ final class Session implements DeviceContext {
 
     @Override
     public Registration watch(int queue, int fd, Runnable onReadable) {
-        Runnable stop = rings.watch(queue, fd, onReadable);
-        return stop::run;
+        return rings.deviceEvents().watch(queue, fd, onReadable);
     }
 
     @Override
     public Registration schedule(int queue, java.time.Duration delay, Runnable task) {
-        Runnable stop = rings.schedule(queue, delay, task);
-        return stop::run;
+        return rings.deviceEvents().schedule(queue, delay, task);
     }
 
     @Override
