@@ -43,6 +43,14 @@ public final class Bodies {
         }
     }
 
+    /** SET_VRING_KICK, _CALL, _ERR: the ring and whether the message comes without a descriptor ({@link #VRING_NOFD}). */
+    public record VringFd(int index, boolean noFd) {
+        static VringFd of(Message m) {
+            long v = u64(m);
+            return new VringFd((int) (v & VRING_INDEX_MASK), (v & VRING_NOFD) != 0);
+        }
+    }
+
     public record Region(long guestPhysical, long size, long userAddress, long mmapOffset) {
         static Region read(ByteBuffer b, int at) {
             return new Region(b.getLong(at), b.getLong(at + 8), b.getLong(at + 16), b.getLong(at + 24));

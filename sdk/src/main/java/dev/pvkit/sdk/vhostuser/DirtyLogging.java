@@ -56,8 +56,7 @@ final class DirtyLogging implements WriteObserver, AutoCloseable {
     }
 
     /** SET_LOG_BASE: maps the front-end's bitmap after checking offset + size cannot overflow [CVE-2020-10722]. */
-    void setBase(Message m) {
-        Bodies.Log l = Bodies.Log.of(m);
+    void setBase(Bodies.Log l, Message m) {
         int fd = m.takeFd(0);
         DirtyLog fresh;
         try {

@@ -33,12 +33,15 @@ final class InflightTracking implements AutoCloseable {
         this.device = device;
     }
 
+    /** A fresh area as GET_INFLIGHT_FD hands it out: its description, and the descriptor the front-end gets. */
+    record HandedOut(Bodies.Inflight body, int fd) {
+    }
+
     /**
-     * GET_INFLIGHT_FD: a fresh area for {@code num_queues} queues of {@code queue_size}, handed to the front-end;
-     * refused while {@code ringsRunning}.
+     * GET_INFLIGHT_FD: a fresh area for {@code num_queues} queues of {@code queue_size}, to hand to the front-end;
+     * refused while {@code ringsRunning}. The caller sends the descriptor and then closes it: ours is the mapping.
      */
-    Bodies.Inflight handOut(Message m, MessageChannel channel, boolean ringsRunning) {
-        Bodies.Inflight req = Bodies.Inflight.of(m);
+    HandedOut handOut(Bodies.Inflight req, boolean ringsRunning) {
         checkShape(FrontendRequest.GET_INFLIGHT_FD, req);
         checkStopped(FrontendRequest.GET_INFLIGHT_FD, ringsRunning);
         long size = InflightArea.bytes(req.numQueues(), req.queueSize());
@@ -49,11 +52,10 @@ final class InflightTracking implements AutoCloseable {
             InflightArea fresh = new InflightArea(MappedMemory.shared(fd, 0, size), req.numQueues(), req.queueSize());
             fresh.initialise();
             replace(fresh);
-            Bodies.Inflight handedOut = new Bodies.Inflight(size, 0, req.numQueues(), req.queueSize());
-            channel.reply(m, handedOut.encode(), fd);
-            return handedOut;
-        } finally {
-            Syscalls.closeQuietly(fd); // the front-end has its copy; ours is the mapping
+            return new HandedOut(new Bodies.Inflight(size, 0, req.numQueues(), req.queueSize()), fd);
+        } catch (RuntimeException | Error e) {
+            Syscalls.closeQuietly(fd);
+            throw e;
         }
     }
 
@@ -61,8 +63,7 @@ final class InflightTracking implements AutoCloseable {
      * SET_INFLIGHT_FD: the area a previous back-end filled (or a fresh one), after checking its arithmetic; refused
      * while {@code ringsRunning}.
      */
-    void adopt(Message m, boolean ringsRunning) {
-        Bodies.Inflight req = Bodies.Inflight.of(m);
+    void adopt(Bodies.Inflight req, Message m, boolean ringsRunning) {
         checkShape(FrontendRequest.SET_INFLIGHT_FD, req);
         checkStopped(FrontendRequest.SET_INFLIGHT_FD, ringsRunning);
         int fd = m.takeFd(0);

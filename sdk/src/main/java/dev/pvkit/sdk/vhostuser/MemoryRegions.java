@@ -38,9 +38,8 @@ final class MemoryRegions implements AutoCloseable {
         return mappings.size();
     }
 
-    /** SET_MEM_TABLE: the given regions replace all others. */
-    void setTable(Message m) {
-        Bodies.MemoryTable t = Bodies.MemoryTable.of(m);
+    /** SET_MEM_TABLE: the given regions, whose files are {@code m}'s descriptors in order, replace all others. */
+    void setTable(Bodies.MemoryTable t, Message m) {
         List<MemoryRegion> fresh = new ArrayList<>();
         try {
             for (int i = 0; i < t.regions().size(); i++) fresh.add(map(FrontendRequest.SET_MEM_TABLE, t.regions().get(i), m.takeFd(i)));
@@ -51,8 +50,8 @@ final class MemoryRegions implements AutoCloseable {
         }
     }
 
-    void add(Message m) {
-        Bodies.Region region = Bodies.SingleRegion.of(m).region();
+    /** ADD_MEM_REG: {@code region}, whose file is {@code m}'s descriptor, joins the others. */
+    void add(Bodies.Region region, Message m) {
         if (mappings.size() >= MAX_SLOTS) throw violation(FrontendRequest.ADD_MEM_REG, VhostUserRule.MEMORY_SLOTS, "all " + MAX_SLOTS + " slots in use");
         MemoryRegion added = map(FrontendRequest.ADD_MEM_REG, region, m.takeFd(0));
         List<MemoryRegion> next = new ArrayList<>(mappings);
@@ -65,8 +64,8 @@ final class MemoryRegions implements AutoCloseable {
         }
     }
 
-    void remove(Message m) {
-        Bodies.Region region = Bodies.SingleRegion.of(m).region();
+    /** REM_MEM_REG: the region with {@code region}'s address, size and user address leaves the map. */
+    void remove(Bodies.Region region) {
         MemoryRegion gone = mappings.stream()
                 .filter(x -> x.guestPhysical() == region.guestPhysical() && x.size() == region.size()
                         && x.userAddress() == region.userAddress())

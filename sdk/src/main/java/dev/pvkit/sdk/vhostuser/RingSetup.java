@@ -25,7 +25,7 @@ final class RingSetup {
         this.observer = observer;
     }
 
-    void setNum(Bodies.VringState s) {
+    Outcome setNum(Bodies.VringState s) {
         Vring ring = ring(FrontendRequest.SET_VRING_NUM, s.index());
         int num = s.num();
         boolean packed = rings.packed();
@@ -35,43 +35,45 @@ final class RingSetup {
         }
         whileStopped(FrontendRequest.SET_VRING_NUM, ring, () -> ring.size = num);
         observer.queueSize(ring.index, num);
+        return Outcome.handled(Summary.state("num", s));
     }
 
-    void setAddress(Bodies.VringAddress a) {
+    Outcome setAddress(Bodies.VringAddress a) {
         Vring ring = ring(FrontendRequest.SET_VRING_ADDR, a.index());
         whileStopped(FrontendRequest.SET_VRING_ADDR, ring, () -> ring.address = a);
         observer.queueAddressesSet(ring.index, a.descriptors(), a.avail(), a.used());
+        return Outcome.handled(Summary.address(a));
     }
 
-    void setBase(Bodies.VringState s) {
+    Outcome setBase(Bodies.VringState s) {
         Vring ring = ring(FrontendRequest.SET_VRING_BASE, s.index());
         whileStopped(FrontendRequest.SET_VRING_BASE, ring, () -> ring.base = Integer.toUnsignedLong(s.num()));
         observer.queueBase(ring.index, Integer.toUnsignedLong(s.num()));
+        return Outcome.handled(Summary.state("base", s));
     }
 
     /** SET_VRING_KICK: a new kick (none: polled); the ring starts if it was stopped. */
-    void setKick(Message m) {
-        long v = Bodies.u64(m);
-        Vring ring = ring(FrontendRequest.SET_VRING_KICK, (int) (v & Bodies.VRING_INDEX_MASK));
-        // Taken only once the ring is known to exist: a refused message's descriptors are closed with it.
-        rings.kick(ring, (v & Bodies.VRING_NOFD) != 0 ? null : EventFd.adopt(m.takeFd(0)));
+    Outcome setKick(Bodies.VringFd f, Message m) {
+        Vring ring = ring(FrontendRequest.SET_VRING_KICK, f.index());
+        rings.kick(ring, eventFd(f, m));
+        return Outcome.handled(Summary.eventFd(f));
     }
 
-    void setCall(Message m) {
-        withEventFd(FrontendRequest.SET_VRING_CALL, m, QueueEventFd.CALL, (v, fd) -> {
+    Outcome setCall(Bodies.VringFd f, Message m) {
+        return withEventFd(FrontendRequest.SET_VRING_CALL, f, m, QueueEventFd.CALL, (v, fd) -> {
             if (v.call != null) v.call.close();
             v.call = fd;
         });
     }
 
-    void setErr(Message m) {
-        withEventFd(FrontendRequest.SET_VRING_ERR, m, QueueEventFd.ERR, (v, fd) -> {
+    Outcome setErr(Bodies.VringFd f, Message m) {
+        return withEventFd(FrontendRequest.SET_VRING_ERR, f, m, QueueEventFd.ERR, (v, fd) -> {
             if (v.err != null) v.err.close();
             v.err = fd;
         });
     }
 
-    void setEnable(Bodies.VringState s) {
+    Outcome setEnable(Bodies.VringState s) {
         Vring ring = ring(FrontendRequest.SET_VRING_ENABLE, s.index());
         if (s.num() != 0 && s.num() != 1) {
             throw violation(FrontendRequest.SET_VRING_ENABLE, VhostUserRule.ENABLE_VALUE, s.num() + " is neither 0 nor 1");
@@ -79,11 +81,14 @@ final class RingSetup {
         Rings.locked(ring, () -> ring.enabled = s.num() == 1);
         observer.queueEnabled(ring.index, s.num() == 1);
         rings.wake(ring.index);
+        return Outcome.handled(Summary.state("enable", s));
     }
 
     /** GET_VRING_BASE: stops the ring and returns where it stands [BE-VU-017]. */
-    long getBase(Bodies.VringState s) {
-        return rings.stop(ring(FrontendRequest.GET_VRING_BASE, s.index()));
+    Outcome getBase(Bodies.VringState s) {
+        long base = rings.stop(ring(FrontendRequest.GET_VRING_BASE, s.index()));
+        Bodies.VringState at = new Bodies.VringState(s.index(), (int) base);
+        return Outcome.replied(at.encode(), Summary.state("base", at));
     }
 
     private Vring ring(FrontendRequest r, int index) {
@@ -105,11 +110,19 @@ final class RingSetup {
         void set(Vring ring, EventFd fd);
     }
 
-    private void withEventFd(FrontendRequest r, Message m, QueueEventFd which, EventFdSetter setter) {
-        long v = Bodies.u64(m);
-        Vring ring = ring(r, (int) (v & Bodies.VRING_INDEX_MASK));
-        EventFd fd = (v & Bodies.VRING_NOFD) != 0 ? null : EventFd.adopt(m.takeFd(0));
+    private Outcome withEventFd(FrontendRequest r, Bodies.VringFd f, Message m, QueueEventFd which, EventFdSetter setter) {
+        Vring ring = ring(r, f.index());
+        EventFd fd = eventFd(f, m);
         Rings.locked(ring, () -> setter.set(ring, fd));
         observer.queueEventFdSet(ring.index, which, fd != null);
+        return Outcome.handled(Summary.eventFd(f));
+    }
+
+    /**
+     * The message's eventfd, or null with the no-fd flag. Taken only once the ring is known to exist: the descriptors
+     * of a message refused before are closed with it.
+     */
+    private static EventFd eventFd(Bodies.VringFd f, Message m) {
+        return f.noFd() ? null : EventFd.adopt(m.takeFd(0));
     }
 }

@@ -341,7 +341,7 @@ class CveRegressionTest {
             int after = q.post(split, List.of(new Segment(0x201100, 9)), false);
             q.publishAndKick();
             assertThat(q.awaitUsed(1, WAIT)).containsExactly(new DriverQueue.Used(after, 9));
-            assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isZero();
+            assertThat(fe.vhost().getStatus() & DeviceControl.DEVICE_NEEDS_RESET).isZero();
         }
         assertThat(rejected).isEmpty();
     }

@@ -190,7 +190,7 @@ class RunningRingsReconfigurationTest {
             echo(t.guest().memory(), t.q0(), a + 0xa0000 + i * 0x100, b + 0xa0000 + i * 0x100);
             echo(t.guest().memory(), t.q1(), b + 0xb0000 + i * 0x100, a + 0xb0000 + i * 0x100);
         }
-        assertThat(t.fe().vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isZero();
+        assertThat(t.fe().vhost().getStatus() & DeviceControl.DEVICE_NEEDS_RESET).isZero();
     }
 
     @Test
