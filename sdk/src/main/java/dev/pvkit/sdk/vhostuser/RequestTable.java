@@ -33,7 +33,9 @@ final class RequestTable {
 
     /**
      * One request's row. {@code allRings}: the session holds every ring's lock while the handler runs, because it
-     * replaces something every worker uses (the memory map, the dirty log).
+     * replaces something every worker reads through (the memory map, the dirty log bitmap and its eventfd): no worker
+     * may run while it changes, and the old one is released before the locks are. The handlers themselves check that
+     * they hold them ({@link Rings#requireAllLocked}).
      */
     record Row<B>(FrontendRequest request, Function<Message, B> decode, Handler<B> handler, boolean allRings) {
         Outcome dispatch(Handlers h, Message m) {
@@ -44,7 +46,12 @@ final class RequestTable {
     /** The decode of a request without a body. */
     private static final Function<Message, Void> NO_BODY = m -> null;
     private static final boolean ALL_RINGS = true;
-    /** The handler takes the one ring it changes itself, or touches no ring state a worker reads. */
+    /**
+     * The handler takes the lock of each ring it changes itself, or changes nothing a worker reads. Not all rings:
+     * the resets and GET_VRING_BASE settle a ring (wait for the requests its device holds) under that ring's lock
+     * only, so a device callback on another ring's worker can still complete them; the inflight area changes only
+     * while no ring is started, so no worker records into it.
+     */
     private static final boolean OWN_LOCKS = false;
 
     private static final List<Row<?>> DECLARED = List.of(
@@ -72,12 +79,12 @@ final class RequestTable {
             row(SET_VRING_ERR, Bodies.VringFd::of, (h, f, m) -> h.rings().setErr(f, m), OWN_LOCKS),
             row(SET_VRING_ENABLE, Bodies.VringState::of, (h, s, m) -> h.rings().setEnable(s), OWN_LOCKS),
 
-            row(SET_MEM_TABLE, Bodies.MemoryTable::of, (h, t, m) -> h.memory().setTable(t, m), OWN_LOCKS),
-            row(ADD_MEM_REG, Bodies.SingleRegion::of, (h, r, m) -> h.memory().addRegion(r, m), OWN_LOCKS),
-            row(REM_MEM_REG, Bodies.SingleRegion::of, (h, r, m) -> h.memory().removeRegion(r), OWN_LOCKS),
+            row(SET_MEM_TABLE, Bodies.MemoryTable::of, (h, t, m) -> h.memory().setTable(t, m), ALL_RINGS),
+            row(ADD_MEM_REG, Bodies.SingleRegion::of, (h, r, m) -> h.memory().addRegion(r, m), ALL_RINGS),
+            row(REM_MEM_REG, Bodies.SingleRegion::of, (h, r, m) -> h.memory().removeRegion(r), ALL_RINGS),
             row(GET_MAX_MEM_SLOTS, NO_BODY, (h, none, m) -> h.memory().getMaxSlots(), OWN_LOCKS),
-            row(SET_LOG_BASE, Bodies.Log::of, (h, l, m) -> h.memory().setLogBase(l, m), OWN_LOCKS),
-            row(SET_LOG_FD, NO_BODY, (h, none, m) -> h.memory().setLogFd(m), OWN_LOCKS),
+            row(SET_LOG_BASE, Bodies.Log::of, (h, l, m) -> h.memory().setLogBase(l, m), ALL_RINGS),
+            row(SET_LOG_FD, NO_BODY, (h, none, m) -> h.memory().setLogFd(m), ALL_RINGS),
             row(GET_INFLIGHT_FD, Bodies.Inflight::of, (h, i, m) -> h.memory().getInflightFd(i), OWN_LOCKS),
             row(SET_INFLIGHT_FD, Bodies.Inflight::of, (h, i, m) -> h.memory().setInflightFd(i, m), OWN_LOCKS));
 

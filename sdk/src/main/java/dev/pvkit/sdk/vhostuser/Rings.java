@@ -162,37 +162,34 @@ final class Rings implements AutoCloseable {
     }
 
     /**
-     * Moves the rings to a new memory map: every ring is locked while its queue moves to the new map, so no worker
-     * ever reads through a half-replaced map; {@code commit} runs before they are unlocked, so the old mappings it
-     * unmaps are no longer in use. Every started ring's queue is built on the new map first; a map one of them
-     * cannot run on (an area outside it, or misaligned there) is refused ({@code cause}'s violation) before anything
-     * changes: the rings and the old map stay as they were, and no ring ever uses the map the caller then unmaps.
+     * Moves the rings to a new memory map, with every ring locked by the caller ({@code cause}'s row in
+     * {@link RequestTable} locks all rings), so no worker ever reads through a half-replaced map and the old mappings
+     * {@code commit} unmaps are no longer in use. Every started ring's queue is built on the new map first; a map one
+     * of them cannot run on (an area outside it, or misaligned there) is refused ({@code cause}'s violation) before
+     * anything changes: the rings and the old map stay as they were, and no ring ever uses the map the caller then
+     * unmaps.
      */
     void moveTo(FrontendRequest cause, GuestMemory fresh, Runnable commit) {
-        lockAll();
-        try {
-            // Requests in flight point into the old map, which the commit may unmap: settle them on it first.
-            for (Vring ring : rings) ring.settle(drainNanos, "memory map change");
-            QueueBuilder.Built[] moved = new QueueBuilder.Built[rings.length];
-            for (Vring ring : rings) {
-                if (ring.started()) moved[ring.index] = builder.build(cause, ring, fresh, ring.queue.base(), features);
+        requireAllLocked(cause);
+        // Requests in flight point into the old map, which the commit may unmap: settle them on it first.
+        for (Vring ring : rings) ring.settle(drainNanos, "memory map change");
+        QueueBuilder.Built[] moved = new QueueBuilder.Built[rings.length];
+        for (Vring ring : rings) {
+            if (ring.started()) moved[ring.index] = builder.build(cause, ring, fresh, ring.queue.base(), features);
+        }
+        // Nothing below can refuse the map.
+        memory = fresh;
+        for (Vring ring : rings) {
+            if (moved[ring.index] != null) {
+                DeviceQueue previous = ring.queue;
+                ring.base = previous.base();
+                install(ring, moved[ring.index], false); // rebuilt on the new map; addresses were translated again
+                takeResubmissions(previous, ring.queue);
             }
-            // Nothing below can refuse the map.
-            memory = fresh;
-            for (Vring ring : rings) {
-                if (moved[ring.index] != null) {
-                    DeviceQueue previous = ring.queue;
-                    ring.base = previous.base();
-                    install(ring, moved[ring.index], false); // rebuilt on the new map; addresses were translated again
-                    takeResubmissions(previous, ring.queue);
-                }
-            }
-            commit.run();
-            for (QueueBuilder.Built b : moved) {
-                if (b != null) announce(b); // after the commit: an observer that throws cannot undo it half way
-            }
-        } finally {
-            unlockAll();
+        }
+        commit.run();
+        for (QueueBuilder.Built b : moved) {
+            if (b != null) announce(b); // after the commit: an observer that throws cannot undo it half way
         }
     }
 
@@ -202,13 +199,29 @@ final class Rings implements AutoCloseable {
         if (rebuilt instanceof PackedDeviceQueue packed && previous instanceof PackedDeviceQueue old) packed.takeResubmissions(old);
     }
 
-    /** Locks every ring, so no worker runs while something they all use is replaced. */
+    /**
+     * Locks every ring, in index order, so no worker runs while something they all use is replaced. A worker holds
+     * one ring's lock at a time and takes no other while it does, so this order cannot deadlock with them.
+     */
     void lockAll() {
         for (Vring ring : rings) ring.lock.lock();
     }
 
     void unlockAll() {
         for (Vring ring : rings) ring.lock.unlock();
+    }
+
+    /**
+     * For a handler that replaces something every worker uses: fails unless this thread holds every ring's lock, as
+     * the session does for the rows of {@link RequestTable} that lock all rings (DPDK checks its lock_all_qps the
+     * same way). Without this, a row that lost its flag would race the workers silently.
+     */
+    void requireAllLocked(FrontendRequest r) {
+        for (Vring ring : rings) {
+            if (!ring.lock.isHeldByCurrentThread()) {
+                throw new IllegalStateException(r + " replaces what every ring uses, but its RequestTable row does not lock all rings");
+            }
+        }
     }
 
     /** Stops the device's timers and the workers, then forgets the rings and the memory. */

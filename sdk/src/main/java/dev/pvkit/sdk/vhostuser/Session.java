@@ -126,11 +126,21 @@ final class Session {
         }
     }
 
-    /** Runs the handler {@code r}'s row names on the body the row decodes. */
+    /**
+     * Runs the handler {@code r}'s row names on the body the row decodes, holding every ring's lock when the row says
+     * so. The locks are taken once, here, and let go before the session answers: a slow front-end reading its reply
+     * never holds up the workers.
+     */
     private Outcome dispatch(FrontendRequest r, Message m) {
         RequestTable.Row<?> row = RequestTable.of(r);
         if (row == null) throw violation(r, VhostUserRule.NOT_IMPLEMENTED, "PVKit does not serve " + r.name() + " yet");
-        return row.dispatch(handlers, m);
+        if (!row.allRings()) return row.dispatch(handlers, m);
+        rings.lockAll();
+        try {
+            return row.dispatch(handlers, m);
+        } finally {
+            rings.unlockAll();
+        }
     }
 
     /**
