@@ -8,7 +8,7 @@ import dev.pvkit.sdk.vhostuser.Bodies;
 import dev.pvkit.sdk.vhostuser.Message;
 import dev.pvkit.sdk.vhostuser.MessageChannel;
 import dev.pvkit.sdk.vhostuser.ProtocolFeatures;
-import dev.pvkit.sdk.vhostuser.Request;
+import dev.pvkit.sdk.vhostuser.FrontendRequest;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -44,37 +44,37 @@ public final class VhostUserFrontend implements AutoCloseable {
     // ---------------------------------------------------------------- features
 
     public long getFeatures() {
-        return u64(call(Request.GET_FEATURES, new byte[0]));
+        return u64(call(FrontendRequest.GET_FEATURES, new byte[0]));
     }
 
     public void setFeatures(long features) {
-        send(Request.SET_FEATURES, MessageChannel.u64(features));
+        send(FrontendRequest.SET_FEATURES, MessageChannel.u64(features));
     }
 
     public long getProtocolFeatures() {
-        return u64(call(Request.GET_PROTOCOL_FEATURES, new byte[0]));
+        return u64(call(FrontendRequest.GET_PROTOCOL_FEATURES, new byte[0]));
     }
 
     public void setProtocolFeatures(long features) {
-        send(Request.SET_PROTOCOL_FEATURES, MessageChannel.u64(features));
+        send(FrontendRequest.SET_PROTOCOL_FEATURES, MessageChannel.u64(features));
         protocolFeatures = features;
     }
 
     public void setOwner() {
-        send(Request.SET_OWNER, new byte[0]);
+        send(FrontendRequest.SET_OWNER, new byte[0]);
     }
 
     /** The deprecated RESET_OWNER: the back-end forgets the session's device state, as after RESET_DEVICE. */
     public void resetOwner() {
-        send(Request.RESET_OWNER, new byte[0]);
+        send(FrontendRequest.RESET_OWNER, new byte[0]);
     }
 
     public int getQueueNum() {
-        return (int) u64(call(Request.GET_QUEUE_NUM, new byte[0]));
+        return (int) u64(call(FrontendRequest.GET_QUEUE_NUM, new byte[0]));
     }
 
     public int getMaxMemSlots() {
-        return (int) u64(call(Request.GET_MAX_MEM_SLOTS, new byte[0]));
+        return (int) u64(call(FrontendRequest.GET_MAX_MEM_SLOTS, new byte[0]));
     }
 
     // ---------------------------------------------------------------- memory
@@ -93,7 +93,7 @@ public final class VhostUserFrontend implements AutoCloseable {
             table.add(wire(regions.get(i)));
             fds[i] = regions.get(i).fd();
         }
-        send(Request.SET_MEM_TABLE, new Bodies.MemoryTable(table).encode(), fds);
+        send(FrontendRequest.SET_MEM_TABLE, new Bodies.MemoryTable(table).encode(), fds);
     }
 
     public void addMemReg(OwnedGuestMemory guest, MemoryRegion r) {
@@ -101,15 +101,15 @@ public final class VhostUserFrontend implements AutoCloseable {
     }
 
     public void addMemReg(SharedMemory.SharedRegion r) {
-        send(Request.ADD_MEM_REG, new Bodies.SingleRegion(wire(r)).encode(), r.fd());
+        send(FrontendRequest.ADD_MEM_REG, new Bodies.SingleRegion(wire(r)).encode(), r.fd());
     }
 
     public void remMemReg(MemoryRegion r) {
-        send(Request.REM_MEM_REG, new Bodies.SingleRegion(new Bodies.Region(r.guestPhysical(), r.size(), r.userAddress(), 0)).encode());
+        send(FrontendRequest.REM_MEM_REG, new Bodies.SingleRegion(new Bodies.Region(r.guestPhysical(), r.size(), r.userAddress(), 0)).encode());
     }
 
     public void remMemReg(SharedMemory.SharedRegion r) {
-        send(Request.REM_MEM_REG, new Bodies.SingleRegion(wire(r)).encode());
+        send(FrontendRequest.REM_MEM_REG, new Bodies.SingleRegion(wire(r)).encode());
     }
 
     private static Bodies.Region wire(SharedMemory.SharedRegion s) {
@@ -119,13 +119,13 @@ public final class VhostUserFrontend implements AutoCloseable {
 
     /** Shares a dirty-log bitmap of {@code size} bytes at {@code offset} in the file {@code fd} (SET_LOG_BASE). */
     public void setLogBase(int fd, long size, long offset) {
-        long status = u64(call(Request.SET_LOG_BASE, new Bodies.Log(size, offset).encode(), fd));
+        long status = u64(call(FrontendRequest.SET_LOG_BASE, new Bodies.Log(size, offset).encode(), fd));
         if (status != 0) throw new FrontendException("SET_LOG_BASE failed: back-end answered status " + status);
     }
 
     /** SET_LOG_FD: an eventfd the back-end signals after it marked pages in the dirty log. */
     public void setLogFd(EventFd logged) {
-        send(Request.SET_LOG_FD, new byte[0], logged.fd());
+        send(FrontendRequest.SET_LOG_FD, new byte[0], logged.fd());
     }
 
     /** The inflight area a back-end hands out (GET_INFLIGHT_FD): keep its descriptor across back-end restarts. */
@@ -137,11 +137,11 @@ public final class VhostUserFrontend implements AutoCloseable {
     }
 
     public InflightArea getInflightFd(int queues, int queueSize) {
-        channel.send(Request.GET_INFLIGHT_FD.id(), Message.VERSION, new Bodies.Inflight(0, 0, queues, queueSize).encode());
+        channel.send(FrontendRequest.GET_INFLIGHT_FD.id(), Message.VERSION, new Bodies.Inflight(0, 0, queues, queueSize).encode());
         Message reply = channel.readReply();
         if (reply == null) throw new FrontendException("GET_INFLIGHT_FD: back-end closed the connection");
         try (reply) {
-            if (reply.requestId() != Request.GET_INFLIGHT_FD.id() || reply.payload().length != 24 || reply.attachedFds() != 1) {
+            if (reply.requestId() != FrontendRequest.GET_INFLIGHT_FD.id() || reply.payload().length != 24 || reply.attachedFds() != 1) {
                 throw new FrontendException("GET_INFLIGHT_FD: malformed reply (" + reply.payload().length + " bytes, "
                         + reply.attachedFds() + " fds)");
             }
@@ -151,56 +151,56 @@ public final class VhostUserFrontend implements AutoCloseable {
     }
 
     public void setInflightFd(InflightArea area) {
-        send(Request.SET_INFLIGHT_FD, new Bodies.Inflight(area.size(), area.offset(), area.queues(), area.queueSize()).encode(), area.fd());
+        send(FrontendRequest.SET_INFLIGHT_FD, new Bodies.Inflight(area.size(), area.offset(), area.queues(), area.queueSize()).encode(), area.fd());
     }
 
     // ---------------------------------------------------------------- rings
 
     public void setVringNum(int index, int num) {
-        send(Request.SET_VRING_NUM, new Bodies.VringState(index, num).encode());
+        send(FrontendRequest.SET_VRING_NUM, new Bodies.VringState(index, num).encode());
     }
 
     /** Ring addresses are front-end virtual addresses, as vhost-user wants them. */
     public void setVringAddr(int index, long descriptors, long used, long avail) {
-        send(Request.SET_VRING_ADDR, new Bodies.VringAddress(index, 0, descriptors, used, avail, 0).encode());
+        send(FrontendRequest.SET_VRING_ADDR, new Bodies.VringAddress(index, 0, descriptors, used, avail, 0).encode());
     }
 
     public void setVringBase(int index, long base) {
-        send(Request.SET_VRING_BASE, new Bodies.VringState(index, (int) base).encode());
+        send(FrontendRequest.SET_VRING_BASE, new Bodies.VringState(index, (int) base).encode());
     }
 
     /** Stops the ring and returns its position. */
     public long getVringBase(int index) {
-        Message reply = call(Request.GET_VRING_BASE, new Bodies.VringState(index, 0).encode());
+        Message reply = call(FrontendRequest.GET_VRING_BASE, new Bodies.VringState(index, 0).encode());
         return Integer.toUnsignedLong(ByteBuffer.wrap(reply.payload()).order(ByteOrder.nativeOrder()).getInt(4));
     }
 
     public void setVringKick(int index, EventFd kick) {
-        vringFd(Request.SET_VRING_KICK, index, kick);
+        vringFd(FrontendRequest.SET_VRING_KICK, index, kick);
     }
 
     public void setVringCall(int index, EventFd call) {
-        vringFd(Request.SET_VRING_CALL, index, call);
+        vringFd(FrontendRequest.SET_VRING_CALL, index, call);
     }
 
     public void setVringErr(int index, EventFd err) {
-        vringFd(Request.SET_VRING_ERR, index, err);
+        vringFd(FrontendRequest.SET_VRING_ERR, index, err);
     }
 
-    private void vringFd(Request r, int index, EventFd fd) {
+    private void vringFd(FrontendRequest r, int index, EventFd fd) {
         if (fd == null) send(r, MessageChannel.u64(index | Bodies.VRING_NOFD));
         else send(r, MessageChannel.u64(index), fd.fd());
     }
 
     public void setVringEnable(int index, boolean enable) {
-        send(Request.SET_VRING_ENABLE, new Bodies.VringState(index, enable ? 1 : 0).encode());
+        send(FrontendRequest.SET_VRING_ENABLE, new Bodies.VringState(index, enable ? 1 : 0).encode());
     }
 
     // ---------------------------------------------------------------- config, status, reset
 
     /** Reads {@code size} bytes of the configuration space; an empty array when the back-end refused. */
     public byte[] getConfig(int offset, int size) {
-        Message reply = call(Request.GET_CONFIG, new Bodies.Config(offset, size, 0, new byte[size]).encode());
+        Message reply = call(FrontendRequest.GET_CONFIG, new Bodies.Config(offset, size, 0, new byte[size]).encode());
         ByteBuffer b = ByteBuffer.wrap(reply.payload()).order(ByteOrder.nativeOrder());
         int got = b.getInt(4);
         byte[] data = new byte[got];
@@ -209,19 +209,19 @@ public final class VhostUserFrontend implements AutoCloseable {
     }
 
     public void setConfig(int offset, byte[] data) {
-        send(Request.SET_CONFIG, new Bodies.Config(offset, data.length, 0, data).encode());
+        send(FrontendRequest.SET_CONFIG, new Bodies.Config(offset, data.length, 0, data).encode());
     }
 
     public void setStatus(int status) {
-        send(Request.SET_STATUS, MessageChannel.u64(status));
+        send(FrontendRequest.SET_STATUS, MessageChannel.u64(status));
     }
 
     public int getStatus() {
-        return (int) u64(call(Request.GET_STATUS, new byte[0]));
+        return (int) u64(call(FrontendRequest.GET_STATUS, new byte[0]));
     }
 
     public void resetDevice() {
-        send(Request.RESET_DEVICE, new byte[0]);
+        send(FrontendRequest.RESET_DEVICE, new byte[0]);
     }
 
     /**
@@ -231,7 +231,7 @@ public final class VhostUserFrontend implements AutoCloseable {
     public MessageChannel openBackendChannel() {
         UnixSocket[] pair = UnixSocket.pair();
         try {
-            send(Request.SET_BACKEND_REQ_FD, new byte[0], pair[1].fd());
+            send(FrontendRequest.SET_BACKEND_REQ_FD, new byte[0], pair[1].fd());
         } finally {
             pair[1].close();
         }
@@ -242,7 +242,7 @@ public final class VhostUserFrontend implements AutoCloseable {
     // ---------------------------------------------------------------- plumbing
 
     /** Sends a request without a reply body; with REPLY_ACK it waits for the status and throws on failure. */
-    public void send(Request r, byte[] payload, int... fds) {
+    public void send(FrontendRequest r, byte[] payload, int... fds) {
         boolean ack = ProtocolFeatures.has(protocolFeatures, ProtocolFeatures.REPLY_ACK);
         channel.send(r.id(), Message.VERSION | (ack ? Message.NEED_REPLY : 0), payload, fds);
         if (ack) {
@@ -252,12 +252,12 @@ public final class VhostUserFrontend implements AutoCloseable {
     }
 
     /** Sends a request with a reply body and returns the reply. */
-    public Message call(Request r, byte[] payload, int... fds) {
+    public Message call(FrontendRequest r, byte[] payload, int... fds) {
         channel.send(r.id(), Message.VERSION, payload, fds);
         return expectReply(r);
     }
 
-    private Message expectReply(Request r) {
+    private Message expectReply(FrontendRequest r) {
         Message reply = channel.readReply();
         if (reply == null) throw new FrontendException(r.name() + ": back-end closed the connection");
         reply.close(); // no reply of ours carries descriptors we keep

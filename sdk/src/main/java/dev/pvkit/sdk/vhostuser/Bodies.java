@@ -43,6 +43,14 @@ public final class Bodies {
         }
     }
 
+    /** SET_VRING_KICK, _CALL, _ERR: the ring and whether the message comes without a descriptor ({@link #VRING_NOFD}). */
+    public record VringFd(int index, boolean noFd) {
+        static VringFd of(Message m) {
+            long v = u64(m);
+            return new VringFd((int) (v & VRING_INDEX_MASK), (v & VRING_NOFD) != 0);
+        }
+    }
+
     public record Region(long guestPhysical, long size, long userAddress, long mmapOffset) {
         static Region read(ByteBuffer b, int at) {
             return new Region(b.getLong(at), b.getLong(at + 8), b.getLong(at + 16), b.getLong(at + 24));
@@ -130,7 +138,7 @@ public final class Bodies {
      * Layer two: the body has exactly the size its request calls for, and exactly the descriptors. Throws
      * {@link ProtocolViolation} naming the rule.
      */
-    static void checkShape(Request r, Message m) {
+    static void checkShape(FrontendRequest r, Message m) {
         int size = m.payload().length;
         int expected = switch (r.payload) {
             case MEM_TABLE -> {
@@ -172,7 +180,7 @@ public final class Bodies {
      * The rule a wrong descriptor count breaks: the front-end requirement that states the count for {@code r} where
      * there is one, else BE-VU-008's "missing or extra file descriptors".
      */
-    static VhostUserRule descriptorRule(Request r) {
+    static VhostUserRule descriptorRule(FrontendRequest r) {
         return switch (r) {
             case SET_MEM_TABLE -> VhostUserRule.MEM_TABLE_DESCRIPTORS;
             case ADD_MEM_REG -> VhostUserRule.ADD_MEM_REG_DESCRIPTORS;

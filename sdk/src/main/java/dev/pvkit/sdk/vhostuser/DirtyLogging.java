@@ -42,39 +42,31 @@ final class DirtyLogging implements WriteObserver, AutoCloseable {
         if (notify != null) notify.signal();
     }
 
-    /** SET_LOG_FD. */
+    /** SET_LOG_FD; every ring is locked (its row in {@link RequestTable}), so no worker signals the old one. */
     void setFd(EventFd fresh) {
-        EventFd old;
-        rings.lockAll();
-        try {
-            old = logFd;
-            logFd = fresh;
-        } finally {
-            rings.unlockAll();
-        }
+        rings.requireAllLocked(FrontendRequest.SET_LOG_FD);
+        EventFd old = logFd;
+        logFd = fresh;
         if (old != null) old.close();
     }
 
-    /** SET_LOG_BASE: maps the front-end's bitmap after checking offset + size cannot overflow [CVE-2020-10722]. */
-    void setBase(Message m) {
-        Bodies.Log l = Bodies.Log.of(m);
+    /**
+     * SET_LOG_BASE: maps the front-end's bitmap after checking offset + size cannot overflow [CVE-2020-10722]. Every
+     * ring is locked (its row in {@link RequestTable}), so no worker marks the old bitmap while it is unmapped.
+     */
+    void setBase(Bodies.Log l, Message m) {
+        rings.requireAllLocked(FrontendRequest.SET_LOG_BASE);
         int fd = m.takeFd(0);
         DirtyLog fresh;
         try {
-            MappedMemory bitmap = SharedFile.map(Request.SET_LOG_BASE, SharedFile.Kind.LOG, fd, l.mmapOffset(), l.mmapSize(), seals);
+            MappedMemory bitmap = SharedFile.map(FrontendRequest.SET_LOG_BASE, SharedFile.Kind.LOG, fd, l.mmapOffset(), l.mmapSize(), seals);
             // Sealed unless unsealed files are accepted at risk; seals are only ever added, so the answer holds.
             fresh = new DirtyLog(bitmap, ShrinkSeals.sealed(fd));
         } finally {
             Syscalls.closeQuietly(fd);
         }
-        DirtyLog old;
-        rings.lockAll();
-        try {
-            old = log;
-            log = fresh;
-        } finally {
-            rings.unlockAll();
-        }
+        DirtyLog old = log;
+        log = fresh;
         if (old != null) old.close();
     }
 

@@ -33,14 +33,17 @@ final class InflightTracking implements AutoCloseable {
         this.device = device;
     }
 
+    /** A fresh area as GET_INFLIGHT_FD hands it out: its description, and the descriptor the front-end gets. */
+    record HandedOut(Bodies.Inflight body, int fd) {
+    }
+
     /**
-     * GET_INFLIGHT_FD: a fresh area for {@code num_queues} queues of {@code queue_size}, handed to the front-end;
-     * refused while {@code ringsRunning}.
+     * GET_INFLIGHT_FD: a fresh area for {@code num_queues} queues of {@code queue_size}, to hand to the front-end;
+     * refused while {@code ringsRunning}. The caller sends the descriptor and then closes it: ours is the mapping.
      */
-    Bodies.Inflight handOut(Message m, MessageChannel channel, boolean ringsRunning) {
-        Bodies.Inflight req = Bodies.Inflight.of(m);
-        checkShape(Request.GET_INFLIGHT_FD, req);
-        checkStopped(Request.GET_INFLIGHT_FD, ringsRunning);
+    HandedOut handOut(Bodies.Inflight req, boolean ringsRunning) {
+        checkShape(FrontendRequest.GET_INFLIGHT_FD, req);
+        checkStopped(FrontendRequest.GET_INFLIGHT_FD, ringsRunning);
         long size = InflightArea.bytes(req.numQueues(), req.queueSize());
         int fd = Syscalls.memfdCreate("pvkit-inflight", size);
         try {
@@ -49,11 +52,10 @@ final class InflightTracking implements AutoCloseable {
             InflightArea fresh = new InflightArea(MappedMemory.shared(fd, 0, size), req.numQueues(), req.queueSize());
             fresh.initialise();
             replace(fresh);
-            Bodies.Inflight handedOut = new Bodies.Inflight(size, 0, req.numQueues(), req.queueSize());
-            channel.reply(m, handedOut.encode(), fd);
-            return handedOut;
-        } finally {
-            Syscalls.closeQuietly(fd); // the front-end has its copy; ours is the mapping
+            return new HandedOut(new Bodies.Inflight(size, 0, req.numQueues(), req.queueSize()), fd);
+        } catch (RuntimeException | Error e) {
+            Syscalls.closeQuietly(fd);
+            throw e;
         }
     }
 
@@ -61,18 +63,17 @@ final class InflightTracking implements AutoCloseable {
      * SET_INFLIGHT_FD: the area a previous back-end filled (or a fresh one), after checking its arithmetic; refused
      * while {@code ringsRunning}.
      */
-    void adopt(Message m, boolean ringsRunning) {
-        Bodies.Inflight req = Bodies.Inflight.of(m);
-        checkShape(Request.SET_INFLIGHT_FD, req);
-        checkStopped(Request.SET_INFLIGHT_FD, ringsRunning);
+    void adopt(Bodies.Inflight req, Message m, boolean ringsRunning) {
+        checkShape(FrontendRequest.SET_INFLIGHT_FD, req);
+        checkStopped(FrontendRequest.SET_INFLIGHT_FD, ringsRunning);
         int fd = m.takeFd(0);
         try {
             long size = req.mmapSize();
             if (size < InflightArea.bytes(req.numQueues(), req.queueSize())) {
-                throw violation(Request.SET_INFLIGHT_FD, VhostUserRule.INFLIGHT_ARITHMETIC, String.format("size %s for %d queues of %d",
+                throw violation(FrontendRequest.SET_INFLIGHT_FD, VhostUserRule.INFLIGHT_ARITHMETIC, String.format("size %s for %d queues of %d",
                         Long.toUnsignedString(size), req.numQueues(), req.queueSize()));
             }
-            MappedMemory mapped = SharedFile.map(Request.SET_INFLIGHT_FD, SharedFile.Kind.INFLIGHT, fd, req.mmapOffset(), size, seals);
+            MappedMemory mapped = SharedFile.map(FrontendRequest.SET_INFLIGHT_FD, SharedFile.Kind.INFLIGHT, fd, req.mmapOffset(), size, seals);
             replace(new InflightArea(mapped, req.numQueues(), req.queueSize()));
         } finally {
             Syscalls.closeQuietly(fd);
@@ -101,14 +102,14 @@ final class InflightTracking implements AutoCloseable {
         }
     }
 
-    private void checkShape(Request r, Bodies.Inflight req) {
+    private void checkShape(FrontendRequest r, Bodies.Inflight req) {
         if (req.numQueues() < 1 || req.numQueues() > queueCount || req.queueSize() < 1
                 || req.queueSize() > Math.min(device.maxQueueSize(), QueueConfig.MAX_SIZE)) {
             throw violation(r, VhostUserRule.INFLIGHT_SHAPE, req.numQueues() + " queues of " + req.queueSize() + " entries");
         }
     }
 
-    private static void checkStopped(Request r, boolean ringsRunning) {
+    private static void checkStopped(FrontendRequest r, boolean ringsRunning) {
         if (ringsRunning) {
             throw violation(r, VhostUserRule.RINGS_RUNNING, "the inflight area cannot change while rings are started (stop them with GET_VRING_BASE first)");
         }

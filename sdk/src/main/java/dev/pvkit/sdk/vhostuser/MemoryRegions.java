@@ -38,44 +38,43 @@ final class MemoryRegions implements AutoCloseable {
         return mappings.size();
     }
 
-    /** SET_MEM_TABLE: the given regions replace all others. */
-    void setTable(Message m) {
-        Bodies.MemoryTable t = Bodies.MemoryTable.of(m);
+    /** SET_MEM_TABLE: the given regions, whose files are {@code m}'s descriptors in order, replace all others. */
+    void setTable(Bodies.MemoryTable t, Message m) {
         List<MemoryRegion> fresh = new ArrayList<>();
         try {
-            for (int i = 0; i < t.regions().size(); i++) fresh.add(map(Request.SET_MEM_TABLE, t.regions().get(i), m.takeFd(i)));
-            swap(Request.SET_MEM_TABLE, fresh, List.copyOf(mappings));
+            for (int i = 0; i < t.regions().size(); i++) fresh.add(map(FrontendRequest.SET_MEM_TABLE, t.regions().get(i), m.takeFd(i)));
+            swap(FrontendRequest.SET_MEM_TABLE, fresh, List.copyOf(mappings));
         } catch (RuntimeException e) {
             for (MemoryRegion r : fresh) unmapUnlessMapped(r);
             throw e;
         }
     }
 
-    void add(Message m) {
-        Bodies.Region region = Bodies.SingleRegion.of(m).region();
-        if (mappings.size() >= MAX_SLOTS) throw violation(Request.ADD_MEM_REG, VhostUserRule.MEMORY_SLOTS, "all " + MAX_SLOTS + " slots in use");
-        MemoryRegion added = map(Request.ADD_MEM_REG, region, m.takeFd(0));
+    /** ADD_MEM_REG: {@code region}, whose file is {@code m}'s descriptor, joins the others. */
+    void add(Bodies.Region region, Message m) {
+        if (mappings.size() >= MAX_SLOTS) throw violation(FrontendRequest.ADD_MEM_REG, VhostUserRule.MEMORY_SLOTS, "all " + MAX_SLOTS + " slots in use");
+        MemoryRegion added = map(FrontendRequest.ADD_MEM_REG, region, m.takeFd(0));
         List<MemoryRegion> next = new ArrayList<>(mappings);
         next.add(added);
         try {
-            swap(Request.ADD_MEM_REG, next, List.of());
+            swap(FrontendRequest.ADD_MEM_REG, next, List.of());
         } catch (RuntimeException e) {
             unmapUnlessMapped(added);
             throw e;
         }
     }
 
-    void remove(Message m) {
-        Bodies.Region region = Bodies.SingleRegion.of(m).region();
+    /** REM_MEM_REG: the region with {@code region}'s address, size and user address leaves the map. */
+    void remove(Bodies.Region region) {
         MemoryRegion gone = mappings.stream()
                 .filter(x -> x.guestPhysical() == region.guestPhysical() && x.size() == region.size()
                         && x.userAddress() == region.userAddress())
                 .findFirst()
-                .orElseThrow(() -> violation(Request.REM_MEM_REG, VhostUserRule.UNKNOWN_REGION,
+                .orElseThrow(() -> violation(FrontendRequest.REM_MEM_REG, VhostUserRule.UNKNOWN_REGION,
                         String.format("no region at 0x%x+%d", region.guestPhysical(), region.size())));
         List<MemoryRegion> next = new ArrayList<>(mappings);
         next.remove(gone);
-        swap(Request.REM_MEM_REG, next, List.of(gone));
+        swap(FrontendRequest.REM_MEM_REG, next, List.of(gone));
     }
 
     /** Unmaps every region; the rings must be closed first. */
@@ -91,7 +90,7 @@ final class MemoryRegions implements AutoCloseable {
      * it (below and above the PCI hole, around ROMs), so mapping each from file offset 0 would map the file again
      * and again, up to the region's end, and hand the device every byte below its region too.
      */
-    private MemoryRegion map(Request r, Bodies.Region region, int fd) {
+    private MemoryRegion map(FrontendRequest r, Bodies.Region region, int fd) {
         try {
             long size = region.size();
             if (size > 0 && (region.guestPhysical() < 0 || region.guestPhysical() > Long.MAX_VALUE - size
@@ -130,7 +129,7 @@ final class MemoryRegions implements AutoCloseable {
      * Installs a new memory map: the rings move to it while all are locked, and the old mappings are unmapped only
      * after all rings let go of them. A map the rings cannot move to is refused before anything changes.
      */
-    private void swap(Request cause, List<MemoryRegion> next, List<MemoryRegion> retired) {
+    private void swap(FrontendRequest cause, List<MemoryRegion> next, List<MemoryRegion> retired) {
         GuestMemory fresh;
         try {
             fresh = GuestMemory.of(next).withWriteObserver(writes);

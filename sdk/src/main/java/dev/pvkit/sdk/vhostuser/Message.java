@@ -40,13 +40,13 @@ public final class Message implements AutoCloseable {
     }
 
     /** The implemented request, or null. */
-    public Request request() {
-        return Request.of(requestId);
+    public FrontendRequest request() {
+        return FrontendRequest.of(requestId);
     }
 
     /** A name for logs: the request's, or {@code request <id>}. */
     public String name() {
-        Request r = request();
+        FrontendRequest r = request();
         return r != null ? r.name() : "request " + requestId;
     }
 

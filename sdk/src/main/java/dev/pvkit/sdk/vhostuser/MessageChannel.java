@@ -63,7 +63,7 @@ public final class MessageChannel implements AutoCloseable {
             int request = h.getInt(0);
             int flags = h.getInt(4);
             int size = h.getInt(8);
-            String name = Request.of(request) != null ? Request.of(request).name() : "request " + request;
+            String name = FrontendRequest.of(request) != null ? FrontendRequest.of(request).name() : "request " + request;
             if ((flags & Message.VERSION_MASK) != Message.VERSION) {
                 throw new ProtocolViolation(name, reply ? VhostUserRule.REPLY_VERSION : VhostUserRule.HEADER_VERSION, "version " + (flags & Message.VERSION_MASK) + ", expected 1", true);
             }

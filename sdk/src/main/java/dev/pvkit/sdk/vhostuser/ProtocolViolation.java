@@ -23,7 +23,7 @@ public final class ProtocolViolation extends RuntimeException {
     }
 
     /** A message whose framing held but whose meaning broke {@code rule}: the answer may be a failure status. */
-    static ProtocolViolation violation(Request r, VhostUserRule rule, String detail) {
+    static ProtocolViolation violation(FrontendRequest r, VhostUserRule rule, String detail) {
         return new ProtocolViolation(r.name(), rule, detail, false);
     }
 

@@ -36,7 +36,7 @@ final class SharedFile {
      * kind's beyond-file rule or {@link VhostUserRule#MAPPING}. The file is made unshrinkable ({@link ShrinkSeals#protect}) before its
      * size is checked: checked first, it could shrink between the check and the seal.
      */
-    static MappedMemory map(Request r, Kind kind, int fd, long offset, long size, ShrinkSeals seals) {
+    static MappedMemory map(FrontendRequest r, Kind kind, int fd, long offset, long size, ShrinkSeals seals) {
         if (size <= 0 || offset < 0 || offset > Long.MAX_VALUE - size) {
             throw new ProtocolViolation(r.name(), kind.arithmetic, String.format("size %s, offset %s overflow or are empty",
                     Long.toUnsignedString(size), Long.toUnsignedString(offset)), false);

@@ -42,7 +42,7 @@ final class ShrinkSeals {
      * Called before {@code fd}'s size is checked and the file mapped: afterwards the file cannot shrink, unless the
      * policy accepts it at risk. Throws a {@link ProtocolViolation} (rule {@link VhostUserRule#UNSEALED_FILE}) for a file it refuses.
      */
-    void protect(Request r, String what, int fd) {
+    void protect(FrontendRequest r, String what, int fd) {
         if (sealed(fd)) return;
         String why;
         try {

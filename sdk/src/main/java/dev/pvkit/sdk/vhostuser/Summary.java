@@ -30,8 +30,8 @@ final class Summary {
     }
 
     /** KICK/CALL/ERR: the ring and whether a descriptor came ({@code fd=none}: the no-fd flag). */
-    static String eventFd(long body) {
-        return queue((int) (body & Bodies.VRING_INDEX_MASK), (body & Bodies.VRING_NOFD) != 0 ? "fd=none" : "fd=set");
+    static String eventFd(Bodies.VringFd f) {
+        return queue(f.index(), f.noFd() ? "fd=none" : "fd=set");
     }
 
     static String region(Bodies.Region r) {

@@ -74,8 +74,8 @@ public enum VhostUserRule {
     /** SET_PROTOCOL_FEATURES with a bit the back-end did not offer. */
     PROTOCOL_FEATURES("protocol features", "FE-VU-007"),
     /**
-     * A known request PVKit does not serve (a guard for requests added to {@link Request} before their handler).
-     * No id: the front-end broke nothing; the gap is PVKit's.
+     * A known request PVKit does not serve (a guard for requests added to {@link FrontendRequest} before their
+     * {@link RequestTable} row). No id: the front-end broke nothing; the gap is PVKit's.
      */
     NOT_IMPLEMENTED("not implemented", null),
 

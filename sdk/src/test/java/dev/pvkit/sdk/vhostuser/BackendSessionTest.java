@@ -161,7 +161,7 @@ class BackendSessionTest {
             MessageChannel back = fe.vhost().openBackendChannel();
             assertThat(device.context.announceConfigChange()).isTrue();
             try (Message m = back.readRequest()) {
-                assertThat(m.requestId()).isEqualTo(Session.BACKEND_CONFIG_CHANGE_MSG);
+                assertThat(m.requestId()).isEqualTo(DeviceControl.BACKEND_CONFIG_CHANGE_MSG);
             }
         }
     }
@@ -210,7 +210,7 @@ class BackendSessionTest {
             // A chain whose buffer lies outside guest memory [DRV-SPLIT-044].
             q.post(List.of(new Segment(0x10, 8)), List.of(), false);
             q.publishAndKick();
-            awaitStatusBit(fe, Session.DEVICE_NEEDS_RESET);
+            awaitStatusBit(fe, DeviceControl.DEVICE_NEEDS_RESET);
         }
     }
 
@@ -247,7 +247,7 @@ class BackendSessionTest {
     void badMessageWithoutReplyAckClosesAndTheNextConnectionIsServed() throws Exception {
         int before = FdCount.open();
         try (VhostUserFrontendProbe probe = new VhostUserFrontendProbe(backend.socketPath())) {
-            probe.sendRaw(Request.SET_VRING_NUM.id(), Message.VERSION, new byte[5]); // 5 bytes: should be 8
+            probe.sendRaw(FrontendRequest.SET_VRING_NUM.id(), Message.VERSION, new byte[5]); // 5 bytes: should be 8
             assertThat(probe.closedByPeer()).isTrue();
         }
         try (VirtioFrontend fe = connect(features(false))) {
@@ -353,7 +353,7 @@ class BackendSessionTest {
             fe.vhost().remMemReg(high);
             q.post(List.of(new Segment(0x4000000, 4)), List.of(new Segment(0x4001000, 4)), false);
             q.publishAndKick();
-            awaitStatusBit(fe, Session.DEVICE_NEEDS_RESET); // gone again: that buffer is outside guest memory
+            awaitStatusBit(fe, DeviceControl.DEVICE_NEEDS_RESET); // gone again: that buffer is outside guest memory
         }
     }
 

@@ -61,7 +61,7 @@ class CveRegressionTest {
     /** A probe that negotiated REPLY_ACK, so rejections come back as failure statuses. */
     VhostUserFrontendProbe ackingProbe() {
         VhostUserFrontendProbe p = new VhostUserFrontendProbe(backend.socketPath());
-        p.sendRaw(Request.SET_PROTOCOL_FEATURES.id(), Message.VERSION, MessageChannel.u64(ProtocolFeatures.OFFERED));
+        p.sendRaw(FrontendRequest.SET_PROTOCOL_FEATURES.id(), Message.VERSION, MessageChannel.u64(ProtocolFeatures.OFFERED));
         return p;
     }
 
@@ -171,16 +171,16 @@ class CveRegressionTest {
         try (VhostUserFrontendProbe p = ackingProbe();
              EventFd a = EventFd.create(); EventFd b = EventFd.create(); EventFd c = EventFd.create();
              Memfd m = Memfd.create("one", 0x10000)) {
-            p.sendRaw(Request.SET_VRING_CALL.id(), Message.VERSION | Message.NEED_REPLY, u64(0), a.fd(), b.fd(), c.fd());
+            p.sendRaw(FrontendRequest.SET_VRING_CALL.id(), Message.VERSION | Message.NEED_REPLY, u64(0), a.fd(), b.fd(), c.fd());
             assertThat(status(p)).isNotZero();
-            p.sendRaw(Request.SET_VRING_KICK.id(), Message.VERSION | Message.NEED_REPLY, u64(0)); // fd missing
+            p.sendRaw(FrontendRequest.SET_VRING_KICK.id(), Message.VERSION | Message.NEED_REPLY, u64(0)); // fd missing
             assertThat(status(p)).isNotZero();
             ByteBuffer table = ByteBuffer.allocate(8 + 64).order(ByteOrder.nativeOrder()).putInt(2).putInt(0)
                     .putLong(0).putLong(0x10000).putLong(0x7000_0000_0000L).putLong(0)
                     .putLong(0x10000).putLong(0x10000).putLong(0x7000_1000_0000L).putLong(0);
-            p.sendRaw(Request.SET_MEM_TABLE.id(), Message.VERSION | Message.NEED_REPLY, table.array(), m.fd()); // 2 regions, 1 fd
+            p.sendRaw(FrontendRequest.SET_MEM_TABLE.id(), Message.VERSION | Message.NEED_REPLY, table.array(), m.fd()); // 2 regions, 1 fd
             assertThat(status(p)).isNotZero();
-            p.sendRaw(Request.GET_FEATURES.id(), Message.VERSION, new byte[0], a.fd(), b.fd()); // fds on a request that takes none
+            p.sendRaw(FrontendRequest.GET_FEATURES.id(), Message.VERSION, new byte[0], a.fd(), b.fd()); // fds on a request that takes none
             assertThat(p.closedByPeer()).as("a request with a reply body cannot be failed: the connection closes").isTrue();
         }
         assertThat(rejected).contains("SET_VRING_CALL descriptor count -> failure status", "SET_VRING_KICK descriptor count -> failure status",
@@ -197,11 +197,11 @@ class CveRegressionTest {
         try (VhostUserFrontendProbe p = ackingProbe(); Memfd log = Memfd.create("log", 4096)) {
             for (long[] bad : new long[][]{{4096, Long.MAX_VALUE - 100}, {-1, 0}, {8192, 0}, {4096, 4096}, {0, 0}}) {
                 ByteBuffer body = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder()).putLong(bad[0]).putLong(bad[1]);
-                p.sendRaw(Request.SET_LOG_BASE.id(), Message.VERSION, body.array(), log.fd());
+                p.sendRaw(FrontendRequest.SET_LOG_BASE.id(), Message.VERSION, body.array(), log.fd());
                 assertThat(status(p)).as("SET_LOG_BASE size %d offset %d", bad[0], bad[1]).isNotZero();
             }
             ByteBuffer good = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder()).putLong(4096).putLong(0);
-            p.sendRaw(Request.SET_LOG_BASE.id(), Message.VERSION, good.array(), log.fd());
+            p.sendRaw(FrontendRequest.SET_LOG_BASE.id(), Message.VERSION, good.array(), log.fd());
             assertThat(status(p)).isZero();
         }
         BackendSessionTest.awaitFdCount(before);
@@ -214,21 +214,21 @@ class CveRegressionTest {
         serve(new EchoDevice());
         try (VhostUserFrontendProbe p = ackingProbe(); EventFd e = EventFd.create()) {
             for (int index : new int[]{EchoDevice.QUEUES, 255, -1}) {
-                p.sendRaw(Request.SET_VRING_NUM.id(), Message.VERSION | Message.NEED_REPLY, new Bodies.VringState(index, 8).encode());
+                p.sendRaw(FrontendRequest.SET_VRING_NUM.id(), Message.VERSION | Message.NEED_REPLY, new Bodies.VringState(index, 8).encode());
                 assertThat(status(p)).isNotZero();
-                p.sendRaw(Request.SET_VRING_BASE.id(), Message.VERSION | Message.NEED_REPLY, new Bodies.VringState(index, 0).encode());
+                p.sendRaw(FrontendRequest.SET_VRING_BASE.id(), Message.VERSION | Message.NEED_REPLY, new Bodies.VringState(index, 0).encode());
                 assertThat(status(p)).isNotZero();
-                p.sendRaw(Request.SET_VRING_ENABLE.id(), Message.VERSION | Message.NEED_REPLY, new Bodies.VringState(index, 1).encode());
+                p.sendRaw(FrontendRequest.SET_VRING_ENABLE.id(), Message.VERSION | Message.NEED_REPLY, new Bodies.VringState(index, 1).encode());
                 assertThat(status(p)).isNotZero();
-                p.sendRaw(Request.SET_VRING_ADDR.id(), Message.VERSION | Message.NEED_REPLY,
+                p.sendRaw(FrontendRequest.SET_VRING_ADDR.id(), Message.VERSION | Message.NEED_REPLY,
                         new Bodies.VringAddress(index, 0, 0, 0, 0, 0).encode());
                 assertThat(status(p)).isNotZero();
-                for (Request r : new Request[]{Request.SET_VRING_KICK, Request.SET_VRING_CALL, Request.SET_VRING_ERR}) {
+                for (FrontendRequest r : new FrontendRequest[]{FrontendRequest.SET_VRING_KICK, FrontendRequest.SET_VRING_CALL, FrontendRequest.SET_VRING_ERR}) {
                     p.sendRaw(r.id(), Message.VERSION | Message.NEED_REPLY, u64(index & 0xff), e.fd());
                     assertThat(status(p)).as("%s index %d", r, index & 0xff).isNotZero();
                 }
             }
-            p.sendRaw(Request.GET_VRING_BASE.id(), Message.VERSION, new Bodies.VringState(EchoDevice.QUEUES, 0).encode());
+            p.sendRaw(FrontendRequest.GET_VRING_BASE.id(), Message.VERSION, new Bodies.VringState(EchoDevice.QUEUES, 0).encode());
             assertThat(p.closedByPeer()).isTrue();
         }
         assertThat(rejected).filteredOn(s -> s.contains("queue index")).hasSize(3 * 7 + 1);
@@ -297,7 +297,7 @@ class CveRegressionTest {
             ByteBuffer table = ByteBuffer.allocate(8 + 64).order(ByteOrder.nativeOrder()).putInt(2).putInt(0)
                     .putLong(0).putLong(0x10000).putLong(0x7000_0000_0000L).putLong(0)            // valid
                     .putLong(0x10000).putLong(0x10000).putLong(0x7000_1000_0000L).putLong(0);     // larger than its 4 KiB file
-            p.sendRaw(Request.SET_MEM_TABLE.id(), Message.VERSION | Message.NEED_REPLY, table.array(), one.fd(), two.fd());
+            p.sendRaw(FrontendRequest.SET_MEM_TABLE.id(), Message.VERSION | Message.NEED_REPLY, table.array(), one.fd(), two.fd());
             assertThat(status(p)).isNotZero();
             assertThat(rejected).containsExactly("SET_MEM_TABLE region beyond file -> failure status");
         }
@@ -341,7 +341,7 @@ class CveRegressionTest {
             int after = q.post(split, List.of(new Segment(0x201100, 9)), false);
             q.publishAndKick();
             assertThat(q.awaitUsed(1, WAIT)).containsExactly(new DriverQueue.Used(after, 9));
-            assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isZero();
+            assertThat(fe.vhost().getStatus() & DeviceControl.DEVICE_NEEDS_RESET).isZero();
         }
         assertThat(rejected).isEmpty();
     }

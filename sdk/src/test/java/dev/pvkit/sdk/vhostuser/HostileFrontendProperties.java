@@ -61,7 +61,7 @@ class HostileFrontendProperties {
 
     static {
         List<Integer> ids = new ArrayList<>();
-        for (Request r : Request.values()) ids.add(r.id());
+        for (FrontendRequest r : FrontendRequest.values()) ids.add(r.id());
         ids.addAll(List.of(0, 19, 22, 35, 41, 44, 99, -1));   // unknown or unimplemented ids
         REQUESTS = ids.stream().mapToInt(Integer::intValue).toArray();
     }
@@ -115,7 +115,7 @@ class HostileFrontendProperties {
         try {
             MessageChannel ch = new MessageChannel(socket);
             if (negotiateFirst) {
-                ch.send(Request.SET_PROTOCOL_FEATURES.id(), Message.VERSION, MessageChannel.u64(ProtocolFeatures.OFFERED));
+                ch.send(FrontendRequest.SET_PROTOCOL_FEATURES.id(), Message.VERSION, MessageChannel.u64(ProtocolFeatures.OFFERED));
             }
             for (Action a : stream) {
                 if (!send(ch, socket, a, ours)) break;
@@ -138,7 +138,7 @@ class HostileFrontendProperties {
     /** Sends one hostile message; false once the back-end has hung up. */
     private static boolean send(MessageChannel ch, UnixSocket socket, Action a, List<AutoCloseable> ours) {
         Random rnd = new Random(a.seed());
-        Request r = Request.of(a.request());
+        FrontendRequest r = FrontendRequest.of(a.request());
         List<Integer> fds = new ArrayList<>();
         byte[] body = body(r, rnd, fds, ours);
         int size = Math.max(0, body.length + a.sizeSkew());
@@ -166,13 +166,13 @@ class HostileFrontendProperties {
     }
 
     /** A body of the right shape for {@code r} with hostile values; descriptors it needs go to {@code fds}. */
-    private static byte[] body(Request r, Random rnd, List<Integer> fds, List<AutoCloseable> ours) {
+    private static byte[] body(FrontendRequest r, Random rnd, List<Integer> fds, List<AutoCloseable> ours) {
         if (r == null) return randomBytes(rnd, rnd.nextInt(64));
         ByteBuffer b;
         switch (r.payload) {
             case NONE -> {
                 b = ByteBuffer.allocate(0);
-                if (r.fds == Request.Fds.ONE) fds.add(eventFd(ours));
+                if (r.fds == FrontendRequest.Fds.ONE) fds.add(eventFd(ours));
             }
             case U64 -> {
                 b = buf(8);
@@ -183,7 +183,7 @@ class HostileFrontendProperties {
                     default -> rnd.nextLong();
                 };
                 b.putLong(v);
-                if (r.fds == Request.Fds.UNLESS_NOFD && (v & Bodies.VRING_NOFD) == 0) fds.add(eventFd(ours));
+                if (r.fds == FrontendRequest.Fds.UNLESS_NOFD && (v & Bodies.VRING_NOFD) == 0) fds.add(eventFd(ours));
             }
             case VRING_STATE -> b = buf(8).putInt((int) pick(rnd, 0, 1, 3, 4, 255, -1, rnd.nextInt()))
                     .putInt((int) pick(rnd, 0, 1, 8, 64, 256, 3, 65536, -1, rnd.nextInt()));
@@ -200,7 +200,7 @@ class HostileFrontendProperties {
             case SINGLE_REGION -> {
                 b = buf(40).putLong(0);
                 region(b, rnd, rnd.nextInt(3));
-                if (r.fds == Request.Fds.ONE || rnd.nextBoolean()) fds.add(memFd(rnd, ours));
+                if (r.fds == FrontendRequest.Fds.ONE || rnd.nextBoolean()) fds.add(memFd(rnd, ours));
             }
             case CONFIG -> {
                 int size = (int) pick(rnd, 0, 4, 8, 256, 1, 3);
@@ -213,7 +213,7 @@ class HostileFrontendProperties {
             }
             case INFLIGHT -> {
                 b = buf(24).put(randomBytes(rnd, 24));
-                if (r.fds == Request.Fds.ONE) fds.add(memFd(rnd, ours));
+                if (r.fds == FrontendRequest.Fds.ONE) fds.add(memFd(rnd, ours));
             }
             default -> throw new IllegalStateException(r.payload.name());
         }

@@ -326,35 +326,35 @@ class HostileReconfigurationProperties {
                 List<Bodies.Region> regions = t.parts().stream().map(this::region).toList();
                 int[] fds = new int[regions.size()];
                 Arrays.fill(fds, fd());
-                return send(Request.SET_MEM_TABLE, new Bodies.MemoryTable(regions).encode(), fds);
+                return send(FrontendRequest.SET_MEM_TABLE, new Bodies.MemoryTable(regions).encode(), fds);
             }
-            if (s instanceof AddRegion a) return send(Request.ADD_MEM_REG, new Bodies.SingleRegion(region(a.part())).encode(), fd());
-            if (s instanceof RemRegion r) return send(Request.REM_MEM_REG, new Bodies.SingleRegion(region(r.part())).encode());
-            if (s instanceof VringNum n) return send(Request.SET_VRING_NUM, new Bodies.VringState(n.queue(), n.num()).encode());
-            if (s instanceof VringAddr a) return send(Request.SET_VRING_ADDR, ringAddress(a.queue(), a.part() < 0 ? a.queue() : a.part()));
-            if (s instanceof VringBase b) return send(Request.SET_VRING_BASE, new Bodies.VringState(b.queue(), b.base()).encode());
+            if (s instanceof AddRegion a) return send(FrontendRequest.ADD_MEM_REG, new Bodies.SingleRegion(region(a.part())).encode(), fd());
+            if (s instanceof RemRegion r) return send(FrontendRequest.REM_MEM_REG, new Bodies.SingleRegion(region(r.part())).encode());
+            if (s instanceof VringNum n) return send(FrontendRequest.SET_VRING_NUM, new Bodies.VringState(n.queue(), n.num()).encode());
+            if (s instanceof VringAddr a) return send(FrontendRequest.SET_VRING_ADDR, ringAddress(a.queue(), a.part() < 0 ? a.queue() : a.part()));
+            if (s instanceof VringBase b) return send(FrontendRequest.SET_VRING_BASE, new Bodies.VringState(b.queue(), b.base()).encode());
             if (s instanceof Kick k) return kick(k.queue(), k.noFd());
             if (s instanceof Call c) {
-                if (c.noFd()) return send(Request.SET_VRING_CALL, MessageChannel.u64(c.queue() | Bodies.VRING_NOFD));
-                return send(Request.SET_VRING_CALL, MessageChannel.u64(c.queue()), own(EventFd.create()).fd());
+                if (c.noFd()) return send(FrontendRequest.SET_VRING_CALL, MessageChannel.u64(c.queue() | Bodies.VRING_NOFD));
+                return send(FrontendRequest.SET_VRING_CALL, MessageChannel.u64(c.queue()), own(EventFd.create()).fd());
             }
-            if (s instanceof Enable e) return send(Request.SET_VRING_ENABLE, new Bodies.VringState(e.queue(), e.on() ? 1 : 0).encode());
+            if (s instanceof Enable e) return send(FrontendRequest.SET_VRING_ENABLE, new Bodies.VringState(e.queue(), e.on() ? 1 : 0).encode());
             if (s instanceof GetBase g) return getBase(g.queue());
             if (s instanceof Restart r) return restart(r.queue());
             if (s instanceof LogBase l) {
                 Memfd log = own(Memfd.create("reconfigure-log", l.bytes()));
-                return send(Request.SET_LOG_BASE, new Bodies.Log(l.bytes(), 0).encode(), log.fd());
+                return send(FrontendRequest.SET_LOG_BASE, new Bodies.Log(l.bytes(), 0).encode(), log.fd());
             }
-            if (s instanceof LogFd) return send(Request.SET_LOG_FD, new byte[0], own(EventFd.create()).fd());
+            if (s instanceof LogFd) return send(FrontendRequest.SET_LOG_FD, new byte[0], own(EventFd.create()).fd());
             if (s instanceof Features f) {
-                return send(Request.SET_FEATURES, MessageChannel.u64(features | (f.logAll() ? VirtioFeatures.bit(ProtocolFeatures.F_LOG_ALL) : 0)));
+                return send(FrontendRequest.SET_FEATURES, MessageChannel.u64(features | (f.logAll() ? VirtioFeatures.bit(ProtocolFeatures.F_LOG_ALL) : 0)));
             }
             if (s instanceof GetInflight g) return getInflight(g);
             if (s instanceof SetInflight si) return setInflight(si);
-            if (s instanceof ResetDevice) return confuseAll(send(Request.RESET_DEVICE, new byte[0]));
-            if (s instanceof ResetOwner) return confuseAll(send(Request.RESET_OWNER, new byte[0]));
-            if (s instanceof SetStatus st) return send(Request.SET_STATUS, MessageChannel.u64(st.status()));
-            if (s instanceof GetStatus) return send(Request.GET_STATUS, new byte[0]);
+            if (s instanceof ResetDevice) return confuseAll(send(FrontendRequest.RESET_DEVICE, new byte[0]));
+            if (s instanceof ResetOwner) return confuseAll(send(FrontendRequest.RESET_OWNER, new byte[0]));
+            if (s instanceof SetStatus st) return send(FrontendRequest.SET_STATUS, MessageChannel.u64(st.status()));
+            if (s instanceof GetStatus) return send(FrontendRequest.GET_STATUS, new byte[0]);
             throw new IllegalArgumentException(s.toString());
         }
 
@@ -417,23 +417,23 @@ class HostileReconfigurationProperties {
 
         private boolean kick(int q, boolean noFd) {
             if (noFd) {
-                boolean open = send(Request.SET_VRING_KICK, MessageChannel.u64(q | Bodies.VRING_NOFD));
+                boolean open = send(FrontendRequest.SET_VRING_KICK, MessageChannel.u64(q | Bodies.VRING_NOFD));
                 if (q < kicks.length) kicks[q] = null;
                 return open;
             }
             EventFd kick = own(EventFd.create());
-            boolean open = send(Request.SET_VRING_KICK, MessageChannel.u64(q), kick.fd());
+            boolean open = send(FrontendRequest.SET_VRING_KICK, MessageChannel.u64(q), kick.fd());
             if (q < kicks.length) kicks[q] = kick;
             return open;
         }
 
         private boolean restart(int q) {
             long base = q < lastBase.length ? lastBase[q] : 0;
-            return send(Request.SET_VRING_NUM, new Bodies.VringState(q, QUEUE_SIZE).encode())
-                    && send(Request.SET_VRING_ADDR, ringAddress(q, q))
-                    && send(Request.SET_VRING_BASE, new Bodies.VringState(q, (int) base).encode())
+            return send(FrontendRequest.SET_VRING_NUM, new Bodies.VringState(q, QUEUE_SIZE).encode())
+                    && send(FrontendRequest.SET_VRING_ADDR, ringAddress(q, q))
+                    && send(FrontendRequest.SET_VRING_BASE, new Bodies.VringState(q, (int) base).encode())
                     && kick(q, false)
-                    && send(Request.SET_VRING_ENABLE, new Bodies.VringState(q, 1).encode());
+                    && send(FrontendRequest.SET_VRING_ENABLE, new Bodies.VringState(q, 1).encode());
         }
 
         private boolean confuseAll(boolean open) {
@@ -442,7 +442,7 @@ class HostileReconfigurationProperties {
         }
 
         private boolean getBase(int q) {
-            Message reply = call(Request.GET_VRING_BASE, new Bodies.VringState(q, 0).encode());
+            Message reply = call(FrontendRequest.GET_VRING_BASE, new Bodies.VringState(q, 0).encode());
             if (reply == null) return false;
             try (reply) {
                 assertThat(reply.payload()).as("GET_VRING_BASE reply").hasSize(8);
@@ -454,7 +454,7 @@ class HostileReconfigurationProperties {
         }
 
         private boolean getInflight(GetInflight g) {
-            Message reply = call(Request.GET_INFLIGHT_FD, new Bodies.Inflight(0, 0, g.queues(), g.queueSize()).encode());
+            Message reply = call(FrontendRequest.GET_INFLIGHT_FD, new Bodies.Inflight(0, 0, g.queues(), g.queueSize()).encode());
             if (reply == null) return false;
             try (reply) {
                 assertThat(reply.payload()).as("GET_INFLIGHT_FD reply").hasSize(24);
@@ -470,25 +470,25 @@ class HostileReconfigurationProperties {
 
         private boolean setInflight(SetInflight s) {
             if (s.last() && lastInflightFd >= 0) {
-                return send(Request.SET_INFLIGHT_FD, new Bodies.Inflight(InflightArea.bytes(lastInflightQueues, lastInflightSize), 0,
+                return send(FrontendRequest.SET_INFLIGHT_FD, new Bodies.Inflight(InflightArea.bytes(lastInflightQueues, lastInflightSize), 0,
                         lastInflightQueues, lastInflightSize).encode(), lastInflightFd);
             }
             long size = InflightArea.bytes(queues.length, QUEUE_SIZE);
             Memfd area = own(Memfd.create("reconfigure-inflight", size));
-            return send(Request.SET_INFLIGHT_FD, new Bodies.Inflight(size, 0, queues.length, QUEUE_SIZE).encode(), area.fd());
+            return send(FrontendRequest.SET_INFLIGHT_FD, new Bodies.Inflight(size, 0, queues.length, QUEUE_SIZE).encode(), area.fd());
         }
 
         /**
          * Sends a request without a reply body; with REPLY_ACK it asks for a status, which must be 0 or 1. False
          * once the back-end has closed the connection.
          */
-        private boolean send(Request r, byte[] body, int... fds) {
+        private boolean send(FrontendRequest r, byte[] body, int... fds) {
             if (r.hasReply) {
                 Message reply = call(r, body, fds);
                 if (reply == null) return false;
                 try (reply) {
-                    if (r == Request.SET_LOG_BASE || r == Request.GET_STATUS) assertThat(reply.payload()).as(r + " reply").hasSize(8);
-                    if (r == Request.SET_LOG_BASE) status(r, reply);
+                    if (r == FrontendRequest.SET_LOG_BASE || r == FrontendRequest.GET_STATUS) assertThat(reply.payload()).as(r + " reply").hasSize(8);
+                    if (r == FrontendRequest.SET_LOG_BASE) status(r, reply);
                 }
                 return true;
             }
@@ -507,7 +507,7 @@ class HostileReconfigurationProperties {
             return true;
         }
 
-        private void status(Request r, Message reply) {
+        private void status(FrontendRequest r, Message reply) {
             assertThat(reply.payload()).as(r + " status").hasSize(8);
             long status = ByteBuffer.wrap(reply.payload()).order(ByteOrder.nativeOrder()).getLong(0);
             assertThat(status).as(r + " status").isIn(0L, 1L);
@@ -515,7 +515,7 @@ class HostileReconfigurationProperties {
         }
 
         /** Sends a request with a reply body; the reply, or null once the back-end has closed the connection. */
-        private Message call(Request r, byte[] body, int... fds) {
+        private Message call(FrontendRequest r, byte[] body, int... fds) {
             messages.incrementAndGet();
             try {
                 ch.send(r.id(), Message.VERSION, body, fds);
@@ -525,7 +525,7 @@ class HostileReconfigurationProperties {
             return readReply(r);
         }
 
-        private Message readReply(Request r) {
+        private Message readReply(FrontendRequest r) {
             Message reply;
             try {
                 reply = ch.readReply();

@@ -93,7 +93,7 @@ class MemoryFileShrinkTest {
                     echo(shared.memory(), q0, A + 0x80000, A + 0x90000);
                 }
                 assertThat(err1.drain()).as("ring 1's error eventfd").isZero();
-                assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isZero();
+                assertThat(fe.vhost().getStatus() & DeviceControl.DEVICE_NEEDS_RESET).isZero();
             }
             assertThat(log.text()).contains("SET_MEM_TABLE: sealed the region file against shrinking (F_SEAL_SHRINK)")
                     .doesNotContain("memory fault").doesNotContain("stopped");
@@ -129,7 +129,7 @@ class MemoryFileShrinkTest {
                 }
             }
             assertThat(err.drain()).as("ring 0's error eventfd").isZero();
-            assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isZero();
+            assertThat(fe.vhost().getStatus() & DeviceControl.DEVICE_NEEDS_RESET).isZero();
             assertThat(log.text()).contains("SET_LOG_BASE: sealed the log file against shrinking");
         }
     }
@@ -151,7 +151,7 @@ class MemoryFileShrinkTest {
             assertThatThrownBy(() -> Syscalls.ftruncate(copy.fd(), 0)).hasMessageContaining("ftruncate");
             for (int round = 0; round < ROUNDS; round++) echo(guest.memory(), q, A + 0x80000, A + 0x90000);
             assertThat(err.drain()).isZero();
-            assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isZero();
+            assertThat(fe.vhost().getStatus() & DeviceControl.DEVICE_NEEDS_RESET).isZero();
         }
     }
 

@@ -107,22 +107,22 @@ class MemoryRegionsTest {
         // back-end mappings could ever merge into one line of /proc/self/maps. Part 509 is the 510th region.
         List<SingleFileGuest.Part> parts = new ArrayList<>();
         parts.add(new SingleFileGuest.Part(0x100000, MiB, 0));
-        for (int i = 1; i <= Session.MAX_MEM_SLOTS; i++) {
+        for (int i = 1; i <= MemoryRegions.MAX_SLOTS; i++) {
             parts.add(new SingleFileGuest.Part(0x1000_0000L + i * 128 * KiB, 64 * KiB, MiB + (i - 1) * 68 * KiB));
         }
-        try (SingleFileGuest guest = SingleFileGuest.create("slots-guest", MiB + Session.MAX_MEM_SLOTS * 68 * KiB, parts);
+        try (SingleFileGuest guest = SingleFileGuest.create("slots-guest", MiB + MemoryRegions.MAX_SLOTS * 68 * KiB, parts);
              VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared().first(1), FEATURES, ProtocolFeatures.OFFERED)) {
             List<SharedMemory.SharedRegion> regions = guest.shared().regions();
             FrontendQueue q = fe.addQueue(0, 16, 0x100000, IndirectArea.NONE);
             assertThat(fe.vhost().getMaxMemSlots()).isEqualTo(509);
 
-            for (int i = 1; i < Session.MAX_MEM_SLOTS; i++) fe.vhost().addMemReg(regions.get(i));
+            for (int i = 1; i < MemoryRegions.MAX_SLOTS; i++) fe.vhost().addMemReg(regions.get(i));
             assertThat(backendMappings("/memfd:slots-guest", guest)).hasSize(509);
-            SharedMemory.SharedRegion extra = regions.get(Session.MAX_MEM_SLOTS);
+            SharedMemory.SharedRegion extra = regions.get(MemoryRegions.MAX_SLOTS);
             assertThatThrownBy(() -> fe.vhost().addMemReg(extra)).isInstanceOf(FrontendException.class);
             assertThat(rejected).containsExactly("ADD_MEM_REG memory slots -> failure status");
 
-            long last = regions.get(Session.MAX_MEM_SLOTS - 1).region().guestPhysical(); // the 509th, added last
+            long last = regions.get(MemoryRegions.MAX_SLOTS - 1).region().guestPhysical(); // the 509th, added last
             echo(guest, q, last, regions.get(1).region().guestPhysical());
 
             for (int i = 1; i <= 100; i++) fe.vhost().remMemReg(regions.get(i));
@@ -136,7 +136,7 @@ class MemoryRegionsTest {
             // A buffer in a removed region is outside guest memory now: the ring stops.
             q.post(List.of(new Segment(regions.get(10).region().guestPhysical(), 4)), List.of(), false);
             q.publishAndKick();
-            BackendSessionTest.awaitStatusBit(fe, Session.DEVICE_NEEDS_RESET);
+            BackendSessionTest.awaitStatusBit(fe, DeviceControl.DEVICE_NEEDS_RESET);
         }
     }
 

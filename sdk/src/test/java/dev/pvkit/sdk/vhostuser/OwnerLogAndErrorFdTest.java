@@ -123,7 +123,7 @@ class OwnerLogAndErrorFdTest {
             q.publishAndKick();                                        // more kicks on the broken ring: no new report
             sleep(100);
             assertThat(err.drain()).isZero();
-            assertThat(fe.vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isEqualTo(Session.DEVICE_NEEDS_RESET);
+            assertThat(fe.vhost().getStatus() & DeviceControl.DEVICE_NEEDS_RESET).isEqualTo(DeviceControl.DEVICE_NEEDS_RESET);
 
             fe.vhost().setVringErr(0, null);                          // the no-fd flag clears it
             assertThat(recorder.events("queueEventFdSet 0 ERR")).containsExactly("queueEventFdSet 0 ERR true", "queueEventFdSet 0 ERR false");

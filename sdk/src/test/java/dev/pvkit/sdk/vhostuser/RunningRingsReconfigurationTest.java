@@ -190,7 +190,7 @@ class RunningRingsReconfigurationTest {
             echo(t.guest().memory(), t.q0(), a + 0xa0000 + i * 0x100, b + 0xa0000 + i * 0x100);
             echo(t.guest().memory(), t.q1(), b + 0xb0000 + i * 0x100, a + 0xb0000 + i * 0x100);
         }
-        assertThat(t.fe().vhost().getStatus() & Session.DEVICE_NEEDS_RESET).isZero();
+        assertThat(t.fe().vhost().getStatus() & DeviceControl.DEVICE_NEEDS_RESET).isZero();
     }
 
     @Test
@@ -257,7 +257,7 @@ class RunningRingsReconfigurationTest {
             FrontendQueue q1 = fe.addQueue(1, 16, 0x110000, IndirectArea.NONE);
             dev.pvkit.sdk.os.UnixSocket[] pair = dev.pvkit.sdk.os.UnixSocket.pair();
             try {
-                fe.vhost().send(Request.SET_VRING_CALL, MessageChannel.u64(0), pair[1].fd());
+                fe.vhost().send(FrontendRequest.SET_VRING_CALL, MessageChannel.u64(0), pair[1].fd());
                 pair[1].shutdown();
                 for (int i = 0; i < 3; i++) {
                     echo(guest.memory(), q0, 0x200000 + i * 0x100, 0x201000 + i * 0x100); // reaped without the call

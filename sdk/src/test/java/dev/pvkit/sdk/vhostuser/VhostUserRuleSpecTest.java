@@ -81,7 +81,7 @@ class VhostUserRuleSpecTest {
             if (!rule.ruleName().equals("descriptor count")) continue;
             assertThat(spec.requirement(rule.requirement()).orElseThrow().statement()).as("%s", rule).contains("file descriptor");
         }
-        for (Request r : Request.values()) {
+        for (FrontendRequest r : FrontendRequest.values()) {
             assertThat(Bodies.descriptorRule(r).ruleName()).isEqualTo("descriptor count");
         }
     }

@@ -6,9 +6,10 @@ import java.util.Map;
 /**
  * The front-end requests PVKit implements, as one table (PVKit spec §10.2): id, body shape, how many file
  * descriptors travel with it, whether it has a reply body of its own, and the protocol feature that gates it.
- * The policy is data: the connection enforces it in one place.
+ * The policy is data: the connection enforces it in one place. Named for who sends it: a device completes a
+ * {@link dev.pvkit.sdk.device.Request}, which is another thing.
  */
-public enum Request {
+public enum FrontendRequest {
     GET_FEATURES(1, Payload.NONE, Fds.NONE, true, -1),
     SET_FEATURES(2, Payload.U64, Fds.NONE, false, -1),
     SET_OWNER(3, Payload.NONE, Fds.NONE, false, -1),
@@ -50,7 +51,7 @@ public enum Request {
     /** Protocol feature bit that must be negotiated, or -1. */
     final int gate;
 
-    Request(int id, Payload payload, Fds fds, boolean hasReply, int gate) {
+    FrontendRequest(int id, Payload payload, Fds fds, boolean hasReply, int gate) {
         this.id = id;
         this.payload = payload;
         this.fds = fds;
@@ -62,14 +63,14 @@ public enum Request {
         return id;
     }
 
-    private static final Map<Integer, Request> BY_ID = new HashMap<>();
+    private static final Map<Integer, FrontendRequest> BY_ID = new HashMap<>();
 
     static {
-        for (Request r : values()) BY_ID.put(r.id, r);
+        for (FrontendRequest r : values()) BY_ID.put(r.id, r);
     }
 
     /** The request with wire id {@code id}, or null when PVKit does not implement it. */
-    public static Request of(int id) {
+    public static FrontendRequest of(int id) {
         return BY_ID.get(id);
     }
 }
