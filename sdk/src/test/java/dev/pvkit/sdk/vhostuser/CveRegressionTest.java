@@ -113,7 +113,7 @@ class CveRegressionTest {
             assertThat(java.util.Arrays.stream(perBatch).min().orElseThrow())
                     .as("heap retained by the least of three batches of 20,000 SET_VRING_NUM %s", java.util.Arrays.toString(perBatch))
                     .isLessThan(20_000L * 16);
-            assertThat(FdCount.openedSince(fdsBefore)).as("descriptors left open by 20,000 SET_VRING_NUM").isEmpty();
+            assertThat(FdCount.kernelObjectsOpenedSince(fdsBefore)).as("descriptors left open by 20,000 SET_VRING_NUM").isEmpty();
 
             long desc = 0x100000, avail = 0x108000, used = 0x10c000, user = guest.memory().regions().get(0).userAddress() - 0x100000;
             v.setVringAddr(0, user + desc, user + used, user + avail);
@@ -167,7 +167,7 @@ class CveRegressionTest {
     @Test
     void cve2019_14818_and_cve2022_0669_surplusAndMissingDescriptorsAreRefusedAndClosed() throws Exception {
         serve(new EchoDevice());
-        int before = FdCount.open();
+        java.util.Set<Integer> before = FdCount.snapshot();
         try (VhostUserFrontendProbe p = ackingProbe();
              EventFd a = EventFd.create(); EventFd b = EventFd.create(); EventFd c = EventFd.create();
              Memfd m = Memfd.create("one", 0x10000)) {
@@ -185,14 +185,14 @@ class CveRegressionTest {
         }
         assertThat(rejected).contains("SET_VRING_CALL descriptor count -> failure status", "SET_VRING_KICK descriptor count -> failure status",
                 "SET_MEM_TABLE descriptor count -> failure status", "GET_FEATURES descriptor count -> connection closed");
-        BackendSessionTest.awaitFdCount(before);
+        BackendSessionTest.awaitNoDescriptorsSince(before);
     }
 
     /** CVE-2020-10722: log mapping offset + size overflow. */
     @Test
     void cve2020_10722_logOffsetPlusSizeOverflowIsRefusedWithoutMapping() throws Exception {
         serve(new EchoDevice());
-        int before = FdCount.open();
+        java.util.Set<Integer> before = FdCount.snapshot();
         long mapsBefore = memfdMappings();
         try (VhostUserFrontendProbe p = ackingProbe(); Memfd log = Memfd.create("log", 4096)) {
             for (long[] bad : new long[][]{{4096, Long.MAX_VALUE - 100}, {-1, 0}, {8192, 0}, {4096, 4096}, {0, 0}}) {
@@ -204,7 +204,7 @@ class CveRegressionTest {
             p.sendRaw(FrontendRequest.SET_LOG_BASE.id(), Message.VERSION, good.array(), log.fd());
             assertThat(status(p)).isZero();
         }
-        BackendSessionTest.awaitFdCount(before);
+        BackendSessionTest.awaitNoDescriptorsSince(before);
         assertThat(memfdMappings()).isEqualTo(mapsBefore);
     }
 
@@ -291,7 +291,7 @@ class CveRegressionTest {
     @Test
     void cve2020_10726_memoryTableFailingHalfwayLeaksNothing() throws Exception {
         serve(new EchoDevice());
-        int before = FdCount.open();
+        java.util.Set<Integer> before = FdCount.snapshot();
         long mapsBefore = memfdMappings();
         try (VhostUserFrontendProbe p = ackingProbe(); Memfd one = Memfd.create("good", 0x10000); Memfd two = Memfd.create("small", 0x1000)) {
             ByteBuffer table = ByteBuffer.allocate(8 + 64).order(ByteOrder.nativeOrder()).putInt(2).putInt(0)
@@ -301,7 +301,7 @@ class CveRegressionTest {
             assertThat(status(p)).isNotZero();
             assertThat(rejected).containsExactly("SET_MEM_TABLE region beyond file -> failure status");
         }
-        BackendSessionTest.awaitFdCount(before);
+        BackendSessionTest.awaitNoDescriptorsSince(before);
         assertThat(memfdMappings()).isEqualTo(mapsBefore);
     }
 
