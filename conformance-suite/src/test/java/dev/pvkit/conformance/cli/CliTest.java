@@ -74,6 +74,10 @@ class CliTest {
 
         Run both = run("backend", "blk", "--socket", dir.resolve("s.sock").toString(), "--image", "x", "--size", "1M", "--packed", "--split");
         assertUserError(both, "pvkit: Error: --packed, --split are mutually exclusive (specify only one) (see 'pvkit backend blk --help')");
+
+        Run threads = run("backend", "blk", "--socket", dir.resolve("s.sock").toString(), "--image", dir.resolve("t.img").toString(),
+                "--size", "1M", "--io-threads", "999");
+        assertUserError(threads, "pvkit: --io-threads must be 0..256, got 999");
     }
 
     @Test

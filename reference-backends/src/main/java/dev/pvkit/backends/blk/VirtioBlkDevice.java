@@ -1,5 +1,6 @@
 package dev.pvkit.backends.blk;
 
+import dev.pvkit.sdk.device.Request;
 import dev.pvkit.sdk.device.VirtioDevice;
 import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
@@ -23,6 +24,8 @@ public final class VirtioBlkDevice implements VirtioDevice {
     private final long offered;
     private volatile long negotiated;
     private volatile int writeback = 1;
+    /** Where requests are served when the device uses I/O threads; null: on the queue's worker, synchronously. */
+    private volatile java.util.concurrent.ExecutorService io;
 
     public VirtioBlkDevice(BlockStore store, BlkOptions options) {
         if (options.capacityBytes() > store.size()) {
@@ -150,5 +153,46 @@ public final class VirtioBlkDevice implements VirtioDevice {
     @Override
     public long process(int queue, Chain chain, GuestMemory memory) {
         return handler.handle(queue, chain, memory, negotiated);
+    }
+
+    /**
+     * Serves requests on {@code threads} I/O threads of the device's own instead of on the queue's worker: a slow
+     * store (a disk, not the page cache) then keeps up to {@code threads} requests in flight per device, and the
+     * worker goes on taking requests from the ring. Completion order follows the I/O, not the ring (the driver
+     * allows that); a FLUSH covers the writes completed before it, as virtio asks. Call before serving; the
+     * threads are daemons. On a store that answers from memory this is slower than serving in place (a hand-over
+     * per request), so it is off by default.
+     */
+    public VirtioBlkDevice useIoThreads(int threads) {
+        if (threads < 1 || threads > 256) throw new IllegalArgumentException("I/O threads must be 1..256, got " + threads);
+        java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+        io = java.util.concurrent.Executors.newFixedThreadPool(threads, r -> {
+            Thread t = new Thread(r, "pvkit-blk-io-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        return this;
+    }
+
+    @Override
+    public void submit(Request request) {
+        java.util.concurrent.ExecutorService pool = io;
+        if (pool == null) {
+            request.complete(process(request.queue(), request.chain(), request.memory()));
+            return;
+        }
+        pool.execute(() -> {
+            // A request the SDK cancelled (its ring stopped while it waited here) is not touched: its memory may be gone.
+            if (request.isCancelled()) return;
+            long written = 0;
+            try {
+                written = process(request.queue(), request.chain(), request.memory());
+            } catch (RuntimeException e) {
+                // The same as on the worker: the chain goes back with nothing written, and the failure is logged.
+                org.slf4j.LoggerFactory.getLogger(VirtioBlkDevice.class)
+                        .error("queue {}: request on chain {} failed on an I/O thread: {}", request.queue(), request.chain().id(), e.toString());
+            }
+            request.complete(written);
+        });
     }
 }
