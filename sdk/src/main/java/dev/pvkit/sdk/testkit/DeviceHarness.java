@@ -1,6 +1,7 @@
 package dev.pvkit.sdk.testkit;
 
 import dev.pvkit.sdk.device.DeviceContext;
+import dev.pvkit.sdk.device.PendingRequests;
 import dev.pvkit.sdk.device.Request;
 import dev.pvkit.sdk.device.VirtioDevice;
 import dev.pvkit.sdk.memory.GuestMemory;
@@ -27,13 +28,9 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -423,7 +420,7 @@ public final class DeviceHarness implements AutoCloseable {
                 .append(" ms, got ").append(ready.size()).append(';');
         for (Lane l : lanes) {
             sb.append(" queue ").append(l.index).append(": ").append(l.driver.outstanding()).append(" posted and not given back")
-                    .append(" (").append(l.held.get()).append(" held by the device)").append(l.brokenBy != null ? ", stopped: " + l.brokenBy : "")
+                    .append(" (").append(l.pending.outstanding()).append(" held by the device)").append(l.brokenBy != null ? ", stopped: " + l.brokenBy : "")
                     .append(';');
         }
         if (!problems.isEmpty()) sb.append(" problems: ").append(problems);
@@ -565,15 +562,15 @@ public final class DeviceHarness implements AutoCloseable {
         do {
             Chain c;
             while (!more && (c = q.poll()) != null) {
-                Handle r = l.open(c);
+                Request r = l.pending.open(l.device, c, memory);
                 try {
                     device.submit(r);
                 } catch (RuntimeException e) {
                     problem(true, String.format("queue %d: device failed on chain %d: %s", l.index, c.id(), e));
-                    if (r.isOpen()) r.complete(0);
+                    if (l.pending.isOpen(r)) r.complete(0);
                 } catch (Error e) {
                     failed(e); // for the test to see; the chain goes back as a failed one does
-                    if (r.isOpen()) r.complete(0);
+                    if (l.pending.isOpen(r)) r.complete(0);
                 }
                 l.flush();
                 more = ++served == TURN;
@@ -684,20 +681,14 @@ public final class DeviceHarness implements AutoCloseable {
 
     private int held() {
         int n = 0;
-        for (Lane l : lanes) n += l.held.get();
+        for (Lane l : lanes) n += l.pending.outstanding();
         return n;
     }
 
     private void cancelHeld() {
         for (Lane l : lanes) {
             l.flush();
-            int cancelled = 0;
-            for (Handle h : l.open) {
-                if (h.cancel()) cancelled++;
-            }
-            l.open.clear();
-            l.held.set(0);
-            l.completedElsewhere.clear();
+            int cancelled = l.pending.cancelRemaining(l.device);
             if (cancelled > 0) {
                 problem(false, String.format("queue %d: %d request(s) the device did not complete within %d ms of the harness"
                         + " closing are cancelled and never reach the driver", l.index, cancelled, requestDrain.toMillis()));
@@ -724,15 +715,14 @@ public final class DeviceHarness implements AutoCloseable {
         final Map<Integer, Posted> posted = new HashMap<>();
         boolean unpublished;
 
-        // Device side, on the loop.
-        final Set<Handle> open = Collections.newSetFromMap(new IdentityHashMap<>());
-        final ConcurrentLinkedQueue<Handle> completedElsewhere = new ConcurrentLinkedQueue<>();
-        final AtomicInteger held = new AtomicInteger();
-        boolean toPublish;
+        // Device side, on the loop: the same bookkeeping of the device's requests as the server's rings keep.
+        final PendingRequests pending;
         volatile ChainError brokenBy;
 
         Lane(int index, long at, int size, boolean packed, ValidationPolicy policy) {
             this.index = index;
+            this.pending = new PendingRequests(index, loop::inLoop, loop::wakeUp, DeviceHarness.this::problem,
+                    "the harness stopped its ring");
             IndirectArea indirect;
             QueueConfig config;
             if (packed) {
@@ -765,100 +755,12 @@ public final class DeviceHarness implements AutoCloseable {
             return id;
         }
 
-        /** Device side: {@code chain} goes to the device. */
-        Handle open(Chain chain) {
-            Handle h = new Handle(this, chain);
-            open.add(h);
-            held.incrementAndGet();
-            return h;
-        }
-
-        /** Device side: a completion goes into the ring (not yet published). */
-        void apply(Handle h) {
-            if (!open.remove(h)) return;
-            held.decrementAndGet();
-            device.complete(h.chain, Math.min(Math.max(h.written, 0), h.chain.writableBytes()));
-            toPublish = true;
-        }
-
         /** Device side: applies completions made elsewhere and publishes what is waiting. */
         void flush() {
-            Handle h;
-            while ((h = completedElsewhere.poll()) != null) apply(h);
-            if (!toPublish) return;
-            toPublish = false;
+            if (!pending.applyCompleted(device)) return;
             device.publish();
+            pending.published();
             driverNotified();
-        }
-    }
-
-    /** One request as the device sees it. */
-    private final class Handle implements Request {
-        private static final int OPEN = 0, DONE = 1, CANCELLED = 2;
-        private final Lane lane;
-        final Chain chain;
-        private final AtomicInteger state = new AtomicInteger(OPEN);
-        /** Written by the one completion that wins, before it hands the request to the loop. */
-        private long written;
-
-        Handle(Lane lane, Chain chain) {
-            this.lane = lane;
-            this.chain = chain;
-        }
-
-        @Override
-        public int queue() {
-            return lane.index;
-        }
-
-        @Override
-        public Chain chain() {
-            return chain;
-        }
-
-        @Override
-        public GuestMemory memory() {
-            return memory;
-        }
-
-        @Override
-        public boolean complete(long bytes) {
-            if (!state.compareAndSet(OPEN, DONE)) {
-                if (state.get() == CANCELLED) {
-                    problem(false, String.format("queue %d: chain %d completed after the harness stopped its ring; dropped"
-                            + " (the device must not touch a cancelled request)", lane.index, chain.id()));
-                } else {
-                    problem(true, String.format("queue %d: chain %d completed twice; the second completion is ignored",
-                            lane.index, chain.id()));
-                }
-                return false;
-            }
-            this.written = bytes;
-            if (loop.inLoop()) {
-                lane.apply(this);
-            } else {
-                lane.completedElsewhere.add(this);
-                loop.wakeUp();
-            }
-            return true;
-        }
-
-        @Override
-        public boolean isCancelled() {
-            return state.get() == CANCELLED;
-        }
-
-        boolean isOpen() {
-            return state.get() == OPEN;
-        }
-
-        boolean cancel() {
-            return state.compareAndSet(OPEN, CANCELLED);
-        }
-
-        @Override
-        public String toString() {
-            return "request on queue " + lane.index + ", chain " + chain.id();
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.pvkit.sdk.vhostuser;
 
+import dev.pvkit.sdk.device.PendingRequests;
 import dev.pvkit.sdk.os.EventFd;
 import dev.pvkit.sdk.virtqueue.DeviceQueue;
 
@@ -35,13 +36,21 @@ final class Vring {
     /** The queue a memory fault stopped ({@link MemoryFault}): not processed again; a restart builds a new one. */
     DeviceQueue faulted;
 
+    /** Logged as the session: everything a connection reports goes under one logger name. */
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Session.class);
+
+    private static void log(boolean error, String line) {
+        if (error) LOG.error(line);
+        else LOG.warn(line);
+    }
+
     /** The requests the device holds from this ring. */
     final PendingRequests pending;
 
     /** {@code wakeWorker} asks the ring's worker for a turn (a device completed a request from another thread). */
     Vring(int index, Runnable wakeWorker) {
         this.index = index;
-        this.pending = new PendingRequests(index, lock, wakeWorker);
+        this.pending = new PendingRequests(index, lock::isHeldByCurrentThread, wakeWorker, Vring::log, "its ring stopped");
     }
 
     /**

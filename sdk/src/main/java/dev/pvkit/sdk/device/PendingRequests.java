@@ -1,11 +1,8 @@
-package dev.pvkit.sdk.vhostuser;
+package dev.pvkit.sdk.device;
 
-import dev.pvkit.sdk.device.Request;
 import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.virtqueue.Chain;
 import dev.pvkit.sdk.virtqueue.DeviceQueue;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -14,112 +11,144 @@ import java.util.IdentityHashMap;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 
 /**
- * The requests one ring has handed to its device and not yet given back. A completion made on the ring's worker
- * while it serves the ring (the synchronous case) goes straight into the queue; one made anywhere else waits in a
- * lock-free list and wakes the worker, which applies all that arrived in one batch. Every method but
- * {@link Handle#complete} runs under the ring's lock.
+ * The requests one queue has handed to its device and not yet given back: what whoever serves a queue (the
+ * vhost-user server's ring worker, the test kit's event loop, a later transport) uses to give a device
+ * {@link Request}s. A completion made on the serving thread while it serves the queue (the synchronous case) goes
+ * straight into the queue; one made anywhere else waits in a lock-free list and wakes the server, which applies all
+ * that arrived in one batch. Every method but {@link Request#complete} and {@link #outstanding} runs on the serving
+ * side (the server's thread, or under its lock).
  */
-final class PendingRequests {
-    /** Logged as the session: everything a connection reports goes under one logger name. */
-    private static final Logger LOG = LoggerFactory.getLogger(Session.class);
+public final class PendingRequests {
+    /** Where a refused completion or a cancellation is reported: one line, an error or a warning. */
+    @FunctionalInterface
+    public interface Problems {
+        void report(boolean error, String line);
+    }
 
     private static final long PAUSE_NANOS = 200_000;
 
     private final int queue;
-    private final ReentrantLock lock;
-    private final Runnable wakeWorker;
+    private final BooleanSupplier onServingSide;
+    private final Runnable wakeServer;
+    private final Problems problems;
+    private final String ringStopped;
     /** Handed out and neither completed nor cancelled. Identity-keyed: no allocation per entry. */
     private final Set<Handle> open = Collections.newSetFromMap(new IdentityHashMap<>());
+    /** {@code open}'s size, readable from any thread. */
+    private final AtomicInteger outstanding = new AtomicInteger();
     /** Completed off the worker's turn, waiting to be applied. */
     private final ConcurrentLinkedQueue<Handle> completed = new ConcurrentLinkedQueue<>();
     /** Set when completions went into the queue since the last publish. */
     private boolean unpublished;
 
-    /** {@code wakeWorker} asks the ring's worker for a turn; {@code lock} is the ring's. */
-    PendingRequests(int queue, ReentrantLock lock, Runnable wakeWorker) {
+    /**
+     * @param onServingSide true on the thread that serves the queue while it may apply completions at once
+     * @param wakeServer    asks the server to apply completions made elsewhere soon
+     * @param problems      where refused completions and cancellations are reported
+     * @param ringStopped   how a late completion's report says the queue stopped, e.g. "its ring stopped"
+     */
+    public PendingRequests(int queue, BooleanSupplier onServingSide, Runnable wakeServer, Problems problems, String ringStopped) {
         this.queue = queue;
-        this.lock = lock;
-        this.wakeWorker = wakeWorker;
+        this.onServingSide = onServingSide;
+        this.wakeServer = wakeServer;
+        this.problems = problems;
+        this.ringStopped = ringStopped;
     }
 
     /** A handle for {@code chain}, just taken from {@code owner}: the device now holds it. */
-    Request open(DeviceQueue owner, Chain chain, GuestMemory memory) {
+    public Request open(DeviceQueue owner, Chain chain, GuestMemory memory) {
         Handle h = new Handle(this, owner, chain, memory);
         open.add(h);
+        outstanding.incrementAndGet();
         return h;
     }
 
-    /** True while {@code r} (a handle of this ring) is neither completed nor cancelled. */
-    boolean isOpen(Request r) {
+    /** True while {@code r} (a handle of this queue) is neither completed nor cancelled. */
+    public boolean isOpen(Request r) {
         return r instanceof Handle h && h.isOpen();
     }
 
-    /** How many requests the device holds. */
-    int outstanding() {
-        return open.size();
+    /** How many requests the device holds; from any thread. */
+    public int outstanding() {
+        return outstanding.get();
     }
 
     /**
      * Applies every completion that arrived off the worker's turn to {@code current} (those of an earlier queue of
      * the ring were cancelled with it, so none is left). True when any completion is waiting to be published.
      */
-    boolean applyCompleted(DeviceQueue current) {
+    public boolean applyCompleted(DeviceQueue current) {
         Handle h;
         while ((h = completed.poll()) != null) apply(h, current);
         return unpublished;
     }
 
     /** Publishing happened: the next completion starts a new batch. */
-    void published() {
+    public void published() {
         unpublished = false;
     }
 
     /**
      * The ring is stopping: waits up to {@code timeoutNanos} for the device to complete what it holds, applying
      * completions to {@code current} as they come, then cancels the rest (their buffers may be unmapped next) and
-     * says how many in one log line. Runs under the ring's lock; completions from other threads need none.
+     * says how many in one line. Runs on the serving side (under the ring's lock); completions from other threads
+     * need none.
      */
-    void quiesce(DeviceQueue current, long timeoutNanos, String why) {
+    public void quiesce(DeviceQueue current, long timeoutNanos, String why) {
         long deadline = System.nanoTime() + timeoutNanos;
         applyCompleted(current);
         while (!open.isEmpty() && System.nanoTime() - deadline < 0) {
             LockSupport.parkNanos(PAUSE_NANOS); // neither spins a core nor sleeps long
             applyCompleted(current);
         }
-        if (open.isEmpty()) return;
+        int cancelled = cancelRemaining(current);
+        if (cancelled == 0) return;
+        problems.report(false, String.format("queue %d: %d request(s) the device did not complete within %d ms of the ring"
+                + " stopping (%s) are cancelled and never reach the driver", queue, cancelled,
+                TimeUnit.NANOSECONDS.toMillis(timeoutNanos), why));
+    }
+
+    /**
+     * Applies what was completed to {@code current}, then cancels every request the device still holds (their
+     * buffers may be unmapped next) and returns how many; the caller reports them. On the serving side.
+     */
+    public int cancelRemaining(DeviceQueue current) {
+        applyCompleted(current);
         int cancelled = 0;
         for (Handle h : open) {
             if (h.cancel()) cancelled++;
         }
         open.clear();
+        outstanding.set(0);
         completed.clear(); // completed in the race with cancel: the queue they belong to is going away
-        LOG.warn("queue {}: {} request(s) the device did not complete within {} ms of the ring stopping ({}) are"
-                + " cancelled and never reach the driver", queue, cancelled, TimeUnit.NANOSECONDS.toMillis(timeoutNanos), why);
+        return cancelled;
     }
 
     private void apply(Handle h, DeviceQueue current) {
         if (!open.remove(h)) return;
+        outstanding.decrementAndGet();
         if (h.owner != current) return; // the ring restarted meanwhile; quiesce cancels before that, so this is rare
         current.complete(h.chain, Math.min(Math.max(h.written, 0), h.chain.writableBytes()));
         unpublished = true;
     }
 
-    /** A completion from the device: applied now on the ring's worker during its turn, queued otherwise. */
+    /** A completion from the device: applied now on the serving side, queued otherwise. */
     private void completedBy(Handle h) {
-        if (lock.isHeldByCurrentThread()) {
+        if (onServingSide.getAsBoolean()) {
             apply(h, h.owner);
         } else {
             completed.add(h);
-            wakeWorker.run();
+            wakeServer.run();
         }
     }
 
     /** One request as the device sees it. */
-    static final class Handle implements Request {
+    private static final class Handle implements Request {
         private static final int OPEN = 0, DONE = 1, CANCELLED = 2;
         private static final VarHandle STATE;
 
@@ -166,10 +195,11 @@ final class PendingRequests {
         public boolean complete(long written) {
             if (!STATE.compareAndSet(this, OPEN, DONE)) {
                 if ((int) STATE.getVolatile(this) == CANCELLED) {
-                    LOG.warn("queue {}: chain {} completed after its ring stopped; dropped (the device must not touch a"
-                            + " cancelled request)", ring.queue, chain.id());
+                    ring.problems.report(false, String.format("queue %d: chain %d completed after %s; dropped (the device"
+                            + " must not touch a cancelled request)", ring.queue, chain.id(), ring.ringStopped));
                 } else {
-                    LOG.error("queue {}: chain {} completed twice; the second completion is ignored", ring.queue, chain.id());
+                    ring.problems.report(true, String.format("queue %d: chain %d completed twice; the second completion is"
+                            + " ignored", ring.queue, chain.id()));
                 }
                 return false;
             }
