@@ -69,28 +69,11 @@ public final class BlkBench {
     /**
      * As {@link #run(String, Path, Workload, int, Duration)}; with {@code backendInThisJvm} the result also says how
      * many heap bytes the back-end allocated per request: everything the JVM's other threads allocated while the
-     * requests ran (the front-end runs on the calling thread and is not counted).
+     * requests ran (the front-end's thread is not counted). One queue of {@link #runQueues}.
      */
     public static Result run(String target, Path socket, Workload workload, int queueDepth, Duration duration,
                              boolean backendInThisJvm) {
-        if (queueDepth < 1 || queueDepth > 128) throw new IllegalArgumentException("queue depth must be 1..128");
-        long wanted = VirtioFeatures.bit(VirtioFeatures.VERSION_1) | VirtioFeatures.bit(VirtioFeatures.EVENT_IDX);
-        long protocol = ProtocolFeatures.bits(ProtocolFeatures.MQ, ProtocolFeatures.REPLY_ACK, ProtocolFeatures.CONFIG);
-        try (OwnedGuestMemory guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(GUEST_BASE, 8 << 20)));
-             VirtioFrontend fe = VirtioFrontend.start(socket, guest, wanted, protocol)) {
-            long sectors = ByteBuffer.wrap(fe.vhost().getConfig(0, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
-            long blocks = sectors * SECTOR / BLOCK;
-            if (blocks < 1) throw new IllegalStateException(target + ": disk smaller than one 4 KiB block");
-            FrontendQueue q = fe.addQueue(0, 128, RINGS, IndirectArea.NONE);
-            if (!backendInThisJvm || !OtherThreadsAllocation.supported()) {
-                return drive(target, Ring.of(q), fe.memory(), workload, queueDepth, blocks, duration);
-            }
-            // Counted while the connection is up, so the back-end's threads for it are alive at both readings.
-            OtherThreadsAllocation allocation = OtherThreadsAllocation.start();
-            Result r = drive(target, Ring.of(q), fe.memory(), workload, queueDepth, blocks, duration);
-            long bytes = allocation.bytes();
-            return r.requests() == 0 ? r : r.withAllocation((double) bytes / r.requests());
-        }
+        return runQueues(target, socket, workload, queueDepth, 1, duration, backendInThisJvm);
     }
 
     /** The ring the benchmark drives: a {@link FrontendQueue}, or a stand-in in tests. */
@@ -150,12 +133,14 @@ public final class BlkBench {
     public static Result runQueues(String target, Path socket, Workload workload, int queueDepth, int queues,
                                    Duration duration, boolean backendInThisJvm) {
         if (queues < 1 || queues > 4) throw new IllegalArgumentException("queues must be 1..4");
+        if (queueDepth < 1 || queueDepth > 128) throw new IllegalArgumentException("queue depth must be 1..128");
         long wanted = VirtioFeatures.bit(VirtioFeatures.VERSION_1) | VirtioFeatures.bit(VirtioFeatures.EVENT_IDX);
         long protocol = ProtocolFeatures.bits(ProtocolFeatures.MQ, ProtocolFeatures.REPLY_ACK, ProtocolFeatures.CONFIG);
         try (OwnedGuestMemory guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(GUEST_BASE, 16 << 20)));
              VirtioFrontend fe = VirtioFrontend.start(socket, guest, wanted, protocol)) {
             long sectors = ByteBuffer.wrap(fe.vhost().getConfig(0, 8)).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
             long blocks = sectors * SECTOR / BLOCK;
+            if (blocks < 1) throw new IllegalStateException(target + ": disk smaller than one 4 KiB block");
             List<FrontendQueue> qs = new ArrayList<>();
             for (int i = 0; i < queues; i++) qs.add(fe.addQueue(i, 128, ringOf(i), IndirectArea.NONE));
             java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(queues);
