@@ -8,14 +8,14 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.IntPredicate;
 
 /**
  * The threads that process rings. Queue {@code i} belongs to worker {@code i % count}, always: one ring is never
  * processed by two threads, and a device's per-queue state needs no locking. Each worker sleeps in epoll on the
  * kick eventfds of its started rings (and polls rings whose kick was set without an fd, every millisecond). A ring
  * is processed one bounded turn at a time; one that may have more waiting gets its next turn after the worker's
- * other rings.
+ * other rings. Before it sleeps, a worker polls the rings it just served for a short, adaptive time
+ * ({@link PollWindow}), their notifications still off: a driver that posts again soon needs no kick.
  */
 final class QueueWorkers implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QueueWorkers.class);
@@ -27,9 +27,9 @@ final class QueueWorkers implements AutoCloseable {
 
     private final List<Worker> workers = new ArrayList<>();
 
-    /** {@code process} serves one turn of a ring and says whether it wants another. */
-    QueueWorkers(int count, String name, IntPredicate process) {
-        for (int i = 0; i < count; i++) workers.add(new Worker(name + "-worker-" + i, process));
+    /** {@code processor} serves the rings; each worker polls idle rings for at most {@code maxPollNanos} (0: never). */
+    QueueWorkers(int count, String name, RingProcessor processor, long maxPollNanos) {
+        for (int i = 0; i < count; i++) workers.add(new Worker(name + "-worker-" + i, processor, new PollWindow(maxPollNanos)));
         workers.forEach(w -> w.thread.start());
     }
 
@@ -110,11 +110,15 @@ final class QueueWorkers implements AutoCloseable {
         final java.util.concurrent.ConcurrentHashMap<Long, Runnable> deviceFds = new java.util.concurrent.ConcurrentHashMap<>();
         /** Work other threads hand this worker (a device's timers). */
         final java.util.concurrent.ConcurrentLinkedQueue<Runnable> tasks = new java.util.concurrent.ConcurrentLinkedQueue<>();
-        final IntPredicate process;
+        final RingProcessor processor;
+        final PollWindow window;
+        /** Rings this worker served whose notifications are still off: polled, then rested before it sleeps. */
+        final List<Integer> unnotified = new ArrayList<>();
         volatile boolean running = true;
 
-        Worker(String name, IntPredicate process) {
-            this.process = process;
+        Worker(String name, RingProcessor processor, PollWindow window) {
+            this.processor = processor;
+            this.window = window;
             this.thread = new Thread(this, name);
             this.thread.setDaemon(true);
             epoll.add(wake.fd(), WAKE);
@@ -141,9 +145,23 @@ final class QueueWorkers implements AutoCloseable {
             }
         }
 
-        /** One wait in epoll, then a turn for each ring that is ready, pending or polled. */
+        /**
+         * When idle, a poll of the unnotified rings (see {@link #pollIdleRings}); then one wait in epoll, and a turn for
+         * each ring that is ready, pending or polled.
+         */
         private void serveOnce(long[] ready) {
-            int n = epoll.wait(ready, !pending.isEmpty() || !tasks.isEmpty() ? 0 : polled.isEmpty() ? -1 : 1);
+            boolean idle = pending.isEmpty() && tasks.isEmpty() && polled.isEmpty();
+            long idleSince = idle ? System.nanoTime() : 0;
+            if (idle && !unnotified.isEmpty()) {
+                if (pollIdleRings(idleSince)) {
+                    window.idleEnded(System.nanoTime() - idleSince);
+                    return;
+                }
+                idle = pending.isEmpty() && tasks.isEmpty();
+            }
+            int timeout = !idle || !pending.isEmpty() || !tasks.isEmpty() ? 0 : polled.isEmpty() ? -1 : 1;
+            int n = epoll.wait(ready, timeout);
+            if (timeout == -1 && window.enabled()) window.idleEnded(System.nanoTime() - idleSince);
             for (int i = 0; i < n && running; i++) {
                 if (ready[i] == WAKE) {
                     wake.drain();
@@ -151,16 +169,47 @@ final class QueueWorkers implements AutoCloseable {
                     Runnable callback = deviceFds.get(ready[i]);
                     if (callback != null) deviceWork(callback);
                 } else {
-                    turn((int) ready[i]);
+                    turn((int) ready[i], true);
                 }
             }
             Runnable task;
             while (running && (task = tasks.poll()) != null) deviceWork(task);
             for (Integer q : pending) {
                 pending.remove(q);
-                turn(q);
+                turn(q, false);
             }
-            for (Integer q : polled) turn(q);
+            for (Integer q : polled) turn(q, false);
+        }
+
+        /**
+         * Polls the unnotified rings until one has work or the window (from {@code idleSince}) passes; true when work
+         * was found and served, or other work arrived. Otherwise each ring asks its driver for notifications again
+         * (and one that got chains meanwhile goes to {@link #pending}), and the worker may sleep.
+         */
+        private boolean pollIdleRings(long idleSince) {
+            long deadline = idleSince + window.nanos();
+            while (running && pending.isEmpty() && tasks.isEmpty()) {
+                boolean found = false;
+                for (int i = 0; i < unnotified.size(); i++) {
+                    int q = unnotified.get(i);
+                    if (processor.hasWork(q)) {
+                        found = true;
+                        unnotified.remove(i--);
+                        turn(q, false);
+                    }
+                }
+                if (found) return true;
+                if (System.nanoTime() - deadline >= 0) break;
+                // Not a busy spin: when the CPUs are oversubscribed (the driver's own thread waiting for this core),
+                // the driver runs; when they are not, yield returns at once.
+                Thread.yield();
+            }
+            if (!running || !pending.isEmpty() || !tasks.isEmpty()) return true;
+            for (Integer q : unnotified) {
+                if (processor.rest(q)) pending.addIfAbsent(q);
+            }
+            unnotified.clear();
+            return false;
         }
 
         /** A device's callback or timer: what it throws is the device's failure, not the worker's. */
@@ -183,20 +232,34 @@ final class QueueWorkers implements AutoCloseable {
         }
 
         /**
-         * One turn of {@code queue}; another later when it may have more. What a turn throws (an eventfd the
-         * front-end gave that cannot be read or written, say) ends the turn, not the worker: its other rings go on.
+         * One turn of {@code queue} ({@code kicked}: epoll said its kick fired); another later when it may have more,
+         * and a poll before sleeping when it was left unnotified. What a turn throws (an eventfd the front-end gave
+         * that cannot be read or written, say) ends the turn, not the worker: its other rings go on.
          */
-        private void turn(int queue) {
+        private void turn(int queue, boolean kicked) {
             try {
-                if (process.test(queue)) pending.addIfAbsent(queue);
+                switch (processor.process(queue, window.enabled(), kicked)) {
+                    case MORE -> pending.addIfAbsent(queue);
+                    case UNNOTIFIED -> {
+                        if (!unnotified.contains(queue)) unnotified.add(queue);
+                    }
+                    case RESTED -> unnotified.remove((Integer) queue);
+                }
             } catch (RuntimeException e) {
                 LOG.warn("queue {}: turn ended by {}", queue, e.toString());
+                restBeforeSleeping(queue);
             } catch (InternalError e) {
                 // RingProcessor stops the ring on a memory fault; this catches one HotSpot delivers a little late,
                 // past its catch: the worker must live on for its other rings.
                 if (!MemoryFault.is(e)) throw e;
                 LOG.warn("queue {}: turn ended by {}", queue, MemoryFault.describe(e));
+                restBeforeSleeping(queue);
             }
+        }
+
+        /** A turn that failed may have left the ring's notifications off: it is rested (or polled) before a sleep. */
+        private void restBeforeSleeping(int queue) {
+            if (!unnotified.contains(queue)) unnotified.add(queue);
         }
 
         void requestStop() {

@@ -39,16 +39,75 @@ final class RingProcessor {
      */
     static final int TURN = 1024;
 
+    /** How a turn ended. */
+    enum Turn {
+        /** The ring is empty and will notify again: the worker may sleep. */
+        RESTED,
+        /** The turn's bound was reached with requests possibly waiting: come back after the worker's other rings. */
+        MORE,
+        /**
+         * The ring is empty but its notifications are still off: the worker polls it ({@link #hasWork}) and must
+         * {@link #rest} it before it sleeps.
+         */
+        UNNOTIFIED
+    }
+
     /**
      * Drains the kick and processes the ring, one turn: until it is empty or {@link #TURN} chains were served,
-     * publishing each completion and signalling the call eventfd when the driver asked for it. True when the turn
-     * ended with requests possibly waiting: the worker comes back to the ring after its others.
+     * publishing each completion and signalling the call eventfd when the driver asked for it. While it serves, the
+     * driver is told not to notify (each notification costs it a system call and the worker a wake-up). At the end
+     * notifications are asked for again, unless {@code polling}: then the worker means to poll the ring a while
+     * first, and the ring stays {@link Turn#UNNOTIFIED}. {@code kicked}: the worker's epoll saw the kick eventfd
+     * readable, so it is drained (a system call a polled turn does without; a kick left unread wakes epoll later).
      */
-    boolean process(int index) {
+    Turn process(int index, boolean polling, boolean kicked) {
         Vring ring = rings[index];
         ring.lock.lock();
         try {
-            return serve(index, ring);
+            return serve(index, ring, polling, kicked);
+        } catch (InternalError e) {
+            if (!MemoryFault.is(e)) throw e;
+            stopOnFault(index, ring, e);
+            return Turn.RESTED;
+        } finally {
+            ring.lock.unlock();
+        }
+    }
+
+    /**
+     * True when ring {@code index} has a chain waiting (or completions made elsewhere to publish): what a polling
+     * worker asks instead of sleeping. Reads the ring only; reports nothing.
+     */
+    boolean hasWork(int index) {
+        Vring ring = rings[index];
+        ring.lock.lock();
+        try {
+            DeviceQueue q = ring.queue;
+            if (q == null || q == ring.faulted || !ring.enabled) return false;
+            return q.hasAvailable();
+        } catch (InternalError e) {
+            if (!MemoryFault.is(e)) throw e;
+            stopOnFault(index, ring, e);
+            return false;
+        } finally {
+            ring.lock.unlock();
+        }
+    }
+
+    /**
+     * Asks the driver of an {@link Turn#UNNOTIFIED} ring for notifications again, before its worker sleeps; true
+     * when chains arrived meanwhile (then the ring needs another turn, or they would wait for a kick that never
+     * comes).
+     */
+    boolean rest(int index) {
+        Vring ring = rings[index];
+        ring.lock.lock();
+        try {
+            DeviceQueue q = ring.queue;
+            if (q == null || ring.unnotified != q) return false;
+            ring.unnotified = null;
+            if (q == ring.faulted || q.isBroken()) return false;
+            return q.enableNotifications();
         } catch (InternalError e) {
             if (!MemoryFault.is(e)) throw e;
             stopOnFault(index, ring, e);
@@ -89,10 +148,10 @@ final class RingProcessor {
         onBreak.run();
     }
 
-    private boolean serve(int index, Vring ring) {
-        boolean kicked = ring.kick != null && ring.kick.drain() > 0;
+    private Turn serve(int index, Vring ring, boolean polling, boolean kickReady) {
+        boolean kicked = kickReady && ring.kick != null && ring.kick.drain() > 0;
         DeviceQueue q = ring.queue;
-        if (q == null || q == ring.faulted) return false;
+        if (q == null || q == ring.faulted) return Turn.RESTED;
         if (kicked) q.kickReceived();
         // Completions the device made off this thread since the last turn: published as one batch.
         if (ring.pending.applyCompleted(q)) ring.publish();
@@ -101,12 +160,16 @@ final class RingProcessor {
             // lost or answered empty (and a restarted back-end, whose kick QEMU sets before it enables the
             // ring, resubmits nothing too early); a device may ask to have such requests discarded instead
             // (net: TX dropped).
-            return device.discardsWhileDisabled() && discard(q, ring);
+            return device.discardsWhileDisabled() && discard(q, ring) ? Turn.MORE : Turn.RESTED;
+        }
+        if (ring.unnotified != q) {
+            q.disableNotifications();
+            ring.unnotified = q;
         }
         GuestMemory mem = memory.get();
         int served = 0;
         boolean more = false;
-        do {
+        while (true) {
             Chain c;
             while (!more && (c = q.poll()) != null) {
                 Request r = ring.pending.open(q, c, mem);
@@ -120,7 +183,12 @@ final class RingProcessor {
                 if (ring.pending.applyCompleted(q)) ring.publish();
                 more = ++served == TURN;
             }
-        } while (!more && !q.isBroken() && q.enableNotifications());
+            if (more || q.isBroken() || polling) break;
+            ring.unnotified = null;
+            if (!q.enableNotifications()) break;
+            q.disableNotifications(); // chains arrived meanwhile: serve them unnotified, as the rest of the turn
+            ring.unnotified = q;
+        }
         if (q.isBroken() && ring.reportedBroken != q) {
             // Once per break: the log line, the error eventfd (SET_VRING_ERR; QEMU reports it), NEEDS_RESET.
             ring.reportedBroken = q;
@@ -128,7 +196,8 @@ final class RingProcessor {
             if (ring.err != null) ring.err.signal();
             onBreak.run();
         }
-        return more && !q.isBroken();
+        if (more && !q.isBroken()) return Turn.MORE;
+        return ring.unnotified == q && !q.isBroken() ? Turn.UNNOTIFIED : Turn.RESTED;
     }
 
     /** Takes and returns available requests with nothing written, one turn; true when more may be waiting. */

@@ -9,7 +9,6 @@ import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.DeviceQueue;
 import dev.pvkit.sdk.virtqueue.PackedDeviceQueue;
 import dev.pvkit.sdk.virtqueue.SplitDeviceQueue;
-import dev.pvkit.sdk.virtqueue.ValidationPolicy;
 
 import static dev.pvkit.sdk.vhostuser.ProtocolViolation.violation;
 
@@ -35,19 +34,20 @@ final class Rings implements AutoCloseable {
     private volatile GuestMemory memory;
 
     /** {@code onBreak} runs, on a worker under the ring's lock, once for each break a ring reports. */
-    Rings(int count, VirtioDevice device, BackendObserver observer, ValidationPolicy policy, InflightTracking inflight,
-          int workerCount, String name, Runnable onBreak, long drainNanos) {
+    Rings(int count, VirtioDevice device, BackendObserver observer, InflightTracking inflight, String name, Runnable onBreak,
+          VhostUserBackend.Options options) {
         this.rings = new Vring[count];
         for (int i = 0; i < rings.length; i++) {
             int index = i;
             rings[i] = new Vring(i, () -> wake(index)); // the workers exist by the time a device completes
         }
-        this.drainNanos = drainNanos;
+        this.drainNanos = options.requestDrain().toNanos();
         this.observer = observer;
         this.inflight = inflight;
-        this.builder = new QueueBuilder(policy, observer);
+        this.builder = new QueueBuilder(options.policy(), observer);
         RingProcessor processor = new RingProcessor(rings, device, () -> memory, onBreak);
-        this.workers = new QueueWorkers(Math.min(workerCount, Math.max(1, rings.length)), name, processor::process);
+        this.workers = new QueueWorkers(Math.min(options.workers(), Math.max(1, rings.length)), name, processor,
+                options.pollMax().toNanos());
         this.events = new DeviceEvents(workers, processor, rings.length);
     }
 

@@ -43,8 +43,7 @@ final class Session {
         int queues = device.queueCount();
         ShrinkSeals seals = new ShrinkSeals(options.unsealedFiles());
         this.inflight = new InflightTracking(queues, device, seals);
-        this.rings = new Rings(queues, device, observer, options.policy(), inflight, options.workers(), name, this::ringBroke,
-                options.requestDrain().toNanos());
+        this.rings = new Rings(queues, device, observer, inflight, name, this::ringBroke, options);
         this.dirtyLog = new DirtyLogging(rings, seals);
         this.regions = new MemoryRegions(rings, dirtyLog, observer, seals);
         this.negotiation = new Negotiation(device, observer, rings, dirtyLog);

@@ -33,6 +33,11 @@ final class Vring {
     DeviceQueue queue;
     /** The queue whose break was last reported (logged, ERR signalled), so each break is reported once. */
     DeviceQueue reportedBroken;
+    /**
+     * The queue whose notifications the worker turned off while it serves or polls it; null once they are asked for
+     * again. A worker must never sleep on a ring left unnotified: the driver would not kick it.
+     */
+    DeviceQueue unnotified;
     /** The queue a memory fault stopped ({@link MemoryFault}): not processed again; a restart builds a new one. */
     DeviceQueue faulted;
 

@@ -29,6 +29,13 @@ public interface DeviceQueue {
     /** Makes completions visible to the driver; true when the driver asked to be notified of them. */
     boolean publish();
 
+    /**
+     * True when {@link #poll()} has something to look at: a chain the driver made available, or one to resubmit.
+     * Only reads the ring and reports nothing to the observer, so a worker may ask it in a tight loop while it polls
+     * instead of sleeping. False once the queue is broken.
+     */
+    boolean hasAvailable();
+
     /** Asks the driver for available-buffer notifications again; true when buffers arrived meanwhile (poll again). */
     boolean enableNotifications();
 

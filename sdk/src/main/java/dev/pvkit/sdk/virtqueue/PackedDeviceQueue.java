@@ -533,6 +533,13 @@ public final class PackedDeviceQueue extends RingQueue {
     }
 
     @Override
+    public boolean hasAvailable() {
+        if (brokenBy != null) return false;
+        if (!resubmit.isEmpty()) return true;
+        return heldSlots < q && PackedRing.isAvailable(memory.readLe16Acquire(ring.descFlags(availPos)) & 0xffff, availWrap);
+    }
+
+    @Override
     public boolean enableNotifications() {
         notificationsEnabled = true;
         writeDeviceEvent();

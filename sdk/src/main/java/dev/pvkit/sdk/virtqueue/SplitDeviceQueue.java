@@ -301,6 +301,12 @@ public final class SplitDeviceQueue extends RingQueue {
     }
 
     @Override
+    public boolean hasAvailable() {
+        if (brokenBy != null) return false;
+        return !resubmit.isEmpty() || (memory.readLe16Acquire(ring.availIdx()) & 0xffff) != lastAvail;
+    }
+
+    @Override
     public boolean enableNotifications() {
         notificationsEnabled = true;
         if (config.eventIdx()) {

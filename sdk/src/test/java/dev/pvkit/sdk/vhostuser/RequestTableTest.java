@@ -2,7 +2,6 @@ package dev.pvkit.sdk.vhostuser;
 
 import dev.pvkit.sdk.observe.BackendObserver;
 import dev.pvkit.sdk.os.EventFd;
-import dev.pvkit.sdk.virtqueue.ValidationPolicy;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
@@ -85,8 +84,8 @@ class RequestTableTest {
         EchoDevice device = new EchoDevice();
         ShrinkSeals seals = new ShrinkSeals(UnsealedFiles.SEAL);
         try (InflightTracking inflight = new InflightTracking(2, device, seals);
-             Rings rings = new Rings(2, device, BackendObserver.NONE, ValidationPolicy.strict(), inflight, 1, "table-test",
-                     () -> { }, 0);
+             Rings rings = new Rings(2, device, BackendObserver.NONE, inflight, "table-test", () -> { },
+                     VhostUserBackend.Options.defaults().withRequestDrain(java.time.Duration.ZERO));
              DirtyLogging log = new DirtyLogging(rings, seals)) {
             EventFd unused = EventFd.create();
             try {
