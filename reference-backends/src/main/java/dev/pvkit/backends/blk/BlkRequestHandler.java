@@ -1,11 +1,8 @@
 package dev.pvkit.backends.blk;
 
-import dev.pvkit.sdk.memory.GuestMemory;
+import dev.pvkit.sdk.device.ReadableBuffers;
+import dev.pvkit.sdk.device.WritableBuffers;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
-import dev.pvkit.sdk.virtqueue.Chain;
-import dev.pvkit.sdk.virtqueue.ChainReader;
-import dev.pvkit.sdk.virtqueue.ChainWriter;
-import dev.pvkit.sdk.virtqueue.Segment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,20 +61,21 @@ final class BlkRequestHandler {
     }
 
     /**
-     * Serves {@code chain}; returns the bytes written (data + status), or 0 when no status can be reported. A chain
-     * too short for the header still gets IOERR in its last writable byte.
+     * Serves one request, its buffers {@code in} (header, then data) and {@code out} (data, then the status byte);
+     * returns the bytes written (data + status), or 0 when no status can be reported. A chain too short for the
+     * header still gets IOERR in its status byte.
      */
-    long handle(int queue, Chain chain, GuestMemory memory, long negotiated) {
-        long statusAddress = lastWritableByte(chain);
-        if (statusAddress < 0) {
-            LOG.warn("queue {} chain {}: no device-writable status byte (spec 11.5, DEV-BLK-068); returned unanswered", queue, chain.id());
+    long handle(int queue, int chainId, ReadableBuffers in, WritableBuffers out, long negotiated) {
+        if (out.length() == 0) {
+            LOG.warn("queue {} chain {}: no device-writable status byte (spec 11.5, DEV-BLK-068); returned unanswered", queue, chainId);
             return 0;
         }
-        if (chain.readableBytes() < HEADER_BYTES) {
+        long statusAt = out.length() - 1;
+        if (in.length() < HEADER_BYTES) {
             // No request to serve, but the status byte is there: report the failure where the driver looks for it.
             LOG.warn("queue {} chain {}: {} readable bytes, short of the 16-byte request header (spec 11.5); answered IOERR",
-                    queue, chain.id(), chain.readableBytes());
-            memory.writeU8(statusAddress, (byte) BlockStatus.IOERR.code());
+                    queue, chainId, in.length());
+            out.writeU8(statusAt, (byte) BlockStatus.IOERR.code());
             return 1;
         }
         BlkRequestListener l = listener;
@@ -88,21 +86,14 @@ final class BlkRequestHandler {
         long sector = 0;
         long written = 0;
         try {
-            Segment first = chain.readable().get(0);
-            if (first.unsignedLength() >= HEADER_BYTES) {
-                // The usual layout: the whole header in the first buffer, read in place.
-                type = memory.readLe32(first.address());
-                sector = memory.readLe64(first.address() + 8);
-            } else {
-                ByteBuffer header = ByteBuffer.wrap(chain.reader(memory).readBytes(HEADER_BYTES)).order(ByteOrder.LITTLE_ENDIAN);
-                type = header.getInt(0);
-                sector = header.getLong(8);
-            }
+            // One read each, however the driver split the header across descriptors.
+            type = in.readLe32(0);
+            sector = in.readLe64(8);
             decoded = true;
-            long dataOut = chain.writableBytes() - 1;
+            long dataOut = statusAt;
             switch (type) {
                 case T_IN -> {
-                    ChainData data = ChainData.of(memory, chain.writable(), 0);
+                    ChainData data = ChainData.into(out);
                     try {
                         status = engine.readInto(sector, dataOut, data);
                     } finally {
@@ -111,34 +102,36 @@ final class BlkRequestHandler {
                     }
                 }
                 case T_OUT -> {
-                    ChainData data = ChainData.of(memory, chain.readable(), HEADER_BYTES);
+                    ChainData data = ChainData.from(in, HEADER_BYTES);
                     try {
-                        status = engine.writeFrom(sector, chain.readableBytes() - HEADER_BYTES, data);
+                        status = engine.writeFrom(sector, in.length() - HEADER_BYTES, data);
                     } finally {
                         data.release();
                     }
                 }
-                default -> {
-                    ChainReader in = chain.reader(memory);
-                    in.skip(HEADER_BYTES);
-                    ChainWriter out = chain.writer(memory);
-                    try {
-                        status = dispatch(type, in, out, dataOut, negotiated, report);
-                    } finally {
-                        written = out.written();
+                case T_GET_ID -> {
+                    if (dataOut < BlockEngine.ID_BYTES) {
+                        LOG.debug("GET_ID with {} data bytes, not 20 [DRV-BLK-019]", dataOut);
+                        status = BlockStatus.IOERR;
+                    } else {
+                        byte[] id = engine.id();
+                        out.write(0, id, 0, id.length);
+                        written = id.length;
+                        status = BlockStatus.OK;
                     }
                 }
+                default -> status = dispatch(type, in, negotiated, report);
             }
         } catch (RuntimeException e) {
             // Guest memory changed under us or similar: still answer, as long as the status byte is reachable.
-            LOG.warn("queue {} chain {}: {}", queue, chain.id(), e.toString());
+            LOG.warn("queue {} chain {}: {}", queue, chainId, e.toString());
             status = BlockStatus.IOERR;
         }
-        memory.writeU8(statusAddress, (byte) status.code());
+        out.writeU8(statusAt, (byte) status.code());
         if (l != null && decoded) {
             try {
-                l.requestServed(queue, chain.id(), Integer.toUnsignedLong(type), sector, chain.readableBytes() - HEADER_BYTES,
-                        chain.writableBytes() - 1, report.segments, report.flags, status.code());
+                l.requestServed(queue, chainId, Integer.toUnsignedLong(type), sector, in.length() - HEADER_BYTES,
+                        statusAt, report.segments, report.flags, status.code());
             } catch (RuntimeException | LinkageError | AssertionError e) {
                 listenerFailed(l, e);
             }
@@ -147,24 +140,15 @@ final class BlkRequestHandler {
     }
 
     /**
-     * Every request but reads and writes (which move their data in place, see {@link ChainData}). {@code in}: past
-     * the header; {@code dataOut}: writable bytes before the status byte; {@code report}: null, or where to note
-     * segments.
+     * Every request but reads, writes and GET_ID (which move their data in place, see {@link ChainData}).
+     * {@code report}: null, or where to note segments.
      */
-    private BlockStatus dispatch(int type, ChainReader in, ChainWriter out, long dataOut, long negotiated, SegmentReport report) {
+    private BlockStatus dispatch(int type, ReadableBuffers in, long negotiated, SegmentReport report) {
         return switch (type) {
             case T_FLUSH -> engine.flush();   // sector is ignored: DRV-BLK-015 asks for 0, but it carries no meaning
-            case T_GET_ID -> {
-                if (dataOut < BlockEngine.ID_BYTES) {
-                    LOG.debug("GET_ID with {} data bytes, not 20 [DRV-BLK-019]", dataOut);
-                    yield BlockStatus.IOERR;
-                }
-                out.write(engine.id());
-                yield BlockStatus.OK;
-            }
             case T_DISCARD, T_WRITE_ZEROES -> ranges(type == T_DISCARD, in, negotiated, report);
             default -> {
-                if (type == T_SECURE_ERASE && report != null) report.segments = in.remaining() / SEGMENT_BYTES;
+                if (type == T_SECURE_ERASE && report != null) report.segments = (in.length() - HEADER_BYTES) / SEGMENT_BYTES;
                 LOG.debug("request type {} not supported", Integer.toUnsignedString(type));
                 yield BlockStatus.UNSUPP;
             }
@@ -177,8 +161,8 @@ final class BlkRequestHandler {
      * and the 16-byte granularity [DRV-BLK-018] can answer IOERR. One pass in bounded batches; at most
      * {@code max_*_seg} segments are kept, so a huge buffer never becomes a huge list.
      */
-    private BlockStatus ranges(boolean discard, ChainReader in, long negotiated, SegmentReport report) {
-        long bytes = in.remaining();
+    private BlockStatus ranges(boolean discard, ReadableBuffers in, long negotiated, SegmentReport report) {
+        long bytes = in.length() - HEADER_BYTES;
         long count = bytes / SEGMENT_BYTES;
         if (report != null) report.segments = count;
         if (!VirtioFeatures.has(negotiated, discard ? F_DISCARD : F_WRITE_ZEROES)) return BlockStatus.UNSUPP;
@@ -190,7 +174,7 @@ final class BlkRequestHandler {
         ByteBuffer b = ByteBuffer.wrap(batch).order(ByteOrder.LITTLE_ENDIAN);
         for (long done = 0; done < count; ) {
             int n = (int) Math.min(SEGMENT_BATCH, count - done);
-            in.read(batch, 0, n * SEGMENT_BYTES);
+            in.read(HEADER_BYTES + done * SEGMENT_BYTES, batch, 0, n * SEGMENT_BYTES);
             for (int i = 0; i < n; i++) {
                 int at = i * SEGMENT_BYTES;
                 BlockRange r = new BlockRange(b.getLong(at), Integer.toUnsignedLong(b.getInt(at + 8)), b.getInt(at + 12));
@@ -210,15 +194,5 @@ final class BlkRequestHandler {
             return BlockStatus.IOERR;
         }
         return discard ? engine.discard(ranges) : engine.writeZeroes(ranges);
-    }
-
-    /** The guest-physical address of the chain's last writable byte, or -1 when it has none. */
-    static long lastWritableByte(Chain chain) {
-        List<Segment> w = chain.writable();
-        for (int i = w.size() - 1; i >= 0; i--) {
-            Segment s = w.get(i);
-            if (s.unsignedLength() > 0) return s.address() + s.unsignedLength() - 1;
-        }
-        return -1;
     }
 }

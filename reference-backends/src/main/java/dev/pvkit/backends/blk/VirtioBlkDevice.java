@@ -1,7 +1,9 @@
 package dev.pvkit.backends.blk;
 
+import dev.pvkit.sdk.device.ReadableBuffers;
 import dev.pvkit.sdk.device.Request;
 import dev.pvkit.sdk.device.VirtioDevice;
+import dev.pvkit.sdk.device.WritableBuffers;
 import dev.pvkit.sdk.memory.GuestMemory;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.Chain;
@@ -152,7 +154,12 @@ public final class VirtioBlkDevice implements VirtioDevice {
 
     @Override
     public long process(int queue, Chain chain, GuestMemory memory) {
-        return handler.handle(queue, chain, memory, negotiated);
+        return handler.handle(queue, chain.id(), ReadableBuffers.of(memory, chain), WritableBuffers.of(memory, chain), negotiated);
+    }
+
+    /** A request served where it is: its buffers as the request gives them. */
+    private long serve(Request request) {
+        return handler.handle(request.queue(), request.chain().id(), request.readable(), request.writable(), negotiated);
     }
 
     /**
@@ -178,7 +185,7 @@ public final class VirtioBlkDevice implements VirtioDevice {
     public void submit(Request request) {
         java.util.concurrent.ExecutorService pool = io;
         if (pool == null) {
-            request.complete(process(request.queue(), request.chain(), request.memory()));
+            request.complete(serve(request));
             return;
         }
         pool.execute(() -> {
@@ -186,7 +193,7 @@ public final class VirtioBlkDevice implements VirtioDevice {
             if (request.isCancelled()) return;
             long written = 0;
             try {
-                written = process(request.queue(), request.chain(), request.memory());
+                written = serve(request);
             } catch (RuntimeException e) {
                 // The same as on the worker: the chain goes back with nothing written, and the failure is logged.
                 org.slf4j.LoggerFactory.getLogger(VirtioBlkDevice.class)

@@ -24,6 +24,19 @@ public interface Request {
     /** The guest memory the chain's segments lie in. */
     GuestMemory memory();
 
+    /** The chain's device-readable buffers as one range, read in place (a header, then data to move without a copy). */
+    default ReadableBuffers readable() {
+        return ReadableBuffers.of(memory(), chain());
+    }
+
+    /**
+     * The chain's device-writable buffers as one range, written in place; a trailing status byte is
+     * {@code writable().writeU8(writable().length() - 1, status)}.
+     */
+    default WritableBuffers writable() {
+        return WritableBuffers.of(memory(), chain());
+    }
+
     /**
      * Gives the chain back with {@code written} bytes written into its writable segments (clamped to
      * 0..{@link Chain#writableBytes()}). The first call wins; a second one, or one after cancellation, changes

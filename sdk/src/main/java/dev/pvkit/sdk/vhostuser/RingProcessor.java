@@ -104,7 +104,9 @@ final class RingProcessor {
         ring.lock.lock();
         try {
             DeviceQueue q = ring.queue;
-            if (q == null || ring.unnotified != q) return false;
+            // The queue may have been rebuilt since (a memory map change builds a new one on the same ring, its
+            // notifications still off in guest memory): ask on whatever queue the ring has now.
+            if (q == null || ring.unnotified == null) return false;
             ring.unnotified = null;
             if (q == ring.faulted || q.isBroken()) return false;
             return q.enableNotifications();
