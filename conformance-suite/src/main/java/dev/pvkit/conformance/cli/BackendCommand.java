@@ -52,6 +52,11 @@ final class BackendCommand implements Runnable {
                 + " disk keeps that many in flight; 0: on each queue's worker, fastest on the page cache (default ${DEFAULT-VALUE})")
         int ioThreads;
 
+        @Option(names = "--poll-max", defaultValue = "64us", converter = Sizes.Time.class, description = "the most a worker"
+                + " polls its idle rings before it sleeps; adaptive, so an idle guest costs nothing; 0 never polls, for a"
+                + " host short of CPUs (default ${DEFAULT-VALUE}, at most 1ms)")
+        java.time.Duration pollMax;
+
         @ArgGroup(exclusive = true)
         Rings rings = new Rings();
 
@@ -77,6 +82,7 @@ final class BackendCommand implements Runnable {
             int queues = queues();
             if (queues < 1 || queues > 64) throw new UserError("--queues must be 1..64, got " + queues);
             if (ioThreads < 0 || ioThreads > 256) throw new UserError("--io-threads must be 0..256, got " + ioThreads);
+            if (pollMax.compareTo(java.time.Duration.ofMillis(1)) > 0) throw new UserError("--poll-max must be at most 1ms, got " + Sizes.human(pollMax));
             BlockStore store = open();
             try {
                 long capacity = store.size() / 512 * 512;
@@ -87,6 +93,7 @@ final class BackendCommand implements Runnable {
                 if (ioThreads > 0) device.useIoThreads(ioThreads);
                 try (VhostUserBackend backend = VhostUserBackend.serve(device, socket,
                         VhostUserBackend.Options.defaults().withWorkers(Math.min(queues, Runtime.getRuntime().availableProcessors()))
+                                .withPollMax(pollMax)
                                 .withUnsealedFiles(allowUnsealedMemory ? UnsealedFiles.ACCEPT_AT_RISK : UnsealedFiles.SEAL))) {
                     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                         backend.close();

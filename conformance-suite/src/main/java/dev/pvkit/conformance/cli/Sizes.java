@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  */
 final class Sizes {
     private static final Pattern SIZE = Pattern.compile("(\\d+)([KMGT]?)(i?B)?", Pattern.CASE_INSENSITIVE);
-    private static final Pattern TIME = Pattern.compile("(\\d+)(ms|s|m)?");
+    private static final Pattern TIME = Pattern.compile("(\\d+)(us|ms|s|m)?");
 
     private Sizes() {
     }
@@ -65,18 +65,20 @@ final class Sizes {
         return bytes % (1L << 30) == 0 ? (bytes >> 30) + " GiB" : String.format(Locale.ROOT, "%.1f GiB", bytes / 1073741824.0);
     }
 
-    /** {@code 5s}, {@code 500ms}, {@code 2m}: a duration as the options take it, for messages. */
+    /** {@code 5s}, {@code 500ms}, {@code 2m}, {@code 64us}: a duration as the options take it, for messages. */
     static String human(Duration d) {
+        if (d.toNanos() % 1_000_000 != 0) return d.toNanos() / 1000 + "us";
         if (d.toMillis() % 1000 != 0) return d.toMillis() + "ms";
         return d.toSeconds() % 60 == 0 && d.toSeconds() > 0 ? d.toMinutes() + "m" : d.toSeconds() + "s";
     }
 
     static Duration duration(String text) {
         Matcher m = TIME.matcher(text.trim());
-        if (!m.matches()) throw new UserError("'" + text + "' is not a duration (examples: 5s, 500ms, 1m)");
+        if (!m.matches()) throw new UserError("'" + text + "' is not a duration (examples: 5s, 500ms, 1m, 64us)");
         long n = Long.parseLong(m.group(1));
         String unit = m.group(2) == null ? "s" : m.group(2);
         return switch (unit) {
+            case "us" -> Duration.ofNanos(Math.multiplyExact(n, 1000L));
             case "ms" -> Duration.ofMillis(n);
             case "m" -> Duration.ofMinutes(n);
             default -> Duration.ofSeconds(n);

@@ -68,7 +68,7 @@ class CliTest {
         assertThat(size.err()).isEqualTo("pvkit: Invalid value for option '--size': 'lots' is not a size (examples: 4096, "
                 + "256M, 4G) (see 'pvkit bench blk --help')\n");
         assertUserError(run("guest", "run", "--timeout", "soon"), "pvkit: Invalid value for option '--timeout': 'soon' is not "
-                + "a duration (examples: 5s, 500ms, 1m) (see 'pvkit guest run --help')");
+                + "a duration (examples: 5s, 500ms, 1m, 64us) (see 'pvkit guest run --help')");
         assertUserError(run("guest", "run", "--accel", "hvf"), "pvkit: Invalid value for option '--accel': expected one of "
                 + "[AUTO, KVM, TCG] (case-insensitive) but was 'hvf' (see 'pvkit guest run --help')");
 
@@ -78,6 +78,9 @@ class CliTest {
         Run threads = run("backend", "blk", "--socket", dir.resolve("s.sock").toString(), "--image", dir.resolve("t.img").toString(),
                 "--size", "1M", "--io-threads", "999");
         assertUserError(threads, "pvkit: --io-threads must be 0..256, got 999");
+        Run poll = run("backend", "blk", "--socket", dir.resolve("s.sock").toString(), "--image", dir.resolve("t.img").toString(),
+                "--size", "1M", "--poll-max", "2ms");
+        assertUserError(poll, "pvkit: --poll-max must be at most 1ms, got 2ms");
     }
 
     @Test
