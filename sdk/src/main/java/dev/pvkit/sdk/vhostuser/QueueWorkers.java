@@ -23,6 +23,20 @@ final class QueueWorkers implements AutoCloseable {
     /** Epoll tokens from here up are a device's own descriptors (below are queue indices). */
     private static final long DEVICE_TOKENS = 1L << 40;
 
+    /**
+     * Workers of this process polling right now, and how many may: polling pays only while the driver has a CPU of
+     * its own to post from, so one CPU is always left to others (on a 2-CPU host one worker polls at a time; on one
+     * CPU none does). Shared by every session: they share the CPUs.
+     */
+    private static final java.util.concurrent.atomic.AtomicInteger POLLING = new java.util.concurrent.atomic.AtomicInteger();
+    private static final int MAX_POLLING = Runtime.getRuntime().availableProcessors() - 1;
+
+    private static boolean tryStartPolling() {
+        if (POLLING.incrementAndGet() <= MAX_POLLING) return true;
+        POLLING.decrementAndGet();
+        return false;
+    }
+
     private final java.util.concurrent.atomic.AtomicLong nextToken = new java.util.concurrent.atomic.AtomicLong(DEVICE_TOKENS);
 
     private final List<Worker> workers = new ArrayList<>();
@@ -188,21 +202,27 @@ final class QueueWorkers implements AutoCloseable {
          */
         private boolean pollIdleRings(long idleSince) {
             long deadline = idleSince + window.nanos();
-            while (running && pending.isEmpty() && tasks.isEmpty()) {
-                boolean found = false;
-                for (int i = 0; i < unnotified.size(); i++) {
-                    int q = unnotified.get(i);
-                    if (processor.hasWork(q)) {
-                        found = true;
-                        unnotified.remove(i--);
-                        turn(q, false);
+            boolean admitted = false;
+            try {
+                while (running && pending.isEmpty() && tasks.isEmpty()) {
+                    boolean found = false;
+                    for (int i = 0; i < unnotified.size(); i++) {
+                        int q = unnotified.get(i);
+                        if (processor.hasWork(q)) {
+                            found = true;
+                            unnotified.remove(i--);
+                            turn(q, false);
+                        }
                     }
+                    if (found) return true;
+                    if (System.nanoTime() - deadline >= 0) break;
+                    if (!admitted && !(admitted = tryStartPolling())) break;
+                    // Not a busy spin: when the CPUs are oversubscribed (the driver's own thread waiting for this
+                    // core), the driver runs; when they are not, yield returns at once.
+                    Thread.yield();
                 }
-                if (found) return true;
-                if (System.nanoTime() - deadline >= 0) break;
-                // Not a busy spin: when the CPUs are oversubscribed (the driver's own thread waiting for this core),
-                // the driver runs; when they are not, yield returns at once.
-                Thread.yield();
+            } finally {
+                if (admitted) POLLING.decrementAndGet();
             }
             if (!running || !pending.isEmpty() || !tasks.isEmpty()) return true;
             for (Integer q : unnotified) {
