@@ -99,20 +99,18 @@ public final class PackedDriverQueue implements DriverQueue {
             throw new IllegalStateException("no room for a buffer of " + n + (indirect ? " (indirect)" : "") + "; "
                     + freeSlots + " free slots, " + freeCount + " free ids");
         }
-        List<Segment> all = new ArrayList<>(n);
-        all.addAll(readable);
-        all.addAll(writable);
+        int r = readable.size();
         int id = allocateId();
         long writableBytes = 0;
-        for (Segment s : writable) writableBytes += s.unsignedLength();
+        for (int i = 0; i < writable.size(); i++) writableBytes += writable.get(i).unsignedLength();
         int headFlags;
         int head = availPos;
         if (indirect) {
             long table = indirectArea.table(id);
             for (int i = 0; i < n; i++) {
                 // Inside a table only WRITE means anything; id is ignored there.
-                writeBody(table + 16L * i, all.get(i), 0);
-                memory.writeLe16(table + 16L * i + 14, (short) (i >= readable.size() ? PackedRing.F_WRITE : 0));
+                writeBody(table + 16L * i, segment(readable, writable, i), 0);
+                memory.writeLe16(table + 16L * i + 14, (short) (i >= r ? PackedRing.F_WRITE : 0));
             }
             writeBody(ring.desc(head), new Segment(table, 16 * n), id);
             headFlags = PackedRing.F_INDIRECT | DriverRingRules.packedAvailFlags(availWrap);
@@ -120,9 +118,9 @@ public final class PackedDriverQueue implements DriverQueue {
         } else {
             headFlags = 0;
             for (int i = 0; i < n; i++) {
-                int flags = (i < n - 1 ? PackedRing.F_NEXT : 0) | (i >= readable.size() ? PackedRing.F_WRITE : 0)
+                int flags = (i < n - 1 ? PackedRing.F_NEXT : 0) | (i >= r ? PackedRing.F_WRITE : 0)
                         | DriverRingRules.packedAvailFlags(availWrap);
-                writeBody(ring.desc(availPos), all.get(i), id);
+                writeBody(ring.desc(availPos), segment(readable, writable, i), id);
                 if (i == 0) headFlags = flags;
                 else memory.writeLe16(ring.descFlags(availPos), (short) flags);
                 step();
@@ -137,6 +135,11 @@ public final class PackedDriverQueue implements DriverQueue {
         postedSincePublish += slots;
         outstanding++;
         return id;
+    }
+
+    /** Buffer {@code i} of the list: the readable ones, then the writable ones (no joined list per post). */
+    private static Segment segment(List<Segment> readable, List<Segment> writable, int i) {
+        return i < readable.size() ? readable.get(i) : writable.get(i - readable.size());
     }
 
     private void writeBody(long at, Segment s, int id) {
