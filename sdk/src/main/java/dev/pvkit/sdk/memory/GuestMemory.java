@@ -257,10 +257,11 @@ public final class GuestMemory {
     public void read(long address, byte[] dst, int offset, int length) {
         java.util.Objects.checkFromIndexSize(offset, length, dst.length);
         long off = fastOffset(address, length);
-        if (off >= 0) {
-            fast.get((int) off, dst, offset, length);
-            return;
-        }
+        if (off >= 0) fast.get((int) off, dst, offset, length);
+        else regionRead(address, dst, offset, length);
+    }
+
+    private void regionRead(long address, byte[] dst, int offset, int length) {
         check(address, length, false);
         spans(address, length, (r, o, done, n) -> r.get(o, dst, offset + (int) done, (int) n));
     }
@@ -268,13 +269,15 @@ public final class GuestMemory {
     public void write(long address, byte[] src, int offset, int length) {
         java.util.Objects.checkFromIndexSize(offset, length, src.length);
         long off = fastOffset(address, length);
-        if (off >= 0) {
-            fast.put((int) off, src, offset, length);
-        } else {
-            check(address, length, true);
-            spans(address, length, (r, o, done, n) -> r.put(o, src, offset + (int) done, (int) n));
-        }
+        if (off >= 0) fast.put((int) off, src, offset, length);
+        else regionWrite(address, src, offset, length);
         writes.written(address, length);
+    }
+
+    /** {@link #write(long, byte[], int, int)} off the fast chunk; no observer call. */
+    private void regionWrite(long address, byte[] src, int offset, int length) {
+        check(address, length, true);
+        spans(address, length, (r, o, done, n) -> r.put(o, src, offset + (int) done, (int) n));
     }
 
     /** Reads {@code dst.remaining()} bytes into {@code dst}, advancing its position. */

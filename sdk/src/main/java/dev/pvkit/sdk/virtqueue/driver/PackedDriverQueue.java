@@ -190,7 +190,7 @@ public final class PackedDriverQueue implements DriverQueue {
 
     @Override
     public List<Used> reap() {
-        List<Used> out = new ArrayList<>();
+        List<Used> out = new ArrayList<>(Math.min(outstanding, 64)); // no regrowth for the usual batch, no huge array for a big ring
         while (true) {
             long d = ring.desc(usedPos);
             int flags = memory.readLe16Acquire(d + 14) & 0xffff;
