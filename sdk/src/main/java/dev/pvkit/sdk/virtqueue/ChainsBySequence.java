@@ -5,12 +5,18 @@ package dev.pvkit.sdk.virtqueue;
  * completing a chain allocates nothing (a {@code HashMap<Long, Chain>} boxed every key and made a node per chain).
  * Sequence numbers are consecutive, so the key itself, masked, spreads them well; linear probing, deletion by
  * backward shift (no tombstones), doubling at half full.
+ *
+ * <p>The table counts entries that sit away from their home slot. Consecutive keys normally all sit at home, and
+ * then a removal has nothing to shift: it clears its slot and stops, instead of scanning the whole run of chains in
+ * flight behind it (a batch of 32 made every completion read on through the rest of the batch).
  */
 final class ChainsBySequence {
     private long[] keys = new long[16];
     /** Null: an empty slot (a chain is never null). */
     private Chain[] chains = new Chain[16];
     private int size;
+    /** Entries not in their home slot: only they can need moving when a slot before them empties. */
+    private int displaced;
 
     int size() {
         return size;
@@ -28,9 +34,13 @@ final class ChainsBySequence {
         if (chain == null) throw new IllegalArgumentException("null chain");
         if (2 * (size + 1) > chains.length) grow();
         int mask = chains.length - 1;
-        int i = slot(sequence, mask);
+        int home = slot(sequence, mask);
+        int i = home;
         while (chains[i] != null && keys[i] != sequence) i = (i + 1) & mask;
-        if (chains[i] == null) size++;
+        if (chains[i] == null) {
+            size++;
+            if (i != home) displaced++;
+        }
         keys[i] = sequence;
         chains[i] = chain;
     }
@@ -44,6 +54,8 @@ final class ChainsBySequence {
         if (removed == null) return null;
         chains[i] = null;
         size--;
+        if (i != slot(sequence, mask)) displaced--;
+        if (displaced == 0) return removed;
         // Backward shift: pull later entries of the probe run into the hole unless their home slot lies
         // (cyclically) after the hole, so every entry stays reachable from its home slot.
         for (int j = (i + 1) & mask; chains[j] != null; j = (j + 1) & mask) {
@@ -53,6 +65,7 @@ final class ChainsBySequence {
                 keys[i] = keys[j];
                 chains[i] = chains[j];
                 chains[j] = null;
+                if (i == home) displaced--; // it was away from home (home is not j), and now is back
                 i = j;
             }
         }
@@ -65,6 +78,7 @@ final class ChainsBySequence {
         keys = new long[oldKeys.length * 2];
         chains = new Chain[oldChains.length * 2];
         size = 0;
+        displaced = 0;
         for (int i = 0; i < oldChains.length; i++) if (oldChains[i] != null) put(oldKeys[i], oldChains[i]);
     }
 

@@ -219,10 +219,13 @@ public final class PackedDeviceQueue extends RingQueue {
         int flags = firstFlags;
         while (true) {
             step();
+            long lenIdFlags = 0;
             if (slots > 0 && replay != null) {
                 flags = replay.flags()[slots];
             } else if (slots > 0) {
-                flags = memory.readLe16(ring.descFlags(slot)) & 0xffff;
+                // len, id and flags are adjacent little-endian fields: one load reads the flags and the length.
+                lenIdFlags = memory.readLe64(ring.descLen(slot));
+                flags = (int) (lenIdFlags >>> 48);
                 if (!PackedRing.isAvailable(flags, wrap)) {
                     ChainError e = builder.violation(ChainRule.LIST_NOT_AVAILABLE, slot, false, 0, 0, flags,
                             "slot " + slot + " of the list is not available in lap " + (wrap ? 1 : 0));
@@ -241,7 +244,7 @@ public final class PackedDeviceQueue extends RingQueue {
             } else {
                 long d = ring.desc(slot);
                 addr = memory.readLe64(d);
-                len = memory.readLe32(d + 8);
+                len = slots > 0 ? (int) lenIdFlags : memory.readLe32(d + 8);
                 if (inflight != null) {
                     walkAddr[slots] = addr;
                     walkLen[slots] = len;

@@ -120,9 +120,17 @@ public final class PackedDriverQueue implements DriverQueue {
             for (int i = 0; i < n; i++) {
                 int flags = (i < n - 1 ? PackedRing.F_NEXT : 0) | (i >= r ? PackedRing.F_WRITE : 0)
                         | DriverRingRules.packedAvailFlags(availWrap);
-                writeBody(ring.desc(availPos), segment(readable, writable, i), id);
-                if (i == 0) headFlags = flags;
-                else memory.writeLe16(ring.descFlags(availPos), (short) flags);
+                Segment s = segment(readable, writable, i);
+                if (i == 0) {
+                    writeBody(ring.desc(availPos), s, id); // its flags go last, below
+                    headFlags = flags;
+                } else {
+                    // Not yet the device's (the head's flags hand the list over): address, then len, id and flags,
+                    // adjacent little-endian fields, in one store.
+                    memory.writeLe64(ring.desc(availPos), s.address());
+                    memory.writeLe64(ring.desc(availPos) + 8, Integer.toUnsignedLong(s.length())
+                            | (long) (id & 0xffff) << 32 | (long) (flags & 0xffff) << 48);
+                }
                 step();
             }
         }
@@ -198,8 +206,9 @@ public final class PackedDriverQueue implements DriverQueue {
             if (outstanding == 0) {
                 throw new IllegalStateException("device marked slot " + usedPos + " used while no buffer is outstanding");
             }
-            int id = memory.readLe16(d + 12) & 0xffff;
-            long len = Integer.toUnsignedLong(memory.readLe32(d + 8));
+            long lenAndId = memory.readLe64(d + 8); // len then id (then the flags read above): one load after the acquire
+            int id = (int) (lenAndId >>> 32) & 0xffff;
+            long len = lenAndId & 0xffff_ffffL;
             if (id >= q || chainSlots[id] == 0) {
                 throw new IllegalStateException("device returned buffer id " + id + " in slot " + usedPos
                         + ", which is not an outstanding buffer");

@@ -182,8 +182,9 @@ public final class SplitDriverQueue implements DriverQueue {
         List<Used> out = new ArrayList<>(pending);
         while (lastUsed != usedIdx) {
             long elem = ring.usedRing(lastUsed & mask);
-            int id = memory.readLe32(elem);
-            long len = Integer.toUnsignedLong(memory.readLe32(elem + 4));
+            long e = memory.readLe64(elem); // id then len, adjacent little-endian fields: one load
+            int id = (int) e;
+            long len = e >>> 32;
             if (id < 0 || id >= ring.size() || chainDescriptors[id] == 0) {
                 throw new IllegalStateException("device returned id " + id + ", which is not an outstanding chain");
             }
