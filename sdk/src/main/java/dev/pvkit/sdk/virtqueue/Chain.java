@@ -26,6 +26,12 @@ public final class Chain {
     private final List<ChainError> tolerated;
     final long sequence;
     /**
+     * The completion order of the queue that took the chain, set once when it is taken (under the ring's lock, like
+     * every later use): with the order's set of sequence numbers it tells a chain in flight on that queue from any
+     * other without the queue holding the chain.
+     */
+    CompletionOrder takenBy;
+    /**
      * The segment lists, made when first asked for: most handlers use the cursors only. Racy but harmless: two
      * threads may each make one, equal and immutable (final fields only, so safe to publish without a lock).
      */

@@ -30,7 +30,7 @@ final class ChainBuilder {
     private long readableBytes;
     private long writableBytes;
     private boolean seenWritable;
-    private List<ChainError> tolerated;
+    private List<ChainError> tolerated = List.of();
 
     ChainBuilder(GuestMemory memory, ValidationPolicy policy, int queue, boolean packed) {
         this.memory = memory;
@@ -49,7 +49,8 @@ final class ChainBuilder {
         readableBytes = 0;
         writableBytes = 0;
         seenWritable = false;
-        tolerated = List.of();
+        // Only when needed: a reference store into this long-lived builder costs a collector barrier.
+        if (!tolerated.isEmpty()) tolerated = List.of();
     }
 
     /** Adds one buffer; returns the error that stops the walk, or null. */

@@ -10,11 +10,19 @@ import java.util.function.ObjLongConsumer;
  */
 final class CompletionOrder {
     private final boolean inOrder;
-    private final ChainsBySequence outstanding = new ChainsBySequence();
-    /** Under IN_ORDER only: written lengths of chains completed ahead of their turn. */
-    private final Map<Long, Long> early = new HashMap<>();
+    /**
+     * Sequence numbers in flight. A taken chain records which order took it ({@link Chain#takenBy}), so this plus
+     * the set tells a chain in flight here from one completed already or taken by another queue, with no reference
+     * to the chain kept.
+     */
+    private final SequenceSet outstanding = new SequenceSet();
+    /** Under IN_ORDER only: chains completed ahead of their turn, with their written lengths. */
+    private final Map<Long, Early> early = new HashMap<>();
     private long nextSequence;
     private long nextToRelease;
+
+    private record Early(Chain chain, long written) {
+    }
 
     CompletionOrder(boolean inOrder) {
         this.inOrder = inOrder;
@@ -25,7 +33,8 @@ final class CompletionOrder {
     }
 
     void taken(Chain chain) {
-        outstanding.put(chain.sequence, chain);
+        chain.takenBy = this;
+        outstanding.add(chain.sequence);
     }
 
     int inFlight() {
@@ -34,7 +43,7 @@ final class CompletionOrder {
 
     /** Marks {@code chain} complete; {@code release} receives every chain that may now be written as used. */
     void completed(Chain chain, long written, ObjLongConsumer<Chain> release) {
-        if (outstanding.get(chain.sequence) != chain) {
+        if (chain.takenBy != this || !outstanding.contains(chain.sequence)) {
             throw new IllegalStateException("chain " + chain.id() + " is not in flight on this queue (completed twice?)");
         }
         if (written < 0 || written > chain.writableBytes()) {
@@ -46,12 +55,12 @@ final class CompletionOrder {
             release.accept(chain, written);
             return;
         }
-        early.put(chain.sequence, written);
+        early.put(chain.sequence, new Early(chain, written));
         while (early.containsKey(nextToRelease)) {
-            long w = early.remove(nextToRelease);
-            Chain c = outstanding.remove(nextToRelease);
+            Early e = early.remove(nextToRelease);
+            outstanding.remove(nextToRelease);
             nextToRelease++;
-            release.accept(c, w);
+            release.accept(e.chain(), e.written());
         }
     }
 
