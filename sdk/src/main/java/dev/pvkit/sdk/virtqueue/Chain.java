@@ -56,7 +56,7 @@ public final class Chain {
         this.readableBytes = readableBytes;
         this.writableBytes = writableBytes;
         this.ringSlots = ringSlots;
-        this.tolerated = List.copyOf(tolerated);
+        this.tolerated = tolerated.isEmpty() ? List.of() : List.copyOf(tolerated);
         this.sequence = sequence;
     }
 

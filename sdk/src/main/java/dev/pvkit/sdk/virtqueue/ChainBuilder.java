@@ -110,6 +110,8 @@ final class ChainBuilder {
         long[] buffers = new long[2 * (readableCount + writableCount)];
         System.arraycopy(readable, 0, buffers, 0, 2 * readableCount);
         System.arraycopy(writable, 0, buffers, 2 * readableCount, 2 * writableCount);
-        return new Chain(id, buffers, readableCount, readableBytes, writableBytes, ringSlots, List.copyOf(tolerated), sequence);
+        // The usual clean chain shares the empty list: no copy call per request.
+        List<ChainError> kept = tolerated.isEmpty() ? List.of() : List.copyOf(tolerated);
+        return new Chain(id, buffers, readableCount, readableBytes, writableBytes, ringSlots, kept, sequence);
     }
 }

@@ -43,17 +43,20 @@ final class CompletionOrder {
 
     /** Marks {@code chain} complete; {@code release} receives every chain that may now be written as used. */
     void completed(Chain chain, long written, ObjLongConsumer<Chain> release) {
+        boolean validLength = written >= 0 && written <= chain.writableBytes();
+        // Without IN_ORDER a valid completion looks the chain up once, removing it; anything else first asks
+        // whether it is in flight, so a chain not in flight is refused as such whatever its length, and one in
+        // flight with a bad length stays in flight.
+        if (!inOrder && validLength && chain.takenBy == this && outstanding.remove(chain.sequence)) {
+            release.accept(chain, written);
+            return;
+        }
         if (chain.takenBy != this || !outstanding.contains(chain.sequence)) {
             throw new IllegalStateException("chain " + chain.id() + " is not in flight on this queue (completed twice?)");
         }
-        if (written < 0 || written > chain.writableBytes()) {
+        if (!validLength) {
             throw new IllegalArgumentException("written length " + written + " outside 0.." + chain.writableBytes()
                     + " for chain " + chain.id());
-        }
-        if (!inOrder) {
-            outstanding.remove(chain.sequence);
-            release.accept(chain, written);
-            return;
         }
         early.put(chain.sequence, new Early(chain, written));
         while (early.containsKey(nextToRelease)) {
