@@ -42,12 +42,15 @@ public final class Chain {
           int ringSlots, List<ChainError> tolerated, long sequence) {
         // Immutable, so a handler cannot change what was validated; List.copyOf keeps an immutable list as it is.
         this(id, pairs(List.copyOf(readable), List.copyOf(writable)), readable.size(), readableBytes, writableBytes,
-                ringSlots, tolerated, sequence);
+                ringSlots, List.copyOf(tolerated), sequence);
         this.readable = List.copyOf(readable);
         this.writable = List.copyOf(writable);
     }
 
-    /** A chain over {@code buffers} (address, length pairs, the first {@code readableCount} readable), which it keeps. */
+    /**
+     * A chain over {@code buffers} (address, length pairs, the first {@code readableCount} readable), which it keeps,
+     * as it keeps {@code tolerated}, an immutable list (the builder's).
+     */
     Chain(int id, long[] buffers, int readableCount, long readableBytes, long writableBytes, int ringSlots,
           List<ChainError> tolerated, long sequence) {
         this.id = id;
@@ -56,7 +59,7 @@ public final class Chain {
         this.readableBytes = readableBytes;
         this.writableBytes = writableBytes;
         this.ringSlots = ringSlots;
-        this.tolerated = tolerated.isEmpty() ? List.of() : List.copyOf(tolerated);
+        this.tolerated = tolerated;
         this.sequence = sequence;
     }
 

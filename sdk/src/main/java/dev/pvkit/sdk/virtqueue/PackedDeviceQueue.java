@@ -217,6 +217,7 @@ public final class PackedDeviceQueue extends RingQueue {
         int buffers = 0;
         boolean tooLongReported = false;
         int flags = firstFlags;
+        int lastId = 0; // the buffer id of the descriptor read last: the list's id once the walk ends
         while (true) {
             step();
             long lenIdFlags = 0;
@@ -244,7 +245,10 @@ public final class PackedDeviceQueue extends RingQueue {
             } else {
                 long d = ring.desc(slot);
                 addr = memory.readLe64(d);
-                len = slots > 0 ? (int) lenIdFlags : memory.readLe32(d + 8);
+                // The head's len and id in one load too (its flags, in the same word, were read with acquire).
+                if (slots == 0) lenIdFlags = memory.readLe64(d + 8);
+                len = (int) lenIdFlags;
+                lastId = (int) (lenIdFlags >>> 32) & 0xffff;
                 if (inflight != null) {
                     walkAddr[slots] = addr;
                     walkLen[slots] = len;
@@ -318,8 +322,8 @@ public final class PackedDeviceQueue extends RingQueue {
                     + slots + " of the " + replay.slots() + " slots recorded for it"), false);
             return null;
         }
-        // The buffer id sits in the last descriptor.
-        int id = replay != null ? replay.id() : memory.readLe16(ring.descId(slot)) & 0xffff;
+        // The buffer id sits in the last descriptor, read with its length above.
+        int id = replay != null ? replay.id() : lastId;
         Chain chain = builder.build(id, slots, order.nextSequence());
         if (replay != null) {
             handles.put(chain.sequence, replay.handle());
