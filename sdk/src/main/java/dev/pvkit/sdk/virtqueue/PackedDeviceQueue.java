@@ -429,8 +429,11 @@ public final class PackedDeviceQueue extends RingQueue {
             wrapped = true;
         }
         observer.availIndexRead(index(), from, PackedRing.offWrap(availPos, availWrap));
-        int event = memory.readLe32(ring.driverEvent());
-        suppressionRead(event >>> 16, event & 0xffff);
+        // Read for the observer alone (the notification decision reads it again at publish): not read without one.
+        if (observer != QueueObserver.NONE) {
+            int event = memory.readLe32(ring.driverEvent());
+            suppressionRead(event >>> 16, event & 0xffff);
+        }
     }
 
     /**

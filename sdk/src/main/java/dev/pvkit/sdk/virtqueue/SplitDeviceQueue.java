@@ -128,8 +128,12 @@ public final class SplitDeviceQueue extends RingQueue {
         return null;
     }
 
-    /** Reads {@code avail.flags} and {@code used_event} as they stand, for the observer (reported on change). */
+    /**
+     * Reads {@code avail.flags} and {@code used_event} as they stand, for the observer (reported on change); without
+     * an observer nothing would use them, so they are not read.
+     */
     private void readSuppression() {
+        if (observer == QueueObserver.NONE) return;
         suppressionRead(memory.readLe16(ring.availFlags()) & 0xffff, memory.readLe16(ring.usedEvent()) & 0xffff);
     }
 
