@@ -53,6 +53,11 @@ public final class GuestMemory {
     private final long fastLength;
     private final AccessGuard guard;
     private final WriteObserver writes;
+    /**
+     * False for {@link WriteObserver#NONE}: every ring store would otherwise pay a type check and call for an
+     * observer that does nothing (no dirty log is the usual case).
+     */
+    private final boolean observed;
 
     private GuestMemory(MemoryRegion[] regions, AccessGuard guard, WriteObserver writes) {
         this.regions = regions;
@@ -69,6 +74,7 @@ public final class GuestMemory {
         this.fastLength = regions.length == 0 ? 0 : fast.limit();
         this.guard = guard;
         this.writes = writes;
+        this.observed = writes != WriteObserver.NONE;
     }
 
     /** A memory map of {@code regions}; throws when two regions overlap in guest-physical or front-end space. */
@@ -150,51 +156,51 @@ public final class GuestMemory {
     // common path stays small enough for the JIT to inline into the ring code.
 
     public byte readU8(long address) {
-        long off = fastOffset(address, 1);
+        long off = fastScalar(address, 1);
         return off >= 0 ? fast.get((int) off) : regionReadU8(address);
     }
 
     public void writeU8(long address, byte value) {
-        long off = fastOffset(address, 1);
+        long off = fastScalar(address, 1);
         if (off >= 0) fast.put((int) off, value);
         else regionWriteU8(address, value);
-        writes.written(address, 1);
+        if (observed) writes.written(address, 1);
     }
 
     public short readLe16(long address) {
-        long off = fastOffset(address, 2);
+        long off = fastScalar(address, 2);
         return off >= 0 ? fast.getShort((int) off) : (short) regionRead(address, 2);
     }
 
     public void writeLe16(long address, short value) {
-        long off = fastOffset(address, 2);
+        long off = fastScalar(address, 2);
         if (off >= 0) fast.putShort((int) off, value);
         else regionWrite(address, 2, value);
-        writes.written(address, 2);
+        if (observed) writes.written(address, 2);
     }
 
     public int readLe32(long address) {
-        long off = fastOffset(address, 4);
+        long off = fastScalar(address, 4);
         return off >= 0 ? fast.getInt((int) off) : (int) regionRead(address, 4);
     }
 
     public void writeLe32(long address, int value) {
-        long off = fastOffset(address, 4);
+        long off = fastScalar(address, 4);
         if (off >= 0) fast.putInt((int) off, value);
         else regionWrite(address, 4, value);
-        writes.written(address, 4);
+        if (observed) writes.written(address, 4);
     }
 
     public long readLe64(long address) {
-        long off = fastOffset(address, 8);
+        long off = fastScalar(address, 8);
         return off >= 0 ? fast.getLong((int) off) : regionRead(address, 8);
     }
 
     public void writeLe64(long address, long value) {
-        long off = fastOffset(address, 8);
+        long off = fastScalar(address, 8);
         if (off >= 0) fast.putLong((int) off, value);
         else regionWrite(address, 8, value);
-        writes.written(address, 8);
+        if (observed) writes.written(address, 8);
     }
 
     private byte regionReadU8(long address) {
@@ -271,7 +277,7 @@ public final class GuestMemory {
         long off = fastOffset(address, length);
         if (off >= 0) fast.put((int) off, src, offset, length);
         else regionWrite(address, src, offset, length);
-        writes.written(address, length);
+        if (observed) writes.written(address, length);
     }
 
     /** {@link #write(long, byte[], int, int)} off the fast chunk; no observer call. */
@@ -304,13 +310,13 @@ public final class GuestMemory {
             check(address, length, true);
             spans(address, length, (r, o, done, n) -> r.put(o, src, (int) n));
         }
-        writes.written(address, length);
+        if (observed) writes.written(address, length);
     }
 
     public void fill(long address, long length, byte value) {
         check(address, length, true);
         spans(address, length, (r, off, done, n) -> r.fill(off, n, value));
-        writes.written(address, length);
+        if (observed) writes.written(address, length);
     }
 
     // ---------------------------------------------------------------- in-place access
@@ -414,6 +420,15 @@ public final class GuestMemory {
     private long fastOffset(long address, long length) {
         long off = address - fastStart;
         return off >= 0 && off < fastLength && length <= fastLength - off ? off : -1;
+    }
+
+    /**
+     * {@link #fastOffset} for a scalar of {@code size} (1..8, a constant at every call) bytes: the first byte is then
+     * inside the chunk whenever the last is, so two compares decide.
+     */
+    private long fastScalar(long address, int size) {
+        long off = address - fastStart;
+        return off >= 0 && off <= fastLength - size ? off : -1;
     }
 
     /** The region holding the whole range, null when the range is valid but spans contiguous regions. */

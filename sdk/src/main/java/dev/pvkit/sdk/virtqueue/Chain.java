@@ -26,9 +26,9 @@ public final class Chain {
     private final List<ChainError> tolerated;
     final long sequence;
     /**
-     * The completion order of the queue that took the chain, set once when it is taken (under the ring's lock, like
-     * every later use): with the order's set of sequence numbers it tells a chain in flight on that queue from any
-     * other without the queue holding the chain.
+     * The completion order of the queue that took the chain while it is in flight there, else null: set when the
+     * queue takes it, cleared when its completion is released, both under the ring's lock like every use. A chain
+     * completed twice or on another queue is told from one in flight by this alone.
      */
     CompletionOrder takenBy;
     /**

@@ -11,11 +11,11 @@ import java.util.function.ObjLongConsumer;
 final class CompletionOrder {
     private final boolean inOrder;
     /**
-     * Sequence numbers in flight. A taken chain records which order took it ({@link Chain#takenBy}), so this plus
-     * the set tells a chain in flight here from one completed already or taken by another queue, with no reference
-     * to the chain kept.
+     * Chains in flight. Which ones is kept on the chains themselves ({@link Chain#takenBy} is this order from take to
+     * release), so taking and completing one touches no table: a set of sequence numbers cost a hash probe each way,
+     * and a table of chains also a collector write barrier, with a memory fence, per take.
      */
-    private final SequenceSet outstanding = new SequenceSet();
+    private int inFlight;
     /** Under IN_ORDER only: chains completed ahead of their turn, with their written lengths. */
     private final Map<Long, Early> early = new HashMap<>();
     private long nextSequence;
@@ -34,37 +34,40 @@ final class CompletionOrder {
 
     void taken(Chain chain) {
         chain.takenBy = this;
-        outstanding.add(chain.sequence);
+        inFlight++;
     }
 
     int inFlight() {
-        return outstanding.size();
+        return inFlight;
     }
 
     /** Marks {@code chain} complete; {@code release} receives every chain that may now be written as used. */
     void completed(Chain chain, long written, ObjLongConsumer<Chain> release) {
-        boolean validLength = written >= 0 && written <= chain.writableBytes();
-        // Without IN_ORDER a valid completion looks the chain up once, removing it; anything else first asks
-        // whether it is in flight, so a chain not in flight is refused as such whatever its length, and one in
-        // flight with a bad length stays in flight.
-        if (!inOrder && validLength && chain.takenBy == this && outstanding.remove(chain.sequence)) {
-            release.accept(chain, written);
-            return;
-        }
-        if (chain.takenBy != this || !outstanding.contains(chain.sequence)) {
+        if (chain.takenBy != this) {
             throw new IllegalStateException("chain " + chain.id() + " is not in flight on this queue (completed twice?)");
         }
-        if (!validLength) {
+        if (written < 0 || written > chain.writableBytes()) {
             throw new IllegalArgumentException("written length " + written + " outside 0.." + chain.writableBytes()
                     + " for chain " + chain.id());
+        }
+        if (!inOrder) {
+            released(chain);
+            release.accept(chain, written);
+            return;
         }
         early.put(chain.sequence, new Early(chain, written));
         while (early.containsKey(nextToRelease)) {
             Early e = early.remove(nextToRelease);
-            outstanding.remove(nextToRelease);
+            released(e.chain());
             nextToRelease++;
             release.accept(e.chain(), e.written());
         }
+    }
+
+    /** {@code chain} is no longer in flight: a later completion of it is refused. */
+    private void released(Chain chain) {
+        chain.takenBy = null;
+        inFlight--;
     }
 
     /** A rejected chain skipped under IN_ORDER still takes its turn; without IN_ORDER it is released at once. */
