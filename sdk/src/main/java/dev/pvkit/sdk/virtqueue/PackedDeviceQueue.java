@@ -416,7 +416,11 @@ public final class PackedDeviceQueue extends RingQueue {
      */
     private void take() {
         int from = PackedRing.offWrap(availPos, availWrap);
-        for (int i = 0, s = availPos; i < slots; i++, s = s + 1 == q ? 0 : s + 1) usedLap[s] = 0;
+        // The list's slots (availPos on, wrapping once at most) lose their used mark; two counted loops, which the
+        // JIT compiles without a bounds check per slot.
+        int end = availPos + slots;
+        for (int s = availPos; s < Math.min(end, q); s++) usedLap[s] = 0;
+        for (int s = 0; s < end - q; s++) usedLap[s] = 0;
         heldSlots += slots;
         availPos = slot + 1;
         availWrap = wrap;
