@@ -42,8 +42,22 @@ public final class GuestMemory {
      */
     private final long firstStart;
     private final long firstEnd;
+    /**
+     * The first mapping chunk of the first region, with its guest-physical start and length (0 when there is no
+     * region): an access wholly inside it goes straight to the buffer, without the region search, the range check's
+     * loop or the chunk arithmetic. On the usual map (one region under 1 GiB) that is every ring and buffer access.
+     * The buffer is only used with absolute indices, which share no state between threads.
+     */
+    private final ByteBuffer fast;
+    private final long fastStart;
+    private final long fastLength;
     private final AccessGuard guard;
     private final WriteObserver writes;
+    /**
+     * False for {@link WriteObserver#NONE}: every ring store would otherwise pay a type check and call for an
+     * observer that does nothing (no dirty log is the usual case).
+     */
+    private final boolean observed;
 
     private GuestMemory(MemoryRegion[] regions, AccessGuard guard, WriteObserver writes) {
         this.regions = regions;
@@ -55,8 +69,12 @@ public final class GuestMemory {
         }
         this.firstStart = regions.length == 0 ? 0 : starts[0];
         this.firstEnd = regions.length == 0 ? 0 : ends[0];
+        this.fast = regions.length == 0 ? null : regions[0].mapping().chunkAt(0);
+        this.fastStart = firstStart;
+        this.fastLength = regions.length == 0 ? 0 : fast.limit();
         this.guard = guard;
         this.writes = writes;
+        this.observed = writes != WriteObserver.NONE;
     }
 
     /** A memory map of {@code regions}; throws when two regions overlap in guest-physical or front-end space. */
@@ -103,6 +121,7 @@ public final class GuestMemory {
     /** True when every byte of {@code [address, address + length)} is guest memory. A zero length is contained when {@code address} is. */
     public boolean contains(long address, long length) {
         if (length < 0 || address < 0 || address > Long.MAX_VALUE - length) return false;
+        if (fastOffset(address, length) >= 0) return true;
         int i = indexOf(address);
         if (i < 0) return false;
         long end = address + length;
@@ -132,52 +151,93 @@ public final class GuestMemory {
     }
 
     // ---------------------------------------------------------------- scalar access
+    // Each accessor tries the fast chunk first and leaves everything else (other regions, other chunks, a value
+    // split across regions, a range outside the map) to the general path, in a method of its own so the short
+    // common path stays small enough for the JIT to inline into the ring code.
 
     public byte readU8(long address) {
+        long off = fastScalar(address, 1);
+        return off >= 0 ? fast.get((int) off) : regionReadU8(address);
+    }
+
+    public void writeU8(long address, byte value) {
+        long off = fastScalar(address, 1);
+        if (off >= 0) fast.put((int) off, value);
+        else regionWriteU8(address, value);
+        if (observed) writes.written(address, 1);
+    }
+
+    public short readLe16(long address) {
+        long off = fastScalar(address, 2);
+        return off >= 0 ? fast.getShort((int) off) : (short) regionRead(address, 2);
+    }
+
+    public void writeLe16(long address, short value) {
+        long off = fastScalar(address, 2);
+        if (off >= 0) fast.putShort((int) off, value);
+        else regionWrite(address, 2, value);
+        if (observed) writes.written(address, 2);
+    }
+
+    public int readLe32(long address) {
+        long off = fastScalar(address, 4);
+        return off >= 0 ? fast.getInt((int) off) : (int) regionRead(address, 4);
+    }
+
+    public void writeLe32(long address, int value) {
+        long off = fastScalar(address, 4);
+        if (off >= 0) fast.putInt((int) off, value);
+        else regionWrite(address, 4, value);
+        if (observed) writes.written(address, 4);
+    }
+
+    public long readLe64(long address) {
+        long off = fastScalar(address, 8);
+        return off >= 0 ? fast.getLong((int) off) : regionRead(address, 8);
+    }
+
+    public void writeLe64(long address, long value) {
+        long off = fastScalar(address, 8);
+        if (off >= 0) fast.putLong((int) off, value);
+        else regionWrite(address, 8, value);
+        if (observed) writes.written(address, 8);
+    }
+
+    private byte regionReadU8(long address) {
         MemoryRegion r = region(address, 1, false);
         return r.get(address - r.guestPhysical());
     }
 
-    public void writeU8(long address, byte value) {
+    private void regionWriteU8(long address, byte value) {
         MemoryRegion r = region(address, 1, true);
         r.put(address - r.guestPhysical(), value);
-        writes.written(address, 1);
     }
 
-    public short readLe16(long address) {
-        MemoryRegion r = region(address, 2, false);
-        return r == null ? (short) readSlow(address, 2) : r.getShort(address - r.guestPhysical());
+    /** A little-endian value of {@code length} (2, 4 or 8) bytes through the region search. */
+    private long regionRead(long address, int length) {
+        MemoryRegion r = region(address, length, false);
+        if (r == null) return readSlow(address, length);
+        long off = address - r.guestPhysical();
+        return switch (length) {
+            case 2 -> r.getShort(off);
+            case 4 -> r.getInt(off);
+            default -> r.getLong(off);
+        };
     }
 
-    public void writeLe16(long address, short value) {
-        MemoryRegion r = region(address, 2, true);
-        if (r == null) writeSlow(address, 2, value);
-        else r.putShort(address - r.guestPhysical(), value);
-        writes.written(address, 2);
-    }
-
-    public int readLe32(long address) {
-        MemoryRegion r = region(address, 4, false);
-        return r == null ? (int) readSlow(address, 4) : r.getInt(address - r.guestPhysical());
-    }
-
-    public void writeLe32(long address, int value) {
-        MemoryRegion r = region(address, 4, true);
-        if (r == null) writeSlow(address, 4, value);
-        else r.putInt(address - r.guestPhysical(), value);
-        writes.written(address, 4);
-    }
-
-    public long readLe64(long address) {
-        MemoryRegion r = region(address, 8, false);
-        return r == null ? readSlow(address, 8) : r.getLong(address - r.guestPhysical());
-    }
-
-    public void writeLe64(long address, long value) {
-        MemoryRegion r = region(address, 8, true);
-        if (r == null) writeSlow(address, 8, value);
-        else r.putLong(address - r.guestPhysical(), value);
-        writes.written(address, 8);
+    /** Stores the low {@code length} (2, 4 or 8) bytes of {@code value} through the region search; no observer call. */
+    private void regionWrite(long address, int length, long value) {
+        MemoryRegion r = region(address, length, true);
+        if (r == null) {
+            writeSlow(address, length, value);
+            return;
+        }
+        long off = address - r.guestPhysical();
+        switch (length) {
+            case 2 -> r.putShort(off, (short) value);
+            case 4 -> r.putInt(off, (int) value);
+            default -> r.putLong(off, value);
+        }
     }
 
     /** A 16-bit load with acquire ordering: later loads cannot pass it (ring index and flag reads). */
@@ -202,36 +262,61 @@ public final class GuestMemory {
 
     public void read(long address, byte[] dst, int offset, int length) {
         java.util.Objects.checkFromIndexSize(offset, length, dst.length);
+        long off = fastOffset(address, length);
+        if (off >= 0) fast.get((int) off, dst, offset, length);
+        else regionRead(address, dst, offset, length);
+    }
+
+    private void regionRead(long address, byte[] dst, int offset, int length) {
         check(address, length, false);
-        spans(address, length, (r, off, done, n) -> r.get(off, dst, offset + (int) done, (int) n));
+        spans(address, length, (r, o, done, n) -> r.get(o, dst, offset + (int) done, (int) n));
     }
 
     public void write(long address, byte[] src, int offset, int length) {
         java.util.Objects.checkFromIndexSize(offset, length, src.length);
+        long off = fastOffset(address, length);
+        if (off >= 0) fast.put((int) off, src, offset, length);
+        else regionWrite(address, src, offset, length);
+        if (observed) writes.written(address, length);
+    }
+
+    /** {@link #write(long, byte[], int, int)} off the fast chunk; no observer call. */
+    private void regionWrite(long address, byte[] src, int offset, int length) {
         check(address, length, true);
-        spans(address, length, (r, off, done, n) -> r.put(off, src, offset + (int) done, (int) n));
-        writes.written(address, length);
+        spans(address, length, (r, o, done, n) -> r.put(o, src, offset + (int) done, (int) n));
     }
 
     /** Reads {@code dst.remaining()} bytes into {@code dst}, advancing its position. */
     public void read(long address, ByteBuffer dst) {
         int length = dst.remaining();
+        long off = fastOffset(address, length);
+        if (off >= 0) {
+            dst.put(dst.position(), fast, (int) off, length);
+            dst.position(dst.position() + length);
+            return;
+        }
         check(address, length, false);
-        spans(address, length, (r, off, done, n) -> r.get(off, dst, (int) n));
+        spans(address, length, (r, o, done, n) -> r.get(o, dst, (int) n));
     }
 
     /** Writes {@code src.remaining()} bytes from {@code src}, advancing its position. */
     public void write(long address, ByteBuffer src) {
         int length = src.remaining();
-        check(address, length, true);
-        spans(address, length, (r, off, done, n) -> r.put(off, src, (int) n));
-        writes.written(address, length);
+        long off = fastOffset(address, length);
+        if (off >= 0) {
+            fast.put((int) off, src, src.position(), length);
+            src.position(src.position() + length);
+        } else {
+            check(address, length, true);
+            spans(address, length, (r, o, done, n) -> r.put(o, src, (int) n));
+        }
+        if (observed) writes.written(address, length);
     }
 
     public void fill(long address, long length, byte value) {
         check(address, length, true);
         spans(address, length, (r, off, done, n) -> r.fill(off, n, value));
-        writes.written(address, length);
+        if (observed) writes.written(address, length);
     }
 
     // ---------------------------------------------------------------- in-place access
@@ -325,6 +410,26 @@ public final class GuestMemory {
     }
 
     // ---------------------------------------------------------------- lookup
+
+    /**
+     * Where {@code [address, address + length)} starts in the fast chunk when all of it lies there, else -1.
+     * {@code length} is not negative. The subtraction cannot wrap into the chunk: a region ends at or below
+     * {@code Long.MAX_VALUE}, so an address below {@code fastStart} wraps, if at all, to more than {@code fastLength}.
+     * The first byte must be inside the chunk even for an empty range, as {@link #contains} wants it in the map.
+     */
+    private long fastOffset(long address, long length) {
+        long off = address - fastStart;
+        return off >= 0 && off < fastLength && length <= fastLength - off ? off : -1;
+    }
+
+    /**
+     * {@link #fastOffset} for a scalar of {@code size} (1..8, a constant at every call) bytes: the first byte is then
+     * inside the chunk whenever the last is, so two compares decide.
+     */
+    private long fastScalar(long address, int size) {
+        long off = address - fastStart;
+        return off >= 0 && off <= fastLength - size ? off : -1;
+    }
 
     /** The region holding the whole range, null when the range is valid but spans contiguous regions. */
     private MemoryRegion region(long address, int length, boolean write) {

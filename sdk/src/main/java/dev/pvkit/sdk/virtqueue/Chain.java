@@ -10,27 +10,73 @@ import java.util.List;
  * {@link DeviceQueue#complete}.
  */
 public final class Chain {
+    private static final long[] NO_BUFFERS = new long[0];
+
     private final int id;
-    private final List<Segment> readable;
-    private final List<Segment> writable;
+    /**
+     * Every buffer, the readable ones first, as two entries: its address, then its length (the unsigned 32-bit value
+     * the descriptor carried). A chain is made for every request, so its buffers live in one array rather than a
+     * {@link Segment} and a list per buffer; the cursors read it directly. Never changed, never handed out.
+     */
+    private final long[] buffers;
+    private final int readableCount;
     private final long readableBytes;
     private final long writableBytes;
     private final int ringSlots;
     private final List<ChainError> tolerated;
     final long sequence;
+    /**
+     * The completion order of the queue that took the chain while it is in flight there, else null: set when the
+     * queue takes it, cleared when its completion is released, both under the ring's lock like every use. A chain
+     * completed twice or on another queue is told from one in flight by this alone.
+     */
+    CompletionOrder takenBy;
+    /**
+     * The segment lists, made when first asked for: most handlers use the cursors only. Racy but harmless: two
+     * threads may each make one, equal and immutable (final fields only, so safe to publish without a lock).
+     */
+    private List<Segment> readable;
+    private List<Segment> writable;
 
     Chain(int id, List<Segment> readable, List<Segment> writable, long readableBytes, long writableBytes,
           int ringSlots, List<ChainError> tolerated, long sequence) {
-        this.id = id;
-        // Immutable, so a handler cannot change what was validated: the builder already gives immutable lists,
-        // which List.copyOf keeps as they are (no copy per request); anything else is copied.
+        // Immutable, so a handler cannot change what was validated; List.copyOf keeps an immutable list as it is.
+        this(id, pairs(List.copyOf(readable), List.copyOf(writable)), readable.size(), readableBytes, writableBytes,
+                ringSlots, List.copyOf(tolerated), sequence);
         this.readable = List.copyOf(readable);
         this.writable = List.copyOf(writable);
+    }
+
+    /**
+     * A chain over {@code buffers} (address, length pairs, the first {@code readableCount} readable), which it keeps,
+     * as it keeps {@code tolerated}, an immutable list (the builder's).
+     */
+    Chain(int id, long[] buffers, int readableCount, long readableBytes, long writableBytes, int ringSlots,
+          List<ChainError> tolerated, long sequence) {
+        this.id = id;
+        this.buffers = buffers;
+        this.readableCount = readableCount;
         this.readableBytes = readableBytes;
         this.writableBytes = writableBytes;
         this.ringSlots = ringSlots;
-        this.tolerated = List.copyOf(tolerated);
+        this.tolerated = tolerated;
         this.sequence = sequence;
+    }
+
+    private static long[] pairs(List<Segment> readable, List<Segment> writable) {
+        int n = readable.size() + writable.size();
+        if (n == 0) return NO_BUFFERS;
+        long[] b = new long[2 * n];
+        int i = 0;
+        for (Segment s : readable) {
+            b[i++] = s.address();
+            b[i++] = s.unsignedLength();
+        }
+        for (Segment s : writable) {
+            b[i++] = s.address();
+            b[i++] = s.unsignedLength();
+        }
+        return b;
     }
 
     /** The id the used entry will carry: the head descriptor index (split) or the buffer id (packed). */
@@ -40,12 +86,22 @@ public final class Chain {
 
     /** Device-readable segments in chain order (unmodifiable). */
     public List<Segment> readable() {
-        return readable;
+        List<Segment> l = readable;
+        if (l == null) readable = l = segments(0, readableCount);
+        return l;
     }
 
     /** Device-writable segments in chain order (unmodifiable). */
     public List<Segment> writable() {
-        return writable;
+        List<Segment> l = writable;
+        if (l == null) writable = l = segments(readableCount, buffers.length / 2);
+        return l;
+    }
+
+    private List<Segment> segments(int from, int to) {
+        Segment[] s = new Segment[to - from];
+        for (int i = from; i < to; i++) s[i - from] = new Segment(buffers[2 * i], (int) buffers[2 * i + 1]);
+        return List.of(s);
     }
 
     public long readableBytes() {
@@ -68,16 +124,16 @@ public final class Chain {
 
     /** A cursor over the readable segments. */
     public ChainReader reader(GuestMemory memory) {
-        return new ChainReader(memory, readable);
+        return new ChainReader(memory, buffers, 0, 2 * readableCount);
     }
 
     /** A cursor over the writable segments. */
     public ChainWriter writer(GuestMemory memory) {
-        return new ChainWriter(memory, writable);
+        return new ChainWriter(memory, buffers, 2 * readableCount, buffers.length);
     }
 
     @Override
     public String toString() {
-        return "Chain[id=" + id + ", readable=" + readable + ", writable=" + writable + "]";
+        return "Chain[id=" + id + ", readable=" + readable() + ", writable=" + writable() + "]";
     }
 }

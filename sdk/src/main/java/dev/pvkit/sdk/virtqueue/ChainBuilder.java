@@ -3,6 +3,7 @@ package dev.pvkit.sdk.virtqueue;
 import dev.pvkit.sdk.memory.GuestMemory;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -18,13 +19,18 @@ final class ChainBuilder {
     private final long maxTotal;
 
     private int head;
-    /** Scratch lists, reused for every chain; {@link #build} gives the chain immutable copies. */
-    private final List<Segment> readable = new ArrayList<>(4);
-    private final List<Segment> writable = new ArrayList<>(4);
+    /**
+     * Scratch space reused for every chain: the readable and the writable buffers as (address, length) pairs, each
+     * list in chain order. {@link #build} copies them into the one array the chain keeps.
+     */
+    private long[] readable = new long[8];
+    private long[] writable = new long[8];
+    private int readableCount;
+    private int writableCount;
     private long readableBytes;
     private long writableBytes;
     private boolean seenWritable;
-    private List<ChainError> tolerated;
+    private List<ChainError> tolerated = List.of();
 
     ChainBuilder(GuestMemory memory, ValidationPolicy policy, int queue, boolean packed) {
         this.memory = memory;
@@ -38,12 +44,13 @@ final class ChainBuilder {
 
     void start(int chainHead) {
         head = chainHead;
-        readable.clear();
-        writable.clear();
+        readableCount = 0;
+        writableCount = 0;
         readableBytes = 0;
         writableBytes = 0;
         seenWritable = false;
-        tolerated = List.of();
+        // Only when needed: a reference store into this long-lived builder costs a collector barrier.
+        if (!tolerated.isEmpty()) tolerated = List.of();
     }
 
     /** Adds one buffer; returns the error that stops the walk, or null. */
@@ -61,7 +68,10 @@ final class ChainBuilder {
         }
         if (deviceWritable) {
             seenWritable = true;
-            writable.add(new Segment(address, length));
+            if (2 * writableCount == writable.length) writable = Arrays.copyOf(writable, 2 * writable.length);
+            writable[2 * writableCount] = address;
+            writable[2 * writableCount + 1] = len;
+            writableCount++;
             writableBytes += len;
         } else {
             if (seenWritable) {
@@ -69,7 +79,10 @@ final class ChainBuilder {
                         "device-readable buffer after a device-writable one");
                 if (e != null) return e;
             }
-            readable.add(new Segment(address, length));
+            if (2 * readableCount == readable.length) readable = Arrays.copyOf(readable, 2 * readable.length);
+            readable[2 * readableCount] = address;
+            readable[2 * readableCount + 1] = len;
+            readableCount++;
             readableBytes += len;
         }
         return null;
@@ -94,20 +107,11 @@ final class ChainBuilder {
     }
 
     Chain build(int id, int ringSlots, long sequence) {
-        return new Chain(id, immutable(readable), immutable(writable), readableBytes, writableBytes, ringSlots,
-                List.copyOf(tolerated), sequence);
-    }
-
-    /**
-     * An immutable copy, made directly for the usual one or two buffers: List.copyOf would copy them into an
-     * array first, and this runs for every request.
-     */
-    private static List<Segment> immutable(List<Segment> l) {
-        return switch (l.size()) {
-            case 0 -> List.of();
-            case 1 -> List.of(l.get(0));
-            case 2 -> List.of(l.get(0), l.get(1));
-            default -> List.copyOf(l);
-        };
+        long[] buffers = new long[2 * (readableCount + writableCount)];
+        System.arraycopy(readable, 0, buffers, 0, 2 * readableCount);
+        System.arraycopy(writable, 0, buffers, 2 * readableCount, 2 * writableCount);
+        // The usual clean chain shares the empty list: no copy call per request.
+        List<ChainError> kept = tolerated.isEmpty() ? List.of() : List.copyOf(tolerated);
+        return new Chain(id, buffers, readableCount, readableBytes, writableBytes, ringSlots, kept, sequence);
     }
 }

@@ -3,28 +3,38 @@ package dev.pvkit.sdk.virtqueue;
 import dev.pvkit.sdk.memory.GuestMemory;
 
 import java.nio.ByteBuffer;
-import java.util.List;
 
 /** Reads a chain's device-readable bytes in order, as one stream across its segments. */
 public final class ChainReader extends SegmentCursor {
 
-    ChainReader(GuestMemory memory, List<Segment> segments) {
-        super(memory, segments);
+    ChainReader(GuestMemory memory, long[] buffers, int from, int to) {
+        super(memory, buffers, from, to);
     }
 
     /** Reads exactly {@code len} bytes; throws {@link IllegalStateException} when fewer remain. */
     public void read(byte[] dst, int off, int len) {
-        advance(len, (address, done, n) -> memory.read(address, dst, off + (int) done, n));
+        require(len);
+        for (int done = 0; done < len; ) {
+            int n = piece(len - done);
+            memory.read(address(), dst, off + done, n);
+            moved(n);
+            done += n;
+        }
     }
 
     /** Fills {@code dst}'s remaining bytes, advancing its position; throws {@link IllegalStateException} when fewer remain. */
     public void read(ByteBuffer dst) {
+        int len = dst.remaining();
+        require(len);
         int limit = dst.limit();
         try {
-            advance(dst.remaining(), (address, done, n) -> {
+            for (int done = 0; done < len; ) {
+                int n = piece(len - done);
                 dst.limit(dst.position() + n);
-                memory.read(address, dst);
-            });
+                memory.read(address(), dst);
+                moved(n);
+                done += n;
+            }
         } finally {
             dst.limit(limit);
         }
@@ -38,6 +48,6 @@ public final class ChainReader extends SegmentCursor {
 
     /** Skips {@code len} bytes. */
     public void skip(long len) {
-        advance(len, null);
+        skipBytes(len);
     }
 }

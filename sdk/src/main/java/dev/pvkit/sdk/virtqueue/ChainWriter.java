@@ -3,14 +3,13 @@ package dev.pvkit.sdk.virtqueue;
 import dev.pvkit.sdk.memory.GuestMemory;
 
 import java.nio.ByteBuffer;
-import java.util.List;
 
 /** Writes a chain's device-writable bytes in order, as one stream across its segments; counts what it wrote. */
 public final class ChainWriter extends SegmentCursor {
     private long written;
 
-    ChainWriter(GuestMemory memory, List<Segment> segments) {
-        super(memory, segments);
+    ChainWriter(GuestMemory memory, long[] buffers, int from, int to) {
+        super(memory, buffers, from, to);
     }
 
     /** Bytes written so far: what a completion reports as the used length. */
@@ -20,7 +19,13 @@ public final class ChainWriter extends SegmentCursor {
 
     /** Writes exactly {@code len} bytes; throws {@link IllegalStateException} when the chain has less room. */
     public void write(byte[] src, int off, int len) {
-        advance(len, (address, done, n) -> memory.write(address, src, off + (int) done, n));
+        require(len);
+        for (int done = 0; done < len; ) {
+            int n = piece(len - done);
+            memory.write(address(), src, off + done, n);
+            moved(n);
+            done += n;
+        }
         written += len;
     }
 
@@ -30,12 +35,16 @@ public final class ChainWriter extends SegmentCursor {
      */
     public void write(ByteBuffer src) {
         int len = src.remaining();
+        require(len);
         int limit = src.limit();
         try {
-            advance(len, (address, done, n) -> {
+            for (int done = 0; done < len; ) {
+                int n = piece(len - done);
                 src.limit(src.position() + n);
-                memory.write(address, src);
-            });
+                memory.write(address(), src);
+                moved(n);
+                done += n;
+            }
         } finally {
             src.limit(limit);
         }

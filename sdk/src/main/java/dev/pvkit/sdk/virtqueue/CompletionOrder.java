@@ -10,11 +10,19 @@ import java.util.function.ObjLongConsumer;
  */
 final class CompletionOrder {
     private final boolean inOrder;
-    private final ChainsBySequence outstanding = new ChainsBySequence();
-    /** Under IN_ORDER only: written lengths of chains completed ahead of their turn. */
-    private final Map<Long, Long> early = new HashMap<>();
+    /**
+     * Chains in flight. Which ones is kept on the chains themselves ({@link Chain#takenBy} is this order from take to
+     * release), so taking and completing one touches no table: a set of sequence numbers cost a hash probe each way,
+     * and a table of chains also a collector write barrier, with a memory fence, per take.
+     */
+    private int inFlight;
+    /** Under IN_ORDER only: chains completed ahead of their turn, with their written lengths. */
+    private final Map<Long, Early> early = new HashMap<>();
     private long nextSequence;
     private long nextToRelease;
+
+    private record Early(Chain chain, long written) {
+    }
 
     CompletionOrder(boolean inOrder) {
         this.inOrder = inOrder;
@@ -25,16 +33,17 @@ final class CompletionOrder {
     }
 
     void taken(Chain chain) {
-        outstanding.put(chain.sequence, chain);
+        chain.takenBy = this;
+        inFlight++;
     }
 
     int inFlight() {
-        return outstanding.size();
+        return inFlight;
     }
 
     /** Marks {@code chain} complete; {@code release} receives every chain that may now be written as used. */
     void completed(Chain chain, long written, ObjLongConsumer<Chain> release) {
-        if (outstanding.get(chain.sequence) != chain) {
+        if (chain.takenBy != this) {
             throw new IllegalStateException("chain " + chain.id() + " is not in flight on this queue (completed twice?)");
         }
         if (written < 0 || written > chain.writableBytes()) {
@@ -42,17 +51,23 @@ final class CompletionOrder {
                     + " for chain " + chain.id());
         }
         if (!inOrder) {
-            outstanding.remove(chain.sequence);
+            released(chain);
             release.accept(chain, written);
             return;
         }
-        early.put(chain.sequence, written);
+        early.put(chain.sequence, new Early(chain, written));
         while (early.containsKey(nextToRelease)) {
-            long w = early.remove(nextToRelease);
-            Chain c = outstanding.remove(nextToRelease);
+            Early e = early.remove(nextToRelease);
+            released(e.chain());
             nextToRelease++;
-            release.accept(c, w);
+            release.accept(e.chain(), e.written());
         }
+    }
+
+    /** {@code chain} is no longer in flight: a later completion of it is refused. */
+    private void released(Chain chain) {
+        chain.takenBy = null;
+        inFlight--;
     }
 
     /** A rejected chain skipped under IN_ORDER still takes its turn; without IN_ORDER it is released at once. */

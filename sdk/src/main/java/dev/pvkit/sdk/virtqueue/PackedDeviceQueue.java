@@ -217,12 +217,16 @@ public final class PackedDeviceQueue extends RingQueue {
         int buffers = 0;
         boolean tooLongReported = false;
         int flags = firstFlags;
+        int lastId = 0; // the buffer id of the descriptor read last: the list's id once the walk ends
         while (true) {
             step();
+            long lenIdFlags = 0;
             if (slots > 0 && replay != null) {
                 flags = replay.flags()[slots];
             } else if (slots > 0) {
-                flags = memory.readLe16(ring.descFlags(slot)) & 0xffff;
+                // len, id and flags are adjacent little-endian fields: one load reads the flags and the length.
+                lenIdFlags = memory.readLe64(ring.descLen(slot));
+                flags = (int) (lenIdFlags >>> 48);
                 if (!PackedRing.isAvailable(flags, wrap)) {
                     ChainError e = builder.violation(ChainRule.LIST_NOT_AVAILABLE, slot, false, 0, 0, flags,
                             "slot " + slot + " of the list is not available in lap " + (wrap ? 1 : 0));
@@ -241,7 +245,10 @@ public final class PackedDeviceQueue extends RingQueue {
             } else {
                 long d = ring.desc(slot);
                 addr = memory.readLe64(d);
-                len = memory.readLe32(d + 8);
+                // The head's len and id in one load too (its flags, in the same word, were read with acquire).
+                if (slots == 0) lenIdFlags = memory.readLe64(d + 8);
+                len = (int) lenIdFlags;
+                lastId = (int) (lenIdFlags >>> 32) & 0xffff;
                 if (inflight != null) {
                     walkAddr[slots] = addr;
                     walkLen[slots] = len;
@@ -315,8 +322,8 @@ public final class PackedDeviceQueue extends RingQueue {
                     + slots + " of the " + replay.slots() + " slots recorded for it"), false);
             return null;
         }
-        // The buffer id sits in the last descriptor.
-        int id = replay != null ? replay.id() : memory.readLe16(ring.descId(slot)) & 0xffff;
+        // The buffer id sits in the last descriptor, read with its length above.
+        int id = replay != null ? replay.id() : lastId;
         Chain chain = builder.build(id, slots, order.nextSequence());
         if (replay != null) {
             handles.put(chain.sequence, replay.handle());
@@ -409,7 +416,11 @@ public final class PackedDeviceQueue extends RingQueue {
      */
     private void take() {
         int from = PackedRing.offWrap(availPos, availWrap);
-        for (int i = 0, s = availPos; i < slots; i++, s = s + 1 == q ? 0 : s + 1) usedLap[s] = 0;
+        // The list's slots (availPos on, wrapping once at most) lose their used mark; two counted loops, which the
+        // JIT compiles without a bounds check per slot.
+        int end = availPos + slots;
+        for (int s = availPos; s < Math.min(end, q); s++) usedLap[s] = 0;
+        for (int s = 0; s < end - q; s++) usedLap[s] = 0;
         heldSlots += slots;
         availPos = slot + 1;
         availWrap = wrap;
@@ -422,8 +433,11 @@ public final class PackedDeviceQueue extends RingQueue {
             wrapped = true;
         }
         observer.availIndexRead(index(), from, PackedRing.offWrap(availPos, availWrap));
-        int event = memory.readLe32(ring.driverEvent());
-        suppressionRead(event >>> 16, event & 0xffff);
+        // Read for the observer alone (the notification decision reads it again at publish): not read without one.
+        if (observer != QueueObserver.NONE) {
+            int event = memory.readLe32(ring.driverEvent());
+            suppressionRead(event >>> 16, event & 0xffff);
+        }
     }
 
     /**

@@ -2,6 +2,8 @@ package dev.pvkit.sdk.virtqueue;
 
 import dev.pvkit.sdk.memory.GuestMemory;
 
+import java.util.function.ObjLongConsumer;
+
 /** What the split and packed device queues share: configuration, validation, completion order and state. */
 abstract class RingQueue implements DeviceQueue {
 
@@ -11,6 +13,8 @@ abstract class RingQueue implements DeviceQueue {
     final ValidationPolicy policy;
     final ChainBuilder builder;
     final CompletionOrder order;
+    /** {@link #writeUsed} as the order's release callback, made once rather than a bound lambda per completion. */
+    private final ObjLongConsumer<Chain> release = this::writeUsed;
     ChainError brokenBy;
     long descriptorsRead;
     // The driver's suppression fields at the last read, so only changes reach the observer.
@@ -69,7 +73,7 @@ abstract class RingQueue implements DeviceQueue {
 
     @Override
     public void complete(Chain chain, long written) {
-        order.completed(chain, written, this::writeUsed);
+        order.completed(chain, written, release);
     }
 
     @Override

@@ -2,20 +2,24 @@ package dev.pvkit.sdk.virtqueue;
 
 import dev.pvkit.sdk.memory.GuestMemory;
 
-import java.util.List;
-
-/** A position in a chain's scatter list, moved across segment boundaries by the reader and writer. */
+/**
+ * A position in a chain's scatter list, moved across segment boundaries by the reader and writer. It walks the
+ * chain's buffer array in place (address, length pairs) and hands out one contiguous piece at a time, so moving
+ * data allocates nothing: no per-call lambda, no segment objects.
+ */
 abstract class SegmentCursor {
     final GuestMemory memory;
-    private final List<Segment> segments;
-    private int segment;
-    private long offset;
+    private final long[] buffers;
+    private int at;          // index of the current buffer's pair
+    private long offset;     // bytes of the current buffer already passed
     private long remaining;
 
-    SegmentCursor(GuestMemory memory, List<Segment> segments) {
+    /** A cursor over the pairs {@code buffers[from..to)} (address, length; {@code to - from} even). */
+    SegmentCursor(GuestMemory memory, long[] buffers, int from, int to) {
         this.memory = memory;
-        this.segments = segments;
-        for (int i = 0; i < segments.size(); i++) remaining += segments.get(i).unsignedLength(); // no iterator per request
+        this.buffers = buffers;
+        this.at = from;
+        for (int i = from + 1; i < to; i += 2) remaining += buffers[i];
     }
 
     /** Bytes between the cursor and the end of the last segment. */
@@ -23,33 +27,52 @@ abstract class SegmentCursor {
         return remaining;
     }
 
-    /** One contiguous piece of guest memory: its address, bytes already moved before it, its length. */
-    @FunctionalInterface
-    interface Piece {
-        void apply(long address, long done, int length);
-    }
-
-    /** Moves the cursor {@code len} bytes on, handing each contiguous piece to {@code piece} (null: just skip). */
-    final void advance(long len, Piece piece) {
+    /** Refuses a move of {@code len} bytes when fewer remain, before anything moves. */
+    final void require(long len) {
         if (len > remaining) {
             throw new IllegalStateException("chain has " + remaining + " bytes left, " + len + " wanted");
         }
+    }
+
+    /**
+     * Steps over finished (and empty) buffers and returns how many of the next {@code want} bytes lie contiguously at
+     * {@link #address()}: at most an int's worth, as segments can exceed 2 GiB. Needs {@code 0 < want <= remaining},
+     * so a buffer with bytes left exists.
+     */
+    final int piece(long want) {
+        long left;
+        while ((left = buffers[at + 1] - offset) == 0) {
+            at += 2;
+            offset = 0;
+        }
+        return (int) Math.min(Math.min(want, left), Integer.MAX_VALUE);
+    }
+
+    /** The guest address of the cursor, after {@link #piece}. */
+    final long address() {
+        return buffers[at] + offset;
+    }
+
+    /** The piece's {@code n} bytes were moved. */
+    final void moved(long n) {
+        offset += n;
+        remaining -= n;
+    }
+
+    /** Moves the cursor {@code len} bytes on without touching memory; segments and skips can exceed 2 GiB. */
+    final void skipBytes(long len) {
+        require(len);
         long done = 0;
         while (done < len) {
-            Segment s = segments.get(segment);
-            // Segments and skips can exceed 2 GiB: count in long, and hand out pieces no larger than an int.
-            long n = Math.min(len - done, s.unsignedLength() - offset);
-            if (piece != null) n = Math.min(n, Integer.MAX_VALUE);
-            if (n > 0) {
-                if (piece != null) piece.apply(s.address() + offset, done, (int) n);
-                done += n;
-                offset += n;
-                remaining -= n;
-            }
-            if (offset == s.unsignedLength()) {
-                segment++;
+            long left = buffers[at + 1] - offset;
+            if (left == 0) {
+                at += 2;
                 offset = 0;
+                continue;
             }
+            long n = Math.min(len - done, left);
+            moved(n);
+            done += n;
         }
     }
 }

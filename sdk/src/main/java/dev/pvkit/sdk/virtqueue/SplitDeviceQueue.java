@@ -128,8 +128,12 @@ public final class SplitDeviceQueue extends RingQueue {
         return null;
     }
 
-    /** Reads {@code avail.flags} and {@code used_event} as they stand, for the observer (reported on change). */
+    /**
+     * Reads {@code avail.flags} and {@code used_event} as they stand, for the observer (reported on change); without
+     * an observer nothing would use them, so they are not read.
+     */
     private void readSuppression() {
+        if (observer == QueueObserver.NONE) return;
         suppressionRead(memory.readLe16(ring.availFlags()) & 0xffff, memory.readLe16(ring.usedEvent()) & 0xffff);
     }
 
@@ -170,9 +174,10 @@ public final class SplitDeviceQueue extends RingQueue {
             long d = table + (long) SplitRing.DESC_SIZE * idx;
             descriptorsRead++;
             long addr = memory.readLe64(d);
-            int len = memory.readLe32(d + 8);
-            int flags = memory.readLe16(d + 12) & 0xffff;
-            int next = memory.readLe16(d + 14) & 0xffff;
+            long rest = memory.readLe64(d + 8); // len, flags and next are adjacent: one load reads the three
+            int len = (int) rest;
+            int flags = (int) (rest >>> 32) & 0xffff;
+            int next = (int) (rest >>> 48);
 
             if ((flags & SplitRing.F_INDIRECT) != 0) {
                 if (inIndirect) {
@@ -264,8 +269,8 @@ public final class SplitDeviceQueue extends RingQueue {
         // written is allowed [DEV-SPLIT-017]; truncating 2^32 to 0 would tell the driver nothing arrived.
         long written = Math.min(completed, MAX_USED_LEN);
         long elem = ring.usedRing(usedIdx & mask);
-        memory.writeLe32(elem, chain.id());
-        memory.writeLe32(elem + 4, (int) written);
+        // id then len, adjacent little-endian fields: one store writes the element.
+        memory.writeLe64(elem, Integer.toUnsignedLong(chain.id()) | written << 32);
         usedIdx = (usedIdx + 1) & 0xffff;
         if (inflight != null) {
             if (unpublishedCount == unpublished.length) unpublished = java.util.Arrays.copyOf(unpublished, unpublished.length * 2);

@@ -99,20 +99,18 @@ public final class PackedDriverQueue implements DriverQueue {
             throw new IllegalStateException("no room for a buffer of " + n + (indirect ? " (indirect)" : "") + "; "
                     + freeSlots + " free slots, " + freeCount + " free ids");
         }
-        List<Segment> all = new ArrayList<>(n);
-        all.addAll(readable);
-        all.addAll(writable);
+        int r = readable.size();
         int id = allocateId();
         long writableBytes = 0;
-        for (Segment s : writable) writableBytes += s.unsignedLength();
+        for (int i = 0; i < writable.size(); i++) writableBytes += writable.get(i).unsignedLength();
         int headFlags;
         int head = availPos;
         if (indirect) {
             long table = indirectArea.table(id);
             for (int i = 0; i < n; i++) {
                 // Inside a table only WRITE means anything; id is ignored there.
-                writeBody(table + 16L * i, all.get(i), 0);
-                memory.writeLe16(table + 16L * i + 14, (short) (i >= readable.size() ? PackedRing.F_WRITE : 0));
+                writeBody(table + 16L * i, segment(readable, writable, i), 0);
+                memory.writeLe16(table + 16L * i + 14, (short) (i >= r ? PackedRing.F_WRITE : 0));
             }
             writeBody(ring.desc(head), new Segment(table, 16 * n), id);
             headFlags = PackedRing.F_INDIRECT | DriverRingRules.packedAvailFlags(availWrap);
@@ -120,11 +118,19 @@ public final class PackedDriverQueue implements DriverQueue {
         } else {
             headFlags = 0;
             for (int i = 0; i < n; i++) {
-                int flags = (i < n - 1 ? PackedRing.F_NEXT : 0) | (i >= readable.size() ? PackedRing.F_WRITE : 0)
+                int flags = (i < n - 1 ? PackedRing.F_NEXT : 0) | (i >= r ? PackedRing.F_WRITE : 0)
                         | DriverRingRules.packedAvailFlags(availWrap);
-                writeBody(ring.desc(availPos), all.get(i), id);
-                if (i == 0) headFlags = flags;
-                else memory.writeLe16(ring.descFlags(availPos), (short) flags);
+                Segment s = segment(readable, writable, i);
+                if (i == 0) {
+                    writeBody(ring.desc(availPos), s, id); // its flags go last, below
+                    headFlags = flags;
+                } else {
+                    // Not yet the device's (the head's flags hand the list over): address, then len, id and flags,
+                    // adjacent little-endian fields, in one store.
+                    memory.writeLe64(ring.desc(availPos), s.address());
+                    memory.writeLe64(ring.desc(availPos) + 8, Integer.toUnsignedLong(s.length())
+                            | (long) (id & 0xffff) << 32 | (long) (flags & 0xffff) << 48);
+                }
                 step();
             }
         }
@@ -137,6 +143,11 @@ public final class PackedDriverQueue implements DriverQueue {
         postedSincePublish += slots;
         outstanding++;
         return id;
+    }
+
+    /** Buffer {@code i} of the list: the readable ones, then the writable ones (no joined list per post). */
+    private static Segment segment(List<Segment> readable, List<Segment> writable, int i) {
+        return i < readable.size() ? readable.get(i) : writable.get(i - readable.size());
     }
 
     private void writeBody(long at, Segment s, int id) {
@@ -152,22 +163,27 @@ public final class PackedDriverQueue implements DriverQueue {
         }
     }
 
+    // Positions in the id FIFO wrap by comparison, not %: packed sizes need not be powers of two, and a division
+    // per post and per reap showed in the ring benchmark.
     private int allocateId() {
         freeCount--;
         if (inOrder) {
             int id = inOrderNext;
-            inOrderNext = (inOrderNext + 1) % q;
+            inOrderNext = inOrderNext + 1 == q ? 0 : inOrderNext + 1;
             return id;
         }
         int id = freeIds[freeHeadAt];
-        freeHeadAt = (freeHeadAt + 1) % q;
+        freeHeadAt = freeHeadAt + 1 == q ? 0 : freeHeadAt + 1;
         return id;
     }
 
     private void releaseId(int id) {
         freeSlots += chainSlots[id];
         chainSlots[id] = 0;
-        if (!inOrder) freeIds[(freeHeadAt + freeCount) % q] = id;
+        if (!inOrder) {
+            int tail = freeHeadAt + freeCount; // both below q
+            freeIds[tail >= q ? tail - q : tail] = id;
+        }
         freeCount++;
     }
 
@@ -187,7 +203,7 @@ public final class PackedDriverQueue implements DriverQueue {
 
     @Override
     public List<Used> reap() {
-        List<Used> out = new ArrayList<>();
+        List<Used> out = new ArrayList<>(Math.min(outstanding, 64)); // no regrowth for the usual batch, no huge array for a big ring
         while (true) {
             long d = ring.desc(usedPos);
             int flags = memory.readLe16Acquire(d + 14) & 0xffff;
@@ -195,8 +211,9 @@ public final class PackedDriverQueue implements DriverQueue {
             if (outstanding == 0) {
                 throw new IllegalStateException("device marked slot " + usedPos + " used while no buffer is outstanding");
             }
-            int id = memory.readLe16(d + 12) & 0xffff;
-            long len = Integer.toUnsignedLong(memory.readLe32(d + 8));
+            long lenAndId = memory.readLe64(d + 8); // len then id (then the flags read above): one load after the acquire
+            int id = (int) (lenAndId >>> 32) & 0xffff;
+            long len = lenAndId & 0xffff_ffffL;
             if (id >= q || chainSlots[id] == 0) {
                 throw new IllegalStateException("device returned buffer id " + id + " in slot " + usedPos
                         + ", which is not an outstanding buffer");

@@ -89,26 +89,30 @@ public final class SplitDriverQueue implements DriverQueue {
         if (!canPost(readable.size(), writable.size(), indirect)) {
             throw new IllegalStateException("no room for a chain of " + n + (indirect ? " (indirect)" : "") + "; " + numFree + " free");
         }
-        List<Segment> all = new ArrayList<>(n);
-        all.addAll(readable);
-        all.addAll(writable);
+        int r = readable.size();
         int ringDescriptors = indirect ? 1 : n;
-        int[] ids = allocate(ringDescriptors);
-        int head = ids[0];
         long writableBytes = 0;
-        for (Segment s : writable) writableBytes += s.unsignedLength();
+        for (int i = 0; i < writable.size(); i++) writableBytes += writable.get(i).unsignedLength();
+        // Descriptors are taken one at a time as the chain is written, in the order the free list (or the ring,
+        // under IN_ORDER) gives them: posting makes no id array and no joined segment list.
+        int head = take();
         if (indirect) {
             long table = indirectArea.table(head);
             for (int i = 0; i < n; i++) {
-                int flags = (i < n - 1 ? SplitRing.F_NEXT : 0) | (i >= readable.size() ? SplitRing.F_WRITE : 0);
-                writeDescriptor(table + 16L * i, all.get(i), flags, i + 1 < n ? i + 1 : 0);
+                int flags = (i < n - 1 ? SplitRing.F_NEXT : 0) | (i >= r ? SplitRing.F_WRITE : 0);
+                Segment s = i < r ? readable.get(i) : writable.get(i - r);
+                writeDescriptor(table + 16L * i, s.address(), s.length(), flags, i + 1 < n ? i + 1 : 0);
             }
-            writeDescriptor(ring.desc(head), new Segment(table, 16 * n), SplitRing.F_INDIRECT, 0);
+            writeDescriptor(ring.desc(head), table, 16 * n, SplitRing.F_INDIRECT, 0);
         } else {
+            int id = head;
             for (int i = 0; i < n; i++) {
-                int flags = (i < n - 1 ? SplitRing.F_NEXT : 0) | (i >= readable.size() ? SplitRing.F_WRITE : 0);
-                writeDescriptor(ring.desc(ids[i]), all.get(i), flags, i + 1 < n ? ids[i + 1] : 0);
-                shadowNext[ids[i]] = i + 1 < n ? ids[i + 1] : 0;
+                int flags = (i < n - 1 ? SplitRing.F_NEXT : 0) | (i >= r ? SplitRing.F_WRITE : 0);
+                int next = i + 1 < n ? take() : 0;
+                Segment s = i < r ? readable.get(i) : writable.get(i - r);
+                writeDescriptor(ring.desc(id), s.address(), s.length(), flags, next);
+                shadowNext[id] = next;
+                id = next;
             }
         }
         chainDescriptors[head] = ringDescriptors;
@@ -119,27 +123,24 @@ public final class SplitDriverQueue implements DriverQueue {
         return head;
     }
 
-    private void writeDescriptor(long at, Segment s, int flags, int next) {
-        memory.writeLe64(at, s.address());
-        memory.writeLe32(at + 8, s.length());
-        memory.writeLe16(at + 12, (short) flags);
-        memory.writeLe16(at + 14, (short) next);
+    private void writeDescriptor(long at, long address, int length, int flags, int next) {
+        memory.writeLe64(at, address);
+        // Length, flags and next are adjacent little-endian fields: one store writes all three.
+        memory.writeLe64(at + 8, Integer.toUnsignedLong(length) | (long) (flags & 0xffff) << 32 | (long) (next & 0xffff) << 48);
     }
 
-    /** Takes {@code n} descriptors: in ring order under IN_ORDER, else from the free list. */
-    private int[] allocate(int n) {
-        int[] ids = new int[n];
-        for (int i = 0; i < n; i++) {
-            if (inOrder) {
-                ids[i] = inOrderNext;
-                inOrderNext = (inOrderNext + 1) & mask;
-            } else {
-                ids[i] = freeHead;
-                freeHead = nextFree[freeHead];
-            }
+    /** Takes one descriptor: the next in ring order under IN_ORDER, else the free list's head. */
+    private int take() {
+        int id;
+        if (inOrder) {
+            id = inOrderNext;
+            inOrderNext = (inOrderNext + 1) & mask;
+        } else {
+            id = freeHead;
+            freeHead = nextFree[freeHead];
         }
-        numFree -= n;
-        return ids;
+        numFree--;
+        return id;
     }
 
     private void release(int head) {
@@ -147,17 +148,15 @@ public final class SplitDriverQueue implements DriverQueue {
         chainDescriptors[head] = 0;
         numFree += n;
         if (inOrder) return;
-        // Walk our own copy of the links: the descriptor table is shared memory and not to be trusted back.
-        int[] chain = new int[n];
+        // Walk our own copy of the links: the descriptor table is shared memory and not to be trusted back. The
+        // chain goes back onto the free list as it was, in front of what was free.
         int d = head;
-        for (int i = 0; i < n; i++) {
-            chain[i] = d;
+        for (int i = 0; i < n - 1; i++) {
+            nextFree[d] = shadowNext[d];
             d = shadowNext[d];
         }
-        for (int i = n - 1; i >= 0; i--) {
-            nextFree[chain[i]] = freeHead;
-            freeHead = chain[i];
-        }
+        nextFree[d] = freeHead;
+        freeHead = head;
     }
 
     @Override
@@ -183,8 +182,9 @@ public final class SplitDriverQueue implements DriverQueue {
         List<Used> out = new ArrayList<>(pending);
         while (lastUsed != usedIdx) {
             long elem = ring.usedRing(lastUsed & mask);
-            int id = memory.readLe32(elem);
-            long len = Integer.toUnsignedLong(memory.readLe32(elem + 4));
+            long e = memory.readLe64(elem); // id then len, adjacent little-endian fields: one load
+            int id = (int) e;
+            long len = e >>> 32;
             if (id < 0 || id >= ring.size() || chainDescriptors[id] == 0) {
                 throw new IllegalStateException("device returned id " + id + ", which is not an outstanding chain");
             }
