@@ -1,9 +1,7 @@
 package dev.pvkit.sdk.device;
 
 import dev.pvkit.sdk.memory.GuestMemory;
-import dev.pvkit.sdk.virtqueue.Segment;
-
-import java.util.List;
+import dev.pvkit.sdk.virtqueue.Chain;
 
 /**
  * A chain's buffers of one direction as one range of bytes, offset 0 being the first byte of the first segment:
@@ -12,7 +10,10 @@ import java.util.List;
  */
 abstract sealed class ChainBuffers permits ReadableBuffers, WritableBuffers {
     final GuestMemory memory;
-    private final List<Segment> segments;
+    private final Chain chain;
+    /** The chain's buffers this range covers: {@code first} up to, not including, {@code end}. */
+    private final int first;
+    private final int end;
     private final long length;
 
     /** What {@link #via} hands pieces to, and where the current piece starts in its range. */
@@ -20,9 +21,11 @@ abstract sealed class ChainBuffers permits ReadableBuffers, WritableBuffers {
     private long pieceBase;
     private GuestMemory.Transfer<Exception> relay;
 
-    ChainBuffers(GuestMemory memory, List<Segment> segments, long length) {
+    ChainBuffers(GuestMemory memory, Chain chain, int first, int end, long length) {
         this.memory = memory;
-        this.segments = segments;
+        this.chain = chain;
+        this.first = first;
+        this.end = end;
         this.length = length;
     }
 
@@ -40,22 +43,23 @@ abstract sealed class ChainBuffers permits ReadableBuffers, WritableBuffers {
     /** The guest address of byte {@code at}, which the caller checked is in range. */
     final long address(long at) {
         long skipped = 0;
-        for (int i = 0; ; i++) {
-            Segment s = segments.get(i);
-            long len = s.unsignedLength();
-            if (at - skipped < len) return s.address() + (at - skipped);
+        for (int i = first; i < end; i++) {
+            long len = chain.bufferLength(i);
+            if (at - skipped < len) return chain.bufferAddress(i) + (at - skipped);
             skipped += len;
         }
+        throw new IndexOutOfBoundsException("byte " + at + " is past the range's buffers");
     }
 
     /** The bytes of segment containing {@code at} from there on (at least 1), which the caller checked is in range. */
     final long contiguousFrom(long at) {
         long skipped = 0;
-        for (int i = 0; ; i++) {
-            long len = segments.get(i).unsignedLength();
+        for (int i = first; i < end; i++) {
+            long len = chain.bufferLength(i);
             if (at - skipped < len) return len - (at - skipped);
             skipped += len;
         }
+        throw new IndexOutOfBoundsException("byte " + at + " is past the range's buffers");
     }
 
     /** {@code n} (≤ 8) bytes from {@code at}, little-endian, in one read when one segment holds them. */

@@ -13,7 +13,7 @@ import dev.pvkit.sdk.virtqueue.Chain;
 public final class ReadableBuffers extends ChainBuffers {
 
     private ReadableBuffers(GuestMemory memory, Chain chain) {
-        super(memory, chain.readable(), chain.readableBytes());
+        super(memory, chain, 0, chain.readableCount(), chain.readableBytes());
     }
 
     /** {@code chain}'s readable buffers in {@code memory}. */

@@ -13,7 +13,7 @@ import dev.pvkit.sdk.virtqueue.Chain;
 public final class WritableBuffers extends ChainBuffers {
 
     private WritableBuffers(GuestMemory memory, Chain chain) {
-        super(memory, chain.writable(), chain.writableBytes());
+        super(memory, chain, chain.readableCount(), chain.readableCount() + chain.writableCount(), chain.writableBytes());
     }
 
     /** {@code chain}'s writable buffers in {@code memory}. */

@@ -104,6 +104,29 @@ public final class Chain {
         return List.of(s);
     }
 
+    /** How many device-readable buffers the chain has. */
+    public int readableCount() {
+        return readableCount;
+    }
+
+    /** How many device-writable buffers the chain has. */
+    public int writableCount() {
+        return buffers.length / 2 - readableCount;
+    }
+
+    /**
+     * The guest address of buffer {@code i}, counting the readable buffers first and the writable ones after them:
+     * with {@link #bufferLength}, the segments without a list or a {@link Segment} made for them.
+     */
+    public long bufferAddress(int i) {
+        return buffers[2 * java.util.Objects.checkIndex(i, buffers.length / 2)];
+    }
+
+    /** The length of buffer {@code i} (counted as for {@link #bufferAddress}): the descriptor's unsigned 32-bit value. */
+    public long bufferLength(int i) {
+        return buffers[2 * java.util.Objects.checkIndex(i, buffers.length / 2) + 1];
+    }
+
     public long readableBytes() {
         return readableBytes;
     }
