@@ -24,14 +24,21 @@ final class QueueWorkers implements AutoCloseable {
     private static final long DEVICE_TOKENS = 1L << 40;
 
     /**
-     * Workers of this process awake right now (serving or polling, not asleep in epoll), and how many may be awake for
-     * one of them to poll: polling pays only while the driver has a CPU of its own to post from, so a worker polls
-     * only while the awake workers leave one CPU free, and stops as soon as another wakes (on a 2-CPU host it polls
-     * only while it is the one worker awake; on one CPU none polls). Shared by every session: they share the CPUs.
-     * Measured on 2 CPUs with 2 queues and 2 driver threads: polling beside a serving worker tripled the p99 latency.
+     * When a worker may poll. Polling pays only while the driver has a CPU of its own to post from; where drivers and
+     * workers outnumber the CPUs, a polling worker takes the CPU a driver or another worker needed, and tails grow
+     * (measured on 2 CPUs with 2 busy queues and 2 driver threads: polling tripled the p99 latency, while with one
+     * busy queue it multiplied IOPS). So a worker polls only while the workers that serve rings are at most half the
+     * CPUs (the other half left to the drivers), and, within that, only while the workers awake leave a CPU free,
+     * stopping as soon as another wakes. On a 2-CPU host: one worker with rings polls, two do not; on one CPU none
+     * does. Counted over every session of the process: they share the CPUs.
      */
     private static final java.util.concurrent.atomic.AtomicInteger AWAKE = new java.util.concurrent.atomic.AtomicInteger();
-    private static final int MAX_AWAKE_TO_POLL = Runtime.getRuntime().availableProcessors() - 1;
+    private static final java.util.concurrent.atomic.AtomicInteger SERVING = new java.util.concurrent.atomic.AtomicInteger();
+    private static final int CPUS = Runtime.getRuntime().availableProcessors();
+
+    private static boolean mayPoll() {
+        return SERVING.get() <= CPUS / 2 && AWAKE.get() <= CPUS - 1;
+    }
 
     private final java.util.concurrent.atomic.AtomicLong nextToken = new java.util.concurrent.atomic.AtomicLong(DEVICE_TOKENS);
 
@@ -52,11 +59,13 @@ final class QueueWorkers implements AutoCloseable {
         Worker w = workers.get(workerOf(queue));
         if (kick == null) w.polled.addIfAbsent(queue);
         else w.epoll.add(kick.fd(), queue);
+        w.ringStarted(queue);
         w.wake.signal();
     }
 
     void unwatch(int queue, EventFd kick) {
         Worker w = workers.get(workerOf(queue));
+        w.ringStopped(queue);
         w.polled.remove((Integer) queue);
         if (kick != null) {
             try {
@@ -122,6 +131,23 @@ final class QueueWorkers implements AutoCloseable {
         final java.util.concurrent.ConcurrentLinkedQueue<Runnable> tasks = new java.util.concurrent.ConcurrentLinkedQueue<>();
         final RingProcessor processor;
         final PollWindow window;
+        /** The started rings this worker serves; while there is one, it counts in {@link #SERVING}. */
+        private final java.util.Set<Integer> started = new java.util.HashSet<>();
+
+        synchronized void ringStarted(int queue) {
+            if (started.add(queue) && started.size() == 1) SERVING.incrementAndGet();
+        }
+
+        synchronized void ringStopped(int queue) {
+            if (started.remove(queue) && started.isEmpty()) SERVING.decrementAndGet();
+        }
+
+        /** The worker is gone: its rings no longer count. */
+        synchronized void forgetRings() {
+            if (!started.isEmpty()) SERVING.decrementAndGet();
+            started.clear();
+        }
+
         /** Rings this worker served whose notifications are still off: polled, then rested before it sleeps. */
         final List<Integer> unnotified = new ArrayList<>();
         volatile boolean running = true;
@@ -222,7 +248,7 @@ final class QueueWorkers implements AutoCloseable {
                     }
                 }
                 if (found) return true;
-                if (System.nanoTime() - deadline >= 0 || AWAKE.get() > MAX_AWAKE_TO_POLL) break;
+                if (System.nanoTime() - deadline >= 0 || !mayPoll()) break;
                 // Not a busy spin: when the CPUs are oversubscribed (the driver's own thread waiting for this core),
                 // the driver runs; when they are not, yield returns at once.
                 Thread.yield();
@@ -291,6 +317,7 @@ final class QueueWorkers implements AutoCloseable {
         }
 
         void awaitStop() {
+            forgetRings();
             boolean interrupted = false;
             while (thread.isAlive()) {
                 try {
