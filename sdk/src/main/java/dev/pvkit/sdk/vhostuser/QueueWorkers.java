@@ -15,30 +15,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * kick eventfds of its started rings (and polls rings whose kick was set without an fd, every millisecond). A ring
  * is processed one bounded turn at a time; one that may have more waiting gets its next turn after the worker's
  * other rings. Before it sleeps, a worker polls the rings it just served for a short, adaptive time
- * ({@link PollWindow}), their notifications still off: a driver that posts again soon needs no kick.
+ * ({@link PollWindow}), their notifications still off, when the CPUs allow it ({@link PollGate}): a driver that
+ * posts again soon needs no kick.
  */
 final class QueueWorkers implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(QueueWorkers.class);
     private static final long WAKE = -1;
     /** Epoll tokens from here up are a device's own descriptors (below are queue indices). */
     private static final long DEVICE_TOKENS = 1L << 40;
-
-    /**
-     * When a worker may poll. Polling pays only while the driver has a CPU of its own to post from; where drivers and
-     * workers outnumber the CPUs, a polling worker takes the CPU a driver or another worker needed, and tails grow
-     * (measured on 2 CPUs with 2 busy queues and 2 driver threads: polling tripled the p99 latency, while with one
-     * busy queue it multiplied IOPS). So a worker polls only while the workers that serve rings are at most half the
-     * CPUs (the other half left to the drivers), and, within that, only while the workers awake leave a CPU free,
-     * stopping as soon as another wakes. On a 2-CPU host: one worker with rings polls, two do not; on one CPU none
-     * does. Counted over every session of the process: they share the CPUs.
-     */
-    private static final java.util.concurrent.atomic.AtomicInteger AWAKE = new java.util.concurrent.atomic.AtomicInteger();
-    private static final java.util.concurrent.atomic.AtomicInteger SERVING = new java.util.concurrent.atomic.AtomicInteger();
-    private static final int CPUS = Runtime.getRuntime().availableProcessors();
-
-    private static boolean mayPoll() {
-        return SERVING.get() <= CPUS / 2 && AWAKE.get() <= CPUS - 1;
-    }
 
     private final java.util.concurrent.atomic.AtomicLong nextToken = new java.util.concurrent.atomic.AtomicLong(DEVICE_TOKENS);
 
@@ -131,20 +115,20 @@ final class QueueWorkers implements AutoCloseable {
         final java.util.concurrent.ConcurrentLinkedQueue<Runnable> tasks = new java.util.concurrent.ConcurrentLinkedQueue<>();
         final RingProcessor processor;
         final PollWindow window;
-        /** The started rings this worker serves; while there is one, it counts in {@link #SERVING}. */
+        /** The started rings this worker serves; while there is one, it counts as serving in {@link PollGate}. */
         private final java.util.Set<Integer> started = new java.util.HashSet<>();
 
         synchronized void ringStarted(int queue) {
-            if (started.add(queue) && started.size() == 1) SERVING.incrementAndGet();
+            if (started.add(queue) && started.size() == 1) PollGate.serving();
         }
 
         synchronized void ringStopped(int queue) {
-            if (started.remove(queue) && started.isEmpty()) SERVING.decrementAndGet();
+            if (started.remove(queue) && started.isEmpty()) PollGate.notServing();
         }
 
         /** The worker is gone: its rings no longer count. */
         synchronized void forgetRings() {
-            if (!started.isEmpty()) SERVING.decrementAndGet();
+            if (!started.isEmpty()) PollGate.notServing();
             started.clear();
         }
 
@@ -163,7 +147,7 @@ final class QueueWorkers implements AutoCloseable {
         @Override
         public void run() {
             long[] ready = new long[64];
-            AWAKE.incrementAndGet();
+            PollGate.awake();
             try {
                 while (running) {
                     try {
@@ -180,7 +164,7 @@ final class QueueWorkers implements AutoCloseable {
                 LOG.error("{} stopped by {}: its rings are no longer served", thread.getName(), e.toString(), e);
                 throw e;
             } finally {
-                AWAKE.decrementAndGet();
+                PollGate.asleep();
             }
         }
 
@@ -203,11 +187,11 @@ final class QueueWorkers implements AutoCloseable {
             if (timeout == 0) {
                 n = epoll.wait(ready, 0);
             } else {
-                AWAKE.decrementAndGet();
+                PollGate.asleep();
                 try {
                     n = epoll.wait(ready, timeout);
                 } finally {
-                    AWAKE.incrementAndGet();
+                    PollGate.awake();
                 }
             }
             if (timeout == -1 && window.enabled()) window.idleEnded(System.nanoTime() - idleSince);
@@ -248,7 +232,7 @@ final class QueueWorkers implements AutoCloseable {
                     }
                 }
                 if (found) return true;
-                if (System.nanoTime() - deadline >= 0 || !mayPoll()) break;
+                if (System.nanoTime() - deadline >= 0 || !PollGate.mayPoll()) break;
                 // Not a busy spin: when the CPUs are oversubscribed (the driver's own thread waiting for this core),
                 // the driver runs; when they are not, yield returns at once.
                 Thread.yield();

@@ -1,0 +1,119 @@
+package dev.pvkit.sdk.vhostuser;
+
+import dev.pvkit.sdk.frontend.VhostUserFrontend;
+import dev.pvkit.sdk.memory.GuestMemory;
+import dev.pvkit.sdk.memory.OwnedGuestMemory;
+import dev.pvkit.sdk.os.EventFd;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
+import dev.pvkit.sdk.virtqueue.Chain;
+import dev.pvkit.sdk.virtqueue.Segment;
+import dev.pvkit.sdk.virtqueue.SplitRing;
+import dev.pvkit.sdk.virtqueue.driver.DriverQueue;
+import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
+import dev.pvkit.sdk.virtqueue.driver.SplitDriverQueue;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * What a worker tells the driver about notifications: none needed while it serves the ring (the driver posts into a
+ * busy ring without a kick and is still served), and needed again once the ring is idle (a worker never sleeps on a
+ * ring whose driver was told not to kick). With and without EVENT_IDX, whose suppression works differently.
+ */
+class RingNotificationTest {
+    static final long GUEST_BASE = 0x100000;
+
+    @TempDir
+    Path dir;
+
+    /** Echoes, but holds the first request until the test lets it go. */
+    static final class HoldFirst extends EchoDevice {
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        private boolean first = true;
+
+        @Override
+        public long process(int queue, Chain chain, GuestMemory memory) {
+            if (first) {
+                first = false;
+                entered.countDown();
+                try {
+                    release.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return super.process(queue, chain, memory);
+        }
+    }
+
+    @ParameterizedTest(name = "EVENT_IDX {0}")
+    @ValueSource(booleans = {false, true})
+    void aBusyRingNeedsNoKickAndAnIdleOneAsksForOneAgain(boolean eventIdx) throws Exception {
+        long features = VirtioFeatures.bit(VirtioFeatures.VERSION_1) | (eventIdx ? VirtioFeatures.bit(VirtioFeatures.EVENT_IDX) : 0);
+        HoldFirst device = new HoldFirst();
+        try (VhostUserBackend backend = VhostUserBackend.serve(device, dir.resolve("notify.sock"), VhostUserBackend.Options.defaults());
+             OwnedGuestMemory guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(GUEST_BASE, 8 << 20)));
+             VhostUserFrontend v = VhostUserFrontend.connect(backend.socketPath());
+             EventFd kick = EventFd.create(); EventFd call = EventFd.create()) {
+            v.getFeatures();
+            v.setOwner();
+            v.setFeatures(features);
+            v.setMemTable(guest);
+            long desc = GUEST_BASE, avail = GUEST_BASE + 0x8000, used = GUEST_BASE + 0xc000;
+            long user = guest.memory().regions().get(0).userAddress() - GUEST_BASE;
+            SplitDriverQueue driver = new SplitDriverQueue(guest.memory(), new SplitRing(16, desc, avail, used), features,
+                    IndirectArea.NONE, 0);
+            v.setVringNum(0, 16);
+            v.setVringAddr(0, user + desc, user + used, user + avail);
+            v.setVringBase(0, 0);
+            v.setVringCall(0, call);
+            v.setVringKick(0, kick);
+            long data = GUEST_BASE + 0x100000;
+
+            post(driver, data);
+            assertThat(driver.publish()).as("an idle ring asks to be kicked").isTrue();
+            kick.signal();
+            assertThat(device.entered.await(10, TimeUnit.SECONDS)).isTrue();
+
+            // The worker is inside the device with the ring: it told the driver not to kick, and takes the next
+            // request when the first is done, without one.
+            post(driver, data + 0x100);
+            assertThat(driver.publish()).as("a ring being served asks for no kick").isFalse();
+            device.release.countDown();
+            List<DriverQueue.Used> done = awaitUsed(driver, 2);
+            assertThat(done).extracting(DriverQueue.Used::length).containsExactly(8L, 8L);
+
+            // Long idle now (well past any poll window): the ring asks for a kick again, and the kick is answered.
+            Thread.sleep(50);
+            post(driver, data + 0x200);
+            assertThat(driver.publish()).as("a rested ring asks to be kicked again").isTrue();
+            kick.signal();
+            assertThat(awaitUsed(driver, 1)).hasSize(1);
+        }
+    }
+
+    private static void post(SplitDriverQueue driver, long at) {
+        driver.post(List.of(new Segment(at, 8)), List.of(new Segment(at + 0x1000, 8)), false);
+    }
+
+    private static List<DriverQueue.Used> awaitUsed(SplitDriverQueue driver, int n) {
+        List<DriverQueue.Used> got = new ArrayList<>();
+        await().atMost(Duration.ofSeconds(10)).pollInSameThread().pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(2))
+                .until(() -> {
+                    got.addAll(driver.reap());
+                    return got.size() >= n;
+                });
+        return got;
+    }
+}
