@@ -108,7 +108,9 @@ final class RingProcessor {
             // notifications still off in guest memory): ask on whatever queue the ring has now.
             if (q == null || ring.unnotified == null) return false;
             ring.unnotified = null;
-            if (q == ring.faulted || q.isBroken()) return false;
+            // A ring disabled meanwhile is not written to [BE-VU-014]: enabling it again pokes its worker, whose turn
+            // asks for notifications then.
+            if (q == ring.faulted || q.isBroken() || !ring.enabled) return false;
             return q.enableNotifications();
         } catch (InternalError e) {
             if (!MemoryFault.is(e)) throw e;
