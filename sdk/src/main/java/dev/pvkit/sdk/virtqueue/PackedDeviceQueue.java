@@ -416,11 +416,10 @@ public final class PackedDeviceQueue extends RingQueue {
      */
     private void take() {
         int from = PackedRing.offWrap(availPos, availWrap);
-        // The list's slots (availPos on, wrapping once at most) lose their used mark; two counted loops, which the
-        // JIT compiles without a bounds check per slot.
+        // The list's slots (availPos on, wrapping once at most) lose their used mark.
         int end = availPos + slots;
-        for (int s = availPos; s < Math.min(end, q); s++) usedLap[s] = 0;
-        for (int s = 0; s < end - q; s++) usedLap[s] = 0;
+        java.util.Arrays.fill(usedLap, availPos, Math.min(end, q), (byte) 0);
+        if (end > q) java.util.Arrays.fill(usedLap, 0, end - q, (byte) 0);
         heldSlots += slots;
         availPos = slot + 1;
         availWrap = wrap;
