@@ -271,7 +271,8 @@ final class QueueWorkers implements AutoCloseable {
          */
         private void turn(int queue, boolean kicked) {
             try {
-                switch (processor.process(queue, window.enabled(), kicked)) {
+                // A ring is left unnotified only when the worker may poll it: otherwise it would be rested at once.
+                switch (processor.process(queue, window.enabled() && PollGate.mayPoll(), kicked)) {
                     case MORE -> pending.addIfAbsent(queue);
                     case UNNOTIFIED -> {
                         if (!unnotified.contains(queue)) unnotified.add(queue);
