@@ -8,9 +8,7 @@ import dev.pvkit.sdk.memory.OwnedGuestMemory;
 import dev.pvkit.sdk.os.EventFd;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.Segment;
-import dev.pvkit.sdk.virtqueue.SplitRing;
 import dev.pvkit.sdk.virtqueue.driver.DriverQueue.Used;
-import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
 import dev.pvkit.sdk.virtqueue.driver.SplitDriverQueue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -87,19 +85,7 @@ class AsyncCompletionTest {
         kick = EventFd.create();
         call = EventFd.create();
         long features = VirtioFeatures.bit(VirtioFeatures.VERSION_1);
-        frontend.getFeatures();
-        frontend.setOwner();
-        frontend.setFeatures(features);
-        frontend.setMemTable(guest);
-        long desc = GUEST_BASE, avail = GUEST_BASE + 0x8000, used = GUEST_BASE + 0xc000;
-        long user = guest.memory().regions().get(0).userAddress() - GUEST_BASE;
-        driver = new SplitDriverQueue(guest.memory(), new SplitRing(QUEUE_SIZE, desc, avail, used), features,
-                IndirectArea.NONE, 0);
-        frontend.setVringNum(0, QUEUE_SIZE);
-        frontend.setVringAddr(0, user + desc, user + used, user + avail);
-        frontend.setVringBase(0, 0);
-        frontend.setVringCall(0, call);
-        frontend.setVringKick(0, kick);
+        driver = OneSplitRing.start(frontend, guest, GUEST_BASE, QUEUE_SIZE, features, kick, call);
     }
 
     @AfterEach

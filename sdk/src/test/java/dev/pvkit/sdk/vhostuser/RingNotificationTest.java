@@ -7,9 +7,7 @@ import dev.pvkit.sdk.os.EventFd;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.Chain;
 import dev.pvkit.sdk.virtqueue.Segment;
-import dev.pvkit.sdk.virtqueue.SplitRing;
 import dev.pvkit.sdk.virtqueue.driver.DriverQueue;
-import dev.pvkit.sdk.virtqueue.driver.IndirectArea;
 import dev.pvkit.sdk.virtqueue.driver.SplitDriverQueue;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -66,19 +64,7 @@ class RingNotificationTest {
              OwnedGuestMemory guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(GUEST_BASE, 8 << 20)));
              VhostUserFrontend v = VhostUserFrontend.connect(backend.socketPath());
              EventFd kick = EventFd.create(); EventFd call = EventFd.create()) {
-            v.getFeatures();
-            v.setOwner();
-            v.setFeatures(features);
-            v.setMemTable(guest);
-            long desc = GUEST_BASE, avail = GUEST_BASE + 0x8000, used = GUEST_BASE + 0xc000;
-            long user = guest.memory().regions().get(0).userAddress() - GUEST_BASE;
-            SplitDriverQueue driver = new SplitDriverQueue(guest.memory(), new SplitRing(16, desc, avail, used), features,
-                    IndirectArea.NONE, 0);
-            v.setVringNum(0, 16);
-            v.setVringAddr(0, user + desc, user + used, user + avail);
-            v.setVringBase(0, 0);
-            v.setVringCall(0, call);
-            v.setVringKick(0, kick);
+            SplitDriverQueue driver = OneSplitRing.start(v, guest, GUEST_BASE, 16, features, kick, call);
             long data = GUEST_BASE + 0x100000;
 
             post(driver, data);
