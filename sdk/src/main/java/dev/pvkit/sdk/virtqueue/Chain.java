@@ -147,12 +147,12 @@ public final class Chain {
 
     /** A cursor over the readable segments. */
     public ChainReader reader(GuestMemory memory) {
-        return new ChainReader(memory, buffers, 0, 2 * readableCount);
+        return new ChainReader(memory, buffers, 0, readableBytes);
     }
 
     /** A cursor over the writable segments. */
     public ChainWriter writer(GuestMemory memory) {
-        return new ChainWriter(memory, buffers, 2 * readableCount, buffers.length);
+        return new ChainWriter(memory, buffers, 2 * readableCount, writableBytes);
     }
 
     @Override

@@ -7,8 +7,8 @@ import java.nio.ByteBuffer;
 /** Reads a chain's device-readable bytes in order, as one stream across its segments. */
 public final class ChainReader extends SegmentCursor {
 
-    ChainReader(GuestMemory memory, long[] buffers, int from, int to) {
-        super(memory, buffers, from, to);
+    ChainReader(GuestMemory memory, long[] buffers, int from, long bytes) {
+        super(memory, buffers, from, bytes);
     }
 
     /** Reads exactly {@code len} bytes; throws {@link IllegalStateException} when fewer remain. */

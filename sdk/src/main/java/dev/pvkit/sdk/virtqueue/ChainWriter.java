@@ -8,8 +8,8 @@ import java.nio.ByteBuffer;
 public final class ChainWriter extends SegmentCursor {
     private long written;
 
-    ChainWriter(GuestMemory memory, long[] buffers, int from, int to) {
-        super(memory, buffers, from, to);
+    ChainWriter(GuestMemory memory, long[] buffers, int from, long bytes) {
+        super(memory, buffers, from, bytes);
     }
 
     /** Bytes written so far: what a completion reports as the used length. */

@@ -14,12 +14,15 @@ abstract class SegmentCursor {
     private long offset;     // bytes of the current buffer already passed
     private long remaining;
 
-    /** A cursor over the pairs {@code buffers[from..to)} (address, length; {@code to - from} even). */
-    SegmentCursor(GuestMemory memory, long[] buffers, int from, int to) {
+    /**
+     * A cursor over the pairs from {@code buffers[from]} on (address, length) whose lengths sum to {@code bytes}:
+     * the chain counted them when it was built, so no cursor sums them again.
+     */
+    SegmentCursor(GuestMemory memory, long[] buffers, int from, long bytes) {
         this.memory = memory;
         this.buffers = buffers;
         this.at = from;
-        for (int i = from + 1; i < to; i += 2) remaining += buffers[i];
+        this.remaining = bytes;
     }
 
     /** Bytes between the cursor and the end of the last segment. */
