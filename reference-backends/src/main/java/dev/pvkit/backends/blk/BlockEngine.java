@@ -64,7 +64,8 @@ public final class BlockEngine {
     }
 
     private final BlockStore store;
-    private final long capacitySectors;
+    /** Changed only by {@link #resize}; a request reads it once, so it is judged against one size. */
+    private volatile long capacitySectors;
     private final boolean readOnly;
     private final BlockLimits limits;
     private final byte[] id;
@@ -96,6 +97,17 @@ public final class BlockEngine {
 
     public long capacitySectors() {
         return capacitySectors;
+    }
+
+    /**
+     * Changes the disk size exposed (at most the store's size). Requests already judged keep their verdict; later ones
+     * are judged against the new size. The transport announces the change to the driver.
+     */
+    public void resize(long sectors) {
+        if (sectors < 0 || sectors > store.size() / SECTOR_SIZE) {
+            throw new IllegalArgumentException("capacity of " + sectors + " sectors does not fit a " + store.size() + "-byte store");
+        }
+        capacitySectors = sectors;
     }
 
     public boolean readOnly() {
@@ -297,7 +309,8 @@ public final class BlockEngine {
 
     /** Whether [sector, sector + sectors) lies inside the disk; sector is an unsigned 64-bit value from the guest. */
     private boolean inRange(long sector, long sectors) {
-        return sector >= 0 && sector <= capacitySectors && sectors <= capacitySectors - sector;
+        long capacity = capacitySectors;
+        return sector >= 0 && sector <= capacity && sectors <= capacity - sector;
     }
 
     private static BlockStatus rejected(String why, long sector, BlockStatus status) {

@@ -1,6 +1,7 @@
 package dev.pvkit.backends.blk;
 
 import dev.pvkit.sdk.device.ReadableBuffers;
+import dev.pvkit.sdk.device.DeviceContext;
 import dev.pvkit.sdk.device.Request;
 import dev.pvkit.sdk.device.VirtioDevice;
 import dev.pvkit.sdk.device.WritableBuffers;
@@ -26,6 +27,8 @@ public final class VirtioBlkDevice implements VirtioDevice {
     private final long offered;
     private volatile long negotiated;
     private volatile int writeback = 1;
+    /** The connection's way back to the driver (configuration changes); null while no front-end is connected. */
+    private volatile DeviceContext context;
     /** Where requests are served when the device uses I/O threads; null: on the queue's worker, synchronously. */
     private volatile java.util.concurrent.ExecutorService io;
 
@@ -136,6 +139,23 @@ public final class VirtioBlkDevice implements VirtioDevice {
         writeback = VirtioFeatures.has(features, F_CONFIG_WCE) && !VirtioFeatures.has(features, F_FLUSH) ? 0 : 1;
         updateCacheMode();
         handler.negotiated(this, features);
+    }
+
+    @Override
+    public void attach(DeviceContext c) {
+        context = c;
+    }
+
+    /**
+     * Changes the capacity to {@code bytes} (a multiple of 512, at most the store's size) and announces the change
+     * to the driver with a configuration change notification [DEV-BLK-023]; the driver should then read it again [DRV-BLK-012].
+     * Returns whether the announcement reached a driver.
+     */
+    public boolean resize(long bytes) {
+        if (bytes < 0 || bytes % BlockEngine.SECTOR_SIZE != 0) throw new IllegalArgumentException("capacity must be a non-negative multiple of 512: " + bytes);
+        engine.resize(bytes / BlockEngine.SECTOR_SIZE);
+        DeviceContext c = context;
+        return c != null && c.announceConfigChange();
     }
 
     @Override

@@ -17,6 +17,14 @@ public interface DeviceContext {
     boolean announceConfigChange();
 
     /**
+     * Sends the driver a used-buffer notification on {@code queue} with nothing new in its used ring (a spurious one,
+     * which the driver must cope with), but only when the driver asks for notifications unconditionally
+     * ({@link dev.pvkit.sdk.virtqueue.DeviceQueue#notificationsWanted}): never against its suppression. Returns
+     * whether it was sent. For devices that test drivers; a normal device never needs it.
+     */
+    boolean notifySpuriously(int queue);
+
+    /**
      * Calls {@code onReadable} on {@code queue}'s worker whenever {@code fd} is readable (level-triggered: the
      * callback must consume what made it readable, e.g. read the eventfd, or it is called again at once). The fd stays
      * the device's: close the registration before closing the fd. Registrations end with the connection.

@@ -47,15 +47,18 @@ public final class FrontendQueue implements AutoCloseable {
         return size;
     }
 
-    long descriptors() {
+    /** Guest-physical address of the ring part, for a driver that reads its rings itself. */
+    public long descriptors() {
         return descriptors;
     }
 
-    long driverArea() {
+    /** Guest-physical address of the ring part, for a driver that reads its rings itself. */
+    public long driverArea() {
         return driverArea;
     }
 
-    long deviceArea() {
+    /** Guest-physical address of the ring part, for a driver that reads its rings itself. */
+    public long deviceArea() {
         return deviceArea;
     }
 
@@ -85,9 +88,27 @@ public final class FrontendQueue implements AutoCloseable {
         return need;
     }
 
+    /** Signals the back-end whatever its suppression says (a driver that decides its kicks itself). */
+    public void kick() {
+        kick.signal();
+        kicks++;
+    }
+
     /** Available-buffer notifications sent so far. */
     public long kicks() {
         return kicks;
+    }
+
+    /**
+     * Waits at most {@code timeout} for a used-buffer notification (the back-end signalling the call eventfd) and
+     * consumes it; true when one came. Whatever the back-end signalled since the last look counts as one, as an
+     * interrupt does. Nothing is reaped: the caller decides what a notification makes it look at.
+     */
+    public boolean awaitNotification(Duration timeout) {
+        if (call.drain() > 0) return true;
+        long[] ready = new long[1];
+        callWait.wait(ready, (int) Math.max(0, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
+        return call.drain() > 0;
     }
 
     /**

@@ -236,6 +236,7 @@ public final class DeviceHarness implements AutoCloseable {
     private final Context context = new Context();
     private final List<DeviceContext.Registration> registrations = new CopyOnWriteArrayList<>();
     private final AtomicInteger configChanges = new AtomicInteger();
+    private final AtomicInteger spuriousNotifications = new AtomicInteger();
     private final List<String> problems = new CopyOnWriteArrayList<>();
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
 
@@ -537,6 +538,11 @@ public final class DeviceHarness implements AutoCloseable {
         return configChanges.get();
     }
 
+    /** How many spurious used-buffer notifications the device sent (those the driver's suppression allowed). */
+    public int spuriousNotificationsSent() {
+        return spuriousNotifications.get();
+    }
+
     /**
      * What the harness logged about the device, in order: chains completed twice or after cancellation, a
      * {@code submit} or callback that threw, a queue stopped by a rule violation, requests cancelled at close.
@@ -621,6 +627,15 @@ public final class DeviceHarness implements AutoCloseable {
         @Override
         public boolean announceConfigChange() {
             configChanges.incrementAndGet();
+            return true;
+        }
+
+        /** Called on the loop, like the server's, so the lane's queue is the loop's to read. */
+        @Override
+        public boolean notifySpuriously(int queue) {
+            checkQueue(queue);
+            if (queue >= lanes.size() || !lanes.get(queue).device.notificationsWanted()) return false;
+            spuriousNotifications.incrementAndGet();
             return true;
         }
 

@@ -119,6 +119,11 @@ final class DeviceControl implements DeviceContext, AutoCloseable {
     }
 
     @Override
+    public boolean notifySpuriously(int queue) {
+        return queue >= 0 && queue < rings.count() && rings.ring(queue).notifySpuriously();
+    }
+
+    @Override
     public Registration watch(int queue, int fd, Runnable onReadable) {
         return rings.deviceEvents().watch(queue, fd, onReadable);
     }

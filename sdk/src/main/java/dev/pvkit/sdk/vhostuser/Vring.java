@@ -75,6 +75,19 @@ final class Vring {
         pending.published();
     }
 
+    /** A notification with nothing new published, when the driver asks for them unconditionally; false otherwise. */
+    boolean notifySpuriously() {
+        lock.lock();
+        try {
+            if (queue == null || !enabled || call == null || queue == faulted || queue.isBroken()) return false;
+            if (!queue.notificationsWanted()) return false;
+            call.signal();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     boolean started() {
         return queue != null;
     }

@@ -36,6 +36,14 @@ public interface DeviceQueue {
      */
     boolean hasAvailable();
 
+    /**
+     * True when the driver asks for used-buffer notifications with no condition attached (split: no EVENT_IDX and
+     * {@code avail.flags} without NO_INTERRUPT; packed: driver event flags ENABLE). A notification sent then with
+     * nothing new in the used ring is a spurious one, which the driver must cope with; under suppression or an
+     * event index the device should not send it. Reads the ring only.
+     */
+    boolean notificationsWanted();
+
     /** Asks the driver for available-buffer notifications again; true when buffers arrived meanwhile (poll again). */
     boolean enableNotifications();
 

@@ -546,6 +546,11 @@ public final class PackedDeviceQueue extends RingQueue {
     }
 
     @Override
+    public boolean notificationsWanted() {
+        return ((memory.readLe32(ring.driverEvent()) >>> 16) & 3) == PackedRing.EVENT_ENABLE;
+    }
+
+    @Override
     public boolean hasAvailable() {
         if (brokenBy != null) return false;
         if (!resubmit.isEmpty()) return true;

@@ -306,6 +306,11 @@ public final class SplitDeviceQueue extends RingQueue {
     }
 
     @Override
+    public boolean notificationsWanted() {
+        return !config.eventIdx() && (memory.readLe16(ring.availFlags()) & SplitRing.AVAIL_F_NO_INTERRUPT) == 0;
+    }
+
+    @Override
     public boolean hasAvailable() {
         if (brokenBy != null) return false;
         return !resubmit.isEmpty() || (memory.readLe16Acquire(ring.availIdx()) & 0xffff) != lastAvail;

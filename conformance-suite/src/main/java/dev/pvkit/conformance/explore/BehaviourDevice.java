@@ -1,0 +1,241 @@
+package dev.pvkit.conformance.explore;
+
+import dev.pvkit.backends.blk.BlkOptions;
+import dev.pvkit.backends.blk.BlockStore;
+import dev.pvkit.backends.blk.VirtioBlkDevice;
+import dev.pvkit.sdk.device.DeviceContext;
+import dev.pvkit.sdk.device.Request;
+import dev.pvkit.sdk.device.VirtioDevice;
+import dev.pvkit.sdk.device.WritableBuffers;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * PVKit's virtio-blk back-end behaving as a {@link BlkBehaviour} says: it offers what the behaviour offers, holds the
+ * requests it takes until a batch fills or its hold time passes, then serves and gives them back together in the
+ * behaviour's order (a request is served when it is given back, so a later one really is done first), answers
+ * chosen requests with a failure instead, grows the disk after a chosen request, and sends spurious notifications
+ * where the driver allows them. Everything it does is something the spec lets a device do.
+ *
+ * <p>Per-queue state is touched on that queue's worker ({@link #submit} and the timers it schedules run there) and
+ * by a reset on the control thread, so each queue's is guarded by its own monitor; the request counter is shared.
+ */
+public final class BehaviourDevice implements VirtioDevice {
+    private static final Logger LOG = LoggerFactory.getLogger(BehaviourDevice.class);
+
+    /** What the device did beyond serving: for oracles and reports. Called on queue workers. */
+    public interface Listener {
+        Listener NONE = new Listener() {
+        };
+
+        /** Request {@code ordinal} (the order the device took requests in) was answered with {@code status}, not served. */
+        default void injected(int ordinal, InjectedStatus status) {
+        }
+
+        /** The disk grew to {@code bytes}; {@code announced} when the driver was told. */
+        default void capacityChanged(long bytes, boolean announced) {
+        }
+
+        /** A notification with nothing new was sent on {@code queue}. */
+        default void spuriousSent(int queue) {
+        }
+    }
+
+    private final VirtioBlkDevice disk;
+    private final BlkBehaviour behaviour;
+    private final long grownBytes;
+    private final long offered;
+    private final Listener listener;
+    private final Held[] held;
+    private final java.util.concurrent.atomic.AtomicInteger ordinals = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile DeviceContext context;
+
+    /** Requests a queue holds, and the timer that gives them back if their batch does not fill first. */
+    private static final class Held {
+        final List<Taken> requests = new ArrayList<>();
+        DeviceContext.Registration timer;
+        long releases;
+    }
+
+    /**
+     * A disk on {@code store} exposing {@code capacityBytes} at first and, when the behaviour changes capacity, all of
+     * the store afterwards.
+     */
+    public BehaviourDevice(BlockStore store, long capacityBytes, BlkBehaviour behaviour, Listener listener) {
+        BlkOptions o = BlkOptions.defaults(capacityBytes).withPacked(behaviour.packed()).withQueueSize(behaviour.queueSize())
+                .withSegments(1 << 20, behaviour.segMax()).withReadOnly(behaviour.readOnly());
+        this.disk = new VirtioBlkDevice(store, o);
+        this.behaviour = behaviour;
+        this.grownBytes = store.size() / 512 * 512;
+        long f = disk.features();
+        if (!behaviour.eventIdx()) f &= ~VirtioFeatures.bit(VirtioFeatures.EVENT_IDX);
+        if (!behaviour.indirect()) f &= ~VirtioFeatures.bit(VirtioFeatures.INDIRECT_DESC);
+        this.offered = f;
+        this.listener = listener;
+        this.held = new Held[disk.queueCount()];
+        for (int i = 0; i < held.length; i++) held[i] = new Held();
+    }
+
+    /** The virtio-blk device underneath (for request listeners). */
+    public VirtioBlkDevice disk() {
+        return disk;
+    }
+
+    public BlkBehaviour behaviour() {
+        return behaviour;
+    }
+
+    /** How many spurious notifications follow each release, and how far apart (see {@link BlkBehaviour#spurious}). */
+    static final int SPURIOUS_PER_RELEASE = 3;
+    static final Duration SPURIOUS_GAP = Duration.ofNanos(200_000);
+
+    @Override
+    public void submit(Request request) {
+        hold(request.queue(), new Taken(request, ordinals.getAndIncrement()));
+    }
+
+    /** A request as taken: served only when it is given back, so completing out of order is doing out of order. */
+    private record Taken(Request request, int ordinal) {
+    }
+
+    private void hold(int queue, Taken t) {
+        Held h = held[queue];
+        synchronized (h) {
+            h.requests.add(t);
+            DeviceContext ctx = context;
+            if (h.requests.size() >= behaviour.batch() || behaviour.delayMicros() == 0 || ctx == null) {
+                release(queue);  // a full batch, nothing to wait for, or no event loop to wait on
+            } else if (h.timer == null) {
+                h.timer = ctx.schedule(queue, Duration.ofNanos(behaviour.delayMicros() * 1000L), () -> {
+                    synchronized (h) {
+                        h.timer = null;
+                        release(queue);
+                    }
+                });
+            }
+        }
+    }
+
+    /**
+     * Serves and gives back everything {@code queue} holds, in the behaviour's order, then perhaps schedules spurious
+     * notifications. Holding the queue's monitor, on its worker.
+     */
+    private void release(int queue) {
+        Held h = held[queue];
+        if (h.timer != null) {
+            h.timer.close();
+            h.timer = null;
+        }
+        if (h.requests.isEmpty()) return;
+        List<Taken> out = new ArrayList<>(h.requests);
+        h.requests.clear();
+        switch (behaviour.completions()) {
+            case REVERSED -> Collections.reverse(out);
+            case SHUFFLED -> Collections.shuffle(out, new Random(behaviour.seed() * 31 + h.releases));
+            case IN_ORDER -> {
+            }
+        }
+        h.releases++;
+        for (Taken t : out) {
+            if (t.request().isCancelled()) continue;  // its ring stopped: its memory is not ours to touch
+            t.request().complete(serve(t));
+        }
+        DeviceContext ctx = context;
+        if (behaviour.spurious() && ctx != null) {
+            // Apart from the completions' own notification and from each other, or they would merge into it.
+            for (int i = 1; i <= SPURIOUS_PER_RELEASE; i++) {
+                ctx.schedule(queue, SPURIOUS_GAP.multipliedBy(i), () -> {
+                    if (ctx.notifySpuriously(queue)) listener.spuriousSent(queue);
+                });
+            }
+        }
+    }
+
+    /** Does what request {@code t} asks, or answers it with the injected failure; returns the bytes written. */
+    private long serve(Taken t) {
+        Request request = t.request();
+        InjectedStatus failure = behaviour.failureOf(t.ordinal());
+        long written;
+        WritableBuffers out = failure != null ? request.writable() : null;
+        if (failure != null && out.length() > 0) {
+            // The status byte is the last writable byte; nothing else is written, nothing is done.
+            out.writeU8(out.length() - 1, (byte) failure.code());
+            written = 1;
+            listener.injected(t.ordinal(), failure);
+        } else {
+            written = disk.process(request.queue(), request.chain(), request.memory());
+        }
+        if (t.ordinal() == behaviour.capacityChange()) {
+            boolean announced = disk.resize(grownBytes);
+            listener.capacityChanged(grownBytes, announced);
+        }
+        return written;
+    }
+
+    @Override
+    public void attach(DeviceContext c) {
+        context = c;
+        disk.attach(c);
+    }
+
+    @Override
+    public void reset() {
+        // What was held is cancelled by the SDK with the ring; only the timers are ours to stop.
+        for (Held h : held) {
+            synchronized (h) {
+                if (h.timer != null) h.timer.close();
+                h.timer = null;
+                if (!h.requests.isEmpty()) LOG.debug("reset with {} requests held", h.requests.size());
+                h.requests.clear();
+            }
+        }
+        disk.reset();
+    }
+
+    @Override
+    public int deviceId() {
+        return disk.deviceId();
+    }
+
+    @Override
+    public long features() {
+        return offered;
+    }
+
+    @Override
+    public int queueCount() {
+        return disk.queueCount();
+    }
+
+    @Override
+    public int maxQueueSize() {
+        return disk.maxQueueSize();
+    }
+
+    @Override
+    public byte[] config() {
+        return disk.config();
+    }
+
+    @Override
+    public boolean writeConfig(int offset, byte[] data) {
+        return disk.writeConfig(offset, data);
+    }
+
+    @Override
+    public void featuresNegotiated(long features) {
+        disk.featuresNegotiated(features);
+    }
+
+    @Override
+    public void statusChanged(int status) {
+        disk.statusChanged(status);
+    }
+}

@@ -1,0 +1,55 @@
+package dev.pvkit.conformance.explore;
+
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One legal way for a virtio-blk device to behave: what it offers (fixed for a driver session) and how it serves
+ * (may change at any time). Every choice is one the spec leaves to the device.
+ *
+ * @param packed         offer VIRTIO_F_RING_PACKED (else split rings only)
+ * @param queueSize      the largest ring the device accepts
+ * @param eventIdx       offer VIRTIO_F_EVENT_IDX
+ * @param indirect       offer VIRTIO_F_INDIRECT_DESC
+ * @param readOnly       offer VIRTIO_BLK_F_RO
+ * @param segMax         {@code seg_max}: the most data buffers per request
+ * @param completions    the order in which held requests are given back
+ * @param batch          requests held before they are given back together (1: each at once)
+ * @param delayMicros    the longest a request is held waiting for its batch
+ * @param failures       request ordinals (0-based, in the order the device takes them) answered with a failure
+ * @param capacityChange the request ordinal after which the disk grows and the device says so, or -1
+ * @param spurious       after giving requests back, also send a notification with nothing new where the driver allows it
+ * @param seed           what a shuffle draws from
+ */
+public record BlkBehaviour(boolean packed, int queueSize, boolean eventIdx, boolean indirect, boolean readOnly, int segMax,
+                           Completions completions, int batch, int delayMicros, Map<Integer, InjectedStatus> failures,
+                           int capacityChange, boolean spurious, long seed) {
+
+    public BlkBehaviour {
+        if (queueSize < 2 || queueSize > 32768) throw new IllegalArgumentException("queue size " + queueSize + " outside 2..32768");
+        if (!packed && Integer.bitCount(queueSize) != 1) throw new IllegalArgumentException("split queue size " + queueSize + " is not a power of 2");
+        if (segMax < 1) throw new IllegalArgumentException("seg_max " + segMax + " below 1");
+        if (batch < 1 || delayMicros < 0) throw new IllegalArgumentException("batch below 1 or negative delay");
+        failures = new TreeMap<>(failures);
+    }
+
+    /** What a device does when nothing is generated: the reference back-end's defaults, serving each request at once. */
+    public static BlkBehaviour plain() {
+        return new BlkBehaviour(false, 256, true, true, false, 254, Completions.IN_ORDER, 1, 0, Map.of(), -1, false, 0);
+    }
+
+    public BlkBehaviour withPacked(boolean p) {
+        return new BlkBehaviour(p, queueSize, eventIdx, indirect, readOnly, segMax, completions, batch, delayMicros, failures, capacityChange, spurious, seed);
+    }
+
+    /** The failure injected into request {@code ordinal}, or null when it is served. */
+    public InjectedStatus failureOf(int ordinal) {
+        return failures.get(ordinal);
+    }
+
+    /** What a driver session sees fixed: the offered features and limits. Cases that share it can share a boot. */
+    public String offerKey() {
+        return (packed ? "packed" : "split") + "/q" + queueSize + (eventIdx ? "/event_idx" : "") + (indirect ? "/indirect" : "")
+                + (readOnly ? "/ro" : "") + "/seg_max=" + segMax;
+    }
+}

@@ -1,0 +1,123 @@
+package dev.pvkit.conformance.explore;
+
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.RandomGenerator;
+import net.jqwik.api.Shrinkable;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+/**
+ * A property search over live tries: jqwik generates cases from a seed, a {@link TryRunner} runs each against the
+ * driver, and the first failure is shrunk greedily — jqwik proposes smaller cases, the first one that fails the
+ * same way (same {@link TryOutcome#kind}) is kept — until no proposal fails or the shrink budget is spent. Tries are
+ * live (a guest, a socket), so unlike a jqwik property this runs them one at a time, counts them and stops at a
+ * time budget.
+ */
+public final class Explorer<T> {
+    /** jqwik's generation size: how far generated values reach into their ranges (its default for 1000 tries). */
+    static final int GEN_SIZE = 1000;
+
+    /** What the search reports while it runs. */
+    public interface Progress {
+        Progress NONE = new Progress() {
+        };
+
+        /** Try {@code number} of {@code planned} starts with the case {@code testCase} (as text). */
+        default void tryStarted(int number, int planned, String testCase) {
+        }
+
+        /** Shrink step {@code step} was accepted after {@code tried} shrink runs; {@code minimal} is the case now. */
+        default void shrunk(int step, int tried, String minimal) {
+        }
+    }
+
+    private final Arbitrary<T> cases;
+    private final TryRunner<T> runner;
+    private final Function<T, Map<String, String>> dimensions;
+
+    /**
+     * @param dimensions names a case's generated choices (dimension to value), for the statistics of what was covered
+     */
+    public Explorer(Arbitrary<T> cases, TryRunner<T> runner, Function<T, Map<String, String>> dimensions) {
+        this.cases = cases;
+        this.runner = runner;
+        this.dimensions = dimensions;
+    }
+
+    /**
+     * Runs up to {@code tries} generated cases from {@code seed} within {@code budget}, and shrinks the first failure
+     * with at most {@code shrinkTries} more runs.
+     */
+    public Exploration<T> explore(long seed, int tries, Duration budget, int shrinkTries, Progress progress)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + budget.toNanos();
+        RandomGenerator<T> generator = JqwikContext.run(() -> cases.generator(GEN_SIZE, true));
+        Random random = new Random(seed);
+        Map<String, Map<String, Integer>> stats = new LinkedHashMap<>();
+        for (int n = 1; n <= tries; n++) {
+            if (System.nanoTime() >= deadline) {
+                return new Exploration<>(seed, n - 1, tries, stats, null, "time budget of " + budget.toSeconds() + " s spent");
+            }
+            Shrinkable<T> s = JqwikContext.run(() -> generator.next(random));
+            T c = value(s);
+            count(stats, c);
+            progress.tryStarted(n, tries, String.valueOf(c));
+            TryOutcome outcome = runner.run(c);
+            if (outcome.failed()) {
+                Finding<T> f = shrink(n, s, outcome, shrinkTries, deadline, progress);
+                return new Exploration<>(seed, n, tries, stats, f, null);
+            }
+        }
+        return new Exploration<>(seed, tries, tries, stats, null, null);
+    }
+
+    /** A shrinkable's value: flat-mapped parts are generated when first asked for, which needs jqwik's context. */
+    private static <T> T value(Shrinkable<T> s) {
+        return JqwikContext.run(s::value);
+    }
+
+    private void count(Map<String, Map<String, Integer>> stats, T c) {
+        dimensions.apply(c).forEach((k, v) -> stats.computeIfAbsent(k, x -> new TreeMap<>()).merge(v, 1, Integer::sum));
+    }
+
+    private Finding<T> shrink(int tryNumber, Shrinkable<T> failing, TryOutcome failure, int budget, long deadline,
+                              Progress progress) throws InterruptedException {
+        Shrinkable<T> current = failing;
+        TryOutcome currentOutcome = failure;
+        Set<T> tried = new HashSet<>();
+        tried.add(value(failing));
+        int steps = 0;
+        int runs = 0;
+        boolean improved = true;
+        while (improved && runs < budget && System.nanoTime() < deadline) {
+            improved = false;
+            Shrinkable<T> from = current;
+            // jqwik proposes the most aggressive shrinks first; a bounded look keeps a huge case from stalling here.
+            List<Shrinkable<T>> candidates = JqwikContext.run(() -> from.shrink().limit(500).toList());
+            for (Shrinkable<T> candidate : candidates) {
+                if (runs >= budget || System.nanoTime() >= deadline) break;
+                T value = value(candidate);
+                if (!tried.add(value)) continue;
+                runs++;
+                TryOutcome o = runner.run(value);
+                if (o.failed() && o.kind().equals(failure.kind())) {
+                    current = candidate;
+                    currentOutcome = o;
+                    steps++;
+                    improved = true;
+                    progress.shrunk(steps, runs, String.valueOf(value));
+                    break;
+                }
+            }
+        }
+        return new Finding<>(tryNumber, value(failing), failure, value(current), currentOutcome, steps, runs);
+    }
+}

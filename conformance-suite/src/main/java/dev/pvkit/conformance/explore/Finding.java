@@ -1,0 +1,16 @@
+package dev.pvkit.conformance.explore;
+
+/**
+ * A case that broke the driver, and the smallest one found that still breaks it the same way.
+ *
+ * @param tryNumber   the try (1-based) that failed first
+ * @param original    the case as generated
+ * @param failure     how the original failed
+ * @param minimal     the shrunk case
+ * @param outcome     how the minimal case fails (the same kind as {@code failure})
+ * @param shrinkSteps accepted shrinks from original to minimal
+ * @param shrinkTries cases run while shrinking
+ */
+public record Finding<T>(int tryNumber, T original, TryOutcome failure, T minimal, TryOutcome outcome, int shrinkSteps,
+                         int shrinkTries) {
+}
