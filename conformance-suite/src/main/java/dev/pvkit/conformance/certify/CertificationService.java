@@ -1,8 +1,6 @@
 package dev.pvkit.conformance.certify;
 
-import dev.pvkit.backends.blk.BlkOptions;
 import dev.pvkit.backends.blk.FileBlockStore;
-import dev.pvkit.backends.blk.VirtioBlkDevice;
 import dev.pvkit.conformance.check.CertificationScope;
 import dev.pvkit.conformance.check.Check;
 import dev.pvkit.conformance.check.CheckEngine;
@@ -23,7 +21,10 @@ import dev.pvkit.conformance.observe.Event;
 import dev.pvkit.conformance.observe.EventLog;
 import dev.pvkit.conformance.observe.SessionSplitter;
 import dev.pvkit.conformance.observe.VhostUserEvent;
+import dev.pvkit.conformance.explore.BehaviourDevice;
+import dev.pvkit.conformance.explore.BlkBehaviour;
 import dev.pvkit.conformance.verdict.Certification;
+import dev.pvkit.conformance.verdict.ExplorationSummary;
 import dev.pvkit.conformance.verdict.RequirementVerdict;
 import dev.pvkit.conformance.verdict.SessionSummary;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
@@ -39,6 +40,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Certifies a guest's virtio-blk driver: serves it a PVKit virtio-blk disk, boots the guest under QEMU with the
@@ -71,10 +73,19 @@ public final class CertificationService {
      * What a run produced: the verdicts, the report files, why the run ended early (null: it did not), and the
      * guest's serial console as captured ({@value #CONSOLE_FILE} next to the reports; null if QEMU wrote none).
      */
-    public record Result(Certification certification, List<Path> reports, String incomplete, Path console) {
+    public record Result(Certification certification, List<Path> reports, String incomplete, Path console,
+                         ExplorationSummary exploration) {
     }
 
+    /** Each capacity change grows the disk by this much (the store has room for sixteen). */
+    static final long GROWTH_STEP = 1L << 20;
+
     public Result run(CertifyOptions o, Progress progress) throws InterruptedException {
+        return run(o, ExploreOptions.none(), progress);
+    }
+
+    /** A run with a generated-behaviour phase after the standard workload (active runs on a fresh disk only). */
+    public Result run(CertifyOptions o, ExploreOptions explore, Progress progress) throws InterruptedException {
         long t0 = System.nanoTime();
         String startedAt = Instant.now().toString();
         Reports.checkWritable(o.reportDir());
@@ -88,16 +99,27 @@ public final class CertificationService {
         String incomplete = null;
         String ended = null;
         Path consoleCopy = null;
+        ExplorationSummary exploration = null;
         long guestStart;
         try (FileBlockStore store = o.disk() != null ? FileBlockStore.open(o.disk(), true)
-                : FileBlockStore.create(dir.resolve("disk.img"), DISK_BYTES)) {
-            long bytes = store.size() / 512 * 512;
-            BlkOptions blk = BlkOptions.defaults(bytes).withReadOnly(o.disk() != null);
+                : FileBlockStore.create(dir.resolve("disk.img"), DISK_BYTES + 16 * GROWTH_STEP)) {
+            long bytes = o.disk() != null ? store.size() / 512 * 512 : DISK_BYTES;
+            // The reference device's offer; the exploration varies only how it serves.
+            BlkBehaviour offer = BlkBehaviour.plain().withPacked(true).withReadOnly(o.disk() != null);
+            AtomicLong announced = new AtomicLong(-1);
+            BehaviourDevice disk = new BehaviourDevice(store, bytes, offer, GROWTH_STEP, new BehaviourDevice.Listener() {
+                @Override
+                public void capacityChanged(long capacity, boolean told) {
+                    if (told) announced.set(capacity);
+                }
+            });
             Path socket = dir.resolve("blk.sock");
             QemuOptions q = qemuOptions(o, image, socket, dir);
             TransportCapture capture = TransportCapture.attach(q, log);
-            try (VhostUserBackend backend = VhostUserBackend.serve(
-                    new VirtioBlkDevice(store, blk).requestListener(capture.countingRequests(new BlkRecorder(log))), socket,
+            disk.disk().requestListener(capture.countingRequests(new BlkRecorder(log)));
+            boolean exploring = explore.enabled() && !o.passive() && o.disk() == null;
+            if (explore.enabled() && !exploring) progress.step("explore: skipped (generated behaviour needs the agent and a fresh, writable disk)");
+            try (VhostUserBackend backend = VhostUserBackend.serve(disk, socket,
                     VhostUserBackend.Options.defaults().withObserver(new BackendRecorder(log)))) {
                 progress.step(o.passive() ? "booting (passive: observing the guest's own drivers)" : "booting the guest");
                 guestStart = EventLog.nowMicros();
@@ -106,7 +128,14 @@ public final class CertificationService {
                              o.firmware() != null ? o.firmware().idleMarker() : null)) {
                     guest.put("accelerator", vm.accelerator().name().toLowerCase(java.util.Locale.ROOT));
                     guest.put("qemu command", String.join(" ", vm.command()));
-                    Ending end = o.passive() ? observe(o, vm, capture, console, log, progress, t0) : drive(o, vm, log, progress, t0);
+                    Ending end;
+                    if (o.passive()) {
+                        end = observe(o, vm, capture, console, log, progress, t0);
+                    } else {
+                        Explored x = drive(o, vm, log, progress, t0, exploring ? explore : ExploreOptions.none(), disk, bytes, announced);
+                        end = x.ending();
+                        exploration = x.summary();
+                    }
                     incomplete = end.incomplete();
                     ended = end.why();
                 }
@@ -139,7 +168,7 @@ public final class CertificationService {
         Certification c = new Certification(TOOL_VERSION, spec.version().toString(), guest, device, startedAt,
                 (System.nanoTime() - t0) / 1e9, summaries(sessions, judged, guestStart), verdicts, o.failOn());
         List<Path> reports = Reports.write(c, spec, o.reportDir());
-        return new Result(c, reports, incomplete, consoleCopy);
+        return new Result(c, reports, incomplete, consoleCopy, exploration);
     }
 
     /** Why the run ended, and why it ended early (null: it did not). */
@@ -213,19 +242,28 @@ public final class CertificationService {
         return exit.toString();
     }
 
-    /** Runs the workload through the agent; returns why the run ended early, or null. */
-    private Ending drive(CertifyOptions o, QemuInstance vm, EventLog log, Progress progress, long t0) throws InterruptedException {
+    /** How an active run ended, and what its exploration phase found (null: it had none). */
+    private record Explored(Ending ending, ExplorationSummary summary) {
+    }
+
+    /** Runs the workload through the agent, then the exploration phase, then powers off. */
+    private Explored drive(CertifyOptions o, QemuInstance vm, EventLog log, Progress progress, long t0, ExploreOptions explore,
+                           BehaviourDevice device, long diskBytes, AtomicLong announced) throws InterruptedException {
         Duration left = o.timeout().minusNanos(System.nanoTime() - t0);
+        ExplorationSummary summary = null;
         try {
             vm.agent().awaitReady(left);
             progress.step("guest agent ready after " + seconds(t0) + " s");
             new StandardWorkload(vm.agent(), log, progress).run(DEVICE_WAIT, left);
+            if (explore.enabled()) summary = LiveExploration.run(explore, vm.agent(), device, diskBytes, log, announced, progress);
+            progress.step("workload: power off");
+            vm.agent().poweroff();
             QemuExit exit = vm.awaitResult(Duration.ofSeconds(60));
-            return new Ending("workload finished; " + describe(exit), null);
+            return new Explored(new Ending("workload finished; " + describe(exit), null), summary);
         } catch (RuntimeException e) {
             String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString());
             progress.step("workload stopped early: " + why);
-            return new Ending("workload stopped early", why);
+            return new Explored(new Ending("workload stopped early", why), summary);
         }
     }
 

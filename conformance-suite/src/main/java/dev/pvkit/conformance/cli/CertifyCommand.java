@@ -3,6 +3,10 @@ package dev.pvkit.conformance.cli;
 import dev.pvkit.conformance.certify.CertificationService;
 import dev.pvkit.conformance.certify.CertifyOptions;
 import dev.pvkit.conformance.certify.DriverChoice;
+import dev.pvkit.conformance.certify.ExploreOptions;
+import dev.pvkit.conformance.explore.BlkCase;
+import dev.pvkit.conformance.explore.CaseCodec;
+import dev.pvkit.conformance.verdict.ExplorationSummary;
 import dev.pvkit.conformance.certify.SetupException;
 import dev.pvkit.conformance.guest.Accelerator;
 import dev.pvkit.conformance.guest.Firmware;
@@ -84,6 +88,23 @@ final class CertifyCommand implements Callable<Integer> {
     @Option(names = "--accel", defaultValue = "auto", description = "auto, kvm or tcg (default ${DEFAULT-VALUE}: KVM only if a probe boot works)")
     Accelerator accelerator;
 
+    @Option(names = "--tries", paramLabel = "N", defaultValue = "40", description = "tries of generated device behaviour after "
+            + "the standard workload: each serves the guest with another legal completion order, batching, hold time, spurious "
+            + "notifications or capacity change while the agent writes and reads back (default ${DEFAULT-VALUE}; 0: none)")
+    int tries;
+
+    @Option(names = "--seed", paramLabel = "S", description = "the seed the tries are generated from (default: a new one, printed "
+            + "in the report; give it again to repeat a run's tries)")
+    Long seed;
+
+    @Option(names = "--time-budget", paramLabel = "TIME", defaultValue = "3m", converter = Sizes.Time.class, description =
+            "the most the generated tries may take, shrinking a failure included (default ${DEFAULT-VALUE})")
+    Duration timeBudget;
+
+    @Option(names = "--replay", paramLabel = "CASE", description = "run this one case (as a report's replay command gives it) "
+            + "instead of generated tries")
+    String replay;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -97,13 +118,24 @@ final class CertifyCommand implements Callable<Integer> {
         if (guestChoice.firmware != null && !passive) {
             out.println("pvkit: --firmware boots no agent: the run is passive");
         }
+        if (tries < 0) throw new UserError("--tries must be 0 or more, not " + tries);
+        BlkCase replayed = null;
+        if (replay != null) {
+            try {
+                replayed = CaseCodec.decode(replay);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--replay: " + e.getMessage());
+            }
+        }
+        long s = seed != null ? seed : new java.security.SecureRandom().nextLong() >>> 16;
+        ExploreOptions explore = new ExploreOptions(tries, s, timeBudget, SHRINK_TRIES, replayed);
         CertifyOptions o = CertifyOptions.defaults(report).withTimeout(timeout).withFailOn(failOn).withAccelerator(accelerator)
                 .withPassive(passive).withTemplate(template).withDisk(disk).withDriver(driver).withQuietEnd(quietEnd)
                 .withFirmware(guestChoice.firmware);
         if (guestChoice.kernel != null) o = o.withKernel(guestChoice.kernel.kernel, guestChoice.kernel.initrd, guestChoice.kernel.append);
         CertificationService.Result r;
         try {
-            r = new CertificationService().run(o, line -> {
+            r = new CertificationService().run(o, explore, line -> {
                 out.println("pvkit: " + line);
                 out.flush();
             });
@@ -112,10 +144,32 @@ final class CertifyCommand implements Callable<Integer> {
         }
         new VerdictTable(r.certification()).print(out);
         out.println();
+        if (r.exploration() != null) printExploration(out, r.exploration());
         for (Path p : r.reports()) out.println("report: " + p.toAbsolutePath());
         if (r.console() != null) out.println("guest console: " + r.console().toAbsolutePath());
         if (r.incomplete() != null) out.println("pvkit: the run did not finish its workload: " + r.incomplete());
         out.flush();
-        return r.certification().failed() || r.incomplete() != null ? 1 : 0;
+        boolean explorationFailed = r.exploration() != null && r.exploration().failed();
+        return r.certification().failed() || explorationFailed || r.incomplete() != null ? 1 : 0;
+    }
+
+    /** The most runs spent shrinking a failing try on the live guest. */
+    static final int SHRINK_TRIES = 30;
+
+    private static void printExploration(PrintWriter out, ExplorationSummary x) {
+        if (x.replayed()) {
+            out.println("replayed case: " + (x.failed() ? "FAIL " + x.failure().kind() + ": " + x.failure().detail() : "PASS"));
+        } else {
+            out.printf("generated device behaviour: %d of %d tries, seed %d: %s%n", x.tries(), x.planned(), x.seed(),
+                    x.failed() ? "FAIL at try " + x.failure().tryNumber() : "PASS");
+            if (x.stopped() != null) out.println("  stopped early: " + x.stopped());
+            for (String line : x.statisticsLines()) out.println("  " + line);
+        }
+        if (x.failed()) {
+            out.println("  failed: " + x.failure().kind() + ": " + x.failure().detail());
+            out.println("  minimal case (" + x.failure().shrinkSteps() + " shrink steps): " + x.failure().minimal());
+            out.println("  replay: " + x.failure().replay());
+        }
+        out.println();
     }
 }

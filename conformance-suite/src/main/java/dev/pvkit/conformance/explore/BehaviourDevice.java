@@ -49,8 +49,10 @@ public final class BehaviourDevice implements VirtioDevice {
     }
 
     private final VirtioBlkDevice disk;
-    private final BlkBehaviour behaviour;
-    private final long grownBytes;
+    /** The serving behaviour of the try under way; its offer never changes (see {@link #behave}). */
+    private volatile BlkBehaviour behaviour;
+    private final long storeBytes;
+    private final long growBy;
     private final long offered;
     private final Listener listener;
     private final Held[] held;
@@ -65,15 +67,17 @@ public final class BehaviourDevice implements VirtioDevice {
     }
 
     /**
-     * A disk on {@code store} exposing {@code capacityBytes} at first and, when the behaviour changes capacity, all of
-     * the store afterwards.
+     * A disk on {@code store} exposing {@code capacityBytes} at first, offering what {@code behaviour} offers; each
+     * capacity change grows it by {@code growBy} bytes (a multiple of 512) while the store has room.
      */
-    public BehaviourDevice(BlockStore store, long capacityBytes, BlkBehaviour behaviour, Listener listener) {
+    public BehaviourDevice(BlockStore store, long capacityBytes, BlkBehaviour behaviour, long growBy, Listener listener) {
+        if (growBy <= 0 || growBy % 512 != 0) throw new IllegalArgumentException("growth must be a positive multiple of 512: " + growBy);
         BlkOptions o = BlkOptions.defaults(capacityBytes).withPacked(behaviour.packed()).withQueueSize(behaviour.queueSize())
                 .withSegments(1 << 20, behaviour.segMax()).withReadOnly(behaviour.readOnly());
         this.disk = new VirtioBlkDevice(store, o);
         this.behaviour = behaviour;
-        this.grownBytes = store.size() / 512 * 512;
+        this.storeBytes = store.size() / 512 * 512;
+        this.growBy = growBy;
         long f = disk.features();
         if (!behaviour.eventIdx()) f &= ~VirtioFeatures.bit(VirtioFeatures.EVENT_IDX);
         if (!behaviour.indirect()) f &= ~VirtioFeatures.bit(VirtioFeatures.INDIRECT_DESC);
@@ -92,9 +96,23 @@ public final class BehaviourDevice implements VirtioDevice {
         return behaviour;
     }
 
+    /**
+     * Serves from now on as {@code next} says, counting request ordinals from 0 again: one try after another on the
+     * same driver session. Its offer must be the device's (a driver cannot see a new one without a new session).
+     */
+    public void behave(BlkBehaviour next) {
+        if (!next.offerKey().equals(behaviour.offerKey())) {
+            throw new IllegalArgumentException("offer " + next.offerKey() + " is not this device's " + behaviour.offerKey());
+        }
+        behaviour = next;
+        ordinals.set(0);
+    }
+
     /** How many spurious notifications follow each release, and how far apart (see {@link BlkBehaviour#spurious}). */
     static final int SPURIOUS_PER_RELEASE = 3;
     static final Duration SPURIOUS_GAP = Duration.ofNanos(200_000);
+    /** How far apart requests given back one at a time are. */
+    static final Duration ONE_AT_A_TIME_GAP = Duration.ofNanos(30_000);
 
     @Override
     public void submit(Request request) {
@@ -110,10 +128,11 @@ public final class BehaviourDevice implements VirtioDevice {
         synchronized (h) {
             h.requests.add(t);
             DeviceContext ctx = context;
-            if (h.requests.size() >= behaviour.batch() || behaviour.delayMicros() == 0 || ctx == null) {
+            BlkBehaviour b = behaviour;
+            if (h.requests.size() >= b.batch() || b.delayMicros() == 0 || ctx == null) {
                 release(queue);  // a full batch, nothing to wait for, or no event loop to wait on
             } else if (h.timer == null) {
-                h.timer = ctx.schedule(queue, Duration.ofNanos(behaviour.delayMicros() * 1000L), () -> {
+                h.timer = ctx.schedule(queue, Duration.ofNanos(b.delayMicros() * 1000L), () -> {
                     synchronized (h) {
                         h.timer = null;
                         release(queue);
@@ -136,19 +155,26 @@ public final class BehaviourDevice implements VirtioDevice {
         if (h.requests.isEmpty()) return;
         List<Taken> out = new ArrayList<>(h.requests);
         h.requests.clear();
-        switch (behaviour.completions()) {
+        BlkBehaviour b = behaviour;
+        switch (b.completions()) {
             case REVERSED -> Collections.reverse(out);
-            case SHUFFLED -> Collections.shuffle(out, new Random(behaviour.seed() * 31 + h.releases));
+            case SHUFFLED -> Collections.shuffle(out, new Random(b.seed() * 31 + h.releases));
             case IN_ORDER -> {
             }
         }
         h.releases++;
-        for (Taken t : out) {
-            if (t.request().isCancelled()) continue;  // its ring stopped: its memory is not ours to touch
-            t.request().complete(serve(t));
-        }
         DeviceContext ctx = context;
-        if (behaviour.spurious() && ctx != null) {
+        if (b.oneAtATime() && ctx != null) {
+            // Each in a turn of its own, so each is published (and notified) before the next is even served.
+            giveBack(out.get(0));
+            for (int i = 1; i < out.size(); i++) {
+                Taken t = out.get(i);
+                ctx.schedule(queue, ONE_AT_A_TIME_GAP.multipliedBy(i), () -> giveBack(t));
+            }
+        } else {
+            for (Taken t : out) giveBack(t);
+        }
+        if (b.spurious() && ctx != null) {
             // Apart from the completions' own notification and from each other, or they would merge into it.
             for (int i = 1; i <= SPURIOUS_PER_RELEASE; i++) {
                 ctx.schedule(queue, SPURIOUS_GAP.multipliedBy(i), () -> {
@@ -158,10 +184,16 @@ public final class BehaviourDevice implements VirtioDevice {
         }
     }
 
+    private void giveBack(Taken t) {
+        if (t.request().isCancelled()) return;  // its ring stopped: its memory is not ours to touch
+        t.request().complete(serve(t));
+    }
+
     /** Does what request {@code t} asks, or answers it with the injected failure; returns the bytes written. */
     private long serve(Taken t) {
         Request request = t.request();
-        InjectedStatus failure = behaviour.failureOf(t.ordinal());
+        BlkBehaviour b = behaviour;
+        InjectedStatus failure = b.failureOf(t.ordinal());
         long written;
         WritableBuffers out = failure != null ? request.writable() : null;
         if (failure != null && out.length() > 0) {
@@ -172,9 +204,10 @@ public final class BehaviourDevice implements VirtioDevice {
         } else {
             written = disk.process(request.queue(), request.chain(), request.memory());
         }
-        if (t.ordinal() == behaviour.capacityChange()) {
-            boolean announced = disk.resize(grownBytes);
-            listener.capacityChanged(grownBytes, announced);
+        if (t.ordinal() == b.capacityChange()) {
+            long bytes = Math.min(storeBytes, disk.engine().capacitySectors() * 512 + growBy);
+            boolean announced = disk.resize(bytes);
+            listener.capacityChanged(bytes, announced);
         }
         return written;
     }

@@ -16,13 +16,14 @@ import java.util.TreeMap;
  * @param completions    the order in which held requests are given back
  * @param batch          requests held before they are given back together (1: each at once)
  * @param delayMicros    the longest a request is held waiting for its batch
+ * @param oneAtATime     give a batch back one request per notification, in order, rather than all in one
  * @param failures       request ordinals (0-based, in the order the device takes them) answered with a failure
  * @param capacityChange the request ordinal after which the disk grows and the device says so, or -1
  * @param spurious       after giving requests back, also send a notification with nothing new where the driver allows it
  * @param seed           what a shuffle draws from
  */
 public record BlkBehaviour(boolean packed, int queueSize, boolean eventIdx, boolean indirect, boolean readOnly, int segMax,
-                           Completions completions, int batch, int delayMicros, Map<Integer, InjectedStatus> failures,
+                           Completions completions, int batch, int delayMicros, boolean oneAtATime, Map<Integer, InjectedStatus> failures,
                            int capacityChange, boolean spurious, long seed) {
 
     public BlkBehaviour {
@@ -35,11 +36,21 @@ public record BlkBehaviour(boolean packed, int queueSize, boolean eventIdx, bool
 
     /** What a device does when nothing is generated: the reference back-end's defaults, serving each request at once. */
     public static BlkBehaviour plain() {
-        return new BlkBehaviour(false, 256, true, true, false, 254, Completions.IN_ORDER, 1, 0, Map.of(), -1, false, 0);
+        return new BlkBehaviour(false, 256, true, true, false, 254, Completions.IN_ORDER, 1, 0, false, Map.of(), -1, false, 0);
     }
 
     public BlkBehaviour withPacked(boolean p) {
-        return new BlkBehaviour(p, queueSize, eventIdx, indirect, readOnly, segMax, completions, batch, delayMicros, failures, capacityChange, spurious, seed);
+        return new BlkBehaviour(p, queueSize, eventIdx, indirect, readOnly, segMax, completions, batch, delayMicros, oneAtATime, failures, capacityChange, spurious, seed);
+    }
+
+    /** This serving behaviour with {@code device}'s offer: what one driver session can be given. */
+    public BlkBehaviour withOffer(BlkBehaviour device) {
+        return new BlkBehaviour(device.packed, device.queueSize, device.eventIdx, device.indirect, device.readOnly, device.segMax,
+                completions, batch, delayMicros, oneAtATime, failures, capacityChange, spurious, seed);
+    }
+
+    public BlkBehaviour withReadOnly(boolean ro) {
+        return new BlkBehaviour(packed, queueSize, eventIdx, indirect, ro, segMax, completions, batch, delayMicros, oneAtATime, failures, capacityChange, spurious, seed);
     }
 
     /** The failure injected into request {@code ordinal}, or null when it is served. */

@@ -10,17 +10,23 @@ import java.util.List;
  * @param eventIdx     offer EVENT_IDX: the values allowed (true, false or both)
  * @param indirect     offer INDIRECT_DESC: the values allowed
  * @param queueSizes   largest ring sizes to offer (powers of two)
+ * @param readOnly     offer VIRTIO_BLK_F_RO: the values allowed
+ * @param segMax       {@code seg_max} values to offer
+ * @param failures     whether requests may be answered with IOERR or UNSUPP (a live guest's requests cannot be
+ *                     told apart before they arrive, so a failure there lands on an unknown application operation)
  * @param diskBlocks   4 KiB blocks on the disk before any capacity change (it may double)
  * @param maxRequests  the most requests one workload may submit (long workloads find index-wrap bugs)
  */
 public record BlkCaseSpace(List<String> formats, List<Boolean> eventIdx, List<Boolean> indirect, List<Integer> queueSizes,
-                           int diskBlocks, int maxRequests) {
+                           List<Boolean> readOnly, List<Integer> segMax, boolean failures, int diskBlocks, int maxRequests) {
     public BlkCaseSpace {
         formats = List.copyOf(formats);
         eventIdx = List.copyOf(eventIdx);
         indirect = List.copyOf(indirect);
         queueSizes = List.copyOf(queueSizes);
-        if (formats.isEmpty() || eventIdx.isEmpty() || indirect.isEmpty() || queueSizes.isEmpty()) {
+        readOnly = List.copyOf(readOnly);
+        segMax = List.copyOf(segMax);
+        if (formats.isEmpty() || eventIdx.isEmpty() || indirect.isEmpty() || queueSizes.isEmpty() || readOnly.isEmpty() || segMax.isEmpty()) {
             throw new IllegalArgumentException("every dimension needs at least one value");
         }
         for (String f : formats) {
@@ -32,9 +38,21 @@ public record BlkCaseSpace(List<String> formats, List<Boolean> eventIdx, List<Bo
         if (diskBlocks < 8 || maxRequests < 1) throw new IllegalArgumentException("a disk of at least 8 blocks and at least one request");
     }
 
-    /** Both formats, both feature choices, queue sizes from 4 to 256, a 256 KiB disk, up to 70,000 requests. */
+    /**
+     * Both formats, both feature choices, queue sizes from 4 to 256, read-only or not, seg_max from 1 to 254,
+     * failures, a 256 KiB disk, up to 70,000 requests. Each list starts with the plain choice, where shrinking goes.
+     */
     public static BlkCaseSpace full() {
         return new BlkCaseSpace(List.of("split", "packed"), List.of(true, false), List.of(true, false),
-                List.of(256, 4, 8, 16, 64), 64, 70_000);
+                List.of(256, 4, 8, 16, 64), List.of(false, true), List.of(254, 1, 2, 3), true, 64, 70_000);
+    }
+
+    /**
+     * What one boot of a live guest can vary: the serving behaviour only (the offer is fixed when QEMU starts, so
+     * it is the device's default), no failures, short workloads on a 256 KiB region.
+     */
+    public static BlkCaseSpace live() {
+        return new BlkCaseSpace(List.of("split"), List.of(true), List.of(true), List.of(256), List.of(false), List.of(254),
+                false, 64, 64);
     }
 }

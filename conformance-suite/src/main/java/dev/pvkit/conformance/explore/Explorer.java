@@ -39,6 +39,16 @@ public final class Explorer<T> {
         }
     }
 
+    /**
+     * Thrown by a runner that can run no more tries (a live guest stopped answering): the search stops, keeping what
+     * it found so far; a failure being shrunk is reported as shrunk so far.
+     */
+    public static final class Abort extends RuntimeException {
+        public Abort(String why) {
+            super(why);
+        }
+    }
+
     private final Arbitrary<T> cases;
     private final TryRunner<T> runner;
     private final Function<T, Map<String, String>> dimensions;
@@ -70,7 +80,12 @@ public final class Explorer<T> {
             T c = value(s);
             count(stats, c);
             progress.tryStarted(n, tries, String.valueOf(c));
-            TryOutcome outcome = runner.run(c);
+            TryOutcome outcome;
+            try {
+                outcome = runner.run(c);
+            } catch (Abort a) {
+                return new Exploration<>(seed, n - 1, tries, stats, null, a.getMessage());
+            }
             if (outcome.failed()) {
                 Finding<T> f = shrink(n, s, outcome, shrinkTries, deadline, progress);
                 return new Exploration<>(seed, n, tries, stats, f, null);
@@ -107,7 +122,12 @@ public final class Explorer<T> {
                 T value = value(candidate);
                 if (!tried.add(value)) continue;
                 runs++;
-                TryOutcome o = runner.run(value);
+                TryOutcome o;
+                try {
+                    o = runner.run(value);
+                } catch (Abort a) {
+                    return new Finding<>(tryNumber, value(failing), failure, value(current), currentOutcome, steps, runs);
+                }
                 if (o.failed() && o.kind().equals(failure.kind())) {
                     current = candidate;
                     currentOutcome = o;

@@ -1,0 +1,47 @@
+package dev.pvkit.conformance.verdict;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the generated-behaviour phase of a run did, as the reports show it.
+ *
+ * @param seed       the seed the tries were generated from ({@code pvkit certify --seed} repeats them)
+ * @param tries      tries run (shrinking not counted)
+ * @param planned    tries asked for
+ * @param statistics per dimension of the generated cases, how often each value came up
+ * @param stopped    why the phase stopped early, or null
+ * @param failure    the first failing try, shrunk; null when every try passed
+ * @param replayed   true when the run replayed one given case instead of generating
+ */
+public record ExplorationSummary(long seed, int tries, int planned, Map<String, Map<String, Integer>> statistics,
+                                 String stopped, Failure failure, boolean replayed) {
+    public ExplorationSummary {
+        statistics = Map.copyOf(statistics);
+    }
+
+    /**
+     * A failing try.
+     *
+     * @param kind        which oracle failed it (data, agent, kernel-log, capacity, a requirement id)
+     * @param detail      what it saw
+     * @param tryNumber   which try failed first
+     * @param original    the case as generated (JSON)
+     * @param minimal     the smallest case that still fails the same way (JSON)
+     * @param shrinkSteps accepted shrinks between them
+     * @param replay      the command that runs the minimal case again
+     */
+    public record Failure(String kind, String detail, int tryNumber, String original, String minimal, int shrinkSteps, String replay) {
+    }
+
+    public boolean failed() {
+        return failure != null;
+    }
+
+    /** The statistics as "dimension: value n, value n" lines, most frequent first. */
+    public List<String> statisticsLines() {
+        return statistics.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> e.getKey() + ": " + e.getValue().entrySet().stream()
+                .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+                .map(v -> v.getKey() + " " + v.getValue()).reduce((a, b) -> a + ", " + b).orElse("")).toList();
+    }
+}
