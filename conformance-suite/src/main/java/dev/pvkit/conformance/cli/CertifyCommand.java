@@ -5,8 +5,14 @@ import dev.pvkit.conformance.certify.CertifyOptions;
 import dev.pvkit.conformance.certify.DriverChoice;
 import dev.pvkit.conformance.certify.SetupException;
 import dev.pvkit.conformance.guest.Accelerator;
+import dev.pvkit.conformance.check.Checks;
 import dev.pvkit.conformance.guest.Firmware;
+import dev.pvkit.conformance.profile.InvalidFileException;
+import dev.pvkit.conformance.profile.Profile;
+import dev.pvkit.conformance.profile.Profiles;
+import dev.pvkit.conformance.profile.Waivers;
 import dev.pvkit.conformance.verdict.FailOn;
+import dev.pvkit.spec.PvSpec;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,7 +27,8 @@ import java.util.concurrent.Callable;
 @Command(name = "certify", mixinStandardHelpOptions = true,
         description = {"Certify a guest's virtio-blk driver: boot it on a PVKit disk, watch every ring access, vhost-user "
                 + "step and register access of its drivers, and give one verdict per driver requirement of the PVKit spec.",
-                "Exit 0: no MUST-level violation; 1: a violation (or the run could not finish); 2: usage or set-up error."})
+                "Exit 0: no failure the profile (or --fail-on) counts, waived ones aside; 1: such a failure, an expired "
+                + "waiver's failure, or a run that could not finish; 2: usage or set-up error (a bad profile or waiver file too)."})
 final class CertifyCommand implements Callable<Integer> {
 
     @ArgGroup(exclusive = true)
@@ -74,8 +81,20 @@ final class CertifyCommand implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "8m", converter = Sizes.Time.class, description = "hard limit for the whole run (default ${DEFAULT-VALUE})")
     Duration timeout;
 
-    @Option(names = "--fail-on", defaultValue = "must", paramLabel = "must|should", description = "must (default): only MUST-level violations fail the run, SHOULD-level ones are warnings; should: both fail it")
+    @Option(names = "--fail-on", paramLabel = "must|should", description = "must: only MUST-level violations fail the run, "
+            + "SHOULD-level ones are warnings; should: both fail it. Default: the profile's requirement set (must for "
+            + "'must', should for 'must+should'); given, this option wins over the profile")
     FailOn failOn;
+
+    @Option(names = "--profile", paramLabel = "NAME|FILE", defaultValue = Profiles.DEFAULT, description = "what the run "
+            + "certifies: a bundled profile (blk, the default; blk-quick, for CI gates) or a profile file (docs/profiles.md): "
+            + "device, spec version, requirement set, feature sets, tries, time budget")
+    String profile;
+
+    @Option(names = "--waivers", paramLabel = "FILE", description = "known failures accepted until a date (YAML list of "
+            + "id, owner, reason, expires; docs/profiles.md): a waived failure fails nothing and every report shows it; "
+            + "once expired it fails the run again")
+    Path waivers;
 
     @Option(names = "--driver", paramLabel = "os|firmware|all", description = "whose driver is judged: os (the default when a kernel boots), "
             + "firmware (the default for a firmware-only boot), or all; the other drivers' sessions are listed but not judged")
@@ -97,13 +116,24 @@ final class CertifyCommand implements Callable<Integer> {
         if (guestChoice.firmware != null && !passive) {
             out.println("pvkit: --firmware boots no agent: the run is passive");
         }
-        CertifyOptions o = CertifyOptions.defaults(report).withTimeout(timeout).withFailOn(failOn).withAccelerator(accelerator)
+        // Both files are checked before anything boots: a typo in them must not cost a run.
+        PvSpec pvSpec = PvSpec.load();
+        Profile chosen;
+        Waivers accepted;
+        try {
+            chosen = Profiles.load(profile, pvSpec.version());
+            accepted = waivers == null ? null : Waivers.load(waivers, pvSpec);
+        } catch (InvalidFileException e) {
+            throw new UserError(e.getMessage());
+        }
+        CertifyOptions o = CertifyOptions.defaults(report).withTimeout(timeout).withProfile(chosen, failOn).withWaivers(accepted)
+                .withAccelerator(accelerator)
                 .withPassive(passive).withTemplate(template).withDisk(disk).withDriver(driver).withQuietEnd(quietEnd)
                 .withFirmware(guestChoice.firmware);
         if (guestChoice.kernel != null) o = o.withKernel(guestChoice.kernel.kernel, guestChoice.kernel.initrd, guestChoice.kernel.append);
         CertificationService.Result r;
         try {
-            r = new CertificationService().run(o, line -> {
+            r = new CertificationService(pvSpec, Checks.all()).run(o, line -> {
                 out.println("pvkit: " + line);
                 out.flush();
             });

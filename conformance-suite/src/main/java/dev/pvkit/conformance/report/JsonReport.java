@@ -10,6 +10,8 @@ import dev.pvkit.conformance.verdict.Outcome;
 import dev.pvkit.conformance.verdict.RequirementVerdict;
 import dev.pvkit.conformance.verdict.SessionOutcome;
 import dev.pvkit.conformance.verdict.SessionSummary;
+import dev.pvkit.conformance.verdict.Waiver;
+import dev.pvkit.conformance.verdict.WaiverUse;
 import dev.pvkit.spec.PvSpec;
 import dev.pvkit.spec.Requirement;
 
@@ -60,6 +62,15 @@ public final class JsonReport {
         root.put("duration_seconds", c.seconds());
         root.set("guest", facts(ReportModel.guestFacts(c)));
         root.set("device", facts(ReportModel.deviceFacts(c)));
+        root.set("profile", c.terms().profile().isEmpty() ? null : facts(c.terms().profile()));
+        ObjectNode waivers = root.putObject("waivers");
+        waivers.put("file", c.terms().waiverFile());
+        ArrayNode entries = waivers.putArray("entries");
+        for (WaiverUse u : c.terms().waivers()) {
+            ObjectNode n = waiver(u.waiver());
+            n.put("status", u.status().label());
+            entries.add(n);
+        }
 
         ArrayNode sessions = root.putArray("sessions");
         for (SessionSummary s : c.sessions()) {
@@ -79,6 +90,8 @@ public final class JsonReport {
         root.put("total", c.verdicts().size());
         root.put("violations", c.violations());
         root.put("warnings", c.warnings());
+        root.put("waived", c.waived());
+        root.put("expired_waivers", c.expiredWaivers());
 
         ArrayNode reqs = root.putArray("requirements");
         for (RequirementVerdict v : c.verdicts()) {
@@ -94,6 +107,13 @@ public final class JsonReport {
             n.put("label", ReportModel.labelId(v));
             n.put("check", v.check());
             n.put("reason", ReportModel.reason(v));
+            if (v.waiver() == null) {
+                n.putNull("waiver");
+            } else {
+                ObjectNode w = waiver(v.waiver());
+                w.put("status", v.isWaived() ? WaiverUse.Status.APPLIED.label() : WaiverUse.Status.EXPIRED.label());
+                n.set("waiver", w);
+            }
             ArrayNode per = n.putArray("sessions");
             for (SessionOutcome so : v.sessions()) {
                 ObjectNode sn = per.addObject();
@@ -113,6 +133,15 @@ public final class JsonReport {
             }
         }
         return root;
+    }
+
+    private static ObjectNode waiver(Waiver w) {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("id", w.id());
+        n.put("owner", w.owner());
+        n.put("reason", w.reason());
+        n.put("expires", w.expires().toString());
+        return n;
     }
 
     private static ObjectNode facts(Map<String, String> facts) {

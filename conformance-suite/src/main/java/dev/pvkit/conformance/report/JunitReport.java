@@ -27,6 +27,12 @@ import java.util.Map;
  * name the area's name. A failed MUST or MUST NOT is a {@code <failure>}; a failed SHOULD or SHOULD NOT is a passed test
  * case with the warning and its evidence in {@code <system-out>}, or a {@code <failure>} when the run fails on those
  * too; not exercised, not observable and not checked requirements are {@code <skipped>}.
+ * <p>
+ * A waived failure is {@code <skipped>}, its message naming the waiver, with the evidence in {@code <system-out>}.
+ * Skipped, not passed: CI servers count and list skipped tests apart, which is what a known violation accepted for a
+ * time is (neither kept nor failing the build); shown as passed it would vanish among the kept rules, and a
+ * property on a passed test case is something no CI dashboard shows. A failure whose waiver expired is a
+ * {@code <failure>} (or, for a SHOULD not failing the run, the warning) whose message starts with the expiry.
  */
 public final class JunitReport {
     private static final int NAME_STATEMENT = 90;
@@ -77,6 +83,8 @@ public final class JunitReport {
         property(x, "pvkit.tool_version", c.toolVersion());
         property(x, "pvkit.spec_version", c.specVersion());
         property(x, "pvkit.fail_on", c.failOn().name().toLowerCase(Locale.ROOT));
+        for (Map.Entry<String, String> f : c.terms().profile().entrySet()) property(x, "profile." + f.getKey(), f.getValue());
+        if (c.terms().waiverFile() != null) property(x, "pvkit.waivers", c.terms().waiverFile());
         for (Map.Entry<String, String> f : ReportModel.guestFacts(c).entrySet()) property(x, "guest." + f.getKey(), f.getValue());
         for (Map.Entry<String, String> f : ReportModel.deviceFacts(c).entrySet()) property(x, "device." + f.getKey(), f.getValue());
         nl(x, 2);
@@ -101,18 +109,28 @@ public final class JunitReport {
         x.writeAttribute("classname", g.name());
         x.writeAttribute("name", r.id() + " " + ReportModel.shorten(r.statement(), NAME_STATEMENT));
         x.writeAttribute("time", "0");
-        if (isFailure(v, c.failOn())) {
+        String expired = v.hasExpiredWaiver() ? ReportModel.waiverNote(v) + ": " : "";
+        if (v.isWaived()) {
+            nl(x, 3);
+            x.writeEmptyElement("skipped");
+            x.writeAttribute("message", ReportModel.waiverNote(v));
+            nl(x, 3);
+            x.writeStartElement("system-out");
+            x.writeCharacters("WAIVED (" + r.strength().keyword() + " failed; " + ReportModel.waiverNote(v) + "): "
+                    + r.statement() + "\n" + details(v));
+            x.writeEndElement();
+        } else if (isFailure(v, c.failOn())) {
             nl(x, 3);
             x.writeStartElement("failure");
             String summary = ReportModel.evidenceSummary(v);
-            x.writeAttribute("message", r.statement() + (summary.isEmpty() ? "" : " — " + summary));
+            x.writeAttribute("message", expired + r.statement() + (summary.isEmpty() ? "" : " — " + summary));
             x.writeAttribute("type", r.strength().keyword() + (v.isWarning() ? " (warning, failing on SHOULD)" : ""));
             x.writeCharacters(details(v));
             x.writeEndElement();
         } else if (v.isWarning()) {
             nl(x, 3);
             x.writeStartElement("system-out");
-            x.writeCharacters("WARNING (" + r.strength().keyword() + " not kept): " + r.statement() + "\n" + details(v));
+            x.writeCharacters(expired + "WARNING (" + r.strength().keyword() + " not kept): " + r.statement() + "\n" + details(v));
             x.writeEndElement();
         } else if (v.outcome() != Outcome.PASS) {
             nl(x, 3);
@@ -134,6 +152,7 @@ public final class JunitReport {
                 .append(v.requirement().source()).append(")");
         if (v.check() != null) b.append(", decided by ").append(v.check());
         b.append('\n');
+        if (v.waiver() != null) b.append(ReportModel.waiverNote(v)).append('\n');
         for (SessionOutcome s : v.sessions()) b.append("  ").append(s.session()).append(": ").append(s.outcome().label()).append('\n');
         for (Evidence e : v.evidence()) {
             b.append('\n').append(e.summary()).append('\n');
@@ -150,6 +169,7 @@ public final class JunitReport {
 
     private static void writeCounts(XMLStreamWriter x, List<RequirementVerdict> vs, Certification c) throws XMLStreamException {
         long failures = vs.stream().filter(v -> isFailure(v, c.failOn())).count();
+        // Waived failures are skipped test cases too (see the class comment).
         long skipped = vs.stream().filter(v -> v.outcome() != Outcome.PASS && v.outcome() != Outcome.FAIL).count();
         x.writeAttribute("tests", Integer.toString(vs.size()));
         x.writeAttribute("failures", Long.toString(failures));

@@ -18,7 +18,8 @@ public record CertificationTerms(Map<String, String> profile, String waiverFile,
     public static final CertificationTerms NONE = new CertificationTerms(Map.of(), null, List.of());
 
     public CertificationTerms {
-        profile = Map.copyOf(profile);
+        // In the order given: a profile's facts read best as it lists them.
+        profile = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(profile));
         waivers = List.copyOf(waivers);
     }
 

@@ -1,7 +1,5 @@
 package dev.pvkit.conformance.verdict;
 
-import java.util.Locale;
-
 /** What became of one waiver in a run: it waived a failure, it had expired, or its requirement did not fail. */
 public record WaiverUse(Waiver waiver, Status status) {
 
@@ -19,13 +17,9 @@ public record WaiverUse(Waiver waiver, Status status) {
             this.label = label;
         }
 
-        /** How reports name it: {@code waived}, {@code expired}, {@code unused}. */
+        /** How reports name it (report.json too): {@code waived}, {@code expired}, {@code unused}. */
         public String label() {
             return label;
-        }
-
-        public String id() {
-            return name().toLowerCase(Locale.ROOT);
         }
     }
 }
