@@ -20,7 +20,7 @@ import java.util.Map;
 final class VerdictTable {
     private static final int COLUMNS = 8;
     /** The profile's facts worth a console line; the rest (features, tries, budget) are in the reports. */
-    private static final List<String> PROFILE_FACTS = List.of("name", "requirements");
+    private static final List<String> PROFILE_FACTS = List.of("name", "requirement set");
 
     private final Certification c;
 
@@ -64,21 +64,22 @@ final class VerdictTable {
             out.println();
             out.printf("%s %s [%s, %s] %s%n", v.isWarning() ? "WARNING" : "FAIL", v.requirement().id(),
                     v.requirement().strength().keyword(), v.requirement().source(), v.requirement().statement());
-            if (v.hasExpiredWaiver()) out.println("  waiver expired on " + v.waiver().expires() + ": " + waiver(v.waiver()));
+            if (v.hasExpiredWaiver()) out.println("  waiver expired on " + v.waiver().expires() + " (" + waiver(v.waiver()) + "): the failure counts");
             evidence(out, v);
         }
         for (RequirementVerdict v : c.verdicts().stream().filter(RequirementVerdict::isWaived).toList()) {
             out.println();
             out.printf("WAIVED %s [%s, %s] %s%n", v.requirement().id(), v.requirement().strength().keyword(),
                     v.requirement().source(), v.requirement().statement());
-            out.println("  waived until " + v.waiver().expires() + ": " + waiver(v.waiver()));
+            out.println("  waived until " + v.waiver().expires() + " (" + waiver(v.waiver()) + ")");
             evidence(out, v);
         }
         List<WaiverUse> unused = c.terms().waivers().stream().filter(u -> u.status() == WaiverUse.Status.UNUSED).toList();
         if (!unused.isEmpty()) {
             out.println();
             for (WaiverUse u : unused) {
-                out.printf("unused waiver: %s did not fail in this run (%s)%n", u.waiver().id(), waiver(u.waiver()));
+                out.printf("unused waiver: %s did not fail in this run (%s, expires %s)%n", u.waiver().id(), waiver(u.waiver()),
+                        u.waiver().expires());
             }
         }
         out.println();
@@ -95,7 +96,7 @@ final class VerdictTable {
     }
 
     private static String waiver(Waiver w) {
-        return "owner " + w.owner() + ", expires " + w.expires() + ": " + w.reason();
+        return "owner " + w.owner() + ": " + w.reason();
     }
 
     private static int column(RequirementVerdict v) {
