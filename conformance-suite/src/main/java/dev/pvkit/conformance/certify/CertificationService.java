@@ -25,6 +25,8 @@ import dev.pvkit.conformance.explore.BehaviourDevice;
 import dev.pvkit.conformance.explore.BlkBehaviour;
 import dev.pvkit.conformance.verdict.Certification;
 import dev.pvkit.conformance.verdict.ExplorationSummary;
+import dev.pvkit.conformance.verdict.CertificationTerms;
+import dev.pvkit.conformance.verdict.WaivedVerdicts;
 import dev.pvkit.conformance.verdict.RequirementVerdict;
 import dev.pvkit.conformance.verdict.SessionSummary;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
@@ -34,6 +36,7 @@ import dev.pvkit.spec.PvSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -59,14 +62,21 @@ public final class CertificationService {
 
     private final PvSpec spec;
     private final List<Check> checks;
+    private final Clock clock;
 
     public CertificationService() {
         this(PvSpec.load(), Checks.all());
     }
 
     public CertificationService(PvSpec spec, List<Check> checks) {
+        this(spec, checks, Clock.systemDefaultZone());
+    }
+
+    /** @param clock whose date decides whether a waiver has expired */
+    public CertificationService(PvSpec spec, List<Check> checks, Clock clock) {
         this.spec = spec;
         this.checks = List.copyOf(checks);
+        this.clock = clock;
     }
 
     /**
@@ -165,8 +175,15 @@ public final class CertificationService {
         guest.putAll(guestFacts(o, image));
         if (ended != null) guest.put("run ended", ended);
         if (incomplete != null) guest.put("incomplete", incomplete);
+        CertificationTerms terms = CertificationTerms.NONE;
+        if (o.waivers() != null) {
+            WaivedVerdicts w = o.waivers().apply(verdicts, clock);
+            verdicts = w.verdicts();
+            terms = new CertificationTerms(Map.of(), o.waivers().file().toString(), w.uses());
+        }
+        if (o.profile() != null) terms = new CertificationTerms(o.profile().facts(), terms.waiverFile(), terms.waivers());
         Certification c = new Certification(TOOL_VERSION, spec.version().toString(), guest, device, startedAt,
-                (System.nanoTime() - t0) / 1e9, summaries(sessions, judged, guestStart), verdicts, o.failOn());
+                (System.nanoTime() - t0) / 1e9, summaries(sessions, judged, guestStart), verdicts, o.failOn(), terms, exploration);
         List<Path> reports = Reports.write(c, spec, o.reportDir());
         return new Result(c, reports, incomplete, consoleCopy, exploration);
     }

@@ -2,6 +2,8 @@ package dev.pvkit.conformance.certify;
 
 import dev.pvkit.conformance.guest.Accelerator;
 import dev.pvkit.conformance.guest.Firmware;
+import dev.pvkit.conformance.profile.Profile;
+import dev.pvkit.conformance.profile.Waivers;
 import dev.pvkit.conformance.verdict.FailOn;
 
 import java.nio.file.Path;
@@ -28,10 +30,13 @@ import java.util.Objects;
  * @param quietEnd    passive runs only: end the run once nothing has happened on the device for this long after the
  *                    guest's drivers used it; null for the default ({@link #DEFAULT_QUIET_END} for a firmware-only
  *                    boot, off when a kernel boots), {@link Duration#ZERO} for off
+ * @param profile     what the run certifies (reported with the verdicts), or null for none; {@code failOn} already
+ *                    reflects it ({@link #withProfile})
+ * @param waivers     failures accepted for a time, or null for none
  */
 public record CertifyOptions(Path kernel, Path initrd, String append, List<String> template, boolean passive,
                              Path disk, Path reportDir, Duration timeout, FailOn failOn, Accelerator accelerator, DriverChoice driver,
-                             Firmware firmware, Duration quietEnd) {
+                             Firmware firmware, Duration quietEnd, Profile profile, Waivers waivers) {
 
     /**
      * How long a passive firmware-only run waits, after the last thing it observed on the device, before it
@@ -51,39 +56,39 @@ public record CertifyOptions(Path kernel, Path initrd, String append, List<Strin
     /** The default guest, its standard workload, reports in {@code reportDir}. */
     public static CertifyOptions defaults(Path reportDir) {
         return new CertifyOptions(null, null, null, null, false, null, reportDir, Duration.ofMinutes(5), FailOn.MUST,
-                Accelerator.AUTO, null, null, null);
+                Accelerator.AUTO, null, null, null, null, null);
     }
 
     public CertifyOptions withPassive(boolean on) {
-        return new CertifyOptions(kernel, initrd, append, template, on, disk, reportDir, timeout, failOn, accelerator, driver, firmware, quietEnd);
+        return new CertifyOptions(kernel, initrd, append, template, on, disk, reportDir, timeout, failOn, accelerator, driver, firmware, quietEnd, profile, waivers);
     }
 
     public CertifyOptions withTemplate(List<String> t) {
-        return new CertifyOptions(kernel, initrd, append, t, passive, disk, reportDir, timeout, failOn, accelerator, driver, firmware, quietEnd);
+        return new CertifyOptions(kernel, initrd, append, t, passive, disk, reportDir, timeout, failOn, accelerator, driver, firmware, quietEnd, profile, waivers);
     }
 
     public CertifyOptions withKernel(Path k, Path i, String a) {
-        return new CertifyOptions(k, i, a, template, passive, disk, reportDir, timeout, failOn, accelerator, driver, firmware, quietEnd);
+        return new CertifyOptions(k, i, a, template, passive, disk, reportDir, timeout, failOn, accelerator, driver, firmware, quietEnd, profile, waivers);
     }
 
     public CertifyOptions withDisk(Path d) {
-        return new CertifyOptions(kernel, initrd, append, template, passive, d, reportDir, timeout, failOn, accelerator, driver, firmware, quietEnd);
+        return new CertifyOptions(kernel, initrd, append, template, passive, d, reportDir, timeout, failOn, accelerator, driver, firmware, quietEnd, profile, waivers);
     }
 
     public CertifyOptions withTimeout(Duration d) {
-        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, d, failOn, accelerator, driver, firmware, quietEnd);
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, d, failOn, accelerator, driver, firmware, quietEnd, profile, waivers);
     }
 
     public CertifyOptions withFailOn(FailOn f) {
-        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, f, accelerator, driver, firmware, quietEnd);
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, f, accelerator, driver, firmware, quietEnd, profile, waivers);
     }
 
     public CertifyOptions withAccelerator(Accelerator a) {
-        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, failOn, a, driver, firmware, quietEnd);
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, failOn, a, driver, firmware, quietEnd, profile, waivers);
     }
 
     public CertifyOptions withDriver(DriverChoice d) {
-        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, failOn, accelerator, d, firmware, quietEnd);
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, failOn, accelerator, d, firmware, quietEnd, profile, waivers);
     }
 
     /**
@@ -92,12 +97,27 @@ public record CertifyOptions(Path kernel, Path initrd, String append, List<Strin
      */
     public CertifyOptions withFirmware(Firmware f) {
         return new CertifyOptions(kernel, initrd, append, f == null ? template : f.template(), f != null || passive, disk,
-                reportDir, timeout, failOn, accelerator, driver, f, quietEnd);
+                reportDir, timeout, failOn, accelerator, driver, f, quietEnd, profile, waivers);
     }
 
     public CertifyOptions withQuietEnd(Duration d) {
         return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, failOn, accelerator,
-                driver, firmware, d);
+                driver, firmware, d, profile, waivers);
+    }
+
+    /**
+     * Certifies under {@code p}: its requirement set decides which failures fail the run, unless {@code explicitFailOn}
+     * (the user's {@code --fail-on}, or null) says otherwise.
+     */
+    public CertifyOptions withProfile(Profile p, FailOn explicitFailOn) {
+        FailOn f = explicitFailOn != null ? explicitFailOn : p != null ? p.requirements().failOn() : failOn;
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, f, accelerator,
+                driver, firmware, quietEnd, p, waivers);
+    }
+
+    public CertifyOptions withWaivers(Waivers w) {
+        return new CertifyOptions(kernel, initrd, append, template, passive, disk, reportDir, timeout, failOn, accelerator,
+                driver, firmware, quietEnd, profile, w);
     }
 
     /**

@@ -6,11 +6,16 @@ import dev.pvkit.conformance.certify.DriverChoice;
 import dev.pvkit.conformance.certify.ExploreOptions;
 import dev.pvkit.conformance.explore.BlkCase;
 import dev.pvkit.conformance.explore.CaseCodec;
-import dev.pvkit.conformance.verdict.ExplorationSummary;
 import dev.pvkit.conformance.certify.SetupException;
 import dev.pvkit.conformance.guest.Accelerator;
+import dev.pvkit.conformance.check.Checks;
 import dev.pvkit.conformance.guest.Firmware;
+import dev.pvkit.conformance.profile.InvalidFileException;
+import dev.pvkit.conformance.profile.Profile;
+import dev.pvkit.conformance.profile.Profiles;
+import dev.pvkit.conformance.profile.Waivers;
 import dev.pvkit.conformance.verdict.FailOn;
+import dev.pvkit.spec.PvSpec;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,7 +30,8 @@ import java.util.concurrent.Callable;
 @Command(name = "certify", mixinStandardHelpOptions = true,
         description = {"Certify a guest's virtio-blk driver: boot it on a PVKit disk, watch every ring access, vhost-user "
                 + "step and register access of its drivers, and give one verdict per driver requirement of the PVKit spec.",
-                "Exit 0: no MUST-level violation; 1: a violation (or the run could not finish); 2: usage or set-up error."})
+                "Exit 0: no failure the profile (or --fail-on) counts, waived ones aside; 1: such a failure, an expired "
+                + "waiver's failure, or a run that could not finish; 2: usage or set-up error (a bad profile or waiver file too)."})
 final class CertifyCommand implements Callable<Integer> {
 
     @ArgGroup(exclusive = true)
@@ -78,8 +84,20 @@ final class CertifyCommand implements Callable<Integer> {
     @Option(names = "--timeout", defaultValue = "8m", converter = Sizes.Time.class, description = "hard limit for the whole run (default ${DEFAULT-VALUE})")
     Duration timeout;
 
-    @Option(names = "--fail-on", defaultValue = "must", paramLabel = "must|should", description = "must (default): only MUST-level violations fail the run, SHOULD-level ones are warnings; should: both fail it")
+    @Option(names = "--fail-on", paramLabel = "must|should", description = "must: only MUST-level violations fail the run, "
+            + "SHOULD-level ones are warnings; should: both fail it. Default: the profile's requirement set (must for "
+            + "'must', should for 'must+should'); given, this option wins over the profile")
     FailOn failOn;
+
+    @Option(names = "--profile", paramLabel = "NAME|FILE", defaultValue = Profiles.DEFAULT, description = "what the run "
+            + "certifies: a bundled profile (blk, the default; blk-quick, for CI gates) or a profile file (docs/profiles.md): "
+            + "device, spec version, requirement set, feature sets, tries, time budget")
+    String profile;
+
+    @Option(names = "--waivers", paramLabel = "FILE", description = "known failures accepted until a date (YAML list of "
+            + "id, owner, reason, expires; docs/profiles.md): a waived failure fails nothing and every report shows it; "
+            + "once expired it fails the run again")
+    Path waivers;
 
     @Option(names = "--driver", paramLabel = "os|firmware|all", description = "whose driver is judged: os (the default when a kernel boots), "
             + "firmware (the default for a firmware-only boot), or all; the other drivers' sessions are listed but not judged")
@@ -88,17 +106,17 @@ final class CertifyCommand implements Callable<Integer> {
     @Option(names = "--accel", defaultValue = "auto", description = "auto, kvm or tcg (default ${DEFAULT-VALUE}: KVM only if a probe boot works)")
     Accelerator accelerator;
 
-    @Option(names = "--tries", paramLabel = "N", defaultValue = "40", description = "tries of generated device behaviour after "
+    @Option(names = "--tries", paramLabel = "N", description = "tries of generated device behaviour after "
             + "the standard workload: each serves the guest with another legal completion order, batching, hold time, spurious "
-            + "notifications or capacity change while the agent writes and reads back (default ${DEFAULT-VALUE}; 0: none)")
-    int tries;
+            + "notifications or capacity change while the agent writes and reads back (default: the profile's; 0: none)")
+    Integer tries;
 
     @Option(names = "--seed", paramLabel = "S", description = "the seed the tries are generated from (default: a new one, printed "
             + "in the report; give it again to repeat a run's tries)")
     Long seed;
 
-    @Option(names = "--time-budget", paramLabel = "TIME", defaultValue = "3m", converter = Sizes.Time.class, description =
-            "the most the generated tries may take, shrinking a failure included (default ${DEFAULT-VALUE})")
+    @Option(names = "--time-budget", paramLabel = "TIME", converter = Sizes.Time.class, description =
+            "the most the generated tries may take, shrinking a failure included (default: the profile's)")
     Duration timeBudget;
 
     @Option(names = "--replay", paramLabel = "CASE", description = "run this one case (as a report's replay command gives it) "
@@ -118,7 +136,18 @@ final class CertifyCommand implements Callable<Integer> {
         if (guestChoice.firmware != null && !passive) {
             out.println("pvkit: --firmware boots no agent: the run is passive");
         }
-        if (tries < 0) throw new UserError("--tries must be 0 or more, not " + tries);
+        // Both files are checked before anything boots: a typo in them must not cost a run.
+        PvSpec pvSpec = PvSpec.load();
+        Profile chosen;
+        Waivers accepted;
+        try {
+            chosen = Profiles.load(profile, pvSpec.version());
+            accepted = waivers == null ? null : Waivers.load(waivers, pvSpec);
+        } catch (InvalidFileException e) {
+            throw new UserError(e.getMessage());
+        }
+        int triesWanted = tries != null ? tries : chosen.tries();
+        if (triesWanted < 0) throw new UserError("--tries must be 0 or more, not " + triesWanted);
         BlkCase replayed = null;
         if (replay != null) {
             try {
@@ -128,14 +157,15 @@ final class CertifyCommand implements Callable<Integer> {
             }
         }
         long s = seed != null ? seed : new java.security.SecureRandom().nextLong() >>> 16;
-        ExploreOptions explore = new ExploreOptions(tries, s, timeBudget, SHRINK_TRIES, replayed);
-        CertifyOptions o = CertifyOptions.defaults(report).withTimeout(timeout).withFailOn(failOn).withAccelerator(accelerator)
+        ExploreOptions explore = new ExploreOptions(triesWanted, s, timeBudget != null ? timeBudget : chosen.timeBudget(), SHRINK_TRIES, replayed);
+        CertifyOptions o = CertifyOptions.defaults(report).withTimeout(timeout).withProfile(chosen, failOn).withWaivers(accepted)
+                .withAccelerator(accelerator)
                 .withPassive(passive).withTemplate(template).withDisk(disk).withDriver(driver).withQuietEnd(quietEnd)
                 .withFirmware(guestChoice.firmware);
         if (guestChoice.kernel != null) o = o.withKernel(guestChoice.kernel.kernel, guestChoice.kernel.initrd, guestChoice.kernel.append);
         CertificationService.Result r;
         try {
-            r = new CertificationService().run(o, explore, line -> {
+            r = new CertificationService(pvSpec, Checks.all()).run(o, explore, line -> {
                 out.println("pvkit: " + line);
                 out.flush();
             });
@@ -144,32 +174,14 @@ final class CertifyCommand implements Callable<Integer> {
         }
         new VerdictTable(r.certification()).print(out);
         out.println();
-        if (r.exploration() != null) printExploration(out, r.exploration());
         for (Path p : r.reports()) out.println("report: " + p.toAbsolutePath());
         if (r.console() != null) out.println("guest console: " + r.console().toAbsolutePath());
         if (r.incomplete() != null) out.println("pvkit: the run did not finish its workload: " + r.incomplete());
         out.flush();
-        boolean explorationFailed = r.exploration() != null && r.exploration().failed();
-        return r.certification().failed() || explorationFailed || r.incomplete() != null ? 1 : 0;
+        return r.certification().failed() || r.incomplete() != null ? 1 : 0;
     }
 
     /** The most runs spent shrinking a failing try on the live guest. */
     static final int SHRINK_TRIES = 30;
 
-    private static void printExploration(PrintWriter out, ExplorationSummary x) {
-        if (x.replayed()) {
-            out.println("replayed case: " + (x.failed() ? "FAIL " + x.failure().kind() + ": " + x.failure().detail() : "PASS"));
-        } else {
-            out.printf("generated device behaviour: %d of %d tries, seed %d: %s%n", x.tries(), x.planned(), x.seed(),
-                    x.failed() ? "FAIL at try " + x.failure().tryNumber() : "PASS");
-            if (x.stopped() != null) out.println("  stopped early: " + x.stopped());
-            for (String line : x.statisticsLines()) out.println("  " + line);
-        }
-        if (x.failed()) {
-            out.println("  failed: " + x.failure().kind() + ": " + x.failure().detail());
-            out.println("  minimal case (" + x.failure().shrinkSteps() + " shrink steps): " + x.failure().minimal());
-            out.println("  replay: " + x.failure().replay());
-        }
-        out.println();
-    }
 }

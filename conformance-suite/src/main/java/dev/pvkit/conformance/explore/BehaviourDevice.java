@@ -62,6 +62,9 @@ public final class BehaviourDevice implements VirtioDevice {
     /** Requests a queue holds, and the timer that gives them back if their batch does not fill first. */
     private static final class Held {
         final List<Taken> requests = new ArrayList<>();
+        /** Given back one at a time, oldest first. */
+        final java.util.ArrayDeque<Taken> trickle = new java.util.ArrayDeque<>();
+        DeviceContext.Registration trickleTimer;
         DeviceContext.Registration timer;
         long releases;
     }
@@ -165,13 +168,13 @@ public final class BehaviourDevice implements VirtioDevice {
         h.releases++;
         DeviceContext ctx = context;
         if (b.oneAtATime() && ctx != null) {
-            // Each in a turn of its own, so each is published (and notified) before the next is even served.
-            giveBack(out.get(0));
-            for (int i = 1; i < out.size(); i++) {
-                Taken t = out.get(i);
-                ctx.schedule(queue, ONE_AT_A_TIME_GAP.multipliedBy(i), () -> giveBack(t));
-            }
+            // Each in a turn of its own, so each is published (and notified) before the next is even served; behind
+            // whatever an earlier batch still has to give back, so the behaviour's order holds across batches too.
+            h.trickle.addAll(out);
+            if (h.trickleTimer == null) trickle(queue, h, ctx);
         } else {
+            for (Taken t : h.trickle) giveBack(t);  // a behaviour switched meanwhile: nothing waits behind it
+            h.trickle.clear();
             for (Taken t : out) giveBack(t);
         }
         if (b.spurious() && ctx != null) {
@@ -182,6 +185,17 @@ public final class BehaviourDevice implements VirtioDevice {
                 });
             }
         }
+    }
+
+    /** Gives back the oldest request waiting to trickle out, and schedules the next. Holding the queue's monitor. */
+    private void trickle(int queue, Held h, DeviceContext ctx) {
+        Taken t = h.trickle.poll();
+        if (t != null) giveBack(t);
+        h.trickleTimer = h.trickle.isEmpty() ? null : ctx.schedule(queue, ONE_AT_A_TIME_GAP, () -> {
+            synchronized (h) {
+                trickle(queue, h, ctx);
+            }
+        });
     }
 
     private void giveBack(Taken t) {
@@ -224,7 +238,10 @@ public final class BehaviourDevice implements VirtioDevice {
         for (Held h : held) {
             synchronized (h) {
                 if (h.timer != null) h.timer.close();
+                if (h.trickleTimer != null) h.trickleTimer.close();
                 h.timer = null;
+                h.trickleTimer = null;
+                h.trickle.clear();
                 if (!h.requests.isEmpty()) LOG.debug("reset with {} requests held", h.requests.size());
                 h.requests.clear();
             }

@@ -3,11 +3,13 @@ package dev.pvkit.conformance.report;
 import com.github.mustachejava.DefaultMustacheFactory;
 import com.github.mustachejava.Mustache;
 import dev.pvkit.conformance.verdict.Certification;
+import dev.pvkit.conformance.verdict.ExplorationSummary;
 import dev.pvkit.conformance.verdict.Evidence;
 import dev.pvkit.conformance.verdict.Outcome;
 import dev.pvkit.conformance.verdict.RequirementVerdict;
 import dev.pvkit.conformance.verdict.SessionOutcome;
 import dev.pvkit.conformance.verdict.SessionSummary;
+import dev.pvkit.conformance.verdict.WaiverUse;
 import dev.pvkit.spec.PvSpec;
 import dev.pvkit.spec.Requirement;
 
@@ -26,8 +28,8 @@ import java.util.Map;
 /**
  * {@code report.html}: the certification for people, one self-contained file (inline CSS, no scripts, nothing
  * fetched). Rendered with Mustache from {@value #TEMPLATE}. The counts carry {@code data-count-*} attributes
- * ({@code pass}, {@code fail}, {@code warning}, {@code not-exercised}, {@code not-observable}, {@code not-checked},
- * {@code total}) and the result {@code data-result}, for programs that read the page.
+ * ({@code pass}, {@code fail}, {@code warning}, {@code waived}, {@code not-exercised}, {@code not-observable},
+ * {@code not-checked}, {@code total}) and the result {@code data-result}, for programs that read the page.
  */
 public final class HtmlReport {
     /** Class-path location of the template. */
@@ -69,7 +71,19 @@ public final class HtmlReport {
         m.put("startedAt", c.startedAt());
         m.put("duration", String.format(Locale.ROOT, "%.1f s", c.seconds()));
         m.put("failOn", c.failOn().name());
+        m.put("schema", ReportModel.SCHEMA);
+        m.put("profile", facts(c.terms().profile()));
+        m.put("hasProfile", !c.terms().profile().isEmpty());
+        m.put("waiverFile", c.terms().waiverFile());
+        List<Map<String, String>> waivers = new ArrayList<>();
+        for (WaiverUse u : c.terms().waivers()) {
+            waivers.add(Map.of("id", u.waiver().id(), "owner", u.waiver().owner(), "reason", u.waiver().reason(),
+                    "expires", u.waiver().expires().toString(), "status", u.status().label()));
+        }
+        m.put("waivers", waivers);
+        m.put("hasWaivers", !waivers.isEmpty() || c.terms().waiverFile() != null);
         m.put("device", facts(ReportModel.deviceFacts(c)));
+        m.put("exploration", exploration(c.exploration()));
         // The QEMU command line reproduces the run but is long: shown folded under the guest's facts.
         java.util.Map<String, String> guest = new java.util.LinkedHashMap<>(ReportModel.guestFacts(c));
         String qemuCommand = guest.remove("qemu command");
@@ -99,6 +113,7 @@ public final class HtmlReport {
         List<Map<String, Object>> tiles = new ArrayList<>();
         tiles.add(tile("fail", "Failed", c.violations(), "MUST / MUST NOT violated"));
         tiles.add(tile("warning", "Warnings", c.warnings(), "SHOULD / SHOULD NOT not kept"));
+        tiles.add(tile("waived", "Waived", c.waived(), "failed; accepted by a waiver"));
         tiles.add(tile("pass", "Passed", counts.get(Outcome.PASS), "put to the test and kept"));
         tiles.add(tile("not-exercised", "Not exercised", counts.get(Outcome.NOT_EXERCISED), "driver never did it"));
         tiles.add(tile("not-observable", "Not observable", counts.get(Outcome.NOT_OBSERVABLE), "device side cannot see it"));
@@ -123,15 +138,18 @@ public final class HtmlReport {
 
         List<Map<String, Object>> failures = new ArrayList<>();
         List<Map<String, Object>> warnings = new ArrayList<>();
+        List<Map<String, Object>> waived = new ArrayList<>();
         for (RequirementVerdict v : c.verdicts()) {
             if (v.isViolation()) failures.add(evidenceBlock(v, c));
             else if (v.isWarning()) warnings.add(evidenceBlock(v, c));
+            else if (v.isWaived()) waived.add(evidenceBlock(v, c));
         }
         m.put("failures", failures);
         m.put("warnings", warnings);
+        m.put("waived", waived);
         m.put("hasFailures", !failures.isEmpty());
         m.put("hasWarnings", !warnings.isEmpty());
-        m.put("hasFindings", !failures.isEmpty() || !warnings.isEmpty());
+        m.put("hasFindings", !failures.isEmpty() || !warnings.isEmpty() || !waived.isEmpty());
         return m;
     }
 
@@ -139,7 +157,38 @@ public final class HtmlReport {
         return hex + " — " + ReportModel.featureNames(hex, spec, blk);
     }
 
+    /** The generated-behaviour section, or null (no section) when the run had none. */
+    private static Map<String, Object> exploration(ExplorationSummary x) {
+        if (x == null) return null;
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("result", x.failed() ? "fail" : "pass");
+        m.put("summary", x.replayed() ? "one replayed case" : x.tries() + " of " + x.planned() + " tries, seed " + x.seed());
+        m.put("stopped", x.stopped());
+        List<Map<String, String>> dims = new ArrayList<>();
+        x.statistics().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> dims.add(Map.of("name", e.getKey(),
+                "values", e.getValue().entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+                        .map(v -> v.getKey() + " × " + v.getValue()).reduce((a, b) -> a + ", " + b).orElse(""))));
+        m.put("dimensions", dims);
+        m.put("hasDimensions", !dims.isEmpty());
+        if (x.failed()) {
+            ExplorationSummary.Failure f = x.failure();
+            m.put("failure", Map.of("kind", f.kind(), "detail", f.detail(), "try", f.tryNumber(), "steps", f.shrinkSteps(),
+                    "minimal", f.minimal(), "replay", f.replay()));
+        }
+        return m;
+    }
+
     private static String resultWhy(Certification c) {
+        long n = c.waived();
+        String waived = n == 0 ? "" : " (" + n + (n == 1 ? " failure" : " failures") + " waived)";
+        long x = c.expiredWaivers();
+        String expired = x == 0 ? "" : "; " + x + (x == 1 ? " waiver" : " waivers") + " expired";
+        String explored = c.exploration() != null && c.exploration().failed()
+                ? "; generated device behaviour broke the driver (" + c.exploration().failure().kind() + ")" : "";
+        return resultWhyWithoutWaivers(c) + expired + waived + explored;
+    }
+
+    private static String resultWhyWithoutWaivers(Certification c) {
         long v = c.violations();
         long w = c.warnings();
         if (v > 0) {
@@ -157,9 +206,11 @@ public final class HtmlReport {
         long f = vs.stream().filter(RequirementVerdict::isViolation).count();
         long w = vs.stream().filter(RequirementVerdict::isWarning).count();
         long p = vs.stream().filter(v -> v.outcome() == Outcome.PASS).count();
+        long x = vs.stream().filter(RequirementVerdict::isWaived).count();
         List<String> parts = new ArrayList<>();
         if (f > 0) parts.add(f + " failed");
         if (w > 0) parts.add(w + (w == 1 ? " warning" : " warnings"));
+        if (x > 0) parts.add(x + " waived");
         parts.add(p + " passed");
         parts.add(vs.size() + " in all");
         return String.join(" · ", parts);
@@ -198,14 +249,17 @@ public final class HtmlReport {
         // The spec's own reason where it has one; the general meaning of "not exercised" is in the legend.
         boolean specific = v.outcome() == Outcome.NOT_CHECKED || v.outcome() == Outcome.NOT_OBSERVABLE;
         n.put("reason", specific ? ReportModel.reason(v) : null);
+        n.put("waiver", ReportModel.waiverNote(v));
         // One cell per session of the run, blank where the verdict has no outcome for it.
         Map<String, Outcome> per = new LinkedHashMap<>();
         for (SessionOutcome s : v.sessions()) per.put(s.session(), s.outcome());
         List<Map<String, String>> cells = new ArrayList<>();
         for (SessionSummary s : c.sessions()) {
             Outcome o = per.get(s.label());
-            String id = o == null ? "none" : (o == Outcome.FAIL && v.isWarning() ? "warning" : ReportModel.outcomeId(o).replace('_', '-'));
-            String text = o == null ? "—" : (o == Outcome.FAIL && v.isWarning() ? "warning" : o.label());
+            // A session's failure shows as the verdict does: a warning for a SHOULD, waived under a waiver.
+            String shown = o != Outcome.FAIL ? null : v.isWarning() ? "warning" : v.isWaived() ? "waived" : null;
+            String id = o == null ? "none" : shown != null ? shown : ReportModel.outcomeId(o).replace('_', '-');
+            String text = o == null ? "—" : shown != null ? shown : o.label();
             cells.add(Map.of("id", id, "text", text, "session", s.label()));
         }
         n.put("cells", cells);
@@ -221,8 +275,11 @@ public final class HtmlReport {
         n.put("statement", r.statement());
         n.put("source", r.source() == null ? "" : r.source().text());
         n.put("check", v.check());
-        n.put("kind", v.isViolation() ? "fail" : "warning");
-        n.put("kindLabel", v.isViolation() ? "FAIL" : (c.failed() && c.failOn().name().equals("SHOULD") ? "FAIL (SHOULD)" : "WARNING"));
+        n.put("kind", v.isViolation() ? "fail" : v.isWaived() ? "waived" : "warning");
+        String label = v.isViolation() ? "FAIL" : v.isWaived() ? "WAIVED"
+                : (c.failed() && c.failOn().name().equals("SHOULD") ? "FAIL (SHOULD)" : "WARNING");
+        n.put("kindLabel", v.hasExpiredWaiver() ? label + " (waiver expired)" : label);
+        n.put("waiver", ReportModel.waiverNote(v));
         List<Map<String, Object>> items = new ArrayList<>();
         for (Evidence e : v.evidence()) {
             Map<String, Object> i = new LinkedHashMap<>();

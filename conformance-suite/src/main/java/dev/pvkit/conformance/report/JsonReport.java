@@ -5,11 +5,14 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.pvkit.conformance.verdict.Certification;
+import dev.pvkit.conformance.verdict.ExplorationSummary;
 import dev.pvkit.conformance.verdict.Evidence;
 import dev.pvkit.conformance.verdict.Outcome;
 import dev.pvkit.conformance.verdict.RequirementVerdict;
 import dev.pvkit.conformance.verdict.SessionOutcome;
 import dev.pvkit.conformance.verdict.SessionSummary;
+import dev.pvkit.conformance.verdict.Waiver;
+import dev.pvkit.conformance.verdict.WaiverUse;
 import dev.pvkit.spec.PvSpec;
 import dev.pvkit.spec.Requirement;
 
@@ -60,6 +63,17 @@ public final class JsonReport {
         root.put("duration_seconds", c.seconds());
         root.set("guest", facts(ReportModel.guestFacts(c)));
         root.set("device", facts(ReportModel.deviceFacts(c)));
+        root.set("profile", c.terms().profile().isEmpty() ? null : facts(c.terms().profile()));
+        ObjectNode waivers = root.putObject("waivers");
+        waivers.put("file", c.terms().waiverFile());
+        ArrayNode entries = waivers.putArray("entries");
+        for (WaiverUse u : c.terms().waivers()) {
+            ObjectNode n = waiver(u.waiver());
+            n.put("status", u.status().label());
+            entries.add(n);
+        }
+
+        root.set("exploration", exploration(c.exploration()));
 
         ArrayNode sessions = root.putArray("sessions");
         for (SessionSummary s : c.sessions()) {
@@ -79,6 +93,8 @@ public final class JsonReport {
         root.put("total", c.verdicts().size());
         root.put("violations", c.violations());
         root.put("warnings", c.warnings());
+        root.put("waived", c.waived());
+        root.put("expired_waivers", c.expiredWaivers());
 
         ArrayNode reqs = root.putArray("requirements");
         for (RequirementVerdict v : c.verdicts()) {
@@ -94,6 +110,13 @@ public final class JsonReport {
             n.put("label", ReportModel.labelId(v));
             n.put("check", v.check());
             n.put("reason", ReportModel.reason(v));
+            if (v.waiver() == null) {
+                n.putNull("waiver");
+            } else {
+                ObjectNode w = waiver(v.waiver());
+                w.put("status", v.isWaived() ? WaiverUse.Status.APPLIED.label() : WaiverUse.Status.EXPIRED.label());
+                n.set("waiver", w);
+            }
             ArrayNode per = n.putArray("sessions");
             for (SessionOutcome so : v.sessions()) {
                 ObjectNode sn = per.addObject();
@@ -115,9 +138,53 @@ public final class JsonReport {
         return root;
     }
 
+    private static ObjectNode waiver(Waiver w) {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("id", w.id());
+        n.put("owner", w.owner());
+        n.put("reason", w.reason());
+        n.put("expires", w.expires().toString());
+        return n;
+    }
+
     private static ObjectNode facts(Map<String, String> facts) {
         ObjectNode n = MAPPER.createObjectNode();
         facts.forEach(n::put);
+        return n;
+    }
+
+    /** The generated-behaviour phase, or null when the run had none. */
+    private static ObjectNode exploration(ExplorationSummary x) {
+        if (x == null) return null;
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("seed", x.seed());
+        n.put("tries", x.tries());
+        n.put("planned", x.planned());
+        n.put("replayed", x.replayed());
+        n.put("result", x.failed() ? "fail" : "pass");
+        n.put("stopped", x.stopped());
+        ObjectNode stats = n.putObject("statistics");
+        x.statistics().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
+            ObjectNode d = stats.putObject(e.getKey());
+            e.getValue().forEach(d::put);
+        });
+        if (x.failed()) {
+            ExplorationSummary.Failure f = x.failure();
+            ObjectNode fn = n.putObject("failure");
+            fn.put("kind", f.kind());
+            fn.put("detail", f.detail());
+            fn.put("try", f.tryNumber());
+            fn.put("shrink_steps", f.shrinkSteps());
+            try {
+                fn.set("original", MAPPER.readTree(f.original()));
+                fn.set("minimal", MAPPER.readTree(f.minimal()));
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException("a case that is not JSON: " + e.getMessage(), e);
+            }
+            fn.put("replay", f.replay());
+        } else {
+            n.putNull("failure");
+        }
         return n;
     }
 }

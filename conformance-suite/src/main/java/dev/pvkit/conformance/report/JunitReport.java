@@ -1,6 +1,7 @@
 package dev.pvkit.conformance.report;
 
 import dev.pvkit.conformance.verdict.Certification;
+import dev.pvkit.conformance.verdict.ExplorationSummary;
 import dev.pvkit.conformance.verdict.Evidence;
 import dev.pvkit.conformance.verdict.FailOn;
 import dev.pvkit.conformance.verdict.Outcome;
@@ -27,6 +28,12 @@ import java.util.Map;
  * name the area's name. A failed MUST or MUST NOT is a {@code <failure>}; a failed SHOULD or SHOULD NOT is a passed test
  * case with the warning and its evidence in {@code <system-out>}, or a {@code <failure>} when the run fails on those
  * too; not exercised, not observable and not checked requirements are {@code <skipped>}.
+ * <p>
+ * A waived failure is {@code <skipped>}, its message naming the waiver, with the evidence in {@code <system-out>}.
+ * Skipped, not passed: CI servers count and list skipped tests apart, which is what a known violation accepted for a
+ * time is (neither kept nor failing the build); shown as passed it would vanish among the kept rules, and a
+ * property on a passed test case is something no CI dashboard shows. A failure whose waiver expired is a
+ * {@code <failure>} (or, for a SHOULD not failing the run, the warning) whose message starts with the expiry.
  */
 public final class JunitReport {
     private static final int NAME_STATEMENT = 90;
@@ -51,9 +58,10 @@ public final class JunitReport {
             List<ReportModel.AreaGroup> areas = ReportModel.byArea(c, spec, false);
             x.writeStartElement("testsuites");
             x.writeAttribute("name", "PVKit certification");
-            writeCounts(x, c.verdicts(), c);
+            writeCounts(x, c.verdicts(), c, c.exploration() == null ? 0 : 1, c.exploration() != null && c.exploration().failed() ? 1 : 0);
             x.writeAttribute("time", seconds(c.seconds()));
             for (ReportModel.AreaGroup g : areas) suite(x, c, g);
+            if (c.exploration() != null) exploration(x, c.exploration());
             nl(x, 0);
             x.writeEndElement();
             nl(x, 0);
@@ -69,7 +77,7 @@ public final class JunitReport {
         nl(x, 1);
         x.writeStartElement("testsuite");
         x.writeAttribute("name", g.code() + " " + g.name());
-        writeCounts(x, g.verdicts(), c);
+        writeCounts(x, g.verdicts(), c, 0, 0);
         x.writeAttribute("time", "0");
         if (c.startedAt() != null) x.writeAttribute("timestamp", c.startedAt());
         nl(x, 2);
@@ -77,6 +85,8 @@ public final class JunitReport {
         property(x, "pvkit.tool_version", c.toolVersion());
         property(x, "pvkit.spec_version", c.specVersion());
         property(x, "pvkit.fail_on", c.failOn().name().toLowerCase(Locale.ROOT));
+        for (Map.Entry<String, String> f : c.terms().profile().entrySet()) property(x, "profile." + f.getKey(), f.getValue());
+        if (c.terms().waiverFile() != null) property(x, "pvkit.waivers", c.terms().waiverFile());
         for (Map.Entry<String, String> f : ReportModel.guestFacts(c).entrySet()) property(x, "guest." + f.getKey(), f.getValue());
         for (Map.Entry<String, String> f : ReportModel.deviceFacts(c).entrySet()) property(x, "device." + f.getKey(), f.getValue());
         nl(x, 2);
@@ -101,18 +111,28 @@ public final class JunitReport {
         x.writeAttribute("classname", g.name());
         x.writeAttribute("name", r.id() + " " + ReportModel.shorten(r.statement(), NAME_STATEMENT));
         x.writeAttribute("time", "0");
-        if (isFailure(v, c.failOn())) {
+        String expired = v.hasExpiredWaiver() ? ReportModel.waiverNote(v) + ": " : "";
+        if (v.isWaived()) {
+            nl(x, 3);
+            x.writeEmptyElement("skipped");
+            x.writeAttribute("message", ReportModel.waiverNote(v));
+            nl(x, 3);
+            x.writeStartElement("system-out");
+            x.writeCharacters("WAIVED (" + r.strength().keyword() + " failed; " + ReportModel.waiverNote(v) + "): "
+                    + r.statement() + "\n" + details(v));
+            x.writeEndElement();
+        } else if (isFailure(v, c.failOn())) {
             nl(x, 3);
             x.writeStartElement("failure");
             String summary = ReportModel.evidenceSummary(v);
-            x.writeAttribute("message", r.statement() + (summary.isEmpty() ? "" : " — " + summary));
+            x.writeAttribute("message", expired + r.statement() + (summary.isEmpty() ? "" : " — " + summary));
             x.writeAttribute("type", r.strength().keyword() + (v.isWarning() ? " (warning, failing on SHOULD)" : ""));
             x.writeCharacters(details(v));
             x.writeEndElement();
         } else if (v.isWarning()) {
             nl(x, 3);
             x.writeStartElement("system-out");
-            x.writeCharacters("WARNING (" + r.strength().keyword() + " not kept): " + r.statement() + "\n" + details(v));
+            x.writeCharacters(expired + "WARNING (" + r.strength().keyword() + " not kept): " + r.statement() + "\n" + details(v));
             x.writeEndElement();
         } else if (v.outcome() != Outcome.PASS) {
             nl(x, 3);
@@ -134,6 +154,7 @@ public final class JunitReport {
                 .append(v.requirement().source()).append(")");
         if (v.check() != null) b.append(", decided by ").append(v.check());
         b.append('\n');
+        if (v.waiver() != null) b.append(ReportModel.waiverNote(v)).append('\n');
         for (SessionOutcome s : v.sessions()) b.append("  ").append(s.session()).append(": ").append(s.outcome().label()).append('\n');
         for (Evidence e : v.evidence()) {
             b.append('\n').append(e.summary()).append('\n');
@@ -148,11 +169,49 @@ public final class JunitReport {
         return b.toString();
     }
 
-    private static void writeCounts(XMLStreamWriter x, List<RequirementVerdict> vs, Certification c) throws XMLStreamException {
+    /**
+     * The generated-behaviour phase as a suite of one case: it fails when a try broke the driver, with the minimal case
+     * and its replay command as the failure's text, so a CI server shows how to reproduce it.
+     */
+    private static void exploration(XMLStreamWriter x, ExplorationSummary e) throws XMLStreamException {
+        nl(x, 1);
+        x.writeStartElement("testsuite");
+        x.writeAttribute("name", "Generated device behaviour");
+        x.writeAttribute("tests", "1");
+        x.writeAttribute("failures", e.failed() ? "1" : "0");
+        x.writeAttribute("errors", "0");
+        x.writeAttribute("skipped", "0");
+        x.writeAttribute("time", "0");
+        nl(x, 2);
+        x.writeStartElement("testcase");
+        x.writeAttribute("classname", "Generated device behaviour");
+        x.writeAttribute("name", e.replayed() ? "replayed case" : e.tries() + " tries, seed " + e.seed());
+        x.writeAttribute("time", "0");
+        nl(x, 3);
+        if (e.failed()) {
+            ExplorationSummary.Failure f = e.failure();
+            x.writeStartElement("failure");
+            x.writeAttribute("message", "try " + f.tryNumber() + " failed (" + f.kind() + "): " + f.detail());
+            x.writeAttribute("type", f.kind());
+            x.writeCharacters("minimal case (" + f.shrinkSteps() + " shrink steps): " + f.minimal() + "\nreplay: " + f.replay() + "\n");
+        } else {
+            x.writeStartElement("system-out");
+            x.writeCharacters(String.join("\n", e.statisticsLines()) + (e.stopped() != null ? "\nstopped early: " + e.stopped() : ""));
+        }
+        x.writeEndElement();
+        nl(x, 2);
+        x.writeEndElement();
+        nl(x, 1);
+        x.writeEndElement();
+    }
+
+    private static void writeCounts(XMLStreamWriter x, List<RequirementVerdict> vs, Certification c, int extraTests, int extraFailures)
+            throws XMLStreamException {
         long failures = vs.stream().filter(v -> isFailure(v, c.failOn())).count();
+        // Waived failures are skipped test cases too (see the class comment).
         long skipped = vs.stream().filter(v -> v.outcome() != Outcome.PASS && v.outcome() != Outcome.FAIL).count();
-        x.writeAttribute("tests", Integer.toString(vs.size()));
-        x.writeAttribute("failures", Long.toString(failures));
+        x.writeAttribute("tests", Integer.toString(vs.size() + extraTests));
+        x.writeAttribute("failures", Long.toString(failures + extraFailures));
         x.writeAttribute("errors", "0");
         x.writeAttribute("skipped", Long.toString(skipped));
     }

@@ -4,6 +4,7 @@ import dev.pvkit.conformance.verdict.Certification;
 import dev.pvkit.conformance.verdict.Evidence;
 import dev.pvkit.conformance.verdict.Outcome;
 import dev.pvkit.conformance.verdict.RequirementVerdict;
+import dev.pvkit.conformance.verdict.Waiver;
 import dev.pvkit.spec.Area;
 import dev.pvkit.spec.ConstantGroup;
 import dev.pvkit.spec.PvSpec;
@@ -20,7 +21,12 @@ import java.util.TreeMap;
 /** What the three report writers share: names, orders and counts taken from a certification and the spec. */
 final class ReportModel {
     /** The report format; a consumer checks it before reading a report. */
-    static final String SCHEMA = "pvkit-report/1";
+    /**
+     * The report format; a consumer checks it before reading a report. Version 2 added the outcome {@code waived},
+     * the count of it, each requirement's {@code waiver}, and the run's {@code profile} and {@code waivers}: a
+     * version-1 reader would miscount a waived requirement.
+     */
+    static final String SCHEMA = "pvkit-report/2";
 
     private static final List<String> GUEST_ORDER = List.of("mode", "kernel", "firmware", "qemu", "accelerator", "incomplete");
     private static final List<String> DEVICE_ORDER = List.of("type", "capacity", "offered features");
@@ -50,7 +56,7 @@ final class ReportModel {
     static String reason(RequirementVerdict v) {
         Requirement r = v.requirement();
         return switch (v.outcome()) {
-            case PASS, FAIL -> null;
+            case PASS, FAIL, WAIVED -> null;
             case NOT_CHECKED -> r.uncheckedReason().orElse(skipReason(v.outcome()));
             case NOT_OBSERVABLE -> r.how() == null || r.how().isBlank() ? skipReason(v.outcome()) : r.how();
             default -> skipReason(v.outcome());
@@ -88,15 +94,16 @@ final class ReportModel {
         return spec.area(code).map(Area::name).orElse(code);
     }
 
-    /** 0 for a violation, 1 for a warning, then pass, not exercised, not observable, not checked. */
+    /** 0 for a violation, 1 for a warning, 2 for a waived failure, then pass, not exercised, not observable, not checked. */
     static int severity(RequirementVerdict v) {
         if (v.isViolation()) return 0;
         if (v.isWarning()) return 1;
         return switch (v.outcome()) {
-            case PASS -> 2;
-            case NOT_EXERCISED -> 3;
-            case NOT_OBSERVABLE -> 4;
-            default -> 5;
+            case WAIVED -> 2;
+            case PASS -> 3;
+            case NOT_EXERCISED -> 4;
+            case NOT_OBSERVABLE -> 5;
+            default -> 6;
         };
     }
 
@@ -119,6 +126,17 @@ final class ReportModel {
             out.sort(Comparator.comparingInt(g -> g.verdicts().stream().mapToInt(v -> Math.min(2, severity(v))).min().orElse(2)));
         }
         return out;
+    }
+
+    /**
+     * What a waiver did to a verdict, in one sentence: e.g. {@code waived until 2026-06-30 by storage-team: fix in
+     * 1.17} or {@code waiver expired on 2020-01-01 (storage-team: fix in 1.17)}; null when no waiver names it.
+     */
+    static String waiverNote(RequirementVerdict v) {
+        Waiver w = v.waiver();
+        if (w == null) return null;
+        return v.isWaived() ? "waived until " + w.expires() + " by " + w.owner() + ": " + w.reason()
+                : "waiver expired on " + w.expires() + " (" + w.owner() + ": " + w.reason() + "); the failure counts";
     }
 
     /** The first evidence's summary, with how many more there are; empty when there is none. */

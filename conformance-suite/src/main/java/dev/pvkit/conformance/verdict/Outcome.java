@@ -13,7 +13,12 @@ public enum Outcome {
     /** A MAY: it grants the driver a choice, which no act of the driver can break; it gets no verdict. */
     PERMISSION("permission"),
     /** Observable, but no check of this PVKit version decides it yet (the coverage test lists these). */
-    NOT_CHECKED("not checked");
+    NOT_CHECKED("not checked"),
+    /**
+     * It failed, and a waiver that still holds accepts the failure: it does not fail the run, and every report shows
+     * it with the waiver. Only an overall outcome (after waivers); per session the failure stays {@link #FAIL}.
+     */
+    WAIVED("waived");
 
     private final String label;
 

@@ -24,7 +24,7 @@ class DriverFlawSearchTest {
     static final long SEED = 20261204L;
     /** Tries per flaw: the quick profile's budget. */
     static final int TRIES = 150;
-    static final int SHRINK_TRIES = 80;
+    static final int SHRINK_TRIES = 60;
     static final BlkCaseSpace SPACE = BlkCaseSpace.full();
     private static final Map<String, String> FOUND = new ConcurrentSkipListMap<>();
     private static final Map<String, String> MISSED = new ConcurrentSkipListMap<>();

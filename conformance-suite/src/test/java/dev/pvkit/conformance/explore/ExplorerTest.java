@@ -68,10 +68,10 @@ class ExplorerTest {
         assertThat(r.failed()).isFalse();
         assertThat(r.tries()).isEqualTo(200);
         Map<String, Map<String, Integer>> s = r.statistics();
-        assertThat(s.get("ring")).containsOnlyKeys("split", "packed");
+        assertThat(s.get("packed ring offered")).containsOnlyKeys("yes", "no");
         assertThat(s.get("completion order")).containsOnlyKeys("in-order", "reversed", "shuffled");
         assertThat(s.get("requests")).containsKey("over 10,000");
-        assertThat(s.get("ring").values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(200);
+        assertThat(s.get("packed ring offered").values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(200);
     }
 
     @Test

@@ -28,7 +28,7 @@ class LayeringTest {
                 .importPackages("dev.pvkit");
         // The rules below must see every module, or they pass by seeing nothing.
         for (String p : new String[]{"dev.pvkit.spec", "dev.pvkit.sdk.vhostuser", "dev.pvkit.backends.blk",
-                "dev.pvkit.conformance.guest", "dev.pvkit.conformance.cli"}) {
+                "dev.pvkit.conformance.guest", "dev.pvkit.conformance.profile", "dev.pvkit.conformance.cli"}) {
             assertThat(pvkit.containPackage(p)).as("classes of %s imported", p).isTrue();
         }
     }
@@ -64,6 +64,16 @@ class LayeringTest {
         check(noClasses().that().resideInAPackage("dev.pvkit.conformance.check..")
                 .should().dependOnClassesThat().resideInAnyPackage("dev.pvkit.conformance.guest..", "dev.pvkit.conformance.cli..")
                 .allowEmptyShould(true));
+    }
+
+    /** Profiles and waivers are files read into the verdict model: they know nothing of how a run is made or judged. */
+    @Test
+    void profilesDependOnlyOnTheSpecAndTheVerdictModel() {
+        check(noClasses().that().resideInAPackage("dev.pvkit.conformance.profile..")
+                .should().dependOnClassesThat(resideInAPackage("dev.pvkit..")
+                        .and(resideOutsideOfPackage("dev.pvkit.conformance.profile.."))
+                        .and(resideOutsideOfPackage("dev.pvkit.conformance.verdict.."))
+                        .and(resideOutsideOfPackage("dev.pvkit.spec.."))));
     }
 
     @Test

@@ -42,7 +42,22 @@ class HtmlReportBrowserTest {
     @Test
     void renderedCountsMatchReportJson() throws Exception {
         assumeChromium();
-        ReportWriter.ReportFiles f = ReportWriter.write(SampleCertification.failing(FailOn.MUST), dir.resolve("reports"));
+        renderedCountsMatch(ReportWriter.write(SampleCertification.failing(FailOn.MUST), dir.resolve("reports")));
+    }
+
+    /** Waived failures and an expired waiver: the waived tile and rows as report.json has them. */
+    @Test
+    void renderedWaiversMatchReportJson() throws Exception {
+        assumeChromium();
+        ReportWriter.ReportFiles f = ReportWriter.write(SampleCertification.waived(FailOn.MUST), dir.resolve("waived"));
+        String dom = renderedCountsMatch(f);
+        JsonNode json = JSON.readTree(Files.readString(f.json()));
+        assertThat(json.get("waived").asInt()).isEqualTo(1);
+        assertThat(count(dom, "waived")).isEqualTo(json.get("waived").asInt());
+        assertThat(dom).contains("data-waiver-status=\"expired\"", "waived until 2026-06-30");
+    }
+
+    private String renderedCountsMatch(ReportWriter.ReportFiles f) throws Exception {
         JsonNode json = JSON.readTree(Files.readString(f.json()));
         String dom = run(List.of("--dump-dom", f.html().toUri().toString())).stdout();
 
@@ -64,8 +79,9 @@ class HtmlReportBrowserTest {
         }
         // Each failure and warning has its evidence block.
         for (JsonNode r : json.get("requirements")) {
-            if (r.get("outcome").asText().equals("fail")) assertThat(dom).contains("id=\"ev-" + r.get("id").asText() + "\"");
+            if (List.of("fail", "waived").contains(r.get("outcome").asText())) assertThat(dom).contains("id=\"ev-" + r.get("id").asText() + "\"");
         }
+        return dom;
     }
 
     @Test
@@ -74,6 +90,7 @@ class HtmlReportBrowserTest {
         Files.createDirectories(SCREENSHOTS);
         shoot(ReportWriter.write(SampleCertification.failing(FailOn.MUST), dir.resolve("fail")).html(), "report-fail.png", 3000);
         shoot(ReportWriter.write(SampleCertification.passing(), dir.resolve("pass")).html(), "report-pass.png", 1400);
+        shoot(ReportWriter.write(SampleCertification.waived(FailOn.MUST), dir.resolve("waived")).html(), "report-waived.png", 3400);
     }
 
     private void shoot(Path html, String name, int height) throws Exception {

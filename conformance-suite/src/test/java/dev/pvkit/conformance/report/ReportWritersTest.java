@@ -51,7 +51,7 @@ class ReportWritersTest {
     void jsonCarriesFactsCountsAndEveryEvidenceField() throws IOException {
         Certification c = SampleCertification.failing(FailOn.MUST);
         JsonNode r = JSON.readTree(Files.readString(ReportWriter.write(c, dir).json()));
-        assertThat(r.get("schema").asText()).isEqualTo("pvkit-report/1");
+        assertThat(r.get("schema").asText()).isEqualTo("pvkit-report/2");
         assertThat(r.get("result").asText()).isEqualTo("fail");
         assertThat(r.get("spec_version").asText()).isEqualTo(SampleCertification.SPEC.version().toString());
         assertThat(r.get("guest").get("kernel").asText()).startsWith("6.1.0");
@@ -105,7 +105,7 @@ class ReportWritersTest {
     void writtenReportsMatchTheSchema() throws IOException {
         Schema schema = schema();
         for (Certification c : List.of(SampleCertification.failing(FailOn.MUST), SampleCertification.failing(FailOn.SHOULD),
-                SampleCertification.passing())) {
+                SampleCertification.passing(), SampleCertification.waived(FailOn.MUST))) {
             String json = Files.readString(ReportWriter.write(c, dir).json());
             assertThat(schema.validate(json, InputFormat.JSON)).as("schema errors").isEmpty();
         }
@@ -123,7 +123,7 @@ class ReportWritersTest {
         assertThat(messages(schema.validate(unknownOutcome.toString(), InputFormat.JSON))).anyMatch(m -> m.contains("outcome"));
 
         ObjectNode wrongVersion = good.deepCopy();
-        wrongVersion.put("schema", "pvkit-report/2");
+        wrongVersion.put("schema", "pvkit-report/1");
         assertThat(schema.validate(wrongVersion.toString(), InputFormat.JSON)).isNotEmpty();
 
         ObjectNode missingEvidenceField = good.deepCopy();
@@ -161,7 +161,78 @@ class ReportWritersTest {
         }
     }
 
+    /** Waived, expired and unused waivers in report.json: the verdicts, the counts, the file's list, the profile. */
+    @Test
+    void jsonShowsWaivedAndExpiredWaivers() throws IOException {
+        Certification c = SampleCertification.waived(FailOn.MUST);
+        JsonNode r = JSON.readTree(Files.readString(ReportWriter.write(c, dir).json()));
+        assertThat(r.get("result").asText()).as("DRV-SPLIT-009's waiver expired: still a violation").isEqualTo("fail");
+        assertThat(r.get("violations").asInt()).isEqualTo(1);
+        assertThat(r.get("waived").asInt()).isEqualTo(1);
+        assertThat(r.get("expired_waivers").asInt()).isEqualTo(1);
+        assertThat(r.get("counts").get("waived").asInt()).isEqualTo(1);
+        assertThat(r.get("counts").get("fail").asInt()).isEqualTo(2);
+
+        JsonNode held = requirement(r, "DRV-INIT-002");
+        assertThat(held.get("outcome").asText()).isEqualTo("waived");
+        assertThat(held.get("label").asText()).isEqualTo("waived");
+        assertThat(held.get("waiver").get("status").asText()).isEqualTo("waived");
+        assertThat(held.get("waiver").get("owner").asText()).isEqualTo("firmware-team");
+        assertThat(held.get("waiver").get("expires").asText()).isEqualTo("2026-06-30");
+        assertThat(held.get("evidence")).as("the evidence stays").hasSize(1);
+        assertThat(held.get("sessions").get(0).get("outcome").asText()).as("per session: what was seen").isEqualTo("fail");
+
+        JsonNode expired = requirement(r, "DRV-SPLIT-009");
+        assertThat(expired.get("outcome").asText()).isEqualTo("fail");
+        assertThat(expired.get("waiver").get("status").asText()).isEqualTo("expired");
+        assertThat(expired.get("waiver").get("expires").asText()).isEqualTo("2026-01-31");
+        assertThat(requirement(r, "DRV-INIT-001").get("waiver").isNull()).isTrue();
+
+        assertThat(r.get("waivers").get("file").asText()).isEqualTo("ci/waivers.yaml");
+        List<String> statuses = new ArrayList<>();
+        r.get("waivers").get("entries").forEach(e -> statuses.add(e.get("id").asText() + " " + e.get("status").asText()));
+        assertThat(statuses).containsExactly("DRV-INIT-002 waived", "DRV-SPLIT-009 expired", "DRV-INIT-001 unused");
+        assertThat(r.get("profile").get("name").asText()).isEqualTo("blk");
+
+        JsonNode none = JSON.readTree(Files.readString(ReportWriter.write(SampleCertification.passing(), dir).json()));
+        assertThat(none.get("profile").isNull()).isTrue();
+        assertThat(none.get("waivers").get("file").isNull()).isTrue();
+        assertThat(none.get("waivers").get("entries")).isEmpty();
+    }
+
+    @Test
+    void schemaRejectsAWaivedRequirementWithoutStatus() throws IOException {
+        ObjectNode r = (ObjectNode) JSON.readTree(Files.readString(ReportWriter.write(SampleCertification.waived(FailOn.MUST), dir).json()));
+        assertThat(schema().validate(r.toString(), InputFormat.JSON)).isEmpty();
+        for (JsonNode req : r.get("requirements")) {
+            if (req.get("waiver").isObject()) ((ObjectNode) req.get("waiver")).put("status", "forgiven");
+        }
+        assertThat(messages(schema().validate(r.toString(), InputFormat.JSON))).anyMatch(m -> m.contains("waiver"));
+    }
+
     // ---- junit.xml ----
+
+    @Test
+    void junitSkipsWaivedFailuresAndFailsExpiredOnes() throws Exception {
+        Document d = xml(ReportWriter.write(SampleCertification.waived(FailOn.MUST), dir).junit());
+        assertThat(d.getDocumentElement().getAttribute("failures")).isEqualTo("1");
+        assertThat(d.getDocumentElement().getAttribute("skipped")).isEqualTo("8");
+        Element waived = testcase(d, "DRV-INIT-002");
+        assertThat(waived.getElementsByTagName("failure").getLength()).isZero();
+        assertThat(((Element) waived.getElementsByTagName("skipped").item(0)).getAttribute("message"))
+                .isEqualTo("waived until 2026-06-30 by firmware-team: SeaBIOS 1.16 skips the reset; fixed in 1.17");
+        assertThat(waived.getElementsByTagName("system-out").item(0).getTextContent()).startsWith("WAIVED (MUST failed; ")
+                .contains("first device_status write was ACKNOWLEDGE");
+        Element expired = (Element) testcase(d, "DRV-SPLIT-009").getElementsByTagName("failure").item(0);
+        assertThat(expired.getAttribute("message")).startsWith("waiver expired on 2026-01-31 (os-team: loop fix pending review)")
+                .contains("descriptor chain 23 loops");
+        Element suite = (Element) d.getElementsByTagName("testsuite").item(0);
+        assertThat(suite.getElementsByTagName("property")).satisfies(props -> {
+            List<String> names = new ArrayList<>();
+            for (int i = 0; i < props.getLength(); i++) names.add(((Element) props.item(i)).getAttribute("name"));
+            assertThat(names).contains("profile.name", "pvkit.waivers");
+        });
+    }
 
     @Test
     void junitHasOneTestCasePerRequirementAndRightCounts() throws Exception {
@@ -247,6 +318,22 @@ class ReportWritersTest {
                 .orElseThrow().uncheckedReason().orElseThrow()) + "</span>");
         assertThat(html).contains("<span class=\"why\">" + escaped(SampleCertification.SPEC.requirement("DRV-BLK-001")
                 .orElseThrow().how()) + "</span>");
+    }
+
+    @Test
+    void htmlShowsWaivedAndExpiredWaiversAndTheWaiverFile() throws IOException {
+        String html = Files.readString(ReportWriter.write(SampleCertification.waived(FailOn.MUST), dir).html());
+        assertThat(attribute(html, "data-count-waived")).isEqualTo("1");
+        assertThat(attribute(html, "data-count-fail")).isEqualTo("1");
+        assertThat(html).contains("id=\"req-DRV-INIT-002\" data-verdict=\"waived\"", "id=\"req-DRV-SPLIT-009\" data-verdict=\"fail\"");
+        assertThat(html).contains(escaped("waived until 2026-06-30 by firmware-team: SeaBIOS 1.16 skips the reset; fixed in 1.17"));
+        assertThat(html).contains(escaped("waiver expired on 2026-01-31 (os-team: loop fix pending review); the failure counts"));
+        assertThat(html).contains("id=\"ev-DRV-INIT-002\"", "FAIL (waiver expired)", "ci/waivers.yaml");
+        assertThat(html).contains("id=\"waiver-DRV-INIT-001\" data-waiver-status=\"unused\"",
+                "id=\"waiver-DRV-SPLIT-009\" data-waiver-status=\"expired\"", "id=\"waiver-DRV-INIT-002\" data-waiver-status=\"waived\"");
+        assertThat(html).contains("<section class=\"card\" id=\"profile\">");
+        String plain = Files.readString(ReportWriter.write(SampleCertification.failing(FailOn.MUST), dir).html());
+        assertThat(plain).doesNotContain("id=\"waivers\"", "id=\"profile\"", "waiver-note\">");
     }
 
     /** Text as Mustache's HTML escaping writes it. */

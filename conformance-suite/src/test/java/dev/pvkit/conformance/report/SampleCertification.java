@@ -1,6 +1,9 @@
 package dev.pvkit.conformance.report;
 
 import dev.pvkit.conformance.verdict.Certification;
+import dev.pvkit.conformance.verdict.CertificationTerms;
+import dev.pvkit.conformance.verdict.WaivedVerdicts;
+import dev.pvkit.conformance.verdict.Waiver;
 import dev.pvkit.conformance.verdict.Evidence;
 import dev.pvkit.conformance.verdict.FailOn;
 import dev.pvkit.conformance.verdict.Outcome;
@@ -9,6 +12,7 @@ import dev.pvkit.conformance.verdict.SessionOutcome;
 import dev.pvkit.conformance.verdict.SessionSummary;
 import dev.pvkit.spec.PvSpec;
 
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -100,6 +104,27 @@ final class SampleCertification {
                 new SessionSummary(OS, "os", "0x130001244", "split", 18734, 2.911, true));
         return new Certification("0.1.0-SNAPSHOT", SPEC.version().toString(), guest, device, "2026-03-02T09:14:06.107Z",
                 41.7, sessions, v, failOn);
+    }
+
+    static final Waiver HELD = new Waiver("DRV-INIT-002", "firmware-team", "SeaBIOS 1.16 skips the reset; fixed in 1.17",
+            LocalDate.of(2026, 6, 30));
+    static final Waiver EXPIRED = new Waiver("DRV-SPLIT-009", "os-team", "loop fix pending review", LocalDate.of(2026, 1, 31));
+    static final Waiver UNUSED = new Waiver("DRV-INIT-001", "os-team", "flaky before 6.2", LocalDate.of(2026, 12, 31));
+    /** The day the sample's waivers are judged on: after EXPIRED's last day, before HELD's. */
+    static final LocalDate TODAY = LocalDate.of(2026, 3, 2);
+
+    /**
+     * The failing sample under three waivers, judged on {@link #TODAY}: DRV-INIT-002's failure waived, DRV-SPLIT-009's
+     * waiver expired (still a violation), DRV-INIT-001's unused (it passed), under the bundled profile blk.
+     */
+    static Certification waived(FailOn failOn) {
+        Certification c = failing(failOn);
+        WaivedVerdicts w = WaivedVerdicts.apply(c.verdicts(), List.of(HELD, EXPIRED, UNUSED), TODAY);
+        Map<String, String> profile = new LinkedHashMap<>();
+        profile.put("name", "blk");
+        profile.put("source", "bundled");
+        profile.put("requirement set", "must");
+        return c.withVerdicts(w.verdicts(), new CertificationTerms(profile, "ci/waivers.yaml", w.uses()));
     }
 
     /** Only passes and rules that could not be decided: the run passes. */
