@@ -23,6 +23,7 @@ import dev.pvkit.conformance.observe.SessionSplitter;
 import dev.pvkit.conformance.observe.VhostUserEvent;
 import dev.pvkit.conformance.explore.BehaviourDevice;
 import dev.pvkit.conformance.explore.BlkBehaviour;
+import dev.pvkit.conformance.profile.FeatureSet;
 import dev.pvkit.conformance.verdict.Certification;
 import dev.pvkit.conformance.verdict.ExplorationSummary;
 import dev.pvkit.conformance.verdict.CertificationTerms;
@@ -43,6 +44,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -124,11 +126,17 @@ public final class CertificationService {
                 }
             });
             Path socket = dir.resolve("blk.sock");
-            QemuOptions q = qemuOptions(o, image, socket, dir);
-            TransportCapture capture = TransportCapture.attach(q, log);
-            disk.disk().requestListener(capture.countingRequests(new BlkRecorder(log)));
             boolean exploring = explore.enabled() && !o.passive() && o.disk() == null;
             if (explore.enabled() && !exploring) progress.step("explore: skipped (generated behaviour needs the agent and a fresh, writable disk)");
+            BootPlan plan = exploring ? BootPlan.of(o.profile(), explore) : null;
+            FeatureSet mainSet = plan != null ? plan.main() : BootPlan.QEMU_DEFAULT;
+            QemuOptions q = qemuOptions(o, image, socket, dir.resolve("qemu"), mainSet);
+            TransportCapture capture = TransportCapture.attach(q, log);
+            BlkRecorder blkRecorder = new BlkRecorder(log);
+            disk.disk().requestListener(capture.countingRequests(blkRecorder));
+            AtomicInteger regions = new AtomicInteger();
+            List<ExplorationSummary> explored = new ArrayList<>();
+            Accelerator used = null;
             try (VhostUserBackend backend = VhostUserBackend.serve(disk, socket,
                     VhostUserBackend.Options.defaults().withObserver(new BackendRecorder(log)))) {
                 progress.step(o.passive() ? "booting (passive: observing the guest's own drivers)" : "booting the guest");
@@ -136,20 +144,35 @@ public final class CertificationService {
                 try (QemuInstance vm = QemuLauncher.launch(q);
                      ConsoleWatcher console = new ConsoleWatcher(vm.consoleLog(), log,
                              o.firmware() != null ? o.firmware().idleMarker() : null)) {
+                    used = vm.accelerator();
                     guest.put("accelerator", vm.accelerator().name().toLowerCase(java.util.Locale.ROOT));
                     guest.put("qemu command", String.join(" ", vm.command()));
                     Ending end;
                     if (o.passive()) {
                         end = observe(o, vm, capture, console, log, progress, t0);
                     } else {
-                        Explored x = drive(o, vm, log, progress, t0, exploring ? explore : ExploreOptions.none(), disk, bytes, announced);
+                        ExploreOptions share = plan == null ? ExploreOptions.none() : new ExploreOptions(plan.triesPerBoot(), explore.seed(),
+                                plan.budgetPerBoot(), explore.shrinkTries(), explore.replay());
+                        Explored x = drive(o, vm, log, progress, t0, share, mainSet, disk, bytes, announced, regions);
                         end = x.ending();
-                        exploration = x.summary();
+                        if (x.summary() != null) explored.add(x.summary());
                     }
                     incomplete = end.incomplete();
                     ended = end.why();
                 }
                 consoleCopy = keepConsole(dir.resolve("qemu").resolve("console.log"), o.reportDir());
+                if (plan != null && incomplete == null) {
+                    for (String why : plan.skipped()) progress.step("explore: feature set " + why + " not covered");
+                    if (!plan.skipped().isEmpty()) guest.put("feature sets not covered", String.join("; ", plan.skipped()));
+                    for (FeatureSet f : plan.extra()) {
+                        ExploreOptions share = new ExploreOptions(plan.triesPerBoot(), explore.seed() + explored.size(), plan.budgetPerBoot(),
+                                explore.shrinkTries(), null);
+                        ExplorationSummary x = featureSetBoot(o, image, socket, dir, f, used, share, disk, bytes, announced, regions,
+                                blkRecorder, log, progress);
+                        if (x != null) explored.add(x);
+                    }
+                }
+                if (!explored.isEmpty()) exploration = ExplorationSummary.merge(explored);
             }
             device.put("type", "virtio-blk (vhost-user-blk-pci, PVKit reference back-end)");
             device.put("capacity", bytes + " bytes" + (o.disk() != null ? ", read-only image " + o.disk() : ", fresh disk"));
@@ -265,14 +288,18 @@ public final class CertificationService {
 
     /** Runs the workload through the agent, then the exploration phase, then powers off. */
     private Explored drive(CertifyOptions o, QemuInstance vm, EventLog log, Progress progress, long t0, ExploreOptions explore,
-                           BehaviourDevice device, long diskBytes, AtomicLong announced) throws InterruptedException {
+                           FeatureSet set, BehaviourDevice device, long diskBytes, AtomicLong announced, AtomicInteger regions)
+            throws InterruptedException {
         Duration left = o.timeout().minusNanos(System.nanoTime() - t0);
         ExplorationSummary summary = null;
         try {
             vm.agent().awaitReady(left);
             progress.step("guest agent ready after " + seconds(t0) + " s");
             new StandardWorkload(vm.agent(), log, progress).run(DEVICE_WAIT, left);
-            if (explore.enabled()) summary = LiveExploration.run(explore, vm.agent(), device, diskBytes, log, announced, progress);
+            if (explore.enabled()) {
+                summary = LiveExploration.run(explore, set.name(), BootPlan.seenOffer(set, device.behaviour()), vm.agent(), device,
+                        diskBytes, log, announced, regions, progress);
+            }
             progress.step("workload: power off");
             vm.agent().poweroff();
             QemuExit exit = vm.awaitResult(Duration.ofSeconds(60));
@@ -284,12 +311,45 @@ public final class CertificationService {
         }
     }
 
-    private QemuOptions qemuOptions(CertifyOptions o, GuestImage image, Path socket, Path dir) {
+    /**
+     * A boot of its own for feature set {@code f}: QEMU shows the guest those ring features, the tries run as soon as
+     * the driver has the disk, then the guest powers off. Null when the boot did not get that far (said in progress).
+     */
+    private ExplorationSummary featureSetBoot(CertifyOptions o, GuestImage image, Path socket, Path dir, FeatureSet f, Accelerator accel,
+                                              ExploreOptions share, BehaviourDevice device, long diskBytes, AtomicLong announced,
+                                              AtomicInteger regions, BlkRecorder blkRecorder, EventLog log, Progress progress)
+            throws InterruptedException {
+        QemuOptions q = qemuOptions(o.withAccelerator(accel == null ? o.accelerator() : accel), image, socket,
+                dir.resolve("qemu-" + f.name()), f);
+        TransportCapture capture = TransportCapture.attach(q, log);
+        device.disk().requestListener(capture.countingRequests(blkRecorder));
+        progress.step("explore: booting again for feature set " + f.describe());
+        try (QemuInstance vm = QemuLauncher.launch(q);
+             ConsoleWatcher console = new ConsoleWatcher(vm.consoleLog(), log, null)) {
+            vm.agent().awaitReady(DEVICE_WAIT);
+            vm.agent().awaitDevice(LiveBlkTries.DISK, DEVICE_WAIT);
+            ExplorationSummary x = LiveExploration.run(share, f.name(), BootPlan.seenOffer(f, device.behaviour()), vm.agent(), device,
+                    diskBytes, log, announced, regions, progress);
+            vm.agent().poweroff();
+            vm.awaitResult(Duration.ofSeconds(60));
+            return x;
+        } catch (RuntimeException | IOException e) {
+            String why = e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(e.toString());
+            progress.step("explore: feature set " + f.name() + " boot stopped early: " + why);
+            return null;
+        }
+    }
+
+    private QemuOptions qemuOptions(CertifyOptions o, GuestImage image, Path socket, Path runDir, FeatureSet set) {
         QemuOptions q = image != null ? QemuOptions.of(image) : QemuOptions.firmwareBoot();
         Accelerator accel = o.accelerator();
         if (image == null && accel == Accelerator.AUTO) accel = Accelerator.TCG;  // AUTO's probe boots the agent
-        q.accelerator(accel).timeLimit(o.timeout()).runDirectory(dir.resolve("qemu"))
-                .device(VhostUserDevice.blk(socket, 1));
+        VhostUserDevice disk = VhostUserDevice.blk(socket, 1);
+        // QEMU's defaults are the usual feature set: its command line stays as it was unless another set is asked for.
+        if (!set.sameFeatures(BootPlan.QEMU_DEFAULT)) {
+            disk = disk.withPacked(set.ring() == FeatureSet.Ring.PACKED).withProperties(BootPlan.qemuProperties(set));
+        }
+        q.accelerator(accel).timeLimit(o.timeout()).runDirectory(runDir).device(disk);
         if (o.append() != null) q.kernelArgs(o.append().split("\\s+"));
         // The kernel banner (KERN_NOTICE) tells firmware sessions from the OS's; 'quiet' would hide it. Last wins.
         if (image != null) q.kernelArgs(KERNEL_BANNER_LOGLEVEL);

@@ -45,15 +45,17 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
     private final long regions;
     private final EventLog log;
     private final AtomicLong announcedCapacity;
-    private int used;
+    private final java.util.concurrent.atomic.AtomicInteger used;
     private long seed = 1;
 
     /**
      * @param regionBytes   bytes each try may use (the case space's disk)
      * @param diskBytes     the capacity the tries may use regions of
      * @param announced     the capacity the device last announced (bytes; set by its listener), or -1
+     * @param used          regions used so far, by every boot of the run (the disk outlives a boot)
      */
-    LiveBlkTries(GuestAgent agent, BehaviourDevice device, long regionBytes, long diskBytes, EventLog log, AtomicLong announced) {
+    LiveBlkTries(GuestAgent agent, BehaviourDevice device, long regionBytes, long diskBytes, EventLog log, AtomicLong announced,
+                 java.util.concurrent.atomic.AtomicInteger used) {
         this.agent = agent;
         this.device = device;
         this.plain = device.behaviour();
@@ -61,24 +63,25 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
         this.regions = Math.max(0, (diskBytes - FIRST_REGION) / regionBytes);
         this.log = log;
         this.announcedCapacity = announced;
+        this.used = used;
     }
 
-    /** How many tries (shrinking included) the disk has fresh regions for. */
+    /** How many more tries (shrinking included) the disk has fresh regions for. */
     long capacityForTries() {
-        return regions;
+        return regions - used.get();
     }
 
     @Override
     public TryOutcome run(BlkCase c) throws InterruptedException {
-        if (used >= regions) throw new Explorer.Abort("the disk has no fresh region left for another try (" + regions + " used)");
-        long base = FIRST_REGION + regionBytes * used++;
+        if (used.get() >= regions) throw new Explorer.Abort("the disk has no fresh region left for another try (" + regions + " used)");
+        long base = FIRST_REGION + regionBytes * used.getAndIncrement();
         byte[] model = new byte[(int) regionBytes];
         log.add(new GuestEvent(EventLog.nowMicros(), GuestEvent.Milestone.WORKLOAD_STEP, "explore: try on region " + base + ": " + c));
         long capacityBefore = announcedCapacity.get();
         agent.timeout(COMMAND_LIMIT);
         try {
             agent.dmesg(); // what came before this try is not its business
-            device.behave(c.behaviour());
+            device.behave(c.behaviour().withOffer(plain)); // the offer the guest sees is QEMU's to fix, not the case's
             for (int round = 0; round < c.workload().rounds(); round++) {
                 for (BlkOp op : c.workload().ops()) {
                     TryOutcome o = apply(op, base, model, round);

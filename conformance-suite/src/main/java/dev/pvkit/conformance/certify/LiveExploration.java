@@ -1,6 +1,7 @@
 package dev.pvkit.conformance.certify;
 
 import dev.pvkit.conformance.explore.BehaviourDevice;
+import dev.pvkit.conformance.explore.BlkBehaviour;
 import dev.pvkit.conformance.explore.BlkCase;
 import dev.pvkit.conformance.explore.BlkCaseSpace;
 import dev.pvkit.conformance.explore.BlkCases;
@@ -28,32 +29,43 @@ final class LiveExploration {
     private LiveExploration() {
     }
 
-    static ExplorationSummary run(ExploreOptions e, GuestAgent agent, BehaviourDevice device, long diskBytes, EventLog log,
-                                  AtomicLong announced, Progress progress) throws InterruptedException {
+    /**
+     * Runs {@code e}'s tries (or its replay) on the guest booted with feature set {@code set}, whose driver sees the
+     * offer {@code seen}; {@code regions} counts the disk regions every boot of the run used.
+     */
+    static ExplorationSummary run(ExploreOptions e, String set, BlkBehaviour seen, GuestAgent agent, BehaviourDevice device,
+                                  long diskBytes, EventLog log, AtomicLong announced, java.util.concurrent.atomic.AtomicInteger regions,
+                                  Progress progress) throws InterruptedException {
         BlkCaseSpace space = BlkCaseSpace.live();
         LiveBlkTries tries = new LiveBlkTries(agent, device, (long) space.diskBlocks() * dev.pvkit.conformance.explore.BlkOp.BLOCK_BYTES,
-                diskBytes, log, announced);
+                diskBytes, log, announced, regions);
         if (e.replay() != null) {
-            progress.step("explore: replaying one case");
+            progress.step("explore: replaying one case (" + set + ")");
             TryOutcome o = tries.run(e.replay());
             String json = CaseCodec.json(e.replay());
             ExplorationSummary.Failure f = o.failed()
                     ? new ExplorationSummary.Failure(o.kind(), o.detail(), 1, json, json, 0, replayCommand(e.replay())) : null;
             progress.step("explore: replayed case " + (o.failed() ? "failed: " + o : "passed"));
-            return new ExplorationSummary(e.seed(), 1, 1, Map.of(), null, f, true);
+            return new ExplorationSummary(e.seed(), 1, 1, Map.of("feature set", Map.of(set, 1)), null, f, true);
         }
         long start = System.nanoTime();
         int planned = (int) Math.min(e.tries(), Math.max(1, tries.capacityForTries() - e.shrinkTries()));
-        progress.step(String.format("explore: %d tries of generated device behaviour (seed %d, at most %d s)", planned, e.seed(), e.timeBudget().toSeconds()));
+        progress.step(String.format("explore: %s: %d tries of generated device behaviour (seed %d, at most %d s)", set, planned,
+                e.seed(), e.timeBudget().toSeconds()));
         Explorer<BlkCase> explorer = new Explorer<>(BlkCases.cases(space).map(c -> new BlkCase(
-                c.behaviour().withOffer(device.behaviour()), c.workload())), tries, BlkCases::dimensions);
+                c.behaviour().withOffer(seen), c.workload())), tries, c -> {
+            Map<String, String> d = new java.util.LinkedHashMap<>();
+            d.put("feature set", set);
+            d.putAll(BlkCases.dimensions(c));
+            return d;
+        });
         Exploration<BlkCase> r = explorer.explore(e.seed(), planned, e.timeBudget(), e.shrinkTries(), new Explorer.Progress() {
             @Override
             public void tryStarted(int number, int of, String testCase) {
                 if (number != 1 && number % PROGRESS_EVERY != 0 && number != of) return;
                 double elapsed = (System.nanoTime() - start) / 1e9;
                 double left = number > 1 ? elapsed / (number - 1) * (of - number + 1) : Double.NaN;
-                progress.step(String.format("explore: try %d of %d (%.0f s so far%s)", number, of, elapsed,
+                progress.step(String.format("explore: %s: try %d of %d (%.0f s so far%s)", set, number, of, elapsed,
                         Double.isNaN(left) ? "" : String.format(", about %.0f s left", Math.min(left, e.timeBudget().toSeconds() - elapsed))));
             }
 

@@ -7,34 +7,45 @@ import java.util.Objects;
 
 /**
  * A vhost-user back-end the guest should see: the socket it listens on, the device type, the number of queues
- * and whether to ask QEMU for packed rings.
+ * whether to ask QEMU for packed rings, and further QEMU device properties (e.g. {@code event_idx=off}).
  */
-public record VhostUserDevice(Type type, Path socket, int queues, boolean packed) {
+public record VhostUserDevice(Type type, Path socket, int queues, boolean packed, List<String> properties) {
     public enum Type { BLK, NET }
 
     public VhostUserDevice {
         Objects.requireNonNull(type);
         Objects.requireNonNull(socket);
         if (queues < 1) throw new IllegalArgumentException("queues must be positive: " + queues);
+        properties = List.copyOf(properties);
+        for (String p : properties) {
+            if (!p.matches("[a-z_-]+=[a-z0-9]+")) throw new IllegalArgumentException("not a device property: " + p);
+        }
     }
 
     public static VhostUserDevice blk(Path socket, int queues) {
-        return new VhostUserDevice(Type.BLK, socket, queues, false);
+        return new VhostUserDevice(Type.BLK, socket, queues, false, List.of());
     }
 
     /** {@code queues} is the number of RX/TX queue pairs. */
     public static VhostUserDevice net(Path socket, int queuePairs) {
-        return new VhostUserDevice(Type.NET, socket, queuePairs, false);
+        return new VhostUserDevice(Type.NET, socket, queuePairs, false, List.of());
     }
 
     public VhostUserDevice withPacked(boolean on) {
-        return new VhostUserDevice(type, socket, queues, on);
+        return new VhostUserDevice(type, socket, queues, on, properties);
+    }
+
+    /** With QEMU device properties {@code name=value} added to the device's own (e.g. {@code event_idx=off}). */
+    public VhostUserDevice withProperties(List<String> more) {
+        List<String> all = new ArrayList<>(properties);
+        all.addAll(more);
+        return new VhostUserDevice(type, socket, queues, packed, all);
     }
 
     /** QEMU arguments for this device; {@code id} makes chardev and device names unique on one command line. */
     public List<String> qemuArgs(String id) {
         List<String> a = new ArrayList<>(List.of("-chardev", "socket,id=" + id + ",path=" + socket));
-        String packedOpt = packed ? ",packed=on" : "";
+        String packedOpt = (packed ? ",packed=on" : "") + properties.stream().map(p -> "," + p).reduce("", String::concat);
         switch (type) {
             case BLK -> a.addAll(List.of("-device",
                     "vhost-user-blk-pci,id=" + id + "-dev,chardev=" + id + ",num-queues=" + queues + packedOpt));

@@ -34,6 +34,29 @@ public record ExplorationSummary(long seed, int tries, int planned, Map<String, 
     public record Failure(String kind, String detail, int tryNumber, String original, String minimal, int shrinkSteps, String replay) {
     }
 
+    /**
+     * One summary of several boots' (each a feature set): tries and statistics add up, the first failure and the first
+     * early stop are kept.
+     */
+    public static ExplorationSummary merge(List<ExplorationSummary> parts) {
+        if (parts.size() == 1) return parts.get(0);
+        int tries = 0;
+        int planned = 0;
+        Map<String, Map<String, Integer>> stats = new java.util.TreeMap<>();
+        String stopped = null;
+        Failure failure = null;
+        boolean replayed = false;
+        for (ExplorationSummary p : parts) {
+            tries += p.tries();
+            planned += p.planned();
+            p.statistics().forEach((k, v) -> v.forEach((value, n) -> stats.computeIfAbsent(k, x -> new java.util.TreeMap<>()).merge(value, n, Integer::sum)));
+            if (stopped == null) stopped = p.stopped();
+            if (failure == null) failure = p.failure();
+            replayed |= p.replayed();
+        }
+        return new ExplorationSummary(parts.get(0).seed(), tries, planned, stats, stopped, failure, replayed);
+    }
+
     public boolean failed() {
         return failure != null;
     }

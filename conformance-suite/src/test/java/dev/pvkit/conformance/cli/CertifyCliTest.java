@@ -53,6 +53,16 @@ class CertifyCliTest {
     }
 
     @Test
+    void aReplayWordThatIsNoCase() {
+        oneLine(run("certify", "--replay", "not-a-case", "--report", dir.resolve("r").toString()), "--replay: not a PVKit case");
+    }
+
+    @Test
+    void negativeTries() {
+        oneLine(run("certify", "--tries", "-1", "--report", dir.resolve("r").toString()), "--tries must be 0 or more");
+    }
+
+    @Test
     void aBadFailOnValue() {
         oneLine(run("certify", "--fail-on", "may"), "--fail-on");
     }

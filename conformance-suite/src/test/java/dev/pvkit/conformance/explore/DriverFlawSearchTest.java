@@ -69,6 +69,9 @@ class DriverFlawSearchTest {
             assertThat(r.failed()).as("%s not found in %d tries", flaw, r.tries()).isTrue();
             assertThat(r.finding().minimal()).as("%s shrunk to %s", flaw, r.finding().minimal()).matches(exposes(flaw));
             assertThat(r.finding().outcome().kind()).isEqualTo(r.finding().failure().kind());
+            // The printed replay word runs the minimal case again, and it fails the same way.
+            BlkCase replayed = CaseCodec.decode(CaseCodec.encode(r.finding().minimal()));
+            assertThat(new JavaDriverTries(flaw, SPACE).run(replayed).kind()).as("%s replayed", flaw).isEqualTo(r.finding().outcome().kind());
         }));
     }
 
