@@ -19,6 +19,7 @@ import dev.pvkit.conformance.observe.BlkRecorder;
 import dev.pvkit.conformance.observe.DriverSession;
 import dev.pvkit.conformance.observe.Event;
 import dev.pvkit.conformance.observe.EventLog;
+import dev.pvkit.conformance.observe.GuestEvent;
 import dev.pvkit.conformance.observe.SessionSplitter;
 import dev.pvkit.conformance.observe.VhostUserEvent;
 import dev.pvkit.conformance.explore.BehaviourDevice;
@@ -324,6 +325,9 @@ public final class CertificationService {
         TransportCapture capture = TransportCapture.attach(q, log);
         device.disk().requestListener(capture.countingRequests(blkRecorder));
         progress.step("explore: booting again for feature set " + f.describe());
+        // A new QEMU starts the guest from its firmware, as a restart does: what drives the device until the kernel's
+        // banner is the firmware, and nothing carries over from the powered-off guest.
+        log.add(new GuestEvent(EventLog.nowMicros(), GuestEvent.Milestone.RESTARTING, "QEMU started for feature set " + f.name()));
         try (QemuInstance vm = QemuLauncher.launch(q);
              ConsoleWatcher console = new ConsoleWatcher(vm.consoleLog(), log, null)) {
             vm.agent().awaitReady(DEVICE_WAIT);

@@ -35,13 +35,16 @@ class CertifyLiveTest {
     Path dir;
 
     @Test
-    @Timeout(value = 5, unit = TimeUnit.MINUTES) // backstop; the run's own limit is 180 s
+    @Timeout(value = 7, unit = TimeUnit.MINUTES) // backstop; the run's own limit is 300 s
     void certifiesTheDefaultGuestsDriverAndWritesThreeReports() throws Exception {
         Path reports = dir.resolve("reports");
-        CliTest.Run r = CliTest.run("certify", "--accel", "tcg", "--timeout", "180s", "--report", reports.toString());
+        // The quick profile: its two feature sets (split and packed rings) give a second boot; a few tries of each.
+        CliTest.Run r = CliTest.run("certify", "--accel", "tcg", "--timeout", "300s", "--profile", "blk-quick", "--tries", "6",
+                "--seed", "42", "--report", reports.toString());
         System.out.println(r.out() + r.err());
         assertThat(r.exit()).as(r.out() + r.err()).isZero();
         assertThat(r.out()).contains("pvkit: booting the guest", "pvkit: workload: rebind the driver",
+                "pvkit: explore: booting again for feature set packed", "generated device behaviour: 6 of 6 tries, seed 42: PASS",
                 "verdict: PASS", "report: " + reports.resolve("report.html").toAbsolutePath());
 
         String json = Files.readString(reports.resolve("report.json"));
@@ -55,21 +58,34 @@ class CertifyLiveTest {
         assertThat(report.get("result").asText()).isEqualTo("pass");
 
         // SeaBIOS probes the disk, then Linux drives it three times: at boot, after the rebind, after the reboot
-        // (SeaBIOS again in between). Only the OS driver's sessions are judged.
+        // (SeaBIOS again in between); then the packed feature set's boot: SeaBIOS, and Linux on packed rings. Only the
+        // OS driver's sessions are judged.
         List<String> kinds = new ArrayList<>();
-        report.get("sessions").forEach(s -> kinds.add(s.get("kind").asText() + (s.get("judged").asBoolean() ? "" : " (not judged)")));
-        assertThat(kinds).containsExactly("firmware (not judged)", "os", "os", "firmware (not judged)", "os");
+        report.get("sessions").forEach(s -> kinds.add(s.get("kind").asText() + (s.get("judged").asBoolean() ? "" : " (not judged)")
+                + (s.get("ring").isNull() ? "" : " " + s.get("ring").asText())));
+        assertThat(kinds).containsExactly("firmware (not judged) split", "os split", "os split", "firmware (not judged) split",
+                "os split", "firmware (not judged) split", "os packed");
+
+        // The generated tries: three on each boot, every one passed, and what they covered is counted.
+        JsonNode x = report.get("exploration");
+        assertThat(x.get("tries").asInt()).isEqualTo(6);
+        assertThat(x.get("seed").asLong()).isEqualTo(42);
+        assertThat(x.get("result").asText()).isEqualTo("pass");
+        assertThat(x.get("statistics").get("feature set").get("split").asInt()).isEqualTo(3);
+        assertThat(x.get("statistics").get("feature set").get("packed").asInt()).isEqualTo(3);
+        assertThat(x.get("statistics").get("completion order")).isNotEmpty();
 
         // The real driver put many rules to the test, through every source: rings, vhost-user, the register trace.
         int passed = report.get("counts").get("pass").asInt();
         assertThat(passed).isGreaterThan(40);
-        for (String id : List.of("DRV-SPLIT-006", "DRV-SPLIT-001", "DRV-INIT-003", "DRV-BLK-017", "DRV-BLK-015")) {
+        for (String id : List.of("DRV-SPLIT-006", "DRV-SPLIT-001", "DRV-INIT-003", "DRV-BLK-017", "DRV-BLK-015", "DRV-PACKED-001")) {
             assertThat(outcome(report, id)).as(id).isEqualTo("pass");
         }
 
         var junit = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(reports.resolve("junit.xml").toFile());
-        assertThat(junit.getElementsByTagName("testcase").getLength()).isEqualTo(report.get("total").asInt());
-        assertThat(Files.readString(reports.resolve("report.html"))).contains("data-result=\"pass\"");
+        // One case per requirement, and one for the generated tries.
+        assertThat(junit.getElementsByTagName("testcase").getLength()).isEqualTo(report.get("total").asInt() + 1);
+        assertThat(Files.readString(reports.resolve("report.html"))).contains("data-result=\"pass\"", "data-exploration-result=\"pass\"");
         LiveSupport.assertNoQemuLeft("pvkit-certify-");
     }
 
