@@ -76,6 +76,7 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
         if (used.get() >= regions) throw new Explorer.Abort("the disk has no fresh region left for another try (" + regions + " used)");
         long base = FIRST_REGION + regionBytes * used.getAndIncrement();
         byte[] model = new byte[(int) regionBytes];
+        boolean[] unknown = new boolean[(int) (regionBytes / BlkOp.BLOCK_BYTES)];
         log.add(new GuestEvent(EventLog.nowMicros(), GuestEvent.Milestone.WORKLOAD_STEP, "explore: try on region " + base + ": " + c));
         long capacityBefore = announcedCapacity.get();
         agent.timeout(COMMAND_LIMIT);
@@ -84,7 +85,7 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
             device.behave(c.behaviour().withOffer(plain)); // the offer the guest sees is QEMU's to fix, not the case's
             for (int round = 0; round < c.workload().rounds(); round++) {
                 for (BlkOp op : c.workload().ops()) {
-                    TryOutcome o = apply(op, base, model, round);
+                    TryOutcome o = apply(op, base, model, unknown, round);
                     if (o != null) return o;
                 }
             }
@@ -106,7 +107,7 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
     }
 
     /** One request of the workload through the agent; the failed outcome, or null. */
-    private TryOutcome apply(BlkOp op, long base, byte[] model, int round) {
+    private TryOutcome apply(BlkOp op, long base, byte[] model, boolean[] unknown, int round) {
         int at = op.block() * BlkOp.BLOCK_BYTES;
         int len = op.blocks() * BlkOp.BLOCK_BYTES;
         switch (op.kind()) {
@@ -114,8 +115,21 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
                 long s = seed++;
                 agent.write(DISK, base + at, len, s);
                 PatternGenerator.fill(s, model, at, len);
+                Arrays.fill(unknown, op.block(), op.block() + op.blocks(), false);
             }
+            case DISCARD -> {
+                // The device may keep the old data or zero it: the blocks are unknown until written again.
+                agent.discard(DISK, base + at, len);
+                Arrays.fill(unknown, op.block(), op.block() + op.blocks(), true);
+            }
+            case WRITE_ZEROES -> throw new IllegalArgumentException("the agent has no write-zeroes command");
             case READ -> {
+                boolean anyUnknown = false;
+                for (int k = op.block(); k < op.block() + op.blocks(); k++) anyUnknown |= unknown[k];
+                if (anyUnknown) {
+                    agent.read(DISK, base + at, len); // still read (the driver is put to work); its bytes are the device's choice
+                    return null;
+                }
                 String got = agent.read(DISK, base + at, len);
                 String expected = PatternGenerator.sha256Hex(Arrays.copyOfRange(model, at, at + len));
                 if (!got.equals(expected)) return TryOutcome.failed("data", op + " (round " + round + ") read other bytes than were written");

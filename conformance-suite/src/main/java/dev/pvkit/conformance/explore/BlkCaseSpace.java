@@ -14,11 +14,13 @@ import java.util.List;
  * @param segMax       {@code seg_max} values to offer
  * @param failures     whether requests may be answered with IOERR or UNSUPP (a live guest's requests cannot be
  *                     told apart before they arrive, so a failure there lands on an unknown application operation)
+ * @param opKinds      the requests a workload may make, the plainest first (where shrinking goes)
  * @param diskBlocks   4 KiB blocks on the disk before any capacity change (it may double)
  * @param maxRequests  the most requests one workload may submit (long workloads find index-wrap bugs)
  */
 public record BlkCaseSpace(List<String> formats, List<Boolean> eventIdx, List<Boolean> indirect, List<Integer> queueSizes,
-                           List<Boolean> readOnly, List<Integer> segMax, boolean failures, int diskBlocks, int maxRequests) {
+                           List<Boolean> readOnly, List<Integer> segMax, boolean failures, List<BlkOp.Kind> opKinds, int diskBlocks,
+                           int maxRequests) {
     public BlkCaseSpace {
         formats = List.copyOf(formats);
         eventIdx = List.copyOf(eventIdx);
@@ -26,7 +28,8 @@ public record BlkCaseSpace(List<String> formats, List<Boolean> eventIdx, List<Bo
         queueSizes = List.copyOf(queueSizes);
         readOnly = List.copyOf(readOnly);
         segMax = List.copyOf(segMax);
-        if (formats.isEmpty() || eventIdx.isEmpty() || indirect.isEmpty() || queueSizes.isEmpty() || readOnly.isEmpty() || segMax.isEmpty()) {
+        opKinds = List.copyOf(opKinds);
+        if (opKinds.isEmpty() || formats.isEmpty() || eventIdx.isEmpty() || indirect.isEmpty() || queueSizes.isEmpty() || readOnly.isEmpty() || segMax.isEmpty()) {
             throw new IllegalArgumentException("every dimension needs at least one value");
         }
         for (String f : formats) {
@@ -44,7 +47,7 @@ public record BlkCaseSpace(List<String> formats, List<Boolean> eventIdx, List<Bo
      */
     public static BlkCaseSpace full() {
         return new BlkCaseSpace(List.of("split", "packed"), List.of(true, false), List.of(true, false),
-                List.of(256, 4, 8, 16, 64), List.of(false, true), List.of(254, 1, 2, 3), true, 64, 70_000);
+                List.of(256, 4, 8, 16, 64), List.of(false, true), List.of(254, 1, 2, 3), true, List.of(BlkOp.Kind.values()), 64, 70_000);
     }
 
     /**
@@ -53,6 +56,6 @@ public record BlkCaseSpace(List<String> formats, List<Boolean> eventIdx, List<Bo
      */
     public static BlkCaseSpace live() {
         return new BlkCaseSpace(List.of("split"), List.of(true), List.of(true), List.of(256), List.of(false), List.of(254),
-                false, 64, 64);
+                false, List.of(BlkOp.Kind.WRITE, BlkOp.Kind.READ, BlkOp.Kind.FLUSH, BlkOp.Kind.DISCARD), 64, 64);
     }
 }

@@ -52,7 +52,7 @@ public final class BlkCases {
     static Arbitrary<BlkWorkload> workloads(BlkCaseSpace space) {
         int lastStart = space.diskBlocks() - 4;
         Arbitrary<BlkOp> op = Combinators.combine(
-                Arbitraries.of(BlkOp.Kind.WRITE, BlkOp.Kind.READ, BlkOp.Kind.FLUSH),
+                Arbitraries.of(space.opKinds()),
                 Arbitraries.integers().between(0, lastStart),
                 Arbitraries.integers().between(1, 4)).as(BlkOp::new);
         Arbitrary<List<BlkOp>> ops = op.list().ofMinSize(1).ofMaxSize(12);

@@ -10,7 +10,11 @@ package dev.pvkit.conformance.explore;
 public record BlkOp(Kind kind, int block, int blocks) {
     public static final int BLOCK_BYTES = 4096;
 
-    public enum Kind { WRITE, READ, FLUSH }
+    /**
+     * What a request asks. After DISCARD a range's contents are the device's choice (old data or zeroes) until written
+     * again; after WRITE_ZEROES it reads back as zeroes.
+     */
+    public enum Kind { WRITE, READ, FLUSH, DISCARD, WRITE_ZEROES }
 
     public BlkOp {
         if (block < 0 || blocks < 1) throw new IllegalArgumentException("block " + block + ", blocks " + blocks);

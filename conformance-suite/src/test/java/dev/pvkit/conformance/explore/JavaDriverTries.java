@@ -95,6 +95,7 @@ final class JavaDriverTries implements TryRunner<BlkCase> {
     private TryOutcome drive(BlkCase c, Path socket, long initialBytes, AtomicLong grownTo) {
         BlkBehaviour b = c.behaviour();
         byte[] disk = new byte[(int) (2 * initialBytes)];
+        boolean[] unknown = new boolean[disk.length / BlkOp.BLOCK_BYTES]; // discarded since last written: either content is right
         int ordinal = 0;
         try (ModelBlkDriver driver = new ModelBlkDriver(socket, flaw, b.queueSize(), HANG)) {
             BlkWorkload w = c.workload();
@@ -107,7 +108,7 @@ final class JavaDriverTries implements TryRunner<BlkCase> {
                         BlkOp op = window.get(i);
                         ModelBlkDriver.Io io = ios.get(i);
                         ModelBlkDriver.AppStatus expected;
-                        if (op.kind() == BlkOp.Kind.WRITE && driver.readOnly()) {
+                        if (ModelBlkDriver.changesData(op) && driver.readOnly()) {
                             expected = ModelBlkDriver.AppStatus.EROFS;
                         } else {
                             InjectedStatus injected = b.failureOf(ordinal++);
@@ -121,10 +122,28 @@ final class JavaDriverTries implements TryRunner<BlkCase> {
                         if (expected != ModelBlkDriver.AppStatus.OK) continue;
                         int at = op.block() * BlkOp.BLOCK_BYTES;
                         int len = op.blocks() * BlkOp.BLOCK_BYTES;
-                        if (op.kind() == BlkOp.Kind.WRITE) {
-                            System.arraycopy(data.get(i), 0, disk, at, len);
-                        } else if (op.kind() == BlkOp.Kind.READ && !Arrays.equals(io.data(), 0, len, disk, at, at + len)) {
-                            return TryOutcome.failed("data", op + " (round " + round + ") read other bytes than the disk holds");
+                        int b0 = op.block();
+                        switch (op.kind()) {
+                            case WRITE -> {
+                                System.arraycopy(data.get(i), 0, disk, at, len);
+                                Arrays.fill(unknown, b0, b0 + op.blocks(), false);
+                            }
+                            case WRITE_ZEROES -> {
+                                Arrays.fill(disk, at, at + len, (byte) 0);
+                                Arrays.fill(unknown, b0, b0 + op.blocks(), false);
+                            }
+                            case DISCARD -> Arrays.fill(unknown, b0, b0 + op.blocks(), true);
+                            case READ -> {
+                                for (int k = 0; k < op.blocks(); k++) {
+                                    int from = k * BlkOp.BLOCK_BYTES;
+                                    if (unknown[b0 + k]) continue;
+                                    if (!Arrays.equals(io.data(), from, from + BlkOp.BLOCK_BYTES, disk, at + from, at + from + BlkOp.BLOCK_BYTES)) {
+                                        return TryOutcome.failed("data", op + " (round " + round + ") read other bytes than the disk holds");
+                                    }
+                                }
+                            }
+                            case FLUSH -> {
+                            }
                         }
                     }
                 }

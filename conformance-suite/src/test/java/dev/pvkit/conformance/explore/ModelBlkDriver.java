@@ -80,6 +80,8 @@ final class ModelBlkDriver implements AutoCloseable {
     private final boolean eventIdx;
     private final boolean indirect;
     private final boolean readOnly;
+    private final boolean discard;
+    private final boolean writeZeroes;
     private final int segMax;
     private final int queueSize;
     private long capacitySectors;
@@ -110,13 +112,16 @@ final class ModelBlkDriver implements AutoCloseable {
             long wanted = VirtioFeatures.bit(VirtioFeatures.VERSION_1) | VirtioFeatures.bit(VirtioFeatures.EVENT_IDX)
                     | VirtioFeatures.bit(VirtioFeatures.INDIRECT_DESC) | VirtioFeatures.bit(VirtioFeatures.RING_PACKED)
                     | VirtioFeatures.bit(VirtioBlk.F_SEG_MAX) | VirtioFeatures.bit(VirtioBlk.F_FLUSH)
-                    | VirtioFeatures.bit(VirtioBlk.F_BLK_SIZE) | VirtioFeatures.bit(VirtioBlk.F_RO);
+                    | VirtioFeatures.bit(VirtioBlk.F_BLK_SIZE) | VirtioFeatures.bit(VirtioBlk.F_RO)
+                    | VirtioFeatures.bit(VirtioBlk.F_DISCARD) | VirtioFeatures.bit(VirtioBlk.F_WRITE_ZEROES);
             f = VirtioFrontend.start(socket, guest, wanted, ProtocolFeatures.OFFERED);
             long features = f.features();
             this.packed = VirtioFeatures.has(features, VirtioFeatures.RING_PACKED);
             this.eventIdx = VirtioFeatures.has(features, VirtioFeatures.EVENT_IDX);
             this.indirect = VirtioFeatures.has(features, VirtioFeatures.INDIRECT_DESC);
             this.readOnly = VirtioFeatures.has(features, VirtioBlk.F_RO);
+            this.discard = VirtioFeatures.has(features, VirtioBlk.F_DISCARD);
+            this.writeZeroes = VirtioFeatures.has(features, VirtioBlk.F_WRITE_ZEROES);
             ByteBuffer cfg = ByteBuffer.wrap(f.vhost().getConfig(0, 24)).order(ByteOrder.LITTLE_ENDIAN);
             this.capacitySectors = cfg.getLong(0);
             this.segMax = VirtioFeatures.has(features, VirtioBlk.F_SEG_MAX) ? Math.max(1, cfg.getInt(12)) : 1;
@@ -180,8 +185,12 @@ final class ModelBlkDriver implements AutoCloseable {
         doneCount = 0;
         for (int i = 0; i < ops.size(); i++) {
             BlkOp op = ops.get(i);
-            if (op.kind() == BlkOp.Kind.WRITE && readOnly && flaw != DriverFlaw.WRITES_READ_ONLY_DISK) {
+            if (changesData(op) && readOnly && flaw != DriverFlaw.WRITES_READ_ONLY_DISK) {
                 finish(i, new Io(op, AppStatus.EROFS, null)); // refused here, as a read-only block device does
+                continue;
+            }
+            if (op.kind() == BlkOp.Kind.DISCARD && !discard || op.kind() == BlkOp.Kind.WRITE_ZEROES && !writeZeroes) {
+                finish(i, new Io(op, AppStatus.ENOTSUP, null)); // the device does not do it: never sent
                 continue;
             }
             while (!post(i, op, writeData.get(i))) {
@@ -195,6 +204,11 @@ final class ModelBlkDriver implements AutoCloseable {
         return List.of(done);
     }
 
+    /** Whether {@code op} changes what the disk holds (refused on a read-only disk). */
+    static boolean changesData(BlkOp op) {
+        return op.kind() == BlkOp.Kind.WRITE || op.kind() == BlkOp.Kind.DISCARD || op.kind() == BlkOp.Kind.WRITE_ZEROES;
+    }
+
     private void finish(int index, Io io) {
         if (done[index] == null) doneCount++;
         done[index] = io;
@@ -202,13 +216,14 @@ final class ModelBlkDriver implements AutoCloseable {
 
     /** Lays one request out and makes it available; false when the ring has no room for it now. */
     private boolean post(int index, BlkOp op, byte[] data) {
-        int pieces = op.kind() == BlkOp.Kind.FLUSH ? 0 : Math.min(op.blocks(), segMax);
+        boolean ranges = op.kind() == BlkOp.Kind.DISCARD || op.kind() == BlkOp.Kind.WRITE_ZEROES;
+        int pieces = op.kind() == BlkOp.Kind.FLUSH || ranges ? 0 : Math.min(op.blocks(), segMax);
         boolean useIndirect = (indirect || flaw == DriverFlaw.ASSUMES_INDIRECT) && pieces + 2 >= 3;
         // A chain, indirect entries included, never exceeds the queue size; a table never its own room.
         pieces = Math.min(pieces, Math.max(1, queueSize - 2));
         if (useIndirect) pieces = Math.min(pieces, TABLE_ENTRIES - 2);
-        if (op.kind() != BlkOp.Kind.FLUSH) pieces = Math.max(1, pieces);
-        int readableCount = 1 + (op.kind() == BlkOp.Kind.WRITE ? pieces : 0);
+        if (op.kind() == BlkOp.Kind.READ || op.kind() == BlkOp.Kind.WRITE) pieces = Math.max(1, pieces);
+        int readableCount = 1 + (op.kind() == BlkOp.Kind.WRITE ? pieces : 0) + (ranges ? 1 : 0);
         int writableCount = 1 + (op.kind() == BlkOp.Kind.READ ? pieces : 0);
         if (freeSlots.isEmpty() || !queue.driver().canPost(readableCount, writableCount, useIndirect)) {
             if (inPostOrder.isEmpty()) throw new IllegalStateException("the model cannot fit " + op + " into an empty ring of " + queueSize);
@@ -223,13 +238,22 @@ final class ModelBlkDriver implements AutoCloseable {
             case READ -> VirtioBlk.T_IN;
             case WRITE -> VirtioBlk.T_OUT;
             case FLUSH -> VirtioBlk.T_FLUSH;
+            case DISCARD -> VirtioBlk.T_DISCARD;
+            case WRITE_ZEROES -> VirtioBlk.T_WRITE_ZEROES;
         };
-        long sector = op.kind() == BlkOp.Kind.FLUSH ? 0 : (long) op.block() * (BlkOp.BLOCK_BYTES / 512);
+        long first = (long) op.block() * (BlkOp.BLOCK_BYTES / 512);
+        long sector = op.kind() == BlkOp.Kind.READ || op.kind() == BlkOp.Kind.WRITE ? first : 0;
         memory.write(header, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putInt(0, type).putLong(8, sector).array(), 0, 16);
         memory.fill(status, 1, POISON);
         List<Segment> readable = new ArrayList<>();
         List<Segment> writable = new ArrayList<>();
         readable.add(new Segment(header, 16));
+        if (ranges) {
+            // One 16-byte segment: first sector, sectors, flags (no unmap).
+            memory.write(dataAt, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(0, first)
+                    .putInt(8, op.blocks() * (BlkOp.BLOCK_BYTES / 512)).array(), 0, 16);
+            readable.add(new Segment(dataAt, 16));
+        }
         if (pieces > 0) {
             int bytes = op.blocks() * BlkOp.BLOCK_BYTES;
             if (op.kind() == BlkOp.Kind.WRITE) memory.write(dataAt, data, 0, bytes);
