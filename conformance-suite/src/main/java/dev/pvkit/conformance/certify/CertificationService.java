@@ -1,5 +1,6 @@
 package dev.pvkit.conformance.certify;
 
+import dev.pvkit.backends.blk.BlockStore;
 import dev.pvkit.backends.blk.FileBlockStore;
 import dev.pvkit.conformance.check.CertificationScope;
 import dev.pvkit.conformance.check.Check;
@@ -154,7 +155,7 @@ public final class CertificationService {
                     } else {
                         ExploreOptions share = plan == null ? ExploreOptions.none() : new ExploreOptions(plan.triesPerBoot(), explore.seed(),
                                 plan.budgetPerBoot(), explore.shrinkTries(), explore.replay());
-                        Explored x = drive(o, vm, log, progress, t0, share, mainSet, disk, bytes, announced, regions);
+                        Explored x = drive(o, vm, log, progress, t0, share, mainSet, disk, store, bytes, announced, regions);
                         end = x.ending();
                         if (x.summary() != null) explored.add(x.summary());
                     }
@@ -168,7 +169,7 @@ public final class CertificationService {
                     for (FeatureSet f : plan.extra()) {
                         ExploreOptions share = new ExploreOptions(plan.triesPerBoot(), explore.seed() + explored.size(), plan.budgetPerBoot(),
                                 explore.shrinkTries(), null);
-                        ExplorationSummary x = featureSetBoot(o, image, socket, dir, f, used, share, disk, bytes, announced, regions,
+                        ExplorationSummary x = featureSetBoot(o, image, socket, dir, f, used, share, disk, store, bytes, announced, regions,
                                 blkRecorder, log, progress);
                         if (x != null) explored.add(x);
                     }
@@ -289,7 +290,8 @@ public final class CertificationService {
 
     /** Runs the workload through the agent, then the exploration phase, then powers off. */
     private Explored drive(CertifyOptions o, QemuInstance vm, EventLog log, Progress progress, long t0, ExploreOptions explore,
-                           FeatureSet set, BehaviourDevice device, long diskBytes, AtomicLong announced, AtomicInteger regions)
+                           FeatureSet set, BehaviourDevice device, BlockStore store, long diskBytes, AtomicLong announced,
+                           AtomicInteger regions)
             throws InterruptedException {
         Duration left = o.timeout().minusNanos(System.nanoTime() - t0);
         ExplorationSummary summary = null;
@@ -299,7 +301,7 @@ public final class CertificationService {
             new StandardWorkload(vm.agent(), log, progress).run(DEVICE_WAIT, left);
             if (explore.enabled()) {
                 summary = LiveExploration.run(explore, set.name(), BootPlan.seenOffer(set, device.behaviour()), vm.agent(), device,
-                        diskBytes, log, announced, regions, progress);
+                        store, diskBytes, log, announced, regions, progress);
             }
             progress.step("workload: power off");
             vm.agent().poweroff();
@@ -317,7 +319,7 @@ public final class CertificationService {
      * the driver has the disk, then the guest powers off. Null when the boot did not get that far (said in progress).
      */
     private ExplorationSummary featureSetBoot(CertifyOptions o, GuestImage image, Path socket, Path dir, FeatureSet f, Accelerator accel,
-                                              ExploreOptions share, BehaviourDevice device, long diskBytes, AtomicLong announced,
+                                              ExploreOptions share, BehaviourDevice device, BlockStore store, long diskBytes, AtomicLong announced,
                                               AtomicInteger regions, BlkRecorder blkRecorder, EventLog log, Progress progress)
             throws InterruptedException {
         QemuOptions q = qemuOptions(o.withAccelerator(accel == null ? o.accelerator() : accel), image, socket,
@@ -333,7 +335,7 @@ public final class CertificationService {
             vm.agent().awaitReady(DEVICE_WAIT);
             vm.agent().awaitDevice(LiveBlkTries.DISK, DEVICE_WAIT);
             ExplorationSummary x = LiveExploration.run(share, f.name(), BootPlan.seenOffer(f, device.behaviour()), vm.agent(), device,
-                    diskBytes, log, announced, regions, progress);
+                    store, diskBytes, log, announced, regions, progress);
             vm.agent().poweroff();
             vm.awaitResult(Duration.ofSeconds(60));
             return x;

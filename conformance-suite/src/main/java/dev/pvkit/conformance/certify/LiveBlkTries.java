@@ -1,5 +1,6 @@
 package dev.pvkit.conformance.certify;
 
+import dev.pvkit.backends.blk.BlockStore;
 import dev.pvkit.conformance.explore.BehaviourDevice;
 import dev.pvkit.conformance.explore.BlkBehaviour;
 import dev.pvkit.conformance.explore.BlkCase;
@@ -22,8 +23,9 @@ import java.util.regex.Pattern;
 /**
  * Tries generated device behaviour on a live guest: the device serves as the case says while the agent runs its
  * workload on a region of the disk no try used before (so the disk model starts from zeroes), and the try is judged
- * by what the application saw (every command answered, reads return what was written), the kernel's log (no virtio
- * or block-layer trouble) and, after a capacity change, the size the guest reports. The checks judge the whole run
+ * by what the application saw (every command answered; an error only where the device injected a failure; reads
+ * return what was written), the back-end's disk (after a flush succeeded, the data is there), the kernel's log (no
+ * virtio or block-layer trouble beyond the failures injected) and, after a capacity change, the size the guest reports. The checks judge the whole run
  * afterwards, as for the standard workload.
  */
 final class LiveBlkTries implements TryRunner<BlkCase> {
@@ -38,7 +40,11 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
     private static final Pattern TROUBLE = Pattern.compile(
             "(?i)(virtio|vd[a-z]|blk).*(error|fail|warn|bug|timed? ?out|hung|reset)|I/O error|blocked for more than|BUG:|WARNING:");
 
+    /** Kernel lines that report a failed request: expected when the device injects failures. */
+    private static final Pattern REPORTED_FAILURE = Pattern.compile("(?i)I/O error|lost async page write|critical (target|medium) error");
+
     private final GuestAgent agent;
+    private final BlockStore store;
     private final BehaviourDevice device;
     private final BlkBehaviour plain;
     private final long regionBytes;
@@ -49,14 +55,16 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
     private long seed = 1;
 
     /**
+     * @param store         the back-end's disk, read to see that flushed data is there
      * @param regionBytes   bytes each try may use (the case space's disk)
      * @param diskBytes     the capacity the tries may use regions of
      * @param announced     the capacity the device last announced (bytes; set by its listener), or -1
      * @param used          regions used so far, by every boot of the run (the disk outlives a boot)
      */
-    LiveBlkTries(GuestAgent agent, BehaviourDevice device, long regionBytes, long diskBytes, EventLog log, AtomicLong announced,
-                 java.util.concurrent.atomic.AtomicInteger used) {
+    LiveBlkTries(GuestAgent agent, BehaviourDevice device, BlockStore store, long regionBytes, long diskBytes, EventLog log,
+                 AtomicLong announced, java.util.concurrent.atomic.AtomicInteger used) {
         this.agent = agent;
+        this.store = store;
         this.device = device;
         this.plain = device.behaviour();
         this.regionBytes = regionBytes;
@@ -75,8 +83,8 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
     public TryOutcome run(BlkCase c) throws InterruptedException {
         if (used.get() >= regions) throw new Explorer.Abort("the disk has no fresh region left for another try (" + regions + " used)");
         long base = FIRST_REGION + regionBytes * used.getAndIncrement();
-        byte[] model = new byte[(int) regionBytes];
-        boolean[] unknown = new boolean[(int) (regionBytes / BlkOp.BLOCK_BYTES)];
+        RegionModel model = new RegionModel((int) regionBytes);
+        boolean failing = !c.behaviour().failures().isEmpty();
         log.add(new GuestEvent(EventLog.nowMicros(), GuestEvent.Milestone.WORKLOAD_STEP, "explore: try on region " + base + ": " + c));
         long capacityBefore = announcedCapacity.get();
         agent.timeout(COMMAND_LIMIT);
@@ -85,15 +93,19 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
             device.behave(c.behaviour().withOffer(plain)); // the offer the guest sees is QEMU's to fix, not the case's
             for (int round = 0; round < c.workload().rounds(); round++) {
                 for (BlkOp op : c.workload().ops()) {
-                    TryOutcome o = apply(op, base, model, unknown, round);
+                    TryOutcome o = apply(op, base, model, failing, round);
                     if (o != null) return o;
                 }
             }
             device.behave(plain);
-            agent.flush(DISK); // nothing of this try is left to be written back during the next
+            // Nothing of this try is left to be written back during the next; what it flushes must be on the disk.
+            TryOutcome last = apply(new BlkOp(BlkOp.Kind.FLUSH, 0, 1), base, model, failing, -1);
+            if (last != null) return last;
             TryOutcome capacity = capacity(capacityBefore);
             if (capacity != null) return capacity;
-            List<String> trouble = agent.dmesg().stream().filter(l -> TROUBLE.matcher(l).find()).toList();
+            // Failures the device injected are reported by the kernel, rightly: only other trouble counts then.
+            List<String> trouble = agent.dmesg().stream().filter(l -> TROUBLE.matcher(l).find())
+                    .filter(l -> !failing || !REPORTED_FAILURE.matcher(l).find()).toList();
             if (!trouble.isEmpty()) return TryOutcome.failed("kernel-log", trouble.get(0).strip());
             return TryOutcome.passed();
         } catch (AgentException e) {
@@ -106,37 +118,61 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
         }
     }
 
-    /** One request of the workload through the agent; the failed outcome, or null. */
-    private TryOutcome apply(BlkOp op, long base, byte[] model, boolean[] unknown, int round) {
+    /**
+     * One request of the workload through the agent; the failed outcome, or null. When the device injects failures an
+     * error the agent reports is the driver doing its job (the failure reached the application): the data it concerns
+     * becomes unknown. What the application was told succeeded must then be true: reads return what was written,
+     * and a successful flush leaves the data on the back-end's disk.
+     */
+    private TryOutcome apply(BlkOp op, long base, RegionModel model, boolean failing, int round) {
         int at = op.block() * BlkOp.BLOCK_BYTES;
         int len = op.blocks() * BlkOp.BLOCK_BYTES;
-        switch (op.kind()) {
-            case WRITE -> {
-                long s = seed++;
-                agent.write(DISK, base + at, len, s);
-                PatternGenerator.fill(s, model, at, len);
-                Arrays.fill(unknown, op.block(), op.block() + op.blocks(), false);
-            }
-            case DISCARD -> {
-                // The device may keep the old data or zero it: the blocks are unknown until written again.
-                agent.discard(DISK, base + at, len);
-                Arrays.fill(unknown, op.block(), op.block() + op.blocks(), true);
-            }
-            case WRITE_ZEROES -> throw new IllegalArgumentException("the agent has no write-zeroes command");
-            case READ -> {
-                boolean anyUnknown = false;
-                for (int k = op.block(); k < op.block() + op.blocks(); k++) anyUnknown |= unknown[k];
-                if (anyUnknown) {
-                    agent.read(DISK, base + at, len); // still read (the driver is put to work); its bytes are the device's choice
-                    return null;
+        try {
+            switch (op.kind()) {
+                case WRITE -> {
+                    long s = seed++;
+                    agent.write(DISK, base + at, len, s);
+                    PatternGenerator.fill(s, model.bytes(), at, len);
+                    model.written(op);
                 }
-                String got = agent.read(DISK, base + at, len);
-                String expected = PatternGenerator.sha256Hex(Arrays.copyOfRange(model, at, at + len));
-                if (!got.equals(expected)) return TryOutcome.failed("data", op + " (round " + round + ") read other bytes than were written");
+                case DISCARD -> {
+                    agent.discard(DISK, base + at, len);
+                    model.lost(op); // the device may keep the old data or zero it
+                }
+                case WRITE_ZEROES -> throw new IllegalArgumentException("the agent has no write-zeroes command");
+                case READ -> {
+                    String got = agent.read(DISK, base + at, len);
+                    if (!model.known(op, failing)) return null; // read all the same: the driver is put to work
+                    String expected = PatternGenerator.sha256Hex(Arrays.copyOfRange(model.bytes(), at, at + len));
+                    if (!got.equals(expected)) return TryOutcome.failed("data", op + " (round " + round + ") read other bytes than were written");
+                }
+                case FLUSH -> {
+                    agent.flush(DISK);
+                    model.flushed();
+                    int k = model.firstDurableMismatch(storeRegion(base));
+                    if (k >= 0) {
+                        return TryOutcome.failed("durability", "block " + k + " of the try's region (disk offset " + (base + (long) k * BlkOp.BLOCK_BYTES)
+                                + ") is not on the back-end's disk as written, although a flush after the write succeeded");
+                    }
+                }
             }
-            case FLUSH -> agent.flush(DISK);
+        } catch (AgentException e) {
+            if (!failing || e.reply() == null) throw e;  // no failure injected, or no answer at all: that is the try's end
+            if (op.kind() == BlkOp.Kind.FLUSH) model.flushFailed();
+            else if (op.kind() != BlkOp.Kind.READ) model.lost(op);
         }
         return null;
+    }
+
+    /** The try's region as the back-end's disk holds it now. */
+    private byte[] storeRegion(long base) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate((int) regionBytes);
+        try {
+            store.read(base, b);
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException("cannot read the back-end's disk: " + e.getMessage(), e);
+        }
+        return b.array();
     }
 
     /** After a capacity change announced during the try, the guest must show the new size. */

@@ -1,5 +1,6 @@
 package dev.pvkit.conformance.certify;
 
+import dev.pvkit.backends.blk.BlockStore;
 import dev.pvkit.conformance.explore.BehaviourDevice;
 import dev.pvkit.conformance.explore.BlkBehaviour;
 import dev.pvkit.conformance.explore.BlkCase;
@@ -34,10 +35,10 @@ final class LiveExploration {
      * offer {@code seen}; {@code regions} counts the disk regions every boot of the run used.
      */
     static ExplorationSummary run(ExploreOptions e, String set, BlkBehaviour seen, GuestAgent agent, BehaviourDevice device,
-                                  long diskBytes, EventLog log, AtomicLong announced, java.util.concurrent.atomic.AtomicInteger regions,
+                                  BlockStore store, long diskBytes, EventLog log, AtomicLong announced, java.util.concurrent.atomic.AtomicInteger regions,
                                   Progress progress) throws InterruptedException {
         BlkCaseSpace space = BlkCaseSpace.live();
-        LiveBlkTries tries = new LiveBlkTries(agent, device, (long) space.diskBlocks() * dev.pvkit.conformance.explore.BlkOp.BLOCK_BYTES,
+        LiveBlkTries tries = new LiveBlkTries(agent, device, store, (long) space.diskBlocks() * dev.pvkit.conformance.explore.BlkOp.BLOCK_BYTES,
                 diskBytes, log, announced, regions);
         if (e.replay() != null) {
             progress.step("explore: replaying one case (" + set + ")");

@@ -56,6 +56,6 @@ public record BlkCaseSpace(List<String> formats, List<Boolean> eventIdx, List<Bo
      */
     public static BlkCaseSpace live() {
         return new BlkCaseSpace(List.of("split"), List.of(true), List.of(true), List.of(256), List.of(false), List.of(254),
-                false, List.of(BlkOp.Kind.WRITE, BlkOp.Kind.READ, BlkOp.Kind.FLUSH, BlkOp.Kind.DISCARD), 64, 64);
+                true, List.of(BlkOp.Kind.WRITE, BlkOp.Kind.READ, BlkOp.Kind.FLUSH, BlkOp.Kind.DISCARD), 64, 64);
     }
 }
