@@ -166,7 +166,9 @@ public final class CertificationService {
                 if (plan != null && incomplete == null) {
                     for (String why : plan.skipped()) progress.step("explore: feature set " + why + " not covered");
                     if (!plan.skipped().isEmpty()) guest.put("feature sets not covered", String.join("; ", plan.skipped()));
-                    for (FeatureSet f : plan.extra()) {
+                    for (int k = 0; k < plan.extra().size(); k++) {
+                        FeatureSet f = plan.extra().get(k);
+                        progress.step(String.format("explore: feature set %d of %d", k + 2, plan.extra().size() + 1));
                         ExploreOptions share = new ExploreOptions(plan.triesPerBoot(), explore.seed() + explored.size(), plan.budgetPerBoot(),
                                 explore.shrinkTries(), null);
                         ExplorationSummary x = featureSetBoot(o, image, socket, dir, f, used, share, disk, store, bytes, announced, regions,

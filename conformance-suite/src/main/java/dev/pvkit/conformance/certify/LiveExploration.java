@@ -45,7 +45,7 @@ final class LiveExploration {
             TryOutcome o = tries.run(e.replay());
             String json = CaseCodec.json(e.replay());
             ExplorationSummary.Failure f = o.failed()
-                    ? new ExplorationSummary.Failure(o.kind(), o.detail(), 1, json, json, 0, replayCommand(e.replay())) : null;
+                    ? new ExplorationSummary.Failure(o.kind(), o.detail(), 1, json, json, 0, replayCommand(e.replay()), 1, 1) : null;
             progress.step("explore: replayed case " + (o.failed() ? "failed: " + o : "passed"));
             return new ExplorationSummary(e.seed(), 1, 1, Map.of("feature set", Map.of(set, 1)), null, f, true);
         }
@@ -79,7 +79,7 @@ final class LiveExploration {
         if (r.failed()) {
             Finding<BlkCase> f = r.finding();
             failure = new ExplorationSummary.Failure(f.outcome().kind(), f.outcome().detail(), f.tryNumber(), CaseCodec.json(f.original()),
-                    CaseCodec.json(f.minimal()), f.shrinkSteps(), replayCommand(f.minimal()));
+                    CaseCodec.json(f.minimal()), f.shrinkSteps(), replayCommand(f.minimal()), f.reproduced(), f.confirmations());
             progress.step("explore: try " + f.tryNumber() + " failed (" + f.failure() + "); shrunk in " + f.shrinkSteps() + " steps");
         } else {
             progress.step("explore: " + r.tries() + " tries passed" + (r.stopped() != null ? " (" + r.stopped() + ")" : ""));

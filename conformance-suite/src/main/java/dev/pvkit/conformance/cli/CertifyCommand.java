@@ -107,8 +107,9 @@ final class CertifyCommand implements Callable<Integer> {
     Accelerator accelerator;
 
     @Option(names = "--tries", paramLabel = "N", description = "tries of generated device behaviour after "
-            + "the standard workload: each serves the guest with another legal completion order, batching, hold time, spurious "
-            + "notifications or capacity change while the agent writes and reads back (default: the profile's; 0: none)")
+            + "the standard workload, shared among the profile's feature sets (a boot each): each serves the guest with another "
+            + "legal completion order, batching, hold time, injected I/O error, spurious notifications or capacity change while "
+            + "the agent writes, reads back, flushes and discards (default: the profile's; 0: none)")
     Integer tries;
 
     @Option(names = "--seed", paramLabel = "S", description = "the seed the tries are generated from (default: a new one, printed "

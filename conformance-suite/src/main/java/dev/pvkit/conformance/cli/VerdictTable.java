@@ -131,7 +131,8 @@ final class VerdictTable {
         }
         if (x.failed()) {
             out.println("  failed: " + x.failure().kind() + ": " + x.failure().detail());
-            out.println("  minimal case (" + x.failure().shrinkSteps() + " shrink steps): " + x.failure().minimal());
+            out.println("  minimal case (" + x.failure().shrinkSteps() + " shrink steps; failed again in " + x.failure().reproduced()
+                    + " of " + x.failure().confirmations() + " runs): " + x.failure().minimal());
             out.println("  replay: " + x.failure().replay());
         }
         out.println();

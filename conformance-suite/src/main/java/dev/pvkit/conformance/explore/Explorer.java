@@ -24,6 +24,11 @@ import java.util.function.Function;
 public final class Explorer<T> {
     /** jqwik's generation size: how far generated values reach into their ranges (its default for 1000 tries). */
     static final int GEN_SIZE = 1000;
+    /**
+     * Runs of the minimal case after shrinking: a failure that hangs on timing (a missed kick the device may or may not
+     * catch) is reported with how often it came back, so a replay that passes once is not taken for a fix.
+     */
+    static final int CONFIRMATIONS = 3;
 
     /** What the search reports while it runs. */
     public interface Progress {
@@ -126,7 +131,7 @@ public final class Explorer<T> {
                 try {
                     o = runner.run(value);
                 } catch (Abort a) {
-                    return new Finding<>(tryNumber, value(failing), failure, value(current), currentOutcome, steps, runs);
+                    return new Finding<>(tryNumber, value(failing), failure, value(current), currentOutcome, steps, runs, 0, 0);
                 }
                 if (o.failed() && o.kind().equals(failure.kind())) {
                     current = candidate;
@@ -138,6 +143,17 @@ public final class Explorer<T> {
                 }
             }
         }
-        return new Finding<>(tryNumber, value(failing), failure, value(current), currentOutcome, steps, runs);
+        T minimal = value(current);
+        int reproduced = 0;
+        int confirmations = 0;
+        try {
+            for (; confirmations < CONFIRMATIONS && System.nanoTime() < deadline; confirmations++) {
+                TryOutcome o = runner.run(minimal);
+                if (o.failed() && o.kind().equals(failure.kind())) reproduced++;
+            }
+        } catch (Abort a) {
+            // the runner can run no more: the confirmations so far stand
+        }
+        return new Finding<>(tryNumber, value(failing), failure, minimal, currentOutcome, steps, runs, reproduced, confirmations);
     }
 }

@@ -173,7 +173,7 @@ public final class HtmlReport {
         if (x.failed()) {
             ExplorationSummary.Failure f = x.failure();
             m.put("failure", Map.of("kind", f.kind(), "detail", f.detail(), "try", f.tryNumber(), "steps", f.shrinkSteps(),
-                    "minimal", f.minimal(), "replay", f.replay()));
+                    "minimal", f.minimal(), "replay", f.replay(), "reproduced", f.reproduced() + " of " + f.confirmations()));
         }
         return m;
     }

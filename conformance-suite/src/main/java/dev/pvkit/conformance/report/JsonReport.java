@@ -175,6 +175,8 @@ public final class JsonReport {
             fn.put("detail", f.detail());
             fn.put("try", f.tryNumber());
             fn.put("shrink_steps", f.shrinkSteps());
+            fn.put("reproduced", f.reproduced());
+            fn.put("confirmations", f.confirmations());
             try {
                 fn.set("original", MAPPER.readTree(f.original()));
                 fn.set("minimal", MAPPER.readTree(f.minimal()));

@@ -193,7 +193,8 @@ public final class JunitReport {
             x.writeStartElement("failure");
             x.writeAttribute("message", "try " + f.tryNumber() + " failed (" + f.kind() + "): " + f.detail());
             x.writeAttribute("type", f.kind());
-            x.writeCharacters("minimal case (" + f.shrinkSteps() + " shrink steps): " + f.minimal() + "\nreplay: " + f.replay() + "\n");
+            x.writeCharacters("minimal case (" + f.shrinkSteps() + " shrink steps; failed again in " + f.reproduced() + " of "
+                    + f.confirmations() + " runs): " + f.minimal() + "\nreplay: " + f.replay() + "\n");
         } else {
             x.writeStartElement("system-out");
             x.writeCharacters(String.join("\n", e.statisticsLines()) + (e.stopped() != null ? "\nstopped early: " + e.stopped() : ""));

@@ -30,8 +30,10 @@ public record ExplorationSummary(long seed, int tries, int planned, Map<String, 
      * @param minimal     the smallest case that still fails the same way (JSON)
      * @param shrinkSteps accepted shrinks between them
      * @param replay      the command that runs the minimal case again
+     * @param reproduced  how many of the {@code confirmations} runs of the minimal case failed the same way again
      */
-    public record Failure(String kind, String detail, int tryNumber, String original, String minimal, int shrinkSteps, String replay) {
+    public record Failure(String kind, String detail, int tryNumber, String original, String minimal, int shrinkSteps, String replay,
+                          int reproduced, int confirmations) {
     }
 
     /**

@@ -63,15 +63,21 @@ class DriverFlawSearchTest {
                 MISSED.put(flaw.name(), r.tries() + " tries (" + r.stopped() + ")");
             } else {
                 Finding<BlkCase> f = r.finding();
-                FOUND.put(flaw.name(), String.format("try %d, %d shrink steps in %d runs, %.1f s: %s%n      minimal: %s",
-                        f.tryNumber(), f.shrinkSteps(), f.shrinkTries(), s, f.outcome(), f.minimal()));
+                FOUND.put(flaw.name(), String.format("try %d, %d shrink steps in %d runs, reproduced %d/%d, %.1f s: %s%n      minimal: %s",
+                        f.tryNumber(), f.shrinkSteps(), f.shrinkTries(), f.reproduced(), f.confirmations(), s, f.outcome(), f.minimal()));
             }
             assertThat(r.failed()).as("%s not found in %d tries", flaw, r.tries()).isTrue();
             assertThat(r.finding().minimal()).as("%s shrunk to %s", flaw, r.finding().minimal()).matches(exposes(flaw));
             assertThat(r.finding().outcome().kind()).isEqualTo(r.finding().failure().kind());
-            // The printed replay word runs the minimal case again, and it fails the same way.
+            // The printed replay word runs the minimal case again, and it fails the same way: every time for a
+            // deterministic failure; a timing-dependent one (a kick the device may catch by chance) at least once in five.
+            assertThat(r.finding().reproduced()).as("%s: the minimal case failed again after shrinking", flaw).isPositive();
             BlkCase replayed = CaseCodec.decode(CaseCodec.encode(r.finding().minimal()));
-            assertThat(new JavaDriverTries(flaw, SPACE).run(replayed).kind()).as("%s replayed", flaw).isEqualTo(r.finding().outcome().kind());
+            int again = 0;
+            for (int i = 0; i < (r.finding().deterministic() ? 1 : 5) && again == 0; i++) {
+                if (new JavaDriverTries(flaw, SPACE).run(replayed).kind().equals(r.finding().outcome().kind())) again++;
+            }
+            assertThat(again).as("%s replayed", flaw).isPositive();
         }));
     }
 

@@ -95,6 +95,34 @@ class ReportWritersTest {
     }
 
     @Test
+    void aGeneratedTryThatBrokeTheDriverFailsTheRunInEveryReport() throws Exception {
+        Certification c = SampleCertification.explorationFailed();
+        assertThat(c.failed()).isTrue();
+        ReportWriter.ReportFiles f = ReportWriter.write(c, dir);
+        String json = Files.readString(f.json());
+        assertThat(schema().validate(json, InputFormat.JSON)).as("schema errors").isEmpty();
+        JsonNode x = JSON.readTree(json).get("exploration");
+        assertThat(JSON.readTree(json).get("result").asText()).isEqualTo("fail");
+        assertThat(x.get("result").asText()).isEqualTo("fail");
+        assertThat(x.get("failure").get("minimal").get("behaviour").get("completions").asText()).isEqualTo("REVERSED");
+        assertThat(x.get("failure").get("reproduced").asInt()).isEqualTo(2);
+        assertThat(x.get("failure").get("replay").asText()).startsWith("pvkit certify --replay ");
+        assertThat(x.get("statistics").get("completion order").get("reversed").asInt()).isEqualTo(4);
+
+        var junit = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(f.junit().toFile());
+        org.w3c.dom.Element root = junit.getDocumentElement();
+        assertThat(root.getAttribute("failures")).isEqualTo("1");
+        var suites = junit.getElementsByTagName("testsuite");
+        org.w3c.dom.Element last = (org.w3c.dom.Element) suites.item(suites.getLength() - 1);
+        assertThat(last.getAttribute("name")).isEqualTo("Generated device behaviour");
+        assertThat(last.getElementsByTagName("failure").item(0).getTextContent()).contains("pvkit certify --replay", "2 of 3 runs");
+
+        String html = Files.readString(f.html());
+        assertThat(html).contains("data-exploration-result=\"fail\"", "pvkit certify --replay eyJiZWhhdmlvdXIiOnt9fQ", "2 of 3 runs",
+                "generated device behaviour broke the driver (data)");
+    }
+
+    @Test
     void passingRunSaysPass() throws IOException {
         JsonNode r = JSON.readTree(Files.readString(ReportWriter.write(SampleCertification.passing(), dir).json()));
         assertThat(r.get("result").asText()).isEqualTo("pass");

@@ -1,6 +1,7 @@
 package dev.pvkit.conformance.report;
 
 import dev.pvkit.conformance.verdict.Certification;
+import dev.pvkit.conformance.verdict.ExplorationSummary;
 import dev.pvkit.conformance.verdict.CertificationTerms;
 import dev.pvkit.conformance.verdict.WaivedVerdicts;
 import dev.pvkit.conformance.verdict.Waiver;
@@ -134,6 +135,22 @@ final class SampleCertification {
                 .filter(r -> r.outcome() != FAIL).toList();
         return new Certification(c.toolVersion(), c.specVersion(), c.guest(), c.device(), c.startedAt(), c.seconds(),
                 c.sessions(), v, FailOn.MUST);
+    }
+
+    /**
+     * Every requirement kept, but a generated try broke the driver: it was shrunk, failed again in 2 of 3 runs, and
+     * fails the run.
+     */
+    static Certification explorationFailed() {
+        Certification c = passing();
+        ExplorationSummary x = new ExplorationSummary(42, 7, 60,
+                java.util.Map.of("completion order", java.util.Map.of("reversed", 4, "in-order", 3), "feature set", java.util.Map.of("split", 7)),
+                null, new ExplorationSummary.Failure("data", "read 3+1 (round 0) read other bytes than were written", 7,
+                "{\"behaviour\":{\"completions\":\"SHUFFLED\"},\"workload\":{\"depth\":4}}",
+                "{\"behaviour\":{\"completions\":\"REVERSED\"},\"workload\":{\"depth\":2}}", 12,
+                "pvkit certify --replay eyJiZWhhdmlvdXIiOnt9fQ", 2, 3), false);
+        return new Certification(c.toolVersion(), c.specVersion(), c.guest(), c.device(), c.startedAt(), c.seconds(),
+                c.sessions(), c.verdicts(), FailOn.MUST, c.terms(), x);
     }
 
     private static RequirementVerdict verdict(String id, Outcome overall, Outcome fw, Outcome os, String check) {
