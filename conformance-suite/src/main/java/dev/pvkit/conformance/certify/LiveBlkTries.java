@@ -93,13 +93,13 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
             device.behave(c.behaviour().withOffer(plain)); // the offer the guest sees is QEMU's to fix, not the case's
             for (int round = 0; round < c.workload().rounds(); round++) {
                 for (BlkOp op : c.workload().ops()) {
-                    TryOutcome o = apply(op, base, model, failing, round);
+                    TryOutcome o = apply(op, base, model, failing, c.workload().direct(), round);
                     if (o != null) return o;
                 }
             }
             device.behave(plain);
             // Nothing of this try is left to be written back during the next; what it flushes must be on the disk.
-            TryOutcome last = apply(new BlkOp(BlkOp.Kind.FLUSH, 0, 1), base, model, failing, -1);
+            TryOutcome last = apply(new BlkOp(BlkOp.Kind.FLUSH, 0, 1), base, model, failing, false, -1);
             if (last != null) return last;
             TryOutcome capacity = capacity(capacityBefore);
             if (capacity != null) return capacity;
@@ -124,14 +124,14 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
      * becomes unknown. What the application was told succeeded must then be true: reads return what was written,
      * and a successful flush leaves the data on the back-end's disk.
      */
-    private TryOutcome apply(BlkOp op, long base, RegionModel model, boolean failing, int round) {
+    private TryOutcome apply(BlkOp op, long base, RegionModel model, boolean failing, boolean direct, int round) {
         int at = op.block() * BlkOp.BLOCK_BYTES;
         int len = op.blocks() * BlkOp.BLOCK_BYTES;
         try {
             switch (op.kind()) {
                 case WRITE -> {
                     long s = seed++;
-                    agent.write(DISK, base + at, len, s);
+                    agent.write(DISK, base + at, len, s, direct);
                     PatternGenerator.fill(s, model.bytes(), at, len);
                     model.written(op);
                 }
@@ -141,7 +141,7 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
                 }
                 case WRITE_ZEROES -> throw new IllegalArgumentException("the agent has no write-zeroes command");
                 case READ -> {
-                    String got = agent.read(DISK, base + at, len);
+                    String got = agent.read(DISK, base + at, len, direct);
                     if (!model.known(op, failing)) return null; // read all the same: the driver is put to work
                     String expected = PatternGenerator.sha256Hex(Arrays.copyOfRange(model.bytes(), at, at + len));
                     if (!got.equals(expected)) return TryOutcome.failed("data", op + " (round " + round + ") read other bytes than were written");

@@ -57,7 +57,8 @@ public final class BlkCases {
                 Arbitraries.integers().between(1, 4)).as(BlkOp::new);
         Arbitrary<List<BlkOp>> ops = op.list().ofMinSize(1).ofMaxSize(12);
         Arbitrary<Integer> depth = Arbitraries.integers().between(1, 8);
-        return Combinators.combine(ops, depth).flatAs((list, d) -> rounds(space, list.size()).map(r -> new BlkWorkload(list, d, r)));
+        Arbitrary<Boolean> direct = Arbitraries.of(false, true);
+        return Combinators.combine(ops, depth, direct).flatAs((list, d, io) -> rounds(space, list.size()).map(r -> new BlkWorkload(list, d, r, io)));
     }
 
     /** Requests past which a 16-bit ring index has wrapped: where index-handling bugs show. */
@@ -96,6 +97,7 @@ public final class BlkCases {
         d.put("spurious notifications", b.spurious() ? "yes" : "no");
         d.put("requests", w.requests() <= 100 ? "up to 100" : w.requests() <= 10_000 ? "up to 10,000" : "over 10,000");
         d.put("depth", String.valueOf(w.depth()));
+        d.put("guest I/O", w.direct() ? "O_DIRECT" : "page cache");
         return d;
     }
 }

@@ -117,13 +117,28 @@ public final class GuestAgent implements AutoCloseable {
 
     /** Writes the seeded pattern ({@link PatternGenerator}) at a byte offset of a guest block device. */
     public void write(String dev, long offset, long length, long seed) {
+        write(dev, offset, length, seed, false);
+    }
+
+    /**
+     * As {@link #write(String, long, long, long)}; with {@code direct} past the page cache (O_DIRECT: offset and
+     * length multiples of the logical block size), so the driver gets the requests at once.
+     */
+    public void write(String dev, long offset, long length, long seed, boolean direct) {
         PatternGenerator.checkSeed(seed);
-        require(AgentProtocol.command("WRITE", dev, offset, length, seed));
+        require(direct ? AgentProtocol.command("WRITE", dev, offset, length, seed, "direct")
+                : AgentProtocol.command("WRITE", dev, offset, length, seed));
     }
 
     /** The SHA-256 (hex) of what the device holds in the range, read past the guest's page cache. */
     public String read(String dev, long offset, long length) {
-        return require(AgentProtocol.command("READ", dev, offset, length)).field("sha256");
+        return read(dev, offset, length, false);
+    }
+
+    /** As {@link #read(String, long, long)}; with {@code direct} through O_DIRECT (no read-ahead). */
+    public String read(String dev, long offset, long length, boolean direct) {
+        return require(direct ? AgentProtocol.command("READ", dev, offset, length, "direct")
+                : AgentProtocol.command("READ", dev, offset, length)).field("sha256");
     }
 
     /** Writes back the guest's cached data and sends the device a cache flush. */

@@ -52,13 +52,24 @@ range() {
     [ $(($2 + $3)) -le "$size" ] || { reply "ERR range $2+$3 beyond the end of $name ($size bytes)"; return 1; }
 }
 
+# An optional last word "direct" makes WRITE and READ bypass the guest's page cache (O_DIRECT): each becomes the
+# driver's requests at once, not a write-back or read-ahead later.
+directflag() {
+    case "$1" in
+        "") echo "" ;;
+        direct) echo ",direct" ;;
+        *) return 1 ;;
+    esac
+}
+
 cmd_write() {
-    [ $# -eq 4 ] || { reply "ERR usage: WRITE <dev> <offset> <length> <seed>"; return; }
+    [ $# -eq 4 ] || [ $# -eq 5 ] || { reply "ERR usage: WRITE <dev> <offset> <length> <seed> [direct]"; return; }
     range "$1" "$2" "$3" || return
     isnum "$4" && [ "$4" -le 4294967295 ] || { reply "ERR seed must be a decimal 0..4294967295"; return; }
+    direct=$(directflag "${5:-}") || { reply "ERR the fifth word may only be 'direct'"; return; }
     [ "$3" -eq 0 ] && { reply "OK"; return; }
     if out=$(set -o pipefail; pattern "$3" "$4" | xxd -r -p \
-            | dd of="$dev" bs=65536 oflag=seek_bytes seek="$2" iflag=fullblock conv=notrunc 2>&1); then
+            | dd of="$dev" bs=65536 oflag=seek_bytes$direct seek="$2" iflag=fullblock conv=notrunc 2>&1); then
         reply "OK"
     else
         reply "ERR write failed: $(echo "$out" | oneline)"
@@ -66,11 +77,12 @@ cmd_write() {
 }
 
 cmd_read() {
-    [ $# -eq 3 ] || { reply "ERR usage: READ <dev> <offset> <length>"; return; }
+    [ $# -eq 3 ] || [ $# -eq 4 ] || { reply "ERR usage: READ <dev> <offset> <length> [direct]"; return; }
     range "$1" "$2" "$3" || return
+    direct=$(directflag "${4:-}") || { reply "ERR the fourth word may only be 'direct'"; return; }
     # Drop the guest's cached copy first, so the hash is of what the device returns now.
     blockdev --flushbufs "$dev" 2>/dev/null
-    if sum=$(set -o pipefail; dd if="$dev" bs=65536 iflag=skip_bytes,count_bytes skip="$2" count="$3" \
+    if sum=$(set -o pipefail; dd if="$dev" bs=65536 iflag=skip_bytes,count_bytes$direct skip="$2" count="$3" \
             2>/tmp/pvkit-read.err | sha256sum); then
         reply "OK sha256=${sum%% *}"
     else

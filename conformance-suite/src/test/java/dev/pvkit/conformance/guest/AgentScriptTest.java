@@ -72,6 +72,9 @@ class AgentScriptTest {
         assertThat(agent.call("WRITE vda").text()).startsWith("usage: WRITE");
         assertThat(agent.call("WRITE vda 0 10 -3").ok()).isFalse();
         assertThat(agent.call("WRITE vda 0 10 4294967296").ok()).isFalse();
+        assertThat(agent.call("WRITE vda 0 512 1 sideways").text()).isEqualTo("the fifth word may only be 'direct'");
+        assertThat(agent.call("READ vda 0 512 sideways").text()).isEqualTo("the fourth word may only be 'direct'");
+        assertThat(agent.call("READ vda 0 512 direct extra").text()).startsWith("usage: READ");
         assertThat(agent.call("READ vda " + DISK + " 1").text()).contains("beyond the end");
         assertThat(agent.call("READ vdz 0 1").text()).isEqualTo("no block device vdz");
         assertThat(agent.call("READ ../etc/passwd 0 1").ok()).isFalse();
