@@ -121,16 +121,16 @@ public final class CertificationService {
             // The reference device's offer; the exploration varies only how it serves.
             BlkBehaviour offer = BlkBehaviour.plain().withPacked(true).withReadOnly(o.disk() != null);
             AtomicLong announced = new AtomicLong(-1);
-            BehaviourDevice disk = new BehaviourDevice(store, bytes, offer, GROWTH_STEP, new BehaviourDevice.Listener() {
+            boolean exploring = explore.enabled() && !o.passive() && o.disk() == null;
+            BootPlan plan = exploring ? BootPlan.of(o.profile(), explore) : null;
+            BehaviourDevice disk = new BehaviourDevice(store, bytes, offer, plan != null ? plan.queues() : 1, GROWTH_STEP, new BehaviourDevice.Listener() {
                 @Override
                 public void capacityChanged(long capacity, boolean told) {
                     if (told) announced.set(capacity);
                 }
             });
             Path socket = dir.resolve("blk.sock");
-            boolean exploring = explore.enabled() && !o.passive() && o.disk() == null;
             if (explore.enabled() && !exploring) progress.step("explore: skipped (generated behaviour needs the agent and a fresh, writable disk)");
-            BootPlan plan = exploring ? BootPlan.of(o.profile(), explore) : null;
             FeatureSet mainSet = plan != null ? plan.main() : BootPlan.QEMU_DEFAULT;
             QemuOptions q = qemuOptions(o, image, socket, dir.resolve("qemu"), mainSet);
             TransportCapture capture = TransportCapture.attach(q, log);
@@ -352,11 +352,13 @@ public final class CertificationService {
         QemuOptions q = image != null ? QemuOptions.of(image) : QemuOptions.firmwareBoot();
         Accelerator accel = o.accelerator();
         if (image == null && accel == Accelerator.AUTO) accel = Accelerator.TCG;  // AUTO's probe boots the agent
-        VhostUserDevice disk = VhostUserDevice.blk(socket, 1);
+        VhostUserDevice disk = VhostUserDevice.blk(socket, set.queues());
         // QEMU's defaults are the usual feature set: its command line stays as it was unless another set is asked for.
         if (!set.sameFeatures(BootPlan.QEMU_DEFAULT)) {
             disk = disk.withPacked(set.ring() == FeatureSet.Ring.PACKED).withProperties(BootPlan.qemuProperties(set));
         }
+        // Linux uses no more request queues than it has CPUs: a multi-queue set needs them to be put to the test.
+        if (set.queues() > 1) q.cpus(Math.min(set.queues(), BootPlan.MAX_CPUS));
         q.accelerator(accel).timeLimit(o.timeout()).runDirectory(runDir).device(disk);
         if (o.append() != null) q.kernelArgs(o.append().split("\\s+"));
         // The kernel banner (KERN_NOTICE) tells firmware sessions from the OS's; 'quiet' would hide it. Last wins.

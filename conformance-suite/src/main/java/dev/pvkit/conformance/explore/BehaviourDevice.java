@@ -74,9 +74,14 @@ public final class BehaviourDevice implements VirtioDevice {
      * capacity change grows it by {@code growBy} bytes (a multiple of 512) while the store has room.
      */
     public BehaviourDevice(BlockStore store, long capacityBytes, BlkBehaviour behaviour, long growBy, Listener listener) {
+        this(store, capacityBytes, behaviour, 1, growBy, listener);
+    }
+
+    /** As above, with {@code queues} request queues (more than one offers VIRTIO_BLK_F_MQ). */
+    public BehaviourDevice(BlockStore store, long capacityBytes, BlkBehaviour behaviour, int queues, long growBy, Listener listener) {
         if (growBy <= 0 || growBy % 512 != 0) throw new IllegalArgumentException("growth must be a positive multiple of 512: " + growBy);
         BlkOptions o = BlkOptions.defaults(capacityBytes).withPacked(behaviour.packed()).withQueueSize(behaviour.queueSize())
-                .withSegments(1 << 20, behaviour.segMax()).withReadOnly(behaviour.readOnly());
+                .withSegments(1 << 20, behaviour.segMax()).withReadOnly(behaviour.readOnly()).withQueues(queues);
         this.disk = new VirtioBlkDevice(store, o);
         this.behaviour = behaviour;
         this.storeBytes = store.size() / 512 * 512;
