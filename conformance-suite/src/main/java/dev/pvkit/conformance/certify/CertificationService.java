@@ -91,6 +91,11 @@ public final class CertificationService {
                          ExplorationSummary exploration) {
     }
 
+    /** The least time left in the run for which another feature set's boot is started. */
+    static final Duration MIN_BOOT_TIME = Duration.ofSeconds(60);
+    /** What a feature set's boot spends besides its tries: booting to the agent, powering off. */
+    static final Duration BOOT_OVERHEAD = Duration.ofSeconds(30);
+
     /** Each capacity change grows the disk by this much (the store has room for sixteen). */
     static final long GROWTH_STEP = 1L << 20;
 
@@ -166,14 +171,27 @@ public final class CertificationService {
                 if (plan != null && incomplete == null) {
                     for (String why : plan.skipped()) progress.step("explore: feature set " + why + " not covered");
                     if (!plan.skipped().isEmpty()) guest.put("feature sets not covered", String.join("; ", plan.skipped()));
+                    List<String> notReached = new ArrayList<>();
                     for (int k = 0; k < plan.extra().size(); k++) {
                         FeatureSet f = plan.extra().get(k);
+                        // --timeout bounds the whole run: a boot starts only with time left for its tries.
+                        Duration left = o.timeout().minusNanos(System.nanoTime() - t0);
+                        if (left.compareTo(MIN_BOOT_TIME) < 0) {
+                            notReached.add(f.name());
+                            continue;
+                        }
                         progress.step(String.format("explore: feature set %d of %d", k + 2, plan.extra().size() + 1));
-                        ExploreOptions share = new ExploreOptions(plan.triesPerBoot(), explore.seed() + explored.size(), plan.budgetPerBoot(),
+                        Duration budget = plan.budgetPerBoot().compareTo(left.minus(BOOT_OVERHEAD)) < 0 ? plan.budgetPerBoot() : left.minus(BOOT_OVERHEAD);
+                        ExploreOptions share = new ExploreOptions(plan.triesPerBoot(), explore.seed() + explored.size(), budget,
                                 explore.shrinkTries(), null);
-                        ExplorationSummary x = featureSetBoot(o, image, socket, dir, f, used, share, disk, store, bytes, announced, regions,
-                                blkRecorder, log, progress);
+                        ExplorationSummary x = featureSetBoot(o.withTimeout(left), image, socket, dir, f, used, share, disk, store, bytes,
+                                announced, regions, blkRecorder, log, progress);
                         if (x != null) explored.add(x);
+                    }
+                    if (!notReached.isEmpty()) {
+                        String why = String.join(", ", notReached) + " (the run's --timeout of " + o.timeout().toSeconds() + " s was spent)";
+                        progress.step("explore: feature sets not reached: " + why);
+                        guest.merge("feature sets not covered", why, (a, b) -> a + "; " + b);
                     }
                 }
                 if (!explored.isEmpty()) exploration = ExplorationSummary.merge(explored);
