@@ -116,7 +116,10 @@ public final class BehaviourDevice implements VirtioDevice {
         ordinals.set(0);
     }
 
-    /** How many spurious notifications follow each release, and how far apart (see {@link BlkBehaviour#spurious}). */
+    /**
+     * How many spurious notifications follow each release, and how far apart; while requests are held, one comes every
+     * gap until they are given back (see {@link BlkBehaviour#spurious}).
+     */
     static final int SPURIOUS_PER_RELEASE = 3;
     static final Duration SPURIOUS_GAP = Duration.ofNanos(200_000);
     /** How far apart requests given back one at a time are. */
@@ -140,12 +143,18 @@ public final class BehaviourDevice implements VirtioDevice {
             if (h.requests.size() >= b.batch() || b.delayMicros() == 0 || ctx == null) {
                 release(queue);  // a full batch, nothing to wait for, or no event loop to wait on
             } else if (h.timer == null) {
-                h.timer = ctx.schedule(queue, Duration.ofNanos(b.delayMicros() * 1000L), () -> {
+                Duration hold = Duration.ofNanos(b.delayMicros() * 1000L);
+                h.timer = ctx.schedule(queue, hold, () -> {
                     synchronized (h) {
                         h.timer = null;
                         release(queue);
                     }
                 });
+                // While it holds a request the driver is surely waiting for it: spurious notifications then each wake it
+                // to find nothing new, rather than merging into a completion's notification.
+                if (b.spurious()) {
+                    for (Duration at = SPURIOUS_GAP; at.compareTo(hold) < 0; at = at.plus(SPURIOUS_GAP)) spuriousAt(queue, ctx, at);
+                }
             }
         }
     }
@@ -184,11 +193,7 @@ public final class BehaviourDevice implements VirtioDevice {
         }
         if (b.spurious() && ctx != null) {
             // Apart from the completions' own notification and from each other, or they would merge into it.
-            for (int i = 1; i <= SPURIOUS_PER_RELEASE; i++) {
-                ctx.schedule(queue, SPURIOUS_GAP.multipliedBy(i), () -> {
-                    if (ctx.notifySpuriously(queue)) listener.spuriousSent(queue);
-                });
-            }
+            for (int i = 1; i <= SPURIOUS_PER_RELEASE; i++) spuriousAt(queue, ctx, SPURIOUS_GAP.multipliedBy(i));
         }
     }
 
@@ -206,6 +211,12 @@ public final class BehaviourDevice implements VirtioDevice {
     private void giveBack(Taken t) {
         if (t.request().isCancelled()) return;  // its ring stopped: its memory is not ours to touch
         t.request().complete(serve(t));
+    }
+
+    private void spuriousAt(int queue, DeviceContext ctx, Duration after) {
+        ctx.schedule(queue, after, () -> {
+            if (ctx.notifySpuriously(queue)) listener.spuriousSent(queue);
+        });
     }
 
     /** Does what request {@code t} asks, or answers it with the injected failure; returns the bytes written. */
