@@ -128,11 +128,8 @@ public final class CertificationService {
             AtomicLong announced = new AtomicLong(-1);
             boolean exploring = explore.enabled() && !o.passive() && o.disk() == null;
             BootPlan plan = exploring ? BootPlan.of(o.profile(), explore) : null;
-            BehaviourDevice disk = new BehaviourDevice(store, bytes, offer, plan != null ? plan.queues() : 1, GROWTH_STEP, new BehaviourDevice.Listener() {
-                @Override
-                public void capacityChanged(long capacity, boolean told) {
-                    if (told) announced.set(capacity);
-                }
+            BehaviourDevice disk = new BehaviourDevice(store, bytes, offer, plan != null ? plan.queues() : 1, GROWTH_STEP, (capacity, told) -> {
+                if (told) announced.set(capacity);
             });
             Path socket = dir.resolve("blk.sock");
             if (explore.enabled() && !exploring) progress.step("explore: skipped (generated behaviour needs the agent and a fresh, writable disk)");

@@ -30,22 +30,11 @@ import java.util.Random;
 public final class BehaviourDevice implements VirtioDevice {
     private static final Logger LOG = LoggerFactory.getLogger(BehaviourDevice.class);
 
-    /** What the device did beyond serving: for oracles and reports. Called on queue workers. */
+    /** Told when the disk grew (on a queue worker): what a capacity oracle needs to know. */
+    @FunctionalInterface
     public interface Listener {
-        Listener NONE = new Listener() {
-        };
-
-        /** Request {@code ordinal} (the order the device took requests in) was answered with {@code status}, not served. */
-        default void injected(int ordinal, InjectedStatus status) {
-        }
-
         /** The disk grew to {@code bytes}; {@code announced} when the driver was told. */
-        default void capacityChanged(long bytes, boolean announced) {
-        }
-
-        /** A notification with nothing new was sent on {@code queue}. */
-        default void spuriousSent(int queue) {
-        }
+        void capacityChanged(long bytes, boolean announced);
     }
 
     private final VirtioBlkDevice disk;
@@ -215,7 +204,7 @@ public final class BehaviourDevice implements VirtioDevice {
 
     private void spuriousAt(int queue, DeviceContext ctx, Duration after) {
         ctx.schedule(queue, after, () -> {
-            if (ctx.notifySpuriously(queue)) listener.spuriousSent(queue);
+            ctx.notifySpuriously(queue);
         });
     }
 
@@ -230,7 +219,6 @@ public final class BehaviourDevice implements VirtioDevice {
             // The status byte is the last writable byte; nothing else is written, nothing is done.
             out.writeU8(out.length() - 1, (byte) failure.code());
             written = 1;
-            listener.injected(t.ordinal(), failure);
         } else {
             written = disk.process(request.queue(), request.chain(), request.memory());
         }

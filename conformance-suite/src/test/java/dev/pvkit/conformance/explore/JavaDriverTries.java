@@ -56,11 +56,8 @@ final class JavaDriverTries implements TryRunner<BlkCase> {
         EventLog log = new EventLog();
         long initial = (long) space.diskBlocks() * BlkOp.BLOCK_BYTES;
         AtomicLong grownTo = new AtomicLong(-1);
-        BehaviourDevice device = new BehaviourDevice(new MemoryBlockStore(2 * initial), initial, c.behaviour(), initial, new BehaviourDevice.Listener() {
-            @Override
-            public void capacityChanged(long bytes, boolean announced) {
-                if (announced) grownTo.set(bytes);
-            }
+        BehaviourDevice device = new BehaviourDevice(new MemoryBlockStore(2 * initial), initial, c.behaviour(), initial, (bytes, announced) -> {
+            if (announced) grownTo.set(bytes);
         });
         device.disk().requestListener(new BlkRecorder(log));
         Path socket = dir.resolve("blk.sock");
