@@ -1,6 +1,5 @@
 package dev.pvkit.conformance.explore;
 
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -18,12 +17,5 @@ public record Exploration<T>(long seed, int tries, int planned, Map<String, Map<
                              Finding<T> finding, String stopped) {
     public boolean failed() {
         return finding != null;
-    }
-
-    /** The dimensions, each with its values, most frequent first, as "value n" pairs: what a report prints. */
-    public List<String> statisticsLines() {
-        return statistics.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue().entrySet().stream()
-                .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
-                .map(v -> v.getKey() + " " + v.getValue()).reduce((a, b) -> a + ", " + b).orElse("")).toList();
     }
 }

@@ -166,8 +166,7 @@ public final class HtmlReport {
         m.put("stopped", x.stopped());
         List<Map<String, String>> dims = new ArrayList<>();
         x.statistics().entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> dims.add(Map.of("name", e.getKey(),
-                "values", e.getValue().entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
-                        .map(v -> v.getKey() + " × " + v.getValue()).reduce((a, b) -> a + ", " + b).orElse(""))));
+                "values", ExplorationSummary.values(e.getValue(), " × "))));
         m.put("dimensions", dims);
         m.put("hasDimensions", !dims.isEmpty());
         if (x.failed()) {

@@ -63,10 +63,20 @@ public record ExplorationSummary(long seed, int tries, int planned, Map<String, 
         return failure != null;
     }
 
-    /** The statistics as "dimension: value n, value n" lines, most frequent first. */
+    /** The statistics as "dimension: value n, value n" lines, dimensions by name, values most frequent first. */
     public List<String> statisticsLines() {
-        return statistics.entrySet().stream().sorted(Map.Entry.comparingByKey()).map(e -> e.getKey() + ": " + e.getValue().entrySet().stream()
-                .sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
-                .map(v -> v.getKey() + " " + v.getValue()).reduce((a, b) -> a + ", " + b).orElse("")).toList();
+        return statisticsLines(statistics);
+    }
+
+    /** {@link #statisticsLines()} for any statistics of generated cases (dimension, value, how often). */
+    public static List<String> statisticsLines(Map<String, Map<String, Integer>> statistics) {
+        return statistics.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                .map(e -> e.getKey() + ": " + values(e.getValue(), " ")).toList();
+    }
+
+    /** One dimension's values, most frequent first, each followed by {@code between} and its count, comma-separated. */
+    public static String values(Map<String, Integer> counts, String between) {
+        return String.join(", ", counts.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
+                .map(v -> v.getKey() + between + v.getValue()).toList());
     }
 }

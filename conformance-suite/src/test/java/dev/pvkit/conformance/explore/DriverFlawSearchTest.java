@@ -87,7 +87,7 @@ class DriverFlawSearchTest {
         assertThat(r.finding()).as("the correct driver failed: %s", r.finding()).isNull();
         assertThat(r.tries()).isEqualTo(60);
         System.out.println("correct driver: " + r.tries() + " tries passed; covered:");
-        r.statisticsLines().forEach(l -> System.out.println("  " + l));
+        dev.pvkit.conformance.verdict.ExplorationSummary.statisticsLines(r.statistics()).forEach(l -> System.out.println("  " + l));
     }
 
     @AfterAll
