@@ -105,11 +105,8 @@ public final class BehaviourDevice implements VirtioDevice {
         ordinals.set(0);
     }
 
-    /**
-     * How many spurious notifications follow each release, and how far apart; while requests are held, one comes every
-     * gap until they are given back (see {@link BlkBehaviour#spurious}).
-     */
-    static final int SPURIOUS_PER_RELEASE = 3;
+    /** How many spurious notifications come while requests are held, and how far apart (see {@link BlkBehaviour#spurious}). */
+    static final int SPURIOUS_PER_HOLD = 4;
     static final Duration SPURIOUS_GAP = Duration.ofNanos(200_000);
     /** How far apart requests given back one at a time are. */
     static final Duration ONE_AT_A_TIME_GAP = Duration.ofNanos(30_000);
@@ -133,24 +130,28 @@ public final class BehaviourDevice implements VirtioDevice {
                 release(queue);  // a full batch, nothing to wait for, or no event loop to wait on
             } else if (h.timer == null) {
                 Duration hold = Duration.ofNanos(b.delayMicros() * 1000L);
+                // Spurious notifications come while requests are held, when the driver is surely waiting for them: each
+                // then wakes it to find nothing new, rather than merging into a completion's notification. The hold
+                // lasts until all of them are sent (holding longer is the device's right), so a driver that cannot take
+                // them meets them the same way every time.
+                if (b.spurious()) {
+                    Duration needed = SPURIOUS_GAP.multipliedBy(SPURIOUS_PER_HOLD + 1);
+                    if (hold.compareTo(needed) < 0) hold = needed;
+                    for (int i = 1; i <= SPURIOUS_PER_HOLD; i++) spuriousAt(queue, ctx, SPURIOUS_GAP.multipliedBy(i));
+                }
                 h.timer = ctx.schedule(queue, hold, () -> {
                     synchronized (h) {
                         h.timer = null;
                         release(queue);
                     }
                 });
-                // While it holds a request the driver is surely waiting for it: spurious notifications then each wake it
-                // to find nothing new, rather than merging into a completion's notification.
-                if (b.spurious()) {
-                    for (Duration at = SPURIOUS_GAP; at.compareTo(hold) < 0; at = at.plus(SPURIOUS_GAP)) spuriousAt(queue, ctx, at);
-                }
             }
         }
     }
 
     /**
-     * Serves and gives back everything {@code queue} holds, in the behaviour's order, then perhaps schedules spurious
-     * notifications. Holding the queue's monitor, on its worker.
+     * Serves and gives back everything {@code queue} holds, in the behaviour's order. Holding the queue's monitor, on
+     * its worker.
      */
     private void release(int queue) {
         Held h = held[queue];
@@ -179,10 +180,6 @@ public final class BehaviourDevice implements VirtioDevice {
             for (Taken t : h.trickle) giveBack(t);  // a behaviour switched meanwhile: nothing waits behind it
             h.trickle.clear();
             for (Taken t : out) giveBack(t);
-        }
-        if (b.spurious() && ctx != null) {
-            // Apart from the completions' own notification and from each other, or they would merge into it.
-            for (int i = 1; i <= SPURIOUS_PER_RELEASE; i++) spuriousAt(queue, ctx, SPURIOUS_GAP.multipliedBy(i));
         }
     }
 

@@ -19,7 +19,8 @@ import java.util.TreeMap;
  * @param oneAtATime     give a batch back one request per notification, in order, rather than all in one
  * @param failures       request ordinals (0-based, in the order the device takes them) answered with a failure
  * @param capacityChange the request ordinal after which the disk grows and the device says so, or -1
- * @param spurious       after giving requests back, also send a notification with nothing new where the driver allows it
+ * @param spurious       while requests are held (batch above 1, a hold time), also send notifications with nothing new
+ *                       where the driver allows them; the hold lasts until they are sent
  * @param seed           what a shuffle draws from
  */
 public record BlkBehaviour(boolean packed, int queueSize, boolean eventIdx, boolean indirect, boolean readOnly, int segMax,
