@@ -3,17 +3,12 @@ package dev.pvkit.conformance.cli;
 import dev.pvkit.conformance.certify.CertificationService;
 import dev.pvkit.conformance.certify.CertifyOptions;
 import dev.pvkit.conformance.certify.DriverChoice;
-import dev.pvkit.conformance.certify.ExploreOptions;
-import dev.pvkit.conformance.explore.BlkCase;
-import dev.pvkit.conformance.explore.CaseCodec;
+import dev.pvkit.conformance.certify.RunTerms;
 import dev.pvkit.conformance.certify.SetupException;
 import dev.pvkit.conformance.guest.Accelerator;
 import dev.pvkit.conformance.check.Checks;
 import dev.pvkit.conformance.guest.Firmware;
-import dev.pvkit.conformance.profile.InvalidFileException;
-import dev.pvkit.conformance.profile.Profile;
 import dev.pvkit.conformance.profile.Profiles;
-import dev.pvkit.conformance.profile.Waivers;
 import dev.pvkit.conformance.verdict.FailOn;
 import dev.pvkit.spec.PvSpec;
 import picocli.CommandLine.ArgGroup;
@@ -137,36 +132,20 @@ final class CertifyCommand implements Callable<Integer> {
         if (guestChoice.firmware != null && !passive) {
             out.println("pvkit: --firmware boots no agent: the run is passive");
         }
-        // Both files are checked before anything boots: a typo in them must not cost a run.
         PvSpec pvSpec = PvSpec.load();
-        Profile chosen;
-        Waivers accepted;
-        try {
-            chosen = Profiles.load(profile, pvSpec.version());
-            accepted = waivers == null ? null : Waivers.load(waivers, pvSpec);
-        } catch (InvalidFileException e) {
-            throw new UserError(e.getMessage());
-        }
-        int triesWanted = tries != null ? tries : chosen.tries();
-        if (triesWanted < 0) throw new UserError("--tries must be 0 or more, not " + triesWanted);
-        BlkCase replayed = null;
-        if (replay != null) {
-            try {
-                replayed = CaseCodec.decode(replay);
-            } catch (IllegalArgumentException e) {
-                throw new UserError("--replay: " + e.getMessage());
-            }
-        }
-        long s = seed != null ? seed : new java.security.SecureRandom().nextLong() >>> 16;
-        ExploreOptions explore = new ExploreOptions(triesWanted, s, timeBudget != null ? timeBudget : chosen.timeBudget(), SHRINK_TRIES, replayed);
-        CertifyOptions o = CertifyOptions.defaults(report).withTimeout(timeout).withProfile(chosen, failOn).withWaivers(accepted)
-                .withAccelerator(accelerator)
+        CertifyOptions base = CertifyOptions.defaults(report).withTimeout(timeout).withAccelerator(accelerator)
                 .withPassive(passive).withTemplate(template).withDisk(disk).withDriver(driver).withQuietEnd(quietEnd)
                 .withFirmware(guestChoice.firmware);
-        if (guestChoice.kernel != null) o = o.withKernel(guestChoice.kernel.kernel, guestChoice.kernel.initrd, guestChoice.kernel.append);
+        if (guestChoice.kernel != null) base = base.withKernel(guestChoice.kernel.kernel, guestChoice.kernel.initrd, guestChoice.kernel.append);
+        RunTerms.Resolved run;
+        try {
+            run = new RunTerms(profile, waivers, tries, seed, timeBudget, replay, failOn).apply(pvSpec, base);
+        } catch (RunTerms.InvalidTermsException e) {
+            throw new UserError(e.message(term -> "--" + term));
+        }
         CertificationService.Result r;
         try {
-            r = new CertificationService(pvSpec, Checks.all()).run(o, explore, line -> {
+            r = new CertificationService(pvSpec, Checks.all()).run(run.options(), run.explore(), line -> {
                 out.println("pvkit: " + line);
                 out.flush();
             });
@@ -182,7 +161,5 @@ final class CertifyCommand implements Callable<Integer> {
         return r.certification().failed() || r.incomplete() != null ? 1 : 0;
     }
 
-    /** The most runs spent shrinking a failing try on the live guest. */
-    static final int SHRINK_TRIES = 30;
 
 }
