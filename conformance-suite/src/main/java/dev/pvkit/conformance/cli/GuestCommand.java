@@ -277,25 +277,11 @@ final class GuestCommand implements Runnable {
         /** The user's template, checked; a passive run needs no agent, only the device. */
         static List<String> templateFor(String text, boolean passive) {
             if (text == null) return null;
-            String quoting = QemuCommandLine.quotingProblem(text);
-            if (quoting != null) {
-                throw new UserError("--qemu-template: " + quoting
-                        + " (quote a whole argument with spaces, as \"file=/a b.img,format=raw\" or 'a b')");
+            try {
+                return QemuCommandLine.checkedTemplate(text, passive);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--qemu-template" + e.getMessage());
             }
-            List<String> t = QemuCommandLine.parseTemplate(text);
-            if (t.isEmpty()) throw new UserError("--qemu-template is empty");
-            List<String> unknown = QemuCommandLine.unknownPlaceholders(t);
-            if (!unknown.isEmpty()) {
-                throw new UserError("--qemu-template: unknown placeholder" + (unknown.size() == 1 ? " " : "s ")
-                        + String.join(", ", unknown) + " (known: " + String.join(" ", new TreeSet<>(QemuCommandLine.PLACEHOLDERS)) + ")");
-            }
-            for (String needed : passive ? List.of("@DEVICES@") : List.of("@AGENT@", "@DEVICES@")) {
-                if (!t.contains(needed)) {
-                    throw new UserError("--qemu-template must contain " + needed + " as a whole argument ("
-                            + (needed.equals("@AGENT@") ? "the agent channel" : "the PVKit disk") + ")");
-                }
-            }
-            return t;
         }
 
         private static void waitForInterrupt(PrintWriter out, QemuInstance vm) throws InterruptedException {

@@ -1,5 +1,6 @@
 package dev.pvkit.conformance.cli;
 
+import dev.pvkit.conformance.certify.DurationText;
 import picocli.CommandLine;
 
 import java.time.Duration;
@@ -14,7 +15,6 @@ import java.util.regex.Pattern;
  */
 final class Sizes {
     private static final Pattern SIZE = Pattern.compile("(\\d+)([KMGT]?)(i?B)?", Pattern.CASE_INSENSITIVE);
-    private static final Pattern TIME = Pattern.compile("(\\d+)(us|ms|s|m)?");
 
     private Sizes() {
     }
@@ -73,15 +73,10 @@ final class Sizes {
     }
 
     static Duration duration(String text) {
-        Matcher m = TIME.matcher(text.trim());
-        if (!m.matches()) throw new UserError("'" + text + "' is not a duration (examples: 5s, 500ms, 1m, 64us)");
-        long n = Long.parseLong(m.group(1));
-        String unit = m.group(2) == null ? "s" : m.group(2);
-        return switch (unit) {
-            case "us" -> Duration.ofNanos(Math.multiplyExact(n, 1000L));
-            case "ms" -> Duration.ofMillis(n);
-            case "m" -> Duration.ofMinutes(n);
-            default -> Duration.ofSeconds(n);
-        };
+        try {
+            return DurationText.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.getMessage());
+        }
     }
 }

@@ -51,6 +51,35 @@ public final class QemuCommandLine {
     }
 
     /**
+     * A user's template, split and checked: quoting, known placeholders only, and the whole-argument placeholders a
+     * run needs ({@code @DEVICES@}; {@code @AGENT@} too unless passive).
+     *
+     * @throws IllegalArgumentException whose message follows the option's name: {@code ": unknown placeholder ..."},
+     *                                  {@code " must contain @DEVICES@ ..."}
+     */
+    public static List<String> checkedTemplate(String text, boolean passive) {
+        String quoting = quotingProblem(text);
+        if (quoting != null) {
+            throw new IllegalArgumentException(": " + quoting
+                    + " (quote a whole argument with spaces, as \"file=/a b.img,format=raw\" or 'a b')");
+        }
+        List<String> t = parseTemplate(text);
+        if (t.isEmpty()) throw new IllegalArgumentException(" is empty");
+        List<String> unknown = unknownPlaceholders(t);
+        if (!unknown.isEmpty()) {
+            throw new IllegalArgumentException(": unknown placeholder" + (unknown.size() == 1 ? " " : "s ")
+                    + String.join(", ", unknown) + " (known: " + String.join(" ", new java.util.TreeSet<>(PLACEHOLDERS)) + ")");
+        }
+        for (String needed : passive ? List.of("@DEVICES@") : List.of("@AGENT@", "@DEVICES@")) {
+            if (!t.contains(needed)) {
+                throw new IllegalArgumentException(" must contain " + needed + " as a whole argument ("
+                        + (needed.equals("@AGENT@") ? "the agent channel" : "the PVKit disk") + ")");
+            }
+        }
+        return t;
+    }
+
+    /**
      * Splits a template given as one string into arguments: at white space, except inside single or double quotes
      * around a whole argument, which are removed ({@code -append "console=ttyS0 quiet"} gives two arguments).
      * Empty arguments are dropped. A quote that does not open or close a whole argument
