@@ -19,6 +19,7 @@ public final class Checks {
         all.add(new RingStartCheck());
         all.add(new PackedWrapCheck());
         all.add(new BlkCapacityCheck());
+        all.add(new BlkCapacityReReadCheck());
         all.add(new BlkFlushCheck());
         all.add(new BlkDataSizeCheck());
         all.add(new BlkSegmentCountCheck());

@@ -90,6 +90,11 @@ public final class BackendRecorder implements BackendObserver {
         next.messageRejected(request, rule, requirement, detail, answer);
     }
 
+    @Override public void configChangeAnnounced() {
+        log.add(new VhostUserEvent.ConfigChangeAnnounced(now()));
+        next.configChangeAnnounced();
+    }
+
     @Override public void disconnected(String why) {
         log.add(new VhostUserEvent.Message(now(), "disconnected", why));
         next.disconnected(why);

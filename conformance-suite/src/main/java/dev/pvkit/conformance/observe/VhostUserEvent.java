@@ -45,6 +45,16 @@ public sealed interface VhostUserEvent extends Event {
         }
     }
 
+    /**
+     * The back-end announced a configuration change (BACKEND_CONFIG_CHANGE_MSG); QEMU re-reads the configuration and,
+     * when it differs, notifies the driver.
+     */
+    record ConfigChangeAnnounced(long micros) implements VhostUserEvent {
+        public String describe() {
+            return "vhost-user: back-end announced a configuration change (BACKEND_CONFIG_CHANGE_MSG)";
+        }
+    }
+
     /** Any other message the back-end acted on, by name and values. */
     record Message(long micros, String request, String summary) implements VhostUserEvent {
         public String describe() {

@@ -203,4 +203,17 @@ class TransportChecksTest {
         assertThat(new FeaturePrerequisiteCheck().rules("virtio-blk")).isEmpty();
         assertThat(new FeaturePrerequisiteCheck().rules("virtio-net")).hasSize(26);
     }
+
+    @Test
+    void aConfigChangeTheSessionEndsRightAfterDecidesNothing() {
+        upToFeaturesOk(0x46, 1, 0x46, 1).w(CommonField.DEVICE_STATUS, 0xf);
+        long t = events.size();
+        events.add(new dev.pvkit.conformance.observe.VhostUserEvent.ConfigChangeAnnounced(t));
+        events.add(new TransportEvent(t + BlkCapacityReReadCheck.GRACE_MICROS - 1, Region.COMMON, false,
+                CommonField.DEVICE_STATUS.offset(), 1, 0xf, "virtio-blk"));
+        assertThat(broken(new BlkCapacityReReadCheck())).isEmpty();
+        events.add(new TransportEvent(t + BlkCapacityReReadCheck.GRACE_MICROS, Region.COMMON, false,
+                CommonField.DEVICE_STATUS.offset(), 1, 0xf, "virtio-blk"));
+        assertThat(broken(new BlkCapacityReReadCheck())).containsExactly("DRV-BLK-012");
+    }
 }

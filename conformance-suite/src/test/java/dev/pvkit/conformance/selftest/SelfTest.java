@@ -39,6 +39,7 @@ class SelfTest {
         all.addAll(BlkWrongDrivers.all());
         all.addAll(TransportWrongDrivers.all());
         all.addAll(QueueResetZonedWrongDrivers.all());
+        all.addAll(ConfigChangeWrongDrivers.all());
         return all;
     }
 

@@ -110,6 +110,13 @@ public interface BackendObserver {
     default void disconnected(String why) {
     }
 
+    /**
+     * The back-end told the front-end its configuration space changed (vhost-user: BACKEND_CONFIG_CHANGE_MSG sent on
+     * the back-end channel); the front-end passes it on to the driver as a configuration change notification.
+     */
+    default void configChangeAnnounced() {
+    }
+
     /** Where each queue's steps go (chains, indices, notification decisions). */
     default QueueObserver queueObserver(int queue) {
         return QueueObserver.NONE;

@@ -111,6 +111,7 @@ final class DeviceControl implements DeviceContext, AutoCloseable {
         if (ch == null || !negotiation.has(ProtocolFeatures.CONFIG)) return false;
         try {
             ch.send(BACKEND_CONFIG_CHANGE_MSG, Message.VERSION, new byte[0]);
+            observer.configChangeAnnounced();
             return true;
         } catch (RuntimeException e) {
             LOG.warn("cannot announce a configuration change: {}", e.getMessage());
