@@ -45,10 +45,8 @@ public final class Pvkit implements Runnable {
 
     /** Runs the command line with the given streams; returns the exit code. */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cl = new CommandLine(new Pvkit());
-        for (Object sub : Subcommands.all()) cl.addSubcommand(sub);
+        CommandLine cl = commandLine();
         cl.setOut(out).setErr(err);
-        cl.setCaseInsensitiveEnumValuesAllowed(true);
         // One line, as for every other user error; the command's --help is named on it.
         cl.setParameterExceptionHandler((ex, a) -> {
             err.println("pvkit: " + ex.getMessage().strip() + " (see '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
@@ -63,6 +61,17 @@ public final class Pvkit implements Runnable {
             return 1;
         });
         return cl.execute(args);
+    }
+
+    /**
+     * The whole command tree, as {@link #execute} runs it: also for checking a command line without running it
+     * ({@code parseArgs}), as the vendor-gate example does with the commands in its CI files.
+     */
+    public static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Pvkit());
+        for (Object sub : Subcommands.all()) cl.addSubcommand(sub);
+        cl.setCaseInsensitiveEnumValuesAllowed(true);
+        return cl;
     }
 
     @Override
