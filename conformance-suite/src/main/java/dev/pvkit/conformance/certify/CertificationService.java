@@ -400,7 +400,22 @@ public final class CertificationService {
         }
     }
 
+    private static final String QEMU = "qemu-system-x86_64";
+
+    /** Whether {@code program} is an executable file in a directory of PATH. */
+    static boolean onPath(String program) {
+        String path = System.getenv("PATH");
+        if (path == null) return false;
+        for (String dir : path.split(java.io.File.pathSeparator)) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) return true;
+        }
+        return false;
+    }
+
     private static void checkFiles(CertifyOptions o) {
+        if (!onPath(QEMU)) {
+            throw new SetupException(QEMU + " not found on PATH: install QEMU (Debian and Ubuntu: apt-get install qemu-system-x86)");
+        }
         if (o.kernel() != null && !Files.isReadable(o.kernel())) throw new SetupException("kernel " + o.kernel() + " is not a readable file");
         if (o.initrd() != null && !Files.isReadable(o.initrd())) throw new SetupException("initrd " + o.initrd() + " is not a readable file");
         if (o.kernel() != null && o.initrd() == null && !o.passive()) {
