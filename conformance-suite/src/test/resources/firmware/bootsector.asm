@@ -12,12 +12,15 @@
 ;   PVKIT-INT13 error=XX                       (XX = the int 13h status in AH)
 ;
 ; and leaves QEMU through isa-debug-exit (iobase 0xF4): value 0x10 after the checksum (QEMU exit status 33),
-; 0x11 after an error (exit status 35); without that device it halts forever.
+; 0x11 after an error (exit status 35); without that device it halts forever. Built with -DPVKIT_RESULT it
+; reports in PVKit's guest-result convention instead: 0 after the checksum (its own check passed), 0x11 after an
+; error (failed), so a certification's generated tries can count on it (bootsector-result.bin).
 ;
 ; Checksum: FNV-1a, 32 bits, over the SECTORS*512 bytes in disk order:
 ;   h = 0x811C9DC5; for each byte b: h = (h XOR b) * 0x01000193 mod 2^32
 ;
 ; Build: nasm -f bin -o bootsector.bin bootsector.asm   (the test holds the bytes; it does not need nasm)
+;        nasm -f bin -DPVKIT_RESULT -o bootsector-result.bin bootsector.asm
 
 bits 16
 org 0x7c00
@@ -135,7 +138,11 @@ checksum:
     call puthex
     mov si, msg_sectors
     call puts
+%ifdef PVKIT_RESULT
+    mov al, 0
+%else
     mov al, 0x10
+%endif
     jmp exit
 
 error:

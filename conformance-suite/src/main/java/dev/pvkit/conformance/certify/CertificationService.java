@@ -132,7 +132,7 @@ public final class CertificationService {
                 if (told) announced.set(capacity);
             });
             Path socket = dir.resolve("blk.sock");
-            if (explore.enabled() && !exploring) progress.step("explore: skipped (generated behaviour needs the agent and a fresh, writable disk)");
+            if (explore.enabled() && !exploring && !o.passive()) progress.step("explore: skipped (generated behaviour needs a fresh, writable disk)");
             FeatureSet mainSet = plan != null ? plan.main() : BootPlan.QEMU_DEFAULT;
             QemuOptions q = qemuOptions(o, image, socket, dir.resolve("qemu"), mainSet);
             TransportCapture capture = TransportCapture.attach(q, log);
@@ -141,6 +141,7 @@ public final class CertificationService {
             AtomicInteger regions = new AtomicInteger();
             List<ExplorationSummary> explored = new ArrayList<>();
             Accelerator used = null;
+            Ending end = null;
             try (VhostUserBackend backend = VhostUserBackend.serve(disk, socket,
                     VhostUserBackend.Options.defaults().withObserver(new BackendRecorder(log)))) {
                 progress.step(o.passive() ? "booting (passive: observing the guest's own drivers)" : "booting the guest");
@@ -151,7 +152,6 @@ public final class CertificationService {
                     used = vm.accelerator();
                     guest.put("accelerator", vm.accelerator().name().toLowerCase(java.util.Locale.ROOT));
                     guest.put("qemu command", String.join(" ", vm.command()));
-                    Ending end;
                     if (o.passive()) {
                         end = observe(o, vm, capture, console, log, progress, t0);
                     } else {
@@ -165,6 +165,17 @@ public final class CertificationService {
                     ended = end.why();
                 }
                 consoleCopy = keepConsole(dir.resolve("qemu").resolve("console.log"), o.reportDir());
+                GuestResult result = end.result();
+                if (end.exit() != null && result != GuestResult.NONE) guest.put("guest's own result", GuestResult.describe(result, end.exit()));
+                if (o.passive() && explore.enabled()) {
+                    if (result == GuestResult.NONE) {
+                        progress.step("explore: skipped (a guest without the agent takes part only when it reports its result "
+                                + "through the exit device: 0 passed, 1 to 63 failed)");
+                    } else {
+                        explored.add(passiveSearch(o, image, socket, dir, mainSet, used, explore, disk, blkRecorder, log, progress,
+                                end.seconds(), t0));
+                    }
+                }
                 if (plan != null && incomplete == null) {
                     for (String why : plan.skipped()) progress.step("explore: feature set " + why + " not covered");
                     if (!plan.skipped().isEmpty()) guest.put("feature sets not covered", String.join("; ", plan.skipped()));
@@ -230,8 +241,14 @@ public final class CertificationService {
         return new Result(c, reports, incomplete, consoleCopy, exploration);
     }
 
-    /** Why the run ended, and why it ended early (null: it did not). */
-    private record Ending(String why, String incomplete) {
+    /**
+     * Why the run ended, and why it ended early (null: it did not); for a run that ended with QEMU's exit, how it
+     * exited and how long the guest ran.
+     */
+    private record Ending(String why, String incomplete, QemuExit exit, GuestResult result, double seconds) {
+        Ending(String why, String incomplete) {
+            this(why, incomplete, null, GuestResult.NONE, 0);
+        }
     }
 
     /** How often a passive run looks at QEMU and the device. */
@@ -291,9 +308,36 @@ public final class CertificationService {
             Thread.sleep(OBSERVE_POLL_MILLIS);
         }
         QemuExit exit = vm.awaitResult(Duration.ofSeconds(10));
-        String why = exit.killed() ? "QEMU was killed at the hard time limit (" + exit + ")" : "the guest ended QEMU: " + describe(exit);
+        GuestResult result = GuestResult.of(exit, vm.qemuLog());
+        String why = exit.killed() ? "QEMU was killed at the hard time limit (" + exit + ")"
+                : "the guest ended QEMU: " + (result == GuestResult.NONE ? describe(exit) : GuestResult.describe(result, exit));
         progress.step("run ended: " + why);
-        return new Ending(why, null);
+        return new Ending(why, null, exit, result, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** A guest may run this many times as long as its first run before a try counts as hung, plus a margin. */
+    static final int PASSIVE_TRY_FACTOR = 3;
+    static final Duration PASSIVE_TRY_MARGIN = Duration.ofSeconds(15);
+
+    /**
+     * Oracle 5: generated tries on a guest without the agent. Each boots the guest again on the device serving the
+     * try's behaviour; the guest's result through the exit device judges it, and the checks watch every session.
+     */
+    private ExplorationSummary passiveSearch(CertifyOptions o, GuestImage image, Path socket, Path dir, FeatureSet set, Accelerator used,
+                                             ExploreOptions explore, BehaviourDevice disk, BlkRecorder blkRecorder, EventLog log,
+                                             Progress progress, double firstRunSeconds, long t0) throws InterruptedException {
+        Duration left = o.timeout().minusNanos(System.nanoTime() - t0);
+        Duration budget = explore.timeBudget().compareTo(left.minus(BOOT_OVERHEAD)) < 0 ? explore.timeBudget() : left.minus(BOOT_OVERHEAD);
+        Duration limit = Duration.ofMillis((long) (firstRunSeconds * 1000 * PASSIVE_TRY_FACTOR)).plus(PASSIVE_TRY_MARGIN);
+        CertifyOptions each = o.withAccelerator(used == null ? o.accelerator() : used).withTimeout(limit.plus(PASSIVE_TRY_MARGIN));
+        PassiveTries tries = new PassiveTries(n -> {
+            QemuOptions q = qemuOptions(each, image, socket, dir.resolve("qemu-try-" + n), set);
+            TransportCapture capture = TransportCapture.attach(q, log);
+            disk.disk().requestListener(capture.countingRequests(blkRecorder));
+            return q;
+        }, disk, log, limit);
+        ExploreOptions share = new ExploreOptions(explore.tries(), explore.seed(), budget, explore.shrinkTries(), explore.replay());
+        return LiveExploration.runPassive(share, set.name(), BootPlan.seenOffer(set, disk.behaviour()), tries, progress);
     }
 
     private static String describe(QemuExit exit) {

@@ -11,6 +11,7 @@ import dev.pvkit.conformance.explore.Exploration;
 import dev.pvkit.conformance.explore.Explorer;
 import dev.pvkit.conformance.explore.Finding;
 import dev.pvkit.conformance.explore.TryOutcome;
+import dev.pvkit.conformance.explore.TryRunner;
 import dev.pvkit.conformance.guest.GuestAgent;
 import dev.pvkit.conformance.observe.EventLog;
 import dev.pvkit.conformance.verdict.ExplorationSummary;
@@ -40,6 +41,21 @@ final class LiveExploration {
         BlkCaseSpace space = BlkCaseSpace.live();
         LiveBlkTries tries = new LiveBlkTries(agent, device, store, (long) space.diskBlocks() * dev.pvkit.conformance.explore.BlkOp.BLOCK_BYTES,
                 diskBytes, log, announced, regions);
+        int planned = (int) Math.min(e.tries(), Math.max(1, tries.capacityForTries() - e.shrinkTries()));
+        return search(e, set, seen, space, tries, planned, progress);
+    }
+
+    /**
+     * Runs {@code e}'s tries (or its replay) on a guest without the agent: each try boots it afresh ({@link PassiveTries})
+     * and its own result through the exit device judges it.
+     */
+    static ExplorationSummary runPassive(ExploreOptions e, String set, BlkBehaviour seen, PassiveTries tries, Progress progress)
+            throws InterruptedException {
+        return search(e, set, seen, BlkCaseSpace.live(), tries, e.tries(), progress);
+    }
+
+    private static ExplorationSummary search(ExploreOptions e, String set, BlkBehaviour seen, BlkCaseSpace space,
+                                             TryRunner<BlkCase> tries, int planned, Progress progress) throws InterruptedException {
         if (e.replay() != null) {
             progress.step("explore: replaying one case (" + set + ")");
             TryOutcome o = tries.run(e.replay());
@@ -50,7 +66,6 @@ final class LiveExploration {
             return new ExplorationSummary(e.seed(), 1, 1, Map.of("feature set", Map.of(set, 1)), null, f, true);
         }
         long start = System.nanoTime();
-        int planned = (int) Math.min(e.tries(), Math.max(1, tries.capacityForTries() - e.shrinkTries()));
         progress.step(String.format("explore: %s: %d tries of generated device behaviour (seed %d, at most %d s)", set, planned,
                 e.seed(), e.timeBudget().toSeconds()));
         Explorer<BlkCase> explorer = new Explorer<>(BlkCases.cases(space).map(c -> new BlkCase(

@@ -62,7 +62,9 @@ final class CertifyCommand implements Callable<Integer> {
     }
 
     @Option(names = "--passive", description = "no agent and no workload: observe whatever the guest's drivers do until it "
-            + "powers off, exits through the exit device, or the time limit (how a firmware or a foreign OS is certified)")
+            + "powers off, exits through the exit device, or the time limit (how a firmware or a foreign OS is certified). "
+            + "A guest that reports its own result through the exit device (I/O port 0xf4: 0 passed, 1 to 63 failed) takes "
+            + "part in the generated device behaviour: each try boots it again, and a failing code fails the try")
     boolean passive;
 
     @Option(names = "--quiet-end", paramLabel = "TIME", converter = Sizes.Time.class, description = "passive runs: end once the "
