@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -83,17 +82,8 @@ class FirmwareCertifyLiveTest {
         LiveSupport.assertNoQemuLeft(runDir(report));
     }
 
-    /** #5's boot sector on a 1 MiB image (the sectors it reads are zeros here). */
     private Path bootSectorDisk() throws Exception {
-        byte[] image = new byte[1 << 20];
-        try (InputStream in = getClass().getResourceAsStream("/firmware/bootsector.bin")) {
-            assertThat(in).as("firmware/bootsector.bin on the test classpath").isNotNull();
-            byte[] bs = in.readAllBytes();
-            System.arraycopy(bs, 0, image, 0, bs.length);
-        }
-        Path disk = dir.resolve("bootsector.img");
-        Files.write(disk, image);
-        return disk;
+        return BootSectorDisks.disk(dir, BootSectorDisks.PROBE);
     }
 
     private static CliTest.Run runShowing(String... args) {

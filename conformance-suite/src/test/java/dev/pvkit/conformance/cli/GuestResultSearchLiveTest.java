@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -61,16 +60,7 @@ class GuestResultSearchLiveTest {
         LiveSupport.assertNoQemuLeft("pvkit-certify-");
     }
 
-    /** The self-checking boot sector on a 1 MiB image. */
     private Path bootSectorDisk() throws Exception {
-        byte[] image = new byte[1 << 20];
-        try (InputStream in = getClass().getResourceAsStream("/firmware/bootsector-result.bin")) {
-            assertThat(in).as("firmware/bootsector-result.bin on the test classpath").isNotNull();
-            byte[] bs = in.readAllBytes();
-            System.arraycopy(bs, 0, image, 0, bs.length);
-        }
-        Path disk = dir.resolve("bootsector.img");
-        Files.write(disk, image);
-        return disk;
+        return BootSectorDisks.disk(dir, BootSectorDisks.SELF_CHECK);
     }
 }

@@ -8,7 +8,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -161,17 +160,8 @@ class WaiverCertifyLiveTest {
         return Files.writeString(dir.resolve("waivers-" + expires + ".yaml"), b.toString());
     }
 
-    /** #5's boot sector on a 1 MiB image. */
     private Path bootSectorDisk() throws Exception {
-        Path disk = dir.resolve("bootsector.img");
-        if (Files.exists(disk)) return disk;
-        byte[] image = new byte[1 << 20];
-        try (InputStream in = getClass().getResourceAsStream("/firmware/bootsector.bin")) {
-            assertThat(in).as("firmware/bootsector.bin on the test classpath").isNotNull();
-            byte[] bs = in.readAllBytes();
-            System.arraycopy(bs, 0, image, 0, bs.length);
-        }
-        return Files.write(disk, image);
+        return BootSectorDisks.disk(dir, BootSectorDisks.PROBE);
     }
 
     private static JsonNode report(Path reports) throws Exception {
