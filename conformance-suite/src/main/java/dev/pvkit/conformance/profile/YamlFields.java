@@ -10,11 +10,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * One YAML mapping of a profile or waiver file, read field by field so that every problem is one line naming the
+ * One YAML mapping of a profile, waiver or matrix file, read field by field so that every problem is one line naming the
  * file, where in it, and the field. A key not in the allowed list is refused: misspelt, it would otherwise be
  * ignored and its default silently used.
  */
-final class YamlFields {
+public final class YamlFields {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private final String file;
@@ -25,7 +25,7 @@ final class YamlFields {
      * @param file  how messages name the file, e.g. {@code profile /tmp/p.yaml}
      * @param where the mapping's place in it, e.g. {@code feature-sets[2]}, or empty for the top level
      */
-    YamlFields(String file, String where, JsonNode node, List<String> allowed) {
+    public YamlFields(String file, String where, JsonNode node, List<String> allowed) {
         this.file = file;
         this.where = where;
         this.node = node;
@@ -37,7 +37,7 @@ final class YamlFields {
     }
 
     /** Parses {@code text} as one YAML document; {@code file} names it in the message when it is not YAML. */
-    static JsonNode parse(String file, String text) {
+    public static JsonNode parse(String file, String text) {
         try {
             JsonNode n = YAML.readTree(text);
             if (n == null || n.isMissingNode() || n.isNull()) throw new InvalidFileException(file + ": the file is empty");
@@ -49,7 +49,7 @@ final class YamlFields {
         }
     }
 
-    InvalidFileException fail(String problem) {
+    public InvalidFileException fail(String problem) {
         return new InvalidFileException(file + ": " + (where.isEmpty() ? "" : where + ": ") + problem);
     }
 
@@ -57,12 +57,18 @@ final class YamlFields {
         return fail("field '" + key + "' " + problem);
     }
 
+    /** Whether the mapping gives {@code key} a value (null counts as not given). */
+    public boolean has(String key) {
+        JsonNode v = node.get(key);
+        return v != null && !v.isNull();
+    }
+
     /** A required non-blank text. */
-    String text(String key) {
+    public String text(String key) {
         return optionalText(key).orElseThrow(() -> fail("missing required field '" + key + "'"));
     }
 
-    Optional<String> optionalText(String key) {
+    public Optional<String> optionalText(String key) {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) return Optional.empty();
         if (!v.isTextual()) throw fail(key, "must be text, found " + describe(v) + (v.isNumber() ? " (quote it)" : ""));
@@ -71,7 +77,7 @@ final class YamlFields {
     }
 
     /** An integer in {@code [min, max]}, or {@code fallback} when the field is absent. */
-    int integer(String key, int fallback, int min, int max) {
+    public int integer(String key, int fallback, int min, int max) {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) return fallback;
         if (!v.isIntegralNumber() || !v.canConvertToInt()) throw fail(key, "must be a whole number, found " + describe(v));
@@ -80,7 +86,7 @@ final class YamlFields {
         return n;
     }
 
-    boolean bool(String key, boolean fallback) {
+    public boolean bool(String key, boolean fallback) {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) return fallback;
         if (!v.isBoolean()) throw fail(key, "must be true or false, found " + describe(v));
@@ -88,7 +94,7 @@ final class YamlFields {
     }
 
     /** A required, non-empty list. */
-    JsonNode list(String key) {
+    public JsonNode list(String key) {
         JsonNode v = node.get(key);
         if (v == null || v.isNull()) throw fail("missing required field '" + key + "'");
         if (!v.isArray()) throw fail(key, "must be a list, found " + describe(v));
@@ -97,11 +103,11 @@ final class YamlFields {
     }
 
     /** A refusal of {@code key}'s value, e.g. {@code field 'ring' must be split or packed, got 'ring'}. */
-    InvalidFileException bad(String key, String problem) {
+    public InvalidFileException bad(String key, String problem) {
         return fail(key, problem);
     }
 
-    static String describe(JsonNode n) {
+    public static String describe(JsonNode n) {
         if (n == null || n.isNull() || n.isMissingNode()) return "nothing";
         if (n.isObject()) return "a mapping";
         if (n.isArray()) return "a list";

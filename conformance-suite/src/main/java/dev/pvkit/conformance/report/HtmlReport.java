@@ -44,14 +44,23 @@ public final class HtmlReport {
     }
 
     public void write(Certification c, Path file) throws IOException {
+        write(c, null, file);
+    }
+
+    /** A merged report: {@code matrix} adds the table of planned cells, and the verdict grid has a column per cell. */
+    public void write(Certification c, MatrixPart matrix, Path file) throws IOException {
         try (Writer w = new OutputStreamWriter(Files.newOutputStream(file), StandardCharsets.UTF_8)) {
-            write(c, w);
+            write(c, matrix, w);
         }
     }
 
     public void write(Certification c, Writer w) throws IOException {
+        write(c, null, w);
+    }
+
+    public void write(Certification c, MatrixPart matrix, Writer w) throws IOException {
         try {
-            MUSTACHE.execute(w, context(c)).flush();
+            MUSTACHE.execute(w, context(c, matrix)).flush();
         } catch (RuntimeException e) {
             if (e.getCause() instanceof IOException io) throw io;
             throw e;
@@ -60,12 +69,18 @@ public final class HtmlReport {
 
     /** What the template sees: plain maps, lists and strings. */
     Map<String, Object> context(Certification c) {
+        return context(c, null);
+    }
+
+    Map<String, Object> context(Certification c, MatrixPart matrix) {
         Map<String, Object> m = new LinkedHashMap<>();
-        boolean failed = c.failed();
+        boolean failed = ReportModel.failed(c, matrix);
         m.put("failed", failed);
         m.put("result", failed ? "FAIL" : "PASS");
         m.put("resultId", failed ? "fail" : "pass");
-        m.put("resultWhy", resultWhy(c));
+        m.put("resultWhy", matrix == null ? resultWhy(c) : matrix.summary() + "; " + resultWhy(c));
+        m.put("title", matrix == null ? "PVKit driver certification" : "PVKit driver certification: a matrix, merged");
+        m.put("matrix", matrix == null ? null : matrix(matrix));
         m.put("toolVersion", c.toolVersion());
         m.put("specVersion", c.specVersion());
         m.put("startedAt", c.startedAt());
@@ -150,6 +165,43 @@ public final class HtmlReport {
         m.put("hasFailures", !failures.isEmpty());
         m.put("hasWarnings", !warnings.isEmpty());
         m.put("hasFindings", !failures.isEmpty() || !warnings.isEmpty() || !waived.isEmpty());
+        return m;
+    }
+
+    /** The matrix section: one row per planned cell, a missing or unrunnable cell shown as such. */
+    private static Map<String, Object> matrix(MatrixPart p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", p.name());
+        m.put("source", p.source());
+        m.put("fingerprint", p.fingerprint());
+        m.put("shards", p.shards());
+        m.put("summary", p.summary());
+        m.put("result", p.failed() ? "fail" : "pass");
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (MatrixPart.Cell c : p.cells()) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("number", c.number());
+            r.put("label", c.label());
+            r.put("guest", c.guest());
+            r.put("guestDetail", c.guestDetail());
+            r.put("profile", c.profile());
+            r.put("seed", c.seed() == null ? "new" : c.seed().toString());
+            r.put("shard", c.shard() + "/" + p.shards());
+            String verdict = c.verdict();
+            r.put("verdict", verdict.replace(' ', '-'));
+            r.put("verdictLabel", verdict);
+            boolean ran = c.status() == MatrixPart.Status.RAN;
+            r.put("counts", ran ? c.violations() + " violations · " + c.warnings() + " warnings · " + c.waived() + " waived" : "—");
+            r.put("duration", ran ? String.format(Locale.ROOT, "%.1f s", c.seconds()) : "—");
+            r.put("detail", c.detail());
+            r.put("cellExploration", c.exploration());
+            // A relative link works wherever the merged folder is copied with the shards beside it.
+            r.put("report", c.report() == null ? null : c.report() + "/" + ReportWriter.HTML);
+            rows.add(r);
+        }
+        m.put("cells", rows);
+        m.put("notes", p.notes());
+        m.put("hasNotes", !p.notes().isEmpty());
         return m;
     }
 

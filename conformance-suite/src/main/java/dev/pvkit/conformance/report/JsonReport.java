@@ -42,8 +42,13 @@ public final class JsonReport {
     }
 
     public void write(Certification c, Path file) throws IOException {
+        write(c, null, file);
+    }
+
+    /** A merged report: the certification merged over a matrix's cells, and {@code matrix}, what became of each cell. */
+    public void write(Certification c, MatrixPart matrix, Path file) throws IOException {
         try (OutputStream out = Files.newOutputStream(file)) {
-            write(c, out);
+            MAPPER.writeValue(out, tree(c, matrix));
         }
     }
 
@@ -53,11 +58,16 @@ public final class JsonReport {
 
     /** The report as a JSON tree. */
     public ObjectNode tree(Certification c) {
+        return tree(c, null);
+    }
+
+    /** The report as a JSON tree, with its {@code matrix} part when {@code matrix} is not null. */
+    public ObjectNode tree(Certification c, MatrixPart matrix) {
         ObjectNode root = MAPPER.createObjectNode();
         root.put("schema", SCHEMA);
         root.put("tool_version", c.toolVersion());
         root.put("spec_version", c.specVersion());
-        root.put("result", c.failed() ? "fail" : "pass");
+        root.put("result", ReportModel.failed(c, matrix) ? "fail" : "pass");
         root.put("fail_on", c.failOn().name().toLowerCase(Locale.ROOT));
         root.put("started_at", c.startedAt());
         root.put("duration_seconds", c.seconds());
@@ -95,6 +105,8 @@ public final class JsonReport {
         root.put("warnings", c.warnings());
         root.put("waived", c.waived());
         root.put("expired_waivers", c.expiredWaivers());
+
+        if (matrix != null) root.set("matrix", matrix(matrix));
 
         ArrayNode reqs = root.putArray("requirements");
         for (RequirementVerdict v : c.verdicts()) {
@@ -136,6 +148,38 @@ public final class JsonReport {
             }
         }
         return root;
+    }
+
+    private static ObjectNode matrix(MatrixPart m) {
+        ObjectNode n = MAPPER.createObjectNode();
+        n.put("name", m.name());
+        n.put("file", m.source());
+        n.put("fingerprint", m.fingerprint());
+        n.put("shards", m.shards());
+        n.put("result", m.failed() ? "fail" : "pass");
+        n.put("summary", m.summary());
+        ArrayNode cells = n.putArray("cells");
+        for (MatrixPart.Cell c : m.cells()) {
+            ObjectNode cn = cells.addObject();
+            cn.put("cell", c.number());
+            cn.put("label", c.label());
+            cn.put("guest", c.guest());
+            cn.put("guest_detail", c.guestDetail());
+            cn.put("profile", c.profile());
+            cn.put("seed", c.seed());
+            cn.put("shard", c.shard());
+            cn.put("status", c.status().label());
+            cn.put("result", c.status() == MatrixPart.Status.RAN ? (c.failed() ? "fail" : "pass") : null);
+            cn.put("detail", c.detail());
+            cn.put("report", c.report());
+            cn.put("duration_seconds", c.seconds());
+            cn.put("violations", c.violations());
+            cn.put("warnings", c.warnings());
+            cn.put("waived", c.waived());
+            cn.put("exploration", c.exploration());
+        }
+        m.notes().forEach(n.putArray("notes")::add);
+        return n;
     }
 
     private static ObjectNode waiver(Waiver w) {

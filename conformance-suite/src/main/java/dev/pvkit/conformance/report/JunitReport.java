@@ -45,12 +45,26 @@ public final class JunitReport {
     }
 
     public void write(Certification c, Path file) throws IOException {
+        write(c, null, file);
+    }
+
+    /** A merged report: {@code matrix} adds a suite with one test case per planned cell (null: none). */
+    public void write(Certification c, MatrixPart matrix, Path file) throws IOException {
         try (OutputStream out = Files.newOutputStream(file)) {
-            write(c, out);
+            write(c, matrix, out);
         }
     }
 
     public void write(Certification c, OutputStream out) throws IOException {
+        write(c, null, out);
+    }
+
+    /**
+     * Writes the XML. With a {@code matrix}, a last suite "Matrix cells" holds one test case per planned cell: a
+     * {@code <failure>} for a cell whose certification failed, an {@code <error>} for one that could not run or is
+     * missing (a CI server then shows the merged run as broken, not as passed with fewer tests).
+     */
+    public void write(Certification c, MatrixPart matrix, OutputStream out) throws IOException {
         try {
             XMLStreamWriter x = XMLOutputFactory.newFactory().createXMLStreamWriter(out, StandardCharsets.UTF_8.name());
             x.writeStartDocument(StandardCharsets.UTF_8.name(), "1.0");
@@ -58,10 +72,15 @@ public final class JunitReport {
             List<ReportModel.AreaGroup> areas = ReportModel.byArea(c, spec, false);
             x.writeStartElement("testsuites");
             x.writeAttribute("name", "PVKit certification");
-            writeCounts(x, c.verdicts(), c, c.exploration() == null ? 0 : 1, c.exploration() != null && c.exploration().failed() ? 1 : 0);
+            int cells = matrix == null ? 0 : matrix.cells().size();
+            int cellFailures = matrix == null ? 0 : (int) matrix.failedCells();
+            int cellErrors = matrix == null ? 0 : cells - (int) matrix.count(MatrixPart.Status.RAN);
+            writeCounts(x, c.verdicts(), c, (c.exploration() == null ? 0 : 1) + cells,
+                    (c.exploration() != null && c.exploration().failed() ? 1 : 0) + cellFailures, cellErrors);
             x.writeAttribute("time", seconds(c.seconds()));
             for (ReportModel.AreaGroup g : areas) suite(x, c, g);
             if (c.exploration() != null) exploration(x, c.exploration());
+            if (matrix != null) matrix(x, matrix, cellFailures, cellErrors);
             nl(x, 0);
             x.writeEndElement();
             nl(x, 0);
@@ -77,7 +96,7 @@ public final class JunitReport {
         nl(x, 1);
         x.writeStartElement("testsuite");
         x.writeAttribute("name", g.code() + " " + g.name());
-        writeCounts(x, g.verdicts(), c, 0, 0);
+        writeCounts(x, g.verdicts(), c, 0, 0, 0);
         x.writeAttribute("time", "0");
         if (c.startedAt() != null) x.writeAttribute("timestamp", c.startedAt());
         nl(x, 2);
@@ -206,14 +225,54 @@ public final class JunitReport {
         x.writeEndElement();
     }
 
-    private static void writeCounts(XMLStreamWriter x, List<RequirementVerdict> vs, Certification c, int extraTests, int extraFailures)
-            throws XMLStreamException {
+    /** One test case per planned cell, named by cell, guest, profile and seed. */
+    private static void matrix(XMLStreamWriter x, MatrixPart m, int failures, int errors) throws XMLStreamException {
+        nl(x, 1);
+        x.writeStartElement("testsuite");
+        x.writeAttribute("name", "Matrix cells");
+        x.writeAttribute("tests", Integer.toString(m.cells().size()));
+        x.writeAttribute("failures", Integer.toString(failures));
+        x.writeAttribute("errors", Integer.toString(errors));
+        x.writeAttribute("skipped", "0");
+        x.writeAttribute("time", seconds(m.cells().stream().mapToDouble(MatrixPart.Cell::seconds).sum()));
+        for (MatrixPart.Cell c : m.cells()) {
+            nl(x, 2);
+            x.writeStartElement("testcase");
+            x.writeAttribute("classname", "Matrix cells");
+            x.writeAttribute("name", c.label() + " " + c.guest() + " · " + c.profile() + " · " + (c.seed() == null ? "new seed" : "seed " + c.seed()));
+            x.writeAttribute("time", seconds(c.seconds()));
+            String where = "shard " + c.shard() + "/" + m.shards() + (c.report() == null ? "" : ", report " + c.report());
+            if (c.status() != MatrixPart.Status.RAN) {
+                nl(x, 3);
+                x.writeStartElement("error");
+                x.writeAttribute("message", c.status().label() + ": " + c.detail());
+                x.writeAttribute("type", c.status().label());
+                x.writeCharacters(c.guestDetail() + "\n" + where + "\n");
+                x.writeEndElement();
+            } else if (c.failed()) {
+                nl(x, 3);
+                x.writeStartElement("failure");
+                x.writeAttribute("message", c.violations() + " violations, " + c.warnings() + " warnings"
+                        + (c.detail() != null ? "; " + c.detail() : "") + (c.exploration() != null ? "; " + c.exploration() : ""));
+                x.writeAttribute("type", "cell failed");
+                x.writeCharacters(c.guestDetail() + "\n" + where + "\n");
+                x.writeEndElement();
+            }
+            nl(x, 2);
+            x.writeEndElement();
+        }
+        nl(x, 1);
+        x.writeEndElement();
+    }
+
+    private static void writeCounts(XMLStreamWriter x, List<RequirementVerdict> vs, Certification c, int extraTests, int extraFailures,
+                                    int errors) throws XMLStreamException {
         long failures = vs.stream().filter(v -> isFailure(v, c.failOn())).count();
         // Waived failures are skipped test cases too (see the class comment).
         long skipped = vs.stream().filter(v -> v.outcome() != Outcome.PASS && v.outcome() != Outcome.FAIL).count();
         x.writeAttribute("tests", Integer.toString(vs.size() + extraTests));
         x.writeAttribute("failures", Long.toString(failures + extraFailures));
-        x.writeAttribute("errors", "0");
+        x.writeAttribute("errors", Integer.toString(errors));
         x.writeAttribute("skipped", Long.toString(skipped));
     }
 

@@ -34,6 +34,11 @@ final class ReportModel {
     private ReportModel() {
     }
 
+    /** Whether the report's result is fail: the certification failed, or (merged) a cell failed, could not run or is missing. */
+    static boolean failed(Certification c, MatrixPart matrix) {
+        return c.failed() || (matrix != null && matrix.failed());
+    }
+
     /** Requirements of one area, in the order a report lists them. */
     record AreaGroup(String code, String name, List<RequirementVerdict> verdicts) {
     }

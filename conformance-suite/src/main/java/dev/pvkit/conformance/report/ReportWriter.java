@@ -39,6 +39,16 @@ public final class ReportWriter {
      * @throws IOException with a one-line message naming the directory or file when it cannot be written
      */
     public static ReportFiles write(Certification c, PvSpec spec, Path dir) throws IOException {
+        return write(c, null, spec, dir);
+    }
+
+    /**
+     * Writes a merged report: the three reports of {@code c}, the certification merged over a matrix's cells, each
+     * with {@code matrix}, what became of every planned cell (null: an ordinary report).
+     *
+     * @throws IOException with a one-line message naming the directory or file when it cannot be written
+     */
+    public static ReportFiles write(Certification c, MatrixPart matrix, PvSpec spec, Path dir) throws IOException {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -49,17 +59,17 @@ public final class ReportWriter {
         }
         ReportFiles out = new ReportFiles(dir.resolve(JSON), dir.resolve(JUNIT), dir.resolve(HTML));
         try {
-            new JsonReport(spec).write(c, out.json());
+            new JsonReport(spec).write(c, matrix, out.json());
         } catch (IOException e) {
             throw failed(out.json(), e);
         }
         try {
-            new JunitReport(spec).write(c, out.junit());
+            new JunitReport(spec).write(c, matrix, out.junit());
         } catch (IOException e) {
             throw failed(out.junit(), e);
         }
         try {
-            new HtmlReport(spec).write(c, out.html());
+            new HtmlReport(spec).write(c, matrix, out.html());
         } catch (IOException e) {
             throw failed(out.html(), e);
         }
