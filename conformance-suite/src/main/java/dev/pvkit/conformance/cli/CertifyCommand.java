@@ -121,12 +121,25 @@ final class CertifyCommand implements Callable<Integer> {
             + "instead of generated tries")
     String replay;
 
+    @Option(names = "--matrix", paramLabel = "FILE", description = "certify every cell of a matrix file (guests × profiles "
+            + "× seeds, docs/matrix.md), each an ordinary certification with its reports in --report/cell-N, plus shard.json "
+            + "and one merged report for the cells run; the other options apply to every cell, the guest, profile and seed "
+            + "options do not go with it")
+    Path matrix;
+
+    @Option(names = "--shard", paramLabel = "K/N|auto/N", description = "with --matrix: run only the K-th of N disjoint "
+            + "parts (K from 1 to N; cell c is shard ((c-1) mod N)+1's); auto/N takes K from JOB_COMPLETION_INDEX (0-based, "
+            + "Kubernetes Indexed Jobs) or else PVKIT_SHARD (1-based). Default: 1/1, every cell. 'pvkit report merge' joins the shards")
+    String shard;
+
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
+        if (shard != null && matrix == null) throw new UserError("--shard needs --matrix (a shard is a part of a matrix)");
+        if (matrix != null) return MatrixCertify.run(this, out);
         if (guestChoice.guest != null && !guestChoice.guest.equals("default")) {
             throw new UserError("--guest takes only 'default' (use --kernel FILE for your own kernel)");
         }

@@ -8,6 +8,6 @@ final class Subcommands {
     }
 
     static List<Object> all() {
-        return List.of(new CertifyCommand(), new BackendCommand(), new GuestCommand(), new BenchCommand());
+        return List.of(new CertifyCommand(), new ReportCommand(), new BackendCommand(), new GuestCommand(), new BenchCommand());
     }
 }
