@@ -41,14 +41,18 @@ public record Matrix(String source, String name, List<MatrixGuest> guests, List<
     }
 
     /**
-     * A digest of the cells (their numbers, guests, profiles and seeds), not of the file's text: comments and layout
-     * may differ between the shards' copies, the cells may not. Shards whose fingerprints differ are not merged.
+     * A digest of the cells (their numbers, guest names and kinds, profile names and seeds), not of the file's text:
+     * comments and layout may differ between the shards' copies, the cells may not. Folders are left out, so that
+     * shards that found the matrix's files in different places (CI runners, pods) still merge. Shards whose
+     * fingerprints differ are not merged.
      */
     public String fingerprint() {
         StringBuilder b = new StringBuilder();
         for (MatrixCell c : cells()) {
-            b.append(c.number()).append('|').append(c.guest().name()).append('|').append(c.guest().describe()).append('|')
-                    .append(c.profile()).append('|').append(c.seed()).append('\n');
+            MatrixGuest g = c.guest();
+            String kind = g.firmware() != null ? "firmware " + g.firmware() : g.kernel() != null ? "kernel" : "default";
+            b.append(c.number()).append('|').append(g.name()).append('|').append(kind).append('|').append(g.passive()).append('|')
+                    .append(c.profileName()).append('|').append(c.seed()).append('\n');
         }
         try {
             byte[] d = MessageDigest.getInstance("SHA-256").digest(b.toString().getBytes(StandardCharsets.UTF_8));
