@@ -95,6 +95,49 @@ class MatrixCliTest {
         assertThat(r.out()).contains("matrix: PASS (4 cells: 4 passed, 0 failed)");
     }
 
+    /**
+     * {@code --shard auto/N} as a Kubernetes pod runs it: the index from JOB_COMPLETION_INDEX, 0-based. Shard 7 of 8 of
+     * a 4-cell matrix has no cell: it runs nothing, writes its manifest and an empty summary, and passes; an index
+     * beyond the shards is one line and exit 2.
+     */
+    @Test
+    void autoTakesTheShardFromTheEnvironment() throws Exception {
+        Path matrix = Files.writeString(dir.resolve("m.yaml"), ShardFixtures.TWO_BY_TWO);
+        Map<String, String> real = MatrixCertify.environment;
+        try {
+            MatrixCertify.environment = Map.of("JOB_COMPLETION_INDEX", "6");
+            Path report = dir.resolve("pod-6");
+            CliTest.Run r = CliTest.run("certify", "--matrix", matrix.toString(), "--shard", "auto/8", "--report", report.toString());
+            assertThat(r.exit()).as(r.out() + r.err()).isZero();
+            assertThat(r.out()).contains("shard 7/8 runs none of them (more shards than cells)", "matrix: PASS (0 cells: 0 passed, 0 failed)");
+            assertThat(Files.readString(report.resolve("shard.json"))).contains("\"shard\" : 7", "\"shards\" : 8", "\"finished\" : true");
+
+            MatrixCertify.environment = Map.of("JOB_COMPLETION_INDEX", "8");
+            assertUserError(CliTest.run("certify", "--matrix", matrix.toString(), "--shard", "auto/8", "--report", report.toString()),
+                    "pvkit: JOB_COMPLETION_INDEX=8 is not a shard of 8 (0..7, 0-based)");
+        } finally {
+            MatrixCertify.environment = real;
+        }
+    }
+
+    /**
+     * A cell that cannot be set up (here its report folder is blocked by a file, so nothing boots) is recorded as
+     * could not run, with why, in the manifest and the shard's summary, and fails the shard with exit 1.
+     */
+    @Test
+    void aCellThatCannotBeSetUpIsRecordedAndFailsTheShard() throws Exception {
+        Path matrix = Files.writeString(dir.resolve("m.yaml"), "guests: [{name: seabios, firmware: seabios}]\nprofiles: [blk-quick]\n");
+        Path report = Files.createDirectories(dir.resolve("r"));
+        Files.writeString(report.resolve("cell-1"), "in the way");
+        CliTest.Run r = CliTest.run("certify", "--matrix", matrix.toString(), "--report", report.toString());
+        assertThat(r.exit()).as(r.out() + r.err()).isEqualTo(1);
+        assertThat(r.out()).contains("matrix: FAIL (1 cell: 0 passed, 0 failed, 1 could not run)")
+                .containsPattern("cell 1 +COULD NOT RUN +seabios · blk-quick · new seed");
+        String manifest = Files.readString(report.resolve("shard.json"));
+        assertThat(manifest).contains("\"status\" : \"could not run\"", "a file is in the way");
+        assertThat(Files.readString(report.resolve("report.html"))).contains("id=\"cell-1\" data-cell-status=\"could-not-run\"");
+    }
+
     private static void assertUserError(CliTest.Run r, String line) {
         assertThat(r.exit()).as(r.out() + r.err()).isEqualTo(2);
         assertThat(r.err()).isEqualTo(line + "\n");

@@ -105,6 +105,16 @@ class MatrixFileTest {
                 .hasMessage("matrix test: " + message);
     }
 
+    /** The matrix examples/vendor-gate's CI jobs share is one PVKit reads: 2 guests × 1 profile × 2 seeds. */
+    @Test
+    void theVendorGateExamplesMatrixLoads() {
+        Path example = Path.of("../examples/vendor-gate/pvkit-matrix.yaml");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(example), "runs in the source tree only");
+        assertThat(MatrixFile.load(example).cells()).extracting(MatrixCell::title).containsExactly(
+                "debian-6.1 · blk-quick · seed 1", "debian-6.1 · blk-quick · seed 2",
+                "seabios · blk-quick · seed 1", "seabios · blk-quick · seed 2");
+    }
+
     @Test
     void theFingerprintFollowsTheCellsNotTheLayout() {
         Matrix a = ShardFixtures.matrix(dir, ShardFixtures.TWO_BY_TWO);
