@@ -7,6 +7,7 @@ import dev.pvkit.conformance.certify.RunTerms;
 import dev.pvkit.conformance.certify.SetupException;
 import dev.pvkit.conformance.certify.DriverChoice;
 import dev.pvkit.conformance.guest.Accelerator;
+import dev.pvkit.conformance.report.MatrixPart;
 import dev.pvkit.conformance.verdict.FailOn;
 import dev.pvkit.spec.PvSpec;
 
@@ -115,8 +116,8 @@ public final class MatrixRun {
                     boolean failed = r.certification().failed() || r.incomplete() != null;
                     result = new ShardManifest.Result(c.number(), ShardManifest.State.RAN, failed,
                             r.incomplete() == null ? null : "did not finish: " + r.incomplete(), seconds(t0));
-                    progress.step(name + ": " + (failed ? "FAIL" : "PASS") + " (" + r.certification().violations() + " violations, "
-                            + r.certification().warnings() + " warnings, " + r.certification().waived() + " waived"
+                    progress.step(name + ": " + (failed ? "FAIL" : "PASS") + " (" + MatrixPart.count(r.certification().violations(), "violation")
+                            + ", " + MatrixPart.count(r.certification().warnings(), "warning") + ", " + r.certification().waived() + " waived"
                             + (r.incomplete() != null ? "; did not finish: " + r.incomplete() : "") + ")");
                 } catch (RuntimeException e) {
                     // A set-up error says what to fix in its message; anything else is a fault of PVKit's, named by its type.
@@ -149,8 +150,8 @@ public final class MatrixRun {
         for (var c : m.matrix().cells()) {
             out.add(String.format(Locale.ROOT, "  %-8s %-14s %s · %s · %s%s", c.label(), c.verdict().toUpperCase(Locale.ROOT), c.guest(),
                     c.profile(), c.seed() == null ? "new seed" : "seed " + c.seed(),
-                    c.status() == dev.pvkit.conformance.report.MatrixPart.Status.RAN
-                            ? "  (" + c.violations() + " violations, " + c.warnings() + " warnings, " + c.waived() + " waived)" : "")
+                    c.status() == MatrixPart.Status.RAN
+                            ? "  (" + MatrixPart.failures(c) + ")" : "")
                     + (c.detail() != null ? "\n           " + c.detail() : ""));
         }
         return out;

@@ -191,7 +191,7 @@ public final class HtmlReport {
             r.put("verdict", verdict.replace(' ', '-'));
             r.put("verdictLabel", verdict);
             boolean ran = c.status() == MatrixPart.Status.RAN;
-            r.put("counts", ran ? c.violations() + " violations · " + c.warnings() + " warnings · " + c.waived() + " waived" : "—");
+            r.put("counts", ran ? MatrixPart.failures(c).replace(", ", " · ") : "—");
             r.put("duration", ran ? String.format(Locale.ROOT, "%.1f s", c.seconds()) : "—");
             r.put("detail", c.detail());
             r.put("cellExploration", c.exploration());

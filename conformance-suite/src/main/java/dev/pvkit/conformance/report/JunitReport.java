@@ -252,7 +252,7 @@ public final class JunitReport {
             } else if (c.failed()) {
                 nl(x, 3);
                 x.writeStartElement("failure");
-                x.writeAttribute("message", c.violations() + " violations, " + c.warnings() + " warnings"
+                x.writeAttribute("message", MatrixPart.failures(c)
                         + (c.detail() != null ? "; " + c.detail() : "") + (c.exploration() != null ? "; " + c.exploration() : ""));
                 x.writeAttribute("type", "cell failed");
                 x.writeCharacters(c.guestDetail() + "\n" + where + "\n");

@@ -72,6 +72,16 @@ public record MatrixPart(String name, String source, String fingerprint, int sha
         }
     }
 
+    /** {@code n} and the noun, plural unless n is 1: {@code 1 warning}, {@code 2 warnings}. */
+    public static String count(long n, String noun) {
+        return n + " " + noun + (n == 1 ? "" : "s");
+    }
+
+    /** A cell's failures in one line: {@code 4 violations, 1 warning, 0 waived}. */
+    public static String failures(Cell c) {
+        return count(c.violations(), "violation") + ", " + count(c.warnings(), "warning") + ", " + c.waived() + " waived";
+    }
+
     /** Whether the matrix failed: a cell failed, could not run, or is missing. */
     public boolean failed() {
         return cells.stream().anyMatch(c -> c.status() != Status.RAN || c.failed());

@@ -62,7 +62,7 @@ class MatrixCliTest {
         CliTest.Run all = CliTest.run("report", "merge", s1.toString(), s2.toString(), "--out", out.toString());
         assertThat(all.exit()).as(all.out() + all.err()).isEqualTo(1);
         assertThat(all.out()).contains("matrix: FAIL (4 cells: 3 passed, 1 failed)", "report: " + out.resolve("report.html"))
-                .containsPattern("cell 3 +FAIL +seabios · blk-quick · seed 1 +\\(1 violations");
+                .containsPattern("cell 3 +FAIL +seabios · blk-quick · seed 1 +\\(1 violation, 0 warnings, 0 waived\\)");
         for (String f : new String[]{"report.json", "junit.xml", "report.html"}) assertThat(out.resolve(f)).isRegularFile();
 
         CliTest.Run half = CliTest.run("report", "merge", s2.toString(), dir.resolve("shard-1-lost").toString(), "--out", out.toString());
