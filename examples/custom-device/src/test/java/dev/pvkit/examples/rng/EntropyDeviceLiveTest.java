@@ -8,6 +8,7 @@ import dev.pvkit.conformance.guest.QemuInstance;
 import dev.pvkit.conformance.guest.QemuLauncher;
 import dev.pvkit.conformance.guest.QemuOptions;
 import dev.pvkit.sdk.observe.BackendObserver;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -89,6 +90,8 @@ class EntropyDeviceLiveTest {
             long booted = System.nanoTime();
 
             assertThat(awaitCurrentRng(agent, Duration.ofSeconds(60))).as(RNG_CURRENT).isEqualTo("virtio_rng.0");
+            assertThat(new String(agent.dump("/sys/module/rng_core/parameters/default_quality", 16), StandardCharsets.US_ASCII))
+                    .as("the rng core's kernel thread stays away from the device").isEqualTo("0\n");
             byte[] first = agent.dump("/dev/hwrng", 64);
             byte[] second = agent.dump("/dev/hwrng", 64);
 
@@ -101,8 +104,9 @@ class EntropyDeviceLiveTest {
             assertThat(indexOf(given, second, at + first.length)).as("the second read continues after the first: %s",
                     hex(second)).isGreaterThanOrEqualTo(at + first.length);
             assertThat(rejected).as("vhost-user messages the back-end refused").isEmpty();
-            assertThat(String.join("\n", agent.dmesg())).as("kernel log").doesNotContainIgnoringCase("virtio_rng: probe")
-                    .doesNotContain("hwrng: ").doesNotContain("virtio_rng virtio");
+            assertThat(VirtioFeatures.has(negotiated.get(), VirtioFeatures.VERSION_1)).as("VERSION_1 negotiated").isTrue();
+            assertThat(agent.dmesg()).as("kernel log: virtio_rng and the rng core log only trouble")
+                    .noneMatch(line -> line.contains("virtio_rng") || line.contains("hwrng"));
 
             agent.poweroff();
             assertThat(qemu.awaitExit(Duration.ofSeconds(60))).as("QEMU's exit status after poweroff").isZero();
