@@ -176,6 +176,27 @@ public final class GuestAgent implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads at most {@code maxBytes} (1..4096) from the start of the guest file {@code path} (absolute; letters,
+     * digits, {@code _ . - / :}, no {@code ..}): a character device such as {@code /dev/hwrng}, which gives
+     * {@code maxBytes} or blocks until it has them, or a sysfs attribute, which gives what it holds. How a test sees
+     * what a driver of a device other than a disk produces.
+     */
+    public byte[] dump(String path, int maxBytes) {
+        if (maxBytes < 1 || maxBytes > 4096) throw new IllegalArgumentException("maxBytes must be 1..4096: " + maxBytes);
+        AgentReply r = require(AgentProtocol.command("DUMP", path, maxBytes));
+        byte[] bytes;
+        try {
+            bytes = java.util.HexFormat.of().parseHex(String.join("", r.data()));
+        } catch (IllegalArgumentException e) {
+            throw new AgentException("DUMP " + path + " sent data that is not hex: " + r.data(), r);
+        }
+        if (!Integer.toString(bytes.length).equals(r.field("bytes"))) {
+            throw new AgentException("DUMP " + path + " announced " + r.field("bytes") + " bytes but sent " + bytes.length, r);
+        }
+        return bytes;
+    }
+
     /** Asks the guest to power off. The channel may close before the OK arrives, which also counts. */
     public void poweroff() {
         lastCall("POWEROFF");

@@ -30,7 +30,12 @@ import java.util.zip.GZIPOutputStream;
 public final class GuestImageBuilder {
     /** Bumped when the image layout or its bytes change, so old cached images are not reused (2: cpio by commons-compress). */
     private static final String FORMAT = "pvkit-guest-image/2";
-    static final List<String> DEFAULT_MODULES = List.of("virtio_pci", "virtio_blk", "virtio_net", "virtio_console");
+    /**
+     * virtio_rng is there for devices written with the SDK (examples/custom-device): the guest's own driver reads a
+     * PVKit entropy device through /dev/hwrng. Without such a device it only sits loaded.
+     */
+    static final List<String> DEFAULT_MODULES = List.of("virtio_pci", "virtio_blk", "virtio_net", "virtio_console",
+            "virtio_rng");
     private static final String BUSYBOX_PACKAGE = "busybox-static";
     private static final String LAST = "last-image";
 

@@ -149,6 +149,26 @@ cmd_info() {
         "driver=${drv:--} features=$feat serial=${serial:--}"
 }
 
+# Reads at most <length> bytes from the start of a file the guest offers, a character device (/dev/hwrng) or a
+# sysfs attribute: a driver's output that is no block device. dd's fullblock reads on through short reads, so a
+# device gives <length> bytes (or blocks until it has), a short file gives what it holds.
+cmd_dump() {
+    [ $# -eq 2 ] || { reply "ERR usage: DUMP <path> <length>"; return; }
+    case "$1" in /*) ;; *) reply "ERR the path must be absolute"; return ;; esac
+    case "$1" in *[!A-Za-z0-9_./:-]* | *..*) reply "ERR bad path $(echo "$1" | oneline)"; return ;; esac
+    isnum "$2" && [ "$2" -ge 1 ] && [ "$2" -le 4096 ] || { reply "ERR length must be a decimal 1..4096"; return; }
+    p="$SYSROOT$1"
+    [ -e "$p" ] || { reply "ERR no file $1"; return; }
+    [ -d "$p" ] && { reply "ERR $1 is a directory"; return; }
+    if dd if="$p" of=/tmp/pvkit-dump bs="$2" count=1 iflag=fullblock 2>/tmp/pvkit-dump.err; then
+        xxd -p -c 32 /tmp/pvkit-dump >/tmp/pvkit-dump.hex
+        while IFS= read -r l; do reply "| $l"; done </tmp/pvkit-dump.hex
+        reply "OK bytes=$(wc -c </tmp/pvkit-dump | tr -d ' ')"
+    else
+        reply "ERR read failed: $(oneline </tmp/pvkit-dump.err)"
+    fi
+}
+
 cmd_poweroff() {
     [ $# -eq 0 ] || { reply "ERR usage: POWEROFF"; return; }
     reply "OK"
@@ -208,6 +228,7 @@ while IFS= read -r line; do
     REBIND) cmd_rebind "$@" ;;
     DMESG) cmd_dmesg "$@" ;;
     INFO) cmd_info "$@" ;;
+    DUMP) cmd_dump "$@" ;;
     POWEROFF) cmd_poweroff "$@" ;;
     REBOOT) cmd_reboot "$@" ;;
     EXIT) cmd_exit "$@" ;;

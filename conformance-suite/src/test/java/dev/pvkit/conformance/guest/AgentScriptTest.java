@@ -84,6 +84,37 @@ class AgentScriptTest {
         agent.ping(); // still in step after all the errors
     }
 
+    /**
+     * DUMP gives a file's first bytes as they are (a character device stands in as a regular file here), a short file
+     * whole, and refuses relative paths, "..", shell characters, lengths outside 1..4096 and directories.
+     */
+    @Test
+    void dumpGivesAFilesFirstBytes() throws Exception {
+        agent.awaitReady(Duration.ofSeconds(10));
+        byte[] random = new byte[5000];
+        new java.util.Random(11).nextBytes(random);
+        Files.write(tmp.resolve("root/dev/hwrng"), random);
+        assertThat(agent.dump("/dev/hwrng", 64)).isEqualTo(Arrays.copyOf(random, 64));
+        assertThat(agent.dump("/dev/hwrng", 4096)).isEqualTo(Arrays.copyOf(random, 4096));
+        assertThat(agent.dump("/dev/hwrng", 1)).containsExactly(random[0]);
+        Path current = tmp.resolve("root/sys/class/misc/hw_random/rng_current");
+        Files.createDirectories(current.getParent());
+        Files.writeString(current, "virtio_rng.0\n");
+        assertThat(new String(agent.dump("/sys/class/misc/hw_random/rng_current", 64))).isEqualTo("virtio_rng.0\n");
+        Files.write(tmp.resolve("root/dev/empty"), new byte[0]);
+        assertThat(agent.dump("/dev/empty", 8)).isEmpty();
+        assertThat(agent.call("DUMP dev/hwrng 1").text()).isEqualTo("the path must be absolute");
+        assertThat(agent.call("DUMP /dev/../dev/hwrng 1").text()).startsWith("bad path");
+        assertThat(agent.call("DUMP /dev/hw$rng 1").text()).startsWith("bad path");
+        assertThat(agent.call("DUMP /dev/hwrng 0").text()).isEqualTo("length must be a decimal 1..4096");
+        assertThat(agent.call("DUMP /dev/hwrng 4097").text()).isEqualTo("length must be a decimal 1..4096");
+        assertThat(agent.call("DUMP /dev/nothing 1").text()).isEqualTo("no file /dev/nothing");
+        assertThat(agent.call("DUMP /dev 1").text()).isEqualTo("/dev is a directory");
+        assertThat(agent.call("DUMP /dev/hwrng").text()).startsWith("usage: DUMP");
+        assertThatThrownBy(() -> agent.dump("/dev/hwrng", 4097)).isInstanceOf(IllegalArgumentException.class);
+        agent.ping(); // in step: one result line per DUMP
+    }
+
     /** EXIT writes its code to port 0xf4 through /dev/port (here a regular file): one byte at offset 0xf4. */
     @Test
     void exitWritesTheCodeToTheDebugExitPort() throws Exception {
