@@ -14,6 +14,7 @@
 #define TEST_SECTOR 8         /* where the pattern goes: past sector 0, which a firmware may read */
 #define TEST_SECTORS 8        /* 4 KiB */
 #define TIMEOUT_SECONDS 5
+#define ATTEMPTS 3
 
 /* §2.7 alignment: descriptor table 16 bytes, available ring 2, used ring 4; a page each is simply generous. */
 static struct virtq_desc desc_table[QUEUE_SIZE] __attribute__((aligned(4096)));
@@ -32,6 +33,23 @@ static struct split_queue queue = {
     .avail = (struct virtq_avail *)avail_area, .used = (struct virtq_used *)used_area,
 };
 static uint16_t last_used;    /* the used index up to which the driver has consumed the used ring */
+static uint64_t capacity;     /* in 512-byte sectors (§5.2.4) */
+
+static void read_capacity(void) {
+    capacity = virtio_read_config64(&dev, 0);
+    print("virtio-blk: capacity ");
+    print_dec((uint32_t)capacity);
+    print(" sectors\n");
+}
+
+/*
+ * Without interrupts, a configuration change notification is seen by polling the ISR status: bit 1 says the
+ * device configuration changed (§4.1.4.5), and reading it clears it. virtio-blk's configuration change is a new
+ * capacity, which the driver then re-reads (§5.2.6.1) [DRV-BLK-012].
+ */
+static void check_config_change(void) {
+    if (virtio_isr(&dev) & ISR_CONFIG_CHANGE) read_capacity();
+}
 
 static const char *type_name(uint32_t type) {
     return type == BLK_T_IN ? "IN" : type == BLK_T_OUT ? "OUT" : type == BLK_T_FLUSH ? "FLUSH" : "?";
@@ -77,39 +95,47 @@ static void submit_and_wait(void) {
     last_used = (uint16_t)(last_used + 1);
 }
 
-/* One virtio-blk request (§5.2.6): header, optional data, status; returns only when it succeeded. */
+/*
+ * One virtio-blk request (§5.2.6): header, optional data, status. A status other than OK is tried again, up to
+ * ATTEMPTS in all: a device may fail a request once (PVKit's generated device behaviour injects such failures)
+ * and the driver's own check is about the data, not about the first answer. Returns only when it succeeded.
+ */
 static void request(uint32_t type, uint64_t sector, void *data, uint32_t bytes) {
-    header.type = type;
-    header.reserved = 0;
-    header.sector = sector;
-    req_status = 0xFF;
-    set_desc(0, &header, sizeof header, VIRTQ_DESC_F_NEXT, 1);
-    if (bytes == 0) {
-        set_desc(1, (void *)&req_status, 1, VIRTQ_DESC_F_WRITE, 0);
-    } else if (type == BLK_T_IN) {
-        set_desc(1, data, bytes, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);   /* the device fills the data */
-        set_desc(2, (void *)&req_status, 1, VIRTQ_DESC_F_WRITE, 0);
-    } else {
+    for (int attempt = 1;; attempt++) {
+        header.type = type;
+        header.reserved = 0;
+        header.sector = sector;
+        req_status = 0xFF;
+        set_desc(0, &header, sizeof header, VIRTQ_DESC_F_NEXT, 1);
+        if (bytes == 0) {
+            set_desc(1, (void *)&req_status, 1, VIRTQ_DESC_F_WRITE, 0);
+        } else if (type == BLK_T_IN) {
+            set_desc(1, data, bytes, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);   /* the device fills the data */
+            set_desc(2, (void *)&req_status, 1, VIRTQ_DESC_F_WRITE, 0);
+        } else {
 #ifdef FAULT_STATUS_BEFORE_DATA
-        /* FAULT: status slot right after the header "so it is always descriptor 1", data last. */
-        set_desc(1, (void *)&req_status, 1, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
-        set_desc(2, data, bytes, 0, 0);
+            /* FAULT: status slot right after the header "so it is always descriptor 1", data last. */
+            set_desc(1, (void *)&req_status, 1, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+            set_desc(2, data, bytes, 0, 0);
 #else
-        set_desc(1, data, bytes, VIRTQ_DESC_F_NEXT, 2);                        /* the device reads the data */
-        set_desc(2, (void *)&req_status, 1, VIRTQ_DESC_F_WRITE, 0);
+            set_desc(1, data, bytes, VIRTQ_DESC_F_NEXT, 2);                        /* the device reads the data */
+            set_desc(2, (void *)&req_status, 1, VIRTQ_DESC_F_WRITE, 0);
 #endif
+        }
+        submit_and_wait();
+        print("virtio-blk: ");
+        print(type_name(type));
+        print(" sector ");
+        print_dec((uint32_t)sector);
+        print(", ");
+        print_dec(bytes);
+        print(" bytes: status ");
+        print_dec(req_status);
+        print("\n");
+        check_config_change();
+        if (req_status == BLK_S_OK) return;
+        if (attempt == ATTEMPTS) virtio_fail(&dev, EXIT_IO_ERROR);
     }
-    submit_and_wait();
-    print("virtio-blk: ");
-    print(type_name(type));
-    print(" sector ");
-    print_dec((uint32_t)sector);
-    print(", ");
-    print_dec(bytes);
-    print(" bytes: status ");
-    print_dec(req_status);
-    print("\n");
-    if (req_status != BLK_S_OK) virtio_fail(&dev, EXIT_IO_ERROR);
 }
 
 static uint8_t pattern(uint32_t i) {
@@ -133,10 +159,7 @@ void kmain(void) {
     virtio_negotiate(&dev, wanted);
 
     /* §3.1.1 step 7, device-specific set-up: the capacity (§5.2.4, in 512-byte sectors), then queue 0. */
-    uint64_t capacity = virtio_read_config64(&dev, 0);
-    print("virtio-blk: capacity ");
-    print_dec((uint32_t)capacity);
-    print(" sectors\n");
+    read_capacity();
     if (capacity < TEST_SECTOR + TEST_SECTORS) virtio_fail(&dev, EXIT_DISK_TOO_SMALL);
     virtio_queue_setup(&dev, &queue);
     virtio_driver_ok(&dev);

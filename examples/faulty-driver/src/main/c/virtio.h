@@ -35,6 +35,9 @@
 #define COMMON_Q_DRIVER 0x28     /* queue_driver (the available ring), le64 */
 #define COMMON_Q_DEVICE 0x30     /* queue_device (the used ring), le64 */
 
+/* §4.1.4.5 ISR status capability */
+#define ISR_CONFIG_CHANGE 2
+
 /* §2.7.5 The Virtqueue Descriptor Table */
 #define VIRTQ_DESC_F_NEXT 1
 #define VIRTQ_DESC_F_WRITE 2
@@ -82,6 +85,7 @@ struct virtio_dev {
     uintptr_t common;            /* common configuration (cfg_type 1) */
     uintptr_t notify;            /* notification area (cfg_type 2) */
     uint32_t notify_multiplier;
+    uintptr_t isr;               /* ISR status (cfg_type 3) */
     uintptr_t device_cfg;        /* device-specific configuration (cfg_type 4): virtio_blk_config */
     uint32_t offered[2];         /* device_feature words 0 and 1 as read */
     uint32_t accepted[2];        /* driver_feature words 0 and 1 as written */
@@ -105,6 +109,7 @@ uint64_t virtio_read_config64(const struct virtio_dev *d, uint32_t offset);
 void virtio_queue_setup(struct virtio_dev *d, struct split_queue *q);
 void virtio_driver_ok(struct virtio_dev *d);
 void virtio_notify(const struct split_queue *q);
+uint8_t virtio_isr(const struct virtio_dev *d);
 void virtio_fail(struct virtio_dev *d, int code) __attribute__((noreturn));
 
 #endif

@@ -40,6 +40,7 @@ static void pci_write16(int bus, int dev, int fn, int off, uint16_t v) {
 #define PCI_CAP_VENDOR 0x09
 #define CAP_COMMON 1
 #define CAP_NOTIFY 2
+#define CAP_ISR 3
 #define CAP_DEVICE 4
 
 /* The address a BAR decodes, or 0 when the driver cannot reach it (an I/O BAR, a 64-bit BAR above 4 GiB). */
@@ -78,14 +79,15 @@ void virtio_pci_find(struct virtio_dev *d) {
                 if (base == 0) continue;
                 uintptr_t at = base + pci_read32(0, dev, fn, cap + 8);
                 if (type == CAP_COMMON && d->common == 0) d->common = at;
+                if (type == CAP_ISR && d->isr == 0) d->isr = at;
                 if (type == CAP_DEVICE && d->device_cfg == 0) d->device_cfg = at;
                 if (type == CAP_NOTIFY && d->notify == 0) {
                     d->notify = at;
                     d->notify_multiplier = pci_read32(0, dev, fn, cap + 16);
                 }
             }
-            if (d->common == 0 || d->notify == 0 || d->device_cfg == 0) {
-                print("virtio-blk: the device lacks a usable common, notify or device configuration structure\n");
+            if (d->common == 0 || d->notify == 0 || d->isr == 0 || d->device_cfg == 0) {
+                print("virtio-blk: the device lacks a usable common, notify, ISR or device configuration structure\n");
                 qemu_exit(EXIT_BAD_TRANSPORT);
             }
             print("virtio-blk: found ");
@@ -228,4 +230,9 @@ void virtio_driver_ok(struct virtio_dev *d) {
 /* §4.1.5.2: an available buffer notification is the queue's index written to its notification address. */
 void virtio_notify(const struct split_queue *q) {
     mmio_write16(q->notify_addr, q->index);
+}
+
+/* §4.1.4.5: one byte, cleared by reading it. */
+uint8_t virtio_isr(const struct virtio_dev *d) {
+    return mmio_read8(d->isr);
 }
