@@ -69,7 +69,7 @@ static void set_desc(int i, void *addr, uint32_t len, uint16_t flags, uint16_t n
 static void submit_and_wait(void) {
     volatile struct virtq_avail *avail = queue.avail;
     volatile struct virtq_used *used = queue.used;
-    avail->ring[avail->idx % QUEUE_SIZE] = 0;
+    avail->ring[avail->idx % queue.size] = 0;     /* the chain always starts at descriptor 0 */
     /* §2.7.13.3.1: the ring entry before the index that publishes it; x86 keeps stores in order. */
     compiler_barrier();
     avail->idx = (uint16_t)(avail->idx + 1);

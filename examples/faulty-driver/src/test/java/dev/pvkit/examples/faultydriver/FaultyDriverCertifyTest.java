@@ -13,6 +13,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -77,7 +78,7 @@ class FaultyDriverCertifyTest {
     /** The kernel as this test boots it: a copy under the test's own directory, which marks its QEMU processes. */
     private Path kernel;
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @EnumSource(Variant.class)
     @Timeout(value = 3, unit = TimeUnit.MINUTES) // backstop; each run's own limit is --timeout 60s
     void certify(Variant v) throws Exception {
@@ -89,7 +90,7 @@ class FaultyDriverCertifyTest {
         // errors, capacity changes, spurious notifications): its own check, reported through the exit device, must
         // hold on every try. A fault's run is the observed boot alone.
         List<String> tries = v.breaks == null ? List.of("--tries", String.valueOf(CLEAN_TRIES), "--seed", "11") : List.of("--tries", "0");
-        List<String> args = new java.util.ArrayList<>(List.of("certify", "--qemu-template", template(kernel), "--passive",
+        List<String> args = new ArrayList<>(List.of("certify", "--qemu-template", template(kernel), "--passive",
                 "--timeout", "60s", "--report", reports.toString()));
         args.addAll(tries);
         Run r = pvkit(args.toArray(String[]::new));
