@@ -102,16 +102,26 @@ final class DeviceControl implements DeviceContext, AutoCloseable {
     /** A ring broke: the device needs a reset, announced to the front-end the first time. */
     void needsReset() {
         int before = status.getAndUpdate(v -> v | DEVICE_NEEDS_RESET);
-        if ((before & DEVICE_NEEDS_RESET) == 0) announceConfigChange();
+        if ((before & DEVICE_NEEDS_RESET) == 0) sendConfigChange();
     }
 
+    /**
+     * The device's own announcement (its configuration changed), which observers see; a ring breaking announces
+     * NEEDS_RESET the same way, but QEMU 7.2's vhost-user-blk passes a back-end's announcement to the driver only
+     * when the configuration it re-reads differs, so that one is not reported as a configuration change.
+     */
     @Override
     public boolean announceConfigChange() {
+        boolean sent = sendConfigChange();
+        if (sent) observer.configChangeAnnounced();
+        return sent;
+    }
+
+    private boolean sendConfigChange() {
         MessageChannel ch = backendChannel;
         if (ch == null || !negotiation.has(ProtocolFeatures.CONFIG)) return false;
         try {
             ch.send(BACKEND_CONFIG_CHANGE_MSG, Message.VERSION, new byte[0]);
-            observer.configChangeAnnounced();
             return true;
         } catch (RuntimeException e) {
             LOG.warn("cannot announce a configuration change: {}", e.getMessage());

@@ -61,14 +61,11 @@ class FaultyDriverCertifyTest {
         }
 
         /**
-         * Warnings PVKit gives beside the fault's failure that the driver does not deserve. After the refused chain
-         * the back-end sets DEVICE_NEEDS_RESET and announces a configuration change, and BlkCapacityReReadCheck reads
-         * every announcement as a capacity change the driver had to re-read capacity for; QEMU 7.2 forwards a
-         * change to the guest only when the capacity differs, so the driver was never told. Pinned here so that the
-         * check's fix shows up as this test failing, to be removed then.
+         * Warnings PVKit gives beside the fault's failure that the driver does not deserve: none. (A ring that broke
+         * once made the back-end's NEEDS_RESET announcement read as a capacity change, DRV-BLK-012; it no longer does.)
          */
         Set<String> falseWarnings() {
-            return this == STATUS_BEFORE_DATA ? Set.of("DRV-BLK-012") : Set.of();
+            return Set.of();
         }
     }
 
