@@ -465,6 +465,12 @@ public final class CertificationService {
         if (o.kernel() != null && o.initrd() == null && !o.passive()) {
             throw new SetupException("--kernel needs --initrd with the PVKit agent (or --passive to watch the kernel alone)");
         }
+        if (o.kernel() != null && o.initrd() == null) {
+            // PVKit tells an OS's sessions from the firmware's by Linux's banner, so a kernel without an initramfs
+            // (a Multiboot kernel, a foreign OS) is certified through a template (examples/faulty-driver shows how).
+            throw new SetupException("--kernel without --initrd is not supported yet: give the kernel through --qemu-template "
+                    + "\"... -kernel FILE -boot strict=on @DEVICES@\" with --passive (see examples/faulty-driver/README.md)");
+        }
         if (o.firmware() != null && o.firmware().unavailable() != null) throw new SetupException(o.firmware().unavailable());
         if (o.disk() != null && !Files.isReadable(o.disk())) throw new SetupException("disk " + o.disk() + " is not a readable file");
         if (o.template() != null && !o.template().contains("@DEVICES@")) {

@@ -53,6 +53,13 @@ class CertifyCliTest {
     }
 
     @Test
+    void aKernelWithoutAnInitramfsSaysHowToCertifyIt() throws Exception {
+        Path elf = Files.write(dir.resolve("kernel.elf"), new byte[]{0x7f, 'E', 'L', 'F'});
+        oneLine(run("certify", "--kernel", elf.toString(), "--passive", "--report", dir.resolve("r").toString()),
+                "--kernel without --initrd is not supported yet");
+    }
+
+    @Test
     void aReplayWordThatIsNoCase() {
         oneLine(run("certify", "--replay", "not-a-case", "--report", dir.resolve("r").toString()), "--replay: not a PVKit case");
     }
