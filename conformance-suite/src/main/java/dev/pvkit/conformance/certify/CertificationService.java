@@ -168,9 +168,12 @@ public final class CertificationService {
                 GuestResult result = end.result();
                 if (end.exit() != null && result != GuestResult.NONE) guest.put("guest's own result", GuestResult.describe(result, end.exit()));
                 if (o.passive() && explore.enabled()) {
-                    if (result == GuestResult.NONE) {
-                        progress.step("explore: skipped (a guest without the agent takes part only when it reports its result "
-                                + "through the exit device: 0 passed, 1 to 63 failed)");
+                    // Only a guest that reported passing through the exit device is searched: one that powers off has
+                    // no self-check to fail, and one whose own check already failed (or whose codes mean something
+                    // else, as the int 13h probe's 0x10) would fail every try alike.
+                    if (result != GuestResult.PASSED || end.exit().poweredOff()) {
+                        progress.step("explore: skipped (a guest without the agent takes part only when its run ends by "
+                                + "writing 0, its own check passed, to the exit device; then 1 to 63 fail a try)");
                     } else {
                         explored.add(passiveSearch(o, image, socket, dir, mainSet, used, explore, disk, blkRecorder, log, progress,
                                 end.seconds(), t0));
