@@ -313,7 +313,9 @@ public final class CertificationService {
         QemuExit exit = vm.awaitResult(Duration.ofSeconds(10));
         GuestResult result = GuestResult.of(exit, vm.qemuLog());
         String why = exit.killed() ? "QEMU was killed at the hard time limit (" + exit + ")"
-                : "the guest ended QEMU: " + (result == GuestResult.NONE ? describe(exit) : GuestResult.describe(result, exit));
+                // Status 1 alone needs the guest-result reading ("wrote 0", not "QEMU failed"); the rest read as before.
+                : "the guest ended QEMU: " + (exit.status() == GuestResult.WROTE_ZERO && result == GuestResult.PASSED
+                        ? GuestResult.describe(result, exit) : describe(exit));
         progress.step("run ended: " + why);
         return new Ending(why, null, exit, result, (System.nanoTime() - t0) / 1e9);
     }
