@@ -75,7 +75,7 @@ final class BuildVerdict {
         Set<String> sessions = new LinkedHashSet<>();
         for (Evidence e : v.evidence()) sessions.add(e.session());
         return v.requirement().id() + " [" + v.requirement().strength().keyword() + "] " + v.requirement().statement()
-                + (sessions.isEmpty() ? "" : " (session " + String.join(", ", sessions) + ")");
+                + (sessions.isEmpty() ? "" : " Seen in " + String.join(", ", sessions) + ".");
     }
 
     private Path report(String name) {

@@ -41,7 +41,11 @@ public final class CertifyMojo extends AbstractMojo {
     @Parameter(property = "pvkit.guest", defaultValue = "default")
     String guest;
 
-    /** Your own guest kernel (a bzImage, or a Multiboot ELF for QEMU's -kernel); replaces the default guest. */
+    /**
+     * Your own guest kernel; replaces the default guest. A Linux bzImage goes with {@code initrd}; without one the
+     * kernel (a Multiboot ELF, a small OS) boots bare under SeaBIOS, which leaves the disk to it, and needs
+     * {@code passive}.
+     */
     @Parameter(property = "pvkit.kernel")
     File kernel;
 

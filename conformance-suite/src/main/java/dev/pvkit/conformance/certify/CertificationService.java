@@ -7,6 +7,7 @@ import dev.pvkit.conformance.check.Check;
 import dev.pvkit.conformance.check.CheckEngine;
 import dev.pvkit.conformance.check.Checks;
 import dev.pvkit.conformance.guest.Accelerator;
+import dev.pvkit.conformance.guest.Firmware;
 import dev.pvkit.conformance.guest.GuestImage;
 import dev.pvkit.conformance.guest.GuestImageBuilder;
 import dev.pvkit.conformance.guest.QemuCommandLine;
@@ -109,6 +110,7 @@ public final class CertificationService {
         String startedAt = Instant.now().toString();
         Reports.checkWritable(o.reportDir());
         checkFiles(o);
+        if (o.bareKernel()) o = o.withTemplate(Firmware.SEABIOS.templateBooting(o.kernel(), o.append()));
         GuestImage image = o.bootsKernel() ? image(o, progress) : null;
 
         Path dir = tempDir();
@@ -147,8 +149,7 @@ public final class CertificationService {
                 progress.step(o.passive() ? "booting (passive: observing the guest's own drivers)" : "booting the guest");
                 guestStart = EventLog.nowMicros();
                 try (QemuInstance vm = QemuLauncher.launch(q);
-                     ConsoleWatcher console = new ConsoleWatcher(vm.consoleLog(), log,
-                             o.firmware() != null ? o.firmware().idleMarker() : null)) {
+                     ConsoleWatcher console = ConsoleWatcher.of(o, vm.consoleLog(), log)) {
                     used = vm.accelerator();
                     guest.put("accelerator", vm.accelerator().name().toLowerCase(java.util.Locale.ROOT));
                     guest.put("qemu command", String.join(" ", vm.command()));
@@ -340,7 +341,7 @@ public final class CertificationService {
             TransportCapture capture = TransportCapture.attach(q, log);
             disk.disk().requestListener(capture.countingRequests(blkRecorder));
             return q;
-        }, disk, log, limit);
+        }, disk, log, limit, vm -> ConsoleWatcher.of(o, vm.consoleLog(), log));
         ExploreOptions share = new ExploreOptions(explore.tries(), explore.seed(), budget, explore.shrinkTries(), explore.replay());
         return LiveExploration.runPassive(share, set.name(), BootPlan.seenOffer(set, disk.behaviour()), tries, progress);
     }
@@ -470,11 +471,9 @@ public final class CertificationService {
         if (o.kernel() != null && o.initrd() == null && !o.passive()) {
             throw new SetupException("--kernel needs --initrd with the PVKit agent (or --passive to watch the kernel alone)");
         }
-        if (o.kernel() != null && o.initrd() == null) {
-            // PVKit tells an OS's sessions from the firmware's by Linux's banner, so a kernel without an initramfs
-            // (a Multiboot kernel, a foreign OS) is certified through a template (examples/faulty-driver shows how).
-            throw new SetupException("--kernel without --initrd is not supported yet: give the kernel through --qemu-template "
-                    + "\"... -kernel FILE -boot strict=on @DEVICES@\" with --passive (see examples/faulty-driver/README.md)");
+        if (o.bareKernel() && (o.template() != null || o.firmware() != null)) {
+            throw new SetupException("--kernel without --initrd boots the kernel bare under SeaBIOS: it cannot go with "
+                    + (o.firmware() != null ? "--firmware" : "--qemu-template (put -kernel FILE in the template instead)"));
         }
         if (o.firmware() != null && o.firmware().unavailable() != null) throw new SetupException(o.firmware().unavailable());
         if (o.disk() != null && !Files.isReadable(o.disk())) throw new SetupException("disk " + o.disk() + " is not a readable file");
@@ -492,6 +491,7 @@ public final class CertificationService {
                 + (o.driver() == null ? " (default for this guest)" : ""));
         g.put("mode", o.passive() ? "passive (no agent, no workload)" : "standard workload through the PVKit agent");
         if (image != null) g.put("kernel", image.kernelVersion() + (o.kernel() == null ? " (default guest)" : " (" + o.kernel() + ")"));
+        if (o.bareKernel()) g.put("kernel", o.kernel() + " (bare: booted with -kernel, no initramfs; SeaBIOS leaves the disk to it)");
         g.put("firmware", o.firmware() != null ? o.firmware().displayName() : firmware(o.template()));
         g.put("qemu", QemuVersion.of());
         return g;

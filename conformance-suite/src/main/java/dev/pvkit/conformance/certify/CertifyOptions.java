@@ -132,11 +132,22 @@ public record CertifyOptions(Path kernel, Path initrd, String append, List<Strin
 
     /** The driver judged: the one chosen, else the OS's when a kernel boots and the firmware's otherwise. */
     public DriverChoice judgedDriver() {
-        return driver != null ? driver : bootsKernel() ? DriverChoice.OS : DriverChoice.FIRMWARE;
+        return driver != null ? driver : bootsKernel() || bareKernel() ? DriverChoice.OS : DriverChoice.FIRMWARE;
     }
 
-    /** Whether the guest boots a kernel (the default guest or the user's), rather than firmware from the disk alone. */
+    /**
+     * Whether the guest boots a Linux kernel with an initramfs (the default guest or the user's), whose banner tells
+     * the OS's driver sessions from the firmware's, rather than firmware from the disk alone or a {@link #bareKernel}.
+     */
     public boolean bootsKernel() {
-        return template == null || template.contains("@KERNEL@");
+        return !bareKernel() && (template == null || template.contains("@KERNEL@"));
+    }
+
+    /**
+     * Whether the guest is a kernel without an initramfs (passive only): a Multiboot kernel or another small OS, which
+     * SeaBIOS boots with {@code -kernel} ({@link Firmware#templateBooting}) and whose sessions are all the OS's.
+     */
+    public boolean bareKernel() {
+        return kernel != null && initrd == null;
     }
 }

@@ -43,6 +43,19 @@ final class ConsoleWatcher implements AutoCloseable {
         thread.start();
     }
 
+    /**
+     * The watcher for a boot of {@code o}'s guest, with its firmware's idle marker if it has one. A bare kernel prints
+     * no banner PVKit knows, and SeaBIOS keeps off the disk when it boots one ({@link CertifyOptions#bareKernel}): the
+     * kernel is the disk's driver from the start, which a KERNEL_STARTED event at once says.
+     */
+    static ConsoleWatcher of(CertifyOptions o, Path console, EventLog log) {
+        if (o.bareKernel()) {
+            log.add(new GuestEvent(EventLog.nowMicros(), GuestEvent.Milestone.KERNEL_STARTED,
+                    "bare kernel " + o.kernel().getFileName() + " (booted with -kernel; SeaBIOS keeps off the disk)"));
+        }
+        return new ConsoleWatcher(console, log, o.firmware() != null ? o.firmware().idleMarker() : null);
+    }
+
     private void follow() {
         while (!stop) {
             poll();

@@ -14,6 +14,7 @@ import dev.pvkit.conformance.observe.GuestEvent;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.function.Function;
 import java.util.function.IntFunction;
 
 /**
@@ -26,6 +27,7 @@ final class PassiveTries implements TryRunner<BlkCase> {
     private final BehaviourDevice device;
     private final EventLog log;
     private final Duration limit;
+    private final Function<QemuInstance, ConsoleWatcher> console;
     /** The device's own behaviour: its offer, serving plainly; each try's behaviour takes this offer. */
     private final BlkBehaviour plain;
     private int started;
@@ -33,9 +35,12 @@ final class PassiveTries implements TryRunner<BlkCase> {
     /**
      * @param qemuForTry the QEMU options of try {@code n} (its own run directory, its transport capture attached)
      * @param limit      how long a try may run before it counts as a hang
+     * @param console    what follows a try's console (it tells the firmware's sessions from the kernel's)
      */
-    PassiveTries(IntFunction<QemuOptions> qemuForTry, BehaviourDevice device, EventLog log, Duration limit) {
+    PassiveTries(IntFunction<QemuOptions> qemuForTry, BehaviourDevice device, EventLog log, Duration limit,
+                 Function<QemuInstance, ConsoleWatcher> console) {
         this.qemuForTry = qemuForTry;
+        this.console = console;
         this.device = device;
         this.log = log;
         this.limit = limit;
@@ -52,7 +57,7 @@ final class PassiveTries implements TryRunner<BlkCase> {
         QemuExit exit;
         GuestResult result;
         try (QemuInstance vm = QemuLauncher.launch(q);
-             ConsoleWatcher console = new ConsoleWatcher(vm.consoleLog(), log)) {
+             ConsoleWatcher watcher = console.apply(vm)) {
             try {
                 exit = vm.awaitResult(limit);
                 result = GuestResult.of(exit, vm.qemuLog());

@@ -51,7 +51,8 @@ final class CertifyCommand implements Callable<Integer> {
     }
 
     static final class Kernel {
-        @Option(names = "--kernel", paramLabel = "FILE", required = true, description = "your own kernel")
+        @Option(names = "--kernel", paramLabel = "FILE", required = true, description = "your own kernel: a Linux bzImage with --initrd, or without one a bare kernel "
+                + "(Multiboot, a small OS) that SeaBIOS boots and leaves the disk to; a bare kernel needs --passive")
         Path kernel;
 
         @Option(names = "--initrd", paramLabel = "FILE", description = "its initramfs (it must start the PVKit agent unless --passive)")

@@ -71,6 +71,23 @@ public enum Firmware {
         };
     }
 
+    /**
+     * SeaBIOS booting {@code kernel} with {@code -kernel}: a kernel without an initramfs (a Multiboot kernel, a small OS)
+     * whose own driver is the one on the PVKit disk. Under {@code -boot strict=on} SeaBIOS sets up only the devices on
+     * its boot list, the kernel here, and never touches the disk, so every driver session on it is the kernel's.
+     *
+     * @param append the kernel's command line, or null
+     */
+    public List<String> templateBooting(java.nio.file.Path kernel, String append) {
+        if (this != SEABIOS) throw new IllegalStateException(this + " does not boot a bare kernel");
+        List<String> t = new ArrayList<>(template());
+        List<String> boot = new ArrayList<>(List.of("-kernel", kernel.toAbsolutePath().toString()));
+        if (append != null) boot.addAll(List.of("-append", append));
+        boot.addAll(List.of("-boot", "strict=on"));
+        t.addAll(t.indexOf("@DEVICES@"), boot);
+        return List.copyOf(t);
+    }
+
     /** The QEMU argument template that boots this firmware alone from the PVKit disk ({@code @DEVICES@}). */
     public List<String> template() {
         List<String> t = new ArrayList<>(List.of(

@@ -29,6 +29,20 @@ class FirmwareTest {
         assertThat(Firmware.SEABIOS.image()).isNull();
     }
 
+    /** A bare kernel (--kernel without --initrd): SeaBIOS boots it and, strict, leaves the PVKit disk to it. */
+    @Test
+    void seabiosBootsABareKernelStrictlySoTheDiskIsTheKernels() {
+        List<String> t = Firmware.SEABIOS.templateBooting(Path.of("/k/driver.elf"), "verbose=1");
+        QemuOptions o = QemuOptions.firmwareBoot().template(t).device(VhostUserDevice.blk(Path.of("/run/blk.sock"), 1));
+        List<String> cmd = QemuCommandLine.build(o, Accelerator.TCG, Path.of("/r/console.log"), Path.of("/r/agent.sock"));
+        assertThat(Collections.indexOfSubList(cmd, List.of("-kernel", "/k/driver.elf", "-append", "verbose=1", "-boot", "strict=on")))
+                .isPositive();
+        assertThat(cmd).doesNotContain("-initrd", "-bios").contains("-no-reboot");
+        assertThat(Firmware.SEABIOS.templateBooting(Path.of("/k/driver.elf"), null)).doesNotContain("-append");
+        org.assertj.core.api.Assertions.assertThatIllegalStateException()
+                .isThrownBy(() -> Firmware.OVMF.templateBooting(Path.of("/k/driver.elf"), null));
+    }
+
     @Test
     void ovmfGetsItsImageAndAModernOnlyDevice() {
         List<String> cmd = build(Firmware.OVMF);
