@@ -72,6 +72,7 @@ record BootPlan(FeatureSet main, List<FeatureSet> extra, List<String> skipped, i
     static BlkBehaviour seenOffer(FeatureSet f, BlkBehaviour device) {
         BlkBehaviour b = BlkBehaviour.plain().withPacked(f.ring() == FeatureSet.Ring.PACKED);
         return new BlkBehaviour(b.packed(), device.queueSize(), f.eventIdx(), f.indirectDesc(), device.readOnly(), device.segMax(),
-                b.completions(), b.batch(), b.delayMicros(), b.oneAtATime(), b.failures(), b.capacityChange(), b.spurious(), b.seed());
+                b.completions(), b.batch(), b.delayMicros(), b.oneAtATime(), b.failures(), b.capacityChange(), b.spurious(), b.seed(),
+                device.geometry());
     }
 }

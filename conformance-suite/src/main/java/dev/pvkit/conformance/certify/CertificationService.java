@@ -26,6 +26,7 @@ import dev.pvkit.conformance.observe.SessionSplitter;
 import dev.pvkit.conformance.observe.VhostUserEvent;
 import dev.pvkit.conformance.explore.BehaviourDevice;
 import dev.pvkit.conformance.explore.BlkBehaviour;
+import dev.pvkit.conformance.explore.BlkGeometry;
 import dev.pvkit.conformance.profile.FeatureSet;
 import dev.pvkit.conformance.verdict.Certification;
 import dev.pvkit.conformance.verdict.ExplorationSummary;
@@ -127,6 +128,9 @@ public final class CertificationService {
             long bytes = o.disk() != null ? store.size() / 512 * 512 : DISK_BYTES;
             // The reference device's offer; the exploration varies only how it serves.
             BlkBehaviour offer = BlkBehaviour.plain().withPacked(true).withReadOnly(o.disk() != null);
+            // A replayed case is served as it was found: with the configuration values its boot offered.
+            if (explore.replay() != null) offer = offer.withGeometry(explore.replay().behaviour().geometry());
+            Map<String, String> configurations = new LinkedHashMap<>();
             AtomicLong announced = new AtomicLong(-1);
             boolean exploring = explore.enabled() && !o.passive() && o.disk() == null;
             BootPlan plan = exploring ? BootPlan.of(o.profile(), explore) : null;
@@ -192,7 +196,12 @@ public final class CertificationService {
                             notReached.add(f.name());
                             continue;
                         }
-                        progress.step(String.format("explore: feature set %d of %d", k + 2, plan.extra().size() + 1));
+                        // Each boot of its own also offers configuration values of its own, drawn from the run's seed
+                        // (so --seed gives the same boots again); the standard workload's boot keeps the plain ones.
+                        BlkGeometry g = BlkGeometry.draw(explore.seed() + k + 1);
+                        disk.reoffer(g);
+                        configurations.put("configuration in " + f.name(), g.describe());
+                        progress.step(String.format("explore: feature set %d of %d, offering %s", k + 2, plan.extra().size() + 1, g.describe()));
                         Duration budget = plan.budgetPerBoot().compareTo(left.minus(BOOT_OVERHEAD)) < 0 ? plan.budgetPerBoot() : left.minus(BOOT_OVERHEAD);
                         ExploreOptions share = new ExploreOptions(plan.triesPerBoot(), explore.seed() + explored.size(), budget,
                                 explore.shrinkTries(), null);
@@ -210,6 +219,8 @@ public final class CertificationService {
             }
             device.put("type", "virtio-blk (vhost-user-blk-pci, PVKit reference back-end)");
             device.put("capacity", bytes + " bytes" + (o.disk() != null ? ", read-only image " + o.disk() : ", fresh disk"));
+            device.put("configuration", offer.offeredGeometry().describe());
+            device.putAll(configurations);
         } catch (IOException e) {
             throw new SetupException("cannot serve the disk: " + e.getMessage(), e);
         } finally {

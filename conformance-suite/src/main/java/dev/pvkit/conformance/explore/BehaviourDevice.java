@@ -37,12 +37,15 @@ public final class BehaviourDevice implements VirtioDevice {
         void capacityChanged(long bytes, boolean announced);
     }
 
-    private final VirtioBlkDevice disk;
-    /** The serving behaviour of the try under way; its offer never changes (see {@link #behave}). */
+    private final BlockStore store;
+    private final int queues;
+    /** The disk as offered now: replaced only between boots ({@link #reoffer}). */
+    private volatile VirtioBlkDevice disk;
+    /** The serving behaviour of the try under way; its offer changes only between boots (see {@link #behave}). */
     private volatile BlkBehaviour behaviour;
     private final long storeBytes;
     private final long growBy;
-    private final long offered;
+    private volatile long offered;
     private final Listener listener;
     private final Held[] held;
     private final java.util.concurrent.atomic.AtomicInteger ordinals = new java.util.concurrent.atomic.AtomicInteger();
@@ -69,19 +72,44 @@ public final class BehaviourDevice implements VirtioDevice {
     /** As above, with {@code queues} request queues (more than one offers VIRTIO_BLK_F_MQ). */
     public BehaviourDevice(BlockStore store, long capacityBytes, BlkBehaviour behaviour, int queues, long growBy, Listener listener) {
         if (growBy <= 0 || growBy % 512 != 0) throw new IllegalArgumentException("growth must be a positive multiple of 512: " + growBy);
-        BlkOptions o = BlkOptions.defaults(capacityBytes).withPacked(behaviour.packed()).withQueueSize(behaviour.queueSize())
-                .withSegments(1 << 20, behaviour.segMax()).withReadOnly(behaviour.readOnly()).withQueues(queues);
-        this.disk = new VirtioBlkDevice(store, o);
+        this.store = store;
+        this.queues = queues;
+        this.disk = disk(capacityBytes, behaviour);
         this.behaviour = behaviour;
         this.storeBytes = store.size() / 512 * 512;
         this.growBy = growBy;
-        long f = disk.features();
-        if (!behaviour.eventIdx()) f &= ~VirtioFeatures.bit(VirtioFeatures.EVENT_IDX);
-        if (!behaviour.indirect()) f &= ~VirtioFeatures.bit(VirtioFeatures.INDIRECT_DESC);
-        this.offered = f;
+        this.offered = offered(disk, behaviour);
         this.listener = listener;
         this.held = new Held[disk.queueCount()];
         for (int i = 0; i < held.length; i++) held[i] = new Held();
+    }
+
+    private VirtioBlkDevice disk(long capacityBytes, BlkBehaviour b) {
+        BlkOptions o = BlkOptions.defaults(capacityBytes).withPacked(b.packed()).withQueueSize(b.queueSize())
+                .withSegments(1 << 20, b.segMax()).withReadOnly(b.readOnly()).withQueues(queues);
+        return new VirtioBlkDevice(store, b.offeredGeometry().applyTo(o));
+    }
+
+    private static long offered(VirtioBlkDevice d, BlkBehaviour b) {
+        long f = d.features();
+        if (!b.eventIdx()) f &= ~VirtioFeatures.bit(VirtioFeatures.EVENT_IDX);
+        if (!b.indirect()) f &= ~VirtioFeatures.bit(VirtioFeatures.INDIRECT_DESC);
+        return f;
+    }
+
+    /**
+     * Offers the configuration values {@code g} from the next connection on: the same disk at its present capacity,
+     * with another block size, topology and discard and write-zeroes limits. Only between boots, with no front-end
+     * connected: QEMU reads the configuration once, when it creates the device. Request listeners are not carried
+     * over to the new offer ({@link #disk()} gives the device to set them on).
+     */
+    public void reoffer(BlkGeometry g) {
+        BlkBehaviour b = behaviour.withGeometry(g);
+        VirtioBlkDevice d = disk(disk.engine().capacitySectors() * 512, b);
+        offered = offered(d, b);
+        disk = d;
+        behaviour = b;
+        ordinals.set(0);
     }
 
     /** The virtio-blk device underneath (for request listeners). */

@@ -1,5 +1,7 @@
 package dev.pvkit.conformance.explore;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -22,10 +24,13 @@ import java.util.TreeMap;
  * @param spurious       while requests are held (batch above 1, a hold time), also send notifications with nothing new
  *                       where the driver allows them; the hold lasts until they are sent
  * @param seed           what a shuffle draws from
+ * @param geometry       the configuration values offered (block size, topology, discard and write-zeroes limits);
+ *                       null for the reference back-end's own ({@link BlkGeometry#plain})
  */
 public record BlkBehaviour(boolean packed, int queueSize, boolean eventIdx, boolean indirect, boolean readOnly, int segMax,
                            Completions completions, int batch, int delayMicros, boolean oneAtATime, Map<Integer, InjectedStatus> failures,
-                           int capacityChange, boolean spurious, long seed) {
+                           int capacityChange, boolean spurious, long seed,
+                           @JsonInclude(JsonInclude.Include.NON_NULL) BlkGeometry geometry) {
 
     public BlkBehaviour {
         if (queueSize < 2 || queueSize > 32768) throw new IllegalArgumentException("queue size " + queueSize + " outside 2..32768");
@@ -33,25 +38,36 @@ public record BlkBehaviour(boolean packed, int queueSize, boolean eventIdx, bool
         if (segMax < 1) throw new IllegalArgumentException("seg_max " + segMax + " below 1");
         if (batch < 1 || delayMicros < 0) throw new IllegalArgumentException("batch below 1 or negative delay");
         failures = new TreeMap<>(failures);
+        if (BlkGeometry.plain().equals(geometry)) geometry = null; // one spelling for the plain device: its replay words stay as they were
     }
 
     /** What a device does when nothing is generated: the reference back-end's defaults, serving each request at once. */
     public static BlkBehaviour plain() {
-        return new BlkBehaviour(false, 256, true, true, false, 254, Completions.IN_ORDER, 1, 0, false, Map.of(), -1, false, 0);
+        return new BlkBehaviour(false, 256, true, true, false, 254, Completions.IN_ORDER, 1, 0, false, Map.of(), -1, false, 0, null);
     }
 
     public BlkBehaviour withPacked(boolean p) {
-        return new BlkBehaviour(p, queueSize, eventIdx, indirect, readOnly, segMax, completions, batch, delayMicros, oneAtATime, failures, capacityChange, spurious, seed);
+        return new BlkBehaviour(p, queueSize, eventIdx, indirect, readOnly, segMax, completions, batch, delayMicros, oneAtATime, failures, capacityChange, spurious, seed, geometry);
     }
 
     /** This serving behaviour with {@code device}'s offer: what one driver session can be given. */
     public BlkBehaviour withOffer(BlkBehaviour device) {
         return new BlkBehaviour(device.packed, device.queueSize, device.eventIdx, device.indirect, device.readOnly, device.segMax,
-                completions, batch, delayMicros, oneAtATime, failures, capacityChange, spurious, seed);
+                completions, batch, delayMicros, oneAtATime, failures, capacityChange, spurious, seed, device.geometry);
+    }
+
+    /** This behaviour offering {@code g} (null: the plain values). */
+    public BlkBehaviour withGeometry(BlkGeometry g) {
+        return new BlkBehaviour(packed, queueSize, eventIdx, indirect, readOnly, segMax, completions, batch, delayMicros, oneAtATime, failures, capacityChange, spurious, seed, g);
+    }
+
+    /** The configuration values offered: {@link #geometry} or, when it is null, the plain ones. */
+    public BlkGeometry offeredGeometry() {
+        return geometry == null ? BlkGeometry.plain() : geometry;
     }
 
     public BlkBehaviour withReadOnly(boolean ro) {
-        return new BlkBehaviour(packed, queueSize, eventIdx, indirect, ro, segMax, completions, batch, delayMicros, oneAtATime, failures, capacityChange, spurious, seed);
+        return new BlkBehaviour(packed, queueSize, eventIdx, indirect, ro, segMax, completions, batch, delayMicros, oneAtATime, failures, capacityChange, spurious, seed, geometry);
     }
 
     /** The failure injected into request {@code ordinal}, or null when it is served. */
@@ -62,6 +78,6 @@ public record BlkBehaviour(boolean packed, int queueSize, boolean eventIdx, bool
     /** What a driver session sees fixed: the offered features and limits. Cases that share it can share a boot. */
     public String offerKey() {
         return (packed ? "packed" : "split") + "/q" + queueSize + (eventIdx ? "/event_idx" : "") + (indirect ? "/indirect" : "")
-                + (readOnly ? "/ro" : "") + "/seg_max=" + segMax;
+                + (readOnly ? "/ro" : "") + "/seg_max=" + segMax + (geometry == null ? "" : "/" + geometry);
     }
 }

@@ -45,7 +45,7 @@ public final class BlkCases {
                 Arbitraries.longs().between(0, 1 << 20)).as(Serving::new);
         Arbitrary<BlkBehaviour> behaviour = Combinators.combine(offer, serving).as((o, s) -> new BlkBehaviour(o.packed(), o.queueSize(),
                 o.eventIdx(), o.indirect(), o.readOnly(), o.segMax(), s.completions(), s.batch(), s.delayMicros(), s.oneAtATime(), s.failures(),
-                s.capacityChange() == null ? -1 : s.capacityChange(), s.spurious(), s.seed()));
+                s.capacityChange() == null ? -1 : s.capacityChange(), s.spurious(), s.seed(), null));
         return Combinators.combine(behaviour, workloads(space)).as(BlkCase::new);
     }
 
@@ -95,6 +95,11 @@ public final class BlkCases {
         d.put("failures injected", String.valueOf(b.failures().size()));
         d.put("capacity change", b.capacityChange() >= 0 ? "yes" : "no");
         d.put("spurious notifications", b.spurious() ? "yes" : "no");
+        BlkGeometry g = b.offeredGeometry();
+        d.put("blk_size", String.valueOf(g.blkSize()));
+        d.put("discard limit", g.discardLimit());
+        d.put("write zeroes limit", g.writeZeroesLimit());
+        d.put("topology", g.topology());
         d.put("requests", w.requests() <= 100 ? "up to 100" : w.requests() <= 10_000 ? "up to 10,000" : "over 10,000");
         d.put("depth", String.valueOf(w.depth()));
         d.put("guest I/O", w.direct() ? "O_DIRECT" : "page cache");

@@ -35,7 +35,7 @@ class ReplayCertifyLiveTest {
     @Test
     @Timeout(value = 5, unit = TimeUnit.MINUTES) // backstop; the run's own limit is 240 s
     void aReplayRunsTheOneCaseOnItsRingFeatures() throws Exception {
-        BlkBehaviour b = new BlkBehaviour(true, 256, true, true, false, 254, Completions.REVERSED, 3, 500, true, Map.of(), 1, true, 7);
+        BlkBehaviour b = new BlkBehaviour(true, 256, true, true, false, 254, Completions.REVERSED, 3, 500, true, Map.of(), 1, true, 7, null);
         BlkCase c = new BlkCase(b, new BlkWorkload(List.of(new BlkOp(BlkOp.Kind.WRITE, 0, 4), new BlkOp(BlkOp.Kind.WRITE, 8, 2),
                 new BlkOp(BlkOp.Kind.FLUSH, 0, 1), new BlkOp(BlkOp.Kind.READ, 0, 4), new BlkOp(BlkOp.Kind.READ, 8, 2)), 1, 2));
         Path reports = dir.resolve("reports");
