@@ -9,6 +9,7 @@ import dev.pvkit.conformance.explore.Explorer;
 import dev.pvkit.conformance.explore.TryOutcome;
 import dev.pvkit.conformance.explore.TryRunner;
 import dev.pvkit.conformance.guest.AgentException;
+import dev.pvkit.conformance.guest.AgentReply;
 import dev.pvkit.conformance.guest.GuestAgent;
 import dev.pvkit.conformance.guest.PatternGenerator;
 import dev.pvkit.conformance.observe.EventLog;
@@ -139,7 +140,16 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
                     agent.discard(DISK, base + at, len);
                     model.lost(op); // the device may keep the old data or zero it
                 }
-                case WRITE_ZEROES -> throw new IllegalArgumentException("the agent has no write-zeroes command");
+                case WRITE_ZEROES -> {
+                    AgentReply r = agent.zeroes(DISK, base + at, len);
+                    if (r.ok()) {
+                        model.zeroed(op);
+                    } else if (failing || r.text().startsWith("unknown command")) {
+                        model.lost(op); // an injected failure reached the application; or an agent without ZEROES
+                    } else {
+                        return TryOutcome.failed("agent", op + " (round " + round + ") failed with no failure injected: " + r.text());
+                    }
+                }
                 case READ -> {
                     String got = agent.read(DISK, base + at, len, direct);
                     if (!model.known(op, failing)) return null; // read all the same: the driver is put to work

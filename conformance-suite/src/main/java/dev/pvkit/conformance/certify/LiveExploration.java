@@ -51,7 +51,7 @@ final class LiveExploration {
      */
     static ExplorationSummary runPassive(ExploreOptions e, String set, BlkBehaviour seen, PassiveTries tries, Progress progress)
             throws InterruptedException {
-        return search(e, set, seen, BlkCaseSpace.live(), tries, e.tries(), progress);
+        return search(e, set, seen, BlkCaseSpace.passive(), tries, e.tries(), progress);
     }
 
     private static ExplorationSummary search(ExploreOptions e, String set, BlkBehaviour seen, BlkCaseSpace space,

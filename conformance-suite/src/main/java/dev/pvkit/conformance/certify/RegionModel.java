@@ -30,6 +30,12 @@ final class RegionModel {
         Arrays.fill(pending, op.block(), op.block() + op.blocks(), true);
     }
 
+    /** The guest zeroed the blocks (WRITE_ZEROES or writes of zeroes): known zeroes, on the disk after a flush. */
+    void zeroed(BlkOp op) {
+        Arrays.fill(bytes, op.block() * BlkOp.BLOCK_BYTES, (op.block() + op.blocks()) * BlkOp.BLOCK_BYTES, (byte) 0);
+        written(op);
+    }
+
     /** The write, discard or read failed in the guest, or the device may do either: the blocks are not known. */
     void lost(BlkOp op) {
         Arrays.fill(unknown, op.block(), op.block() + op.blocks(), true);

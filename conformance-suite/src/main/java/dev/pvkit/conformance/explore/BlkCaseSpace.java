@@ -51,10 +51,21 @@ public record BlkCaseSpace(List<String> formats, List<Boolean> eventIdx, List<Bo
     }
 
     /**
-     * What one boot of a live guest can vary: the serving behaviour only (the offer is fixed when QEMU starts, so
-     * it is the device's default), no failures, short workloads on a 256 KiB region.
+     * What one boot of a live guest with the agent can vary: the serving behaviour only (the offer is fixed when QEMU
+     * starts, so it is the device's), failures, short workloads of every request the agent makes (WRITE_ZEROES
+     * through its ZEROES command) on a 256 KiB region.
      */
     public static BlkCaseSpace live() {
+        return new BlkCaseSpace(List.of("split"), List.of(true), List.of(true), List.of(256), List.of(false), List.of(254),
+                true, List.of(BlkOp.Kind.WRITE, BlkOp.Kind.READ, BlkOp.Kind.FLUSH, BlkOp.Kind.DISCARD, BlkOp.Kind.WRITE_ZEROES), 64, 64);
+    }
+
+    /**
+     * What one boot of a guest without the agent can vary: as {@link #live}, though the workload half of a case goes
+     * unused (the guest runs its own). Its operations stay those of the first passive searches, so that a seed
+     * draws the same device behaviour as it did then.
+     */
+    public static BlkCaseSpace passive() {
         return new BlkCaseSpace(List.of("split"), List.of(true), List.of(true), List.of(256), List.of(false), List.of(254),
                 true, List.of(BlkOp.Kind.WRITE, BlkOp.Kind.READ, BlkOp.Kind.FLUSH, BlkOp.Kind.DISCARD), 64, 64);
     }

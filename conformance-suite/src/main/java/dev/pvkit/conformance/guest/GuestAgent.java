@@ -151,6 +151,14 @@ public final class GuestAgent implements AutoCloseable {
         return call(AgentProtocol.command("DISCARD", dev, offset, length));
     }
 
+    /**
+     * Zeroes a range (BLKZEROOUT: WRITE_ZEROES requests when the driver negotiated them); an ERR is returned, not
+     * thrown (an agent of an older protocol answers {@code ERR unknown command ZEROES}).
+     */
+    public AgentReply zeroes(String dev, long offset, long length) {
+        return call(AgentProtocol.command("ZEROES", dev, offset, length));
+    }
+
     /** Unbinds the device from its driver and binds it again (the driver resets and re-initializes it). */
     public void rebind(String driver, String device) {
         require(AgentProtocol.command("REBIND", driver, device));

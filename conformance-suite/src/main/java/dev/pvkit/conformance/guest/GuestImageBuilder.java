@@ -91,7 +91,9 @@ public final class GuestImageBuilder {
         String version = kernelPackage.substring("linux-image-".length());
         String init = resource("init.sh");
         String agent = resource("agent.sh");
-        String key = hash(FORMAT, fileHash(kernelDeb), fileHash(busyboxDeb), init, agent, String.join(",", modules))
+        byte[] zeroout = resourceBytes(ZEROOUT);
+        String key = hash(FORMAT, fileHash(kernelDeb), fileHash(busyboxDeb), init, agent, HexFormat.of().formatHex(zeroout),
+                String.join(",", modules))
                 .substring(0, 20);
         GuestImage cached = readImage(images, key);
         if (cached != null) {
@@ -121,7 +123,7 @@ public final class GuestImageBuilder {
             progress.accept("building initramfs: busybox, agent, modules " + ordered.stream().map(KernelModules.Module::name).toList());
             Path out = work.resolve(key);
             Files.createDirectories(out);
-            writeInitramfs(out.resolve("initrd.cpio.gz"), Files.readAllBytes(busybox), ordered, init, agent);
+            writeInitramfs(out.resolve("initrd.cpio.gz"), Files.readAllBytes(busybox), ordered, init, agent, zeroout);
             Files.copy(kernel, out.resolve("vmlinuz"));
             Properties meta = new Properties();
             meta.setProperty("kernelVersion", version);
@@ -147,7 +149,7 @@ public final class GuestImageBuilder {
     }
 
     static void writeInitramfs(Path target, byte[] busybox, List<KernelModules.Module> modules, String init,
-                               String agent) throws IOException {
+                               String agent, byte[] zeroout) throws IOException {
         try (OutputStream os = new GZIPOutputStream(Files.newOutputStream(target), 1 << 16);
              CpioWriter cpio = new CpioWriter(os)) {
             for (String d : List.of("bin", "dev", "etc", "etc/pvkit", "lib", "lib/modules", "proc", "sys", "tmp")) {
@@ -165,6 +167,7 @@ public final class GuestImageBuilder {
             }
             cpio.file("etc/pvkit/modules", 0644, order.toString().getBytes(StandardCharsets.US_ASCII));
             cpio.file("bin/pvkit-agent", 0755, agent.getBytes(StandardCharsets.UTF_8));
+            cpio.file("bin/pvkit-zeroout", 0755, zeroout);
             cpio.file("init", 0755, init.getBytes(StandardCharsets.UTF_8));
         }
     }
@@ -185,11 +188,21 @@ public final class GuestImageBuilder {
                 meta.getProperty("kernelVersion", "unknown"));
     }
 
+    /**
+     * The agent's helper for its ZEROES command: a 288-byte x86-64 executable assembled from src/main/asm/zeroout.asm
+     * ({@code nasm -f bin}; GuestImageBuilderTest assembles it again and compares).
+     */
+    static final String ZEROOUT = "pvkit-zeroout";
+
     /** The guest-side scripts shipped with the harness (their protocol is Appendix B of the PVKit specification). */
     static String resource(String name) throws IOException {
+        return new String(resourceBytes(name), StandardCharsets.UTF_8);
+    }
+
+    static byte[] resourceBytes(String name) throws IOException {
         try (InputStream in = GuestImageBuilder.class.getResourceAsStream(name)) {
             if (in == null) throw new IOException("missing resource " + name);
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return in.readAllBytes();
         }
     }
 

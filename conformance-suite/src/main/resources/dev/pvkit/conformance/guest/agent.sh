@@ -110,6 +110,20 @@ cmd_discard() {
     else reply "ERR discard failed: $(echo "$out" | oneline)"; fi
 }
 
+cmd_zeroes() {
+    [ $# -eq 3 ] || { reply "ERR usage: ZEROES <dev> <offset> <length>"; return; }
+    range "$1" "$2" "$3" || return
+    # BLKZEROOUT: WRITE_ZEROES requests where the driver negotiated them, else writes of zeroes (busybox has no tool).
+    pvkit-zeroout "$dev" "$2" "$3"
+    rc=$?
+    case $rc in
+    0) reply "OK" ;;
+    5) reply "ERR zeroes failed: I/O error (EIO)" ;;
+    22) reply "ERR zeroes failed: range not aligned to the logical block size (EINVAL)" ;;
+    *) reply "ERR zeroes failed: errno $rc" ;;
+    esac
+}
+
 cmd_rebind() {
     [ $# -eq 2 ] || { reply "ERR usage: REBIND <driver> <device>"; return; }
     case "$1$2" in *[!A-Za-z0-9_.:-]*) reply "ERR bad driver or device name"; return ;; esac
@@ -225,6 +239,7 @@ while IFS= read -r line; do
     READ) cmd_read "$@" ;;
     FLUSH) cmd_flush "$@" ;;
     DISCARD) cmd_discard "$@" ;;
+    ZEROES) cmd_zeroes "$@" ;;
     REBIND) cmd_rebind "$@" ;;
     DMESG) cmd_dmesg "$@" ;;
     INFO) cmd_info "$@" ;;

@@ -48,7 +48,11 @@ class AgentScriptTest {
         ProcessBuilder pb = new ProcessBuilder(BUSYBOX.toString(), "sh", script.toString(), "-")
                 .redirectError(ProcessBuilder.Redirect.DISCARD);
         pb.environment().put("PVKIT_AGENT_SYSROOT", tmp.resolve("root").toString());
-        pb.environment().put("PATH", "/nonexistent"); // busybox applets only, as in the guest
+        // busybox applets and the agent's own helper only, as in the guest
+        Path bin = Files.createDirectories(tmp.resolve("bin"));
+        Path zeroout = Files.write(bin.resolve(GuestImageBuilder.ZEROOUT), GuestImageBuilder.resourceBytes(GuestImageBuilder.ZEROOUT));
+        zeroout.toFile().setExecutable(true);
+        pb.environment().put("PATH", bin.toString());
         agentProcess = pb.start();
         agent = GuestAgent.over(agentProcess.getInputStream(), agentProcess.getOutputStream(), null)
                 .timeout(Duration.ofSeconds(30));
@@ -77,6 +81,10 @@ class AgentScriptTest {
         assertThat(agent.call("READ vda 0 512 direct extra").text()).startsWith("usage: READ");
         assertThat(agent.call("READ vda " + DISK + " 1").text()).contains("beyond the end");
         assertThat(agent.call("READ vdz 0 1").text()).isEqualTo("no block device vdz");
+        assertThat(agent.call("ZEROES vda 0").text()).startsWith("usage: ZEROES");
+        assertThat(agent.call("ZEROES vda " + DISK + " 4096").text()).contains("beyond the end");
+        // The helper runs: BLKZEROOUT on a regular file (the test's stand-in disk) is ENOTTY, reported by number.
+        assertThat(agent.call("ZEROES vda 0 4096").text()).isEqualTo("zeroes failed: errno 25");
         assertThat(agent.call("READ ../etc/passwd 0 1").ok()).isFalse();
         assertThat(agent.discard("vda", 0, 512).text()).startsWith("unsupported");
         assertThat(agent.call("REBIND no_such_driver virtio0").text()).isEqualTo("no driver no_such_driver");
