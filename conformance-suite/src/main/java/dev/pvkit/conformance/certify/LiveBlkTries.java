@@ -9,6 +9,7 @@ import dev.pvkit.conformance.explore.Explorer;
 import dev.pvkit.conformance.explore.TryOutcome;
 import dev.pvkit.conformance.explore.TryRunner;
 import dev.pvkit.conformance.guest.AgentException;
+import dev.pvkit.conformance.guest.AgentProtocol;
 import dev.pvkit.conformance.guest.AgentReply;
 import dev.pvkit.conformance.guest.GuestAgent;
 import dev.pvkit.conformance.guest.PatternGenerator;
@@ -92,9 +93,12 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
         try {
             agent.dmesg(); // what came before this try is not its business
             device.behave(c.behaviour().withOffer(plain)); // the offer the guest sees is QEMU's to fix, not the case's
+            List<BlkOp> ops = c.workload().ops();
             for (int round = 0; round < c.workload().rounds(); round++) {
-                for (BlkOp op : c.workload().ops()) {
-                    TryOutcome o = apply(op, base, model, failing, c.workload().direct(), round);
+                for (int i = 0, end; i < ops.size(); i = end) {
+                    end = groupEnd(ops, i, c.workload().depth());
+                    TryOutcome o = end - i == 1 ? apply(ops.get(i), base, model, failing, c.workload().direct(), round)
+                            : applyTogether(ops.subList(i, end), base, model, failing, c.workload().direct(), round);
                     if (o != null) return o;
                 }
             }
@@ -170,6 +174,80 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
             if (!failing || e.reply() == null) throw e;  // no failure injected, or no answer at all: that is the try's end
             if (op.kind() == BlkOp.Kind.FLUSH) model.flushFailed();
             else if (op.kind() != BlkOp.Kind.READ) model.lost(op);
+        }
+        return null;
+    }
+
+    /**
+     * Where the group of operations starting at {@code from} ends: up to {@code depth} consecutive operations that the
+     * agent runs at once (BATCH), so that up to that many requests are in flight together. A group holds no flush and
+     * no two operations on a common block, so the order they finish in does not change what the region holds.
+     */
+    static int groupEnd(List<BlkOp> ops, int from, int depth) {
+        int end = from + 1;
+        if (ops.get(from).kind() == BlkOp.Kind.FLUSH) return end;
+        while (end < ops.size() && end - from < depth && ops.get(end).kind() != BlkOp.Kind.FLUSH) {
+            BlkOp next = ops.get(end);
+            for (BlkOp o : ops.subList(from, end)) {
+                if (next.block() < o.block() + o.blocks() && o.block() < next.block() + next.blocks()) return end;
+            }
+            end++;
+        }
+        return end;
+    }
+
+    /** Operations of one group at once, through the agent's BATCH; then each is judged as {@link #apply} judges it. */
+    private TryOutcome applyTogether(List<BlkOp> group, long base, RegionModel model, boolean failing, boolean direct, int round) {
+        List<String> commands = new java.util.ArrayList<>();
+        long[] seeds = new long[group.size()];
+        for (int i = 0; i < group.size(); i++) {
+            BlkOp op = group.get(i);
+            long at = base + (long) op.block() * BlkOp.BLOCK_BYTES;
+            long len = (long) op.blocks() * BlkOp.BLOCK_BYTES;
+            List<Object> args = new java.util.ArrayList<>(List.of(DISK, at, len));
+            if (op.kind() == BlkOp.Kind.WRITE) args.add(seeds[i] = seed++);
+            if (direct && (op.kind() == BlkOp.Kind.WRITE || op.kind() == BlkOp.Kind.READ)) args.add("direct");
+            String verb = switch (op.kind()) {
+                case WRITE, READ, DISCARD -> op.kind().name();
+                case WRITE_ZEROES -> "ZEROES";
+                case FLUSH -> throw new IllegalStateException("a flush is never batched");
+            };
+            commands.add(AgentProtocol.command(verb, args.toArray()));
+        }
+        List<AgentReply> replies = agent.batch(commands);
+        for (int i = 0; i < group.size(); i++) {
+            TryOutcome o = judge(group.get(i), replies.get(i), seeds[i], model, failing, round);
+            if (o != null) return o;
+        }
+        return null;
+    }
+
+    /** One batched operation's reply, judged and taken into the model as {@link #apply} does for a lone one. */
+    private static TryOutcome judge(BlkOp op, AgentReply r, long seed, RegionModel model, boolean failing, int round) {
+        int at = op.block() * BlkOp.BLOCK_BYTES;
+        int len = op.blocks() * BlkOp.BLOCK_BYTES;
+        if (op.kind() == BlkOp.Kind.DISCARD) {
+            model.lost(op); // the device may keep the old data or zero it
+            return null;
+        }
+        if (!r.ok()) {
+            boolean older = op.kind() == BlkOp.Kind.WRITE_ZEROES && r.text().startsWith("unknown command");
+            if (!failing && !older) return TryOutcome.failed("agent", op + " (round " + round + ", batched) failed with no failure injected: " + r.text());
+            if (op.kind() != BlkOp.Kind.READ) model.lost(op);
+            return null;
+        }
+        switch (op.kind()) {
+            case WRITE -> {
+                PatternGenerator.fill(seed, model.bytes(), at, len);
+                model.written(op);
+            }
+            case WRITE_ZEROES -> model.zeroed(op);
+            case READ -> {
+                if (!model.known(op, failing)) return null;
+                String expected = PatternGenerator.sha256Hex(Arrays.copyOfRange(model.bytes(), at, at + len));
+                if (!expected.equals(r.field("sha256"))) return TryOutcome.failed("data", op + " (round " + round + ", batched) read other bytes than were written");
+            }
+            default -> throw new IllegalStateException(op.kind() + " is not batched");
         }
         return null;
     }

@@ -159,6 +159,28 @@ public final class GuestAgent implements AutoCloseable {
         return call(AgentProtocol.command("ZEROES", dev, offset, length));
     }
 
+    /**
+     * Runs {@code commands} (WRITE, READ, ZEROES or DISCARD lines, as {@link AgentProtocol#command} makes them) at once,
+     * so that their requests are in flight together; returns each one's own reply, in order. The batch as a whole
+     * fails only when the agent refuses it (a command it does not batch) or does not answer.
+     */
+    public List<AgentReply> batch(List<String> commands) {
+        List<String> words = commands.stream().map(c -> c.replace(' ', ':')).toList();
+        AgentReply r = require(AgentProtocol.command("BATCH", words.toArray()));
+        if (r.data().size() != commands.size()) {
+            throw new AgentException("BATCH of " + commands.size() + " commands answered " + r.data().size() + " results", r);
+        }
+        List<AgentReply> each = new java.util.ArrayList<>();
+        for (String line : r.data()) {
+            try {
+                each.add(AgentProtocol.result(line, List.of()));
+            } catch (IllegalArgumentException e) {
+                each.add(new AgentReply(false, "no result from the batched command (" + line + ")", List.of()));
+            }
+        }
+        return each;
+    }
+
     /** Unbinds the device from its driver and binds it again (the driver resets and re-initializes it). */
     public void rebind(String driver, String device) {
         require(AgentProtocol.command("REBIND", driver, device));

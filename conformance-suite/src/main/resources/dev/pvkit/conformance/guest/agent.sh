@@ -6,6 +6,7 @@
 VERSION=1
 SYSROOT=${PVKIT_AGENT_SYSROOT:-}
 CR=$(printf '\r')
+READ_ERR=/tmp/pvkit-read.err
 
 reply() { printf '%s\n' "$*"; }
 
@@ -83,10 +84,10 @@ cmd_read() {
     # Drop the guest's cached copy first, so the hash is of what the device returns now.
     blockdev --flushbufs "$dev" 2>/dev/null
     if sum=$(set -o pipefail; dd if="$dev" bs=65536 iflag=skip_bytes,count_bytes$direct skip="$2" count="$3" \
-            2>/tmp/pvkit-read.err | sha256sum); then
+            2>"$READ_ERR" | sha256sum); then
         reply "OK sha256=${sum%% *}"
     else
-        reply "ERR read failed: $(oneline </tmp/pvkit-read.err)"
+        reply "ERR read failed: $(oneline <"$READ_ERR")"
     fi
 }
 
@@ -122,6 +123,40 @@ cmd_zeroes() {
     22) reply "ERR zeroes failed: range not aligned to the logical block size (EINVAL)" ;;
     *) reply "ERR zeroes failed: errno $rc" ;;
     esac
+}
+
+# BATCH runs its commands at once, each in a subshell of its own, so that their requests are in flight together.
+# A command is a WRITE, READ, ZEROES or DISCARD line with ':' in place of its spaces; each answers as it would alone.
+cmd_batch() {
+    [ $# -ge 1 ] && [ $# -le 16 ] || { reply "ERR usage: BATCH <command> ... (1 to 16 commands)"; return; }
+    for c in "$@"; do
+        case "$c" in WRITE:* | READ:* | ZEROES:* | DISCARD:*) ;;
+        *) reply "ERR BATCH runs WRITE, READ, ZEROES and DISCARD only, not $(echo "${c%%:*}" | oneline)"; return ;;
+        esac
+    done
+    i=0
+    for c in "$@"; do
+        i=$((i + 1))
+        (
+            READ_ERR=/tmp/pvkit-batch.$i.err
+            IFS=:
+            set -- $c
+            IFS=' '
+            verb=$1
+            shift
+            case "$verb" in
+            WRITE) cmd_write "$@" ;; READ) cmd_read "$@" ;; ZEROES) cmd_zeroes "$@" ;; DISCARD) cmd_discard "$@" ;;
+            esac
+        ) >/tmp/pvkit-batch.$i 2>/dev/null &
+    done
+    wait
+    i=0
+    for c in "$@"; do
+        i=$((i + 1))
+        printf '| %s\n' "$(head -n 1 /tmp/pvkit-batch.$i)"
+        rm -f /tmp/pvkit-batch.$i /tmp/pvkit-batch.$i.err
+    done
+    reply "OK commands=$#"
 }
 
 cmd_rebind() {
@@ -240,6 +275,7 @@ while IFS= read -r line; do
     FLUSH) cmd_flush "$@" ;;
     DISCARD) cmd_discard "$@" ;;
     ZEROES) cmd_zeroes "$@" ;;
+    BATCH) cmd_batch "$@" ;;
     REBIND) cmd_rebind "$@" ;;
     DMESG) cmd_dmesg "$@" ;;
     INFO) cmd_info "$@" ;;

@@ -14,6 +14,7 @@ import java.io.PipedOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 
@@ -166,6 +167,34 @@ class AgentScriptTest {
         BlkReadCheck.Result bad = BlkReadCheck.run(agent, "vda", DISK, other, 4, 1);
         assertThat(bad.passed()).isFalse();
         assertThat(bad.reads().get(1).matches()).isFalse();
+    }
+
+    /**
+     * BATCH runs its commands at once and answers each as it would alone, in order: two writes and a read of
+     * disjoint ranges land as if run one by one; a command that fails fails alone; a command it does not batch is
+     * refused whole, before anything runs.
+     */
+    @Test
+    void batchRunsCommandsTogetherAndAnswersEach() throws Exception {
+        agent.awaitReady(Duration.ofSeconds(10));
+        List<AgentReply> r = agent.batch(List.of(AgentProtocol.command("WRITE", "vda", 0, 8192, 5),
+                AgentProtocol.command("WRITE", "vda", 65536, 4096, 6), AgentProtocol.command("READ", "vda", 131072, 4096),
+                AgentProtocol.command("READ", "vda", DISK, 4096)));
+        assertThat(r).extracting(AgentReply::ok).containsExactly(true, true, true, false);
+        assertThat(r.get(2).field("sha256")).isEqualTo(PatternGenerator.sha256Hex(new byte[4096]));
+        assertThat(r.get(3).text()).contains("beyond the end");
+        byte[] d = Files.readAllBytes(disk);
+        byte[] five = new byte[8192];
+        byte[] six = new byte[4096];
+        PatternGenerator.fill(5, five, 0, five.length);
+        PatternGenerator.fill(6, six, 0, six.length);
+        assertThat(java.util.Arrays.copyOfRange(d, 0, 8192)).isEqualTo(five);
+        assertThat(java.util.Arrays.copyOfRange(d, 65536, 65536 + 4096)).isEqualTo(six);
+        assertThat(agent.read("vda", 0, 8192)).as("the agent reads what the batch wrote").isEqualTo(PatternGenerator.sha256Hex(five));
+
+        assertThat(agent.call("BATCH FLUSH:vda").text()).isEqualTo("BATCH runs WRITE, READ, ZEROES and DISCARD only, not FLUSH");
+        assertThat(agent.call("BATCH").text()).startsWith("usage: BATCH");
+        agent.ping();
     }
 
     /** Rereads the port file until the exit port holds {@code value}; returns that reading. */
