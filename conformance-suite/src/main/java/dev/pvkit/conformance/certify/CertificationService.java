@@ -48,6 +48,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -352,9 +353,19 @@ public final class CertificationService {
             TransportCapture capture = TransportCapture.attach(q, log);
             disk.disk().requestListener(capture.countingRequests(blkRecorder));
             return q;
-        }, disk, log, limit, vm -> ConsoleWatcher.of(o, vm.consoleLog(), log));
+        }, disk, log, limit, vm -> ConsoleWatcher.of(o, vm.consoleLog(), log),
+                new TryChecks(spec, checks, o.judgedDriver(), o.failOn(), heldWaivers(o), log.ordered()));
         ExploreOptions share = new ExploreOptions(explore.tries(), explore.seed(), budget, explore.shrinkTries(), explore.replay());
-        return LiveExploration.runPassive(share, set.name(), BootPlan.seenOffer(set, disk.behaviour()), tries, progress);
+        return LiveExploration.runPassive(share, set.name(), BootPlan.seenOffer(set, disk.behaviour()), tries,
+                ReplayCommand.prefix(o), progress);
+    }
+
+    /** Requirements under a waiver that holds today (a failure of theirs fails nothing). */
+    private Set<String> heldWaivers(CertifyOptions o) {
+        if (o.waivers() == null) return Set.of();
+        java.time.LocalDate today = java.time.LocalDate.now(clock);
+        return o.waivers().entries().stream().filter(w -> !w.expiredOn(today)).map(dev.pvkit.conformance.verdict.Waiver::id)
+                .collect(java.util.stream.Collectors.toSet());
     }
 
     private static String describe(QemuExit exit) {
@@ -379,7 +390,7 @@ public final class CertificationService {
             new StandardWorkload(vm.agent(), log, progress).run(DEVICE_WAIT, left);
             if (explore.enabled()) {
                 summary = LiveExploration.run(explore, set.name(), BootPlan.seenOffer(set, device.behaviour()), vm.agent(), device,
-                        store, diskBytes, log, announced, regions, progress);
+                        store, diskBytes, log, announced, regions, ReplayCommand.prefix(o), progress);
             }
             progress.step("workload: power off");
             vm.agent().poweroff();
@@ -413,7 +424,7 @@ public final class CertificationService {
             vm.agent().awaitReady(DEVICE_WAIT);
             vm.agent().awaitDevice(LiveBlkTries.DISK, DEVICE_WAIT);
             ExplorationSummary x = LiveExploration.run(share, f.name(), BootPlan.seenOffer(f, device.behaviour()), vm.agent(), device,
-                    store, diskBytes, log, announced, regions, progress);
+                    store, diskBytes, log, announced, regions, ReplayCommand.prefix(o), progress);
             vm.agent().poweroff();
             vm.awaitResult(Duration.ofSeconds(60));
             return x;

@@ -37,31 +37,33 @@ final class LiveExploration {
      */
     static ExplorationSummary run(ExploreOptions e, String set, BlkBehaviour seen, GuestAgent agent, BehaviourDevice device,
                                   BlockStore store, long diskBytes, EventLog log, AtomicLong announced, java.util.concurrent.atomic.AtomicInteger regions,
-                                  Progress progress) throws InterruptedException {
+                                  String replayPrefix, Progress progress) throws InterruptedException {
         BlkCaseSpace space = BlkCaseSpace.live();
         LiveBlkTries tries = new LiveBlkTries(agent, device, store, (long) space.diskBlocks() * dev.pvkit.conformance.explore.BlkOp.BLOCK_BYTES,
                 diskBytes, log, announced, regions);
         int planned = (int) Math.min(e.tries(), Math.max(1, tries.capacityForTries() - e.shrinkTries()));
-        return search(e, set, seen, space, tries, planned, progress);
+        return search(e, set, seen, space, tries, planned, false, replayPrefix, progress);
     }
 
     /**
      * Runs {@code e}'s tries (or its replay) on a guest without the agent: each try boots it afresh ({@link PassiveTries})
      * and its own result through the exit device judges it.
      */
-    static ExplorationSummary runPassive(ExploreOptions e, String set, BlkBehaviour seen, PassiveTries tries, Progress progress)
-            throws InterruptedException {
-        return search(e, set, seen, BlkCaseSpace.passive(), tries, e.tries(), progress);
+    static ExplorationSummary runPassive(ExploreOptions e, String set, BlkBehaviour seen, PassiveTries tries, String replayPrefix,
+                                         Progress progress) throws InterruptedException {
+        return search(e, set, seen, BlkCaseSpace.passive(), tries, e.tries(), true, replayPrefix, progress);
     }
 
     private static ExplorationSummary search(ExploreOptions e, String set, BlkBehaviour seen, BlkCaseSpace space,
-                                             TryRunner<BlkCase> tries, int planned, Progress progress) throws InterruptedException {
+                                             TryRunner<BlkCase> tries, int planned, boolean passive, String replayPrefix,
+                                             Progress progress)
+            throws InterruptedException {
         if (e.replay() != null) {
             progress.step("explore: replaying one case (" + set + ")");
             TryOutcome o = tries.run(e.replay());
             String json = CaseCodec.json(e.replay());
             ExplorationSummary.Failure f = o.failed()
-                    ? new ExplorationSummary.Failure(o.kind(), o.detail(), 1, json, json, 0, replayCommand(e.replay()), 1, 1) : null;
+                    ? new ExplorationSummary.Failure(o.kind(), o.detail(), 1, json, json, 0, replayCommand(replayPrefix, e.replay()), 1, 1) : null;
             progress.step("explore: replayed case " + (o.failed() ? "failed: " + o : "passed"));
             return new ExplorationSummary(e.seed(), 1, 1, Map.of("feature set", Map.of(set, 1)), null, f, true);
         }
@@ -72,7 +74,7 @@ final class LiveExploration {
                 c.behaviour().withOffer(seen), c.workload())), tries, c -> {
             Map<String, String> d = new java.util.LinkedHashMap<>();
             d.put("feature set", set);
-            d.putAll(BlkCases.dimensions(c));
+            d.putAll(passive ? BlkCases.behaviourDimensions(c) : BlkCases.dimensions(c));
             return d;
         });
         Exploration<BlkCase> r = explorer.explore(e.seed(), planned, e.timeBudget(), e.shrinkTries(), new Explorer.Progress() {
@@ -94,7 +96,7 @@ final class LiveExploration {
         if (r.failed()) {
             Finding<BlkCase> f = r.finding();
             failure = new ExplorationSummary.Failure(f.outcome().kind(), f.outcome().detail(), f.tryNumber(), CaseCodec.json(f.original()),
-                    CaseCodec.json(f.minimal()), f.shrinkSteps(), replayCommand(f.minimal()), f.reproduced(), f.confirmations());
+                    CaseCodec.json(f.minimal()), f.shrinkSteps(), replayCommand(replayPrefix, f.minimal()), f.reproduced(), f.confirmations());
             progress.step("explore: try " + f.tryNumber() + " failed (" + f.failure() + "); shrunk in " + f.shrinkSteps() + " steps");
         } else {
             progress.step("explore: " + r.tries() + " tries passed" + (r.stopped() != null ? " (" + r.stopped() + ")" : ""));
@@ -102,7 +104,8 @@ final class LiveExploration {
         return new ExplorationSummary(e.seed(), r.tries(), planned, r.statistics(), r.stopped(), failure, false);
     }
 
-    static String replayCommand(BlkCase c) {
-        return "pvkit certify --replay " + CaseCodec.encode(c);
+    /** {@code prefix} ({@link ReplayCommand#prefix}: the command and the run's guest options), then the case's word. */
+    static String replayCommand(String prefix, BlkCase c) {
+        return prefix + " --replay " + CaseCodec.encode(c);
     }
 }

@@ -19,8 +19,8 @@ import java.util.function.IntFunction;
 
 /**
  * Tries on a guest without the agent (oracle 5): each try boots the guest afresh on the device serving the try's
- * behaviour, and the guest's own result through the exit device judges it ({@link GuestResult}). A guest that does
- * not end within the try's limit has hung. The workload half of a case is the guest's own and is not used.
+ * behaviour, and the guest's own result through the exit device judges it ({@link GuestResult}), as do the checks
+ * over the try's own sessions ({@link TryChecks}, oracle 1). A guest that does not end within the try's limit has hung. The workload half of a case is the guest's own and is not used.
  */
 final class PassiveTries implements TryRunner<BlkCase> {
     private final IntFunction<QemuOptions> qemuForTry;
@@ -28,6 +28,7 @@ final class PassiveTries implements TryRunner<BlkCase> {
     private final EventLog log;
     private final Duration limit;
     private final Function<QemuInstance, ConsoleWatcher> console;
+    private final TryChecks checks;
     /** The device's own behaviour: its offer, serving plainly; each try's behaviour takes this offer. */
     private final BlkBehaviour plain;
     private int started;
@@ -36,11 +37,13 @@ final class PassiveTries implements TryRunner<BlkCase> {
      * @param qemuForTry the QEMU options of try {@code n} (its own run directory, its transport capture attached)
      * @param limit      how long a try may run before it counts as a hang
      * @param console    what follows a try's console (it tells the firmware's sessions from the kernel's)
+     * @param checks     the checks as an oracle of each try, or null for the guest's own result alone
      */
     PassiveTries(IntFunction<QemuOptions> qemuForTry, BehaviourDevice device, EventLog log, Duration limit,
-                 Function<QemuInstance, ConsoleWatcher> console) {
+                 Function<QemuInstance, ConsoleWatcher> console, TryChecks checks) {
         this.qemuForTry = qemuForTry;
         this.console = console;
+        this.checks = checks;
         this.device = device;
         this.log = log;
         this.limit = limit;
@@ -52,6 +55,7 @@ final class PassiveTries implements TryRunner<BlkCase> {
         device.behave(c.behaviour().withOffer(plain)); // the offer the guest sees is QEMU's to fix, not the case's
         int n = ++started;
         QemuOptions q = qemuForTry.apply(n);
+        long from = EventLog.nowMicros();
         // Every try starts the guest from its firmware, as a restart does.
         log.add(new GuestEvent(EventLog.nowMicros(), GuestEvent.Milestone.RESTARTING, "QEMU started for generated try " + n + ": " + c));
         QemuExit exit;
@@ -68,6 +72,12 @@ final class PassiveTries implements TryRunner<BlkCase> {
             throw new SetupException("cannot start QEMU for a generated try: " + e.getMessage(), e);
         } finally {
             device.behave(plain);
+        }
+        if (result == GuestResult.PASSED && checks != null) {
+            // The guest's own check passed; the driver may still have broken a rule on the way (the QEMU is gone and
+            // its trace drained, so the try's sessions are whole).
+            TryOutcome broke = checks.judge(log.ordered().stream().filter(e -> e.micros() >= from).toList());
+            if (broke != null) return broke;
         }
         return switch (result) {
             case PASSED -> TryOutcome.passed();

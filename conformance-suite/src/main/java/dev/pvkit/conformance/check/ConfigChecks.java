@@ -106,23 +106,36 @@ public final class ConfigChecks implements Check {
         return t.isReadOf(CommonField.CONFIG_GENERATION);
     }
 
+    /**
+     * Where in the run the rest of the wide field read at {@code loAt} was read (a read ending at {@code end}): the
+     * nearest after it, else the nearest before it; -1 if none.
+     */
+    private static int otherHalf(List<TransportEvent> run, int loAt, int end) {
+        for (int j = loAt + 1; j < run.size(); j++) {
+            if (!isGeneration(run.get(j)) && run.get(j).offset() + run.get(j).size() == end) return j;
+        }
+        for (int j = loAt - 1; j >= 0; j--) {
+            if (!isGeneration(run.get(j)) && run.get(j).offset() + run.get(j).size() == end) return j;
+        }
+        return -1;
+    }
+
     private static void checkRun(List<TransportEvent> run, Findings findings) {
-        // DRV-CFG-001: both halves of a wide field, with a generation read before and after them in the run.
+        // DRV-CFG-001: both halves of a wide field, in either order, with a generation read before and after them in
+        // the run. (High half first tears as surely as low half first.)
         for (int i = 0; i < run.size(); i++) {
             TransportEvent lo = run.get(i);
             if (isGeneration(lo) || !isBlk(lo)) continue;
             for (int[] wide : BLK_WIDE) {
                 if (lo.offset() != wide[0] || lo.size() >= wide[1] - wide[0]) continue;
-                int hiAt = -1;
-                for (int j = i + 1; j < run.size() && hiAt < 0; j++) {
-                    TransportEvent h = run.get(j);
-                    if (!isGeneration(h) && h.offset() + h.size() == wide[1]) hiAt = j;
-                }
+                int hiAt = otherHalf(run, i, wide[1]);
                 if (hiAt < 0) continue;
-                boolean before = run.subList(0, i).stream().anyMatch(ConfigChecks::isGeneration);
-                boolean after = run.subList(hiAt + 1, run.size()).stream().anyMatch(ConfigChecks::isGeneration);
+                int first = Math.min(i, hiAt);
+                int last = Math.max(i, hiAt);
+                boolean before = run.subList(0, first).stream().anyMatch(ConfigChecks::isGeneration);
+                boolean after = run.subList(last + 1, run.size()).stream().anyMatch(ConfigChecks::isGeneration);
                 if (before && after) findings.kept(WIDE_NOT_ATOMIC, lo);
-                else findings.broke(WIDE_NOT_ATOMIC, -1, List.of(lo, run.get(hiAt)), String.format(
+                else findings.broke(WIDE_NOT_ATOMIC, -1, List.of(run.get(first), run.get(last)), String.format(
                         "read the %d-byte field at device config+0x%x in %d-byte pieces with no config_generation read"
                                 + " %s them; the rule forbids assuming such a read is atomic (a generation read before"
                                 + " and after shows whether it was torn)", wide[1] - wide[0], wide[0], lo.size(),

@@ -100,6 +100,22 @@ public final class BlkCases {
         d.put("discard limit", g.discardLimit());
         d.put("write zeroes limit", g.writeZeroesLimit());
         d.put("topology", g.topology());
+        d.putAll(workloadDimensions(w));
+        return d;
+    }
+
+    /**
+     * A case's device-behaviour choices alone: what the statistics of a guest without the agent count, whose
+     * workload is its own (the case's workload half goes unused there).
+     */
+    public static Map<String, String> behaviourDimensions(BlkCase c) {
+        Map<String, String> d = dimensions(c);
+        workloadDimensions(c.workload()).keySet().forEach(d::remove);
+        return d;
+    }
+
+    private static Map<String, String> workloadDimensions(BlkWorkload w) {
+        Map<String, String> d = new LinkedHashMap<>();
         d.put("requests", w.requests() <= 100 ? "up to 100" : w.requests() <= 10_000 ? "up to 10,000" : "over 10,000");
         d.put("depth", String.valueOf(w.depth()));
         d.put("guest I/O", w.direct() ? "O_DIRECT" : "page cache");

@@ -44,11 +44,14 @@ class GuestResultSearchLiveTest {
         assertThat(failure.get("detail").asText()).contains("failure code 17");
         JsonNode minimal = failure.get("minimal").isTextual() ? new ObjectMapper().readTree(failure.get("minimal").asText()) : failure.get("minimal");
         assertThat(minimal.at("/behaviour/failures").size()).as("shrunk to one injected failure: %s", minimal).isEqualTo(1);
-        assertThat(r.out()).contains("replay: pvkit certify --replay ");
+        // The printed command boots the same guest: the run's own guest options come before the case.
+        String prefix = "pvkit certify --firmware seabios --disk " + disk.toAbsolutePath() + " --replay ";
+        assertThat(r.out()).contains("replay: " + prefix);
         LiveSupport.assertNoQemuLeft("pvkit-certify-");
 
         // The printed case, replayed, fails the same way.
-        String word = failure.get("replay").asText().replace("pvkit certify --replay ", "");
+        assertThat(failure.get("replay").asText()).startsWith(prefix);
+        String word = failure.get("replay").asText().substring(prefix.length());
         Path again = dir.resolve("replay");
         CliTest.Run replay = CliTest.run("certify", "--firmware", "seabios", "--disk", disk.toString(), "--replay", word,
                 "--timeout", "120s", "--report", again.toString());

@@ -73,6 +73,8 @@ final class TransportWrongDrivers {
                         () -> linux(e -> moveBefore(e, deviceRead(0x20), statusWrite(0xb)))),
                 breaking("DRV-CFG-001", "reads capacity's two halves without a config_generation read before them",
                         () -> linux(e -> delete(e, read(CommonField.CONFIG_GENERATION)))),
+                breaking("DRV-CFG-001", "reads capacity's high half first, without a config_generation read before them",
+                        () -> linux(e -> moveBefore(delete(e, read(CommonField.CONFIG_GENERATION)), deviceRead(0x4), deviceRead(0x0)))),
                 breaking("DRV-CFG-003", "does not repeat its reads when config_generation changed",
                         () -> linux(e -> change(e, nth(read(CommonField.CONFIG_GENERATION), 2), 1))),
                 breaking("DRV-CFG-004", "reads geometry although GEOMETRY was not offered",

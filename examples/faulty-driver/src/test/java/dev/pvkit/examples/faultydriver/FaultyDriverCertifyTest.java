@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.pvkit.conformance.cli.Pvkit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -119,6 +120,48 @@ class FaultyDriverCertifyTest {
             assertThat(evidence).as(v.breaks + " evidence").hasSize(1);
             assertThat(evidence.get(0).get("offending")).as("the offending steps").isNotEmpty();
         }
+        assertNoQemuLeft();
+    }
+
+    /**
+     * A fault only generated device behaviour shows: {@code torn-capacity} reads the 64-bit capacity in halves without
+     * config_generation, but only after the device announced a configuration change, which a plain device never does.
+     * The plain boot passes; the search boots the kernel again per try, the checks judge each try (oracle 1), and the
+     * try whose device changed capacity fails DRV-CFG-001; it shrinks to the capacity change alone, and its printed
+     * replay command, run as printed, fails the same way.
+     */
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void aFaultOnlyGeneratedBehaviourShowsIsFoundShrunkAndReplayed() throws Exception {
+        kernel = Files.copy(KERNELS.resolve("blk-driver-torn-capacity.elf"), dir.resolve("blk-driver-torn-capacity.elf"));
+        Run plain = pvkit("certify", "--kernel", kernel.toString(), "--passive", "--tries", "0", "--timeout", "60s",
+                "--report", dir.resolve("plain").toString());
+        assertThat(plain.exit).as("the plain device never changes capacity\n" + plain.out + plain.err).isZero();
+
+        Path reports = dir.resolve("search");
+        Run search = pvkit("certify", "--kernel", kernel.toString(), "--passive", "--tries", "40", "--seed", "3",
+                "--timeout", "180s", "--report", reports.toString());
+        System.out.println(search.out + search.err);
+        assertThat(search.exit).as(search.out + search.err).isEqualTo(1);
+        JsonNode report = new ObjectMapper().readTree(reports.resolve("report.json").toFile());
+        assertThat(ids(report, "fail")).containsExactly("DRV-CFG-001");
+        JsonNode failure = report.get("exploration").get("failure");
+        assertThat(failure.get("kind").asText()).isEqualTo("DRV-CFG-001");
+        JsonNode minimal = failure.get("minimal").isTextual() ? new ObjectMapper().readTree(failure.get("minimal").asText()) : failure.get("minimal");
+        assertThat(minimal.at("/behaviour/capacityChange").asInt()).as("shrunk to a capacity change: %s", minimal).isGreaterThanOrEqualTo(0);
+        assertThat(minimal.at("/behaviour/failures").size()).as("and nothing else: %s", minimal).isZero();
+        assertThat(minimal.at("/behaviour/spurious").asBoolean()).isFalse();
+
+        // The replay command as printed: the kernel and --passive come with it.
+        String replay = failure.get("replay").asText();
+        assertThat(replay).startsWith("pvkit certify --kernel " + kernel.toAbsolutePath() + " --passive --replay ");
+        List<String> args = new ArrayList<>(List.of(replay.substring("pvkit ".length()).split(" ")));
+        args.addAll(List.of("--timeout", "60s", "--report", dir.resolve("replay").toString()));
+        Run again = pvkit(args.toArray(String[]::new));
+        assertThat(again.exit).as(again.out + again.err).isEqualTo(1);
+        JsonNode replayed = new ObjectMapper().readTree(dir.resolve("replay").resolve("report.json").toFile()).get("exploration");
+        assertThat(replayed.get("replayed").asBoolean()).isTrue();
+        assertThat(replayed.get("failure").get("kind").asText()).isEqualTo("DRV-CFG-001");
         assertNoQemuLeft();
     }
 
