@@ -354,10 +354,15 @@ public final class CertificationService {
             disk.disk().requestListener(capture.countingRequests(blkRecorder));
             return q;
         }, disk, log, limit, vm -> ConsoleWatcher.of(o, vm.consoleLog(), log),
-                new TryChecks(spec, checks, o.judgedDriver(), o.failOn(), heldWaivers(o), log.ordered()));
+                tryChecks(o, log));
         ExploreOptions share = new ExploreOptions(explore.tries(), explore.seed(), budget, explore.shrinkTries(), explore.replay());
         return LiveExploration.runPassive(share, set.name(), BootPlan.seenOffer(set, disk.behaviour()), tries,
                 ReplayCommand.prefix(o), progress);
+    }
+
+    /** The checks as the search's oracle, leaving aside what the run broke before its tries (and what is waived). */
+    private TryChecks tryChecks(CertifyOptions o, EventLog log) {
+        return new TryChecks(spec, checks, o.judgedDriver(), o.failOn(), heldWaivers(o), log.ordered());
     }
 
     /** Requirements under a waiver that holds today (a failure of theirs fails nothing). */
@@ -390,7 +395,7 @@ public final class CertificationService {
             new StandardWorkload(vm.agent(), log, progress).run(DEVICE_WAIT, left);
             if (explore.enabled()) {
                 summary = LiveExploration.run(explore, set.name(), BootPlan.seenOffer(set, device.behaviour()), vm.agent(), device,
-                        store, diskBytes, log, announced, regions, ReplayCommand.prefix(o), progress);
+                        store, diskBytes, log, announced, regions, tryChecks(o, log), ReplayCommand.prefix(o), progress);
             }
             progress.step("workload: power off");
             vm.agent().poweroff();
@@ -424,7 +429,7 @@ public final class CertificationService {
             vm.agent().awaitReady(DEVICE_WAIT);
             vm.agent().awaitDevice(LiveBlkTries.DISK, DEVICE_WAIT);
             ExplorationSummary x = LiveExploration.run(share, f.name(), BootPlan.seenOffer(f, device.behaviour()), vm.agent(), device,
-                    store, diskBytes, log, announced, regions, ReplayCommand.prefix(o), progress);
+                    store, diskBytes, log, announced, regions, tryChecks(o, log), ReplayCommand.prefix(o), progress);
             vm.agent().poweroff();
             vm.awaitResult(Duration.ofSeconds(60));
             return x;

@@ -55,6 +55,7 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
     private final AtomicLong announcedCapacity;
     private final java.util.concurrent.atomic.AtomicInteger used;
     private long seed = 1;
+    private final TryChecks checks;
 
     /**
      * @param store         the back-end's disk, read to see that flushed data is there
@@ -62,9 +63,11 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
      * @param diskBytes     the capacity the tries may use regions of
      * @param announced     the capacity the device last announced (bytes; set by its listener), or -1
      * @param used          regions used so far, by every boot of the run (the disk outlives a boot)
+     * @param checks        the checks as an oracle of each try (what the driver broke during it), or null
      */
     LiveBlkTries(GuestAgent agent, BehaviourDevice device, BlockStore store, long regionBytes, long diskBytes, EventLog log,
-                 AtomicLong announced, java.util.concurrent.atomic.AtomicInteger used) {
+                 AtomicLong announced, java.util.concurrent.atomic.AtomicInteger used, TryChecks checks) {
+        this.checks = checks;
         this.agent = agent;
         this.store = store;
         this.device = device;
@@ -89,6 +92,7 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
         boolean failing = !c.behaviour().failures().isEmpty();
         log.add(new GuestEvent(EventLog.nowMicros(), GuestEvent.Milestone.WORKLOAD_STEP, "explore: try on region " + base + ": " + c));
         long capacityBefore = announcedCapacity.get();
+        long from = EventLog.nowMicros();
         agent.timeout(COMMAND_LIMIT);
         try {
             agent.dmesg(); // what came before this try is not its business
@@ -112,7 +116,8 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
             List<String> trouble = agent.dmesg().stream().filter(l -> TROUBLE.matcher(l).find())
                     .filter(l -> !failing || !REPORTED_FAILURE.matcher(l).find()).toList();
             if (!trouble.isEmpty()) return TryOutcome.failed("kernel-log", trouble.get(0).strip());
-            return TryOutcome.passed();
+            TryOutcome broke = checks == null ? null : checks.judgeSince(log.ordered(), from);
+            return broke != null ? broke : TryOutcome.passed();
         } catch (AgentException e) {
             device.behave(plain);
             if (!answers()) throw new Explorer.Abort("the guest stopped answering during a try: " + oneLine(e));

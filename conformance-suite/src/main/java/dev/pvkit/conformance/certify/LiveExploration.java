@@ -37,10 +37,10 @@ final class LiveExploration {
      */
     static ExplorationSummary run(ExploreOptions e, String set, BlkBehaviour seen, GuestAgent agent, BehaviourDevice device,
                                   BlockStore store, long diskBytes, EventLog log, AtomicLong announced, java.util.concurrent.atomic.AtomicInteger regions,
-                                  String replayPrefix, Progress progress) throws InterruptedException {
+                                  TryChecks checks, String replayPrefix, Progress progress) throws InterruptedException {
         BlkCaseSpace space = BlkCaseSpace.live();
         LiveBlkTries tries = new LiveBlkTries(agent, device, store, (long) space.diskBlocks() * dev.pvkit.conformance.explore.BlkOp.BLOCK_BYTES,
-                diskBytes, log, announced, regions);
+                diskBytes, log, announced, regions, checks);
         int planned = (int) Math.min(e.tries(), Math.max(1, tries.capacityForTries() - e.shrinkTries()));
         return search(e, set, seen, space, tries, planned, false, replayPrefix, progress);
     }

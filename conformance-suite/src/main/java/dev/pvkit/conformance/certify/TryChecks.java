@@ -23,8 +23,9 @@ import java.util.TreeSet;
  * search shrinks the device behaviour that made the driver break it and prints its replay. A requirement the first
  * boot already broke does not: it fails the run anyway, and every try would fail alike.
  *
- * <p>Only for tries that are whole boots (a guest without the agent, {@link PassiveTries}): their sessions are
- * complete, so a check that judges a session's end judges a real one.
+ * <p>Tries that are whole boots (a guest without the agent, {@link PassiveTries}) are judged on their own complete
+ * sessions ({@link #judge}); tries that share a boot (the agent's, {@link LiveBlkTries}) on the session so far, by
+ * what broke within the try ({@link #judgeSince}).
  */
 final class TryChecks {
     private final CheckEngine engine;
@@ -54,6 +55,25 @@ final class TryChecks {
             String id = v.requirement().id();
             if (counts(v) && !aside.contains(id)) {
                 return TryOutcome.failed(id, v.evidence().isEmpty() ? v.requirement().statement() : v.evidence().get(0).summary());
+            }
+        }
+        return null;
+    }
+
+    /**
+     * For a try inside a longer session (a live guest with the agent, whose tries share a boot): the first counted
+     * requirement, not left aside, broken by a step at or after {@code fromMicros}, the try's start. The session is
+     * judged as it stands (cut at the try's end); only a violation whose first offending step lies within the try
+     * counts, so what came before, and any judgement of the cut itself, does not.
+     */
+    TryOutcome judgeSince(List<Event> events, long fromMicros) {
+        List<DriverSession> sessions = SessionSplitter.split(events).stream().filter(judged::judges).toList();
+        if (sessions.isEmpty()) return null;
+        for (RequirementVerdict v : engine.evaluate(scope, sessions, fromMicros)) {
+            String id = v.requirement().id();
+            if (!counts(v) || aside.contains(id)) continue;
+            for (var e : v.evidence()) {
+                if (e.guestSeconds() >= 0) return TryOutcome.failed(id, e.summary());
             }
         }
         return null;
