@@ -362,15 +362,8 @@ public final class CertificationService {
 
     /** The checks as the search's oracle, leaving aside what the run broke before its tries (and what is waived). */
     private TryChecks tryChecks(CertifyOptions o, EventLog log) {
-        return new TryChecks(spec, checks, o.judgedDriver(), o.failOn(), heldWaivers(o), log.ordered());
-    }
-
-    /** Requirements under a waiver that holds today (a failure of theirs fails nothing). */
-    private Set<String> heldWaivers(CertifyOptions o) {
-        if (o.waivers() == null) return Set.of();
-        java.time.LocalDate today = java.time.LocalDate.now(clock);
-        return o.waivers().entries().stream().filter(w -> !w.expiredOn(today)).map(dev.pvkit.conformance.verdict.Waiver::id)
-                .collect(java.util.stream.Collectors.toSet());
+        Set<String> waived = o.waivers() == null ? Set.of() : o.waivers().heldOn(java.time.LocalDate.now(clock));
+        return new TryChecks(spec, checks, o.judgedDriver(), o.failOn(), waived, log.ordered());
     }
 
     private static String describe(QemuExit exit) {

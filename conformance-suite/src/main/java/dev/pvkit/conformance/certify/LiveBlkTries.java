@@ -150,14 +150,8 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
                     model.lost(op); // the device may keep the old data or zero it
                 }
                 case WRITE_ZEROES -> {
-                    AgentReply r = agent.zeroes(DISK, base + at, len);
-                    if (r.ok()) {
-                        model.zeroed(op);
-                    } else if (failing || r.text().startsWith("unknown command")) {
-                        model.lost(op); // an injected failure reached the application; or an agent without ZEROES
-                    } else {
-                        return TryOutcome.failed("agent", op + " (round " + round + ") failed with no failure injected: " + r.text());
-                    }
+                    TryOutcome o = judge(op, agent.zeroes(DISK, base + at, len), 0, model, failing, "round " + round);
+                    if (o != null) return o;
                 }
                 case READ -> {
                     String got = agent.read(DISK, base + at, len, direct);
@@ -221,14 +215,18 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
         }
         List<AgentReply> replies = agent.batch(commands);
         for (int i = 0; i < group.size(); i++) {
-            TryOutcome o = judge(group.get(i), replies.get(i), seeds[i], model, failing, round);
+            TryOutcome o = judge(group.get(i), replies.get(i), seeds[i], model, failing, "round " + round + ", batched");
             if (o != null) return o;
         }
         return null;
     }
 
-    /** One batched operation's reply, judged and taken into the model as {@link #apply} does for a lone one. */
-    private static TryOutcome judge(BlkOp op, AgentReply r, long seed, RegionModel model, boolean failing, int round) {
+    /**
+     * An operation's reply (a batched one's, or a lone zeroing's), judged and taken into the model as {@link #apply}
+     * does for a lone one. An ERR is the try's failure only with no failure injected; an agent without ZEROES leaves
+     * the range unknown. {@code where} places it in the workload for the failure's message.
+     */
+    private static TryOutcome judge(BlkOp op, AgentReply r, long seed, RegionModel model, boolean failing, String where) {
         int at = op.block() * BlkOp.BLOCK_BYTES;
         int len = op.blocks() * BlkOp.BLOCK_BYTES;
         if (op.kind() == BlkOp.Kind.DISCARD) {
@@ -237,7 +235,7 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
         }
         if (!r.ok()) {
             boolean older = op.kind() == BlkOp.Kind.WRITE_ZEROES && r.text().startsWith("unknown command");
-            if (!failing && !older) return TryOutcome.failed("agent", op + " (round " + round + ", batched) failed with no failure injected: " + r.text());
+            if (!failing && !older) return TryOutcome.failed("agent", op + " (" + where + ") failed with no failure injected: " + r.text());
             if (op.kind() != BlkOp.Kind.READ) model.lost(op);
             return null;
         }
@@ -250,7 +248,7 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
             case READ -> {
                 if (!model.known(op, failing)) return null;
                 String expected = PatternGenerator.sha256Hex(Arrays.copyOfRange(model.bytes(), at, at + len));
-                if (!expected.equals(r.field("sha256"))) return TryOutcome.failed("data", op + " (round " + round + ", batched) read other bytes than were written");
+                if (!expected.equals(r.field("sha256"))) return TryOutcome.failed("data", op + " (" + where + ") read other bytes than were written");
             }
             default -> throw new IllegalStateException(op.kind() + " is not batched");
         }

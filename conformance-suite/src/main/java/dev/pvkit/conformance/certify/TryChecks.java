@@ -51,7 +51,7 @@ final class TryChecks {
 
     /** The try's failure by the checks, or null: the first counted requirement its sessions broke, with the evidence. */
     TryOutcome judge(List<Event> tryEvents) {
-        for (RequirementVerdict v : evaluate(tryEvents)) {
+        for (RequirementVerdict v : evaluate(tryEvents, -1)) {
             String id = v.requirement().id();
             if (counts(v) && !aside.contains(id)) {
                 return TryOutcome.failed(id, v.evidence().isEmpty() ? v.requirement().statement() : v.evidence().get(0).summary());
@@ -67,9 +67,7 @@ final class TryChecks {
      * counts, so what came before, and any judgement of the cut itself, does not.
      */
     TryOutcome judgeSince(List<Event> events, long fromMicros) {
-        List<DriverSession> sessions = SessionSplitter.split(events).stream().filter(judged::judges).toList();
-        if (sessions.isEmpty()) return null;
-        for (RequirementVerdict v : engine.evaluate(scope, sessions, fromMicros)) {
+        for (RequirementVerdict v : evaluate(events, fromMicros)) {
             String id = v.requirement().id();
             if (!counts(v) || aside.contains(id)) continue;
             for (var e : v.evidence()) {
@@ -81,13 +79,14 @@ final class TryChecks {
 
     private Set<String> broken(List<Event> events) {
         Set<String> ids = new TreeSet<>();
-        for (RequirementVerdict v : evaluate(events)) if (counts(v)) ids.add(v.requirement().id());
+        for (RequirementVerdict v : evaluate(events, -1)) if (counts(v)) ids.add(v.requirement().id());
         return Set.copyOf(ids);
     }
 
-    private List<RequirementVerdict> evaluate(List<Event> events) {
+    /** The judged driver's sessions in {@code events}, checked; evidence times from {@code startMicros} (or -1). */
+    private List<RequirementVerdict> evaluate(List<Event> events, long startMicros) {
         List<DriverSession> sessions = SessionSplitter.split(events).stream().filter(judged::judges).toList();
-        return sessions.isEmpty() ? List.of() : engine.evaluate(scope, sessions, -1);
+        return sessions.isEmpty() ? List.of() : engine.evaluate(scope, sessions, startMicros);
     }
 
     private boolean counts(RequirementVerdict v) {

@@ -19,6 +19,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * A waiver file: a YAML list of entries, each {@code id}, {@code owner}, {@code reason} and {@code expires}
@@ -82,6 +84,11 @@ public record Waivers(Path file, List<Waiver> entries) {
             out.add(new Waiver(id, f.text("owner"), f.text("reason"), date));
         }
         return out;
+    }
+
+    /** The requirements whose waiver holds on {@code today} (not yet expired). */
+    public Set<String> heldOn(LocalDate today) {
+        return entries.stream().filter(w -> !w.expiredOn(today)).map(Waiver::id).collect(Collectors.toUnmodifiableSet());
     }
 
     /** Applies these waivers to {@code verdicts}; a waiver is expired once {@code clock}'s date is after its expiry. */

@@ -12,6 +12,7 @@ import dev.pvkit.conformance.guest.QemuLauncher;
 import dev.pvkit.conformance.guest.QemuOptions;
 import dev.pvkit.conformance.live.ByteRanges;
 import dev.pvkit.conformance.live.LiveSupport;
+import dev.pvkit.conformance.live.Nasm;
 import dev.pvkit.sdk.observe.BackendObserver;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
@@ -20,7 +21,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -35,7 +35,6 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
@@ -251,21 +250,12 @@ class SeaBiosInt13Test {
      */
     @Test
     void bootSectorBytesMatchTheirSource() throws Exception {
-        Path nasm = Stream.of(System.getenv().getOrDefault("PATH", "").split(File.pathSeparator))
-                .map(d -> Path.of(d, "nasm")).filter(Files::isExecutable).findFirst().orElse(null);
-        assertThat(nasm).as("nasm on PATH (Debian package nasm; scripts/install-prerequisites installs it)").isNotNull();
         Path src = tmp.resolve("bootsector.asm");
         try (InputStream in = SeaBiosInt13Test.class.getResourceAsStream("/firmware/bootsector.asm")) {
             assertThat(in).as("firmware/bootsector.asm on the test classpath").isNotNull();
             Files.write(src, in.readAllBytes());
         }
-        Path bin = tmp.resolve("bootsector.bin");
-        Process p = new ProcessBuilder(nasm.toString(), "-f", "bin", "-o", bin.toString(), src.toString())
-                .redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(out).isZero();
-        assertThat(Files.readAllBytes(bin)).as("nasm output vs the committed firmware/bootsector.bin").isEqualTo(bootSector());
+        assertThat(Nasm.assembleFlat(src, tmp)).as("nasm output vs the committed firmware/bootsector.bin").isEqualTo(bootSector());
     }
 
     @Test
