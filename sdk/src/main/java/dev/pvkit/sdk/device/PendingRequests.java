@@ -100,6 +100,14 @@ public final class PendingRequests {
      * need none.
      */
     public void quiesce(DeviceQueue current, long timeoutNanos, String why) {
+        quiesce(current, timeoutNanos, why, true);
+    }
+
+    /**
+     * {@link #quiesce(DeviceQueue, long, String)}, saying nothing of what it cancels unless {@code report}: for a
+     * queue whose device holds requests by design (receive buffers waiting for packets).
+     */
+    public void quiesce(DeviceQueue current, long timeoutNanos, String why, boolean report) {
         long deadline = System.nanoTime() + timeoutNanos;
         applyCompleted(current);
         while (!open.isEmpty() && System.nanoTime() - deadline < 0) {
@@ -107,7 +115,7 @@ public final class PendingRequests {
             applyCompleted(current);
         }
         int cancelled = cancelRemaining(current);
-        if (cancelled == 0) return;
+        if (cancelled == 0 || !report) return;
         problems.report(false, String.format("queue %d: %d request(s) the device did not complete within %d ms of the ring"
                 + " stopping (%s) are cancelled and never reach the driver", queue, cancelled,
                 TimeUnit.NANOSECONDS.toMillis(timeoutNanos), why));

@@ -62,6 +62,16 @@ public interface VirtioDevice {
         return false;
     }
 
+    /**
+     * Whether the device holds {@code queue}'s requests until something arrives for them (a network device's receive
+     * buffers wait for packets). When such a ring stops, what the device holds is given up at once instead of waited
+     * for, and without a warning: the driver gets those buffers back only by resetting the device, which is what a
+     * stopping ring is part of. The device sees them as {@link Request#isCancelled() cancelled}.
+     */
+    default boolean holdsRequests(int queue) {
+        return false;
+    }
+
     /** The driver acknowledged {@code features} (a subset of {@link #features()}). */
     default void featuresNegotiated(long features) {
     }

@@ -39,7 +39,7 @@ final class Rings implements AutoCloseable {
         this.rings = new Vring[count];
         for (int i = 0; i < rings.length; i++) {
             int index = i;
-            rings[i] = new Vring(i, () -> wake(index)); // the workers exist by the time a device completes
+            rings[i] = new Vring(i, () -> wake(index), device.holdsRequests(i)); // the workers exist by the time a device completes
         }
         this.drainNanos = options.requestDrain().toNanos();
         this.observer = observer;

@@ -52,9 +52,13 @@ final class Vring {
     /** The requests the device holds from this ring. */
     final PendingRequests pending;
 
+    /** The device holds this ring's requests until data arrives for them ({@link dev.pvkit.sdk.device.VirtioDevice#holdsRequests}). */
+    final boolean holdsRequests;
+
     /** {@code wakeWorker} asks the ring's worker for a turn (a device completed a request from another thread). */
-    Vring(int index, Runnable wakeWorker) {
+    Vring(int index, Runnable wakeWorker, boolean holdsRequests) {
         this.index = index;
+        this.holdsRequests = holdsRequests;
         this.pending = new PendingRequests(index, lock::isHeldByCurrentThread, wakeWorker, Vring::log, "its ring stopped");
     }
 
@@ -65,7 +69,8 @@ final class Vring {
     void settle(long timeoutNanos, String why) {
         if (queue == null) return;
         DeviceQueue current = queue == faulted ? null : queue; // a faulted ring's memory is not touched again
-        pending.quiesce(current, timeoutNanos, why);
+        if (holdsRequests) pending.quiesce(current, 0, why, false);
+        else pending.quiesce(current, timeoutNanos, why);
         if (current != null) publish();
     }
 

@@ -1,0 +1,225 @@
+package dev.pvkit.backends.net;
+
+import dev.pvkit.sdk.testkit.Completion;
+import dev.pvkit.sdk.testkit.DeviceHarness;
+import dev.pvkit.sdk.testkit.DeviceHarness.Buffers;
+import dev.pvkit.sdk.testkit.DeviceHarness.Format;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.ByteArrayOutputStream;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+
+import static dev.pvkit.backends.net.Frames.*;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The virtio-net device through the SDK's driver model: frames through the switch to the responder and back,
+ * mergeable buffers, and the transmit header rules a driver can break, each naming its requirement.
+ */
+class VirtioNetDeviceTest {
+    private final EthernetSwitch sw = new EthernetSwitch();
+    private final Responder responder = new Responder(sw, RESPONDER_MAC, RESPONDER_IP, 24);
+    private VirtioNetDevice device;
+    private DeviceHarness h;
+
+    private DeviceHarness start(NetOptions o, Format format, long unwanted) {
+        device = new VirtioNetDevice("port0", sw, o);
+        h = DeviceHarness.of(device).ring(format).queueSize(64).requestDrain(Duration.ZERO)
+                .features(device.features() & ~unwanted).start();
+        return h;
+    }
+
+    @AfterEach
+    void close() {
+        if (h != null) h.close();
+        if (device != null) device.close();
+    }
+
+    /** Posts {@code n} receive buffers of {@code bytes} each. */
+    private void rxBuffers(int n, int bytes) {
+        for (int i = 0; i < n; i++) h.post(VirtioNet.RX, Buffers.of().writable(bytes));
+    }
+
+    /** Transmits {@code packet} (header and frame) and returns the receive completions that follow, {@code rx} of them. */
+    private List<Completion> exchange(byte[] packet, int rx) {
+        h.post(VirtioNet.TX, Buffers.of(packet));
+        List<Completion> all = h.awaitCompletions(1 + rx);
+        assertThat(all.stream().filter(c -> c.queue() == VirtioNet.TX)).singleElement().satisfies(c -> assertThat(c.written()).isZero());
+        return all.stream().filter(c -> c.queue() == VirtioNet.RX).toList();
+    }
+
+    @ParameterizedTest
+    @EnumSource(Format.class)
+    void theResponderAnswersArpAndItsReplyArrivesWholeInOneBuffer(Format format) {
+        start(NetOptions.defaults(), format, 0);
+        rxBuffers(4, 1526);
+        List<Completion> rx = exchange(tx(arpRequest(GUEST_MAC, GUEST_IP, RESPONDER_IP)), 1);
+
+        byte[] packet = rx.get(0).writtenBytes();
+        NetHeader header = NetHeader.decode(packet);
+        assertThat(header).isEqualTo(NetHeader.plain(1)); // DEV-NET-031, DEV-NET-037, DEV-NET-057
+        byte[] reply = frameOf(packet);
+        assertThat(Ethernet.destination(reply)).isEqualTo(GUEST_MAC);
+        assertThat(Ethernet.type(reply)).isEqualTo(Ethernet.TYPE_ARP);
+        assertThat(Ipv4.u16(reply, 20)).as("ARP reply").isEqualTo(2);
+        assertThat(Ethernet.mac(reply, 22)).isEqualTo(RESPONDER_MAC);
+        assertThat(sw.portOf(GUEST_MAC)).as("learnt").isSameAs(device);
+        assertThat(device.counters().txFrames()).isEqualTo(1);
+        assertThat(device.counters().rxFrames()).isEqualTo(1);
+    }
+
+    @Test
+    void anEchoRequestComesBackWithValidChecksums() {
+        start(NetOptions.defaults(), Format.SPLIT, 0);
+        rxBuffers(2, 1526);
+        byte[] data = pattern(56);
+        byte[] reply = frameOf(exchange(tx(echoRequest(GUEST_MAC, RESPONDER_MAC, GUEST_IP, RESPONDER_IP, 77, 3, data)), 1).get(0).writtenBytes());
+
+        Ipv4.Packet p = Ipv4.parse(reply);
+        assertThat(p).as("a valid IPv4 packet, header checksum included").isNotNull();
+        assertThat(p.source()).isEqualTo(RESPONDER_IP);
+        assertThat(reply[p.payloadAt()]).as("echo reply").isEqualTo((byte) 0);
+        assertThat(Ipv4.checksum(reply, p.payloadAt(), p.payloadLength(), 0)).isZero();
+        assertThat(Arrays.copyOfRange(reply, p.payloadAt() + 8, p.payloadAt() + p.payloadLength())).isEqualTo(data);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Format.class)
+    void aPacketLargerThanOneMergeableBufferSpansSeveralAndNumBuffersCountsThem(Format format) {
+        start(NetOptions.defaults(), format, 0);
+        rxBuffers(8, 64);
+        byte[] data = pattern(200);
+        byte[] request = Udp.frame(GUEST_MAC, RESPONDER_MAC, GUEST_IP, 4000, RESPONDER_IP, Responder.ECHO_PORT, data);
+        List<Completion> rx = exchange(tx(request), 4); // 12 + 242 bytes in buffers of 64: 4 of them
+
+        ByteArrayOutputStream joined = new ByteArrayOutputStream();
+        for (Completion c : rx) joined.writeBytes(c.writtenBytes());
+        byte[] packet = joined.toByteArray();
+        assertThat(NetHeader.decode(packet).numBuffers()).as("DEV-NET-034").isEqualTo(4);
+        assertThat(rx).extracting(Completion::written).containsExactly(64L, 64L, 64L, 62L);
+        byte[] reply = frameOf(packet);
+        Udp.Datagram d = Udp.parse(reply, Ipv4.parse(reply));
+        assertThat(d.destinationPort()).isEqualTo(4000);
+        assertThat(Arrays.copyOfRange(reply, d.dataAt(), d.dataAt() + d.dataLength())).isEqualTo(data);
+        assertThat(device.counters().rxBuffers()).isEqualTo(4);
+    }
+
+    @Test
+    void withoutMergeableBuffersAPacketGoesInOneBufferOrIsDropped() {
+        start(NetOptions.defaults(), Format.SPLIT, VirtioFeatures.bit(VirtioNet.F_MRG_RXBUF));
+        rxBuffers(1, 1526);
+        List<Completion> rx = exchange(tx(arpRequest(GUEST_MAC, GUEST_IP, RESPONDER_IP)), 1);
+        assertThat(rx.get(0).written()).isEqualTo(54);
+        assertThat(NetHeader.decode(rx.get(0).writtenBytes()).numBuffers()).as("DEV-NET-033").isEqualTo(1);
+
+        // A buffer smaller than header + the 42-byte ARP reply: the reply is dropped, never split [DEV-NET-032],
+        // and the buffer stays the driver's next one.
+        rxBuffers(1, 40);
+        h.post(VirtioNet.TX, Buffers.of(tx(arpRequest(GUEST_MAC, GUEST_IP, RESPONDER_IP))));
+        assertThat(h.awaitCompletions(1)).singleElement().satisfies(c -> assertThat(c.queue()).isEqualTo(VirtioNet.TX));
+        await().atMost(Duration.ofSeconds(5)).until(() -> device.counters().rxDropped() == 1);
+        assertThat(h.run()).isEmpty();
+    }
+
+    @Test
+    void aHeaderSplitAcrossDescriptorsIsReadAcrossThem() {
+        start(NetOptions.defaults(), Format.SPLIT, 0);
+        rxBuffers(1, 1526);
+        byte[] packet = tx(arpRequest(GUEST_MAC, GUEST_IP, RESPONDER_IP));
+        h.post(VirtioNet.TX, Buffers.of(Arrays.copyOfRange(packet, 0, 5), Arrays.copyOfRange(packet, 5, 9),
+                Arrays.copyOfRange(packet, 9, packet.length)));
+        List<Completion> all = h.awaitCompletions(2);
+        assertThat(all).anySatisfy(c -> assertThat(c.queue()).isEqualTo(VirtioNet.RX));
+        assertThat(device.counters().findings()).isEmpty();
+    }
+
+    @Test
+    void segmentationThatWasNotNegotiatedIsDroppedAndNamed() {
+        start(NetOptions.defaults(), Format.SPLIT, 0);
+        NetHeader tso = new NetHeader(VirtioNet.FLAG_NEEDS_CSUM, VirtioNet.GSO_TCPV4, 54, 1448, 34, 16, 0);
+        h.post(VirtioNet.TX, Buffers.of(tx(tso, echoRequest(GUEST_MAC, RESPONDER_MAC, GUEST_IP, RESPONDER_IP, 1, 1, pattern(8)))));
+        h.awaitCompletions(1);
+        assertThat(device.counters().txDropped()).isEqualTo(1);
+        assertThat(device.counters().findings()).containsOnlyKeys("DRV-NET-018", "DRV-NET-022");
+        assertThat(responder.answered()).isZero();
+    }
+
+    @Test
+    void aChainShorterThanTheHeaderIsDropped() {
+        start(NetOptions.defaults(), Format.SPLIT, 0);
+        h.post(VirtioNet.TX, Buffers.of(new byte[6]));
+        h.awaitCompletions(1);
+        assertThat(device.counters().findings()).containsOnlyKeys("DRV-NET-061");
+        assertThat(device.counters().txDropped()).isEqualTo(1);
+    }
+
+    @Test
+    void aFrameOverTheNegotiatedMtuIsDropped() {
+        start(NetOptions.defaults().withMtu(1400), Format.SPLIT, 0);
+        byte[] big = Udp.frame(GUEST_MAC, RESPONDER_MAC, GUEST_IP, 4000, RESPONDER_IP, Responder.ECHO_PORT, new byte[1400]);
+        h.post(VirtioNet.TX, Buffers.of(tx(big)));
+        h.awaitCompletions(1);
+        assertThat(device.counters().findings()).containsOnlyKeys("DRV-NET-009");
+        assertThat(responder.answered()).isZero();
+    }
+
+    @Test
+    void aNonzeroNumBuffersOnTransmitIsNamedButTheFrameStillGoes() {
+        start(NetOptions.defaults(), Format.SPLIT, 0);
+        rxBuffers(1, 1526);
+        List<Completion> rx = exchange(tx(new NetHeader(0, 0, 0, 0, 0, 0, 1), arpRequest(GUEST_MAC, GUEST_IP, RESPONDER_IP)), 1);
+        assertThat(rx).hasSize(1);
+        assertThat(device.counters().findings()).containsOnlyKeys("DRV-NET-017");
+    }
+
+    @Test
+    void framesWaitingForBuffersAreBoundedAndTheRestDropped() {
+        start(new NetOptions(GUEST_MAC, 1500, true, true, 64, 8), Format.SPLIT, 0);
+        for (int i = 0; i < 10; i++) device.deliver(arpRequest(RESPONDER_MAC, RESPONDER_IP, GUEST_IP));
+        assertThat(device.counters().rxDropped()).isEqualTo(2);
+        rxBuffers(8, 1526);
+        assertThat(h.awaitCompletions(8)).allSatisfy(c -> assertThat(c.written()).isEqualTo(54));
+    }
+
+    @Test
+    void theResponderLeasesAnAddressOverDhcp() {
+        start(NetOptions.defaults(), Format.SPLIT, 0);
+        rxBuffers(1, 1526);
+        byte[] offer = frameOf(exchange(tx(dhcpDiscover(GUEST_MAC, 0x1234)), 1).get(0).writtenBytes());
+        Udp.Datagram d = Udp.parse(offer, Ipv4.parse(offer));
+        assertThat(d.destinationPort()).isEqualTo(68);
+        assertThat(Ipv4.i32(offer, d.dataAt() + 4)).as("xid").isEqualTo(0x1234);
+        assertThat(Ipv4.format(Ipv4.i32(offer, d.dataAt() + 16))).as("yiaddr").isEqualTo("10.0.2.100");
+    }
+
+    @Test
+    void twoPortsReachEachOtherThroughTheSwitch() {
+        start(NetOptions.defaults(), Format.PACKED, 0);
+        VirtioNetDevice other = new VirtioNetDevice("port1", sw, NetOptions.defaults().withPacked(false));
+        try (DeviceHarness h2 = DeviceHarness.of(other).requestDrain(Duration.ZERO).start()) {
+            long otherMac = 0x5254_0000_0002L;
+            for (int i = 0; i < 2; i++) h2.post(VirtioNet.RX, Buffers.of().writable(1526));
+            rxBuffers(2, 1526);
+            // port1 announces itself (flooded to port0 and the responder), then port0 answers it unicast.
+            h2.post(VirtioNet.TX, Buffers.of(tx(arpRequest(otherMac, Ipv4.parse("10.0.2.16"), GUEST_IP))));
+            h2.awaitCompletions(1);
+            byte[] flooded = frameOf(h.awaitCompletions(1).get(0).writtenBytes());
+            assertThat(Ethernet.source(flooded)).isEqualTo(otherMac);
+            byte[] unicast = echoRequest(GUEST_MAC, otherMac, GUEST_IP, Ipv4.parse("10.0.2.16"), 5, 1, pattern(32));
+            h.post(VirtioNet.TX, Buffers.of(tx(unicast)));
+            h.awaitCompletions(1);
+            byte[] got = frameOf(h2.awaitCompletions(1).get(0).writtenBytes());
+            assertThat(got).isEqualTo(unicast);
+            assertThat(sw.forwarded()).isEqualTo(1);
+        } finally {
+            other.close();
+        }
+    }
+}
