@@ -191,6 +191,48 @@ public final class GuestAgent implements AutoCloseable {
         return require("DMESG").data();
     }
 
+    /** Brings interface {@code ifname} up with address {@code cidr} (a.b.c.d/prefix). */
+    public void netUp(String ifname, String cidr) {
+        require(AgentProtocol.command("NETUP", ifname, cidr));
+    }
+
+    /** What the guest knows of interface {@code ifname}: its driver, features and packet counters. */
+    public NetInfo netInfo(String ifname) {
+        return NetInfo.parse(require(AgentProtocol.command("NETINFO", ifname)).fields());
+    }
+
+    /** Polls NETINFO until the interface exists (drivers probe asynchronously after the agent starts). */
+    public NetInfo awaitInterface(String ifname, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (true) {
+            AgentReply r = call(AgentProtocol.command("NETINFO", ifname));
+            if (r.ok()) return NetInfo.parse(r.fields());
+            if (System.nanoTime() - deadline > 0) throw new AgentException("interface " + ifname + " did not appear within " + limit, r);
+            Thread.sleep(250);
+        }
+    }
+
+    /** Pings {@code address} {@code count} times with {@code size}-byte payloads; returns how many answers came. */
+    public int netPing(String address, int count, int size) {
+        return Integer.parseInt(require(AgentProtocol.command("NETPING", address, count, size)).field("received"));
+    }
+
+    /** Starts a TCP listener on {@code port} that keeps what one connection sends (see {@link #netReceived}). */
+    public void netListen(int port) {
+        require(AgentProtocol.command("NETLISTEN", port));
+    }
+
+    /** Waits (at most {@code seconds}) for the connection {@link #netListen} took to end; the SHA-256 (hex) of what came. */
+    public String netReceived(int port, int seconds) {
+        return require(AgentProtocol.command("NETRECEIVED", port, seconds)).field("sha256");
+    }
+
+    /** Sends {@code length} bytes of the seeded pattern ({@link PatternGenerator}) over TCP to {@code address}:{@code port}. */
+    public void netSend(String address, int port, long length, long seed) {
+        PatternGenerator.checkSeed(seed);
+        require(AgentProtocol.command("NETSEND", address, port, length, seed));
+    }
+
     public BlockInfo info(String dev) {
         return BlockInfo.parse(require(AgentProtocol.command("INFO", dev)).fields());
     }

@@ -181,6 +181,89 @@ cmd_dmesg() {
     reply "OK lines=$(wc -l </tmp/pvkit-dmesg | tr -d ' ')"
 }
 
+# Network commands: <if> is an interface name (eth0), <addr> a dotted IPv4 address.
+netif() {
+    case "$1" in '' | *[!a-z0-9]*) return 1 ;; esac
+    [ -d "$SYSROOT/sys/class/net/$1" ]
+}
+
+isaddr() { echo "$1" | grep -qE '^[0-9]{1,3}(\.[0-9]{1,3}){3}$'; }
+
+isport() { isnum "$1" && [ "$1" -ge 1 ] && [ "$1" -le 65535 ]; }
+
+cmd_netup() {
+    [ $# -eq 2 ] || { reply "ERR usage: NETUP <if> <addr>/<prefix>"; return; }
+    netif "$1" || { reply "ERR no network interface $1"; return; }
+    isaddr "${2%/*}" && isnum "${2#*/}" && [ "${2#*/}" -le 32 ] || { reply "ERR address must be a.b.c.d/prefix"; return; }
+    if out=$(ip link set "$1" up 2>&1 && ip addr add "$2" dev "$1" 2>&1); then
+        reply "OK mac=$(cat /sys/class/net/$1/address) mtu=$(cat /sys/class/net/$1/mtu)"
+    else
+        reply "ERR $(echo "$out" | oneline)"
+    fi
+}
+
+cmd_netinfo() {
+    [ $# -eq 1 ] || { reply "ERR usage: NETINFO <if>"; return; }
+    netif "$1" || { reply "ERR no network interface $1"; return; }
+    s="$SYSROOT/sys/class/net/$1"
+    feat=$(cat "$s/device/features" 2>/dev/null || echo -)
+    drv=$(basename "$(readlink "$s/device/driver" 2>/dev/null)" 2>/dev/null)
+    vdev=$(basename "$(readlink -f "$s/device" 2>/dev/null)" 2>/dev/null)
+    queues=$(ls -d "$s"/queues/rx-* 2>/dev/null | wc -l)
+    reply "OK mac=$(cat "$s/address") mtu=$(cat "$s/mtu") device=${vdev:--} driver=${drv:--} queues=$queues" \
+        "rx=$(cat "$s/statistics/rx_packets") tx=$(cat "$s/statistics/tx_packets") features=$feat"
+}
+
+cmd_netping() {
+    [ $# -eq 2 ] || [ $# -eq 3 ] || { reply "ERR usage: NETPING <addr> <count> [<size>]"; return; }
+    isaddr "$1" || { reply "ERR not an address: $(echo "$1" | oneline)"; return; }
+    isnum "$2" && [ "$2" -ge 1 ] && [ "$2" -le 1000 ] || { reply "ERR count must be 1..1000"; return; }
+    size=${3:-56}
+    isnum "$size" && [ "$size" -le 65000 ] || { reply "ERR size must be 0..65000"; return; }
+    out=$(ping -c "$2" -W 5 -s "$size" "$1" 2>&1)
+    sent=$(echo "$out" | sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p')
+    got=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
+    [ -n "$sent" ] || { reply "ERR ping failed: $(echo "$out" | tail -n 2 | oneline)"; return; }
+    reply "OK sent=$sent received=${got:-0}"
+}
+
+# NETLISTEN starts a TCP listener in the background that keeps what one connection sends; NETRECEIVED waits for
+# that connection to end and hashes it. busybox nc with -e: a listener without it stops at its own stdin's end.
+cmd_netlisten() {
+    [ $# -eq 1 ] && isport "$1" || { reply "ERR usage: NETLISTEN <port>"; return; }
+    rm -f "/tmp/pvkit-net.$1"
+    printf '#!/bin/sh\nexec cat >/tmp/pvkit-net.%s\n' "$1" >"/tmp/pvkit-sink.$1"
+    chmod +x "/tmp/pvkit-sink.$1"
+    nc -l -p "$1" -e "/tmp/pvkit-sink.$1" </dev/null >/dev/null 2>&1 &
+    echo $! >"/tmp/pvkit-listen.$1"
+    reply "OK"
+}
+
+cmd_netreceived() {
+    [ $# -eq 2 ] && isport "$1" && isnum "$2" || { reply "ERR usage: NETRECEIVED <port> <seconds>"; return; }
+    [ -f "/tmp/pvkit-listen.$1" ] || { reply "ERR no NETLISTEN on port $1"; return; }
+    pid=$(cat "/tmp/pvkit-listen.$1")
+    n=0
+    while kill -0 "$pid" 2>/dev/null; do
+        [ "$n" -ge "$(($2 * 10))" ] && { reply "ERR nothing complete within $2 s"; return; }
+        sleep 0.1
+        n=$((n + 1))
+    done
+    rm -f "/tmp/pvkit-listen.$1"
+    f="/tmp/pvkit-net.$1"
+    [ -f "$f" ] || { reply "ERR no connection came"; return; }
+    sum=$(sha256sum <"$f")
+    reply "OK bytes=$(wc -c <"$f" | tr -d ' ') sha256=${sum%% *}"
+    rm -f "$f"
+}
+
+cmd_netsend() {
+    [ $# -eq 4 ] || { reply "ERR usage: NETSEND <addr> <port> <length> <seed>"; return; }
+    isaddr "$1" && isport "$2" && isnum "$3" && isnum "$4" || { reply "ERR usage: NETSEND <addr> <port> <length> <seed>"; return; }
+    if out=$(set -o pipefail; pattern "$3" "$4" | xxd -r -p | nc -w 10 "$1" "$2" 2>&1); then reply "OK"
+    else reply "ERR send failed: $(echo "$out" | oneline)"; fi
+}
+
 cmd_info() {
     [ $# -eq 1 ] || { reply "ERR usage: INFO <dev>"; return; }
     dev=$(devnode "$1") || { reply "ERR no block device $1"; return; }
@@ -279,6 +362,12 @@ while IFS= read -r line; do
     REBIND) cmd_rebind "$@" ;;
     DMESG) cmd_dmesg "$@" ;;
     INFO) cmd_info "$@" ;;
+    NETUP) cmd_netup "$@" ;;
+    NETINFO) cmd_netinfo "$@" ;;
+    NETPING) cmd_netping "$@" ;;
+    NETLISTEN) cmd_netlisten "$@" ;;
+    NETRECEIVED) cmd_netreceived "$@" ;;
+    NETSEND) cmd_netsend "$@" ;;
     DUMP) cmd_dump "$@" ;;
     POWEROFF) cmd_poweroff "$@" ;;
     REBOOT) cmd_reboot "$@" ;;

@@ -1,0 +1,148 @@
+package dev.pvkit.conformance.live;
+
+import dev.pvkit.backends.net.Ethernet;
+import dev.pvkit.backends.net.EthernetSwitch;
+import dev.pvkit.backends.net.Ipv4;
+import dev.pvkit.backends.net.NetOptions;
+import dev.pvkit.backends.net.Responder;
+import dev.pvkit.backends.net.VirtioNet;
+import dev.pvkit.backends.net.VirtioNetDevice;
+import dev.pvkit.conformance.guest.Accelerator;
+import dev.pvkit.conformance.guest.GuestAgent;
+import dev.pvkit.conformance.guest.GuestImage;
+import dev.pvkit.conformance.guest.NetInfo;
+import dev.pvkit.conformance.guest.PatternGenerator;
+import dev.pvkit.conformance.guest.QemuInstance;
+import dev.pvkit.conformance.guest.QemuLauncher;
+import dev.pvkit.conformance.guest.QemuOptions;
+import dev.pvkit.conformance.guest.VhostUserDevice;
+import dev.pvkit.sdk.vhostuser.VhostUserBackend;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Linux guests on PVKit's virtio-net back-end, through their own virtio_net driver: one guest pings the responder
+ * (small packets and packets near the MTU, which span mergeable buffers when the driver posts small ones); two
+ * guests ping each other and copy 1 MiB over TCP through the switch, checksummed on both sides. Under TCG.
+ */
+class NetLiveTest {
+    private static final Duration LIMIT = Duration.ofMinutes(3);
+    private static final long RESPONDER_MAC = 0x0200_0000_00feL;
+    private static GuestImage image;
+
+    @TempDir
+    Path tmp;
+    private final EthernetSwitch sw = new EthernetSwitch();
+    private final Responder responder = new Responder(sw, RESPONDER_MAC, Ipv4.parse("10.0.2.2"), 24);
+    private final List<QemuInstance> guests = new ArrayList<>();
+    private final List<AutoCloseable> backends = new ArrayList<>();
+    private final List<VirtioNetDevice> ports = new ArrayList<>();
+
+    @BeforeAll
+    static void buildImage() throws Exception {
+        image = LiveSupport.image();
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        for (QemuInstance q : guests) q.close(); // all first: each check below asserts that no QEMU of ours is left
+        for (QemuInstance q : guests) LiveSupport.killAndCheckGone(q, tmp);
+        for (AutoCloseable c : backends) c.close();
+    }
+
+    /** A port on the switch served on its own socket, and a guest on it. */
+    private GuestAgent guest(String name, long mac, boolean packed, List<String> properties) throws Exception {
+        VirtioNetDevice device = new VirtioNetDevice(name, sw, NetOptions.defaults().withMac(mac));
+        Path socket = tmp.resolve(name + ".sock");
+        VhostUserBackend backend = VhostUserBackend.serve(device, socket, VhostUserBackend.Options.defaults().withWorkers(1));
+        backends.add(backend);
+        backends.add(device);
+        ports.add(device);
+        List<String> props = new ArrayList<>(properties);
+        props.add("mac=" + Ethernet.formatMac(mac));
+        QemuInstance q = QemuLauncher.launch(QemuOptions.of(image).accelerator(Accelerator.TCG).memoryMiB(256)
+                .timeLimit(LIMIT).runDirectory(tmp.resolve("run-" + name))
+                .device(VhostUserDevice.net(socket, 1).withPacked(packed).withProperties(props)));
+        guests.add(q);
+        GuestAgent agent = q.agent();
+        agent.awaitReady(Duration.ofSeconds(90));
+        return agent;
+    }
+
+    @ParameterizedTest(name = "{0} ring, mrg_rxbuf={1}")
+    @CsvSource({"split, on", "packed, on", "split, off"})
+    @Timeout(value = 4, unit = TimeUnit.MINUTES)
+    void aGuestPingsTheResponder(String ring, String mergeable) throws Exception {
+        boolean packed = ring.equals("packed");
+        long t0 = System.nanoTime();
+        GuestAgent agent = guest("guest0", 0x5254_0000_0001L, packed, List.of("mrg_rxbuf=" + mergeable));
+        try {
+            NetInfo info = agent.awaitInterface("eth0", Duration.ofSeconds(60));
+            assertThat(info.driver()).isEqualTo("virtio_net");
+            assertThat(info.mac()).isEqualTo("52:54:00:00:00:01");
+            assertThat(info.hasFeature(VirtioFeatures.RING_PACKED)).as("RING_PACKED negotiated").isEqualTo(packed);
+            assertThat(info.hasFeature(VirtioNet.F_MRG_RXBUF)).as("MRG_RXBUF negotiated").isEqualTo(mergeable.equals("on"));
+            VirtioNetDevice port = ports.get(0);
+            assertThat(VirtioFeatures.has(port.negotiatedFeatures(), VirtioNet.F_MRG_RXBUF)).as("back-end: MRG_RXBUF")
+                    .isEqualTo(info.hasFeature(VirtioNet.F_MRG_RXBUF));
+            assertThat(VirtioFeatures.has(port.negotiatedFeatures(), VirtioFeatures.RING_PACKED)).as("back-end: RING_PACKED")
+                    .isEqualTo(packed);
+
+            agent.netUp("eth0", "10.0.2.15/24");
+            assertThat(agent.netPing("10.0.2.2", 5, 56)).as("echo replies to 56-byte pings").isEqualTo(5);
+            assertThat(agent.netPing("10.0.2.2", 3, 1400)).as("echo replies to 1400-byte pings").isEqualTo(3);
+            assertThat(port.counters().findings()).as("transmit header findings").isEmpty();
+            assertThat(port.counters().rxDropped()).isZero();
+            assertThat(responder.answered()).isGreaterThanOrEqualTo(9); // an ARP reply and 8 echo replies at least
+            agent.poweroff();
+            System.out.printf("[live-net] %s ring, mrg_rxbuf=%s: %d frames out, %d in (%d buffers); %s%n", ring, mergeable,
+                    port.counters().txFrames(), port.counters().rxFrames(), port.counters().rxBuffers(), LiveSupport.seconds(t0));
+        } catch (AssertionError | RuntimeException e) {
+            throw new AssertionError(e.getMessage() + "\n" + guests.get(0).evidence(), e);
+        }
+    }
+
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void twoGuestsPingEachOtherAndCopyAFileThroughTheSwitch() throws Exception {
+        long t0 = System.nanoTime();
+        GuestAgent a = guest("guest-a", 0x5254_0000_000aL, false, List.of());
+        GuestAgent b = guest("guest-b", 0x5254_0000_000bL, true, List.of());
+        try {
+            a.awaitInterface("eth0", Duration.ofSeconds(60));
+            b.awaitInterface("eth0", Duration.ofSeconds(60));
+            a.netUp("eth0", "10.0.2.15/24");
+            b.netUp("eth0", "10.0.2.16/24");
+            assertThat(a.netPing("10.0.2.16", 3, 56)).as("a pings b").isEqualTo(3);
+            assertThat(b.netPing("10.0.2.15", 3, 56)).as("b pings a").isEqualTo(3);
+
+            int length = 1 << 20;
+            b.netListen(5001);
+            a.netSend("10.0.2.16", 5001, length, 7);
+            assertThat(b.netReceived(5001, 60)).as("SHA-256 of what b received").isEqualTo(PatternGenerator.sha256(7, length));
+            assertThat(sw.portOf(0x5254_0000_000aL)).isSameAs(ports.get(0));
+            assertThat(sw.portOf(0x5254_0000_000bL)).isSameAs(ports.get(1));
+            for (VirtioNetDevice p : ports) assertThat(p.counters().findings()).as(p.name() + " findings").isEmpty();
+            System.out.printf("[live-net] two guests: 1 MiB copied a -> b; a %d frames out, b %d frames in; %s%n",
+                    ports.get(0).counters().txFrames(), ports.get(1).counters().rxFrames(), LiveSupport.seconds(t0));
+            a.poweroff();
+            b.poweroff();
+        } catch (AssertionError | RuntimeException e) {
+            throw new AssertionError(e.getMessage() + "\n" + guests.get(0).evidence() + "\n" + guests.get(1).evidence(), e);
+        }
+    }
+}
