@@ -4,6 +4,11 @@ import dev.pvkit.backends.blk.BlkOptions;
 import dev.pvkit.backends.blk.BlockStore;
 import dev.pvkit.backends.blk.FileBlockStore;
 import dev.pvkit.backends.blk.VirtioBlkDevice;
+import dev.pvkit.backends.net.EthernetSwitch;
+import dev.pvkit.backends.net.Ipv4;
+import dev.pvkit.backends.net.NetOptions;
+import dev.pvkit.backends.net.Responder;
+import dev.pvkit.backends.net.VirtioNetDevice;
 import dev.pvkit.sdk.vhostuser.UnsealedFiles;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
 import picocli.CommandLine.ArgGroup;
@@ -13,11 +18,13 @@ import picocli.CommandLine.Option;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 /** {@code pvkit backend …}: serve a reference device on a vhost-user socket until interrupted. */
 @Command(name = "backend", description = "Serve a PVKit reference backend on a vhost-user socket.",
-        mixinStandardHelpOptions = true, subcommands = {BackendCommand.Blk.class})
+        mixinStandardHelpOptions = true, subcommands = {BackendCommand.Blk.class, BackendCommand.Net.class})
 final class BackendCommand implements Runnable {
 
     @picocli.CommandLine.Spec
@@ -132,6 +139,87 @@ final class BackendCommand implements Runnable {
                 return FileBlockStore.create(image, size);
             } catch (IOException e) {
                 throw new UserError("cannot open " + image + ": " + e.getMessage());
+            }
+        }
+    }
+
+    @Command(name = "net", description = "Serve virtio-net ports of one Ethernet switch, one vhost-user socket each, with a"
+            + " responder on the switch (ARP, ICMP echo, UDP echo on port 7, DHCP).", mixinStandardHelpOptions = true)
+    static final class Net implements Runnable {
+        @Option(names = "--socket", required = true, paramLabel = "PATH", description = "vhost-user socket to create for a"
+                + " switch port; repeat for more ports (guests on them reach each other)")
+        List<Path> sockets;
+
+        @Option(names = "--responder", defaultValue = "10.0.2.2/24", paramLabel = "ADDR/PREFIX", description = "the"
+                + " responder's address; DHCP leases from .100 of its subnet (default ${DEFAULT-VALUE}); 'none' for no responder")
+        String responder;
+
+        @Option(names = "--mtu", defaultValue = "1500", description = "MTU offered (VIRTIO_NET_F_MTU; default ${DEFAULT-VALUE})")
+        int mtu;
+
+        @Option(names = "--split", description = "offer split rings only (default: split and packed)")
+        boolean split;
+
+        @Option(names = "--no-mergeable-rx", description = "do not offer VIRTIO_NET_F_MRG_RXBUF")
+        boolean noMergeable;
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public void run() {
+            if (sockets.size() > 16) throw new UserError("at most 16 --socket ports, got " + sockets.size());
+            if (new java.util.HashSet<>(sockets).size() != sockets.size()) throw new UserError("a --socket is given twice");
+            if (mtu < 68 || mtu > 9216) throw new UserError("--mtu must be 68..9216, got " + mtu);
+            EthernetSwitch sw = new EthernetSwitch();
+            String responderLine = "no responder";
+            if (!responder.equals("none")) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+\\.\\d+\\.\\d+\\.\\d+)/(\\d+)").matcher(responder);
+                if (!m.matches()) throw new UserError("--responder must be ADDR/PREFIX (e.g. 10.0.2.2/24) or none, got " + responder);
+                int prefix = Integer.parseInt(m.group(2));
+                if (prefix < 8 || prefix > 30) throw new UserError("--responder prefix must be 8..30, got " + prefix);
+                int address;
+                try {
+                    address = Ipv4.parse(m.group(1));
+                } catch (IllegalArgumentException e) {
+                    throw new UserError("--responder: " + e.getMessage());
+                }
+                new Responder(sw, 0x0200_0000_00feL, address, prefix);
+                responderLine = "responder " + responder;
+            }
+            List<AutoCloseable> open = new ArrayList<>();
+            CountDownLatch stop = new CountDownLatch(1);
+            try {
+                for (int i = 0; i < sockets.size(); i++) {
+                    NetOptions o = NetOptions.defaults().withMac(0x5254_0012_3456L + i).withMtu(mtu).withPacked(!split)
+                            .withMergeableRx(!noMergeable);
+                    VirtioNetDevice device = new VirtioNetDevice(sockets.get(i).getFileName().toString(), sw, o);
+                    open.add(device);
+                    open.add(VhostUserBackend.serve(device, sockets.get(i), VhostUserBackend.Options.defaults().withWorkers(2)));
+                }
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    closeAll(open);
+                    stop.countDown();
+                }));
+                spec.commandLine().getOut().printf("pvkit: serving virtio-net on %s (one switch, %s, mtu %d, %s); Ctrl-C stops%n",
+                        sockets, responderLine, mtu, split ? "split rings" : "split and packed rings");
+                spec.commandLine().getOut().flush();
+                stop.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                closeAll(open);
+            }
+        }
+
+        /** Back-ends before devices, in reverse order of opening; closing twice is harmless. */
+        private static void closeAll(List<AutoCloseable> open) {
+            for (int i = open.size() - 1; i >= 0; i--) {
+                try {
+                    open.get(i).close();
+                } catch (Exception ignored) {
+                    // exiting anyway
+                }
             }
         }
     }

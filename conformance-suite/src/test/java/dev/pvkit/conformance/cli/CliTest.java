@@ -84,6 +84,17 @@ class CliTest {
     }
 
     @Test
+    void backendNetRefusesBadValuesInOneLine() {
+        String sock = dir.resolve("n.sock").toString();
+        assertUserError(run("backend", "net", "--socket", sock, "--responder", "10.0.2.2"),
+                "pvkit: --responder must be ADDR/PREFIX (e.g. 10.0.2.2/24) or none, got 10.0.2.2");
+        assertUserError(run("backend", "net", "--socket", sock, "--responder", "10.0.2.2/31"), "pvkit: --responder prefix must be 8..30, got 31");
+        assertUserError(run("backend", "net", "--socket", sock, "--responder", "10.0.2.300/24"), "pvkit: --responder: not an IPv4 address: 10.0.2.300");
+        assertUserError(run("backend", "net", "--socket", sock, "--mtu", "40"), "pvkit: --mtu must be 68..9216, got 40");
+        assertUserError(run("backend", "net", "--socket", sock, "--socket", sock), "pvkit: a --socket is given twice");
+    }
+
+    @Test
     void guestRunRefusesBadDisksAndTemplatesInOneLine() throws Exception {
         Path missing = dir.resolve("missing.img");
         assertUserError(run("guest", "run", "--disk", missing.toString()), "pvkit: disk " + missing + " does not exist");
