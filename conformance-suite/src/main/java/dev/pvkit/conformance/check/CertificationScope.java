@@ -21,6 +21,11 @@ public final class CertificationScope {
         return Set.copyOf(concat(COMMON_AREAS, List.of("BLK")));
     }
 
+    /** The virtio-net driver's scope: the common areas and NET. */
+    public static Set<String> netAreas() {
+        return Set.copyOf(concat(COMMON_AREAS, List.of("NET")));
+    }
+
     /** Driver requirements in force in {@code areas}, in catalog order. */
     public static List<Requirement> requirements(PvSpec spec, Set<String> areas) {
         return spec.inForce().stream().filter(r -> r.target() == Target.DRIVER && areas.contains(r.area())).toList();

@@ -10,7 +10,7 @@ public final class Checks {
 
     public static List<Check> all() {
         List<Check> all = new ArrayList<>();
-        // ring (split, packed), transport (status, features, init, reset, config, notify, pci), blk
+        // ring (split, packed), transport (status, features, init, reset, config, notify, pci), blk, net
         all.add(new RingLayoutCheck());
         all.add(new DescriptorChainCheck());
         all.add(new AvailIndexCheck());
@@ -36,6 +36,8 @@ public final class Checks {
         all.add(new BlkZonedDiscardCheck());
         all.add(new FeaturePrerequisiteCheck());
         all.add(new EarlyNotificationCheck());
+        all.add(new NetTransmitCheck());
+        all.add(new NetReceiveBufferCheck());
         return List.copyOf(all);
     }
 }

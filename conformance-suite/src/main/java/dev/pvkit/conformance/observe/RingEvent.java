@@ -75,6 +75,32 @@ public sealed interface RingEvent extends Event {
     }
 
     /**
+     * A virtio-net transmit chain as the device read it: the header's fields (all -1 when the chain was shorter than
+     * a header), the chain's readable bytes, the frame's length after the header, its source MAC (-1: none) and the
+     * chain's writable bytes.
+     */
+    record NetTransmit(long micros, int queue, int head, int flags, int gsoType, int hdrLen, int gsoSize, int csumStart,
+                       int csumOffset, int numBuffers, long readableBytes, int frameBytes, long sourceMac,
+                       long writableBytes) implements RingEvent {
+        public boolean hasHeader() {
+            return flags >= 0;
+        }
+
+        public String describe() {
+            if (!hasHeader()) return String.format("queue %d: net transmit chain %d of %d readable bytes, shorter than a header", queue, head, readableBytes);
+            return String.format("queue %d: net transmit chain %d: flags 0x%x gso_type %d hdr_len %d gso_size %d csum_start %d csum_offset %d"
+                    + " num_buffers %d, %d-byte frame", queue, head, flags, gsoType, hdrLen, gsoSize, csumStart, csumOffset, numBuffers, frameBytes);
+        }
+    }
+
+    /** A virtio-net receive chain the driver made available: its device-writable and device-readable bytes. */
+    record NetReceiveBuffer(long micros, int queue, int head, long writableBytes, long readableBytes) implements RingEvent {
+        public String describe() {
+            return String.format("queue %d: net receive buffer chain %d: %d writable bytes, %d readable", queue, head, writableBytes, readableBytes);
+        }
+    }
+
+    /**
      * A split queue was built at index 0 before the device wrote anything to it: the driver's {@code used.flags},
      * {@code used.idx} and {@code avail.idx} as the device read them then.
      */

@@ -83,4 +83,11 @@ public sealed interface VhostUserEvent extends Event {
                     offeredFeatures, negotiatedFeatures, capacitySectors, readOnly ? " (read-only)" : "", maxDiscardSeg, maxWriteZeroesSeg);
         }
     }
+
+    /** At a virtio-net feature negotiation: what the device offered, what the driver took, the MTU in its config. */
+    record NetDeviceFacts(long micros, long offeredFeatures, long negotiatedFeatures, int mtu) implements VhostUserEvent {
+        public String describe() {
+            return String.format("vhost-user: net device offers 0x%x, driver took 0x%x, mtu %d", offeredFeatures, negotiatedFeatures, mtu);
+        }
+    }
 }

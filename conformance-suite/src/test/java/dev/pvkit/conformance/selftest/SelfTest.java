@@ -28,7 +28,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class SelfTest {
     private static final PvSpec SPEC = PvSpec.load();
-    private static final List<Requirement> SCOPE = CertificationScope.requirements(SPEC, CertificationScope.blkAreas());
+    /** The blk and the net driver's scope together: each wrong driver leaves the other device's requirements unexercised. */
+    private static final List<Requirement> SCOPE = CertificationScope.requirements(SPEC,
+            java.util.stream.Stream.concat(CertificationScope.blkAreas().stream(), CertificationScope.netAreas().stream())
+                    .collect(java.util.stream.Collectors.toSet()));
     private static final Set<String> CAUGHT = ConcurrentHashMap.newKeySet();
     private static final Set<String> MISSED = ConcurrentHashMap.newKeySet();
 
@@ -40,6 +43,7 @@ class SelfTest {
         all.addAll(TransportWrongDrivers.all());
         all.addAll(QueueResetZonedWrongDrivers.all());
         all.addAll(ConfigChangeWrongDrivers.all());
+        all.addAll(NetWrongDrivers.all());
         return all;
     }
 
@@ -65,6 +69,13 @@ class SelfTest {
         assertThat(wrong.stream().map(d -> SPEC.requirement(d.breaks()).orElseThrow().area()).distinct())
                 .contains("SPLIT", "PACKED", "BLK", "STATUS", "FEAT", "INIT");
         assertThat(drivers().stream().filter(d -> d.breaks() == null)).isNotEmpty();
+    }
+
+    @Test
+    void atLeastFifteenWrongNetDriversEachCaughtByItsOwnCheck() {
+        List<WrongDriver> net = NetWrongDrivers.all().stream().filter(d -> d.breaks() != null).toList();
+        assertThat(net).hasSizeGreaterThanOrEqualTo(15);
+        assertThat(net).allSatisfy(d -> assertThat(SPEC.requirement(d.breaks()).orElseThrow().area()).isEqualTo("NET"));
     }
 
     @AfterAll

@@ -3,9 +3,10 @@ package dev.pvkit.backends.net;
 /**
  * How a virtio-net port presents itself: its MAC (config space; QEMU's vhost-user-net shows the guest its own
  * {@code mac=} instead), MTU, whether packed rings and mergeable receive buffers are offered, the largest queue, and
- * how many frames wait for receive buffers before new ones are dropped.
+ * how many frames wait for receive buffers before new ones are dropped. With {@code checksumOffload} the device
+ * offers VIRTIO_NET_F_CSUM and completes the checksums the driver leaves to it (NEEDS_CSUM).
  */
-public record NetOptions(long mac, int mtu, boolean packed, boolean mergeableRx, int queueSize, int waitingFrames) {
+public record NetOptions(long mac, int mtu, boolean packed, boolean mergeableRx, boolean checksumOffload, int queueSize, int waitingFrames) {
 
     public NetOptions {
         if (mtu < 68 || mtu > VirtioNet.MAX_FRAME - VirtioNet.ETH_HEADER) throw new IllegalArgumentException("mtu must be 68..9216, got " + mtu);
@@ -13,24 +14,28 @@ public record NetOptions(long mac, int mtu, boolean packed, boolean mergeableRx,
         if (waitingFrames < 1) throw new IllegalArgumentException("waitingFrames must be positive");
     }
 
-    /** MAC 52:54:00:12:34:56, MTU 1500, packed and mergeable buffers offered, queues of up to 1024, 512 frames waiting. */
+    /** MAC 52:54:00:12:34:56, MTU 1500, packed, mergeable buffers and checksum offload offered, queues of up to 1024, 512 frames waiting. */
     public static NetOptions defaults() {
-        return new NetOptions(0x5254_0012_3456L, 1500, true, true, 1024, 512);
+        return new NetOptions(0x5254_0012_3456L, 1500, true, true, true, 1024, 512);
     }
 
     public NetOptions withMac(long m) {
-        return new NetOptions(m, mtu, packed, mergeableRx, queueSize, waitingFrames);
+        return new NetOptions(m, mtu, packed, mergeableRx, checksumOffload, queueSize, waitingFrames);
     }
 
     public NetOptions withMtu(int m) {
-        return new NetOptions(mac, m, packed, mergeableRx, queueSize, waitingFrames);
+        return new NetOptions(mac, m, packed, mergeableRx, checksumOffload, queueSize, waitingFrames);
     }
 
     public NetOptions withPacked(boolean p) {
-        return new NetOptions(mac, mtu, p, mergeableRx, queueSize, waitingFrames);
+        return new NetOptions(mac, mtu, p, mergeableRx, checksumOffload, queueSize, waitingFrames);
     }
 
     public NetOptions withMergeableRx(boolean m) {
-        return new NetOptions(mac, mtu, packed, m, queueSize, waitingFrames);
+        return new NetOptions(mac, mtu, packed, m, checksumOffload, queueSize, waitingFrames);
+    }
+
+    public NetOptions withChecksumOffload(boolean c) {
+        return new NetOptions(mac, mtu, packed, mergeableRx, c, queueSize, waitingFrames);
     }
 }

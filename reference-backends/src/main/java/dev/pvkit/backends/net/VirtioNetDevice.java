@@ -48,6 +48,7 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
     /** Receive buffers the driver made available, oldest first; only on the receive queue's worker. */
     private final ArrayDeque<Request> rxBuffers = new ArrayDeque<>();
     private volatile boolean rxTooSmallReported;
+    private volatile NetTrafficListener listener;
 
     public VirtioNetDevice(String name, EthernetSwitch sw, NetOptions options) {
         this.name = name;
@@ -57,6 +58,7 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
                 | VirtioFeatures.bit(VirtioFeatures.INDIRECT_DESC) | VirtioFeatures.bit(F_MAC) | VirtioFeatures.bit(F_STATUS)
                 | VirtioFeatures.bit(F_MTU);
         if (options.mergeableRx()) f |= VirtioFeatures.bit(F_MRG_RXBUF);
+        if (options.checksumOffload()) f |= VirtioFeatures.bit(F_CSUM);
         if (options.packed()) f |= VirtioFeatures.bit(VirtioFeatures.RING_PACKED);
         this.offered = f;
         this.txCheck = new TxHeaderCheck(0, options.mtu());
@@ -66,6 +68,12 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
     @Override
     public String name() {
         return name;
+    }
+
+    /** Reports every packet transmitted, receive buffer posted and negotiation to {@code l} from now on; null stops. Returns this device. */
+    public VirtioNetDevice trafficListener(NetTrafficListener l) {
+        listener = l;
+        return this;
     }
 
     public NetCounters counters() {
@@ -128,6 +136,8 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
     public void featuresNegotiated(long features) {
         negotiated = features;
         txCheck = new TxHeaderCheck(features, options.mtu());
+        NetTrafficListener l = listener;
+        if (l != null) l.featuresNegotiated(offered, features, options.mtu());
     }
 
     @Override
@@ -163,6 +173,8 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
     public void submit(Request request) {
         switch (request.queue()) {
             case RX -> {
+                NetTrafficListener l = listener;
+                if (l != null) l.receiveBuffer(RX, request.chain().id(), request.chain().writableBytes(), request.readable().length());
                 rxBuffers.add(request);
                 receive();
             }
@@ -272,6 +284,11 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
                 in.read(HEADER_BYTES, frame, 0, frameBytes);
             }
         }
+        NetTrafficListener l = listener;
+        if (l != null) {
+            long source = frame != null && frame.length >= ETH_HEADER ? Ethernet.source(frame) : -1;
+            l.transmitted(TX, r.chain().id(), header, length, frameBytes, source, r.chain().writableBytes());
+        }
         r.complete(0);
         List<TxFinding> findings = txCheck.check(header, length, frameBytes);
         boolean drop = frame == null;
@@ -284,8 +301,24 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
             counters.txDropped.incrementAndGet();
             return;
         }
+        // No port takes partial checksums (GUEST_CSUM is not offered): complete the one the driver left to the device.
+        if (header != null && (header.flags() & FLAG_NEEDS_CSUM) != 0 && VirtioFeatures.has(negotiated, F_CSUM)) {
+            completeChecksum(frame, header.csumStart(), header.csumOffset());
+        }
         counters.txFrames.incrementAndGet();
         sw.forward(this, frame);
+    }
+
+    /**
+     * NEEDS_CSUM: the field at {@code start + offset} holds the pseudo-header sum, and the ones'-complement sum from
+     * {@code start} to the frame's end, stored there, completes the packet (virtio 5.1.6.2). The check already made
+     * sure the field lies inside the frame [DRV-NET-041].
+     */
+    static void completeChecksum(byte[] frame, int start, int offset) {
+        int at = start + offset;
+        int sum = Ipv4.checksum(frame, start, frame.length - start, 0);
+        // The field's own bytes are part of the sum: the result replaces them.
+        Ipv4.put16(frame, at, sum);
     }
 
     /** Takes the port off the switch and closes its eventfd; serve it no longer. */

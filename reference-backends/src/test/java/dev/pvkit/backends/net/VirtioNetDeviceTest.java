@@ -147,8 +147,30 @@ class VirtioNetDeviceTest {
         h.post(VirtioNet.TX, Buffers.of(tx(tso, echoRequest(GUEST_MAC, RESPONDER_MAC, GUEST_IP, RESPONDER_IP, 1, 1, pattern(8)))));
         h.awaitCompletions(1);
         assertThat(device.counters().txDropped()).isEqualTo(1);
-        assertThat(device.counters().findings()).containsOnlyKeys("DRV-NET-018", "DRV-NET-022");
+        assertThat(device.counters().findings()).containsOnlyKeys("DRV-NET-022");
         assertThat(responder.answered()).isZero();
+    }
+
+    @Test
+    void aChecksumLeftToTheDeviceIsCompletedBeforeTheFrameGoesOn() {
+        byte[] whole = Udp.frame(GUEST_MAC, RESPONDER_MAC, GUEST_IP, 4000, RESPONDER_IP, 9, pattern(101));
+        byte[] partial = whole.clone();
+        int udp = Ipv4.AT + 20;
+        // What a driver with NEEDS_CSUM leaves: the pseudo-header sum, folded and not complemented [DRV-NET-040].
+        long pseudo = Ipv4.pseudoSum(GUEST_IP, RESPONDER_IP, Ipv4.PROTO_UDP, whole.length - udp);
+        while (pseudo >>> 16 != 0) pseudo = (pseudo & 0xffff) + (pseudo >>> 16);
+        Ipv4.put16(partial, udp + 6, (int) pseudo);
+        VirtioNetDevice.completeChecksum(partial, udp, 6);
+        assertThat(partial).isEqualTo(whole);
+
+        start(NetOptions.defaults(), Format.SPLIT, 0);
+        assertThat(VirtioFeatures.has(h.features(), VirtioNet.F_CSUM)).isTrue();
+        rxBuffers(1, 1526);
+        byte[] echo = Udp.frame(GUEST_MAC, RESPONDER_MAC, GUEST_IP, 4000, RESPONDER_IP, Responder.ECHO_PORT, pattern(20));
+        Ipv4.put16(echo, udp + 6, 0x1234); // a wrong checksum the device must overwrite
+        byte[] reply = frameOf(exchange(tx(new NetHeader(VirtioNet.FLAG_NEEDS_CSUM, 0, 0, 0, udp, 6, 0), echo), 1).get(0).writtenBytes());
+        assertThat(Udp.parse(reply, Ipv4.parse(reply)).destinationPort()).isEqualTo(4000);
+        assertThat(device.counters().findings()).isEmpty();
     }
 
     @Test
@@ -181,7 +203,7 @@ class VirtioNetDeviceTest {
 
     @Test
     void framesWaitingForBuffersAreBoundedAndTheRestDropped() {
-        start(new NetOptions(GUEST_MAC, 1500, true, true, 64, 8), Format.SPLIT, 0);
+        start(new NetOptions(GUEST_MAC, 1500, true, true, true, 64, 8), Format.SPLIT, 0);
         for (int i = 0; i < 10; i++) device.deliver(arpRequest(RESPONDER_MAC, RESPONDER_IP, GUEST_IP));
         assertThat(device.counters().rxDropped()).isEqualTo(2);
         rxBuffers(8, 1526);

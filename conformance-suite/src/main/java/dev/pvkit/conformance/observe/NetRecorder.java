@@ -1,0 +1,39 @@
+package dev.pvkit.conformance.observe;
+
+import dev.pvkit.backends.net.NetHeader;
+import dev.pvkit.backends.net.NetTrafficListener;
+
+/**
+ * Turns what a virtio-net back-end saw into events in an {@link EventLog}: each transmitted packet as a
+ * {@link RingEvent.NetTransmit}, each receive buffer as a {@link RingEvent.NetReceiveBuffer}, each negotiation as a
+ * {@link VhostUserEvent.NetDeviceFacts}. Use it next to a {@link BackendRecorder} on the same log:
+ * {@code device.trafficListener(new NetRecorder(log))}.
+ */
+public final class NetRecorder implements NetTrafficListener {
+    private final EventLog log;
+
+    public NetRecorder(EventLog log) {
+        this.log = log;
+    }
+
+    @Override
+    public void transmitted(int queue, int head, NetHeader h, long readableBytes, int frameBytes, long sourceMac, long writableBytes) {
+        long now = EventLog.nowMicros();
+        if (h == null) {
+            log.add(new RingEvent.NetTransmit(now, queue, head, -1, -1, -1, -1, -1, -1, -1, readableBytes, frameBytes, sourceMac, writableBytes));
+        } else {
+            log.add(new RingEvent.NetTransmit(now, queue, head, h.flags(), h.gsoType(), h.hdrLen(), h.gsoSize(), h.csumStart(),
+                    h.csumOffset(), h.numBuffers(), readableBytes, frameBytes, sourceMac, writableBytes));
+        }
+    }
+
+    @Override
+    public void receiveBuffer(int queue, int head, long writableBytes, long readableBytes) {
+        log.add(new RingEvent.NetReceiveBuffer(EventLog.nowMicros(), queue, head, writableBytes, readableBytes));
+    }
+
+    @Override
+    public void featuresNegotiated(long offered, long negotiated, int mtu) {
+        log.add(new VhostUserEvent.NetDeviceFacts(EventLog.nowMicros(), offered, negotiated, mtu));
+    }
+}

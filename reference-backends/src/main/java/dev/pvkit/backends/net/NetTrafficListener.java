@@ -1,0 +1,22 @@
+package dev.pvkit.backends.net;
+
+/**
+ * What a {@link VirtioNetDevice} saw its driver do, for observers such as PVKit's conformance checks: every packet
+ * on a transmit queue as the device read it, every receive buffer made available, and each feature negotiation.
+ * Called on the queues' worker threads (negotiation on the connection's control thread); must not block.
+ */
+public interface NetTrafficListener {
+
+    /**
+     * A transmit chain: its header ({@code null} when the chain is shorter than one), all its device-readable bytes,
+     * the frame's length after the header, the frame's source MAC (-1 when shorter than an Ethernet header) and its
+     * device-writable bytes (a transmit chain needs none).
+     */
+    void transmitted(int queue, int head, NetHeader header, long readableBytes, int frameBytes, long sourceMac, long writableBytes);
+
+    /** A receive chain the driver made available: its device-writable and device-readable bytes. */
+    void receiveBuffer(int queue, int head, long writableBytes, long readableBytes);
+
+    /** The driver acknowledged {@code negotiated} of {@code offered}; the configuration space says {@code mtu}. */
+    void featuresNegotiated(long offered, long negotiated, int mtu);
+}
