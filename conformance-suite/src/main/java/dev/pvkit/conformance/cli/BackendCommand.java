@@ -163,6 +163,11 @@ final class BackendCommand implements Runnable {
         @Option(names = "--no-mergeable-rx", description = "do not offer VIRTIO_NET_F_MRG_RXBUF")
         boolean noMergeable;
 
+        @Option(names = "--allow-unsealed-memory", description = "accept shared memory files that cannot be sealed against"
+                + " shrinking from a trusted front-end (DPDK's virtio-user seals its memfd against further seals); by default"
+                + " PVKit seals unsealed memfds itself and refuses the rest")
+        boolean allowUnsealedMemory;
+
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
@@ -195,7 +200,8 @@ final class BackendCommand implements Runnable {
                             .withMergeableRx(!noMergeable);
                     VirtioNetDevice device = new VirtioNetDevice(sockets.get(i).getFileName().toString(), sw, o);
                     open.add(device);
-                    open.add(VhostUserBackend.serve(device, sockets.get(i), VhostUserBackend.Options.defaults().withWorkers(2)));
+                    open.add(VhostUserBackend.serve(device, sockets.get(i), VhostUserBackend.Options.defaults().withWorkers(2)
+                            .withUnsealedFiles(allowUnsealedMemory ? UnsealedFiles.ACCEPT_AT_RISK : UnsealedFiles.SEAL)));
                 }
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     closeAll(open);
