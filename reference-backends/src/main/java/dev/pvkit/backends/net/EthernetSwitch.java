@@ -31,7 +31,8 @@ public final class EthernetSwitch {
     public void forward(SwitchPort from, byte[] frame) {
         if (frame.length < VirtioNet.ETH_HEADER) return;
         long src = Ethernet.source(frame);
-        if (!Ethernet.isGroup(src) && src != 0) learnt.put(src, from);
+        // Learnt once per move, not written per frame: the table is read far more often than it changes.
+        if (!Ethernet.isGroup(src) && src != 0 && learnt.get(src) != from) learnt.put(src, from);
         long dst = Ethernet.destination(frame);
         if (!Ethernet.isGroup(dst)) {
             SwitchPort to = learnt.get(dst);

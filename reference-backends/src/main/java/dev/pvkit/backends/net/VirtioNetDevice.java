@@ -45,6 +45,8 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
     private final AtomicInteger waitingCount = new AtomicInteger();
     /** Signalled when a frame arrives; watched on the receive queue's worker. */
     private final EventFd arrived = EventFd.create();
+    /** Set from a frame's arrival until the receive worker wakes for it. */
+    private final java.util.concurrent.atomic.AtomicBoolean wakePending = new java.util.concurrent.atomic.AtomicBoolean();
     /** Receive buffers the driver made available, oldest first; only on the receive queue's worker. */
     private final ArrayDeque<Request> rxBuffers = new ArrayDeque<>();
     private volatile boolean rxTooSmallReported;
@@ -150,6 +152,7 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
     public void attach(DeviceContext context) {
         context.watch(RX, arrived.fd(), () -> {
             arrived.drain();
+            wakePending.set(false);
             receive();
         });
     }
@@ -164,7 +167,9 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
             return;
         }
         waiting.add(frame);
-        arrived.signal();
+        // One wake-up per batch, not per frame: the worker clears the flag before it drains, so a frame added after
+        // that signals again, and one added before is drained in this pass.
+        if (wakePending.compareAndSet(false, true)) arrived.signal();
     }
 
     // ---------------------------------------------------------------- the queues
@@ -256,9 +261,12 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
         return true;
     }
 
-    /** Receive buffers of a ring that stopped since they were taken are no longer the device's. */
+    /**
+     * Receive buffers of a ring that stopped since they were taken are no longer the device's. A stop cancels every
+     * buffer held then, and buffers of the restarted ring queue up behind them: only the head needs looking at.
+     */
     private void dropCancelled() {
-        rxBuffers.removeIf(Request::isCancelled);
+        while (!rxBuffers.isEmpty() && rxBuffers.peek().isCancelled()) rxBuffers.poll();
     }
 
     private static byte[] withHeader(byte[] frame) {
