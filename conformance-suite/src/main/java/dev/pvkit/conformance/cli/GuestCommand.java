@@ -3,10 +3,17 @@ package dev.pvkit.conformance.cli;
 import dev.pvkit.backends.blk.BlkOptions;
 import dev.pvkit.backends.blk.FileBlockStore;
 import dev.pvkit.backends.blk.VirtioBlkDevice;
+import dev.pvkit.backends.net.EthernetSwitch;
+import dev.pvkit.backends.net.Ipv4;
+import dev.pvkit.backends.net.NetOptions;
+import dev.pvkit.backends.net.Responder;
+import dev.pvkit.backends.net.VirtioNet;
+import dev.pvkit.backends.net.VirtioNetDevice;
 import dev.pvkit.conformance.guest.Accelerator;
 import dev.pvkit.conformance.guest.BlockInfo;
 import dev.pvkit.conformance.guest.GuestImage;
 import dev.pvkit.conformance.guest.GuestImageBuilder;
+import dev.pvkit.conformance.guest.NetInfo;
 import dev.pvkit.conformance.guest.QemuCommandLine;
 import dev.pvkit.conformance.guest.QemuInstance;
 import dev.pvkit.conformance.guest.QemuLauncher;
@@ -16,9 +23,9 @@ import dev.pvkit.conformance.workload.BlkPatternCheck;
 import dev.pvkit.conformance.workload.BlkReadCheck;
 import dev.pvkit.conformance.workload.FeatureNames;
 import dev.pvkit.sdk.observe.BackendObserver;
-import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.vhostuser.UnsealedFiles;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
+import dev.pvkit.sdk.virtio.VirtioFeatures;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -131,6 +138,10 @@ final class GuestCommand implements Runnable {
         @Option(names = "--interactive", description = "keep the guest running after the check, until Ctrl-C")
         boolean interactive;
 
+        @Option(names = "--net", description = "also give the guest a PVKit virtio-net port on a switch with a responder"
+                + " (10.0.2.2): the guest takes 10.0.2.15 and pings it")
+        boolean net;
+
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
@@ -177,14 +188,24 @@ final class GuestCommand implements Runnable {
                 }
             };
             Path socket = dir.resolve("disk.sock");
+            Path netSocket = dir.resolve("net.sock");
+            EthernetSwitch sw = new EthernetSwitch();
+            Responder responder = new Responder(sw, 0x0200_0000_00feL, Ipv4.parse("10.0.2.2"), 24);
             long t0 = System.nanoTime();
             try (FileBlockStore store = disk != null ? FileBlockStore.open(disk, true)
                     : FileBlockStore.create(dir.resolve("disk.img"), bytes);
                  VhostUserBackend backend = VhostUserBackend.serve(new VirtioBlkDevice(store, options(bytes)), socket,
                          VhostUserBackend.Options.defaults().withWorkers(Math.min(queues, 2)).withObserver(watch)
-                                 .withUnsealedFiles(allowUnsealedMemory ? UnsealedFiles.ACCEPT_AT_RISK : UnsealedFiles.SEAL))) {
+                                 .withUnsealedFiles(allowUnsealedMemory ? UnsealedFiles.ACCEPT_AT_RISK : UnsealedFiles.SEAL));
+                 VirtioNetDevice port = net ? new VirtioNetDevice("guest", sw, NetOptions.defaults()) : null;
+                 VhostUserBackend netBackend = net ? VhostUserBackend.serve(port, netSocket, VhostUserBackend.Options.defaults()
+                         .withWorkers(1).withUnsealedFiles(allowUnsealedMemory ? UnsealedFiles.ACCEPT_AT_RISK : UnsealedFiles.SEAL)) : null) {
                 QemuOptions qemu = QemuOptions.of(img).accelerator(accelerator).timeLimit(limit)
                         .device(VhostUserDevice.blk(socket, queues).withPacked(packed)).runDirectory(dir);
+                if (net) {
+                    qemu.device(VhostUserDevice.net(netSocket, 1).withPacked(packed)
+                            .withProperties(List.of("mac=52:54:00:12:34:56", "host_mtu=1500")));
+                }
                 if (template != null) qemu.template(template);
                 out.println("pvkit: booting the guest (" + img.kernelVersion() + ") on a PVKit virtio-blk disk"
                         + (disk != null ? " serving " + disk + " read-only" : "") + " ...");
@@ -205,6 +226,19 @@ final class GuestCommand implements Runnable {
                     Check check = disk != null
                             ? Check.of(BlkReadCheck.run(vm.agent(), "vda", info.sizeBytes(), store, 16, 20261126L))
                             : Check.of(BlkPatternCheck.run(vm.agent(), "vda", info.sizeBytes(), store, 8, 20261126L));
+                    String network = null;
+                    boolean netPassed = true;
+                    if (net) {
+                        NetInfo ni = vm.agent().awaitInterface("eth0", Duration.ofSeconds(60));
+                        vm.agent().netUp("eth0", "10.0.2.15/24");
+                        int answers = vm.agent().netPing("10.0.2.2", 5, 56);
+                        netPassed = answers == 5 && port.counters().findings().isEmpty();
+                        network = String.format("virtio-net (%s, %s ring, mergeable buffers %s), 5 pings to the responder, %d answered;"
+                                        + " %d frames out, %d in; header findings %s", ni.driver(),
+                                ni.hasFeature(VirtioFeatures.RING_PACKED) ? "packed" : "split",
+                                ni.hasFeature(VirtioNet.F_MRG_RXBUF) ? "on" : "off", answers, port.counters().txFrames(),
+                                port.counters().rxFrames(), port.counters().findings().isEmpty() ? "none" : port.counters().findings());
+                    }
                     long f = acked.get();
                     out.println();
                     out.println("PVKit guest run");
@@ -223,11 +257,13 @@ final class GuestCommand implements Runnable {
                     }
                     out.printf("  qemu:    %s%n", String.join(" ", vm.command()));
                     out.printf("  check:   %s%n", check.summary());
-                    out.printf("  result:  %s%n", check.passed() ? "PASS" : "FAIL");
+                    if (network != null) out.printf("  network: %s%n", network);
+                    out.printf("  result:  %s%n", check.passed() && netPassed ? "PASS" : "FAIL");
                     out.flush();
                     if (interactive) waitForInterrupt(out, vm);
                     else vm.agent().poweroff();
                     if (!check.passed()) throw new IllegalStateException("data check failed: " + check.details());
+                    if (!netPassed) throw new IllegalStateException("network check failed: " + network);
                 }
             } catch (IOException e) {
                 throw new IllegalStateException(e.getMessage(), e);

@@ -168,6 +168,17 @@ class CliTest {
         LiveSupport.assertNoQemuLeft("pvkit-cli-template");
     }
 
+    /** {@code guest run --net}: the guest also gets a PVKit virtio-net port and pings the responder through it. */
+    @Test
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    void guestRunWithANetworkPort() throws Exception {
+        Run r = runShowing("guest", "run", "--net", "--accel", "tcg", "--timeout", "240s");
+        assertThat(r.exit()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).contains("result:  PASS")
+                .containsPattern("network: virtio-net \\(virtio_net, split ring, mergeable buffers on\\), 5 pings to the responder, 5 answered;.* header findings none")
+                .containsPattern("qemu: .*-device virtio-net-pci,netdev=vhu1-net,vectors=0");
+    }
+
     /**
      * Guest RAM on 2 MiB huge pages ({@code memory-backend-memfd,hugetlb=on}, through {@code --qemu-template}), as
      * DPDK and SPDK deployments run vhost-user: QEMU shares a hugetlbfs memfd, the back-end maps and serves it, and
