@@ -457,7 +457,7 @@ public final class CertificationService {
         return q;
     }
 
-    private static GuestImage image(CertifyOptions o, Progress progress) {
+    static GuestImage image(CertifyOptions o, Progress progress) {
         try {
             if (o.kernel() != null) return GuestImage.of(o.kernel(), o.initrd());
             progress.step("building the default guest (Debian kernel, busybox initramfs; cached after the first run)");
@@ -505,7 +505,7 @@ public final class CertificationService {
         }
     }
 
-    private Map<String, String> guestFacts(CertifyOptions o, GuestImage image) {
+    static Map<String, String> guestFacts(CertifyOptions o, GuestImage image) {
         Map<String, String> g = new LinkedHashMap<>();
         g.put("driver judged", o.judgedDriver().name().toLowerCase(java.util.Locale.ROOT)
                 + (o.driver() == null ? " (default for this guest)" : ""));
@@ -528,7 +528,7 @@ public final class CertificationService {
         return "SeaBIOS (QEMU's default)";
     }
 
-    private static List<SessionSummary> summaries(List<DriverSession> sessions, DriverChoice judged, long guestStart) {
+    static List<SessionSummary> summaries(List<DriverSession> sessions, DriverChoice judged, long guestStart) {
         List<SessionSummary> out = new ArrayList<>();
         for (DriverSession s : sessions) {
             var f = s.negotiatedFeatures();
@@ -541,7 +541,7 @@ public final class CertificationService {
     }
 
     /** Copies the console log into the report directory (after QEMU has gone); null when there is none. */
-    private static Path keepConsole(Path log, Path reportDir) {
+    static Path keepConsole(Path log, Path reportDir) {
         try {
             if (!Files.exists(log)) return null;
             return Files.copy(log, reportDir.resolve(CONSOLE_FILE), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -554,7 +554,7 @@ public final class CertificationService {
         return String.format("%.1f", (System.nanoTime() - t0) / 1e9);
     }
 
-    private static Path tempDir() {
+    static Path tempDir() {
         try {
             return Files.createTempDirectory("pvkit-certify-");
         } catch (IOException e) {
@@ -562,7 +562,7 @@ public final class CertificationService {
         }
     }
 
-    private static void deleteQuietly(Path dir) {
+    static void deleteQuietly(Path dir) {
         try (var s = Files.walk(dir)) {
             for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
         } catch (IOException ignored) {

@@ -3,6 +3,7 @@ package dev.pvkit.conformance.cli;
 import dev.pvkit.conformance.certify.CertificationService;
 import dev.pvkit.conformance.certify.CertifyOptions;
 import dev.pvkit.conformance.certify.DriverChoice;
+import dev.pvkit.conformance.certify.NetCertification;
 import dev.pvkit.conformance.certify.RunTerms;
 import dev.pvkit.conformance.certify.SetupException;
 import dev.pvkit.conformance.guest.Accelerator;
@@ -21,7 +22,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 
-/** {@code pvkit certify}: one verdict per driver requirement for a guest's virtio-blk driver, and the reports. */
+/** {@code pvkit certify}: one verdict per driver requirement for a guest's virtio-blk (or, with --device net, virtio-net) driver, and the reports. */
 @Command(name = "certify", mixinStandardHelpOptions = true,
         description = {"Certify a guest's virtio-blk driver: boot it on a PVKit disk, watch every ring access, vhost-user "
                 + "step and register access of its drivers, and give one verdict per driver requirement of the PVKit spec.",
@@ -61,6 +62,11 @@ final class CertifyCommand implements Callable<Integer> {
         @Option(names = "--append", paramLabel = "ARGS", description = "extra kernel arguments")
         String append;
     }
+
+    @Option(names = "--device", paramLabel = "blk|net", defaultValue = "blk", description = "the driver certified: blk "
+            + "(virtio-blk, the default) or net (virtio-net: the guest's interface on a PVKit switch port pings a responder; "
+            + "the default guest or --kernel with --initrd; no passive, firmware, disk, matrix or generated-behaviour options yet)")
+    String device;
 
     @Option(names = "--passive", description = "no agent and no workload: observe whatever the guest's drivers do until it "
             + "powers off, exits through the exit device, or the time limit (how a firmware or a foreign OS is certified). "
@@ -140,6 +146,8 @@ final class CertifyCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
         if (shard != null && matrix == null) throw new UserError("--shard needs --matrix (a shard is a part of a matrix)");
+        if (!device.equals("blk") && !device.equals("net")) throw new UserError("--device must be blk or net, got " + device);
+        if (device.equals("net")) refuseForNet();
         if (matrix != null) return MatrixCertify.run(this, out);
         if (guestChoice.guest != null && !guestChoice.guest.equals("default")) {
             throw new UserError("--guest takes only 'default' (use --kernel FILE for your own kernel)");
@@ -161,10 +169,13 @@ final class CertifyCommand implements Callable<Integer> {
         }
         CertificationService.Result r;
         try {
-            r = new CertificationService(pvSpec, Checks.all()).run(run.options(), run.explore(), line -> {
+            dev.pvkit.conformance.certify.Progress progress = line -> {
                 out.println("pvkit: " + line);
                 out.flush();
-            });
+            };
+            r = device.equals("net")
+                    ? new NetCertification(pvSpec, Checks.all(), java.time.Clock.systemUTC()).run(run.options(), progress)
+                    : new CertificationService(pvSpec, Checks.all()).run(run.options(), run.explore(), progress);
         } catch (SetupException e) {
             throw new UserError(e.getMessage());
         }
@@ -177,5 +188,15 @@ final class CertifyCommand implements Callable<Integer> {
         return r.certification().failed() || r.incomplete() != null ? 1 : 0;
     }
 
-
+    /** The options a net certification does not take yet, each refused in one line. */
+    private void refuseForNet() {
+        var parsed = spec.commandLine().getParseResult();
+        for (String name : List.of("--passive", "--firmware", "--qemu-template", "--disk", "--matrix", "--shard", "--replay",
+                "--tries", "--seed", "--time-budget", "--profile", "--quiet-end")) {
+            if (parsed.hasMatchedOption(name)) {
+                throw new UserError(name + " does not go with --device net yet (net certification runs the default workload"
+                        + " on the default guest or --kernel with --initrd)");
+            }
+        }
+    }
 }

@@ -104,9 +104,10 @@ public final class HtmlReport {
         String qemuCommand = guest.remove("qemu command");
         m.put("guest", facts(guest));
         m.put("qemuCommand", qemuCommand);
-        boolean blk = c.device().getOrDefault("type", "").contains("virtio-blk");
+        String type = c.device().getOrDefault("type", "");
+        String deviceType = type.startsWith("virtio-blk") ? "blk" : type.startsWith("virtio-net") ? "net" : null; // whose own bits to name
         String offered = c.device().get("offered features");
-        m.put("offered", offered == null ? null : feature(offered, blk));
+        m.put("offered", offered == null ? null : feature(offered, deviceType));
 
         List<Map<String, Object>> sessions = new ArrayList<>();
         for (SessionSummary s : c.sessions()) {
@@ -117,7 +118,7 @@ public final class HtmlReport {
             n.put("events", s.events());
             n.put("judged", s.judged() ? "judged" : "not judged");
             n.put("start", String.format(Locale.ROOT, "%.3f s", s.startSeconds()));
-            n.put("features", s.features() == null ? null : feature(s.features(), blk));
+            n.put("features", s.features() == null ? null : feature(s.features(), deviceType));
             sessions.add(n);
         }
         m.put("sessions", sessions);
@@ -205,8 +206,8 @@ public final class HtmlReport {
         return m;
     }
 
-    private String feature(String hex, boolean blk) {
-        return hex + " — " + ReportModel.featureNames(hex, spec, blk);
+    private String feature(String hex, String deviceType) {
+        return hex + " — " + ReportModel.featureNames(hex, spec, deviceType);
     }
 
     /** The generated-behaviour section, or null (no section) when the run had none. */

@@ -171,10 +171,15 @@ final class ReportModel {
 
     /**
      * Feature bits (hex, e.g. {@code 0x130000644}) by name, from the spec's device-independent feature bits and, for a
-     * virtio-blk device, its own; bits without a name as {@code bit N}. Null in, null out; text that is not hex comes
+     * virtio-blk (or another device type's) device, its own; bits without a name as {@code bit N}. Null in, null out; text that is not hex comes
      * back as it is.
      */
     static String featureNames(String hex, PvSpec spec, boolean blk) {
+        return featureNames(hex, spec, blk ? "blk" : null);
+    }
+
+    /** {@link #featureNames(String, PvSpec, boolean)} for a device type by its name in the spec ("blk", "net"), or none. */
+    static String featureNames(String hex, PvSpec spec, String deviceType) {
         if (hex == null) return null;
         long bits;
         try {
@@ -184,7 +189,7 @@ final class ReportModel {
         }
         Map<Long, String> names = new TreeMap<>();
         addBits(names, spec, "virtio.feature", "VIRTIO_F_");
-        if (blk) addBits(names, spec, "virtio.blk.feature", "VIRTIO_BLK_F_");
+        if (deviceType != null) addBits(names, spec, "virtio." + deviceType + ".feature", "VIRTIO_" + deviceType.toUpperCase(java.util.Locale.ROOT) + "_F_");
         List<String> out = new ArrayList<>();
         for (int i = 0; i < 64; i++) {
             if ((bits & (1L << i)) != 0) out.add(names.getOrDefault((long) i, "bit " + i));
