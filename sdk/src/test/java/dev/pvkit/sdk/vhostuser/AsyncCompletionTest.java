@@ -214,6 +214,29 @@ class AsyncCompletionTest {
         assertThat(driver.reap()).as("a cancelled request never reaches the driver").isEmpty();
     }
 
+    /** A receive-buffer queue (holdsRequests): its ring stops at once, even with a long drain, and says nothing. */
+    @Test
+    void aQueueTheDeviceHoldsRequestsOnStopsAtOnceAndQuietly() throws Exception {
+        stop();
+        start(new HoldingDevice() {
+            @Override
+            public boolean holdsRequests(int queue) {
+                return true;
+            }
+        }, Duration.ofSeconds(30));
+        post(2);
+        Request r = device.next();
+        device.next();
+        try (CapturedStderr err = new CapturedStderr()) {
+            long t0 = System.nanoTime();
+            frontend.getVringBase(0);
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("no wait for the 30 s drain").isLessThan(Duration.ofSeconds(5));
+            assertThat(r.isCancelled()).isTrue();
+            assertThat(err.text()).doesNotContain("did not complete");
+        }
+        assertThat(driver.reap()).as("held buffers go back to the driver only by a reset").isEmpty();
+    }
+
     @Test
     void aDeviceThatThrowsBeforeCompletingHasTheChainReturnedEmpty() throws Exception {
         stop();
