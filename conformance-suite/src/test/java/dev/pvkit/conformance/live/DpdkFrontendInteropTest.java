@@ -1,6 +1,7 @@
 package dev.pvkit.conformance.live;
 
 import dev.pvkit.backends.bench.Testpmd;
+import dev.pvkit.backends.net.Arp;
 import dev.pvkit.backends.net.Ethernet;
 import dev.pvkit.backends.net.EthernetSwitch;
 import dev.pvkit.backends.net.Ipv4;
@@ -112,19 +113,7 @@ class DpdkFrontendInteropTest {
     }
 
     private static byte[] arpRequest() {
-        byte[] f = new byte[42];
-        Ethernet.putMac(f, 0, Ethernet.BROADCAST);
-        Ethernet.putMac(f, 6, ASKER_MAC);
-        Ipv4.put16(f, 12, Ethernet.TYPE_ARP);
-        Ipv4.put16(f, 14, 1);
-        Ipv4.put16(f, 16, Ethernet.TYPE_IPV4);
-        f[18] = 6;
-        f[19] = 4;
-        Ipv4.put16(f, 20, 1);
-        Ethernet.putMac(f, 22, ASKER_MAC);
-        Ipv4.put32(f, 28, ASKER_IP);
-        Ipv4.put32(f, 38, DPDK_IP);
-        return f;
+        return Arp.request(ASKER_MAC, ASKER_IP, DPDK_IP);
     }
 
     private static byte[] echoRequest(long to, int seq) {

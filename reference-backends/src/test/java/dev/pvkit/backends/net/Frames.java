@@ -24,19 +24,7 @@ final class Frames {
     }
 
     static byte[] arpRequest(long mac, int ip, int target) {
-        byte[] f = new byte[42];
-        Ethernet.putMac(f, 0, Ethernet.BROADCAST);
-        Ethernet.putMac(f, 6, mac);
-        Ipv4.put16(f, 12, Ethernet.TYPE_ARP);
-        Ipv4.put16(f, 14, 1);
-        Ipv4.put16(f, 16, Ethernet.TYPE_IPV4);
-        f[18] = 6;
-        f[19] = 4;
-        Ipv4.put16(f, 20, 1);
-        Ethernet.putMac(f, 22, mac);
-        Ipv4.put32(f, 28, ip);
-        Ipv4.put32(f, 38, target);
-        return f;
+        return Arp.request(mac, ip, target);
     }
 
     static byte[] echoRequest(long from, long to, int src, int dst, int id, int seq, byte[] data) {
