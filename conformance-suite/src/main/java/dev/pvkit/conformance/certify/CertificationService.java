@@ -239,22 +239,35 @@ public final class CertificationService {
             incomplete = incomplete != null ? incomplete : "no session of the " + judged.name().toLowerCase(java.util.Locale.ROOT)
                     + " driver was observed (" + sessions.size() + " session(s) in all; see --driver)";
         }
-        events.stream().filter(e -> e instanceof VhostUserEvent.FeaturesOffered).map(e -> (VhostUserEvent.FeaturesOffered) e)
-                .findFirst().ifPresent(f -> device.put("offered features", String.format("0x%x", f.features())));
+        putOfferedFeatures(events, device);
         guest.putAll(guestFacts(o, image));
         if (ended != null) guest.put("run ended", ended);
         if (incomplete != null) guest.put("incomplete", incomplete);
-        CertificationTerms terms = CertificationTerms.NONE;
-        if (o.waivers() != null) {
-            WaivedVerdicts w = o.waivers().apply(verdicts, clock);
-            verdicts = w.verdicts();
-            terms = new CertificationTerms(Map.of(), o.waivers().file().toString(), w.uses());
-        }
+        Waived waived = applyWaivers(o, verdicts, clock);
+        verdicts = waived.verdicts();
+        CertificationTerms terms = waived.terms();
         if (o.profile() != null) terms = new CertificationTerms(o.profile().facts(), terms.waiverFile(), terms.waivers());
         Certification c = new Certification(TOOL_VERSION, spec.version().toString(), guest, device, startedAt,
                 (System.nanoTime() - t0) / 1e9, summaries(sessions, judged, guestStart), verdicts, o.failOn(), terms, exploration);
         List<Path> reports = Reports.write(c, spec, o.reportDir());
         return new Result(c, reports, incomplete, consoleCopy, exploration);
+    }
+
+    /** The verdicts with the run's waivers applied, and the terms the reports show for them. */
+    record Waived(List<RequirementVerdict> verdicts, CertificationTerms terms) {
+    }
+
+    /** Applies {@code o}'s waivers (if any) to {@code verdicts} as of {@code clock}'s today. */
+    static Waived applyWaivers(CertifyOptions o, List<RequirementVerdict> verdicts, Clock clock) {
+        if (o.waivers() == null) return new Waived(verdicts, CertificationTerms.NONE);
+        WaivedVerdicts w = o.waivers().apply(verdicts, clock);
+        return new Waived(w.verdicts(), new CertificationTerms(Map.of(), o.waivers().file().toString(), w.uses()));
+    }
+
+    /** The features the back-end offered (the first GET_FEATURES answer), as the device's "offered features" fact. */
+    static void putOfferedFeatures(List<Event> events, Map<String, String> device) {
+        events.stream().filter(e -> e instanceof VhostUserEvent.FeaturesOffered).map(e -> (VhostUserEvent.FeaturesOffered) e)
+                .findFirst().ifPresent(f -> device.put("offered features", String.format("0x%x", f.features())));
     }
 
     /**

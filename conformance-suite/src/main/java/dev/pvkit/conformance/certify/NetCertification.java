@@ -22,11 +22,8 @@ import dev.pvkit.conformance.observe.Event;
 import dev.pvkit.conformance.observe.EventLog;
 import dev.pvkit.conformance.observe.NetRecorder;
 import dev.pvkit.conformance.observe.SessionSplitter;
-import dev.pvkit.conformance.observe.VhostUserEvent;
 import dev.pvkit.conformance.verdict.Certification;
-import dev.pvkit.conformance.verdict.CertificationTerms;
 import dev.pvkit.conformance.verdict.RequirementVerdict;
-import dev.pvkit.conformance.verdict.WaivedVerdicts;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
 import dev.pvkit.spec.PvSpec;
 
@@ -74,7 +71,7 @@ public final class NetCertification {
         Path consoleCopy;
         long guestStart;
         EthernetSwitch sw = new EthernetSwitch();
-        Responder responder = new Responder(sw, 0x0200_0000_00feL, Ipv4.parse("10.0.2.2"), 24);
+        new Responder(sw, 0x0200_0000_00feL, Ipv4.parse("10.0.2.2"), 24); // it plugs itself into the switch
         Path socket = dir.resolve("net.sock");
         try (VirtioNetDevice port = new VirtioNetDevice("guest", sw, NetOptions.defaults().withMac(GUEST_MAC)).trafficListener(new NetRecorder(log));
              VhostUserBackend backend = VhostUserBackend.serve(port, socket, VhostUserBackend.Options.defaults().withWorkers(1)
@@ -129,19 +126,14 @@ public final class NetCertification {
         if (sessions.stream().noneMatch(judged::judges) && incomplete == null) {
             incomplete = "no session of the " + judged.name().toLowerCase(java.util.Locale.ROOT) + " driver was observed";
         }
-        events.stream().filter(e -> e instanceof VhostUserEvent.FeaturesOffered).map(e -> (VhostUserEvent.FeaturesOffered) e)
-                .findFirst().ifPresent(f -> device.put("offered features", String.format("0x%x", f.features())));
+        CertificationService.putOfferedFeatures(events, device);
         guest.putAll(CertificationService.guestFacts(o, image));
         guest.put("mode", "network workload through the PVKit agent (interface up, pings to the responder)");
         if (incomplete != null) guest.put("incomplete", incomplete);
-        CertificationTerms terms = CertificationTerms.NONE;
-        if (o.waivers() != null) {
-            WaivedVerdicts w = o.waivers().apply(verdicts, clock);
-            verdicts = w.verdicts();
-            terms = new CertificationTerms(Map.of(), o.waivers().file().toString(), w.uses());
-        }
+        CertificationService.Waived waived = CertificationService.applyWaivers(o, verdicts, clock);
         Certification c = new Certification(CertificationService.TOOL_VERSION, spec.version().toString(), guest, device, startedAt,
-                (System.nanoTime() - t0) / 1e9, CertificationService.summaries(sessions, judged, guestStart), verdicts, o.failOn(), terms, null);
+                (System.nanoTime() - t0) / 1e9, CertificationService.summaries(sessions, judged, guestStart), waived.verdicts(),
+                o.failOn(), waived.terms(), null);
         List<Path> reports = Reports.write(c, spec, o.reportDir());
         return new CertificationService.Result(c, reports, incomplete, consoleCopy, null);
     }

@@ -190,7 +190,7 @@ final class GuestCommand implements Runnable {
             Path socket = dir.resolve("disk.sock");
             Path netSocket = dir.resolve("net.sock");
             EthernetSwitch sw = new EthernetSwitch();
-            Responder responder = new Responder(sw, 0x0200_0000_00feL, Ipv4.parse("10.0.2.2"), 24);
+            if (net) new Responder(sw, 0x0200_0000_00feL, Ipv4.parse("10.0.2.2"), 24); // it plugs itself into the switch
             long t0 = System.nanoTime();
             try (FileBlockStore store = disk != null ? FileBlockStore.open(disk, true)
                     : FileBlockStore.create(dir.resolve("disk.img"), bytes);
