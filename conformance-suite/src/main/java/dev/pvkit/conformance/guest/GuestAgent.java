@@ -217,6 +217,11 @@ public final class GuestAgent implements AutoCloseable {
         return Integer.parseInt(require(AgentProtocol.command("NETPING", address, count, size)).field("received"));
     }
 
+    /** {@link #netPing(String, int, int)} from a process pinned to {@code cpu}, whose transmit queue Linux maps it to. */
+    public int netPing(String address, int count, int size, int cpu) {
+        return Integer.parseInt(require(AgentProtocol.command("NETPING", address, count, size, cpu)).field("received"));
+    }
+
     /** Starts a TCP listener on {@code port} that keeps what one connection sends (see {@link #netReceived}). */
     public void netListen(int port) {
         require(AgentProtocol.command("NETLISTEN", port));

@@ -215,12 +215,18 @@ cmd_netinfo() {
 }
 
 cmd_netping() {
-    [ $# -eq 2 ] || [ $# -eq 3 ] || { reply "ERR usage: NETPING <addr> <count> [<size>]"; return; }
+    [ $# -ge 2 ] && [ $# -le 4 ] || { reply "ERR usage: NETPING <addr> <count> [<size> [<cpu>]]"; return; }
     isaddr "$1" || { reply "ERR not an address: $(echo "$1" | oneline)"; return; }
     isnum "$2" && [ "$2" -ge 1 ] && [ "$2" -le 1000 ] || { reply "ERR count must be 1..1000"; return; }
     size=${3:-56}
     isnum "$size" && [ "$size" -le 65000 ] || { reply "ERR size must be 0..65000"; return; }
-    out=$(ping -c "$2" -W 5 -s "$size" "$1" 2>&1)
+    # On a given CPU, Linux transmits on the queue that CPU maps to (XPS): how a test reaches a second queue pair.
+    pin=""
+    if [ $# -eq 4 ]; then
+        isnum "$4" && [ "$4" -lt "$(nproc)" ] || { reply "ERR cpu must be 0..$(($(nproc) - 1))"; return; }
+        pin="taskset -c $4"
+    fi
+    out=$($pin ping -c "$2" -W 5 -s "$size" "$1" 2>&1)
     sent=$(echo "$out" | sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p')
     got=$(echo "$out" | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
     [ -n "$sent" ] || { reply "ERR ping failed: $(echo "$out" | tail -n 2 | oneline)"; return; }

@@ -4,30 +4,25 @@ import dev.pvkit.sdk.device.DeviceContext;
 import dev.pvkit.sdk.device.ReadableBuffers;
 import dev.pvkit.sdk.device.Request;
 import dev.pvkit.sdk.device.VirtioDevice;
-import dev.pvkit.sdk.device.WritableBuffers;
-import dev.pvkit.sdk.os.EventFd;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayDeque;
-import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 import static dev.pvkit.backends.net.VirtioNet.*;
 
 /**
- * A virtio-net device (one receive and one transmit queue) that is a port of an {@link EthernetSwitch}: what the
- * driver transmits goes to the switch after its header is judged ({@link TxHeaderCheck}); what the switch delivers
- * waits (up to {@link NetOptions#waitingFrames()}) for the driver's receive buffers.
+ * A virtio-net device with one or more receive/transmit queue pairs that is a port of an {@link EthernetSwitch}: what
+ * the driver transmits goes to the switch after its header is judged ({@link TxHeaderCheck}); what the switch
+ * delivers is steered to a receive queue ({@link FlowSteering}: the pair the flow was transmitted on, else the first)
+ * and waits there (up to {@link NetOptions#waitingFrames()}) for the driver's receive buffers ({@link ReceiveQueue}).
  *
- * <p>Threads: the switch delivers from any thread into a lock-free list and signals an eventfd that the SDK watches
- * on the receive queue's worker, which alone touches the held receive buffers. Receive buffers are held until a
- * frame arrives ({@link #holdsRequests}); a stopping ring gives them up at once.
+ * <p>Queue {@code 2p} receives and {@code 2p + 1} transmits for pair {@code p}. Receive buffers are held until a frame
+ * arrives ({@link #holdsRequests}); a stopping ring gives them up at once.
  */
 public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VirtioNetDevice.class);
@@ -39,17 +34,9 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
     private final NetCounters counters = new NetCounters();
     private volatile long negotiated;
     private volatile TxHeaderCheck txCheck;
-
-    /** Frames the switch delivered that wait for receive buffers, and their number. */
-    private final ConcurrentLinkedQueue<byte[]> waiting = new ConcurrentLinkedQueue<>();
-    private final AtomicInteger waitingCount = new AtomicInteger();
-    /** Signalled when a frame arrives; watched on the receive queue's worker. */
-    private final EventFd arrived = EventFd.create();
-    /** Set from a frame's arrival until the receive worker wakes for it. */
-    private final java.util.concurrent.atomic.AtomicBoolean wakePending = new java.util.concurrent.atomic.AtomicBoolean();
-    /** Receive buffers the driver made available, oldest first; only on the receive queue's worker. */
-    private final ArrayDeque<Request> rxBuffers = new ArrayDeque<>();
-    private volatile boolean rxTooSmallReported;
+    private final ReceiveQueue[] receiveQueues;
+    private final AtomicLongArray transmittedOn;
+    private final FlowSteering steering = new FlowSteering();
     private volatile NetTrafficListener listener;
 
     public VirtioNetDevice(String name, EthernetSwitch sw, NetOptions options) {
@@ -62,8 +49,14 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
         if (options.mergeableRx()) f |= VirtioFeatures.bit(F_MRG_RXBUF);
         if (options.checksumOffload()) f |= VirtioFeatures.bit(F_CSUM);
         if (options.packed()) f |= VirtioFeatures.bit(VirtioFeatures.RING_PACKED);
+        if (options.queuePairs() > 1) f |= VirtioFeatures.bit(F_MQ);
         this.offered = f;
         this.txCheck = new TxHeaderCheck(0, options.mtu());
+        this.receiveQueues = new ReceiveQueue[options.queuePairs()];
+        for (int p = 0; p < receiveQueues.length; p++) {
+            receiveQueues[p] = new ReceiveQueue(2 * p, name + " rx" + p, counters, options.waitingFrames());
+        }
+        this.transmittedOn = new AtomicLongArray(options.queuePairs());
         sw.attach(this);
     }
 
@@ -91,6 +84,16 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
         return negotiated;
     }
 
+    /** Frames placed in receive buffers of queue pair {@code pair}. */
+    public long receivedOn(int pair) {
+        return receiveQueues[pair].delivered();
+    }
+
+    /** Packets the driver transmitted on queue pair {@code pair}, forwarded or not. */
+    public long transmittedOn(int pair) {
+        return transmittedOn.get(pair);
+    }
+
     @Override
     public int deviceId() {
         return DEVICE_ID;
@@ -103,7 +106,7 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
 
     @Override
     public int queueCount() {
-        return 2;
+        return 2 * receiveQueues.length;
     }
 
     @Override
@@ -118,20 +121,32 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
         Ethernet.putMac(mac, 0, options.mac());
         b.put(CFG_MAC, mac);
         b.putShort(CFG_STATUS, (short) STATUS_LINK_UP);
-        b.putShort(CFG_MAX_VIRTQUEUE_PAIRS, (short) 1);
+        b.putShort(CFG_MAX_VIRTQUEUE_PAIRS, (short) receiveQueues.length);
         b.putShort(CFG_MTU, (short) options.mtu());
         return b.array();
     }
 
     @Override
     public boolean holdsRequests(int queue) {
-        return queue == RX;
+        return queue % 2 == 0;
     }
 
     /** A disabled transmit queue's packets are dropped, as a NIC with its link down drops them. */
     @Override
     public boolean discardsWhileDisabled() {
         return true;
+    }
+
+    /**
+     * A receive queue beyond the first that is disabled takes no more frames, and those waiting for it are dropped:
+     * QEMU disables the pairs a driver stops using (its answer to VQ_PAIRS_SET), and nothing would take them.
+     */
+    @Override
+    public void queueEnabled(int queue, boolean enabled) {
+        if (queue % 2 != 0 || queue / 2 >= receiveQueues.length) return;
+        ReceiveQueue q = receiveQueues[queue / 2];
+        q.enabled(enabled);
+        if (!enabled && queue != RX) q.dropWaiting();
     }
 
     @Override
@@ -146,138 +161,61 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
     public void reset() {
         negotiated = 0;
         txCheck = new TxHeaderCheck(0, options.mtu());
+        steering.clear(); // after a reset only the first receive queue is used [DEV-NET-099]
     }
 
     @Override
     public void attach(DeviceContext context) {
-        context.watch(RX, arrived.fd(), () -> {
-            arrived.drain();
-            wakePending.set(false);
-            receive();
-        });
+        for (ReceiveQueue q : receiveQueues) q.watch(context, () -> fill(q));
     }
 
     // ---------------------------------------------------------------- from the switch
 
     @Override
     public void deliver(byte[] frame) {
-        if (waitingCount.incrementAndGet() > options.waitingFrames()) {
-            waitingCount.decrementAndGet();
-            counters.rxDropped.incrementAndGet(); // the guest is not taking frames: like a full NIC queue, drop new ones
-            return;
-        }
-        waiting.add(frame);
-        // One wake-up per batch, not per frame: the worker clears the flag before it drains, so a frame added after
-        // that signals again, and one added before is drained in this pass.
-        if (wakePending.compareAndSet(false, true)) arrived.signal();
+        receiveQueues[pairFor(frame)].offer(frame);
+    }
+
+    /**
+     * The pair a frame is received on: its flow's transmit pair when that pair is in use, else the first. A pair
+     * beyond the first is in use only when MQ was negotiated and the front-end enabled its receive queue (QEMU enables
+     * exactly the pairs the driver asked for with VQ_PAIRS_SET, so no frame lands beyond them [DEV-NET-100]).
+     */
+    private int pairFor(byte[] frame) {
+        if (receiveQueues.length == 1 || !VirtioFeatures.has(negotiated, F_MQ)) return 0;
+        int p = steering.pairFor(frame);
+        return p > 0 && p < receiveQueues.length && receiveQueues[p].enabled() ? p : 0;
     }
 
     // ---------------------------------------------------------------- the queues
 
     @Override
     public void submit(Request request) {
-        switch (request.queue()) {
-            case RX -> {
-                NetTrafficListener l = listener;
-                if (l != null) l.receiveBuffer(RX, request.chain().id(), request.chain().writableBytes(), request.readable().length());
-                rxBuffers.add(request);
-                receive();
-            }
-            case TX -> transmit(request);
-            default -> request.complete(0);
+        int q = request.queue();
+        int pair = q / 2;
+        if (pair >= receiveQueues.length) {
+            request.complete(0);
+        } else if (q % 2 == 0) {
+            NetTrafficListener l = listener;
+            if (l != null) l.receiveBuffer(q, request.chain().id(), request.chain().writableBytes(), request.readable().length());
+            ReceiveQueue rq = receiveQueues[pair];
+            rq.post(request);
+            fill(rq);
+        } else {
+            transmittedOn.incrementAndGet(pair);
+            transmit(pair, request);
         }
     }
 
-    /** Moves waiting frames into receive buffers while both last; on the receive queue's worker. */
-    private void receive() {
+    /** Moves frames waiting on {@code q} into its buffers; on its worker. With no driver yet frames wait. */
+    private void fill(ReceiveQueue q) {
         long features = negotiated;
-        if (features == 0) return; // no driver yet: frames wait
-        boolean mergeable = VirtioFeatures.has(features, F_MRG_RXBUF);
-        byte[] frame;
-        while ((frame = waiting.peek()) != null) {
-            dropCancelled();
-            if (rxBuffers.isEmpty()) return;
-            byte[] packet = withHeader(frame);
-            boolean done = mergeable ? placeMerged(packet) : placeSingle(packet);
-            if (!done) return; // more buffers needed: wait for them
-            waiting.poll();
-            waitingCount.decrementAndGet();
-        }
-    }
-
-    /** Without MRG_RXBUF a packet goes into one buffer [DEV-NET-032]; one that does not fit is dropped. */
-    private boolean placeSingle(byte[] packet) {
-        Request r = rxBuffers.peek();
-        WritableBuffers w = r.writable();
-        if (w.length() < packet.length) {
-            counters.rxDropped.incrementAndGet();
-            if (!rxTooSmallReported) {
-                rxTooSmallReported = true;
-                LOG.warn("{}: {}: receive buffer of {} bytes cannot hold a {}-byte packet with its header; such packets are dropped",
-                        name, VirtioFeatures.has(negotiated, F_MTU) ? "DRV-NET-008" : "DRV-NET-059", w.length(), packet.length);
-            }
-            return true;
-        }
-        rxBuffers.poll();
-        w.write(0, packet, 0, packet.length);
-        r.complete(packet.length);
-        counters.rxBuffers.incrementAndGet();
-        counters.rxFrames.incrementAndGet();
-        return true;
-    }
-
-    /**
-     * With MRG_RXBUF a packet spans as many buffers as it needs, num_buffers saying how many [DEV-NET-034]; they are
-     * completed together, in one worker turn, so the driver sees them all at once [DEV-NET-036]. Until enough buffers
-     * are there the packet waits.
-     */
-    private boolean placeMerged(byte[] packet) {
-        Request head;
-        while ((head = rxBuffers.peek()) != null && head.writable().length() < HEADER_BYTES) {
-            rxBuffers.poll();
-            head.complete(0);
-            LOG.warn("{}: DRV-NET-060: receive buffer of {} bytes is smaller than the virtio_net_hdr; returned empty", name, head.writable().length());
-        }
-        if (head == null) return false;
-        long room = 0;
-        int needed = 0;
-        for (Iterator<Request> it = rxBuffers.iterator(); it.hasNext() && room < packet.length; needed++) {
-            room += it.next().writable().length();
-        }
-        if (room < packet.length) return false;
-        packet[10] = (byte) needed; // num_buffers, little-endian at offset 10
-        packet[11] = (byte) (needed >>> 8);
-        int at = 0;
-        for (int i = 0; i < needed; i++) {
-            Request r = rxBuffers.poll();
-            WritableBuffers w = r.writable();
-            int n = (int) Math.min(w.length(), packet.length - at);
-            w.write(0, packet, at, n);
-            at += n;
-            r.complete(n);
-        }
-        counters.rxBuffers.addAndGet(needed);
-        counters.rxFrames.incrementAndGet();
-        return true;
-    }
-
-    /**
-     * Receive buffers of a ring that stopped since they were taken are no longer the device's. A stop cancels every
-     * buffer held then, and buffers of the restarted ring queue up behind them: only the head needs looking at.
-     */
-    private void dropCancelled() {
-        while (!rxBuffers.isEmpty() && rxBuffers.peek().isCancelled()) rxBuffers.poll();
-    }
-
-    private static byte[] withHeader(byte[] frame) {
-        byte[] p = new byte[HEADER_BYTES + frame.length];
-        p[10] = 1; // num_buffers 1: every other field 0, the checksum complete and no segmentation [DEV-NET-037, DEV-NET-057]
-        System.arraycopy(frame, 0, p, HEADER_BYTES, frame.length);
-        return p;
+        if (features == 0) return;
+        q.fill(VirtioFeatures.has(features, F_MRG_RXBUF), VirtioFeatures.has(features, F_MTU) ? "DRV-NET-008" : "DRV-NET-059");
     }
 
     /** Reads the packet, gives the chain back, judges the header and forwards the frame unless a finding drops it. */
-    private void transmit(Request r) {
+    private void transmit(int pair, Request r) {
         ReadableBuffers in = r.readable();
         long length = in.length();
         NetHeader header = null;
@@ -295,7 +233,7 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
         NetTrafficListener l = listener;
         if (l != null) {
             long source = frame != null && frame.length >= ETH_HEADER ? Ethernet.source(frame) : -1;
-            l.transmitted(TX, r.chain().id(), header, length, frameBytes, source, r.chain().writableBytes());
+            l.transmitted(r.queue(), r.chain().id(), header, length, frameBytes, source, r.chain().writableBytes());
         }
         r.complete(0);
         List<TxFinding> findings = txCheck.check(header, length, frameBytes);
@@ -314,6 +252,7 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
             completeChecksum(frame, header.csumStart(), header.csumOffset());
         }
         counters.txFrames.incrementAndGet();
+        if (receiveQueues.length > 1) steering.learn(frame, pair);
         sw.forward(this, frame);
     }
 
@@ -333,6 +272,6 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
     @Override
     public void close() {
         sw.detach(this);
-        arrived.close();
+        for (ReceiveQueue q : receiveQueues) q.close();
     }
 }

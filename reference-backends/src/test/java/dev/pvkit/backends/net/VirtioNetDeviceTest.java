@@ -203,7 +203,7 @@ class VirtioNetDeviceTest {
 
     @Test
     void framesWaitingForBuffersAreBoundedAndTheRestDropped() {
-        start(new NetOptions(GUEST_MAC, 1500, true, true, true, 64, 8), Format.SPLIT, 0);
+        start(new NetOptions(GUEST_MAC, 1500, true, true, true, 64, 8, 1), Format.SPLIT, 0);
         for (int i = 0; i < 10; i++) device.deliver(arpRequest(RESPONDER_MAC, RESPONDER_IP, GUEST_IP));
         assertThat(device.counters().rxDropped()).isEqualTo(2);
         rxBuffers(8, 1526);
@@ -243,5 +243,66 @@ class VirtioNetDeviceTest {
         } finally {
             other.close();
         }
+    }
+
+    // ---------------------------------------------------------------- multiqueue
+
+    private static final int RX2 = 2;
+    private static final int TX2 = 3;
+
+    /** Starts a two-pair device with {@code unwanted} features refused and two receive buffers on each receive queue. */
+    private void startTwoPairs(long unwanted) {
+        device = new VirtioNetDevice("port0", sw, NetOptions.defaults().withQueuePairs(2));
+        h = DeviceHarness.of(device).queueSize(64).requestDrain(Duration.ZERO).features(device.features() & ~unwanted).start();
+        for (int q : new int[]{VirtioNet.RX, RX2}) for (int i = 0; i < 2; i++) h.post(q, Buffers.of().writable(1526));
+    }
+
+    /** Transmits {@code frame} on {@code txQueue} and returns the queue its one reply arrived on. */
+    private int replyQueueOf(int txQueue, byte[] frame) {
+        h.post(txQueue, Buffers.of(tx(frame)));
+        List<Completion> all = h.awaitCompletions(2);
+        return all.stream().filter(c -> c.queue() % 2 == 0).findFirst().orElseThrow().queue();
+    }
+
+    @Test
+    void twoPairsAreOfferedWithMqAndTheirCountInTheConfigurationSpace() {
+        VirtioNetDevice d = new VirtioNetDevice("port0", sw, NetOptions.defaults().withQueuePairs(2));
+        try {
+            assertThat(VirtioFeatures.has(d.features(), VirtioNet.F_MQ)).isTrue();
+            assertThat(d.queueCount()).isEqualTo(4);
+            byte[] config = d.config();
+            assertThat((config[VirtioNet.CFG_MAX_VIRTQUEUE_PAIRS] & 0xff) | (config[VirtioNet.CFG_MAX_VIRTQUEUE_PAIRS + 1] & 0xff) << 8)
+                    .as("little-endian max_virtqueue_pairs").isEqualTo(2);
+        } finally {
+            d.close();
+        }
+        assertThat(VirtioFeatures.has(new VirtioNetDevice("one", new EthernetSwitch(), NetOptions.defaults()).features(), VirtioNet.F_MQ)).isFalse();
+    }
+
+    @Test
+    void aFlowTransmittedOnTheSecondPairIsAnsweredOnTheSecondReceiveQueue() {
+        startTwoPairs(0);
+        byte[] ping = echoRequest(GUEST_MAC, RESPONDER_MAC, GUEST_IP, RESPONDER_IP, 9, 1, pattern(24));
+        assertThat(replyQueueOf(TX2, ping)).as("DEV-NET-097").isEqualTo(RX2);
+        assertThat(replyQueueOf(VirtioNet.TX, ping)).as("the flow moved to the first pair").isEqualTo(VirtioNet.RX);
+        assertThat(replyQueueOf(TX2, arpRequest(GUEST_MAC, GUEST_IP, RESPONDER_IP))).as("ARP has no flow: first queue").isEqualTo(VirtioNet.RX);
+        assertThat(device.transmittedOn(1)).isEqualTo(2);
+        assertThat(device.receivedOn(1)).isEqualTo(1);
+    }
+
+    @Test
+    void withoutMqNegotiatedEveryFrameArrivesOnTheFirstReceiveQueue() {
+        startTwoPairs(VirtioFeatures.bit(VirtioNet.F_MQ));
+        byte[] ping = echoRequest(GUEST_MAC, RESPONDER_MAC, GUEST_IP, RESPONDER_IP, 9, 1, pattern(24));
+        assertThat(replyQueueOf(TX2, ping)).as("DEV-NET-099").isEqualTo(VirtioNet.RX);
+    }
+
+    @Test
+    void aDisabledSecondPairReceivesNothingAndWhatWaitedForItIsDropped() {
+        startTwoPairs(0);
+        device.queueEnabled(RX2, false); // what QEMU does when the driver asks for one pair
+        byte[] ping = echoRequest(GUEST_MAC, RESPONDER_MAC, GUEST_IP, RESPONDER_IP, 9, 1, pattern(24));
+        assertThat(replyQueueOf(TX2, ping)).as("DEV-NET-100").isEqualTo(VirtioNet.RX);
+        assertThat(device.receivedOn(1)).isZero();
     }
 }

@@ -72,6 +72,14 @@ public interface VirtioDevice {
         return false;
     }
 
+    /**
+     * The front-end enabled or disabled {@code queue} (vhost-user SET_VRING_ENABLE, or every queue at once when
+     * protocol features were not negotiated). A network device uses it to steer packets only to receive queues in
+     * use; most devices need not care, since the SDK itself never serves a disabled ring.
+     */
+    default void queueEnabled(int queue, boolean enabled) {
+    }
+
     /** The driver acknowledged {@code features} (a subset of {@link #features()}). */
     default void featuresNegotiated(long features) {
     }

@@ -53,7 +53,8 @@ import java.util.concurrent.locks.LockSupport;
  * <p>{@link Builder#start()} plays a driver's set-up: {@link VirtioDevice#attach} with a working
  * {@link DeviceContext}, the status steps ACKNOWLEDGE, DRIVER, FEATURES_OK, DRIVER_OK around
  * {@link VirtioDevice#featuresNegotiated} (what the driver wants of what the device offers), then guest memory with
- * one split or packed ring per queue, each driven by a {@link SplitDriverQueue} or {@link PackedDriverQueue} and
+ * one split or packed ring per queue, each enabled ({@link VirtioDevice#queueEnabled}),
+ * each driven by a {@link SplitDriverQueue} or {@link PackedDriverQueue} and
  * served by a {@link SplitDeviceQueue} or {@link PackedDeviceQueue} with a {@link QueueRecorder} on it.
  *
  * <p>The device side runs as the SDK's server runs it, on one event-loop thread of the harness (the queues'
@@ -271,6 +272,7 @@ public final class DeviceHarness implements AutoCloseable {
             device.featuresNegotiated(features);
             device.statusChanged(ACKNOWLEDGE | DRIVER | FEATURES_OK);
             for (int i = 0; i < queues; i++) lanes.add(new Lane(i, GUEST_BASE + laneBytes * i, size, packed, b.policy));
+            for (int i = 0; i < queues; i++) device.queueEnabled(i, true); // as a front-end enables each ring it set up
             device.statusChanged(ACKNOWLEDGE | DRIVER | FEATURES_OK | DRIVER_OK);
         } catch (RuntimeException | Error e) {
             loop.close();

@@ -8,7 +8,9 @@ import dev.pvkit.sdk.os.MappedMemory;
 import dev.pvkit.sdk.os.Syscalls;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 import static dev.pvkit.sdk.vhostuser.ProtocolViolation.violation;
 
@@ -25,6 +27,12 @@ final class MemoryRegions implements AutoCloseable {
     private final BackendObserver observer;
     private final ShrinkSeals seals;
     private final List<MemoryRegion> mappings = new ArrayList<>();
+    /**
+     * How many more times than once each region was added. QEMU serves a multiqueue vhost-user-net device as one
+     * vhost device per queue pair over the same connection, and with CONFIGURE_MEM_SLOTS each of them adds (and later
+     * removes) every region itself: the same region arrives once per pair, and stays until each has removed it.
+     */
+    private final Map<MemoryRegion, Integer> repeats = new IdentityHashMap<>();
 
     /** {@code writes} is told of every write into the memory this builds (the dirty log). */
     MemoryRegions(Rings rings, WriteObserver writes, BackendObserver observer, ShrinkSeals seals) {
@@ -44,14 +52,24 @@ final class MemoryRegions implements AutoCloseable {
         try {
             for (int i = 0; i < t.regions().size(); i++) fresh.add(map(FrontendRequest.SET_MEM_TABLE, t.regions().get(i), m.takeFd(i)));
             swap(FrontendRequest.SET_MEM_TABLE, fresh, List.copyOf(mappings));
+            repeats.clear();
         } catch (RuntimeException e) {
             for (MemoryRegion r : fresh) unmapUnlessMapped(r);
             throw e;
         }
     }
 
-    /** ADD_MEM_REG: {@code region}, whose file is {@code m}'s descriptor, joins the others. */
-    void add(Bodies.Region region, Message m) {
+    /**
+     * ADD_MEM_REG: {@code region}, whose file is {@code m}'s descriptor, joins the others. The same region again (same
+     * guest address, size and user address) is counted, not mapped twice; returns whether the region was new.
+     */
+    boolean add(Bodies.Region region, Message m) {
+        MemoryRegion same = find(region);
+        if (same != null) {
+            Syscalls.closeQuietly(m.takeFd(0));
+            repeats.merge(same, 1, Integer::sum);
+            return false;
+        }
         if (mappings.size() >= MAX_SLOTS) throw violation(FrontendRequest.ADD_MEM_REG, VhostUserRule.MEMORY_SLOTS, "all " + MAX_SLOTS + " slots in use");
         MemoryRegion added = map(FrontendRequest.ADD_MEM_REG, region, m.takeFd(0));
         List<MemoryRegion> next = new ArrayList<>(mappings);
@@ -62,19 +80,36 @@ final class MemoryRegions implements AutoCloseable {
             unmapUnlessMapped(added);
             throw e;
         }
+        return true;
     }
 
-    /** REM_MEM_REG: the region with {@code region}'s address, size and user address leaves the map. */
-    void remove(Bodies.Region region) {
-        MemoryRegion gone = mappings.stream()
-                .filter(x -> x.guestPhysical() == region.guestPhysical() && x.size() == region.size()
-                        && x.userAddress() == region.userAddress())
-                .findFirst()
-                .orElseThrow(() -> violation(FrontendRequest.REM_MEM_REG, VhostUserRule.UNKNOWN_REGION,
-                        String.format("no region at 0x%x+%d", region.guestPhysical(), region.size())));
+    /**
+     * REM_MEM_REG: the region with {@code region}'s address, size and user address leaves the map, once removed as
+     * many times as it was added. Returns whether it left.
+     */
+    boolean remove(Bodies.Region region) {
+        MemoryRegion gone = find(region);
+        if (gone == null) {
+            throw violation(FrontendRequest.REM_MEM_REG, VhostUserRule.UNKNOWN_REGION,
+                    String.format("no region at 0x%x+%d", region.guestPhysical(), region.size()));
+        }
+        Integer more = repeats.get(gone);
+        if (more != null) {
+            if (more == 1) repeats.remove(gone);
+            else repeats.put(gone, more - 1);
+            return false;
+        }
         List<MemoryRegion> next = new ArrayList<>(mappings);
         next.remove(gone);
         swap(FrontendRequest.REM_MEM_REG, next, List.of(gone));
+        return true;
+    }
+
+    private MemoryRegion find(Bodies.Region region) {
+        for (MemoryRegion x : mappings) {
+            if (x.guestPhysical() == region.guestPhysical() && x.size() == region.size() && x.userAddress() == region.userAddress()) return x;
+        }
+        return null;
     }
 
     /** Unmaps every region; the rings must be closed first. */
@@ -82,6 +117,7 @@ final class MemoryRegions implements AutoCloseable {
     public void close() {
         mappings.forEach(MemoryRegions::unmap);
         mappings.clear();
+        repeats.clear();
     }
 
     /**

@@ -26,13 +26,13 @@ final class MemorySetup {
     }
 
     Outcome addRegion(Bodies.SingleRegion r, Message m) {
-        regions.add(r.region(), m);
-        return Outcome.handled(Summary.region(r.region()));
+        boolean fresh = regions.add(r.region(), m);
+        return Outcome.handled(Summary.region(r.region()) + (fresh ? "" : " (added again: kept until removed as often)"));
     }
 
     Outcome removeRegion(Bodies.SingleRegion r) {
-        regions.remove(r.region());
-        return Outcome.handled(Summary.region(r.region()));
+        boolean gone = regions.remove(r.region());
+        return Outcome.handled(Summary.region(r.region()) + (gone ? "" : " (still added by another)"));
     }
 
     Outcome getMaxSlots() {

@@ -80,6 +80,7 @@ final class RingSetup {
         }
         Rings.locked(ring, () -> ring.enabled = s.num() == 1);
         observer.queueEnabled(ring.index, s.num() == 1);
+        device.queueEnabled(ring.index, s.num() == 1);
         rings.wake(ring.index);
         return Outcome.handled(Summary.state("enable", s));
     }

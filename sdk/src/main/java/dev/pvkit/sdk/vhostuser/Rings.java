@@ -28,6 +28,7 @@ final class Rings implements AutoCloseable {
     /** How long a stopping ring waits for the requests its device holds. */
     private final long drainNanos;
 
+    private final VirtioDevice device;
     /** The features the rings run with; 0 until SET_FEATURES and after a reset. */
     private long features;
     /** The guest memory the started queues run on; replaced only while every ring is locked. */
@@ -37,6 +38,7 @@ final class Rings implements AutoCloseable {
     Rings(int count, VirtioDevice device, BackendObserver observer, InflightTracking inflight, String name, Runnable onBreak,
           VhostUserBackend.Options options) {
         this.rings = new Vring[count];
+        this.device = device;
         for (int i = 0; i < rings.length; i++) {
             int index = i;
             rings[i] = new Vring(i, () -> wake(index), device.holdsRequests(i)); // the workers exist by the time a device completes
@@ -144,6 +146,7 @@ final class Rings implements AutoCloseable {
     /** Without protocol features there is no SET_VRING_ENABLE: every ring is enabled at once [BE-VU-019]. */
     void enableAll() {
         for (Vring ring : rings) locked(ring, () -> ring.enabled = true);
+        for (Vring ring : rings) device.queueEnabled(ring.index, true);
     }
 
     /**

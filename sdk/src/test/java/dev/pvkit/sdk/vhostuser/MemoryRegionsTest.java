@@ -140,6 +140,28 @@ class MemoryRegionsTest {
         }
     }
 
+    @Test
+    void aRegionAddedOncePerQueuePairIsMappedOnceAndStaysUntilEachRemovedIt() {
+        // QEMU's multiqueue vhost-user-net: one vhost device per queue pair on one connection, each adding the regions.
+        List<SingleFileGuest.Part> parts = List.of(new SingleFileGuest.Part(0x100000, MiB, 0),
+                new SingleFileGuest.Part(0x1000_0000L, 64 * KiB, 2 * MiB));
+        try (SingleFileGuest guest = SingleFileGuest.create("pairs-guest", 4 * MiB, parts);
+             VirtioFrontend fe = VirtioFrontend.start(backend.socketPath(), guest.shared().first(1), FEATURES, ProtocolFeatures.OFFERED)) {
+            SharedMemory.SharedRegion data = guest.shared().regions().get(1);
+            FrontendQueue q = fe.addQueue(0, 16, 0x100000, IndirectArea.NONE);
+            fe.vhost().addMemReg(data);
+            fe.vhost().addMemReg(data); // the second pair's vhost device
+            assertThat(rejected).as("the same region again is not an overlap").isEmpty();
+            assertThat(backendMappings("/memfd:pairs-guest", guest)).as("mapped once").hasSize(2);
+
+            fe.vhost().remMemReg(data); // one pair lets go: the other still uses it
+            echo(guest, q, data.region().guestPhysical(), 0x100000 + 0x8000);
+            fe.vhost().remMemReg(data);
+            assertThat(backendMappings("/memfd:pairs-guest", guest)).as("unmapped once both removed it").hasSize(1);
+            assertThatThrownBy(() -> fe.vhost().remMemReg(data)).as("a third removal has nothing to remove").isInstanceOf(FrontendException.class);
+        }
+    }
+
     /** The mappings of {@code path} in this process other than the front-end's own mapping of the whole file. */
     static List<ProcMaps.Mapping> backendMappings(String path, SingleFileGuest guest) {
         return ProcMaps.mappings(path + " ").stream().filter(m -> m.start() != guest.mapping().address()).toList();
