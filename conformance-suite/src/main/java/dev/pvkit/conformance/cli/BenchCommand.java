@@ -187,14 +187,17 @@ final class BenchCommand implements Runnable {
     }
     @Command(name = "net", mixinStandardHelpOptions = true,
             description = "Frames per second reflected by PVKit's virtio-net back-end (a switch port and a MAC-swapping"
-                    + " reflector), one queue pair, through PVKit's Java front-end; with --compare also dpdk-testpmd's"
-                    + " vhost back-end in macswap mode, and PVKit/DPDK ratios.")
+                    + " reflector) through PVKit's Java front-end, on one and on two queue pairs; with --compare also"
+                    + " dpdk-testpmd's vhost back-end in macswap mode, and PVKit/DPDK ratios.")
     static final class Net implements Runnable {
         @Option(names = "--duration", defaultValue = "3s", converter = Sizes.Time.class, description = "per measurement (default ${DEFAULT-VALUE})")
         Duration each;
 
         @Option(names = "--frames", defaultValue = "64,1500", split = ",", description = "frame sizes in bytes (default ${DEFAULT-VALUE})")
         List<Integer> frames;
+
+        @Option(names = "--queues", defaultValue = "1,2", split = ",", description = "queue pairs per measurement (default ${DEFAULT-VALUE})")
+        List<Integer> queues;
 
         @Option(names = "--compare", description = "also measure dpdk-testpmd (Debian package dpdk-dev) in the same run and print ratios")
         boolean compare;
@@ -205,21 +208,24 @@ final class BenchCommand implements Runnable {
         @Override
         public void run() {
             for (int f : frames) if (f < 60 || f > 1514) throw new UserError("frame sizes must be 60..1514, got " + f);
+            for (int q : queues) if (q < 1 || q > NetOptions.MAX_QUEUE_PAIRS) throw new UserError("queue pairs must be 1.." + NetOptions.MAX_QUEUE_PAIRS + ", got " + q);
             if (compare && !Files.isExecutable(Testpmd.BINARY)) throw new UserError("--compare needs " + Testpmd.BINARY + " (Debian package dpdk-dev)");
             PrintWriter out = spec.commandLine().getOut();
             List<NetBench.Result> pvkit = new ArrayList<>();
             List<NetBench.Result> dpdk = new ArrayList<>();
             Path dir = TempDirs.create("pvkit-bench-net", true);
             try {
-                for (int f : frames) {
-                    out.printf("pvkit: measuring pvkit %d-byte frames for %s ...%n", f, Sizes.human(each));
-                    out.flush();
-                    pvkit.add(pvkit(dir, f));
-                    if (compare) {
-                        out.printf("pvkit: measuring dpdk-testpmd %d-byte frames for %s ...%n", f, Sizes.human(each));
+                for (int q : queues) {
+                    for (int f : frames) {
+                        out.printf("pvkit: measuring pvkit %d-byte frames on %d queue pair(s) for %s ...%n", f, q, Sizes.human(each));
                         out.flush();
-                        try (Testpmd t = Testpmd.backend(List.of(dir.resolve("dpdk.sock")), 1, "macswap", 1)) {
-                            dpdk.add(NetBench.run("dpdk-testpmd", dir.resolve("dpdk.sock"), f, each));
+                        pvkit.add(pvkit(dir, q, f));
+                        if (compare) {
+                            out.printf("pvkit: measuring dpdk-testpmd %d-byte frames on %d queue pair(s) for %s ...%n", f, q, Sizes.human(each));
+                            out.flush();
+                            try (Testpmd t = Testpmd.backend(List.of(dir.resolve("dpdk.sock")), q, "macswap", 1)) {
+                                dpdk.add(NetBench.run("dpdk-testpmd", dir.resolve("dpdk.sock"), q, f, each));
+                            }
                         }
                     }
                 }
@@ -227,10 +233,10 @@ final class BenchCommand implements Runnable {
                 TempDirs.delete(dir);
             }
             out.println();
-            out.printf("%-14s %6s %14s %10s%n", "target", "frame", "frames/s", "Gbit/s");
+            out.printf("%-14s %6s %6s %14s %10s%n", "target", "pairs", "frame", "frames/s", "Gbit/s");
             for (List<NetBench.Result> rs : List.of(pvkit, dpdk)) {
                 for (NetBench.Result r : rs) {
-                    out.printf(Locale.ROOT, "%-14s %6d %14.0f %10.3f%n", r.target(), r.frameBytes(), r.framesPerSecond(), r.gbits());
+                    out.printf(Locale.ROOT, "%-14s %6d %6d %14.0f %10.3f%n", r.target(), r.queuePairs(), r.frameBytes(), r.framesPerSecond(), r.gbits());
                 }
             }
             if (compare) {
@@ -238,20 +244,20 @@ final class BenchCommand implements Runnable {
                 out.println("PVKit / dpdk-testpmd, same Java front-end, same run:");
                 for (int i = 0; i < pvkit.size(); i++) {
                     double d = dpdk.get(i).framesPerSecond();
-                    out.printf(Locale.ROOT, "  %4d-byte frames: %s%n", pvkit.get(i).frameBytes(),
+                    out.printf(Locale.ROOT, "  %d pair(s), %4d-byte frames: %s%n", pvkit.get(i).queuePairs(), pvkit.get(i).frameBytes(),
                             d > 0 ? String.format(Locale.ROOT, "%.2f", pvkit.get(i).framesPerSecond() / d) : "n/a (no frame came back from dpdk-testpmd)");
                 }
             }
             out.flush();
         }
 
-        private NetBench.Result pvkit(Path dir, int frame) {
+        private NetBench.Result pvkit(Path dir, int pairs, int frame) {
             Path socket = dir.resolve("pvkit-net.sock");
             EthernetSwitch sw = new EthernetSwitch();
             new MacSwapReflector(sw, NetBench.REFLECTOR_MAC);
-            try (VirtioNetDevice device = new VirtioNetDevice("bench", sw, NetOptions.defaults().withPacked(false));
+            try (VirtioNetDevice device = new VirtioNetDevice("bench", sw, NetOptions.defaults().withPacked(false).withQueuePairs(pairs));
                  VhostUserBackend b = VhostUserBackend.serve(device, socket, VhostUserBackend.Options.defaults().withWorkers(2))) {
-                return NetBench.run("pvkit", socket, frame, each);
+                return NetBench.run("pvkit", socket, pairs, frame, each);
             }
         }
     }

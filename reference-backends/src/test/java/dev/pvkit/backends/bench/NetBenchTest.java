@@ -45,4 +45,28 @@ class NetBenchTest {
         }
         assertThat(r.frames()).as(out).isPositive();
     }
+
+    @Test
+    void onTwoPairsPvkitAnswersEachFlowOnItsOwnPair() {
+        EthernetSwitch sw = new EthernetSwitch();
+        new MacSwapReflector(sw, NetBench.REFLECTOR_MAC);
+        try (VirtioNetDevice device = new VirtioNetDevice("bench", sw, NetOptions.defaults().withPacked(false).withQueuePairs(2));
+             VhostUserBackend b = VhostUserBackend.serve(device, tmp.resolve("n2.sock"), VhostUserBackend.Options.defaults())) {
+            NetBench.Result r = NetBench.run("pvkit", tmp.resolve("n2.sock"), 2, 64, Duration.ofMillis(300));
+            assertThat(r.frames()).isPositive();
+            for (int pair = 0; pair < 2; pair++) assertThat(device.receivedOn(pair)).as("frames back on pair " + pair).isPositive();
+        }
+    }
+
+    @Test
+    void dpdkTestpmdReflectsFramesOnTwoPairs() {
+        Path socket = tmp.resolve("d2.sock");
+        NetBench.Result r;
+        String out;
+        try (Testpmd t = Testpmd.backend(List.of(socket), 2, "macswap", 1)) {
+            r = NetBench.run("dpdk-testpmd", socket, 2, 64, Duration.ofMillis(300));
+            out = t.output();
+        }
+        assertThat(r.frames()).as(out).isPositive();
+    }
 }
