@@ -126,7 +126,7 @@ public final class QemuCommandLine {
      */
     public static List<String> build(QemuOptions o, Accelerator resolved, Path consoleLog, Path agentSocket) {
         List<String> devices = new ArrayList<>();
-        for (int i = 0; i < o.devices.size(); i++) devices.addAll(o.devices.get(i).qemuArgs("vhu" + i));
+        for (int i = 0; i < o.devices.size(); i++) devices.addAll(o.devices.get(i).qemuArgs(VhostUserDevice.id(i)));
         Map<String, String> inline = new LinkedHashMap<>();
         inline.put("@ACCEL@", resolved.qemuName());
         // KVM can pass the host CPU through; under TCG "max" enables every feature QEMU can emulate.

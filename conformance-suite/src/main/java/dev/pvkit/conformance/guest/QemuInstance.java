@@ -23,6 +23,7 @@ public final class QemuInstance implements AutoCloseable {
     /** Null without {@link QemuOptions#transportTrace}. */
     private final TransportTraceReader trace;
     private volatile boolean timedOut;
+    private QemuMonitor monitor;
     private volatile boolean killed;
     /** How long {@link #close()} waits for the trace's last lines to reach their consumer. */
     private static final Duration TRACE_DRAIN_LIMIT = Duration.ofSeconds(10);
@@ -42,6 +43,21 @@ public final class QemuInstance implements AutoCloseable {
             killed = true;
             ProcessReaper.killTree(process.toHandle());
         }, timeLimit.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * QEMU's monitor (QMP), connected on first use and closed with this instance. Throws when this QEMU has none (its
+     * run directory's path was too long for a socket).
+     */
+    public synchronized QemuMonitor monitor() {
+        if (monitor == null) {
+            Path socket = runDirectory.resolve(QemuLauncher.MONITOR_SOCKET);
+            if (!command.contains("unix:" + socket.toAbsolutePath() + ",server=on,wait=off")) {
+                throw new IllegalStateException("this QEMU runs without a monitor socket");
+            }
+            monitor = QemuMonitor.connect(socket);
+        }
+        return monitor;
     }
 
     /** The agent channel; throws for a {@link QemuOptions#firmwareBoot()} run, which has none. */
@@ -127,6 +143,9 @@ public final class QemuInstance implements AutoCloseable {
         }
         ProcessReaper.unregister(process.toHandle());
         if (agent != null) agent.close();
+        synchronized (this) {
+            if (monitor != null) monitor.close();
+        }
         if (trace != null) {
             try {
                 trace.finish(TRACE_DRAIN_LIMIT);

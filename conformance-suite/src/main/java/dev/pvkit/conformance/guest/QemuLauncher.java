@@ -9,6 +9,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -22,6 +23,7 @@ public final class QemuLauncher {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(QemuLauncher.class);
     static final String CONSOLE_LOG = "console.log";
     static final String QEMU_LOG = "qemu.log";
+    static final String MONITOR_SOCKET = "qmp.sock";
     static final String AGENT_SOCKET = "agent.sock";
     /** How long QEMU may take to start and connect the agent chardev. */
     private static final Duration CONNECT_LIMIT = Duration.ofSeconds(30);
@@ -74,7 +76,13 @@ public final class QemuLauncher {
             throw new IOException("agent socket path too long for a unix socket: " + socket);
         }
         Files.deleteIfExists(socket);
-        List<String> cmd = QemuCommandLine.build(o, accel, dir.resolve(CONSOLE_LOG).toAbsolutePath(), socket);
+        List<String> cmd = new ArrayList<>(QemuCommandLine.build(o, accel, dir.resolve(CONSOLE_LOG).toAbsolutePath(), socket));
+        Path monitor = dir.resolve(MONITOR_SOCKET).toAbsolutePath();
+        if (monitor.toString().length() <= MAX_SOCKET_PATH) {
+            Files.deleteIfExists(monitor);
+            // QMP for what a test asks of the hardware itself (QemuInstance.monitor); never waited for
+            cmd.addAll(List.of("-qmp", "unix:" + monitor + ",server=on,wait=off"));
+        }
         LOG.info("starting {}", String.join(" ", cmd));
         // opened before QEMU starts, so QEMU finds its reader
         TransportTraceReader trace = o.transportTrace == null ? null

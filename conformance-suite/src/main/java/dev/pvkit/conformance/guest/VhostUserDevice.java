@@ -42,6 +42,16 @@ public record VhostUserDevice(Type type, Path socket, int queues, boolean packed
         return new VhostUserDevice(type, socket, queues, packed, all);
     }
 
+    /** The {@code -netdev} id of the {@code index}-th device of a command line (from 0), as {@link QemuMonitor#setLink} names it. */
+    public static String netdevId(int index) {
+        return id(index) + "-net";
+    }
+
+    /** The chardev id of the {@code index}-th device of a command line, from which its other ids are made. */
+    static String id(int index) {
+        return "vhu" + index;
+    }
+
     /** QEMU arguments for this device; {@code id} makes chardev and device names unique on one command line. */
     public List<String> qemuArgs(String id) {
         List<String> a = new ArrayList<>(List.of("-chardev", "socket,id=" + id + ",path=" + socket));

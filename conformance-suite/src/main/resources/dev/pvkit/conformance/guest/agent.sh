@@ -210,8 +210,9 @@ cmd_netinfo() {
     drv=$(basename "$(readlink "$s/device/driver" 2>/dev/null)" 2>/dev/null)
     vdev=$(basename "$(readlink -f "$s/device" 2>/dev/null)" 2>/dev/null)
     queues=$(ls -d "$s"/queues/rx-* 2>/dev/null | wc -l)
+    carrier=$(cat "$s/carrier" 2>/dev/null || echo -) # unreadable while the interface is down
     reply "OK mac=$(cat "$s/address") mtu=$(cat "$s/mtu") device=${vdev:--} driver=${drv:--} queues=$queues" \
-        "rx=$(cat "$s/statistics/rx_packets") tx=$(cat "$s/statistics/tx_packets") features=$feat"
+        "rx=$(cat "$s/statistics/rx_packets") tx=$(cat "$s/statistics/tx_packets") carrier=$carrier features=$feat"
 }
 
 cmd_netping() {

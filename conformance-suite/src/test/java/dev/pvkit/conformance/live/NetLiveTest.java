@@ -43,6 +43,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Linux guests on PVKit's virtio-net back-end, through their own virtio_net driver: one guest pings the responder
@@ -213,6 +214,34 @@ class NetLiveTest {
             List<String> passed = netVerdicts(0);
             System.out.printf("[live-net] two pairs, %s ring: tx %d/%d rx %d/%d; %s; NET passed: %s%n", ring, port.transmittedOn(0),
                     port.transmittedOn(1), port.receivedOn(0), port.receivedOn(1), LiveSupport.seconds(t0), passed);
+        } catch (AssertionError | RuntimeException e) {
+            throw new AssertionError(e.getMessage() + "\n" + guests.get(0).evidence(), e);
+        }
+    }
+
+    @Test
+    @Timeout(value = 4, unit = TimeUnit.MINUTES)
+    void theLinkGoesDownAndUpAndTheDriverFollows() throws Exception {
+        long t0 = System.nanoTime();
+        GuestAgent agent = guest("guest-link", 0x5254_0000_0004L, false, List.of());
+        try {
+            agent.awaitInterface("eth0", Duration.ofSeconds(60));
+            agent.netUp("eth0", "10.0.2.18/24");
+            assertThat(agent.netInfo("eth0").carrier()).as("carrier after NETUP").isEqualTo(1);
+            assertThat(agent.netPing("10.0.2.2", 2, 56)).isEqualTo(2);
+
+            // QEMU clears the link bit of the status field and interrupts the driver with a configuration change.
+            guests.get(0).monitor().setLink(VhostUserDevice.netdevId(0), false);
+            await().atMost(Duration.ofSeconds(30)).until(() -> agent.netInfo("eth0").carrier() == 0);
+            assertThat(agent.netPing("10.0.2.2", 1, 56)).as("no echo while the link is down").isZero();
+
+            guests.get(0).monitor().setLink(VhostUserDevice.netdevId(0), true);
+            await().atMost(Duration.ofSeconds(30)).until(() -> agent.netInfo("eth0").carrier() == 1);
+            assertThat(agent.netPing("10.0.2.2", 2, 56)).as("echo again once the link is up").isEqualTo(2);
+            assertThat(ports.get(0).counters().findings()).isEmpty();
+            agent.poweroff();
+            netVerdicts(0);
+            System.out.printf("[live-net] link down and up followed by the driver; %s%n", LiveSupport.seconds(t0));
         } catch (AssertionError | RuntimeException e) {
             throw new AssertionError(e.getMessage() + "\n" + guests.get(0).evidence(), e);
         }

@@ -6,8 +6,10 @@ import dev.pvkit.sdk.virtqueue.DeviceQueue;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -105,7 +107,9 @@ public final class PendingRequests {
 
     /**
      * {@link #quiesce(DeviceQueue, long, String)}, saying nothing of what it cancels unless {@code report}: for a
-     * queue whose device holds requests by design (receive buffers waiting for packets).
+     * queue whose device holds requests by design (receive buffers waiting for packets). Such requests are also given
+     * back to the driver untaken ({@link DeviceQueue#giveBack}) when they are the last taken, so that the ring's
+     * position, and the queue a restart builds from it, offers those buffers again instead of losing them.
      */
     public void quiesce(DeviceQueue current, long timeoutNanos, String why, boolean report) {
         long deadline = System.nanoTime() + timeoutNanos;
@@ -114,8 +118,13 @@ public final class PendingRequests {
             LockSupport.parkNanos(PAUSE_NANOS); // neither spins a core nor sleeps long
             applyCompleted(current);
         }
-        int cancelled = cancelRemaining(current);
-        if (cancelled == 0 || !report) return;
+        List<Chain> untouched = new ArrayList<>();
+        int cancelled = cancelRemaining(current, untouched);
+        if (!report) {
+            if (current != null && !untouched.isEmpty()) current.giveBack(untouched);
+            return;
+        }
+        if (cancelled == 0) return;
         problems.report(false, String.format("queue %d: %d request(s) the device did not complete within %d ms of the ring"
                 + " stopping (%s) are cancelled and never reach the driver", queue, cancelled,
                 TimeUnit.NANOSECONDS.toMillis(timeoutNanos), why));
@@ -126,10 +135,18 @@ public final class PendingRequests {
      * buffers may be unmapped next) and returns how many; the caller reports them. On the serving side.
      */
     public int cancelRemaining(DeviceQueue current) {
+        return cancelRemaining(current, new ArrayList<>());
+    }
+
+    /** {@link #cancelRemaining(DeviceQueue)}, adding the chains of {@code current} it cancelled to {@code chains}. */
+    private int cancelRemaining(DeviceQueue current, List<Chain> chains) {
         applyCompleted(current);
         int cancelled = 0;
         for (Handle h : open) {
-            if (h.cancel()) cancelled++;
+            if (h.cancel()) {
+                cancelled++;
+                if (h.owner == current) chains.add(h.chain);
+            }
         }
         open.clear();
         outstanding.set(0);

@@ -20,6 +20,8 @@ final class CompletionOrder {
     private final Map<Long, Early> early = new HashMap<>();
     private long nextSequence;
     private long nextToRelease;
+    /** The highest sequence released so far (-1: none), which tells whether the chains in flight are the last taken. */
+    private long maxReleased = -1;
 
     private record Early(Chain chain, long written) {
     }
@@ -68,6 +70,25 @@ final class CompletionOrder {
     private void released(Chain chain) {
         chain.takenBy = null;
         inFlight--;
+        if (chain.sequence > maxReleased) maxReleased = chain.sequence;
+    }
+
+    /**
+     * Whether {@code chains} are every chain in flight and were all taken after every chain released: then the ring
+     * position can move back over them as if they had never been taken.
+     */
+    boolean areTheLastTaken(java.util.Collection<Chain> chains) {
+        if (chains.size() != inFlight || inFlight == 0) return false;
+        for (Chain c : chains) {
+            if (c.takenBy != this || c.sequence <= maxReleased) return false;
+        }
+        return true;
+    }
+
+    /** {@code chains} (every chain in flight) go back to the driver untaken: none of them may be completed any more. */
+    void forget(java.util.Collection<Chain> chains) {
+        for (Chain c : chains) c.takenBy = null;
+        inFlight = 0;
     }
 
     /** A rejected chain skipped under IN_ORDER still takes its turn; without IN_ORDER it is released at once. */

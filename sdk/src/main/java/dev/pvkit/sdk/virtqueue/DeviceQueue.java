@@ -70,6 +70,18 @@ public interface DeviceQueue {
     default void kickReceived() {
     }
 
+    /**
+     * Gives {@code chains}, every chain in flight, back to the driver as if they had never been taken: the available
+     * position moves back over them, so {@link #base()} and a queue built from it offer them again. Possible only when
+     * they are the last chains taken (each taken after every one completed), as with receive buffers a device fills
+     * in order; then returns true and they may not be completed any more. Otherwise changes nothing and returns false.
+     * What a device that holds buffers until data arrives does when its ring stops, so that the driver's buffers are
+     * not lost across the stop.
+     */
+    default boolean giveBack(java.util.Collection<Chain> chains) {
+        return false;
+    }
+
     /** The position to resume from, in vhost-user's GET_VRING_BASE encoding (see {@link QueueConfig#base()}). */
     long base();
 }

@@ -581,6 +581,22 @@ public final class PackedDeviceQueue extends RingQueue {
     }
 
     @Override
+    public boolean giveBack(java.util.Collection<Chain> chains) {
+        if (inflight != null || !resubmit.isEmpty() || replay != null || !order.areTheLastTaken(chains)) return false;
+        int slotsBack = 0;
+        for (Chain c : chains) slotsBack += c.ringSlots();
+        if (slotsBack != heldSlots) return false; // slots held from before a reconnect: not ours to give back
+        order.forget(chains);
+        availPos -= slotsBack;
+        if (availPos < 0) {
+            availPos += q;
+            availWrap = !availWrap;
+        }
+        heldSlots = 0;
+        return true;
+    }
+
+    @Override
     public long base() {
         return PackedRing.offWrap(availPos, availWrap) | (long) PackedRing.offWrap(usedPos, usedWrap) << 16;
     }

@@ -337,6 +337,15 @@ public final class SplitDeviceQueue extends RingQueue {
     }
 
     @Override
+    public boolean giveBack(java.util.Collection<Chain> chains) {
+        if (inflight != null || !resubmit.isEmpty() || !order.areTheLastTaken(chains)) return false;
+        order.forget(chains);
+        lastAvail = (lastAvail - chains.size()) & 0xffff; // one available-ring entry per chain
+        lastSeenAvail = lastAvail;
+        return true;
+    }
+
+    @Override
     public long base() {
         return lastAvail;
     }
