@@ -38,6 +38,7 @@ public final class Checks {
         all.add(new EarlyNotificationCheck());
         all.add(new NetTransmitCheck());
         all.add(new NetReceiveBufferCheck());
+        all.add(new NetControlCheck());
         return List.copyOf(all);
     }
 }

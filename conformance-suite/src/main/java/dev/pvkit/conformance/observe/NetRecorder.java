@@ -1,12 +1,18 @@
 package dev.pvkit.conformance.observe;
 
+import dev.pvkit.backends.net.ControlCommand;
 import dev.pvkit.backends.net.NetHeader;
 import dev.pvkit.backends.net.NetTrafficListener;
+import dev.pvkit.backends.net.TxFinding;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Turns what a virtio-net back-end saw into events in an {@link EventLog}: each transmitted packet as a
- * {@link RingEvent.NetTransmit}, each receive buffer as a {@link RingEvent.NetReceiveBuffer}, each negotiation as a
- * {@link VhostUserEvent.NetDeviceFacts}. Use it next to a {@link BackendRecorder} on the same log:
+ * {@link RingEvent.NetTransmit}, each receive buffer as a {@link RingEvent.NetReceiveBuffer}, each control command
+ * as a {@link RingEvent.NetControl}, each negotiation as a {@link VhostUserEvent.NetDeviceFacts}. Use it next to a {@link BackendRecorder} on the same log:
  * {@code device.trafficListener(new NetRecorder(log))}.
  */
 public final class NetRecorder implements NetTrafficListener {
@@ -25,6 +31,14 @@ public final class NetRecorder implements NetTrafficListener {
             log.add(new RingEvent.NetTransmit(now, queue, head, h.flags(), h.gsoType(), h.hdrLen(), h.gsoSize(), h.csumStart(),
                     h.csumOffset(), h.numBuffers(), readableBytes, frameBytes, sourceMac, writableBytes));
         }
+    }
+
+    @Override
+    public void controlCommand(int queue, int head, ControlCommand c, int ack, List<TxFinding> findings) {
+        Map<String, String> broken = new TreeMap<>();
+        for (TxFinding f : findings) if (f.requirement() != null) broken.putIfAbsent(f.requirement(), f.message());
+        log.add(new RingEvent.NetControl(EventLog.nowMicros(), queue, head, c != null ? c.commandClass() : -1,
+                c != null ? c.command() : -1, c != null ? c.dataLength() : 0, ack, broken));
     }
 
     @Override

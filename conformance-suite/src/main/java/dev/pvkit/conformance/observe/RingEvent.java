@@ -93,6 +93,23 @@ public sealed interface RingEvent extends Event {
         }
     }
 
+    /**
+     * A command on a net control queue PVKit's device served: its class and command (-1 when the chain held fewer
+     * than 2 bytes), the bytes of command-specific data, the ack the device wrote (-1: none, no writable byte), and the
+     * requirements the device found the command breaking, each with what it saw.
+     */
+    record NetControl(long micros, int queue, int head, int commandClass, int command, int dataBytes, int ack,
+                      java.util.Map<String, String> broken) implements RingEvent {
+        public NetControl {
+            broken = java.util.Map.copyOf(broken);
+        }
+
+        public String describe() {
+            return String.format("queue %d: net control chain %d: class %d command %d, %d data bytes, ack %d", queue, head,
+                    commandClass, command, dataBytes, ack);
+        }
+    }
+
     /** A virtio-net receive chain the driver made available: its device-writable and device-readable bytes. */
     record NetReceiveBuffer(long micros, int queue, int head, long writableBytes, long readableBytes) implements RingEvent {
         public String describe() {

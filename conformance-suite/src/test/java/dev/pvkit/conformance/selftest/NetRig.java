@@ -1,5 +1,6 @@
 package dev.pvkit.conformance.selftest;
 
+import dev.pvkit.backends.net.ControlCommand;
 import dev.pvkit.backends.net.Ethernet;
 import dev.pvkit.backends.net.EthernetSwitch;
 import dev.pvkit.backends.net.Ipv4;
@@ -46,6 +47,10 @@ final class NetRig implements AutoCloseable {
     static final long TX_RING = GUEST_BASE + 0x20000;
     static final long RX_DATA = GUEST_BASE + 0x100000;
     static final long TX_DATA = GUEST_BASE + 0x400000;
+    static final long CTRL_RING = GUEST_BASE + 0x40000;
+    static final long CTRL_DATA = GUEST_BASE + 0x600000;
+    /** The device's queue pairs: two, so that a driver may negotiate MQ and ask for a number of pairs. */
+    static final int PAIRS = 2;
     static final int QUEUE_SIZE = 64;
     static final int MTU = 1500;
     static final long GUEST_MAC = 0x5254_0000_0001L;
@@ -62,6 +67,7 @@ final class NetRig implements AutoCloseable {
     private final VirtioFrontend fe;
     private final FrontendQueue rx;
     private final FrontendQueue tx;
+    private FrontendQueue ctrl;
     private int rxPosted;
     private boolean stopped;
 
@@ -71,6 +77,13 @@ final class NetRig implements AutoCloseable {
         for (int b : new int[]{VirtioNet.F_MAC, VirtioNet.F_STATUS, VirtioNet.F_MTU, VirtioNet.F_MRG_RXBUF, VirtioNet.F_CSUM}) {
             f |= VirtioFeatures.bit(b);
         }
+        return f;
+    }
+
+    /** {@link #features()} with the control queue and {@code more}. */
+    static long withControl(int... more) {
+        long f = features() | VirtioFeatures.bit(VirtioNet.F_CTRL_VQ);
+        for (int b : more) f |= VirtioFeatures.bit(b);
         return f;
     }
 
@@ -87,7 +100,7 @@ final class NetRig implements AutoCloseable {
         }
         EthernetSwitch sw = new EthernetSwitch();
         new Responder(sw, RESPONDER_MAC, RESPONDER_IP, 24);
-        device = new VirtioNetDevice("selftest", sw, NetOptions.defaults().withPacked(false).withMtu(MTU)).trafficListener(new NetRecorder(log));
+        device = new VirtioNetDevice("selftest", sw, NetOptions.defaults().withPacked(false).withMtu(MTU).withQueuePairs(PAIRS)).trafficListener(new NetRecorder(log));
         backend = VhostUserBackend.serve(device, dir.resolve("net.sock"), VhostUserBackend.Options.defaults().withObserver(new BackendRecorder(log)));
         OwnedGuestMemory g = null;
         VirtioFrontend f = null;
@@ -136,6 +149,20 @@ final class NetRig implements AutoCloseable {
         tx.publishAndKick();
         if (tx.awaitUsed(1, WAIT).size() != 1) throw new IllegalStateException("the device did not return a transmitted packet");
         return this;
+    }
+
+    /**
+     * Sends {@code command} on the control queue (set up on first use, after the receive/transmit pairs) with one
+     * writable byte for the ack, and returns the ack.
+     */
+    int control(ControlCommand command) {
+        if (ctrl == null) ctrl = fe.addQueue(2 * PAIRS, QUEUE_SIZE, CTRL_RING, IndirectArea.NONE);
+        byte[] b = command.encode();
+        fe.memory().write(CTRL_DATA, b, 0, b.length);
+        ctrl.post(List.of(new Segment(CTRL_DATA, b.length)), List.of(new Segment(CTRL_DATA + 0x1000, 1)), false);
+        ctrl.publishAndKick();
+        if (ctrl.awaitUsed(1, WAIT).size() != 1) throw new IllegalStateException("the device did not answer a control command");
+        return fe.memory().readU8(CTRL_DATA + 0x1000) & 0xff;
     }
 
     NetRig transmit(NetHeader header, byte[] frame) {

@@ -1,7 +1,10 @@
 package dev.pvkit.conformance.selftest;
 
+import dev.pvkit.backends.net.ControlCommand;
+import dev.pvkit.backends.net.ControlQueue;
 import dev.pvkit.backends.net.NetHeader;
 import dev.pvkit.backends.net.VirtioNet;
+import dev.pvkit.conformance.check.NetControlCheck;
 import dev.pvkit.conformance.check.NetReceiveBufferCheck;
 import dev.pvkit.conformance.check.NetTransmitCheck;
 import dev.pvkit.conformance.observe.Event;
@@ -80,6 +83,58 @@ final class NetWrongDrivers {
                 breaking(NetReceiveBufferCheck.HOLDS_MTU, "net: no mergeable buffers, MTU 1500, a buffer of 1500 bytes",
                         () -> run(without(features(), VirtioNet.F_MRG_RXBUF), r -> r.receiveBuffers(1, 1500))),
                 breaking(NetReceiveBufferCheck.HOLDS_FULL_FRAME, "net: no mergeable buffers nor MTU, a buffer of 1000 bytes",
-                        () -> run(without(features(), VirtioNet.F_MRG_RXBUF, VirtioNet.F_MTU), r -> r.receiveBuffers(1, 1000))));
+                        () -> run(without(features(), VirtioNet.F_MRG_RXBUF, VirtioNet.F_MTU), r -> r.receiveBuffers(1, 1000))),
+                correct("net: control commands with their features: promiscuous off, all-multicast, no broadcast, a MAC table, two pairs",
+                        () -> run(withControl(VirtioNet.F_CTRL_RX, VirtioNet.F_CTRL_RX_EXTRA, VirtioNet.F_MQ), r -> {
+                            ack(r, command(ControlCommand.CLASS_RX, ControlCommand.RX_PROMISC, 0), ControlQueue.OK);
+                            ack(r, command(ControlCommand.CLASS_RX, ControlCommand.RX_ALLMULTI, 1), ControlQueue.OK);
+                            ack(r, command(ControlCommand.CLASS_RX, ControlCommand.RX_NOBCAST, 0), ControlQueue.OK);
+                            ack(r, macTable(1, 1, 0), ControlQueue.OK);
+                            ack(r, command(ControlCommand.CLASS_MQ, ControlCommand.MQ_VQ_PAIRS_SET, 2, 0), ControlQueue.OK);
+                        })),
+                breaking(NetControlCheck.RX_NEEDS_CTRL_RX, "net: RX_PROMISC without VIRTIO_NET_F_CTRL_RX",
+                        () -> run(withControl(), r -> r.control(command(ControlCommand.CLASS_RX, ControlCommand.RX_PROMISC, 1)))),
+                breaking(NetControlCheck.RX_EXTRA_NEEDS_CTRL_RX_EXTRA, "net: RX_NOBCAST without VIRTIO_NET_F_CTRL_RX_EXTRA",
+                        () -> run(withControl(VirtioNet.F_CTRL_RX), r -> r.control(command(ControlCommand.CLASS_RX, ControlCommand.RX_NOBCAST, 1)))),
+                breaking(NetControlCheck.MAC_NEEDS_CTRL_RX, "net: MAC_TABLE_SET without VIRTIO_NET_F_CTRL_RX",
+                        () -> run(withControl(), r -> r.control(macTable(1, 1, 0)))),
+                breaking(NetControlCheck.MAC_TABLE_LAYOUT, "net: MAC_TABLE_SET counting 3 unicast addresses but holding 1",
+                        () -> run(withControl(VirtioNet.F_CTRL_RX), r -> r.control(macTable(3, 1, 0)))),
+                breaking(NetControlCheck.PAIRS_NOT_ZERO, "net: VQ_PAIRS_SET of 0",
+                        () -> run(withControl(VirtioNet.F_MQ), r -> r.control(command(ControlCommand.CLASS_MQ, ControlCommand.MQ_VQ_PAIRS_SET, 0, 0)))),
+                breaking(NetControlCheck.PAIRS_WITHIN_MAX, "net: VQ_PAIRS_SET of 3 with max_virtqueue_pairs 2",
+                        () -> run(withControl(VirtioNet.F_MQ), r -> r.control(command(ControlCommand.CLASS_MQ, ControlCommand.MQ_VQ_PAIRS_SET, 3, 0)))),
+                breaking(NetControlCheck.HASH_TUNNEL_NEEDS_FEATURE, "net: HASH_TUNNEL_SET without VIRTIO_NET_F_HASH_TUNNEL",
+                        () -> run(withControl(), r -> r.control(command(ControlCommand.CLASS_HASH_TUNNEL, 0, 0, 0, 0, 0)))),
+                breaking(NetControlCheck.RSS_CONFIG_NEEDS_RSS, "net: RSS_CONFIG without VIRTIO_NET_F_RSS",
+                        () -> run(withControl(VirtioNet.F_MQ), r -> r.control(command(ControlCommand.CLASS_MQ, ControlCommand.MQ_RSS_CONFIG, new int[16])))),
+                breaking(NetControlCheck.RSS_CONTEXT_NEEDS_FEATURE, "net: an RSS context command without VIRTIO_NET_F_RSS_CONTEXT",
+                        () -> run(withControl(), r -> r.control(command(ControlCommand.CLASS_RSS_CTX, 0, 1, 0)))),
+                breaking(NetControlCheck.COALESCING_NEEDS_NOTF_COAL, "net: NOTF_COAL_TX_SET without VIRTIO_NET_F_NOTF_COAL",
+                        () -> run(withControl(), r -> r.control(command(ControlCommand.CLASS_NOTF_COAL, 0, new int[8])))),
+                breaking(NetControlCheck.VQ_COALESCING_NEEDS_VQ_NOTF_COAL, "net: NOTF_COAL_VQ_SET without VIRTIO_NET_F_VQ_NOTF_COAL",
+                        () -> run(withControl(), r -> r.control(command(ControlCommand.CLASS_NOTF_COAL, 2, new int[12])))));
+    }
+
+    private static ControlCommand command(int cls, int cmd, int... data) {
+        byte[] b = new byte[data.length];
+        for (int i = 0; i < data.length; i++) b[i] = (byte) data[i];
+        return ControlCommand.of(cls, cmd, b);
+    }
+
+    /** MAC_TABLE_SET whose unicast count says {@code unicastCount} while {@code unicast} addresses follow, then {@code multicast} ones. */
+    private static ControlCommand macTable(int unicastCount, int unicast, int multicast) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(8 + 6 * (unicast + multicast)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(unicastCount);
+        for (int i = 0; i < unicast; i++) b.put(new byte[]{0x02, 0, 0, 0, 0x10, (byte) i});
+        b.putInt(multicast);
+        for (int i = 0; i < multicast; i++) b.put(new byte[]{0x01, 0, 0x5e, 0, 0, (byte) i});
+        return ControlCommand.of(ControlCommand.CLASS_MAC, ControlCommand.MAC_TABLE_SET, b.array());
+    }
+
+    /** A correct driver's command must be accepted: otherwise the rig, not the driver, is wrong. */
+    private static void ack(NetRig r, ControlCommand c, int expected) {
+        int got = r.control(c);
+        if (got != expected) throw new IllegalStateException("control command " + c + " answered " + got + ", expected " + expected);
     }
 }

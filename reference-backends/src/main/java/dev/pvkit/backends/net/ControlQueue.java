@@ -11,6 +11,7 @@ import java.util.function.BooleanSupplier;
 import java.util.function.IntConsumer;
 
 import static dev.pvkit.backends.net.ControlCommand.*;
+import static dev.pvkit.backends.net.VirtioNet.*;
 
 /**
  * Serves the virtio-net control queue (virtio 1.4 §5.1.9.5) for one negotiation: RX modes and MAC tables go to a
@@ -26,20 +27,6 @@ import static dev.pvkit.backends.net.ControlCommand.*;
  * answers ERR for it instead, the command then counting as not applied.
  */
 public final class ControlQueue {
-    // Feature bits the control queue depends on (§5.1.3) that VirtioNet does not name yet.
-    public static final int F_CTRL_GUEST_OFFLOADS = 2;
-    public static final int F_CTRL_RX = 18;
-    public static final int F_CTRL_VLAN = 19;
-    public static final int F_CTRL_RX_EXTRA = 20;
-    public static final int F_GUEST_ANNOUNCE = 21;
-    public static final int F_CTRL_MAC_ADDR = 23;
-    public static final int F_DEVICE_STATS = 50;
-    public static final int F_HASH_TUNNEL = 51;
-    public static final int F_VQ_NOTF_COAL = 52;
-    public static final int F_NOTF_COAL = 53;
-    public static final int F_HASH_REPORT = 57;
-    public static final int F_RSS = 60;
-
     // The ack byte.
     public static final int OK = 0;
     public static final int ERR = 1;
@@ -86,10 +73,18 @@ public final class ControlQueue {
         filter.vlanFiltering(has(F_CTRL_VLAN));
     }
 
-    /** The ack for a command and what was wrong with it; {@code ack} is {@link #NO_ACK} when none could be written. */
-    public record Outcome(int ack, List<TxFinding> findings) {
+    /**
+     * The ack for a command ({@link #NO_ACK} when none could be written), what was wrong with it, and the command as
+     * read ({@code null} when the chain held none).
+     */
+    public record Outcome(int ack, List<TxFinding> findings, ControlCommand command) {
         public Outcome {
             findings = List.copyOf(findings);
+        }
+
+        /** An outcome before the command is attached to it. */
+        public Outcome(int ack, List<TxFinding> findings) {
+            this(ack, findings, null);
         }
 
         public boolean ok() {
@@ -139,14 +134,15 @@ public final class ControlQueue {
         }
         findings.addAll(o.findings());
         out.writeU8(0, (byte) o.ack());
-        return new Outcome(o.ack(), findings);
+        return new Outcome(o.ack(), findings, o.command());
     }
 
     /** Decodes and applies the readable bytes of a control chain. */
     public Outcome handle(byte[] readable) {
         Decoded d = ControlCommand.decode(readable);
         if (d.command() == null) return new Outcome(ERR, List.of(d.finding()));
-        return handle(d.command());
+        Outcome o = handle(d.command());
+        return new Outcome(o.ack(), o.findings(), d.command());
     }
 
     /** Applies {@code c} if the negotiation allows it and its data is well formed. */

@@ -13,6 +13,7 @@ public final class NetCounters {
     final AtomicLong rxFrames = new AtomicLong();
     final AtomicLong rxBuffers = new AtomicLong();
     final AtomicLong rxDropped = new AtomicLong();
+    final AtomicLong rxFiltered = new AtomicLong();
     private final Map<String, LongAdder> findings = new ConcurrentHashMap<>();
 
     /** Counts a finding; returns true the first time its requirement (or "other") is seen, so that it is logged loudly once. */
@@ -51,7 +52,12 @@ public final class NetCounters {
         return rxDropped.get();
     }
 
-    /** Transmit findings by requirement id ("other" for those that break none), in id order. */
+    /** Frames for this port its receive filter refused (receive modes, MAC and VLAN tables the driver set). */
+    public long rxFiltered() {
+        return rxFiltered.get();
+    }
+
+    /** Transmit and control findings by requirement id ("other" for those that break none), in id order. */
     public Map<String, Long> findings() {
         Map<String, Long> m = new TreeMap<>();
         findings.forEach((k, v) -> m.put(k, v.sum()));

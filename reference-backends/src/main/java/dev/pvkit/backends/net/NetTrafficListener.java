@@ -19,4 +19,11 @@ public interface NetTrafficListener {
 
     /** The driver acknowledged {@code negotiated} of {@code offered}; the configuration space says {@code mtu}. */
     void featuresNegotiated(long offered, long negotiated, int mtu);
+
+    /**
+     * A control command the device served: the command ({@code null} when the chain was too short for one), the ack it
+     * wrote ({@link ControlQueue#NO_ACK} when there was no room) and what was wrong with it.
+     */
+    default void controlCommand(int queue, int head, ControlCommand command, int ack, java.util.List<TxFinding> findings) {
+    }
 }

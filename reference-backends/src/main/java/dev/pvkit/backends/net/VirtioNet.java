@@ -10,6 +10,7 @@ public final class VirtioNet {
     // Feature bits (5.1.3).
     public static final int F_CSUM = 0;
     public static final int F_GUEST_CSUM = 1;
+    public static final int F_CTRL_GUEST_OFFLOADS = 2;
     public static final int F_MTU = 3;
     public static final int F_MAC = 5;
     public static final int F_GUEST_TSO4 = 7;
@@ -23,8 +24,19 @@ public final class VirtioNet {
     public static final int F_MRG_RXBUF = 15;
     public static final int F_STATUS = 16;
     public static final int F_CTRL_VQ = 17;
+    public static final int F_CTRL_RX = 18;
+    public static final int F_CTRL_VLAN = 19;
+    public static final int F_CTRL_RX_EXTRA = 20;
+    public static final int F_GUEST_ANNOUNCE = 21;
     public static final int F_MQ = 22;
+    public static final int F_CTRL_MAC_ADDR = 23;
+    public static final int F_DEVICE_STATS = 50;
+    public static final int F_HASH_TUNNEL = 51;
+    public static final int F_VQ_NOTF_COAL = 52;
+    public static final int F_NOTF_COAL = 53;
     public static final int F_HOST_USO = 56;
+    public static final int F_HASH_REPORT = 57;
+    public static final int F_RSS = 60;
 
     // virtio_net_hdr (5.1.6): with VERSION_1 the header always carries num_buffers and is 12 bytes.
     public static final int HEADER_BYTES = 12;

@@ -21,8 +21,11 @@ import static dev.pvkit.backends.net.VirtioNet.*;
  * delivers is steered to a receive queue ({@link FlowSteering}: the pair the flow was transmitted on, else the first)
  * and waits there (up to {@link NetOptions#waitingFrames()}) for the driver's receive buffers ({@link ReceiveQueue}).
  *
- * <p>Queue {@code 2p} receives and {@code 2p + 1} transmits for pair {@code p}. Receive buffers are held until a frame
- * arrives ({@link #holdsRequests}); a stopping ring gives them up at once.
+ * <p>Queue {@code 2p} receives and {@code 2p + 1} transmits for pair {@code p}; the last queue is the control queue
+ * ({@link ControlQueue}: receive modes, MAC and VLAN filters, the number of pairs in use), which sets the port's
+ * {@link ReceiveFilter}. QEMU's vhost-user-net serves the guest's control queue itself and never hands it over; PVKit's
+ * own front-end and other front-ends that do hand it over are served here. Receive buffers are held until a frame
+ * arrives ({@link #holdsRequests}); a stopping ring gives them back.
  */
 public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(VirtioNetDevice.class);
@@ -37,6 +40,11 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
     private final ReceiveQueue[] receiveQueues;
     private final AtomicLongArray transmittedOn;
     private final FlowSteering steering = new FlowSteering();
+    private final ReceiveFilter filter;
+    private final int controlIndex;
+    private volatile ControlQueue control;
+    /** Pairs the driver asked for with VQ_PAIRS_SET on this device's control queue; 1 until then [DEV-NET-099]. */
+    private volatile int activePairs = 1;
     private volatile NetTrafficListener listener;
 
     public VirtioNetDevice(String name, EthernetSwitch sw, NetOptions options) {
@@ -50,6 +58,7 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
         if (options.checksumOffload()) f |= VirtioFeatures.bit(F_CSUM);
         if (options.packed()) f |= VirtioFeatures.bit(VirtioFeatures.RING_PACKED);
         if (options.queuePairs() > 1) f |= VirtioFeatures.bit(F_MQ);
+        for (int b : new int[]{F_CTRL_VQ, F_CTRL_RX, F_CTRL_RX_EXTRA, F_CTRL_VLAN, F_CTRL_MAC_ADDR}) f |= VirtioFeatures.bit(b);
         this.offered = f;
         this.txCheck = new TxHeaderCheck(0, options.mtu());
         this.receiveQueues = new ReceiveQueue[options.queuePairs()];
@@ -57,6 +66,8 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
             receiveQueues[p] = new ReceiveQueue(2 * p, name + " rx" + p, counters, options.waitingFrames());
         }
         this.transmittedOn = new AtomicLongArray(options.queuePairs());
+        this.filter = new ReceiveFilter(options.mac());
+        this.controlIndex = 2 * options.queuePairs();
         sw.attach(this);
     }
 
@@ -106,7 +117,17 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
 
     @Override
     public int queueCount() {
-        return 2 * receiveQueues.length;
+        return controlIndex + 1;
+    }
+
+    /** The control queue's index: after every receive/transmit pair. */
+    public int controlQueue() {
+        return controlIndex;
+    }
+
+    /** What the port accepts, as the driver's control commands set it. */
+    public ReceiveFilter filter() {
+        return filter;
     }
 
     @Override
@@ -118,7 +139,7 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
     public byte[] config() {
         ByteBuffer b = ByteBuffer.allocate(CONFIG_BYTES).order(ByteOrder.LITTLE_ENDIAN);
         byte[] mac = new byte[6];
-        Ethernet.putMac(mac, 0, options.mac());
+        Ethernet.putMac(mac, 0, filter.primaryMac()); // MAC_ADDR_SET changes it [DEV-NET-090]
         b.put(CFG_MAC, mac);
         b.putShort(CFG_STATUS, (short) STATUS_LINK_UP);
         b.putShort(CFG_MAX_VIRTQUEUE_PAIRS, (short) receiveQueues.length);
@@ -128,7 +149,7 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
 
     @Override
     public boolean holdsRequests(int queue) {
-        return queue % 2 == 0;
+        return queue % 2 == 0 && queue < controlIndex;
     }
 
     /** A disabled transmit queue's packets are dropped, as a NIC with its link down drops them. */
@@ -143,7 +164,7 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
      */
     @Override
     public void queueEnabled(int queue, boolean enabled) {
-        if (queue % 2 != 0 || queue / 2 >= receiveQueues.length) return;
+        if (queue % 2 != 0 || queue >= controlIndex) return;
         ReceiveQueue q = receiveQueues[queue / 2];
         q.enabled(enabled);
         if (!enabled && queue != RX) q.dropWaiting();
@@ -153,6 +174,7 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
     public void featuresNegotiated(long features) {
         negotiated = features;
         txCheck = new TxHeaderCheck(features, options.mtu());
+        control = new ControlQueue(features, receiveQueues.length, filter, n -> activePairs = n);
         NetTrafficListener l = listener;
         if (l != null) l.featuresNegotiated(offered, features, options.mtu());
     }
@@ -162,6 +184,9 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
         negotiated = 0;
         txCheck = new TxHeaderCheck(0, options.mtu());
         steering.clear(); // after a reset only the first receive queue is used [DEV-NET-099]
+        activePairs = 1;
+        control = null;
+        filter.reset();
     }
 
     @Override
@@ -173,18 +198,26 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
 
     @Override
     public void deliver(byte[] frame) {
+        long f = negotiated;
+        if ((VirtioFeatures.has(f, F_CTRL_RX) || VirtioFeatures.has(f, F_CTRL_VLAN)) && !filter.accepts(frame)) {
+            counters.rxFiltered.incrementAndGet();
+            return;
+        }
         receiveQueues[pairFor(frame)].offer(frame);
     }
 
     /**
      * The pair a frame is received on: its flow's transmit pair when that pair is in use, else the first. A pair
-     * beyond the first is in use only when MQ was negotiated and the front-end enabled its receive queue (QEMU enables
-     * exactly the pairs the driver asked for with VQ_PAIRS_SET, so no frame lands beyond them [DEV-NET-100]).
+     * beyond the first is in use only when MQ was negotiated, the front-end enabled its receive queue and, when this
+     * device serves the control queue, the driver asked for that many pairs with VQ_PAIRS_SET (QEMU, which serves it
+     * itself, enables exactly those pairs): no frame lands beyond them [DEV-NET-100].
      */
     private int pairFor(byte[] frame) {
-        if (receiveQueues.length == 1 || !VirtioFeatures.has(negotiated, F_MQ)) return 0;
+        long f = negotiated;
+        if (receiveQueues.length == 1 || !VirtioFeatures.has(f, F_MQ)) return 0;
         int p = steering.pairFor(frame);
-        return p > 0 && p < receiveQueues.length && receiveQueues[p].enabled() ? p : 0;
+        int limit = VirtioFeatures.has(f, F_CTRL_VQ) ? activePairs : receiveQueues.length;
+        return p > 0 && p < limit && receiveQueues[p].enabled() ? p : 0;
     }
 
     // ---------------------------------------------------------------- the queues
@@ -193,7 +226,9 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
     public void submit(Request request) {
         int q = request.queue();
         int pair = q / 2;
-        if (pair >= receiveQueues.length) {
+        if (q == controlIndex) {
+            control(request);
+        } else if (pair >= receiveQueues.length) {
             request.complete(0);
         } else if (q % 2 == 0) {
             NetTrafficListener l = listener;
@@ -212,6 +247,23 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
         long features = negotiated;
         if (features == 0) return;
         q.fill(VirtioFeatures.has(features, F_MRG_RXBUF), VirtioFeatures.has(features, F_MTU) ? "DRV-NET-008" : "DRV-NET-059");
+    }
+
+    /** Serves one control command: its effect, then the ack byte [DEV-NET-089]; findings are logged as transmit ones are. */
+    private void control(Request r) {
+        ControlQueue c = control;
+        if (c == null) { // no negotiation yet: nothing to judge the command against
+            r.complete(0);
+            return;
+        }
+        ControlQueue.Outcome o = c.serve(r.readable(), r.writable());
+        r.complete(o.written());
+        for (TxFinding f : o.findings()) {
+            if (counters.found(f)) LOG.warn("{}: control queue: {}", name, f.commandLine());
+            else LOG.debug("{}: control queue: {}", name, f.commandLine());
+        }
+        NetTrafficListener l = listener;
+        if (l != null) l.controlCommand(r.queue(), r.chain().id(), o.command(), o.ack(), o.findings());
     }
 
     /** Reads the packet, gives the chain back, judges the header and forwards the frame unless a finding drops it. */

@@ -257,6 +257,14 @@ class VirtioNetDeviceTest {
         for (int q : new int[]{VirtioNet.RX, RX2}) for (int i = 0; i < 2; i++) h.post(q, Buffers.of().writable(1526));
     }
 
+    /** Sends {@code command} on the control queue and returns the ack the device wrote. */
+    private int control(ControlCommand command) {
+        h.post(device.controlQueue(), Buffers.of(command.encode()).writable(1));
+        Completion c = h.awaitCompletions(1).get(0);
+        assertThat(c.queue()).isEqualTo(device.controlQueue());
+        return c.writtenBytes()[0];
+    }
+
     /** Transmits {@code frame} on {@code txQueue} and returns the queue its one reply arrived on. */
     private int replyQueueOf(int txQueue, byte[] frame) {
         h.post(txQueue, Buffers.of(tx(frame)));
@@ -269,7 +277,8 @@ class VirtioNetDeviceTest {
         VirtioNetDevice d = new VirtioNetDevice("port0", sw, NetOptions.defaults().withQueuePairs(2));
         try {
             assertThat(VirtioFeatures.has(d.features(), VirtioNet.F_MQ)).isTrue();
-            assertThat(d.queueCount()).isEqualTo(4);
+            assertThat(d.queueCount()).as("two pairs and the control queue").isEqualTo(5);
+            assertThat(d.controlQueue()).isEqualTo(4);
             byte[] config = d.config();
             assertThat((config[VirtioNet.CFG_MAX_VIRTQUEUE_PAIRS] & 0xff) | (config[VirtioNet.CFG_MAX_VIRTQUEUE_PAIRS + 1] & 0xff) << 8)
                     .as("little-endian max_virtqueue_pairs").isEqualTo(2);
@@ -282,12 +291,42 @@ class VirtioNetDeviceTest {
     @Test
     void aFlowTransmittedOnTheSecondPairIsAnsweredOnTheSecondReceiveQueue() {
         startTwoPairs(0);
+        assertThat(control(ControlCommand.of(ControlCommand.CLASS_MQ, ControlCommand.MQ_VQ_PAIRS_SET, (byte) 2, (byte) 0))).isEqualTo(ControlQueue.OK);
         byte[] ping = echoRequest(GUEST_MAC, RESPONDER_MAC, GUEST_IP, RESPONDER_IP, 9, 1, pattern(24));
         assertThat(replyQueueOf(TX2, ping)).as("DEV-NET-097").isEqualTo(RX2);
         assertThat(replyQueueOf(VirtioNet.TX, ping)).as("the flow moved to the first pair").isEqualTo(VirtioNet.RX);
         assertThat(replyQueueOf(TX2, arpRequest(GUEST_MAC, GUEST_IP, RESPONDER_IP))).as("ARP has no flow: first queue").isEqualTo(VirtioNet.RX);
         assertThat(device.transmittedOn(1)).isEqualTo(2);
         assertThat(device.receivedOn(1)).isEqualTo(1);
+    }
+
+    @Test
+    void beforeVqPairsSetOnlyTheFirstPairReceives() {
+        startTwoPairs(0);
+        byte[] ping = echoRequest(GUEST_MAC, RESPONDER_MAC, GUEST_IP, RESPONDER_IP, 9, 1, pattern(24));
+        assertThat(replyQueueOf(TX2, ping)).as("DEV-NET-099").isEqualTo(VirtioNet.RX);
+        assertThat(control(ControlCommand.of(ControlCommand.CLASS_MQ, ControlCommand.MQ_VQ_PAIRS_SET, (byte) 3, (byte) 0)))
+                .as("DRV-NET-088: more pairs than offered is refused").isEqualTo(ControlQueue.ERR);
+        assertThat(device.counters().findings()).containsKey("DRV-NET-088");
+        assertThat(replyQueueOf(TX2, ping)).isEqualTo(VirtioNet.RX);
+    }
+
+    @Test
+    void withPromiscuousModeOffTheControlQueueFiltersWhatThePortReceives() {
+        start(NetOptions.defaults(), Format.SPLIT, 0);
+        assertThat(control(ControlCommand.of(ControlCommand.CLASS_RX, ControlCommand.RX_PROMISC, (byte) 0))).isEqualTo(ControlQueue.OK);
+        rxBuffers(2, 1526);
+        VirtioNetDevice other = new VirtioNetDevice("port1", sw, NetOptions.defaults());
+        try {
+            // Flooded frames for someone else: refused now that the port is not promiscuous [DEV-NET-091].
+            sw.forward(other, echoRequest(0x0200_0000_0077L, 0x0200_0000_0088L, RESPONDER_IP, GUEST_IP, 1, 1, pattern(8)));
+            assertThat(device.counters().rxFiltered()).isEqualTo(1);
+            // One for the port's own MAC still arrives.
+            sw.forward(other, echoRequest(0x0200_0000_0077L, NetOptions.defaults().mac(), RESPONDER_IP, GUEST_IP, 1, 2, pattern(8)));
+            assertThat(h.awaitCompletions(1)).singleElement().satisfies(c -> assertThat(c.queue()).isEqualTo(VirtioNet.RX));
+        } finally {
+            other.close();
+        }
     }
 
     @Test
@@ -299,7 +338,7 @@ class VirtioNetDeviceTest {
 
     @Test
     void aDisabledSecondPairReceivesNothingAndWhatWaitedForItIsDropped() {
-        startTwoPairs(0);
+        startTwoPairs(VirtioFeatures.bit(VirtioNet.F_CTRL_VQ)); // as under QEMU, which serves the control queue itself
         device.queueEnabled(RX2, false); // what QEMU does when the driver asks for one pair
         byte[] ping = echoRequest(GUEST_MAC, RESPONDER_MAC, GUEST_IP, RESPONDER_IP, 9, 1, pattern(24));
         assertThat(replyQueueOf(TX2, ping)).as("DEV-NET-100").isEqualTo(VirtioNet.RX);
