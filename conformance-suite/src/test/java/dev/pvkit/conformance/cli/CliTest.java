@@ -253,7 +253,7 @@ class CliTest {
     void versionNamesTheSpec() {
         Run r = run("--version");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("PVKit specification 2.1.4");
+        assertThat(r.out()).contains("PVKit specification 2.1.5");
     }
 
     /** Acceptance of issue #5: the comparison runs in a test and prints both numbers (not a speed assertion). */
