@@ -8,6 +8,7 @@ import dev.pvkit.backends.net.EthernetSwitch;
 import dev.pvkit.backends.net.Ipv4;
 import dev.pvkit.backends.net.NetOptions;
 import dev.pvkit.backends.net.Responder;
+import dev.pvkit.backends.net.TapPort;
 import dev.pvkit.backends.net.VirtioNetDevice;
 import dev.pvkit.sdk.vhostuser.UnsealedFiles;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
@@ -163,6 +164,16 @@ final class BackendCommand implements Runnable {
         @Option(names = "--no-mergeable-rx", description = "do not offer VIRTIO_NET_F_MRG_RXBUF")
         boolean noMergeable;
 
+        @Option(names = "--queue-pairs", defaultValue = "1", paramLabel = "N", description = "receive/transmit queue pairs per"
+                + " port, 1.." + NetOptions.MAX_QUEUE_PAIRS + "; more than one offers VIRTIO_NET_F_MQ (QEMU: -netdev"
+                + " vhost-user,queues=N and -device virtio-net-pci,mq=on; default ${DEFAULT-VALUE})")
+        int queuePairs;
+
+        @Option(names = "--tap", paramLabel = "NAME", description = "also plug a new TAP interface NAME into the switch (needs"
+                + " CAP_NET_ADMIN); move it into a network namespace of your own (ip link set NAME netns NS) before giving it"
+                + " an address, so guests reach that namespace and never the host's network")
+        String tap;
+
         @Option(names = "--allow-unsealed-memory", description = "accept shared memory files that cannot be sealed against"
                 + " shrinking from a trusted front-end (DPDK's virtio-user seals its memfd against further seals); by default"
                 + " PVKit seals unsealed memfds itself and refuses the rest")
@@ -176,6 +187,10 @@ final class BackendCommand implements Runnable {
             if (sockets.size() > 16) throw new UserError("at most 16 --socket ports, got " + sockets.size());
             if (new java.util.HashSet<>(sockets).size() != sockets.size()) throw new UserError("a --socket is given twice");
             if (mtu < 68 || mtu > 9216) throw new UserError("--mtu must be 68..9216, got " + mtu);
+            if (queuePairs < 1 || queuePairs > NetOptions.MAX_QUEUE_PAIRS) {
+                throw new UserError("--queue-pairs must be 1.." + NetOptions.MAX_QUEUE_PAIRS + ", got " + queuePairs);
+            }
+            if (tap != null && !tap.matches("[A-Za-z0-9_.-]{1,15}")) throw new UserError("--tap must be an interface name of 1..15 letters, digits, _ . -, got " + tap);
             EthernetSwitch sw = new EthernetSwitch();
             String responderLine = "no responder";
             if (!responder.equals("none")) {
@@ -197,18 +212,26 @@ final class BackendCommand implements Runnable {
             try {
                 for (int i = 0; i < sockets.size(); i++) {
                     NetOptions o = NetOptions.defaults().withMac(0x5254_0012_3456L + i).withMtu(mtu).withPacked(!split)
-                            .withMergeableRx(!noMergeable);
+                            .withMergeableRx(!noMergeable).withQueuePairs(queuePairs);
                     VirtioNetDevice device = new VirtioNetDevice(sockets.get(i).getFileName().toString(), sw, o);
                     open.add(device);
                     open.add(VhostUserBackend.serve(device, sockets.get(i), VhostUserBackend.Options.defaults().withWorkers(2)
                             .withUnsealedFiles(allowUnsealedMemory ? UnsealedFiles.ACCEPT_AT_RISK : UnsealedFiles.SEAL)));
                 }
+                if (tap != null) {
+                    try {
+                        open.add(TapPort.open(tap, sw));
+                    } catch (IllegalStateException e) {
+                        throw new UserError("--tap " + tap + ": " + e.getMessage());
+                    }
+                }
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                     closeAll(open);
                     stop.countDown();
                 }));
-                spec.commandLine().getOut().printf("pvkit: serving virtio-net on %s (one switch, %s, mtu %d, %s); Ctrl-C stops%n",
-                        sockets, responderLine, mtu, split ? "split rings" : "split and packed rings");
+                spec.commandLine().getOut().printf("pvkit: serving virtio-net on %s (one switch, %s, mtu %d, %s, %d queue pair(s)%s);"
+                        + " Ctrl-C stops%n", sockets, responderLine, mtu, split ? "split rings" : "split and packed rings", queuePairs,
+                        tap != null ? ", TAP " + tap : "");
                 spec.commandLine().getOut().flush();
                 stop.await();
             } catch (InterruptedException e) {

@@ -92,6 +92,9 @@ class CliTest {
         assertUserError(run("backend", "net", "--socket", sock, "--responder", "10.0.2.300/24"), "pvkit: --responder: not an IPv4 address: 10.0.2.300");
         assertUserError(run("backend", "net", "--socket", sock, "--mtu", "40"), "pvkit: --mtu must be 68..9216, got 40");
         assertUserError(run("backend", "net", "--socket", sock, "--socket", sock), "pvkit: a --socket is given twice");
+        assertUserError(run("backend", "net", "--socket", sock, "--queue-pairs", "9"), "pvkit: --queue-pairs must be 1..8, got 9");
+        assertUserError(run("backend", "net", "--socket", sock, "--tap", "eth0; rm"),
+                "pvkit: --tap must be an interface name of 1..15 letters, digits, _ . -, got eth0; rm");
     }
 
     @Test

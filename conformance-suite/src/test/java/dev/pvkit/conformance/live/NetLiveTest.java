@@ -4,7 +4,9 @@ import dev.pvkit.backends.net.Ethernet;
 import dev.pvkit.backends.net.EthernetSwitch;
 import dev.pvkit.backends.net.Ipv4;
 import dev.pvkit.backends.net.NetOptions;
+import dev.pvkit.backends.net.NetworkNamespace;
 import dev.pvkit.backends.net.Responder;
+import dev.pvkit.backends.net.TapPort;
 import dev.pvkit.backends.net.VirtioNet;
 import dev.pvkit.backends.net.VirtioNetDevice;
 import dev.pvkit.conformance.check.CertificationScope;
@@ -44,6 +46,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * Linux guests on PVKit's virtio-net back-end, through their own virtio_net driver: one guest pings the responder
@@ -242,6 +245,34 @@ class NetLiveTest {
             agent.poweroff();
             netVerdicts(0);
             System.out.printf("[live-net] link down and up followed by the driver; %s%n", LiveSupport.seconds(t0));
+        } catch (AssertionError | RuntimeException e) {
+            throw new AssertionError(e.getMessage() + "\n" + guests.get(0).evidence(), e);
+        }
+    }
+
+    @Test
+    @Timeout(value = 4, unit = TimeUnit.MINUTES)
+    void aNamespaceBehindATapPortAndAGuestPingEachOther() throws Exception {
+        String why = NetworkNamespace.unavailable();
+        assumeTrue(why == null, "the TAP port test needs root, iproute2 and /dev/net/tun: " + why);
+        long t0 = System.nanoTime();
+        long pid = ProcessHandle.current().pid();
+        GuestAgent agent = guest("guest-tap", 0x5254_0000_0005L, false, List.of());
+        try (NetworkNamespace ns = NetworkNamespace.create("pvkit-live-" + pid);
+             TapPort tap = TapPort.open("pvkl" + pid % 100_000, sw)) {
+            ns.take("pvkl" + pid % 100_000, "10.0.2.70/24");
+            agent.awaitInterface("eth0", Duration.ofSeconds(60));
+            agent.netUp("eth0", "10.0.2.19/24");
+            NetworkNamespace.Result ping = ns.exec("busybox", "ping", "-c", "3", "-W", "5", "10.0.2.19");
+            assertThat(ping.exit()).as("the namespace pings the guest: " + ping.output()).isZero();
+            assertThat(agent.netPing("10.0.2.70", 3, 1000)).as("the guest pings the namespace").isEqualTo(3);
+            assertThat(sw.portOf(0x5254_0000_0005L)).isSameAs(ports.get(0));
+            assertThat(tap.fromKernel()).isPositive();
+            assertThat(ports.get(0).counters().findings()).isEmpty();
+            agent.poweroff();
+            netVerdicts(0);
+            System.out.printf("[live-net] a namespace behind a TAP port and a guest pinged each other; tap %d frames in, %d out; %s%n",
+                    tap.fromKernel(), tap.toKernel(), LiveSupport.seconds(t0));
         } catch (AssertionError | RuntimeException e) {
             throw new AssertionError(e.getMessage() + "\n" + guests.get(0).evidence(), e);
         }
