@@ -46,6 +46,8 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
     /** Pairs the driver asked for with VQ_PAIRS_SET on this device's control queue; 1 until then [DEV-NET-099]. */
     private volatile int activePairs = 1;
     private volatile NetTrafficListener listener;
+    private volatile boolean linkUp = true;
+    private volatile DeviceContext context;
 
     public VirtioNetDevice(String name, EthernetSwitch sw, NetOptions options) {
         this.name = name;
@@ -141,7 +143,7 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
         byte[] mac = new byte[6];
         Ethernet.putMac(mac, 0, filter.primaryMac()); // MAC_ADDR_SET changes it [DEV-NET-090]
         b.put(CFG_MAC, mac);
-        b.putShort(CFG_STATUS, (short) STATUS_LINK_UP);
+        b.putShort(CFG_STATUS, (short) (linkUp ? STATUS_LINK_UP : 0));
         b.putShort(CFG_MAX_VIRTQUEUE_PAIRS, (short) receiveQueues.length);
         b.putShort(CFG_MTU, (short) options.mtu());
         return b.array();
@@ -191,13 +193,36 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
 
     @Override
     public void attach(DeviceContext context) {
+        this.context = context;
         for (ReceiveQueue q : receiveQueues) q.watch(context, () -> fill(q));
+    }
+
+    /**
+     * Takes the link down or up: the status field's LINK_UP bit changes and the driver is told the configuration
+     * changed; while it is down, frames from the switch are dropped and transmitted packets go nowhere.
+     * Returns whether the driver could be told (a front-end without a back-end channel, or QEMU's vhost-user-net, which
+     * shows the guest its own configuration space, cannot be: there use QEMU's monitor, {@code set_link}). A driver that
+     * negotiated STATUS takes the link state from that bit [DRV-NET-006].
+     */
+    public boolean setLink(boolean up) {
+        if (linkUp == up) return true;
+        linkUp = up;
+        DeviceContext c = context;
+        return c != null && c.announceConfigChange();
+    }
+
+    public boolean linkUp() {
+        return linkUp;
     }
 
     // ---------------------------------------------------------------- from the switch
 
     @Override
     public void deliver(byte[] frame) {
+        if (!linkUp) {
+            counters.rxDropped.incrementAndGet();
+            return;
+        }
         long f = negotiated;
         if ((VirtioFeatures.has(f, F_CTRL_RX) || VirtioFeatures.has(f, F_CTRL_VLAN)) && !filter.accepts(frame)) {
             counters.rxFiltered.incrementAndGet();
@@ -302,6 +327,10 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
         // No port takes partial checksums (GUEST_CSUM is not offered): complete the one the driver left to the device.
         if (header != null && (header.flags() & FLAG_NEEDS_CSUM) != 0 && VirtioFeatures.has(negotiated, F_CSUM)) {
             completeChecksum(frame, header.csumStart(), header.csumOffset());
+        }
+        if (!linkUp) { // a NIC with its link down sends nothing out
+            counters.txDropped.incrementAndGet();
+            return;
         }
         counters.txFrames.incrementAndGet();
         if (receiveQueues.length > 1) steering.learn(frame, pair);

@@ -344,4 +344,22 @@ class VirtioNetDeviceTest {
         assertThat(replyQueueOf(TX2, ping)).as("DEV-NET-100").isEqualTo(VirtioNet.RX);
         assertThat(device.receivedOn(1)).isZero();
     }
+
+    @Test
+    void theLinkGoesDownWithAConfigurationChangeAndNothingCrossesWhileItIsDown() {
+        start(NetOptions.defaults(), Format.SPLIT, 0);
+        rxBuffers(2, 1526);
+        assertThat(device.setLink(false)).as("the driver was told").isTrue();
+        assertThat(h.configChangesAnnounced()).isEqualTo(1);
+        assertThat(device.config()[VirtioNet.CFG_STATUS] & VirtioNet.STATUS_LINK_UP).as("LINK_UP clear").isZero();
+        h.post(VirtioNet.TX, Buffers.of(tx(arpRequest(GUEST_MAC, GUEST_IP, RESPONDER_IP))));
+        assertThat(h.awaitCompletions(1)).singleElement().satisfies(c -> assertThat(c.queue()).isEqualTo(VirtioNet.TX));
+        assertThat(device.counters().txDropped()).as("nothing goes out while the link is down").isEqualTo(1);
+        assertThat(responder.answered()).isZero();
+
+        assertThat(device.setLink(true)).isTrue();
+        assertThat(h.configChangesAnnounced()).isEqualTo(2);
+        assertThat(device.config()[VirtioNet.CFG_STATUS] & VirtioNet.STATUS_LINK_UP).isEqualTo(VirtioNet.STATUS_LINK_UP);
+        assertThat(exchange(tx(arpRequest(GUEST_MAC, GUEST_IP, RESPONDER_IP)), 1)).hasSize(1);
+    }
 }
