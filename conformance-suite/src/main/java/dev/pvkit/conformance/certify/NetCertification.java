@@ -8,6 +8,8 @@ import dev.pvkit.backends.net.VirtioNetDevice;
 import dev.pvkit.conformance.check.CertificationScope;
 import dev.pvkit.conformance.check.Check;
 import dev.pvkit.conformance.check.CheckEngine;
+import dev.pvkit.conformance.guest.Accelerator;
+import dev.pvkit.conformance.guest.Firmware;
 import dev.pvkit.conformance.guest.GuestAgent;
 import dev.pvkit.conformance.guest.GuestImage;
 import dev.pvkit.conformance.guest.NetInfo;
@@ -27,6 +29,7 @@ import dev.pvkit.conformance.verdict.RequirementVerdict;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
 import dev.pvkit.spec.PvSpec;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -47,6 +50,10 @@ public final class NetCertification {
     static final int SMALL_PINGS = 10;
     static final int LARGE_PINGS = 5;
     private static final Duration READY = Duration.ofSeconds(120);
+    /** iPXE's virtio-net boot ROM for a modern device (Debian package ipxe-qemu). */
+    static final Path IPXE_ROM = Path.of("/usr/lib/ipxe/qemu/pxe-virtio.rom");
+    /** How long a firmware run goes on after the lease: iPXE's next steps (ARP, TFTP attempts) are its driver's too. */
+    private static final Duration DHCP_SETTLE = Duration.ofSeconds(3);
 
     private final PvSpec spec;
     private final List<Check> checks;
@@ -59,56 +66,65 @@ public final class NetCertification {
     }
 
     public CertificationService.Result run(CertifyOptions o, Progress progress) throws InterruptedException {
+        return run(o, 1, progress);
+    }
+
+    /**
+     * Certifies with {@code queuePairs} receive/transmit pairs offered: more than one gives the guest as many CPUs and
+     * pings from each, so that a multiqueue driver uses every pair. With {@link CertifyOptions#firmware()} (SeaBIOS
+     * only) the driver judged is iPXE's, QEMU's network boot ROM, configuring itself over DHCP.
+     */
+    public CertificationService.Result run(CertifyOptions o, int queuePairs, Progress progress) throws InterruptedException {
         long t0 = System.nanoTime();
         String startedAt = Instant.now().toString();
         Reports.checkWritable(o.reportDir());
-        GuestImage image = CertificationService.image(o, progress);
+        if (o.firmware() != null && o.firmware() != Firmware.SEABIOS) {
+            throw new SetupException("--device net certifies a firmware's driver under SeaBIOS only (iPXE, QEMU's network boot ROM)");
+        }
+        if (o.firmware() != null && !Files.exists(IPXE_ROM)) {
+            throw new SetupException("iPXE's virtio-net ROM " + IPXE_ROM + " is missing (Debian package ipxe-qemu)");
+        }
+        GuestImage image = o.firmware() == null ? CertificationService.image(o, progress) : null;
         Path dir = CertificationService.tempDir();
         EventLog log = new EventLog();
         Map<String, String> guest = new LinkedHashMap<>();
         Map<String, String> device = new LinkedHashMap<>();
-        String incomplete = null;
+        String incomplete;
         Path consoleCopy;
         long guestStart;
         EthernetSwitch sw = new EthernetSwitch();
-        new Responder(sw, 0x0200_0000_00feL, Ipv4.parse("10.0.2.2"), 24); // it plugs itself into the switch
+        Responder responder = new Responder(sw, 0x0200_0000_00feL, Ipv4.parse("10.0.2.2"), 24); // it plugs itself into the switch
         Path socket = dir.resolve("net.sock");
-        try (VirtioNetDevice port = new VirtioNetDevice("guest", sw, NetOptions.defaults().withMac(GUEST_MAC)).trafficListener(new NetRecorder(log));
+        try (VirtioNetDevice port = new VirtioNetDevice("guest", sw, NetOptions.defaults().withMac(GUEST_MAC).withQueuePairs(queuePairs))
+                .trafficListener(new NetRecorder(log));
              VhostUserBackend backend = VhostUserBackend.serve(port, socket, VhostUserBackend.Options.defaults().withWorkers(1)
                      .withObserver(new BackendRecorder(log)))) {
-            QemuOptions q = QemuOptions.of(image).accelerator(o.accelerator()).timeLimit(o.timeout()).runDirectory(dir.resolve("qemu"))
-                    .device(VhostUserDevice.net(socket, 1).withPacked(true).withProperties(List.of("mac=52:54:00:12:34:56", "host_mtu=1500")))
-                    .template(QemuCommandLine.DEFAULT_TEMPLATE);
-            if (o.append() != null) q.kernelArgs(o.append().split("\\s+"));
-            q.kernelArgs(CertificationService.KERNEL_BANNER_LOGLEVEL);
+            QemuOptions q;
+            if (image != null) {
+                q = QemuOptions.of(image).cpus(queuePairs).template(QemuCommandLine.DEFAULT_TEMPLATE)
+                        .device(VhostUserDevice.net(socket, queuePairs).withPacked(true).withProperties(List.of("mac=52:54:00:12:34:56", "host_mtu=1500")));
+                if (o.append() != null) q.kernelArgs(o.append().split("\\s+"));
+                q.kernelArgs(CertificationService.KERNEL_BANNER_LOGLEVEL);
+            } else {
+                // The ROM's PCI id is the modern device's (1af4:1041): SeaBIOS runs it only for a modern-only device.
+                q = QemuOptions.firmwareBoot().memoryMiB(128).cpus(1).template(Firmware.SEABIOS.template())
+                        .device(VhostUserDevice.net(socket, queuePairs).withProperties(List.of("mac=52:54:00:12:34:56",
+                                "disable-legacy=on", "romfile=" + IPXE_ROM, "bootindex=1")));
+            }
+            q.accelerator(image == null && o.accelerator() == Accelerator.AUTO ? Accelerator.TCG : o.accelerator())
+                    .timeLimit(o.timeout()).runDirectory(dir.resolve("qemu"));
             TransportCapture.attach(q, log);
-            progress.step("booting the guest");
+            progress.step(image != null ? "booting the guest" : "booting SeaBIOS with iPXE's virtio-net ROM");
             guestStart = EventLog.nowMicros();
             try (QemuInstance vm = QemuLauncher.launch(q);
                  ConsoleWatcher console = ConsoleWatcher.of(o, vm.consoleLog(), log)) {
                 guest.put("accelerator", vm.accelerator().name().toLowerCase(java.util.Locale.ROOT));
                 guest.put("qemu command", String.join(" ", vm.command()));
-                try {
-                    GuestAgent agent = vm.agent();
-                    agent.awaitReady(READY);
-                    progress.step(String.format("agent ready after %.1f s; waiting for eth0", (System.nanoTime() - t0) / 1e9));
-                    NetInfo info = agent.awaitInterface("eth0", Duration.ofSeconds(60));
-                    agent.netUp("eth0", "10.0.2.15/24");
-                    progress.step("pinging the responder (" + SMALL_PINGS + " of 56 bytes, " + LARGE_PINGS + " of 1400)");
-                    int small = agent.netPing("10.0.2.2", SMALL_PINGS, 56);
-                    int large = agent.netPing("10.0.2.2", LARGE_PINGS, 1400);
-                    guest.put("network driver", info.driver() + " on " + info.device() + ", mtu " + info.mtu());
-                    guest.put("workload", String.format("%d of %d small and %d of %d large pings answered by the responder",
-                            small, SMALL_PINGS, large, LARGE_PINGS));
-                    if (small + large == 0) incomplete = "no ping was answered: the driver moved no packet through the device";
-                    agent.poweroff();
-                    vm.awaitExit(Duration.ofSeconds(30));
-                } catch (RuntimeException e) {
-                    incomplete = "the network workload did not finish: " + e.getMessage().lines().findFirst().orElse("");
-                }
+                incomplete = image != null ? agentWorkload(vm, queuePairs, guest, progress, t0) : dhcpWorkload(vm, responder, o, guest, progress);
             }
             consoleCopy = CertificationService.keepConsole(dir.resolve("qemu").resolve("console.log"), o.reportDir());
-            device.put("type", "virtio-net (vhost-user, virtio-net-pci, PVKit reference back-end: one queue pair on a switch with a responder)");
+            device.put("type", "virtio-net (vhost-user, virtio-net-pci, PVKit reference back-end: " + queuePairs
+                    + " queue pair(s) on a switch with a responder)");
             device.put("frames", String.format("%d transmitted, %d received (%d receive buffers), %d transmitted dropped",
                     port.counters().txFrames(), port.counters().rxFrames(), port.counters().rxBuffers(), port.counters().txDropped()));
         } catch (java.io.IOException e) {
@@ -127,8 +143,10 @@ public final class NetCertification {
             incomplete = "no session of the " + judged.name().toLowerCase(java.util.Locale.ROOT) + " driver was observed";
         }
         CertificationService.putOfferedFeatures(events, device);
-        guest.putAll(CertificationService.guestFacts(o, image));
-        guest.put("mode", "network workload through the PVKit agent (interface up, pings to the responder)");
+        if (image != null) guest.putAll(CertificationService.guestFacts(o, image));
+        guest.put("mode", image != null ? "network workload through the PVKit agent (interface up, pings to the responder"
+                + (queuePairs > 1 ? " from each of " + queuePairs + " CPUs" : "") + ")"
+                : "firmware: iPXE's virtio-net driver under SeaBIOS, configuring itself over DHCP from the responder");
         if (incomplete != null) guest.put("incomplete", incomplete);
         CertificationService.Waived waived = CertificationService.applyWaivers(o, verdicts, clock);
         Certification c = new Certification(CertificationService.TOOL_VERSION, spec.version().toString(), guest, device, startedAt,
@@ -136,5 +154,47 @@ public final class NetCertification {
                 o.failOn(), waived.terms(), null);
         List<Path> reports = Reports.write(c, spec, o.reportDir());
         return new CertificationService.Result(c, reports, incomplete, consoleCopy, null);
+    }
+
+    /** Interface up, then pings from each CPU (one per queue pair); the reason the run is incomplete, or null. */
+    private static String agentWorkload(QemuInstance vm, int pairs, Map<String, String> guest, Progress progress, long t0) throws InterruptedException {
+        try {
+            GuestAgent agent = vm.agent();
+            agent.awaitReady(READY);
+            progress.step(String.format("agent ready after %.1f s; waiting for eth0", (System.nanoTime() - t0) / 1e9));
+            NetInfo info = agent.awaitInterface("eth0", Duration.ofSeconds(60));
+            agent.netUp("eth0", "10.0.2.15/24");
+            int small = 0;
+            int large = 0;
+            for (int cpu = 0; cpu < pairs; cpu++) {
+                progress.step("pinging the responder (" + SMALL_PINGS + " of 56 bytes, " + LARGE_PINGS + " of 1400)"
+                        + (pairs > 1 ? " from CPU " + cpu : ""));
+                small += pairs > 1 ? agent.netPing("10.0.2.2", SMALL_PINGS, 56, cpu) : agent.netPing("10.0.2.2", SMALL_PINGS, 56);
+                large += pairs > 1 ? agent.netPing("10.0.2.2", LARGE_PINGS, 1400, cpu) : agent.netPing("10.0.2.2", LARGE_PINGS, 1400);
+            }
+            guest.put("network driver", info.driver() + " on " + info.device() + ", mtu " + info.mtu() + ", " + info.queues() + " receive queue(s)");
+            guest.put("workload", String.format("%d of %d small and %d of %d large pings answered by the responder",
+                    small, SMALL_PINGS * pairs, large, LARGE_PINGS * pairs));
+            agent.poweroff();
+            vm.awaitExit(Duration.ofSeconds(30));
+            return small + large == 0 ? "no ping was answered: the driver moved no packet through the device" : null;
+        } catch (RuntimeException e) {
+            return "the network workload did not finish: " + e.getMessage().lines().findFirst().orElse("");
+        }
+    }
+
+    /**
+     * Waits for iPXE to lease an address from the responder, then a little longer for what it does next, and stops
+     * QEMU (iPXE goes on trying to boot from the network for ever); the reason the run is incomplete, or null.
+     */
+    private static String dhcpWorkload(QemuInstance vm, Responder responder, CertifyOptions o, Map<String, String> guest,
+                                       Progress progress) throws InterruptedException {
+        progress.step("waiting for iPXE's DHCP exchange with the responder");
+        long deadline = System.nanoTime() + o.timeout().toNanos();
+        while (responder.dhcpAcknowledged() == 0 && vm.isAlive() && System.nanoTime() < deadline) Thread.sleep(200);
+        if (responder.dhcpAcknowledged() > 0) Thread.sleep(DHCP_SETTLE.toMillis());
+        guest.put("workload", responder.dhcpAcknowledged() + " DHCP lease(s) acknowledged by the responder");
+        vm.close();
+        return responder.dhcpAcknowledged() == 0 ? "iPXE leased no address: its driver moved no DHCP exchange through the device" : null;
     }
 }

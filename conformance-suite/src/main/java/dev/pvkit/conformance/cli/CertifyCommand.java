@@ -3,6 +3,7 @@ package dev.pvkit.conformance.cli;
 import dev.pvkit.conformance.certify.CertificationService;
 import dev.pvkit.conformance.certify.CertifyOptions;
 import dev.pvkit.conformance.certify.DriverChoice;
+import dev.pvkit.backends.net.NetOptions;
 import dev.pvkit.conformance.certify.NetCertification;
 import dev.pvkit.conformance.certify.RunTerms;
 import dev.pvkit.conformance.certify.SetupException;
@@ -65,8 +66,13 @@ final class CertifyCommand implements Callable<Integer> {
 
     @Option(names = "--device", paramLabel = "blk|net", defaultValue = "blk", description = "the driver certified: blk "
             + "(virtio-blk, the default) or net (virtio-net: the guest's interface on a PVKit switch port pings a responder; "
-            + "the default guest or --kernel with --initrd; no passive, firmware, disk, matrix or generated-behaviour options yet)")
+            + "the default guest or --kernel with --initrd, or with --firmware seabios iPXE's driver leasing an address over DHCP; "
+            + "no passive, disk, matrix or generated-behaviour options yet)")
     String device;
+
+    @Option(names = "--queue-pairs", paramLabel = "N", description = "with --device net: receive/transmit queue pairs offered, "
+            + "1..8 (default 1); the guest gets as many CPUs and pings from each, so that its driver uses every pair")
+    Integer queuePairs;
 
     @Option(names = "--passive", description = "no agent and no workload: observe whatever the guest's drivers do until it "
             + "powers off, exits through the exit device, or the time limit (how a firmware or a foreign OS is certified). "
@@ -148,6 +154,11 @@ final class CertifyCommand implements Callable<Integer> {
         if (shard != null && matrix == null) throw new UserError("--shard needs --matrix (a shard is a part of a matrix)");
         if (!device.equals("blk") && !device.equals("net")) throw new UserError("--device must be blk or net, got " + device);
         if (device.equals("net")) refuseForNet();
+        if (queuePairs != null && !device.equals("net")) throw new UserError("--queue-pairs goes with --device net only");
+        if (queuePairs != null && (queuePairs < 1 || queuePairs > NetOptions.MAX_QUEUE_PAIRS)) {
+            throw new UserError("--queue-pairs must be 1.." + NetOptions.MAX_QUEUE_PAIRS + ", got " + queuePairs);
+        }
+        if (queuePairs != null && queuePairs > 1 && guestChoice.firmware != null) throw new UserError("--queue-pairs above 1 does not go with --firmware (iPXE uses one pair)");
         if (matrix != null) return MatrixCertify.run(this, out);
         if (guestChoice.guest != null && !guestChoice.guest.equals("default")) {
             throw new UserError("--guest takes only 'default' (use --kernel FILE for your own kernel)");
@@ -174,7 +185,7 @@ final class CertifyCommand implements Callable<Integer> {
                 out.flush();
             };
             r = device.equals("net")
-                    ? new NetCertification(pvSpec, Checks.all(), java.time.Clock.systemUTC()).run(run.options(), progress)
+                    ? new NetCertification(pvSpec, Checks.all(), java.time.Clock.systemUTC()).run(run.options(), queuePairs == null ? 1 : queuePairs, progress)
                     : new CertificationService(pvSpec, Checks.all()).run(run.options(), run.explore(), progress);
         } catch (SetupException e) {
             throw new UserError(e.getMessage());
@@ -191,11 +202,14 @@ final class CertifyCommand implements Callable<Integer> {
     /** The options a net certification does not take yet, each refused in one line. */
     private void refuseForNet() {
         var parsed = spec.commandLine().getParseResult();
-        for (String name : List.of("--passive", "--firmware", "--qemu-template", "--disk", "--matrix", "--shard", "--replay",
+        if (guestChoice.firmware != null && guestChoice.firmware != Firmware.SEABIOS) {
+            throw new UserError("--device net certifies a firmware's driver under --firmware seabios only (iPXE, QEMU's network boot ROM)");
+        }
+        for (String name : List.of("--passive", "--qemu-template", "--disk", "--matrix", "--shard", "--replay",
                 "--tries", "--seed", "--time-budget", "--profile", "--quiet-end")) {
             if (parsed.hasMatchedOption(name)) {
                 throw new UserError(name + " does not go with --device net yet (net certification runs the default workload"
-                        + " on the default guest or --kernel with --initrd)");
+                        + " on the default guest or --kernel with --initrd, or iPXE's under --firmware seabios)");
             }
         }
     }
