@@ -203,13 +203,7 @@ public final class GuestAgent implements AutoCloseable {
 
     /** Polls NETINFO until the interface exists (drivers probe asynchronously after the agent starts). */
     public NetInfo awaitInterface(String ifname, Duration limit) throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (true) {
-            AgentReply r = call(AgentProtocol.command("NETINFO", ifname));
-            if (r.ok()) return NetInfo.parse(r.fields());
-            if (System.nanoTime() - deadline > 0) throw new AgentException("interface " + ifname + " did not appear within " + limit, r);
-            Thread.sleep(250);
-        }
+        return NetInfo.parse(awaitOk(AgentProtocol.command("NETINFO", ifname), limit, "interface " + ifname + " did not appear within " + limit).fields());
     }
 
     /** Pings {@code address} {@code count} times with {@code size}-byte payloads; returns how many answers came. */
@@ -244,11 +238,19 @@ public final class GuestAgent implements AutoCloseable {
 
     /** Polls INFO until the device exists (drivers probe asynchronously after the agent starts). */
     public BlockInfo awaitDevice(String dev, Duration limit) throws InterruptedException {
+        return BlockInfo.parse(awaitOk(AgentProtocol.command("INFO", dev), limit, "no " + dev + " in the guest").fields());
+    }
+
+    /**
+     * Sends {@code command} until it is answered OK (a device the driver has not bound yet is not there), at most
+     * {@code limit}; then throws with {@code failure} and the last answer.
+     */
+    private AgentReply awaitOk(String command, Duration limit, String failure) throws InterruptedException {
         long deadline = System.nanoTime() + limit.toNanos();
         while (true) {
-            AgentReply r = call(AgentProtocol.command("INFO", dev));
-            if (r.ok()) return BlockInfo.parse(r.fields());
-            if (System.nanoTime() > deadline) throw new AgentException("no " + dev + " in the guest: " + r.text(), r);
+            AgentReply r = call(command);
+            if (r.ok()) return r;
+            if (System.nanoTime() - deadline > 0) throw new AgentException(failure + ": " + r.text(), r);
             Thread.sleep(200);
         }
     }

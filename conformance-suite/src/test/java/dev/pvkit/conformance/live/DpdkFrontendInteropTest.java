@@ -8,18 +8,16 @@ import dev.pvkit.backends.net.Ipv4;
 import dev.pvkit.backends.net.NetOptions;
 import dev.pvkit.backends.net.SwitchPort;
 import dev.pvkit.backends.net.VirtioNetDevice;
-import dev.pvkit.conformance.check.CertificationScope;
-import dev.pvkit.conformance.check.CheckEngine;
-import dev.pvkit.conformance.check.Checks;
+
 import dev.pvkit.conformance.observe.BackendRecorder;
 import dev.pvkit.conformance.observe.EventLog;
 import dev.pvkit.conformance.observe.NetRecorder;
-import dev.pvkit.conformance.observe.SessionSplitter;
+
 import dev.pvkit.conformance.verdict.Outcome;
 import dev.pvkit.conformance.verdict.RequirementVerdict;
 import dev.pvkit.sdk.vhostuser.UnsealedFiles;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
-import dev.pvkit.spec.PvSpec;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -100,14 +98,10 @@ class DpdkFrontendInteropTest {
                     Ethernet.formatMac(dpdkMac), asker.count(Ethernet.TYPE_ARP), asker.count(Ethernet.TYPE_IPV4),
                     device.counters().txFrames(), device.counters().rxFrames());
         }
-        PvSpec spec = PvSpec.load();
-        List<RequirementVerdict> verdicts = new CheckEngine(spec, Checks.all()).evaluate(
-                CertificationScope.requirements(spec, CertificationScope.netAreas()), SessionSplitter.split(log.ordered()), -1);
-        List<String> failed = verdicts.stream().filter(v -> v.outcome() == Outcome.FAIL)
-                .map(v -> v.requirement().id() + ": " + v.evidence().stream().map(e -> e.summary()).toList()).toList();
+        List<RequirementVerdict> verdicts = LiveSupport.netVerdicts(log.ordered());
+        List<String> failed = LiveSupport.failures(verdicts);
         System.out.println("[dpdk-interop] checks on DPDK's virtio_user driver: " + (failed.isEmpty() ? "no FAIL" : failed)
-                + "; NET passed: " + verdicts.stream().filter(v -> v.outcome() == Outcome.PASS && v.requirement().area().equals("NET"))
-                .map(v -> v.requirement().id()).toList());
+                + "; NET passed: " + LiveSupport.netPassed(verdicts));
         assertThat(verdicts.stream().filter(v -> v.outcome() == Outcome.FAIL).map(v -> v.requirement().id()))
                 .as("FAILs on DPDK's virtio_user driver: %s", failed).containsExactly("DRV-NET-017");
     }

@@ -1,9 +1,17 @@
 package dev.pvkit.conformance.live;
 
+import dev.pvkit.conformance.check.CertificationScope;
+import dev.pvkit.conformance.check.CheckEngine;
+import dev.pvkit.conformance.check.Checks;
 import dev.pvkit.conformance.guest.GuestImage;
 import dev.pvkit.conformance.guest.GuestImageBuilder;
 import dev.pvkit.conformance.guest.QemuCommandLine;
 import dev.pvkit.conformance.guest.QemuInstance;
+import dev.pvkit.conformance.observe.Event;
+import dev.pvkit.conformance.observe.SessionSplitter;
+import dev.pvkit.conformance.verdict.Outcome;
+import dev.pvkit.conformance.verdict.RequirementVerdict;
+import dev.pvkit.spec.PvSpec;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,7 +22,7 @@ import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** What the live tests share: the default image (built once per JVM), clean-up checks. */
+/** What the live tests share: the default image (built once per JVM), clean-up checks, the net verdicts. */
 public final class LiveSupport {
     private static GuestImage image;
 
@@ -108,4 +116,24 @@ public final class LiveSupport {
     static String seconds(long startNanos) {
         return String.format("%.1f s", (System.nanoTime() - startNanos) / 1e9);
     }
+
+    /** PVKit's verdicts on the NET scope (and the common areas with it) for every driver session in {@code events}. */
+    static List<RequirementVerdict> netVerdicts(List<Event> events) {
+        return new CheckEngine(SPEC, Checks.all()).evaluate(CertificationScope.requirements(SPEC, CertificationScope.netAreas()),
+                SessionSplitter.split(events), -1);
+    }
+
+    /** "ID: [evidence, ...]" for each FAIL among {@code verdicts}. */
+    static List<String> failures(List<RequirementVerdict> verdicts) {
+        return verdicts.stream().filter(v -> v.outcome() == Outcome.FAIL)
+                .map(v -> v.requirement().id() + ": " + v.evidence().stream().map(e -> e.summary()).toList()).toList();
+    }
+
+    /** The NET requirements among {@code verdicts} that passed: kept at least once and never broken. */
+    static List<String> netPassed(List<RequirementVerdict> verdicts) {
+        return verdicts.stream().filter(v -> v.outcome() == Outcome.PASS && v.requirement().area().equals("NET"))
+                .map(v -> v.requirement().id()).toList();
+    }
+
+    private static final PvSpec SPEC = PvSpec.load();
 }

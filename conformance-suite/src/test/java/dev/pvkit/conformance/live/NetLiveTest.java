@@ -9,9 +9,7 @@ import dev.pvkit.backends.net.Responder;
 import dev.pvkit.backends.net.TapPort;
 import dev.pvkit.backends.net.VirtioNet;
 import dev.pvkit.backends.net.VirtioNetDevice;
-import dev.pvkit.conformance.check.CertificationScope;
-import dev.pvkit.conformance.check.CheckEngine;
-import dev.pvkit.conformance.check.Checks;
+
 import dev.pvkit.conformance.guest.Accelerator;
 import dev.pvkit.conformance.guest.GuestAgent;
 import dev.pvkit.conformance.guest.GuestImage;
@@ -24,8 +22,7 @@ import dev.pvkit.conformance.guest.VhostUserDevice;
 import dev.pvkit.conformance.observe.BackendRecorder;
 import dev.pvkit.conformance.observe.EventLog;
 import dev.pvkit.conformance.observe.NetRecorder;
-import dev.pvkit.conformance.observe.SessionSplitter;
-import dev.pvkit.conformance.verdict.Outcome;
+
 import dev.pvkit.conformance.verdict.RequirementVerdict;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
 import dev.pvkit.spec.PvSpec;
@@ -58,7 +55,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 class NetLiveTest {
     private static final Duration LIMIT = Duration.ofMinutes(3);
     private static final long RESPONDER_MAC = 0x0200_0000_00feL;
-    private static final PvSpec SPEC = PvSpec.load();
     private static GuestImage image;
 
     @TempDir
@@ -76,12 +72,9 @@ class NetLiveTest {
      */
     private List<String> netVerdicts(int i) throws InterruptedException {
         guests.get(i).awaitExit(Duration.ofSeconds(30));
-        List<RequirementVerdict> verdicts = new CheckEngine(SPEC, Checks.all()).evaluate(
-                CertificationScope.requirements(SPEC, CertificationScope.netAreas()), SessionSplitter.split(logs.get(i).ordered()), -1);
-        assertThat(verdicts.stream().filter(v -> v.outcome() == Outcome.FAIL).map(v -> v.requirement().id() + ": "
-                + v.evidence().stream().map(e -> e.summary()).toList())).as("FAILs on Linux's virtio_net").isEmpty();
-        return verdicts.stream().filter(v -> v.outcome() == Outcome.PASS && v.requirement().area().equals("NET"))
-                .map(v -> v.requirement().id()).toList();
+        List<RequirementVerdict> verdicts = LiveSupport.netVerdicts(logs.get(i).ordered());
+        assertThat(LiveSupport.failures(verdicts)).as("FAILs on Linux's virtio_net").isEmpty();
+        return LiveSupport.netPassed(verdicts);
     }
 
     @BeforeAll
