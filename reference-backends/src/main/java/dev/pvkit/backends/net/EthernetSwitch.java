@@ -29,6 +29,14 @@ public final class EthernetSwitch {
 
     /** Sends {@code frame}, which came in on {@code from}, on its way; frames shorter than an Ethernet header go nowhere. */
     public void forward(SwitchPort from, byte[] frame) {
+        forward(from, frame, null);
+    }
+
+    /**
+     * {@link #forward(SwitchPort, byte[])} for a frame whose sender left a checksum or segmentation to the network
+     * ({@code offload}; null for none): each receiving port takes it as it can ({@link SwitchPort#deliver(byte[], Offload)}).
+     */
+    public void forward(SwitchPort from, byte[] frame, Offload offload) {
         if (frame.length < VirtioNet.ETH_HEADER) return;
         long src = Ethernet.source(frame);
         // Learnt once per move, not written per frame: the table is read far more often than it changes.
@@ -38,7 +46,7 @@ public final class EthernetSwitch {
             SwitchPort to = learnt.get(dst);
             if (to != null) {
                 if (to != from) {
-                    to.deliver(frame);
+                    to.deliver(frame, offload);
                     forwarded.incrementAndGet();
                 }
                 return;
@@ -46,7 +54,7 @@ public final class EthernetSwitch {
         }
         flooded.incrementAndGet();
         for (SwitchPort p : ports) {
-            if (p != from) p.deliver(frame);
+            if (p != from) p.deliver(frame, offload);
         }
     }
 

@@ -14,6 +14,8 @@ public final class NetCounters {
     final AtomicLong rxBuffers = new AtomicLong();
     final AtomicLong rxDropped = new AtomicLong();
     final AtomicLong rxFiltered = new AtomicLong();
+    final AtomicLong txSegmentation = new AtomicLong();
+    final AtomicLong rxSegmentation = new AtomicLong();
     private final Map<String, LongAdder> findings = new ConcurrentHashMap<>();
 
     /** Counts a finding; returns true the first time its requirement (or "other") is seen, so that it is logged loudly once. */
@@ -50,6 +52,16 @@ public final class NetCounters {
     /** Frames for this port dropped: no room while they waited, or a buffer too small. */
     public long rxDropped() {
         return rxDropped.get();
+    }
+
+    /** Transmitted segmentation (GSO) packets forwarded: the driver used HOST_TSO4/6. */
+    public long txSegmentation() {
+        return txSegmentation.get();
+    }
+
+    /** Segmentation (GSO) packets delivered whole into receive buffers: the driver took GUEST_TSO4/6. */
+    public long rxSegmentation() {
+        return rxSegmentation.get();
     }
 
     /** Frames for this port its receive filter refused (receive modes, MAC and VLAN tables the driver set). */

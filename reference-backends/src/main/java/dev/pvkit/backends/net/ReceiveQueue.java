@@ -31,6 +31,7 @@ final class ReceiveQueue implements AutoCloseable {
     private final String name;
     private final NetCounters counters;
     private final int limit;
+    /** Packets (header and frame) waiting for buffers, num_buffers still to be set. */
     private final ConcurrentLinkedQueue<byte[]> waiting = new ConcurrentLinkedQueue<>();
     private final AtomicInteger waitingCount = new AtomicInteger();
     private final EventFd arrived = EventFd.create();
@@ -76,14 +77,18 @@ final class ReceiveQueue implements AutoCloseable {
         });
     }
 
-    /** Takes a frame from the switch; from any thread. */
-    void offer(byte[] frame) {
+    /**
+     * Takes a frame from the switch, with what its sender left to do ({@code offload}, null for none; the caller made
+     * sure this driver takes it); from any thread. Its header is made here, in the one copy the frame gets.
+     */
+    void offer(byte[] frame, Offload offload) {
         if (waitingCount.incrementAndGet() > limit) {
             waitingCount.decrementAndGet();
             counters.rxDropped.incrementAndGet(); // the guest is not taking frames: like a full NIC queue, drop new ones
             return;
         }
-        waiting.add(frame);
+        if (offload != null && offload.segments()) counters.rxSegmentation.incrementAndGet();
+        waiting.add(packet(frame, offload));
         if (wakePending.compareAndSet(false, true)) arrived.signal();
     }
 
@@ -105,11 +110,10 @@ final class ReceiveQueue implements AutoCloseable {
      * {@code tooSmall} is the requirement a buffer that cannot hold a whole packet breaks without MRG_RXBUF.
      */
     void fill(boolean mergeable, String tooSmall) {
-        byte[] frame;
-        while ((frame = waiting.peek()) != null) {
+        byte[] packet;
+        while ((packet = waiting.peek()) != null) {
             dropCancelled();
             if (buffers.isEmpty()) return;
-            byte[] packet = withHeader(frame);
             boolean done = mergeable ? placeMerged(packet) : placeSingle(packet, tooSmall);
             if (!done) return; // more buffers needed: wait for them
             waiting.poll();
@@ -183,11 +187,37 @@ final class ReceiveQueue implements AutoCloseable {
         while (!buffers.isEmpty() && buffers.peek().isCancelled()) buffers.poll();
     }
 
-    private static byte[] withHeader(byte[] frame) {
+    /**
+     * The header and the frame. Without an offload every field but num_buffers is 0: the checksum complete and no
+     * segmentation [DEV-NET-037, DEV-NET-057]. With one, NEEDS_CSUM and the sender's checksum position, and for a
+     * segmentation packet its type and size, hdr_len being the headers through TCP [DEV-NET-063].
+     */
+    static byte[] packet(byte[] frame, Offload offload) {
         byte[] p = new byte[HEADER_BYTES + frame.length];
-        p[10] = 1; // num_buffers 1: every other field 0, the checksum complete and no segmentation [DEV-NET-037, DEV-NET-057]
+        p[10] = 1; // num_buffers 1; a mergeable placement rewrites it
+        if (offload != null) {
+            p[0] = VirtioNet.FLAG_NEEDS_CSUM;
+            if (offload.segments()) {
+                p[1] = (byte) offload.gsoType();
+                put16(p, 2, tcpHeadersEnd(frame, offload.csumStart(), offload.hdrLen()));
+                put16(p, 4, offload.gsoSize());
+            }
+            put16(p, 6, offload.csumStart());
+            put16(p, 8, offload.csumOffset());
+        }
         System.arraycopy(frame, 0, p, HEADER_BYTES, frame.length);
         return p;
+    }
+
+    /** Where the TCP header starting at {@code tcp} ends, from its data offset; {@code fallback} if it lies outside. */
+    private static int tcpHeadersEnd(byte[] frame, int tcp, int fallback) {
+        if (tcp < 0 || tcp + 13 > frame.length) return fallback;
+        return tcp + ((frame[tcp + 12] & 0xf0) >>> 4) * 4;
+    }
+
+    private static void put16(byte[] b, int at, int v) {
+        b[at] = (byte) v;
+        b[at + 1] = (byte) (v >>> 8);
     }
 
     @Override

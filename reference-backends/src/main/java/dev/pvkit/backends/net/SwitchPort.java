@@ -11,4 +11,12 @@ public interface SwitchPort {
      * not change {@code frame}, which flooding shares between ports.
      */
     void deliver(byte[] frame);
+
+    /**
+     * Takes a frame with what its sender left to the network ({@code offload}, null for none). A port that takes no
+     * offloads, the default, gets it segmented or with its checksum completed ({@link Offload#plain}).
+     */
+    default void deliver(byte[] frame, Offload offload) {
+        for (byte[] f : Offload.plain(frame, offload)) deliver(f);
+    }
 }

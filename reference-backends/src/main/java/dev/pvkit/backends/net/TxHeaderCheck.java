@@ -67,8 +67,10 @@ public final class TxHeaderCheck {
             out.add(new TxFinding(null, true, "frame of " + frameBytes + " bytes is shorter than an Ethernet header"));
         } else if (gso == GSO_NONE && mtu > 0 && frameBytes > mtu + ETH_HEADER) {
             out.add(new TxFinding("DRV-NET-009", true, "non-GSO frame of " + frameBytes + " bytes exceeds mtu " + mtu + " + 14"));
-        } else if (frameBytes > MAX_FRAME) {
-            out.add(new TxFinding(null, true, "frame of " + frameBytes + " bytes exceeds the largest frame, " + MAX_FRAME));
+        } else if (frameBytes > (gso == GSO_NONE ? MAX_FRAME : MAX_GSO_FRAME)) {
+            int limit = gso == GSO_NONE ? MAX_FRAME : MAX_GSO_FRAME;
+            out.add(new TxFinding(null, true, "frame of " + frameBytes + " bytes exceeds the largest " + (gso == GSO_NONE ? "" : "segmentation ")
+                    + "frame, " + limit));
         }
         return out;
     }

@@ -60,8 +60,10 @@ public final class VirtioNet {
 
     /** Ethernet header bytes; a frame of MTU payload is at most MTU + this long (no VLAN tag). */
     public static final int ETH_HEADER = 14;
-    /** The largest frame PVKit moves: no GSO is offered, so a packet is never larger than a jumbo frame. */
+    /** The largest frame PVKit moves without segmentation: a jumbo frame. */
     public static final int MAX_FRAME = 9216 + ETH_HEADER;
+    /** The largest segmentation (GSO) packet: a 64 KiB IP packet behind an Ethernet header and a VLAN tag. */
+    public static final int MAX_GSO_FRAME = 65535 + ETH_HEADER + 4;
 
     public static final int RX = 0;
     public static final int TX = 1;

@@ -57,7 +57,10 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
                 | VirtioFeatures.bit(VirtioFeatures.INDIRECT_DESC) | VirtioFeatures.bit(F_MAC) | VirtioFeatures.bit(F_STATUS)
                 | VirtioFeatures.bit(F_MTU);
         if (options.mergeableRx()) f |= VirtioFeatures.bit(F_MRG_RXBUF);
-        if (options.checksumOffload()) f |= VirtioFeatures.bit(F_CSUM);
+        if (options.checksumOffload()) {
+            // Checksums and TCP segmentation both ways: the switch segments for a port that cannot take them.
+            for (int b : new int[]{F_CSUM, F_HOST_TSO4, F_HOST_TSO6, F_GUEST_CSUM, F_GUEST_TSO4, F_GUEST_TSO6}) f |= VirtioFeatures.bit(b);
+        }
         if (options.packed()) f |= VirtioFeatures.bit(VirtioFeatures.RING_PACKED);
         if (options.queuePairs() > 1) f |= VirtioFeatures.bit(F_MQ);
         for (int b : new int[]{F_CTRL_VQ, F_CTRL_RX, F_CTRL_RX_EXTRA, F_CTRL_VLAN, F_CTRL_MAC_ADDR}) f |= VirtioFeatures.bit(b);
@@ -219,6 +222,22 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
 
     @Override
     public void deliver(byte[] frame) {
+        deliver(frame, null);
+    }
+
+    /**
+     * A frame with its offload: passed on as it is, its header saying what is left to do, when the driver negotiated
+     * the features for it (GUEST_CSUM for a partial checksum; GUEST_TSO4/6 for a TCP segmentation packet, and never
+     * an ECN one, as GUEST_ECN is not offered [DEV-NET-039, DEV-NET-041]); otherwise as plain frames ({@link Offload#plain}).
+     */
+    @Override
+    public void deliver(byte[] frame, Offload offload) {
+        if (offload != null && !takes(offload)) {
+            List<byte[]> plain = Offload.plain(frame, offload);
+            if (plain.isEmpty()) counters.rxDropped.incrementAndGet(); // a segmentation packet that cannot be segmented
+            for (byte[] f : plain) deliver(f, null);
+            return;
+        }
         if (!linkUp) {
             counters.rxDropped.incrementAndGet();
             return;
@@ -228,7 +247,19 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
             counters.rxFiltered.incrementAndGet();
             return;
         }
-        receiveQueues[pairFor(frame)].offer(frame);
+        receiveQueues[pairFor(frame)].offer(frame, offload);
+    }
+
+    /** Whether this port's driver takes {@code o} as it is. */
+    private boolean takes(Offload o) {
+        long f = negotiated;
+        if (!VirtioFeatures.has(f, F_GUEST_CSUM)) return false;
+        if (!o.segments()) return true;
+        return switch (o.gsoType()) { // the ECN bit set: not negotiable here, so not passed on
+            case GSO_TCPV4 -> VirtioFeatures.has(f, F_GUEST_TSO4);
+            case GSO_TCPV6 -> VirtioFeatures.has(f, F_GUEST_TSO6);
+            default -> false;
+        };
     }
 
     /**
@@ -302,7 +333,7 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
             byte[] h = new byte[HEADER_BYTES];
             in.read(0, h, 0, HEADER_BYTES); // across descriptors if the driver split it: never assumed whole in one
             header = NetHeader.decode(h);
-            if (frameBytes <= MAX_FRAME) {
+            if (frameBytes <= MAX_GSO_FRAME) { // bounded: what a hostile driver can make the device hold per packet
                 frame = new byte[frameBytes];
                 in.read(HEADER_BYTES, frame, 0, frameBytes);
             }
@@ -324,29 +355,24 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
             counters.txDropped.incrementAndGet();
             return;
         }
-        // No port takes partial checksums (GUEST_CSUM is not offered): complete the one the driver left to the device.
-        if (header != null && (header.flags() & FLAG_NEEDS_CSUM) != 0 && VirtioFeatures.has(negotiated, F_CSUM)) {
-            completeChecksum(frame, header.csumStart(), header.csumOffset());
-        }
         if (!linkUp) { // a NIC with its link down sends nothing out
             counters.txDropped.incrementAndGet();
             return;
         }
         counters.txFrames.incrementAndGet();
         if (receiveQueues.length > 1) steering.learn(frame, pair);
-        sw.forward(this, frame);
+        Offload offload = offloadOf(header);
+        if (offload != null && offload.segments()) counters.txSegmentation.incrementAndGet();
+        sw.forward(this, frame, offload);
     }
 
     /**
-     * NEEDS_CSUM: the field at {@code start + offset} holds the pseudo-header sum, and the ones'-complement sum from
-     * {@code start} to the frame's end, stored there, completes the packet (virtio 5.1.6.2). The check already made
-     * sure the field lies inside the frame [DRV-NET-041].
+     * What the driver left to the network (the check already refused what was not negotiated): a checksum under CSUM,
+     * and segmentation under HOST_TSO4/6. Null for a packet complete as it is.
      */
-    static void completeChecksum(byte[] frame, int start, int offset) {
-        int at = start + offset;
-        int sum = Ipv4.checksum(frame, start, frame.length - start, 0);
-        // The field's own bytes are part of the sum: the result replaces them.
-        Ipv4.put16(frame, at, sum);
+    private Offload offloadOf(NetHeader h) {
+        if ((h.flags() & FLAG_NEEDS_CSUM) == 0 || !VirtioFeatures.has(negotiated, F_CSUM)) return null;
+        return new Offload(h.gsoType(), h.gsoSize(), h.hdrLen(), h.csumStart(), h.csumOffset());
     }
 
     /** Takes the port off the switch and closes its eventfd; serve it no longer. */

@@ -371,7 +371,7 @@ class TcpSegmenterTest {
 
     // -- frames as a TSO driver hands them over ---------------------------------------------------------------
 
-    private static byte[] tcp4(byte[] ipOptions, byte[] tcpOptions, int id, int seq, int flags, byte[] payload) {
+    static byte[] tcp4(byte[] ipOptions, byte[] tcpOptions, int id, int seq, int flags, byte[] payload) {
         int ihl = 20 + ipOptions.length;
         byte[] f = new byte[14 + ihl + 20 + tcpOptions.length + payload.length];
         Ethernet.putMac(f, 0, RESPONDER_MAC);
@@ -396,7 +396,7 @@ class TcpSegmenterTest {
         return f;
     }
 
-    private static byte[] tcp6(byte[] tcpOptions, int seq, int flags, byte[] payload) {
+    static byte[] tcp6(byte[] tcpOptions, int seq, int flags, byte[] payload) {
         byte[] f = new byte[14 + 40 + 20 + tcpOptions.length + payload.length];
         Ethernet.putMac(f, 0, RESPONDER_MAC);
         Ethernet.putMac(f, 6, GUEST_MAC);

@@ -142,7 +142,7 @@ class VirtioNetDeviceTest {
 
     @Test
     void segmentationThatWasNotNegotiatedIsDroppedAndNamed() {
-        start(NetOptions.defaults(), Format.SPLIT, 0);
+        start(NetOptions.defaults(), Format.SPLIT, VirtioFeatures.bit(VirtioNet.F_HOST_TSO4));
         NetHeader tso = new NetHeader(VirtioNet.FLAG_NEEDS_CSUM, VirtioNet.GSO_TCPV4, 54, 1448, 34, 16, 0);
         h.post(VirtioNet.TX, Buffers.of(tx(tso, echoRequest(GUEST_MAC, RESPONDER_MAC, GUEST_IP, RESPONDER_IP, 1, 1, pattern(8)))));
         h.awaitCompletions(1);
@@ -160,7 +160,7 @@ class VirtioNetDeviceTest {
         long pseudo = Ipv4.pseudoSum(GUEST_IP, RESPONDER_IP, Ipv4.PROTO_UDP, whole.length - udp);
         while (pseudo >>> 16 != 0) pseudo = (pseudo & 0xffff) + (pseudo >>> 16);
         Ipv4.put16(partial, udp + 6, (int) pseudo);
-        VirtioNetDevice.completeChecksum(partial, udp, 6);
+        Offload.completeChecksum(partial, udp, 6);
         assertThat(partial).isEqualTo(whole);
 
         start(NetOptions.defaults(), Format.SPLIT, 0);
@@ -361,5 +361,109 @@ class VirtioNetDeviceTest {
         assertThat(h.configChangesAnnounced()).isEqualTo(2);
         assertThat(device.config()[VirtioNet.CFG_STATUS] & VirtioNet.STATUS_LINK_UP).isEqualTo(VirtioNet.STATUS_LINK_UP);
         assertThat(exchange(tx(arpRequest(GUEST_MAC, GUEST_IP, RESPONDER_IP)), 1)).hasSize(1);
+    }
+
+    // ---------------------------------------------------------------- segmentation offloads
+
+    private static final long NOBODY = 0x0200_0000_0099L; // an address no port has: the switch floods to every port
+
+    /** A port on the switch with its own harness, negotiating what it offers but {@code unwanted}, with receive buffers. */
+    private record Peer(VirtioNetDevice device, DeviceHarness harness) implements AutoCloseable {
+        static Peer of(EthernetSwitch sw, String name, long unwanted, int buffers, int bytes) {
+            VirtioNetDevice d = new VirtioNetDevice(name, sw, NetOptions.defaults().withPacked(false));
+            DeviceHarness h = DeviceHarness.of(d).queueSize(64).maxChainBytes(70_000).requestDrain(Duration.ZERO)
+                    .features(d.features() & ~unwanted).start();
+            for (int i = 0; i < buffers; i++) h.post(VirtioNet.RX, Buffers.of().writable(bytes));
+            return new Peer(d, h);
+        }
+
+        @Override
+        public void close() {
+            harness.close();
+            device.close();
+        }
+    }
+
+    /** Linux's MSS on a 1500-byte MTU: 1460 less 12 bytes of timestamps for IPv4, 20 fewer again for IPv6's header. */
+    private static int mss(boolean v6) {
+        return v6 ? 1428 : 1448;
+    }
+
+    /** A TSO packet as a driver hands it over: the payload, NEEDS_CSUM on the TCP checksum, gso_size the MSS. */
+    private static byte[] tsoPacket(boolean v6, byte[] payload) {
+        byte[] f = v6 ? TcpSegmenterTest.tcp6(new byte[0], 1000, 0x18, payload) : TcpSegmenterTest.tcp4(new byte[0], new byte[0], 7, 1000, 0x18, payload);
+        Ethernet.putMac(f, 0, NOBODY);
+        int tcp = v6 ? 54 : 34;
+        NetHeader h = new NetHeader(VirtioNet.FLAG_NEEDS_CSUM, v6 ? VirtioNet.GSO_TCPV6 : VirtioNet.GSO_TCPV4, tcp + 20, mss(v6), tcp, 16, 0);
+        return tx(h, f);
+    }
+
+    @ParameterizedTest(name = "IPv6: {0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void aTsoPacketReachesAPortWithGuestTsoWholeAndOneWithoutAsValidSegments(boolean v6) {
+        start(NetOptions.defaults(), Format.SPLIT, 0);
+        long noGuestTso = VirtioFeatures.bit(VirtioNet.F_GUEST_TSO4) | VirtioFeatures.bit(VirtioNet.F_GUEST_TSO6);
+        byte[] payload = pattern(20_000);
+        try (Peer whole = Peer.of(sw, "whole", 0, 2, 65_600); Peer segments = Peer.of(sw, "segments", noGuestTso, 16, 1526)) {
+            h.post(VirtioNet.TX, Buffers.of(tsoPacket(v6, payload)));
+            h.awaitCompletions(1);
+            assertThat(device.counters().findings()).isEmpty();
+            assertThat(device.counters().txSegmentation()).isEqualTo(1);
+
+            byte[] got = whole.harness().awaitCompletions(1).get(0).writtenBytes();
+            NetHeader gh = NetHeader.decode(got);
+            assertThat(gh.gsoType()).as("DEV-NET-039/041: the type the port negotiated").isEqualTo(v6 ? VirtioNet.GSO_TCPV6 : VirtioNet.GSO_TCPV4);
+            assertThat(gh.gsoSize()).isEqualTo(mss(v6));
+            assertThat(gh.flags()).isEqualTo(VirtioNet.FLAG_NEEDS_CSUM);
+            assertThat(gh.hdrLen()).as("DEV-NET-063: headers through TCP").isEqualTo((v6 ? 54 : 34) + 20);
+            assertThat(frameOf(got).length).isEqualTo((v6 ? 74 : 54) + 20_000);
+            assertThat(whole.device().counters().rxSegmentation()).isEqualTo(1);
+
+            int expected = (20_000 + mss(v6) - 1) / mss(v6);
+            List<Completion> segs = segments.harness().awaitCompletions(expected);
+            ByteArrayOutputStream joined = new ByteArrayOutputStream();
+            for (Completion c : segs) {
+                byte[] pkt = c.writtenBytes();
+                assertThat(NetHeader.decode(pkt)).as("DEV-NET-057: a plain packet").isEqualTo(NetHeader.plain(1));
+                byte[] f = frameOf(pkt);
+                int tcp = v6 ? 54 : 34;
+                assertThat(f.length).isLessThanOrEqualTo(tcp + 20 + mss(v6));
+                if (!v6) assertThat(Ipv4.checksum(f, 14, 20, 0)).as("IPv4 header checksum").isZero();
+                long pseudo = v6 ? pseudo6(f, f.length - tcp) : Ipv4.pseudoSum(Ipv4.i32(f, 26), Ipv4.i32(f, 30), 6, f.length - tcp);
+                assertThat(Ipv4.checksum(f, tcp, f.length - tcp, pseudo)).as("TCP checksum").isZero();
+                joined.write(f, tcp + 20, f.length - tcp - 20);
+            }
+            assertThat(joined.toByteArray()).isEqualTo(payload);
+            assertThat(responder.answered()).as("the responder takes segments too and answers none of them").isZero();
+        }
+    }
+
+    private static long pseudo6(byte[] f, int tcpLength) {
+        long sum = 0;
+        for (int i = 22; i < 54; i += 2) sum += Ipv4.u16(f, i);
+        return sum + tcpLength + 6;
+    }
+
+    @Test
+    void aPartialChecksumReachesAPortWithGuestCsumPartialAndOneWithoutComplete() {
+        start(NetOptions.defaults(), Format.SPLIT, 0);
+        byte[] whole = Udp.frame(GUEST_MAC, NOBODY, GUEST_IP, 4000, Ipv4.parse("10.0.2.77"), 9, pattern(101));
+        byte[] partial = whole.clone();
+        int udp = Ipv4.AT + 20;
+        long pseudo = Ipv4.pseudoSum(GUEST_IP, Ipv4.parse("10.0.2.77"), Ipv4.PROTO_UDP, whole.length - udp);
+        while (pseudo >>> 16 != 0) pseudo = (pseudo & 0xffff) + (pseudo >>> 16);
+        Ipv4.put16(partial, udp + 6, (int) pseudo);
+        try (Peer csum = Peer.of(sw, "csum", 0, 1, 1526);
+             Peer plain = Peer.of(sw, "plain", VirtioFeatures.bit(VirtioNet.F_GUEST_CSUM), 1, 1526)) {
+            h.post(VirtioNet.TX, Buffers.of(tx(new NetHeader(VirtioNet.FLAG_NEEDS_CSUM, 0, 0, 0, udp, 6, 0), partial)));
+            h.awaitCompletions(1);
+            byte[] a = csum.harness().awaitCompletions(1).get(0).writtenBytes();
+            assertThat(NetHeader.decode(a).flags()).isEqualTo(VirtioNet.FLAG_NEEDS_CSUM);
+            assertThat(NetHeader.decode(a).csumStart()).isEqualTo(udp);
+            assertThat(frameOf(a)).as("left partial for the driver that took GUEST_CSUM").isEqualTo(partial);
+            byte[] b = plain.harness().awaitCompletions(1).get(0).writtenBytes();
+            assertThat(NetHeader.decode(b)).as("DEV-NET-037: flags 0 without GUEST_CSUM").isEqualTo(NetHeader.plain(1));
+            assertThat(frameOf(b)).as("completed for the driver that did not").isEqualTo(whole);
+        }
     }
 }
