@@ -28,11 +28,13 @@ public final class NetTransmitCheck implements Check {
     public static final String GSO_KNOWN_TYPE = "DRV-NET-042";
     public static final String CSUM_INSIDE = "DRV-NET-041";
     public static final String MTU_LIMIT = "DRV-NET-009";
+    public static final String GSO_NEEDS_CSUM = "DRV-NET-043";
+    public static final String GSO_SIZE_SET = "DRV-NET-044";
 
     @Override
     public Set<String> decides() {
         return Set.of(HEADER_SIZE, NUM_BUFFERS_ZERO, FLAGS_ZERO_WITHOUT_CSUM, NO_DATA_VALID, NO_RSC_INFO, GSO_TCPV4, GSO_TCPV6,
-                GSO_UDP, GSO_UDP_L4, GSO_KNOWN_TYPE, CSUM_INSIDE, MTU_LIMIT);
+                GSO_UDP, GSO_UDP_L4, GSO_KNOWN_TYPE, CSUM_INSIDE, MTU_LIMIT, GSO_NEEDS_CSUM, GSO_SIZE_SET);
     }
 
     @Override
@@ -69,6 +71,9 @@ public final class NetTransmitCheck implements Check {
                 int feature = gsoFeature(gso);
                 if (feature >= 0) {
                     judge(findings, t, VirtioFeatures.has(features, feature), gsoRule, "gso_type " + gso + " needs its HOST_ feature (bit " + feature + ")");
+                    // A segmentation packet leaves its checksum to the device and says the segment size it wants.
+                    judge(findings, t, (t.flags() & VirtioNet.FLAG_NEEDS_CSUM) != 0, GSO_NEEDS_CSUM, "a gso_type other than NONE needs NEEDS_CSUM");
+                    judge(findings, t, t.gsoSize() > 0, GSO_SIZE_SET, "a gso_type other than NONE needs gso_size, the MSS");
                 } else if (!anyHostGso(features)) {
                     findings.broke(GSO_KNOWN_TYPE, t.queue(), t, t.describe() + ": gso_type must be NONE without a HOST_ segmentation feature");
                 }

@@ -18,7 +18,7 @@ public record VhostUserDevice(Type type, Path socket, int queues, boolean packed
         if (queues < 1) throw new IllegalArgumentException("queues must be positive: " + queues);
         properties = List.copyOf(properties);
         for (String p : properties) {
-            if (!p.matches("[a-z_-]+=[a-z0-9:./_-]+")) throw new IllegalArgumentException("not a device property: " + p);
+            if (!p.matches("[a-z0-9_-]+=[a-z0-9:./_-]+")) throw new IllegalArgumentException("not a device property: " + p);
         }
     }
 

@@ -83,6 +83,10 @@ public final class QemuTraceParser {
         long value = Long.parseUnsignedLong(m.group(6), 16);
         int size = Integer.parseInt(m.group(7));
         if (size != 1 && size != 2 && size != 4 && size != 8) return Optional.empty();
+        // QEMU traces what the region's read callback returned before masking it to the access: virtio-pci's common
+        // configuration returns a whole 32-bit field to a 2-byte read. Keep what the driver saw (iPXE 2019 reads
+        // device_feature with 16-bit loads: the trace says 0x309f8025, the driver got 0x8025).
+        if (size < 8) value &= (1L << (8 * size)) - 1;
         return Optional.of(new TransportEvent(micros, region, m.group(4).equals("write"), (int) (addr & mask), size,
                 value, device));
     }

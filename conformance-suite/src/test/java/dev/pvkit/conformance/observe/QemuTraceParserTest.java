@@ -44,6 +44,14 @@ class QemuTraceParserTest {
     }
 
     @Test
+    void aNarrowReadKeepsWhatTheDriverSawNotWhatQemuTraced() {
+        // iPXE 2019's 16-bit read of device_feature: QEMU traces the field's whole 32-bit value, the driver gets 16 bits.
+        TransportEvent e = QemuTraceParser.parse(FEATURE_READ.replace("size 4", "size 2")).orElseThrow();
+        assertThat(e.size()).isEqualTo(2);
+        assertThat(e.value()).isEqualTo(0x7e46L);
+    }
+
+    @Test
     void aHalfOfA64BitFieldIsThatField() {
         TransportEvent e = QemuTraceParser.parse(DESC_HIGH).orElseThrow();
         assertThat(e.offset()).isEqualTo(0x24);

@@ -26,7 +26,10 @@ final class NetWrongDrivers {
 
     private static List<Event> run(long features, Consumer<NetRig> wrong) {
         try (NetRig rig = new NetRig(features)) {
-            rig.receiveBuffers(4, 1526);
+            // What a correct driver posts: full frames, or 64 KiB packets under GUEST_TSO without mergeable buffers.
+            boolean bigPackets = (features & bits(VirtioNet.F_GUEST_TSO4, VirtioNet.F_GUEST_TSO6)) != 0
+                    && (features & bits(VirtioNet.F_MRG_RXBUF)) == 0;
+            rig.receiveBuffers(4, bigPackets ? 65_601 : 1526);
             rig.transmit(plain(), udp(64));
             wrong.accept(rig);
             rig.transmit(plain(), udp(32));
@@ -84,6 +87,17 @@ final class NetWrongDrivers {
                         () -> run(without(features(), VirtioNet.F_MRG_RXBUF), r -> r.receiveBuffers(1, 1500))),
                 breaking(NetReceiveBufferCheck.HOLDS_FULL_FRAME, "net: no mergeable buffers nor MTU, a buffer of 1000 bytes",
                         () -> run(without(features(), VirtioNet.F_MRG_RXBUF, VirtioNet.F_MTU), r -> r.receiveBuffers(1, 1000))),
+                breaking(NetTransmitCheck.GSO_NEEDS_CSUM, "net: a TCPV4 segmentation packet without NEEDS_CSUM",
+                        () -> run(with(features(), VirtioNet.F_HOST_TSO4), r -> r.transmit(header(0, VirtioNet.GSO_TCPV4, 1448, 0, 0, 0), udp(100)))),
+                breaking(NetTransmitCheck.GSO_SIZE_SET, "net: a TCPV4 segmentation packet with gso_size 0",
+                        () -> run(with(features(), VirtioNet.F_HOST_TSO4),
+                                r -> r.transmit(header(VirtioNet.FLAG_NEEDS_CSUM, VirtioNet.GSO_TCPV4, 0, udpCsum, 16, 0), udp(100)))),
+                breaking(NetReceiveBufferCheck.HOLDS_GSO_PACKET, "net: GUEST_TSO4 without mergeable buffers, a buffer of 1526 bytes",
+                        () -> run(with(without(features(), VirtioNet.F_MRG_RXBUF), VirtioNet.F_GUEST_CSUM, VirtioNet.F_GUEST_TSO4),
+                                r -> r.receiveBuffers(1, 1526))),
+                correct("net: GUEST_TSO4 without mergeable buffers, buffers of 65601 bytes and more",
+                        () -> run(with(without(features(), VirtioNet.F_MRG_RXBUF), VirtioNet.F_GUEST_CSUM, VirtioNet.F_GUEST_TSO4),
+                                r -> r.receiveBuffers(2, 65_601))),
                 correct("net: control commands with their features: promiscuous off, all-multicast, no broadcast, a MAC table, two pairs",
                         () -> run(withControl(VirtioNet.F_CTRL_RX, VirtioNet.F_CTRL_RX_EXTRA, VirtioNet.F_MQ), r -> {
                             ack(r, command(ControlCommand.CLASS_RX, ControlCommand.RX_PROMISC, 0), ControlQueue.OK);
@@ -114,6 +128,16 @@ final class NetWrongDrivers {
                         () -> run(withControl(), r -> r.control(command(ControlCommand.CLASS_NOTF_COAL, 0, new int[8])))),
                 breaking(NetControlCheck.VQ_COALESCING_NEEDS_VQ_NOTF_COAL, "net: NOTF_COAL_VQ_SET without VIRTIO_NET_F_VQ_NOTF_COAL",
                         () -> run(withControl(), r -> r.control(command(ControlCommand.CLASS_NOTF_COAL, 2, new int[12])))));
+    }
+
+    private static long with(long features, int... more) {
+        return features | bits(more);
+    }
+
+    private static long bits(int... bits) {
+        long f = 0;
+        for (int b : bits) f |= dev.pvkit.sdk.virtio.VirtioFeatures.bit(b);
+        return f;
     }
 
     private static ControlCommand command(int cls, int cmd, int... data) {
