@@ -267,8 +267,12 @@ cmd_netreceived() {
 cmd_netsend() {
     [ $# -eq 4 ] || { reply "ERR usage: NETSEND <addr> <port> <length> <seed>"; return; }
     isaddr "$1" && isport "$2" && isnum "$3" && isnum "$4" || { reply "ERR usage: NETSEND <addr> <port> <length> <seed>"; return; }
-    if out=$(set -o pipefail; pattern "$3" "$4" | xxd -r -p | nc -w 10 "$1" "$2" 2>&1); then reply "OK"
+    # The bytes are made first, then sent from a file: generated on the fly they trickle out one segment at a time,
+    # and the driver never gets to hand the device a segmentation (TSO) packet.
+    f=/tmp/pvkit-send.$$
+    if out=$(set -o pipefail; pattern "$3" "$4" | xxd -r -p >"$f" && nc -w 10 "$1" "$2" <"$f" 2>&1); then reply "OK"
     else reply "ERR send failed: $(echo "$out" | oneline)"; fi
+    rm -f "$f"
 }
 
 cmd_info() {
