@@ -2,6 +2,7 @@ package dev.pvkit.backends.net;
 
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.function.Consumer;
 
 /**
  * Which frames one port hands to its driver: the receive modes, MAC tables and VLAN table the driver sets through
@@ -79,79 +80,72 @@ public final class ReceiveFilter {
         return destination == s.primaryMac || Arrays.binarySearch(s.unicast, destination) >= 0;
     }
 
-    public synchronized void promiscuous(boolean on) {
+    /** Applies {@code edit} to a copy of the state and publishes it: readers of {@link #accepts} never lock. */
+    private synchronized void change(Consumer<State> edit) {
         State s = state.copy();
-        s.promiscuous = on;
+        edit.accept(s);
         state = s;
     }
 
-    public synchronized void allMulticast(boolean on) {
-        State s = state.copy();
-        s.allMulticast = on;
-        state = s;
+    public void promiscuous(boolean on) {
+        change(s -> s.promiscuous = on);
     }
 
-    public synchronized void allUnicast(boolean on) {
-        State s = state.copy();
-        s.allUnicast = on;
-        state = s;
+    public void allMulticast(boolean on) {
+        change(s -> s.allMulticast = on);
     }
 
-    public synchronized void noMulticast(boolean on) {
-        State s = state.copy();
-        s.noMulticast = on;
-        state = s;
+    public void allUnicast(boolean on) {
+        change(s -> s.allUnicast = on);
     }
 
-    public synchronized void noUnicast(boolean on) {
-        State s = state.copy();
-        s.noUnicast = on;
-        state = s;
+    public void noMulticast(boolean on) {
+        change(s -> s.noMulticast = on);
     }
 
-    public synchronized void noBroadcast(boolean on) {
-        State s = state.copy();
-        s.noBroadcast = on;
-        state = s;
+    public void noUnicast(boolean on) {
+        change(s -> s.noUnicast = on);
+    }
+
+    public void noBroadcast(boolean on) {
+        change(s -> s.noBroadcast = on);
     }
 
     /** The address unicast frames are accepted for besides the table; {@link #NO_MAC} for none. */
-    public synchronized void primaryMac(long mac) {
+    public void primaryMac(long mac) {
         if (mac != NO_MAC && (mac & ~0xffff_ffff_ffffL) != 0) throw new IllegalArgumentException("not a 48-bit MAC: " + Long.toHexString(mac));
-        State s = state.copy();
-        s.primaryMac = mac;
-        state = s;
+        change(s -> s.primaryMac = mac);
     }
 
     /** Replaces both MAC tables at once, as MAC_TABLE_SET does: no frame sees one table new and the other old. */
-    public synchronized void macTables(Collection<Long> unicast, Collection<Long> multicast) {
-        State s = state.copy();
-        s.unicast = sorted(unicast);
-        s.multicast = sorted(multicast);
-        state = s;
+    public void macTables(Collection<Long> unicast, Collection<Long> multicast) {
+        long[] u = sorted(unicast);
+        long[] m = sorted(multicast);
+        change(s -> {
+            s.unicast = u;
+            s.multicast = m;
+        });
     }
 
     /** Turns VLAN filtering on exactly when VIRTIO_NET_F_CTRL_VLAN was negotiated (DEV-NET-092). */
-    public synchronized void vlanFiltering(boolean on) {
-        State s = state.copy();
-        s.vlanFiltering = on;
-        state = s;
+    public void vlanFiltering(boolean on) {
+        change(s -> s.vlanFiltering = on);
     }
 
-    public synchronized void addVlan(int id) {
+    public void addVlan(int id) {
         checkVlan(id);
-        State s = state.copy();
-        s.vlans = s.vlans.clone();
-        s.vlans[id >>> 6] |= 1L << id;
-        state = s;
+        change(s -> {
+            s.vlans = s.vlans.clone();
+            s.vlans[id >>> 6] |= 1L << id;
+        });
     }
 
-    public synchronized void removeVlan(int id) {
+    public void removeVlan(int id) {
         checkVlan(id);
-        State s = state.copy();
-        s.vlans = s.vlans.clone();
-        s.vlans[id >>> 6] &= ~(1L << id);
-        state = s;
+        change(s -> {
+            s.vlans = s.vlans.clone();
+            s.vlans[id >>> 6] &= ~(1L << id);
+        });
     }
 
     public boolean promiscuous() {

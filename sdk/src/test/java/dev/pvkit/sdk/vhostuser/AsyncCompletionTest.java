@@ -104,6 +104,17 @@ class AsyncCompletionTest {
         }
     }
 
+    /** Restarts with a device that holds every request until data arrives for it, and a 30 s drain it must not wait for. */
+    private void startHoldingEveryRequest() throws Exception {
+        stop();
+        start(new HoldingDevice() {
+            @Override
+            public boolean holdsRequests(int queue) {
+                return true;
+            }
+        }, Duration.ofSeconds(30));
+    }
+
     /** Posts {@code n} requests of one readable and one writable byte each; returns their chain ids in order. */
     private List<Integer> post(int n) {
         List<Integer> ids = new ArrayList<>();
@@ -217,13 +228,7 @@ class AsyncCompletionTest {
     /** A receive-buffer queue (holdsRequests): its ring stops at once, even with a long drain, and says nothing. */
     @Test
     void aQueueTheDeviceHoldsRequestsOnStopsAtOnceAndQuietly() throws Exception {
-        stop();
-        start(new HoldingDevice() {
-            @Override
-            public boolean holdsRequests(int queue) {
-                return true;
-            }
-        }, Duration.ofSeconds(30));
+        startHoldingEveryRequest();
         post(3);
         Request first = device.next();
         Request r = device.next();
@@ -243,13 +248,7 @@ class AsyncCompletionTest {
 
     @Test
     void heldRequestsThatAreNotTheLastTakenAreNotGivenBack() throws Exception {
-        stop();
-        start(new HoldingDevice() {
-            @Override
-            public boolean holdsRequests(int queue) {
-                return true;
-            }
-        }, Duration.ofSeconds(30));
+        startHoldingEveryRequest();
         post(2);
         Request held = device.next();
         Request later = device.next();
