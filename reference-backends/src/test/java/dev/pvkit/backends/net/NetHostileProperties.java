@@ -67,12 +67,25 @@ class NetHostileProperties {
                 h.post(VirtioNet.TX, new Buffers(pieces, writable, false));
                 txChains++;
             }
+            // Control commands of any bytes, with room for no ack, the ack, or more.
+            int ctrl = random.nextInt(3);
+            for (int i = 0; i < ctrl; i++) {
+                byte[] command = new byte[1 + random.nextInt(24)]; // a chain needs a buffer: a readable one, here
+                random.nextBytes(command);
+                if (random.nextBoolean()) command[0] = (byte) random.nextInt(10); // a real class
+                int room = random.nextInt(3);
+                h.post(device.controlQueue(), new Buffers(List.of(command),
+                        room == 0 ? List.of() : List.of(room), false));
+            }
             for (int i = random.nextInt(4); i > 0; i--) device.deliver(frame(random));
-            List<Completion> done = new ArrayList<>(h.awaitCompletions(txChains, Duration.ofSeconds(10)));
+            List<Completion> done = new ArrayList<>(h.awaitCompletions(txChains + ctrl, Duration.ofSeconds(10)));
             done.addAll(h.run());
             int txSeen = 0;
             for (Completion c : done) {
-                if (c.queue() == VirtioNet.TX) {
+                if (c.queue() == device.controlQueue()) {
+                    assertThat(c.written()).as("a control chain gets at most its 1-byte ack").isBetween(0L, 1L);
+                    if (c.written() == 1) assertThat(c.writtenBytes()[0]).as("VIRTIO_NET_OK or ERR").isIn((byte) 0, (byte) 1);
+                } else if (c.queue() == VirtioNet.TX) {
                     txSeen++;
                     assertThat(c.written()).as("a transmit chain is returned with nothing written").isZero();
                 } else if (c.written() > 0) {
