@@ -39,6 +39,7 @@ public final class Checks {
         all.add(new NetTransmitCheck());
         all.add(new NetReceiveBufferCheck());
         all.add(new NetControlCheck());
+        all.add(new NetAnnounceCheck());
         return List.copyOf(all);
     }
 }

@@ -12,7 +12,7 @@ import java.util.TreeMap;
 /**
  * Turns what a virtio-net back-end saw into events in an {@link EventLog}: each transmitted packet as a
  * {@link RingEvent.NetTransmit}, each receive buffer as a {@link RingEvent.NetReceiveBuffer}, each control command
- * as a {@link RingEvent.NetControl}, each negotiation as a {@link VhostUserEvent.NetDeviceFacts}. Use it next to a {@link BackendRecorder} on the same log:
+ * as a {@link RingEvent.NetControl}, each announce request as a {@link VhostUserEvent.NetAnnounceRequested}, each negotiation as a {@link VhostUserEvent.NetDeviceFacts}. Use it next to a {@link BackendRecorder} on the same log:
  * {@code device.trafficListener(new NetRecorder(log))}.
  */
 public final class NetRecorder implements NetTrafficListener {
@@ -23,14 +23,21 @@ public final class NetRecorder implements NetTrafficListener {
     }
 
     @Override
-    public void transmitted(int queue, int head, NetHeader h, long readableBytes, int frameBytes, long sourceMac, long writableBytes) {
+    public void transmitted(int queue, int head, NetHeader h, long readableBytes, int frameBytes, long sourceMac,
+                            long destinationMac, int etherType, long writableBytes) {
         long now = EventLog.nowMicros();
         if (h == null) {
-            log.add(new RingEvent.NetTransmit(now, queue, head, -1, -1, -1, -1, -1, -1, -1, readableBytes, frameBytes, sourceMac, writableBytes));
+            log.add(new RingEvent.NetTransmit(now, queue, head, -1, -1, -1, -1, -1, -1, -1, readableBytes, frameBytes, sourceMac,
+                    destinationMac, etherType, writableBytes));
         } else {
             log.add(new RingEvent.NetTransmit(now, queue, head, h.flags(), h.gsoType(), h.hdrLen(), h.gsoSize(), h.csumStart(),
-                    h.csumOffset(), h.numBuffers(), readableBytes, frameBytes, sourceMac, writableBytes));
+                    h.csumOffset(), h.numBuffers(), readableBytes, frameBytes, sourceMac, destinationMac, etherType, writableBytes));
         }
+    }
+
+    @Override
+    public void announceRequested() {
+        log.add(new VhostUserEvent.NetAnnounceRequested(EventLog.nowMicros(), true));
     }
 
     @Override

@@ -90,4 +90,15 @@ public sealed interface VhostUserEvent extends Event {
             return String.format("vhost-user: net device offers 0x%x, driver took 0x%x, mtu %d", offeredFeatures, negotiatedFeatures, mtu);
         }
     }
+
+    /**
+     * A virtio-net device asked its driver to announce itself (ANNOUNCE in the status field, after a migration or
+     * QEMU's {@code announce-self}). {@code ackReachesDevice}: the device serves the control queue, so the driver's
+     * ANNOUNCE_ACK is seen here (PVKit's own device); false when QEMU serves it and only the gratuitous packets are.
+     */
+    record NetAnnounceRequested(long micros, boolean ackReachesDevice) implements VhostUserEvent {
+        public String describe() {
+            return "net device asks the driver to announce itself" + (ackReachesDevice ? "" : " (QEMU's announce-self; QEMU takes the ack)");
+        }
+    }
 }

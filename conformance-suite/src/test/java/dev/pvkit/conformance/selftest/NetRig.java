@@ -165,6 +165,28 @@ final class NetRig implements AutoCloseable {
         return fe.memory().readU8(CTRL_DATA + 0x1000) & 0xff;
     }
 
+    /** The device asks the driver to announce itself (ANNOUNCE in its status), as after a migration. */
+    NetRig requestAnnounce() {
+        if (!device.announce()) throw new IllegalStateException("the device cannot ask for an announcement: GUEST_ANNOUNCE and CTRL_VQ not negotiated");
+        return this;
+    }
+
+    /** Lets the time a driver has to answer an announce request pass, so that its silence counts. */
+    NetRig waitPastAnnounceGrace() {
+        try {
+            Thread.sleep(dev.pvkit.conformance.check.NetAnnounceCheck.GRACE_MICROS / 1000 + 200);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        return this;
+    }
+
+    /** A gratuitous ARP: a broadcast request for the guest's own address, which tells every peer where it is. */
+    static byte[] gratuitousArp() {
+        return dev.pvkit.backends.net.Arp.request(GUEST_MAC, GUEST_IP, GUEST_IP);
+    }
+
     NetRig transmit(NetHeader header, byte[] frame) {
         return transmit(header.encode(), frame);
     }

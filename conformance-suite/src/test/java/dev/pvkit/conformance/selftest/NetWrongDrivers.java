@@ -4,6 +4,7 @@ import dev.pvkit.backends.net.ControlCommand;
 import dev.pvkit.backends.net.ControlQueue;
 import dev.pvkit.backends.net.NetHeader;
 import dev.pvkit.backends.net.VirtioNet;
+import dev.pvkit.conformance.check.NetAnnounceCheck;
 import dev.pvkit.conformance.check.NetControlCheck;
 import dev.pvkit.conformance.check.NetReceiveBufferCheck;
 import dev.pvkit.conformance.check.NetTransmitCheck;
@@ -106,6 +107,20 @@ final class NetWrongDrivers {
                             ack(r, macTable(1, 1, 0), ControlQueue.OK);
                             ack(r, command(ControlCommand.CLASS_MQ, ControlCommand.MQ_VQ_PAIRS_SET, 2, 0), ControlQueue.OK);
                         })),
+                correct("net: answers an announce request with a gratuitous ARP and ANNOUNCE_ACK",
+                        () -> run(withControl(VirtioNet.F_GUEST_ANNOUNCE), r -> {
+                            r.requestAnnounce().transmit(plain(), gratuitousArp());
+                            ack(r, command(ControlCommand.CLASS_ANNOUNCE, ControlCommand.ANNOUNCE_ACK), ControlQueue.OK);
+                            r.waitPastAnnounceGrace();
+                        })),
+                breaking(NetAnnounceCheck.ANNOUNCES_ITSELF, "net: acknowledges an announce request without announcing itself",
+                        () -> run(withControl(VirtioNet.F_GUEST_ANNOUNCE), r -> {
+                            r.requestAnnounce();
+                            ack(r, command(ControlCommand.CLASS_ANNOUNCE, ControlCommand.ANNOUNCE_ACK), ControlQueue.OK);
+                            r.waitPastAnnounceGrace();
+                        })),
+                breaking(NetAnnounceCheck.ACKNOWLEDGES, "net: announces itself but never sends ANNOUNCE_ACK",
+                        () -> run(withControl(VirtioNet.F_GUEST_ANNOUNCE), r -> r.requestAnnounce().transmit(plain(), gratuitousArp()).waitPastAnnounceGrace())),
                 breaking(NetControlCheck.RX_NEEDS_CTRL_RX, "net: RX_PROMISC without VIRTIO_NET_F_CTRL_RX",
                         () -> run(withControl(), r -> r.control(command(ControlCommand.CLASS_RX, ControlCommand.RX_PROMISC, 1)))),
                 breaking(NetControlCheck.RX_EXTRA_NEEDS_CTRL_RX_EXTRA, "net: RX_NOBCAST without VIRTIO_NET_F_CTRL_RX_EXTRA",

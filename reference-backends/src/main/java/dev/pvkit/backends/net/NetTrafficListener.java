@@ -9,10 +9,12 @@ public interface NetTrafficListener {
 
     /**
      * A transmit chain: its header ({@code null} when the chain is shorter than one), all its device-readable bytes,
-     * the frame's length after the header, the frame's source MAC (-1 when shorter than an Ethernet header) and its
-     * device-writable bytes (a transmit chain needs none).
+     * the frame's length after the header, the frame's source and destination MACs and EtherType (each -1 when the
+     * frame is shorter than an Ethernet header, or too long to be read) and its device-writable bytes (a transmit chain
+     * needs none).
      */
-    void transmitted(int queue, int head, NetHeader header, long readableBytes, int frameBytes, long sourceMac, long writableBytes);
+    void transmitted(int queue, int head, NetHeader header, long readableBytes, int frameBytes, long sourceMac,
+                     long destinationMac, int etherType, long writableBytes);
 
     /** A receive chain the driver made available: its device-writable and device-readable bytes. */
     void receiveBuffer(int queue, int head, long writableBytes, long readableBytes);
@@ -24,6 +26,10 @@ public interface NetTrafficListener {
      * A control command the device served: the command ({@code null} when the chain was too short for one), the ack it
      * wrote ({@link ControlQueue#NO_ACK} when there was no room) and what was wrong with it.
      */
+    /** The device set ANNOUNCE in its status: it asks the driver to announce itself and to acknowledge. */
+    default void announceRequested() {
+    }
+
     default void controlCommand(int queue, int head, ControlCommand command, int ack, java.util.List<TxFinding> findings) {
     }
 }

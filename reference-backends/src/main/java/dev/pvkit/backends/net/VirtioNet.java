@@ -57,6 +57,8 @@ public final class VirtioNet {
     public static final int CFG_MTU = 10;
     public static final int CONFIG_BYTES = 12;
     public static final int STATUS_LINK_UP = 1;
+    /** The device asks the driver to announce itself (GUEST_ANNOUNCE); the driver's ANNOUNCE_ACK clears it. */
+    public static final int STATUS_ANNOUNCE = 2;
 
     /** Ethernet header bytes; a frame of MTU payload is at most MTU + this long (no VLAN tag). */
     public static final int ETH_HEADER = 14;

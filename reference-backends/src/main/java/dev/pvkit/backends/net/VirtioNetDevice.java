@@ -11,6 +11,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 import static dev.pvkit.backends.net.VirtioNet.*;
@@ -47,6 +48,8 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
     private volatile int activePairs = 1;
     private volatile NetTrafficListener listener;
     private volatile boolean linkUp = true;
+    /** VIRTIO_NET_S_ANNOUNCE: asked for by {@link #announce}, cleared by the driver's ANNOUNCE_ACK or a reset. */
+    private final AtomicBoolean announcing = new AtomicBoolean();
     private volatile DeviceContext context;
 
     public VirtioNetDevice(String name, EthernetSwitch sw, NetOptions options) {
@@ -63,7 +66,7 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
         }
         if (options.packed()) f |= VirtioFeatures.bit(VirtioFeatures.RING_PACKED);
         if (options.queuePairs() > 1) f |= VirtioFeatures.bit(F_MQ);
-        for (int b : new int[]{F_CTRL_VQ, F_CTRL_RX, F_CTRL_RX_EXTRA, F_CTRL_VLAN, F_CTRL_MAC_ADDR}) f |= VirtioFeatures.bit(b);
+        for (int b : new int[]{F_CTRL_VQ, F_CTRL_RX, F_CTRL_RX_EXTRA, F_CTRL_VLAN, F_CTRL_MAC_ADDR, F_GUEST_ANNOUNCE}) f |= VirtioFeatures.bit(b);
         this.offered = f;
         this.txCheck = new TxHeaderCheck(0, options.mtu());
         this.receiveQueues = new ReceiveQueue[options.queuePairs()];
@@ -146,7 +149,7 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
         byte[] mac = new byte[6];
         Ethernet.putMac(mac, 0, filter.primaryMac()); // MAC_ADDR_SET changes it [DEV-NET-090]
         b.put(CFG_MAC, mac);
-        b.putShort(CFG_STATUS, (short) (linkUp ? STATUS_LINK_UP : 0));
+        b.putShort(CFG_STATUS, (short) ((linkUp ? STATUS_LINK_UP : 0) | (announcing.get() ? STATUS_ANNOUNCE : 0)));
         b.putShort(CFG_MAX_VIRTQUEUE_PAIRS, (short) receiveQueues.length);
         b.putShort(CFG_MTU, (short) options.mtu());
         return b.array();
@@ -179,7 +182,8 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
     public void featuresNegotiated(long features) {
         negotiated = features;
         txCheck = new TxHeaderCheck(features, options.mtu());
-        control = new ControlQueue(features, receiveQueues.length, filter, n -> activePairs = n);
+        // The ack is written after this clears ANNOUNCE, so the driver never sees its ack used with ANNOUNCE still set [DEV-NET-095].
+        control = new ControlQueue(features, receiveQueues.length, filter, n -> activePairs = n, () -> announcing.getAndSet(false));
         NetTrafficListener l = listener;
         if (l != null) l.featuresNegotiated(offered, features, options.mtu());
     }
@@ -191,6 +195,7 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
         steering.clear(); // after a reset only the first receive queue is used [DEV-NET-099]
         activePairs = 1;
         control = null;
+        announcing.set(false);
         filter.reset();
     }
 
@@ -216,6 +221,31 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
 
     public boolean linkUp() {
         return linkUp;
+    }
+
+    /**
+     * Asks the driver to announce itself to its peers, as a device does after the guest moved (a migration): sets
+     * ANNOUNCE in the status field and tells the driver the configuration changed. A driver that negotiated
+     * GUEST_ANNOUNCE then sends gratuitous packets [DRV-NET-084] and acknowledges on the control queue [DRV-NET-085],
+     * which clears the bit again. Returns false, asking nothing, unless the driver negotiated GUEST_ANNOUNCE and CTRL_VQ;
+     * the request stands even when the driver could not be told (no back-end channel): it finds it on its next read of
+     * the configuration. Under QEMU, which serves both the configuration space and the control queue itself, use QEMU's
+     * monitor ({@code announce-self}) instead.
+     */
+    public boolean announce() {
+        long f = negotiated;
+        if (!VirtioFeatures.has(f, F_GUEST_ANNOUNCE) || !VirtioFeatures.has(f, F_CTRL_VQ)) return false;
+        announcing.set(true);
+        NetTrafficListener l = listener;
+        if (l != null) l.announceRequested();
+        DeviceContext c = context;
+        if (c != null) c.announceConfigChange();
+        return true;
+    }
+
+    /** Whether ANNOUNCE is set in the status field: asked for and not yet acknowledged. */
+    public boolean announcing() {
+        return announcing.get();
     }
 
     // ---------------------------------------------------------------- from the switch
@@ -340,8 +370,9 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
         }
         NetTrafficListener l = listener;
         if (l != null) {
-            long source = frame != null && frame.length >= ETH_HEADER ? Ethernet.source(frame) : -1;
-            l.transmitted(r.queue(), r.chain().id(), header, length, frameBytes, source, r.chain().writableBytes());
+            boolean whole = frame != null && frame.length >= ETH_HEADER;
+            l.transmitted(r.queue(), r.chain().id(), header, length, frameBytes, whole ? Ethernet.source(frame) : -1,
+                    whole ? Ethernet.destination(frame) : -1, whole ? Ethernet.type(frame) : -1, r.chain().writableBytes());
         }
         r.complete(0);
         List<TxFinding> findings = txCheck.check(header, length, frameBytes);

@@ -363,6 +363,36 @@ class VirtioNetDeviceTest {
         assertThat(exchange(tx(arpRequest(GUEST_MAC, GUEST_IP, RESPONDER_IP)), 1)).hasSize(1);
     }
 
+    @Test
+    void anAnnounceRequestSetsAnnounceUntilTheDriversAckWhichFindsItAlreadyClear() {
+        start(NetOptions.defaults(), Format.SPLIT, 0);
+        assertThat(device.features() & VirtioFeatures.bit(VirtioNet.F_GUEST_ANNOUNCE)).as("offered").isNotZero();
+        assertThat(device.announce()).isTrue();
+        assertThat(h.configChangesAnnounced()).as("the driver is told").isEqualTo(1);
+        assertThat(device.config()[VirtioNet.CFG_STATUS] & VirtioNet.STATUS_ANNOUNCE).isEqualTo(VirtioNet.STATUS_ANNOUNCE);
+        assertThat(control(ControlCommand.of(ControlCommand.CLASS_ANNOUNCE, ControlCommand.ANNOUNCE_ACK))).isEqualTo(ControlQueue.OK);
+        // The ack was written after ANNOUNCE was cleared: the driver that sees its command used reads it clear.
+        assertThat(device.config()[VirtioNet.CFG_STATUS] & VirtioNet.STATUS_ANNOUNCE).as("DEV-NET-095").isZero();
+        assertThat(device.config()[VirtioNet.CFG_STATUS] & VirtioNet.STATUS_LINK_UP).as("the link is untouched").isEqualTo(VirtioNet.STATUS_LINK_UP);
+    }
+
+    @Test
+    void aResetClearsAPendingAnnounce() {
+        start(NetOptions.defaults(), Format.SPLIT, 0);
+        assertThat(device.announce()).isTrue();
+        device.reset();
+        assertThat(device.announcing()).isFalse();
+        assertThat(device.config()[VirtioNet.CFG_STATUS] & VirtioNet.STATUS_ANNOUNCE).isZero();
+    }
+
+    @Test
+    void withoutGuestAnnounceNegotiatedNoAnnounceIsAskedFor() {
+        start(NetOptions.defaults(), Format.SPLIT, VirtioFeatures.bit(VirtioNet.F_GUEST_ANNOUNCE));
+        assertThat(device.announce()).isFalse();
+        assertThat(h.configChangesAnnounced()).isZero();
+        assertThat(device.config()[VirtioNet.CFG_STATUS] & VirtioNet.STATUS_ANNOUNCE).isZero();
+    }
+
     // ---------------------------------------------------------------- segmentation offloads
 
     private static final long NOBODY = 0x0200_0000_0099L; // an address no port has: the switch floods to every port
