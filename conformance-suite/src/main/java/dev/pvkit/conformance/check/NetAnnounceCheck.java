@@ -46,7 +46,10 @@ public final class NetAnnounceCheck implements Check {
         List<VhostUserEvent.NetDeviceFacts> facts = session.events(VhostUserEvent.NetDeviceFacts.class);
         if (facts.isEmpty()) return;
         long features = facts.get(facts.size() - 1).negotiatedFeatures();
-        if (!VirtioFeatures.has(features, VirtioNet.F_GUEST_ANNOUNCE) || !VirtioFeatures.has(features, VirtioNet.F_CTRL_VQ)) return;
+        // QEMU acks CTRL_VQ for the driver without telling a vhost-user back-end (it serves that queue itself), so only
+        // GUEST_ANNOUNCE is looked for: without it no request was made to this driver (QEMU's announce-self then sends
+        // a RARP on the driver's behalf instead).
+        if (!VirtioFeatures.has(features, VirtioNet.F_GUEST_ANNOUNCE)) return;
         List<RingEvent.NetTransmit> sent = session.events(RingEvent.NetTransmit.class);
         List<RingEvent.NetControl> commands = session.events(RingEvent.NetControl.class);
         for (VhostUserEvent.NetAnnounceRequested r : session.events(VhostUserEvent.NetAnnounceRequested.class)) {

@@ -83,6 +83,16 @@ public final class QemuMonitor implements AutoCloseable {
         execute("set_link", Map.of("name", name, "up", up));
     }
 
+    /**
+     * QEMU's {@code announce-self}, one round: for each NIC, a RARP from its MAC on the network side and, for a
+     * virtio-net driver that negotiated GUEST_ANNOUNCE and CTRL_VQ, ANNOUNCE in the status field with a
+     * configuration-change interrupt, so that the guest announces itself (what follows a live migration). With a
+     * vhost-user back-end QEMU asks the back-end to send the RARP (SEND_RARP) only for a driver without GUEST_ANNOUNCE.
+     */
+    public void announceSelf() {
+        execute("announce-self", Map.of("initial", 50, "max", 550, "rounds", 1, "step", 100));
+    }
+
     private JsonNode read() throws IOException {
         String line = in.readLine();
         if (line == null) throw new IOException("QEMU closed its monitor");

@@ -22,6 +22,8 @@ import dev.pvkit.conformance.guest.VhostUserDevice;
 import dev.pvkit.conformance.observe.BackendRecorder;
 import dev.pvkit.conformance.observe.EventLog;
 import dev.pvkit.conformance.observe.NetRecorder;
+import dev.pvkit.conformance.observe.RingEvent;
+import dev.pvkit.conformance.observe.VhostUserEvent;
 
 import dev.pvkit.conformance.verdict.RequirementVerdict;
 import dev.pvkit.sdk.vhostuser.VhostUserBackend;
@@ -152,21 +154,33 @@ class NetLiveTest {
         }
     }
 
-    /** a on a split ring, b on a packed one; with mergeable buffers, or without (64 KiB "big packet" buffers under TSO). */
-    @ParameterizedTest(name = "mrg_rxbuf={0}")
-    @CsvSource({"on", "off"})
-    @Timeout(value = 5, unit = TimeUnit.MINUTES)
-    void twoGuestsPingEachOtherAndCopyAFileThroughTheSwitch(String mergeable) throws Exception {
+    /**
+     * a on a split ring, b on a packed one; with mergeable buffers and two queue pairs each (two CPUs, each pinging
+     * the other guest), or without mergeable buffers (64 KiB "big packet" buffers under TSO) and one pair.
+     */
+    @ParameterizedTest(name = "mrg_rxbuf={0}, {1} queue pair(s)")
+    @CsvSource({"on, 2", "off, 1"})
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    void twoGuestsPingEachOtherAndCopyAFileThroughTheSwitch(String mergeable, int pairs) throws Exception {
         long t0 = System.nanoTime();
-        GuestAgent a = guest("guest-a", 0x5254_0000_000aL, false, List.of("mrg_rxbuf=" + mergeable));
-        GuestAgent b = guest("guest-b", 0x5254_0000_000bL, true, List.of("mrg_rxbuf=" + mergeable));
+        GuestAgent a = guest("guest-a", 0x5254_0000_000aL, false, List.of("mrg_rxbuf=" + mergeable), pairs);
+        GuestAgent b = guest("guest-b", 0x5254_0000_000bL, true, List.of("mrg_rxbuf=" + mergeable), pairs);
         try {
-            a.awaitInterface("eth0", Duration.ofSeconds(60));
-            b.awaitInterface("eth0", Duration.ofSeconds(60));
+            assertThat(a.awaitInterface("eth0", Duration.ofSeconds(60)).queues()).as("a's receive queues").isEqualTo(pairs);
+            assertThat(b.awaitInterface("eth0", Duration.ofSeconds(60)).queues()).as("b's receive queues").isEqualTo(pairs);
             a.netUp("eth0", "10.0.2.15/24");
             b.netUp("eth0", "10.0.2.16/24");
-            assertThat(a.netPing("10.0.2.16", 3, 56)).as("a pings b").isEqualTo(3);
-            assertThat(b.netPing("10.0.2.15", 3, 56)).as("b pings a").isEqualTo(3);
+            for (int cpu = 0; cpu < pairs; cpu++) {
+                // Linux transmits on the pair of the CPU it runs on; each device answers a flow on the pair it came from.
+                assertThat(pairs > 1 ? a.netPing("10.0.2.16", 3, 56, cpu) : a.netPing("10.0.2.16", 3, 56)).as("a pings b from CPU " + cpu).isEqualTo(3);
+                assertThat(pairs > 1 ? b.netPing("10.0.2.15", 3, 56, cpu) : b.netPing("10.0.2.15", 3, 56)).as("b pings a from CPU " + cpu).isEqualTo(3);
+            }
+            for (VirtioNetDevice p : ports) {
+                for (int pair = 0; pair < pairs; pair++) {
+                    assertThat(p.transmittedOn(pair)).as(p.name() + ": frames transmitted on pair " + pair).isPositive();
+                    assertThat(p.receivedOn(pair)).as(p.name() + ": frames received on pair " + pair).isPositive();
+                }
+            }
 
             int length = 1 << 20;
             b.netListen(5001);
@@ -180,8 +194,8 @@ class NetLiveTest {
             assertThat(ports.get(0).counters().txSegmentation()).as("a's driver handed over TSO packets").isPositive();
             assertThat(ports.get(1).counters().rxSegmentation()).as("b's driver took them whole").isPositive();
             assertThat(VirtioFeatures.has(ports.get(1).negotiatedFeatures(), VirtioNet.F_MRG_RXBUF)).isEqualTo(mergeable.equals("on"));
-            System.out.printf("[live-net] two guests, mrg_rxbuf=%s: 1 MiB copied a -> b; a %d frames out (%d TSO), b %d frames in (%d TSO); %s%n",
-                    mergeable, ports.get(0).counters().txFrames(), ports.get(0).counters().txSegmentation(), ports.get(1).counters().rxFrames(),
+            System.out.printf("[live-net] two guests, mrg_rxbuf=%s, %d pair(s): 1 MiB copied a -> b; a %d frames out (%d TSO), b %d frames in (%d TSO); %s%n",
+                    mergeable, pairs, ports.get(0).counters().txFrames(), ports.get(0).counters().txSegmentation(), ports.get(1).counters().rxFrames(),
                     ports.get(1).counters().rxSegmentation(), LiveSupport.seconds(t0));
             a.poweroff();
             b.poweroff();
@@ -225,7 +239,7 @@ class NetLiveTest {
 
     @Test
     @Timeout(value = 4, unit = TimeUnit.MINUTES)
-    void theLinkGoesDownAndUpAndTheDriverFollows() throws Exception {
+    void theLinkGoesDownAndUpAndTheDriverFollowsThenAnnouncesItselfWhenAsked() throws Exception {
         long t0 = System.nanoTime();
         GuestAgent agent = guest("guest-link", 0x5254_0000_0004L, false, List.of());
         try {
@@ -242,10 +256,20 @@ class NetLiveTest {
             guests.get(0).monitor().setLink(VhostUserDevice.netdevId(0), true);
             await().atMost(Duration.ofSeconds(30)).until(() -> agent.netInfo("eth0").carrier() == 1);
             assertThat(agent.netPing("10.0.2.2", 2, 56)).as("echo again once the link is up").isEqualTo(2);
+
+            // After a migration QEMU asks the guest to announce itself: ANNOUNCE in the status field, which Linux
+            // answers with a gratuitous ARP (and its ack to QEMU's control queue).
+            assertThat(VirtioFeatures.has(ports.get(0).negotiatedFeatures(), VirtioNet.F_GUEST_ANNOUNCE)).as("GUEST_ANNOUNCE negotiated").isTrue();
+            long asked = EventLog.nowMicros();
+            logs.get(0).add(new VhostUserEvent.NetAnnounceRequested(asked, false));
+            guests.get(0).monitor().announceSelf();
+            await().atMost(Duration.ofSeconds(30)).until(() -> logs.get(0).ordered().stream().anyMatch(e -> e instanceof RingEvent.NetTransmit t
+                    && t.micros() > asked && t.etherType() == Ethernet.TYPE_ARP && t.destinationMac() == Ethernet.BROADCAST));
+            assertThat(agent.netPing("10.0.2.2", 2, 56)).as("the session goes on past the announce").isEqualTo(2);
             assertThat(ports.get(0).counters().findings()).isEmpty();
             agent.poweroff();
-            netVerdicts(0);
-            System.out.printf("[live-net] link down and up followed by the driver; %s%n", LiveSupport.seconds(t0));
+            assertThat(netVerdicts(0)).as("Linux announced itself when asked").contains("DRV-NET-084");
+            System.out.printf("[live-net] link down and up followed by the driver, announce answered; %s%n", LiveSupport.seconds(t0));
         } catch (AssertionError | RuntimeException e) {
             throw new AssertionError(e.getMessage() + "\n" + guests.get(0).evidence(), e);
         }
