@@ -274,7 +274,7 @@ public final class CertificationService {
      * Why the run ended, and why it ended early (null: it did not); for a run that ended with QEMU's exit, how it
      * exited and how long the guest ran.
      */
-    private record Ending(String why, String incomplete, QemuExit exit, GuestResult result, double seconds) {
+    record Ending(String why, String incomplete, QemuExit exit, GuestResult result, double seconds) {
         Ending(String why, String incomplete) {
             this(why, incomplete, null, GuestResult.NONE, 0);
         }
@@ -292,7 +292,7 @@ public final class CertificationService {
      * console milestones all count as activity), or the time limit. Any of these is a normal end: a passive run
      * observes what the guest chose to do.
      */
-    private Ending observe(CertifyOptions o, QemuInstance vm, TransportCapture capture, ConsoleWatcher console, EventLog log,
+    static Ending observe(CertifyOptions o, QemuInstance vm, TransportCapture capture, ConsoleWatcher console, EventLog log,
                            Progress progress, long t0) throws InterruptedException {
         Duration left = o.timeout().minusNanos(System.nanoTime() - t0);
         Duration quiet = o.effectiveQuietEnd();

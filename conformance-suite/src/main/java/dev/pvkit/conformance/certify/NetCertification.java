@@ -106,7 +106,7 @@ public final class NetCertification {
                      .withObserver(new BackendRecorder(log)))) {
             QemuOptions q;
             if (image != null) {
-                q = QemuOptions.of(image).cpus(queuePairs).template(QemuCommandLine.DEFAULT_TEMPLATE)
+                q = QemuOptions.of(image).cpus(queuePairs).template(o.template() != null ? o.template() : QemuCommandLine.DEFAULT_TEMPLATE)
                         .device(VhostUserDevice.net(socket, queuePairs).withPacked(true).withProperties(List.of("mac=52:54:00:12:34:56", "host_mtu=1500")));
                 if (o.append() != null) q.kernelArgs(o.append().split("\\s+"));
                 q.kernelArgs(CertificationService.KERNEL_BANNER_LOGLEVEL);
@@ -118,14 +118,23 @@ public final class NetCertification {
             }
             q.accelerator(image == null && o.accelerator() == Accelerator.AUTO ? Accelerator.TCG : o.accelerator())
                     .timeLimit(o.timeout()).runDirectory(dir.resolve("qemu"));
-            TransportCapture.attach(q, log);
-            progress.step(image != null ? "booting the guest" : "booting SeaBIOS with iPXE's virtio-net ROM");
+            TransportCapture capture = TransportCapture.attach(q, log);
+            progress.step(image == null ? "booting SeaBIOS with iPXE's virtio-net ROM"
+                    : o.passive() ? "booting (passive: observing the guest's own network driver)" : "booting the guest");
             guestStart = EventLog.nowMicros();
             try (QemuInstance vm = QemuLauncher.launch(q);
                  ConsoleWatcher console = ConsoleWatcher.of(o, vm.consoleLog(), log)) {
                 guest.put("accelerator", vm.accelerator().name().toLowerCase(java.util.Locale.ROOT));
                 guest.put("qemu command", String.join(" ", vm.command()));
-                incomplete = image != null ? agentWorkload(vm, queuePairs, log, guest, progress, t0) : dhcpWorkload(vm, responder, o, guest, progress);
+                if (image == null) incomplete = dhcpWorkload(vm, responder, o, guest, progress);
+                else if (o.passive()) {
+                    // Whatever the guest does on its own (a DHCP client, pings) meets the responder, as the workload's pings do.
+                    CertificationService.Ending end = CertificationService.observe(o, vm, capture, console, log, progress, t0);
+                    guest.put("run ended", end.why());
+                    guest.put("workload", String.format("the guest's own: %d DHCP lease(s) and %d other answer(s) from the responder",
+                            responder.dhcpAcknowledged(), responder.answered()));
+                    incomplete = end.incomplete();
+                } else incomplete = agentWorkload(vm, queuePairs, log, guest, progress, t0);
             }
             consoleCopy = CertificationService.keepConsole(dir.resolve("qemu").resolve("console.log"), o.reportDir());
             device.put("type", "virtio-net (vhost-user, virtio-net-pci, PVKit reference back-end: " + queuePairs
@@ -149,7 +158,8 @@ public final class NetCertification {
         }
         CertificationService.putOfferedFeatures(events, device);
         if (image != null) guest.putAll(CertificationService.guestFacts(o, image));
-        guest.put("mode", image != null ? "network workload through the PVKit agent (interface up, pings to the responder"
+        guest.put("mode", image != null && o.passive() ? "passive (no agent, no workload): the guest's own network use, with the responder at 10.0.2.2"
+                : image != null ? "network workload through the PVKit agent (interface up, pings to the responder"
                 + (queuePairs > 1 ? " from each of " + queuePairs + " CPUs" : "") + ", QEMU's announce-self)"
                 : "firmware: iPXE's virtio-net driver under SeaBIOS, configuring itself over DHCP from the responder");
         if (incomplete != null) guest.put("incomplete", incomplete);

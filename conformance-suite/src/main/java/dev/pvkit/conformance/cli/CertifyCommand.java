@@ -67,7 +67,8 @@ final class CertifyCommand implements Callable<Integer> {
     @Option(names = "--device", paramLabel = "blk|net", defaultValue = "blk", description = "the driver certified: blk "
             + "(virtio-blk, the default) or net (virtio-net: the guest's interface on a PVKit switch port pings a responder; "
             + "the default guest or --kernel with --initrd, or with --firmware seabios iPXE's driver leasing an address over DHCP; "
-            + "no passive, disk, matrix or generated-behaviour options yet)")
+            + "--passive watches what the guest does on its own, with the responder's DHCP, ARP, ping and UDP echo; "
+            + "no disk, profile, matrix or generated-behaviour options yet)")
     String device;
 
     @Option(names = "--queue-pairs", paramLabel = "N", description = "with --device net: receive/transmit queue pairs offered, "
@@ -205,11 +206,13 @@ final class CertifyCommand implements Callable<Integer> {
         if (guestChoice.firmware != null && guestChoice.firmware != Firmware.SEABIOS) {
             throw new UserError("--device net certifies a firmware's driver under --firmware seabios only (iPXE, QEMU's network boot ROM)");
         }
-        for (String name : List.of("--passive", "--qemu-template", "--disk", "--matrix", "--shard", "--replay",
-                "--tries", "--seed", "--time-budget", "--profile", "--quiet-end")) {
+        if (guestChoice.kernel != null && guestChoice.kernel.initrd == null) {
+            throw new UserError("--device net boots a kernel with its initramfs: give --initrd (with --passive it need not start the PVKit agent)");
+        }
+        for (String name : List.of("--disk", "--matrix", "--shard", "--replay", "--tries", "--seed", "--time-budget", "--profile")) {
             if (parsed.hasMatchedOption(name)) {
-                throw new UserError(name + " does not go with --device net yet (net certification runs the default workload"
-                        + " on the default guest or --kernel with --initrd, or iPXE's under --firmware seabios)");
+                throw new UserError(name + " does not go with --device net yet (net certification runs the default workload,"
+                        + " or with --passive the guest's own, on the default guest or --kernel with --initrd, or iPXE's under --firmware seabios)");
             }
         }
     }
