@@ -9,6 +9,9 @@ import dev.pvkit.backends.net.VirtioNetDevice;
 import dev.pvkit.conformance.check.CertificationScope;
 import dev.pvkit.conformance.check.Check;
 import dev.pvkit.conformance.check.CheckEngine;
+import dev.pvkit.conformance.explore.NetBehaviourDevice;
+import dev.pvkit.conformance.explore.NetCase;
+import dev.pvkit.conformance.verdict.ExplorationSummary;
 import dev.pvkit.conformance.guest.Accelerator;
 import dev.pvkit.conformance.guest.Firmware;
 import dev.pvkit.conformance.guest.GuestAgent;
@@ -40,6 +43,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@code pvkit certify --device net}: a guest's virtio-net driver on a port of PVKit's switch, with the responder at
@@ -71,15 +75,42 @@ public final class NetCertification {
     }
 
     public CertificationService.Result run(CertifyOptions o, Progress progress) throws InterruptedException {
-        return run(o, 1, progress);
+        return run(o, 1, Tries.NONE, progress);
+    }
+
+    /**
+     * The generated-behaviour phase of a net certification: {@code tries} tries from {@code seed} within {@code budget},
+     * or the one case {@code replay} instead.
+     */
+    public record Tries(int tries, long seed, Duration budget, NetCase replay) {
+        public static final Tries NONE = new Tries(0, 0, Duration.ZERO, null);
+
+        public Tries {
+            if (tries < 0) throw new IllegalArgumentException("tries cannot be negative");
+            if (budget == null || budget.isNegative()) throw new IllegalArgumentException("a time budget of zero or more is needed");
+        }
+
+        boolean enabled() {
+            return tries > 0 || replay != null;
+        }
+    }
+
+    /** As {@link #run(CertifyOptions, int, Tries, Progress)} without generated behaviour. */
+    public CertificationService.Result run(CertifyOptions o, int queuePairs, Progress progress) throws InterruptedException {
+        return run(o, queuePairs, Tries.NONE, progress);
     }
 
     /**
      * Certifies with {@code queuePairs} receive/transmit pairs offered: more than one gives the guest as many CPUs and
      * pings from each, so that a multiqueue driver uses every pair. With {@link CertifyOptions#firmware()} (SeaBIOS
-     * only) the driver judged is iPXE's, QEMU's network boot ROM, configuring itself over DHCP.
+     * only) the driver judged is iPXE's, QEMU's network boot ROM, configuring itself over DHCP. With {@code tries}
+     * enabled, generated device behaviour is tried on the guest after the pings ({@link LiveNetTries}), with the
+     * agent's workload only.
      */
-    public CertificationService.Result run(CertifyOptions o, int queuePairs, Progress progress) throws InterruptedException {
+    public CertificationService.Result run(CertifyOptions o, int queuePairs, Tries tries, Progress progress) throws InterruptedException {
+        if (tries.enabled() && (o.passive() || o.firmware() != null)) {
+            throw new SetupException("generated device behaviour (--tries, --replay) needs the agent's workload: not with --passive or --firmware");
+        }
         long t0 = System.nanoTime();
         String startedAt = Instant.now().toString();
         Reports.checkWritable(o.reportDir());
@@ -98,11 +129,14 @@ public final class NetCertification {
         Path consoleCopy;
         long guestStart;
         EthernetSwitch sw = new EthernetSwitch();
-        Responder responder = new Responder(sw, 0x0200_0000_00feL, Ipv4.parse("10.0.2.2"), 24); // it plugs itself into the switch
+        Responder responder = new Responder(sw, 0x0200_0000_00feL, Ipv4.parse(RESPONDER_ADDRESS), 24); // it plugs itself into the switch
         Path socket = dir.resolve("net.sock");
-        try (VirtioNetDevice port = new VirtioNetDevice("guest", sw, NetOptions.defaults().withMac(GUEST_MAC).withQueuePairs(queuePairs))
+        ExplorationSummary explored = null;
+        VirtioNetDevice port = new VirtioNetDevice("guest", sw, NetOptions.defaults().withMac(GUEST_MAC).withQueuePairs(queuePairs))
                 .trafficListener(new NetRecorder(log));
-             VhostUserBackend backend = VhostUserBackend.serve(port, socket, VhostUserBackend.Options.defaults().withWorkers(1)
+        NetBehaviourDevice behaving = new NetBehaviourDevice(port); // serves as plainly as the port until a try says otherwise
+        try (port;
+             VhostUserBackend backend = VhostUserBackend.serve(behaving, socket, VhostUserBackend.Options.defaults().withWorkers(1)
                      .withObserver(new BackendRecorder(log)))) {
             QemuOptions q;
             if (image != null) {
@@ -134,7 +168,20 @@ public final class NetCertification {
                     guest.put("workload", String.format("the guest's own: %d DHCP lease(s) and %d other answer(s) from the responder",
                             responder.dhcpAcknowledged(), responder.answered()));
                     incomplete = end.incomplete();
-                } else incomplete = agentWorkload(vm, queuePairs, log, guest, progress, t0);
+                } else {
+                    Workload w = new Workload(vm, queuePairs, log, guest, progress, t0);
+                    if (tries.enabled()) {
+                        TryChecks judge = new TryChecks(spec, checks, o.judgedDriver(), o.failOn(),
+                                o.waivers() == null ? Set.of() : o.waivers().heldOn(java.time.LocalDate.now(clock)), log.ordered(),
+                                CertificationScope.netAreas());
+                        w.explore = agent -> LiveExploration.runNet(tries.tries(), tries.seed(), tries.budget(), tries.replay(),
+                                "net/" + queuePairs + " pair(s)", queuePairs,
+                                new LiveNetTries(agent, vm, behaving, RESPONDER_ADDRESS, queuePairs, log, judge),
+                                ReplayCommand.prefix(o) + " --device net" + (queuePairs > 1 ? " --queue-pairs " + queuePairs : ""), progress);
+                    }
+                    incomplete = w.run();
+                    explored = w.explored;
+                }
             }
             consoleCopy = CertificationService.keepConsole(dir.resolve("qemu").resolve("console.log"), o.reportDir());
             device.put("type", "virtio-net (vhost-user, virtio-net-pci, PVKit reference back-end: " + queuePairs
@@ -166,44 +213,74 @@ public final class NetCertification {
         CertificationService.Waived waived = CertificationService.applyWaivers(o, verdicts, clock);
         Certification c = new Certification(CertificationService.TOOL_VERSION, spec.version().toString(), guest, device, startedAt,
                 (System.nanoTime() - t0) / 1e9, CertificationService.summaries(sessions, judged, guestStart), waived.verdicts(),
-                o.failOn(), waived.terms(), null);
+                o.failOn(), waived.terms(), explored);
         List<Path> reports = Reports.write(c, spec, o.reportDir());
         return new CertificationService.Result(c, reports, incomplete, consoleCopy, null);
     }
 
+    /** The responder's address on the switch. */
+    static final String RESPONDER_ADDRESS = "10.0.2.2";
+
     /**
-     * Interface up, then pings from each CPU (one per queue pair), then QEMU's announce-self (as after a migration)
-     * and a last ping, so that the session goes on past the time the driver has to announce itself; the reason the
-     * run is incomplete, or null.
+     * The agent's workload: interface up, then pings from each CPU (one per queue pair), then the generated tries if
+     * any ({@link #explore}), then QEMU's announce-self (as after a migration) and a last ping, so that the session
+     * goes on past the time the driver has to announce itself.
      */
-    private static String agentWorkload(QemuInstance vm, int pairs, EventLog log, Map<String, String> guest, Progress progress, long t0)
-            throws InterruptedException {
-        try {
-            GuestAgent agent = vm.agent();
-            agent.awaitReady(READY);
-            progress.step(String.format("agent ready after %.1f s; waiting for eth0", (System.nanoTime() - t0) / 1e9));
-            NetInfo info = agent.awaitInterface("eth0", Duration.ofSeconds(60));
-            agent.netUp("eth0", "10.0.2.15/24");
-            int small = 0;
-            int large = 0;
-            for (int cpu = 0; cpu < pairs; cpu++) {
-                progress.step("pinging the responder (" + SMALL_PINGS + " of 56 bytes, " + LARGE_PINGS + " of 1400)"
-                        + (pairs > 1 ? " from CPU " + cpu : ""));
-                small += pairs > 1 ? agent.netPing("10.0.2.2", SMALL_PINGS, 56, cpu) : agent.netPing("10.0.2.2", SMALL_PINGS, 56);
-                large += pairs > 1 ? agent.netPing("10.0.2.2", LARGE_PINGS, 1400, cpu) : agent.netPing("10.0.2.2", LARGE_PINGS, 1400);
+    private static final class Workload {
+        private final QemuInstance vm;
+        private final int pairs;
+        private final EventLog log;
+        private final Map<String, String> guest;
+        private final Progress progress;
+        private final long t0;
+        /** The generated-behaviour phase, run once the interface is up; null for none. */
+        Explore explore;
+        /** What it found. */
+        ExplorationSummary explored;
+
+        interface Explore {
+            ExplorationSummary run(GuestAgent agent) throws InterruptedException;
+        }
+
+        Workload(QemuInstance vm, int pairs, EventLog log, Map<String, String> guest, Progress progress, long t0) {
+            this.vm = vm;
+            this.pairs = pairs;
+            this.log = log;
+            this.guest = guest;
+            this.progress = progress;
+            this.t0 = t0;
+        }
+
+        /** The reason the run is incomplete, or null. */
+        String run() throws InterruptedException {
+            try {
+                GuestAgent agent = vm.agent();
+                agent.awaitReady(READY);
+                progress.step(String.format("agent ready after %.1f s; waiting for eth0", (System.nanoTime() - t0) / 1e9));
+                NetInfo info = agent.awaitInterface("eth0", Duration.ofSeconds(60));
+                agent.netUp("eth0", "10.0.2.15/24");
+                int small = 0;
+                int large = 0;
+                for (int cpu = 0; cpu < pairs; cpu++) {
+                    progress.step("pinging the responder (" + SMALL_PINGS + " of 56 bytes, " + LARGE_PINGS + " of 1400)"
+                            + (pairs > 1 ? " from CPU " + cpu : ""));
+                    small += pairs > 1 ? agent.netPing(RESPONDER_ADDRESS, SMALL_PINGS, 56, cpu) : agent.netPing(RESPONDER_ADDRESS, SMALL_PINGS, 56);
+                    large += pairs > 1 ? agent.netPing(RESPONDER_ADDRESS, LARGE_PINGS, 1400, cpu) : agent.netPing(RESPONDER_ADDRESS, LARGE_PINGS, 1400);
+                }
+                if (explore != null) explored = explore.run(agent);
+                progress.step("asking the guest to announce itself (QEMU's announce-self)");
+                boolean announced = announce(vm, log);
+                small += agent.netPing(RESPONDER_ADDRESS, 1, 56);
+                guest.put("network driver", info.driver() + " on " + info.device() + ", mtu " + info.mtu() + ", " + info.queues() + " receive queue(s)");
+                guest.put("workload", String.format("%d of %d small and %d of %d large pings answered by the responder; "
+                        + "announce-self %s", small, SMALL_PINGS * pairs + 1, large, LARGE_PINGS * pairs,
+                        announced ? "answered with a gratuitous ARP" : "not answered within " + ANNOUNCE_WAIT.toSeconds() + " s"));
+                agent.poweroff();
+                vm.awaitExit(Duration.ofSeconds(30));
+                return small + large == 0 ? "no ping was answered: the driver moved no packet through the device" : null;
+            } catch (RuntimeException e) {
+                return "the network workload did not finish: " + e.getMessage().lines().findFirst().orElse("");
             }
-            progress.step("asking the guest to announce itself (QEMU's announce-self)");
-            boolean announced = announce(vm, log);
-            small += agent.netPing("10.0.2.2", 1, 56);
-            guest.put("network driver", info.driver() + " on " + info.device() + ", mtu " + info.mtu() + ", " + info.queues() + " receive queue(s)");
-            guest.put("workload", String.format("%d of %d small and %d of %d large pings answered by the responder; "
-                    + "announce-self %s", small, SMALL_PINGS * pairs + 1, large, LARGE_PINGS * pairs,
-                    announced ? "answered with a gratuitous ARP" : "not answered within " + ANNOUNCE_WAIT.toSeconds() + " s"));
-            agent.poweroff();
-            vm.awaitExit(Duration.ofSeconds(30));
-            return small + large == 0 ? "no ping was answered: the driver moved no packet through the device" : null;
-        } catch (RuntimeException e) {
-            return "the network workload did not finish: " + e.getMessage().lines().findFirst().orElse("");
         }
     }
 

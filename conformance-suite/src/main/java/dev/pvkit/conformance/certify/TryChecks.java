@@ -40,8 +40,14 @@ final class TryChecks {
      * @param firstBoot the events of the run's first boot, whose broken requirements the tries leave aside
      */
     TryChecks(PvSpec spec, List<Check> checks, DriverChoice judged, FailOn failOn, Set<String> waived, List<Event> firstBoot) {
+        this(spec, checks, judged, failOn, waived, firstBoot, CertificationScope.blkAreas());
+    }
+
+    /** As above, judging the requirements of {@code areas} (a net certification's, for one). */
+    TryChecks(PvSpec spec, List<Check> checks, DriverChoice judged, FailOn failOn, Set<String> waived, List<Event> firstBoot,
+              Set<String> areas) {
         this.engine = new CheckEngine(spec, checks);
-        this.scope = CertificationScope.requirements(spec, CertificationScope.blkAreas());
+        this.scope = CertificationScope.requirements(spec, areas);
         this.judged = judged;
         this.failOn = failOn;
         Set<String> aside = new TreeSet<>(waived);

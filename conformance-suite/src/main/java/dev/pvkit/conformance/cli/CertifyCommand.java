@@ -5,6 +5,7 @@ import dev.pvkit.conformance.certify.CertifyOptions;
 import dev.pvkit.conformance.certify.DriverChoice;
 import dev.pvkit.backends.net.NetOptions;
 import dev.pvkit.conformance.certify.NetCertification;
+import dev.pvkit.conformance.explore.NetCase;
 import dev.pvkit.conformance.certify.RunTerms;
 import dev.pvkit.conformance.certify.SetupException;
 import dev.pvkit.conformance.guest.Accelerator;
@@ -68,7 +69,7 @@ final class CertifyCommand implements Callable<Integer> {
             + "(virtio-blk, the default) or net (virtio-net: the guest's interface on a PVKit switch port pings a responder; "
             + "the default guest or --kernel with --initrd, or with --firmware seabios iPXE's driver leasing an address over DHCP; "
             + "--passive watches what the guest does on its own, with the responder's DHCP, ARP, ping and UDP echo; "
-            + "no disk, profile, matrix or generated-behaviour options yet)")
+            + "--tries N tries generated device behaviour (none unless asked); no disk, profile or matrix options yet)")
     String device;
 
     @Option(names = "--queue-pairs", paramLabel = "N", description = "with --device net: receive/transmit queue pairs offered, "
@@ -175,7 +176,8 @@ final class CertifyCommand implements Callable<Integer> {
         if (guestChoice.kernel != null) base = base.withKernel(guestChoice.kernel.kernel, guestChoice.kernel.initrd, guestChoice.kernel.append);
         RunTerms.Resolved run;
         try {
-            run = new RunTerms(profile, waivers, tries, seed, timeBudget, replay, failOn).apply(pvSpec, base);
+            // A net replay word is a net case: decoded below, not as a blk one.
+            run = new RunTerms(profile, waivers, tries, seed, timeBudget, device.equals("net") ? null : replay, failOn).apply(pvSpec, base);
         } catch (RunTerms.InvalidTermsException e) {
             throw new UserError(e.message(term -> "--" + term));
         }
@@ -186,7 +188,8 @@ final class CertifyCommand implements Callable<Integer> {
                 out.flush();
             };
             r = device.equals("net")
-                    ? new NetCertification(pvSpec, Checks.all(), java.time.Clock.systemUTC()).run(run.options(), queuePairs == null ? 1 : queuePairs, progress)
+                    ? new NetCertification(pvSpec, Checks.all(), java.time.Clock.systemUTC()).run(run.options(), queuePairs == null ? 1 : queuePairs,
+                            netTries(run), progress)
                     : new CertificationService(pvSpec, Checks.all()).run(run.options(), run.explore(), progress);
         } catch (SetupException e) {
             throw new UserError(e.getMessage());
@@ -200,6 +203,22 @@ final class CertifyCommand implements Callable<Integer> {
         return r.certification().failed() || r.incomplete() != null ? 1 : 0;
     }
 
+    /**
+     * A net certification's generated behaviour: only when asked for (--tries or --replay; the blk profiles' tries
+     * are a disk's), from the run's seed, within --time-budget or the default profile's.
+     */
+    private NetCertification.Tries netTries(RunTerms.Resolved run) {
+        NetCase replayed = null;
+        if (replay != null) {
+            try {
+                replayed = dev.pvkit.conformance.explore.CaseCodec.decodeNet(replay);
+            } catch (IllegalArgumentException e) {
+                throw new UserError("--replay: " + e.getMessage());
+            }
+        }
+        return new NetCertification.Tries(tries == null ? 0 : tries, run.explore().seed(), run.explore().timeBudget(), replayed);
+    }
+
     /** The options a net certification does not take yet, each refused in one line. */
     private void refuseForNet() {
         var parsed = spec.commandLine().getParseResult();
@@ -209,7 +228,7 @@ final class CertifyCommand implements Callable<Integer> {
         if (guestChoice.kernel != null && guestChoice.kernel.initrd == null) {
             throw new UserError("--device net boots a kernel with its initramfs: give --initrd (with --passive it need not start the PVKit agent)");
         }
-        for (String name : List.of("--disk", "--matrix", "--shard", "--replay", "--tries", "--seed", "--time-budget", "--profile")) {
+        for (String name : List.of("--disk", "--matrix", "--shard", "--profile")) {
             if (parsed.hasMatchedOption(name)) {
                 throw new UserError(name + " does not go with --device net yet (net certification runs the default workload,"
                         + " or with --passive the guest's own, on the default guest or --kernel with --initrd, or iPXE's under --firmware seabios)");

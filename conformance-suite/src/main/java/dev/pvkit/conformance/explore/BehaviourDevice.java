@@ -8,14 +8,7 @@ import dev.pvkit.sdk.device.Request;
 import dev.pvkit.sdk.device.VirtioDevice;
 import dev.pvkit.sdk.device.WritableBuffers;
 import dev.pvkit.sdk.virtio.VirtioFeatures;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
-import java.util.Random;
 
 /**
  * PVKit's virtio-blk back-end behaving as a {@link BlkBehaviour} says: it offers what the behaviour offers, holds the
@@ -28,7 +21,6 @@ import java.util.Random;
  * by a reset on the control thread, so each queue's is guarded by its own monitor; the request counter is shared.
  */
 public final class BehaviourDevice implements VirtioDevice {
-    private static final Logger LOG = LoggerFactory.getLogger(BehaviourDevice.class);
 
     /** Told when the disk grew (on a queue worker): what a capacity oracle needs to know. */
     @FunctionalInterface
@@ -47,19 +39,8 @@ public final class BehaviourDevice implements VirtioDevice {
     private final long growBy;
     private volatile long offered;
     private final Listener listener;
-    private final Held[] held;
+    private final RequestHold<Taken> hold;
     private final java.util.concurrent.atomic.AtomicInteger ordinals = new java.util.concurrent.atomic.AtomicInteger();
-    private volatile DeviceContext context;
-
-    /** Requests a queue holds, and the timer that gives them back if their batch does not fill first. */
-    private static final class Held {
-        final List<Taken> requests = new ArrayList<>();
-        /** Given back one at a time, oldest first. */
-        final java.util.ArrayDeque<Taken> trickle = new java.util.ArrayDeque<>();
-        DeviceContext.Registration trickleTimer;
-        DeviceContext.Registration timer;
-        long releases;
-    }
 
     /**
      * A disk on {@code store} exposing {@code capacityBytes} at first, offering what {@code behaviour} offers; each
@@ -80,8 +61,7 @@ public final class BehaviourDevice implements VirtioDevice {
         this.growBy = growBy;
         this.offered = offered(disk, behaviour);
         this.listener = listener;
-        this.held = new Held[disk.queueCount()];
-        for (int i = 0; i < held.length; i++) held[i] = new Held();
+        this.hold = new RequestHold<>(disk.queueCount(), () -> this.behaviour, this::giveBack);
     }
 
     private VirtioBlkDevice disk(long capacityBytes, BlkBehaviour b) {
@@ -133,104 +113,18 @@ public final class BehaviourDevice implements VirtioDevice {
         ordinals.set(0);
     }
 
-    /** How many spurious notifications come while requests are held, and how far apart (see {@link BlkBehaviour#spurious}). */
-    static final int SPURIOUS_PER_HOLD = 4;
-    static final Duration SPURIOUS_GAP = Duration.ofNanos(200_000);
-    /** How far apart requests given back one at a time are. */
-    static final Duration ONE_AT_A_TIME_GAP = Duration.ofNanos(30_000);
-
     @Override
     public void submit(Request request) {
-        hold(request.queue(), new Taken(request, ordinals.getAndIncrement()));
+        hold.hold(request.queue(), new Taken(request, ordinals.getAndIncrement()));
     }
 
     /** A request as taken: served only when it is given back, so completing out of order is doing out of order. */
     private record Taken(Request request, int ordinal) {
     }
 
-    private void hold(int queue, Taken t) {
-        Held h = held[queue];
-        synchronized (h) {
-            h.requests.add(t);
-            DeviceContext ctx = context;
-            BlkBehaviour b = behaviour;
-            if (h.requests.size() >= b.batch() || b.delayMicros() == 0 || ctx == null) {
-                release(queue);  // a full batch, nothing to wait for, or no event loop to wait on
-            } else if (h.timer == null) {
-                Duration hold = Duration.ofNanos(b.delayMicros() * 1000L);
-                // Spurious notifications come while requests are held, when the driver is surely waiting for them: each
-                // then wakes it to find nothing new, rather than merging into a completion's notification. The hold
-                // lasts until all of them are sent (holding longer is the device's right), so a driver that cannot take
-                // them meets them the same way every time.
-                if (b.spurious()) {
-                    Duration needed = SPURIOUS_GAP.multipliedBy(SPURIOUS_PER_HOLD + 1);
-                    if (hold.compareTo(needed) < 0) hold = needed;
-                    for (int i = 1; i <= SPURIOUS_PER_HOLD; i++) spuriousAt(queue, ctx, SPURIOUS_GAP.multipliedBy(i));
-                }
-                h.timer = ctx.schedule(queue, hold, () -> {
-                    synchronized (h) {
-                        h.timer = null;
-                        release(queue);
-                    }
-                });
-            }
-        }
-    }
-
-    /**
-     * Serves and gives back everything {@code queue} holds, in the behaviour's order. Holding the queue's monitor, on
-     * its worker.
-     */
-    private void release(int queue) {
-        Held h = held[queue];
-        if (h.timer != null) {
-            h.timer.close();
-            h.timer = null;
-        }
-        if (h.requests.isEmpty()) return;
-        List<Taken> out = new ArrayList<>(h.requests);
-        h.requests.clear();
-        BlkBehaviour b = behaviour;
-        switch (b.completions()) {
-            case REVERSED -> Collections.reverse(out);
-            case SHUFFLED -> Collections.shuffle(out, new Random(b.seed() * 31 + h.releases));
-            case IN_ORDER -> {
-            }
-        }
-        h.releases++;
-        DeviceContext ctx = context;
-        if (b.oneAtATime() && ctx != null) {
-            // Each in a turn of its own, so each is published (and notified) before the next is even served; behind
-            // whatever an earlier batch still has to give back, so the behaviour's order holds across batches too.
-            h.trickle.addAll(out);
-            if (h.trickleTimer == null) trickle(queue, h, ctx);
-        } else {
-            for (Taken t : h.trickle) giveBack(t);  // a behaviour switched meanwhile: nothing waits behind it
-            h.trickle.clear();
-            for (Taken t : out) giveBack(t);
-        }
-    }
-
-    /** Gives back the oldest request waiting to trickle out, and schedules the next. Holding the queue's monitor. */
-    private void trickle(int queue, Held h, DeviceContext ctx) {
-        Taken t = h.trickle.poll();
-        if (t != null) giveBack(t);
-        h.trickleTimer = h.trickle.isEmpty() ? null : ctx.schedule(queue, ONE_AT_A_TIME_GAP, () -> {
-            synchronized (h) {
-                trickle(queue, h, ctx);
-            }
-        });
-    }
-
     private void giveBack(Taken t) {
         if (t.request().isCancelled()) return;  // its ring stopped: its memory is not ours to touch
         t.request().complete(serve(t));
-    }
-
-    private void spuriousAt(int queue, DeviceContext ctx, Duration after) {
-        ctx.schedule(queue, after, () -> {
-            ctx.notifySpuriously(queue);
-        });
     }
 
     /** Does what request {@code t} asks, or answers it with the injected failure; returns the bytes written. */
@@ -257,24 +151,13 @@ public final class BehaviourDevice implements VirtioDevice {
 
     @Override
     public void attach(DeviceContext c) {
-        context = c;
+        hold.attach(c);
         disk.attach(c);
     }
 
     @Override
     public void reset() {
-        // What was held is cancelled by the SDK with the ring; only the timers are ours to stop.
-        for (Held h : held) {
-            synchronized (h) {
-                if (h.timer != null) h.timer.close();
-                if (h.trickleTimer != null) h.trickleTimer.close();
-                h.timer = null;
-                h.trickleTimer = null;
-                h.trickle.clear();
-                if (!h.requests.isEmpty()) LOG.debug("reset with {} requests held", h.requests.size());
-                h.requests.clear();
-            }
-        }
+        hold.reset(); // what was held is cancelled by the SDK with the ring; only the timers are ours to stop
         disk.reset();
     }
 

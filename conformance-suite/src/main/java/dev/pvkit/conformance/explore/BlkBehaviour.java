@@ -30,7 +30,7 @@ import java.util.TreeMap;
 public record BlkBehaviour(boolean packed, int queueSize, boolean eventIdx, boolean indirect, boolean readOnly, int segMax,
                            Completions completions, int batch, int delayMicros, boolean oneAtATime, Map<Integer, InjectedStatus> failures,
                            int capacityChange, boolean spurious, long seed,
-                           @JsonInclude(JsonInclude.Include.NON_NULL) BlkGeometry geometry) {
+                           @JsonInclude(JsonInclude.Include.NON_NULL) BlkGeometry geometry) implements RequestHold.Terms {
 
     public BlkBehaviour {
         if (queueSize < 2 || queueSize > 32768) throw new IllegalArgumentException("queue size " + queueSize + " outside 2..32768");

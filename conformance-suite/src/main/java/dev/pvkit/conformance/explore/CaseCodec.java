@@ -18,6 +18,15 @@ public final class CaseCodec {
     }
 
     public static String encode(BlkCase c) {
+        return encodeAny(c);
+    }
+
+    /** A virtio-net case as one word. */
+    public static String encode(NetCase c) {
+        return encodeAny(c);
+    }
+
+    private static String encodeAny(Object c) {
         try {
             return Base64.getUrlEncoder().withoutPadding().encodeToString(JSON.writeValueAsBytes(c));
         } catch (JsonProcessingException e) {
@@ -27,6 +36,19 @@ public final class CaseCodec {
 
     /** The case {@code word} encodes; {@link IllegalArgumentException} with a reason when it encodes none. */
     public static BlkCase decode(String word) {
+        BlkCase c = decode(word, BlkCase.class);
+        if (c.behaviour() == null || c.workload() == null) throw new IllegalArgumentException("not a PVKit case: parts missing");
+        return c;
+    }
+
+    /** The virtio-net case {@code word} encodes; {@link IllegalArgumentException} with a reason when it encodes none. */
+    public static NetCase decodeNet(String word) {
+        NetCase c = decode(word, NetCase.class);
+        if (c.behaviour() == null || c.workload() == null) throw new IllegalArgumentException("not a PVKit net case: parts missing");
+        return c;
+    }
+
+    private static <T> T decode(String word, Class<T> type) {
         byte[] json;
         try {
             json = Base64.getUrlDecoder().decode(word.strip());
@@ -34,8 +56,8 @@ public final class CaseCodec {
             throw new IllegalArgumentException("not a PVKit case (not base64url): " + e.getMessage());
         }
         try {
-            BlkCase c = JSON.readValue(json, BlkCase.class);
-            if (c == null || c.behaviour() == null || c.workload() == null) throw new IllegalArgumentException("not a PVKit case: parts missing");
+            T c = JSON.readValue(json, type);
+            if (c == null) throw new IllegalArgumentException("not a PVKit case: parts missing");
             return c;
         } catch (java.io.IOException e) {
             Throwable cause = e.getCause() instanceof IllegalArgumentException iae ? iae : e;
@@ -45,6 +67,15 @@ public final class CaseCodec {
 
     /** The case as readable JSON, for reports. */
     public static String json(BlkCase c) {
+        return jsonAny(c);
+    }
+
+    /** A virtio-net case as readable JSON, for reports. */
+    public static String json(NetCase c) {
+        return jsonAny(c);
+    }
+
+    private static String jsonAny(Object c) {
         try {
             return JSON.writeValueAsString(c);
         } catch (JsonProcessingException e) {

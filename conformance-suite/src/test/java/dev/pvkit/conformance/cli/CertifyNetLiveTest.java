@@ -27,8 +27,11 @@ class CertifyNetLiveTest {
     @Timeout(value = 6, unit = TimeUnit.MINUTES)
     void certifiesLinuxsVirtioNetDriver() throws Exception {
         Path report = dir.resolve("report");
-        CliTest.Run r = CliTest.run("certify", "--device", "net", "--accel", "tcg", "--timeout", "300s", "--report", report.toString());
+        CliTest.Run r = CliTest.run("certify", "--device", "net", "--tries", "6", "--seed", "7", "--accel", "tcg", "--timeout", "300s",
+                "--report", report.toString());
         assertThat(r.exit()).as(r.out() + r.err()).isZero();
+        assertThat(r.out()).as("generated behaviour tried after the pings").contains("generated device behaviour: 6 of 6 tries, seed 7: PASS")
+                .contains("transmit completion order");
         assertThat(r.out()).contains("PVKit certification: virtio-net driver").contains("verdict: PASS")
                 .containsPattern("workload: +11 of 11 small and 5 of 5 large pings answered by the responder; announce-self answered with a gratuitous ARP")
                 .contains("report: " + report.resolve("report.html").toAbsolutePath());
@@ -112,9 +115,15 @@ class CertifyNetLiveTest {
         CliTest.Run blkPairs = CliTest.run("certify", "--queue-pairs", "2");
         assertThat(blkPairs.exit()).isEqualTo(2);
         assertThat(blkPairs.err()).isEqualTo("pvkit: --queue-pairs goes with --device net only\n");
-        CliTest.Run tries = CliTest.run("certify", "--device", "net", "--tries", "5");
-        assertThat(tries.exit()).isEqualTo(2);
-        assertThat(tries.err()).startsWith("pvkit: --tries does not go with --device net yet");
+        CliTest.Run profile = CliTest.run("certify", "--device", "net", "--profile", "blk-quick");
+        assertThat(profile.exit()).isEqualTo(2);
+        assertThat(profile.err()).startsWith("pvkit: --profile does not go with --device net yet");
+        CliTest.Run replay = CliTest.run("certify", "--device", "net", "--replay", "bm90IGEgY2FzZQ");
+        assertThat(replay.exit()).isEqualTo(2);
+        assertThat(replay.err()).startsWith("pvkit: --replay: not a PVKit case");
+        CliTest.Run passiveTries = CliTest.run("certify", "--device", "net", "--passive", "--tries", "3");
+        assertThat(passiveTries.exit()).isEqualTo(2);
+        assertThat(passiveTries.err()).isEqualTo("pvkit: generated device behaviour (--tries, --replay) needs the agent's workload: not with --passive or --firmware\n");
         CliTest.Run other = CliTest.run("certify", "--device", "scsi");
         assertThat(other.exit()).isEqualTo(2);
         assertThat(other.err()).isEqualTo("pvkit: --device must be blk or net, got scsi\n");

@@ -93,6 +93,11 @@ final class NetRig implements AutoCloseable {
     }
 
     NetRig(long wanted) {
+        this(wanted, d -> d);
+    }
+
+    /** A rig whose device is served as {@code serveAs} makes it (for example held and reordered by generated behaviour). */
+    NetRig(long wanted, java.util.function.Function<VirtioNetDevice, dev.pvkit.sdk.device.VirtioDevice> serveAs) {
         try {
             dir = Files.createTempDirectory("pvkit-net-selftest");
         } catch (IOException e) {
@@ -101,7 +106,7 @@ final class NetRig implements AutoCloseable {
         EthernetSwitch sw = new EthernetSwitch();
         new Responder(sw, RESPONDER_MAC, RESPONDER_IP, 24);
         device = new VirtioNetDevice("selftest", sw, NetOptions.defaults().withPacked(false).withMtu(MTU).withQueuePairs(PAIRS)).trafficListener(new NetRecorder(log));
-        backend = VhostUserBackend.serve(device, dir.resolve("net.sock"), VhostUserBackend.Options.defaults().withObserver(new BackendRecorder(log)));
+        backend = VhostUserBackend.serve(serveAs.apply(device), dir.resolve("net.sock"), VhostUserBackend.Options.defaults().withObserver(new BackendRecorder(log)));
         OwnedGuestMemory g = null;
         VirtioFrontend f = null;
         try {
@@ -149,6 +154,28 @@ final class NetRig implements AutoCloseable {
         tx.publishAndKick();
         if (tx.awaitUsed(1, WAIT).size() != 1) throw new IllegalStateException("the device did not return a transmitted packet");
         return this;
+    }
+
+    /** The chains of a burst as posted, and as the device gave them back. */
+    record Burst(List<Integer> posted, List<Integer> used) {
+    }
+
+    /**
+     * Transmits {@code frames} (each behind a plain header) in one burst, one kick for all, and waits up to {@code wait}
+     * for them to come back; a driver with a flaw does with the order and the wait what it will.
+     */
+    Burst transmitBurst(List<byte[]> frames, Duration wait) {
+        GuestMemory m = fe.memory();
+        List<Integer> posted = new ArrayList<>();
+        byte[] header = plain().encode();
+        for (int i = 0; i < frames.size(); i++) {
+            long at = TX_DATA + (long) (i % QUEUE_SIZE) * 0x2000;
+            m.write(at, header, 0, header.length);
+            m.write(at + 0x1000, frames.get(i), 0, frames.get(i).length);
+            posted.add(tx.post(List.of(new Segment(at, header.length), new Segment(at + 0x1000, frames.get(i).length)), List.of(), false));
+        }
+        tx.publishAndKick();
+        return new Burst(posted, tx.awaitUsed(frames.size(), wait).stream().map(u -> u.id()).toList());
     }
 
     /**

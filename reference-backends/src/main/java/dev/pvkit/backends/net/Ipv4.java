@@ -12,6 +12,7 @@ public final class Ipv4 {
     public static final int PROTO_UDP = 17;
     /** Where the IPv4 header starts in an Ethernet frame. */
     public static final int AT = VirtioNet.ETH_HEADER;
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT_ID = new java.util.concurrent.atomic.AtomicInteger(1);
 
     /** A parsed IPv4 packet inside a frame: where its payload starts and how long it is. */
     public record Packet(int source, int destination, int protocol, int payloadAt, int payloadLength) {
@@ -38,6 +39,7 @@ public final class Ipv4 {
         put16(f, 12, Ethernet.TYPE_IPV4);
         f[AT] = 0x45;
         put16(f, AT + 2, 20 + payload.length);
+        put16(f, AT + 4, NEXT_ID.getAndIncrement() & 0xffff); // identification: what tells one packet's fragments from another's
         f[AT + 8] = 64; // TTL
         f[AT + 9] = (byte) protocol;
         put32(f, AT + 12, src);
@@ -45,6 +47,32 @@ public final class Ipv4 {
         put16(f, AT + 10, checksum(f, AT, 20, 0));
         System.arraycopy(payload, 0, f, AT + 20, payload.length);
         return f;
+    }
+
+    /**
+     * {@code frame} as it may cross a link of {@code mtu}: itself when its IPv4 packet fits, else its fragments
+     * (RFC 791), each with the packet's header (no options), its own length, offset and MF bit, and a new checksum.
+     * A packet with DF set that does not fit is returned whole: the caller's link decides what to do with it.
+     */
+    public static java.util.List<byte[]> fragments(byte[] frame, int mtu) {
+        if (frame.length - AT <= mtu || frame.length < AT + 20 || Ethernet.type(frame) != Ethernet.TYPE_IPV4) return java.util.List.of(frame);
+        int ihl = (frame[AT] & 0xf) * 4;
+        if ((u16(frame, AT + 6) & 0x4000) != 0 || ihl != 20) return java.util.List.of(frame);
+        int payload = frame.length - AT - ihl;
+        int chunk = (mtu - ihl) / 8 * 8;
+        java.util.List<byte[]> out = new java.util.ArrayList<>();
+        for (int off = 0; off < payload; off += chunk) {
+            int n = Math.min(chunk, payload - off);
+            byte[] f = new byte[AT + ihl + n];
+            System.arraycopy(frame, 0, f, 0, AT + ihl);
+            System.arraycopy(frame, AT + ihl + off, f, AT + ihl, n);
+            put16(f, AT + 2, ihl + n);
+            put16(f, AT + 6, (off + n < payload ? 0x2000 : 0) | off / 8);
+            put16(f, AT + 10, 0);
+            put16(f, AT + 10, checksum(f, AT, ihl, 0));
+            out.add(f);
+        }
+        return out;
     }
 
     /** The ones'-complement of the ones'-complement sum of {@code len} bytes from {@code at}, started at {@code sum}. */

@@ -6,6 +6,8 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A host on the switch that answers, so one guest can be exercised alone: ARP for its address, ICMP echo, UDP echo
  * on port 7, and DHCP (see {@link DhcpServer}). It answers on the thread that delivered the frame, through the switch.
+ * Fragmented requests are put back together first ({@link Ipv4Reassembly}), and an answer larger than an MTU of
+ * {@value #MTU} leaves in fragments.
  */
 public final class Responder implements SwitchPort {
     public static final int ECHO_PORT = 7;
@@ -15,6 +17,9 @@ public final class Responder implements SwitchPort {
     private final int address;
     private final DhcpServer dhcp;
     private final AtomicLong answered = new AtomicLong();
+    /** A large ping arrives in fragments; its answer leaves in fragments of this link's MTU. */
+    private final Ipv4Reassembly reassembly = new Ipv4Reassembly();
+    static final int MTU = 1500;
 
     /** A responder at {@code address}/{@code prefix} with MAC {@code mac}, plugged into {@code sw}. */
     public Responder(EthernetSwitch sw, long mac, int address, int prefix) {
@@ -51,10 +56,14 @@ public final class Responder implements SwitchPort {
 
     @Override
     public void deliver(byte[] f) {
+        if (Ipv4Reassembly.isFragment(f)) {
+            f = reassembly.add(f);
+            if (f == null) return; // more fragments to come
+        }
         byte[] reply = answer(f);
         if (reply == null) return;
         answered.incrementAndGet();
-        sw.forward(this, reply);
+        for (byte[] part : Ipv4.fragments(reply, MTU)) sw.forward(this, part);
     }
 
     private byte[] answer(byte[] f) {
