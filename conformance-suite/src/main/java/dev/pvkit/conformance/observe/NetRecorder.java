@@ -3,7 +3,7 @@ package dev.pvkit.conformance.observe;
 import dev.pvkit.backends.net.ControlCommand;
 import dev.pvkit.backends.net.NetHeader;
 import dev.pvkit.backends.net.NetTrafficListener;
-import dev.pvkit.backends.net.TxFinding;
+import dev.pvkit.backends.net.NetFinding;
 
 import java.util.List;
 import java.util.Map;
@@ -41,9 +41,9 @@ public final class NetRecorder implements NetTrafficListener {
     }
 
     @Override
-    public void controlCommand(int queue, int head, ControlCommand c, int ack, List<TxFinding> findings) {
+    public void controlCommand(int queue, int head, ControlCommand c, int ack, List<NetFinding> findings) {
         Map<String, String> broken = new TreeMap<>();
-        for (TxFinding f : findings) if (f.requirement() != null) broken.putIfAbsent(f.requirement(), f.message());
+        for (NetFinding f : findings) if (f.requirement() != null) broken.putIfAbsent(f.requirement(), f.message());
         log.add(new RingEvent.NetControl(EventLog.nowMicros(), queue, head, c != null ? c.commandClass() : -1,
                 c != null ? c.command() : -1, c != null ? c.dataLength() : 0, ack, broken));
     }

@@ -68,7 +68,7 @@ public record ControlCommand(int commandClass, int command, byte[] data) {
         int n = readable == null ? 0 : readable.length;
         if (n < HEADER_BYTES) {
             // No requirement id: the header layout is descriptive text in §5.1.9.5, not a normative statement.
-            return new Decoded(null, new TxFinding(null, true,
+            return new Decoded(null, new NetFinding(null, true,
                     "control chain of " + n + " readable bytes is shorter than the 2-byte class and command"));
         }
         return new Decoded(new ControlCommand(readable[0] & 0xff, readable[1] & 0xff,
@@ -111,6 +111,6 @@ public record ControlCommand(int commandClass, int command, byte[] data) {
     }
 
     /** The result of {@link #decode}: a command, or the finding that there was none. */
-    public record Decoded(ControlCommand command, TxFinding finding) {
+    public record Decoded(ControlCommand command, NetFinding finding) {
     }
 }

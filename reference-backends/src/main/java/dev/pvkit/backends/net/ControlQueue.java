@@ -16,7 +16,7 @@ import static dev.pvkit.backends.net.VirtioNet.*;
 /**
  * Serves the virtio-net control queue (virtio 1.4 §5.1.9.5) for one negotiation: RX modes and MAC tables go to a
  * {@link ReceiveFilter}, VQ_PAIRS_SET to a callback, ANNOUNCE_ACK to another. Every command gets an ack,
- * {@link #OK} when it was applied, {@link #ERR} when not, and each refusal comes with a {@link TxFinding} naming the
+ * {@link #OK} when it was applied, {@link #ERR} when not, and each refusal comes with a {@link NetFinding} naming the
  * requirement the driver broke ({@code null} when none in net.yaml covers it). A command is applied completely
  * or not at all, and before {@code handle} returns, so it is in force before the device marks its buffer used
  * (DEV-NET-089, DEV-NET-095, DEV-NET-100).
@@ -77,13 +77,13 @@ public final class ControlQueue {
      * The ack for a command ({@link #NO_ACK} when none could be written), what was wrong with it, and the command as
      * read ({@code null} when the chain held none).
      */
-    public record Outcome(int ack, List<TxFinding> findings, ControlCommand command) {
+    public record Outcome(int ack, List<NetFinding> findings, ControlCommand command) {
         public Outcome {
             findings = List.copyOf(findings);
         }
 
         /** An outcome before the command is attached to it. */
-        public Outcome(int ack, List<TxFinding> findings) {
+        public Outcome(int ack, List<NetFinding> findings) {
             this(ack, findings, null);
         }
 
@@ -108,19 +108,19 @@ public final class ControlQueue {
      * Returns what happened; complete the request with {@link Outcome#written()}.
      */
     public Outcome serve(ReadableBuffers in, WritableBuffers out) {
-        List<TxFinding> findings = new ArrayList<>(1);
+        List<NetFinding> findings = new ArrayList<>(1);
         if (out.length() == 0) {
-            findings.add(new TxFinding(null, true, "control chain has no writable byte for the ack; command not applied"));
+            findings.add(new NetFinding(null, true, "control chain has no writable byte for the ack; command not applied"));
             return new Outcome(NO_ACK, findings);
         }
         if (out.length() > 1) {
             // The commands served here have no result after the ack: the rest of the writable part stays untouched.
-            findings.add(new TxFinding(null, false, "control chain has " + out.length()
+            findings.add(new NetFinding(null, false, "control chain has " + out.length()
                     + " writable bytes; only the 1-byte ack is written"));
         }
         Outcome o;
         if (in.length() > MAX_COMMAND_BYTES) {
-            o = new Outcome(ERR, List.of(new TxFinding(null, true, "control chain of " + in.length()
+            o = new Outcome(ERR, List.of(new NetFinding(null, true, "control chain of " + in.length()
                     + " readable bytes exceeds the " + MAX_COMMAND_BYTES + " this device reads")));
         } else {
             try {
@@ -129,7 +129,7 @@ public final class ControlQueue {
                 o = handle(b);
             } catch (RuntimeException e) {
                 // Guest memory gone under the chain, or a callback failing: the command counts as not applied.
-                o = new Outcome(ERR, List.of(new TxFinding(null, true, "control command failed: " + e)));
+                o = new Outcome(ERR, List.of(new NetFinding(null, true, "control command failed: " + e)));
             }
         }
         findings.addAll(o.findings());
@@ -259,7 +259,7 @@ public final class ControlQueue {
         if (c.dataLength() != 0) return refused(null, "ANNOUNCE_ACK takes no data, got " + c.dataLength() + " bytes");
         if (!announceAcked.getAsBoolean()) {
             // Harmless: the bit is clear either way. Acknowledged, and noted, as DRV-NET-085 ties the ack to a request.
-            return new Outcome(OK, List.of(new TxFinding(null, false, "ANNOUNCE_ACK while no announce was pending")));
+            return new Outcome(OK, List.of(new NetFinding(null, false, "ANNOUNCE_ACK while no announce was pending")));
         }
         return ok();
     }
@@ -342,7 +342,7 @@ public final class ControlQueue {
     }
 
     private static Outcome refused(String requirement, String message) {
-        return new Outcome(ERR, List.of(new TxFinding(requirement, true, message)));
+        return new Outcome(ERR, List.of(new NetFinding(requirement, true, message)));
     }
 
     private static Outcome ok() {

@@ -34,7 +34,8 @@ public final class EthernetSwitch {
 
     /**
      * {@link #forward(SwitchPort, byte[])} for a frame whose sender left a checksum or segmentation to the network
-     * ({@code offload}; null for none): each receiving port takes it as it can ({@link SwitchPort#deliver(byte[], Offload)}).
+     * ({@code offload}; null for none): each receiving port takes it as it can ({@link SwitchPort#deliver(SwitchedFrame)});
+     * a flood segments it once for all the ports that need it segmented.
      */
     public void forward(SwitchPort from, byte[] frame, Offload offload) {
         if (frame.length < VirtioNet.ETH_HEADER) return;
@@ -42,11 +43,12 @@ public final class EthernetSwitch {
         // Learnt once per move, not written per frame: the table is read far more often than it changes.
         if (!Ethernet.isGroup(src) && src != 0 && learnt.get(src) != from) learnt.put(src, from);
         long dst = Ethernet.destination(frame);
+        SwitchedFrame switched = new SwitchedFrame(frame, offload);
         if (!Ethernet.isGroup(dst)) {
             SwitchPort to = learnt.get(dst);
             if (to != null) {
                 if (to != from) {
-                    to.deliver(frame, offload);
+                    to.deliver(switched);
                     forwarded.incrementAndGet();
                 }
                 return;
@@ -54,7 +56,7 @@ public final class EthernetSwitch {
         }
         flooded.incrementAndGet();
         for (SwitchPort p : ports) {
-            if (p != from) p.deliver(frame, offload);
+            if (p != from) p.deliver(switched);
         }
     }
 

@@ -19,7 +19,7 @@ public final class NetCounters {
     private final Map<String, LongAdder> findings = new ConcurrentHashMap<>();
 
     /** Counts a finding; returns true the first time its requirement (or "other") is seen, so that it is logged loudly once. */
-    boolean found(TxFinding f) {
+    boolean found(NetFinding f) {
         String key = f.requirement() != null ? f.requirement() : "other";
         boolean[] first = {false};
         findings.computeIfAbsent(key, k -> {

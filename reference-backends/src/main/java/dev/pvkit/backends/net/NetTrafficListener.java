@@ -30,6 +30,6 @@ public interface NetTrafficListener {
     default void announceRequested() {
     }
 
-    default void controlCommand(int queue, int head, ControlCommand command, int ack, java.util.List<TxFinding> findings) {
+    default void controlCommand(int queue, int head, ControlCommand command, int ack, java.util.List<NetFinding> findings) {
     }
 }

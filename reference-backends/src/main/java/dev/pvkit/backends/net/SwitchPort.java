@@ -13,10 +13,10 @@ public interface SwitchPort {
     void deliver(byte[] frame);
 
     /**
-     * Takes a frame with what its sender left to the network ({@code offload}, null for none). A port that takes no
-     * offloads, the default, gets it segmented or with its checksum completed ({@link Offload#plain}).
+     * Takes a frame with what its sender left to the network. A port that takes no offloads, the default, gets it
+     * segmented or with its checksum completed ({@link SwitchedFrame#plain}).
      */
-    default void deliver(byte[] frame, Offload offload) {
-        for (byte[] f : Offload.plain(frame, offload)) deliver(f);
+    default void deliver(SwitchedFrame f) {
+        for (byte[] plain : f.plain()) deliver(plain);
     }
 }

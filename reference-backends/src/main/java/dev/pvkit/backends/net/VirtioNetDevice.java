@@ -252,22 +252,28 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
 
     @Override
     public void deliver(byte[] frame) {
-        deliver(frame, null);
+        receive(frame, null);
     }
 
     /**
      * A frame with its offload: passed on as it is, its header saying what is left to do, when the driver negotiated
      * the features for it (GUEST_CSUM for a partial checksum; GUEST_TSO4/6 for a TCP segmentation packet, and never
-     * an ECN one, as GUEST_ECN is not offered [DEV-NET-039, DEV-NET-041]); otherwise as plain frames ({@link Offload#plain}).
+     * an ECN one, as GUEST_ECN is not offered [DEV-NET-039, DEV-NET-041]); otherwise as plain frames ({@link SwitchedFrame#plain}).
      */
     @Override
-    public void deliver(byte[] frame, Offload offload) {
+    public void deliver(SwitchedFrame switched) {
+        Offload offload = switched.offload();
         if (offload != null && !takes(offload)) {
-            List<byte[]> plain = Offload.plain(frame, offload);
+            List<byte[]> plain = switched.plain();
             if (plain.isEmpty()) counters.rxDropped.incrementAndGet(); // a segmentation packet that cannot be segmented
-            for (byte[] f : plain) deliver(f, null);
+            for (byte[] f : plain) receive(f, null);
             return;
         }
+        receive(switched.frame(), offload);
+    }
+
+    /** Steers a frame (with the offload its driver takes, or null) to a receive queue, unless the link or the filter stops it. */
+    private void receive(byte[] frame, Offload offload) {
         if (!linkUp) {
             counters.rxDropped.incrementAndGet();
             return;
@@ -344,7 +350,7 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
         }
         ControlQueue.Outcome o = c.serve(r.readable(), r.writable());
         r.complete(o.written());
-        for (TxFinding f : o.findings()) {
+        for (NetFinding f : o.findings()) {
             if (counters.found(f)) LOG.warn("{}: control queue: {}", name, f.commandLine());
             else LOG.debug("{}: control queue: {}", name, f.commandLine());
         }
@@ -363,7 +369,10 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
             byte[] h = new byte[HEADER_BYTES];
             in.read(0, h, 0, HEADER_BYTES); // across descriptors if the driver split it: never assumed whole in one
             header = NetHeader.decode(h);
-            if (frameBytes <= MAX_GSO_FRAME) { // bounded: what a hostile driver can make the device hold per packet
+            // Bounded: what a hostile driver can make the device hold per packet. Only a segmentation packet may be
+            // longer than a jumbo frame; a longer one without gso_type is dropped unread.
+            int limit = (header.gsoType() & ~GSO_ECN) == GSO_NONE ? MAX_FRAME : MAX_GSO_FRAME;
+            if (frameBytes <= limit) {
                 frame = new byte[frameBytes];
                 in.read(HEADER_BYTES, frame, 0, frameBytes);
             }
@@ -375,9 +384,9 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
                     whole ? Ethernet.destination(frame) : -1, whole ? Ethernet.type(frame) : -1, r.chain().writableBytes());
         }
         r.complete(0);
-        List<TxFinding> findings = txCheck.check(header, length, frameBytes);
+        List<NetFinding> findings = txCheck.check(header, length, frameBytes);
         boolean drop = frame == null;
-        for (TxFinding f : findings) {
+        for (NetFinding f : findings) {
             drop |= f.dropped();
             if (counters.found(f)) LOG.warn("{}: transmit queue: {}", name, f.line());
             else LOG.debug("{}: transmit queue: {}", name, f.line());

@@ -506,7 +506,7 @@ class ControlQueueTest {
             if (b.length > 3 && r.nextBoolean()) b[3] = 0;
             Outcome o = q.handle(b);
             assertThat(o.ack()).isIn(OK, ERR);
-            assertThat(o.findings().stream().anyMatch(TxFinding::dropped)).as("ERR exactly when refused").isEqualTo(o.ack() == ERR);
+            assertThat(o.findings().stream().anyMatch(NetFinding::dropped)).as("ERR exactly when refused").isEqualTo(o.ack() == ERR);
             if (o.ok()) ok++;
             assertThat(q.pairs()).isBetween(1, MAX_PAIRS);
         }

@@ -32,6 +32,41 @@ class TcpSegmenterTest {
     private static final int V6 = VirtioNet.GSO_TCPV6;
 
     @Test
+    void aFloodSegmentsAPacketOnceForEveryPortThatNeedsItSegmented() {
+        byte[] frame = tcp4(new byte[0], new byte[0], 1, SEQ, ACK, pattern(10_000));
+        Ethernet.putMac(frame, 0, Ethernet.BROADCAST);
+        EthernetSwitch sw = new EthernetSwitch();
+        List<List<byte[]>> heard = new java.util.ArrayList<>();
+        SwitchPort sender = port("sender", new java.util.ArrayList<>());
+        sw.attach(sender);
+        for (int i = 0; i < 3; i++) {
+            List<byte[]> got = new java.util.ArrayList<>();
+            heard.add(got);
+            sw.attach(port("plain" + i, got));
+        }
+        sw.forward(sender, frame, new Offload(V4, 1448, 54, 34, 16));
+        assertThat(heard.get(0)).hasSize(7);
+        for (List<byte[]> got : heard.subList(1, 3)) {
+            assertThat(got).hasSize(7);
+            for (int i = 0; i < 7; i++) assertThat(got.get(i)).as("the same segments, made once").isSameAs(heard.get(0).get(i));
+        }
+    }
+
+    private static SwitchPort port(String name, List<byte[]> heard) {
+        return new SwitchPort() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public void deliver(byte[] frame) {
+                heard.add(frame);
+            }
+        };
+    }
+
+    @Test
     void a64000ByteTcpV4PacketWithOptionsBecomes45ProperSegments() {
         byte[] payload = pattern(64_000);
         byte[] frame = tcp4(IP_OPTIONS, TCP_OPTIONS, 0x1234, SEQ, ACK | PSH | FIN | CWR | ECE, payload);

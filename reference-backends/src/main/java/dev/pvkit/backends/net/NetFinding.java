@@ -5,7 +5,7 @@ package dev.pvkit.backends.net;
  * device still cannot forward it, e.g. a runt frame), whether the device drops the packet for it, and a line
  * saying what was seen.
  */
-public record TxFinding(String requirement, boolean dropped, String message) {
+public record NetFinding(String requirement, boolean dropped, String message) {
 
     /** The log line: requirement first, so a reader can search for it. */
     public String line() {
