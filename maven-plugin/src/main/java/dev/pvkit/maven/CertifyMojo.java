@@ -3,6 +3,7 @@ package dev.pvkit.maven;
 import dev.pvkit.conformance.certify.CertificationService;
 import dev.pvkit.conformance.certify.CertifyOptions;
 import dev.pvkit.conformance.certify.DriverChoice;
+import dev.pvkit.conformance.certify.NetCertification;
 import dev.pvkit.conformance.certify.RunTerms;
 import dev.pvkit.conformance.certify.SetupException;
 import dev.pvkit.conformance.check.Checks;
@@ -10,6 +11,7 @@ import dev.pvkit.conformance.guest.Accelerator;
 import dev.pvkit.conformance.guest.Firmware;
 import dev.pvkit.conformance.guest.QemuCommandLine;
 import dev.pvkit.conformance.verdict.FailOn;
+import dev.pvkit.backends.net.NetOptions;
 import dev.pvkit.spec.PvSpec;
 import org.apache.maven.plugin.AbstractMojo;
 import org.apache.maven.plugin.MojoExecutionException;
@@ -25,7 +27,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * Certifies a guest's virtio-blk driver, as {@code pvkit certify} does: boots the guest under QEMU on a PVKit disk,
+ * Certifies a guest's virtio-blk driver (or, with {@code device} net, its virtio-net driver), as {@code pvkit certify} does: boots the guest under QEMU on a PVKit disk,
  * watches every ring access, vhost-user step and register access of its driver, runs the profile's generated device
  * behaviour, and gives one verdict per driver requirement of the PVKit spec. Writes report.json, junit.xml and
  * report.html to {@code reportDirectory} and a copy of the JUnit XML next to Surefire's reports. Fails the build
@@ -91,6 +93,18 @@ public final class CertifyMojo extends AbstractMojo {
     @Parameter(property = "pvkit.profile", defaultValue = "blk")
     String profile;
 
+    /**
+     * The driver certified: {@code blk} (virtio-blk, the default) or {@code net} (virtio-net: the guest's interface
+     * on a port of PVKit's switch pings a responder, then tries generated device behaviour if {@code tries} asks for
+     * it; the profile stays {@code blk}, whose tries are a disk's and do not apply).
+     */
+    @Parameter(property = "pvkit.device", defaultValue = "blk")
+    String device;
+
+    /** With {@code net}: receive/transmit queue pairs offered, 1..8 (default 1); the guest gets as many CPUs. */
+    @Parameter(property = "pvkit.queuePairs")
+    Integer queuePairs;
+
     /** Tries of generated device behaviour (default: the profile's; 0: none). */
     @Parameter(property = "pvkit.tries")
     Integer tries;
@@ -151,17 +165,22 @@ public final class CertifyMojo extends AbstractMojo {
             return;
         }
         PvSpec spec = PvSpec.load();
+        boolean net = net();
         RunTerms.Resolved run;
+        NetCertification.Tries netTries = null;
         try {
-            run = terms().apply(spec, options());
+            run = terms(net).apply(spec, options());
+            if (net) netTries = NetCertification.Tries.of(tries, run.explore(), replay);
         } catch (RunTerms.InvalidTermsException e) {
             throw new MojoExecutionException(e.message(Parameters::name));
         } catch (IllegalArgumentException e) {
-            throw new MojoExecutionException(e.getMessage());
+            throw new MojoExecutionException(e.getMessage().startsWith("not a PVKit") ? Parameters.name("replay") + ": " + e.getMessage() : e.getMessage());
         }
         CertificationService.Result r;
         try {
-            r = new CertificationService(spec, Checks.all()).run(run.options(), run.explore(), line -> getLog().info("pvkit: " + line));
+            r = net ? new NetCertification(spec, Checks.all(), java.time.Clock.systemUTC()).run(run.options(),
+                    queuePairs == null ? 1 : queuePairs, netTries, line -> getLog().info("pvkit: " + line))
+                    : new CertificationService(spec, Checks.all()).run(run.options(), run.explore(), line -> getLog().info("pvkit: " + line));
         } catch (SetupException e) {
             throw new MojoExecutionException(e.getMessage());
         } catch (InterruptedException e) {
@@ -175,9 +194,23 @@ public final class CertifyMojo extends AbstractMojo {
         if (verdict.fails()) throw new MojoFailureException(String.join(System.lineSeparator(), verdict.failureLines()));
     }
 
-    private RunTerms terms() {
+    /** A net run's replay word is a net case, decoded apart from the terms. */
+    private RunTerms terms(boolean net) {
         return new RunTerms(profile, path(waivers), tries, seed, timeBudget == null ? null : Parameters.duration("timeBudget", timeBudget),
-                replay, failOn == null ? null : Parameters.choice("failOn", failOn, FailOn.class));
+                net ? null : replay, failOn == null ? null : Parameters.choice("failOn", failOn, FailOn.class));
+    }
+
+    /** Whether {@code device} is net; what does not go with it is refused in one line. */
+    private boolean net() throws MojoExecutionException {
+        if (!device.equals("blk") && !device.equals("net")) throw new MojoExecutionException(Parameters.name("device") + " must be blk or net, not " + device);
+        boolean net = device.equals("net");
+        if (queuePairs != null && !net) throw new MojoExecutionException(Parameters.name("queuePairs") + " goes with <device>net</device> only");
+        if (queuePairs != null && (queuePairs < 1 || queuePairs > NetOptions.MAX_QUEUE_PAIRS)) {
+            throw new MojoExecutionException(Parameters.name("queuePairs") + " must be 1.." + NetOptions.MAX_QUEUE_PAIRS + ", not " + queuePairs);
+        }
+        if (net && !profile.equals("blk")) throw new MojoExecutionException(Parameters.name("profile") + " does not go with <device>net</device> yet");
+        if (net && disk != null) throw new MojoExecutionException(Parameters.name("disk") + " does not go with <device>net</device>");
+        return net;
     }
 
     private CertifyOptions options() {

@@ -279,6 +279,11 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
     }
 
     private boolean answers() {
+        return answers(agent);
+    }
+
+    /** Whether {@code agent} still answers within 5 s: after a failed command, a hung guest ends the search. */
+    static boolean answers(GuestAgent agent) {
         try {
             agent.timeout(Duration.ofSeconds(5)).ping();
             return true;
@@ -287,7 +292,8 @@ final class LiveBlkTries implements TryRunner<BlkCase> {
         }
     }
 
-    private static String oneLine(Exception e) {
+    /** The first line of {@code e}'s message, for a one-line outcome. */
+    static String oneLine(Exception e) {
         String m = e.getMessage() == null ? e.toString() : e.getMessage();
         return m.lines().findFirst().orElse(m);
     }

@@ -91,8 +91,8 @@ final class LiveNetTries implements TryRunner<NetCase> {
             return broke != null ? broke : TryOutcome.passed();
         } catch (AgentException e) {
             device.behave(NetBehaviour.plain());
-            if (!answers()) throw new Explorer.Abort("the guest stopped answering during a try: " + oneLine(e));
-            return TryOutcome.failed("agent", oneLine(e));
+            if (!LiveBlkTries.answers(agent)) throw new Explorer.Abort("the guest stopped answering during a try: " + LiveBlkTries.oneLine(e));
+            return TryOutcome.failed("agent", LiveBlkTries.oneLine(e));
         } finally {
             device.behave(NetBehaviour.plain());
             if (linkDown) vm.monitor().setLink(VhostUserDevice.netdevId(0), true);
@@ -108,19 +108,4 @@ final class LiveNetTries implements TryRunner<NetCase> {
         }
         return false;
     }
-
-    private boolean answers() {
-        try {
-            agent.timeout(Duration.ofSeconds(5)).ping();
-            return true;
-        } catch (AgentException e) {
-            return false;
-        }
-    }
-
-    private static String oneLine(Exception e) {
-        String m = e.getMessage() == null ? e.toString() : e.getMessage();
-        return m.lines().findFirst().orElse(m);
-    }
-
 }

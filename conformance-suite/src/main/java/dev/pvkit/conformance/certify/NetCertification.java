@@ -93,6 +93,18 @@ public final class NetCertification {
         boolean enabled() {
             return tries > 0 || replay != null;
         }
+
+        /**
+         * What a user asked for, in the words both front ends share: tries only when asked for ({@code tries}, or a
+         * replay; null means none, as the blk profiles' tries are a disk's), the run's seed and time budget from
+         * {@code explore}, and the replay word decoded as a net case.
+         *
+         * @throws IllegalArgumentException with a reason when {@code replayWord} is not a net case
+         */
+        public static Tries of(Integer tries, ExploreOptions explore, String replayWord) {
+            NetCase replayed = replayWord == null ? null : dev.pvkit.conformance.explore.CaseCodec.decodeNet(replayWord);
+            return new Tries(tries == null ? 0 : tries, explore.seed(), explore.timeBudget(), replayed);
+        }
     }
 
     /** As {@link #run(CertifyOptions, int, Tries, Progress)} without generated behaviour. */
@@ -171,13 +183,16 @@ public final class NetCertification {
                 } else {
                     Workload w = new Workload(vm, queuePairs, log, guest, progress, t0);
                     if (tries.enabled()) {
-                        TryChecks judge = new TryChecks(spec, checks, o.judgedDriver(), o.failOn(),
-                                o.waivers() == null ? Set.of() : o.waivers().heldOn(java.time.LocalDate.now(clock)), log.ordered(),
-                                CertificationScope.netAreas());
-                        w.explore = agent -> LiveExploration.runNet(tries.tries(), tries.seed(), tries.budget(), tries.replay(),
-                                "net/" + queuePairs + " pair(s)", queuePairs,
-                                new LiveNetTries(agent, vm, behaving, RESPONDER_ADDRESS, queuePairs, log, judge),
-                                ReplayCommand.prefix(o) + " --device net" + (queuePairs > 1 ? " --queue-pairs " + queuePairs : ""), progress);
+                        w.explore = agent -> {
+                            // Built when the tries start: what the workload broke before them fails the run, not each try.
+                            TryChecks judge = new TryChecks(spec, checks, o.judgedDriver(), o.failOn(),
+                                    o.waivers() == null ? Set.of() : o.waivers().heldOn(java.time.LocalDate.now(clock)), log.ordered(),
+                                    CertificationScope.netAreas());
+                            return LiveExploration.runNet(tries.tries(), tries.seed(), tries.budget(), tries.replay(),
+                                    "net/" + queuePairs + " pair(s)", queuePairs,
+                                    new LiveNetTries(agent, vm, behaving, RESPONDER_ADDRESS, queuePairs, log, judge),
+                                    ReplayCommand.prefix(o) + " --device net" + (queuePairs > 1 ? " --queue-pairs " + queuePairs : ""), progress);
+                        };
                     }
                     incomplete = w.run();
                     explored = w.explored;

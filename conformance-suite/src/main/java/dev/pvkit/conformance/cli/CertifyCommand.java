@@ -5,7 +5,6 @@ import dev.pvkit.conformance.certify.CertifyOptions;
 import dev.pvkit.conformance.certify.DriverChoice;
 import dev.pvkit.backends.net.NetOptions;
 import dev.pvkit.conformance.certify.NetCertification;
-import dev.pvkit.conformance.explore.NetCase;
 import dev.pvkit.conformance.certify.RunTerms;
 import dev.pvkit.conformance.certify.SetupException;
 import dev.pvkit.conformance.guest.Accelerator;
@@ -208,15 +207,11 @@ final class CertifyCommand implements Callable<Integer> {
      * are a disk's), from the run's seed, within --time-budget or the default profile's.
      */
     private NetCertification.Tries netTries(RunTerms.Resolved run) {
-        NetCase replayed = null;
-        if (replay != null) {
-            try {
-                replayed = dev.pvkit.conformance.explore.CaseCodec.decodeNet(replay);
-            } catch (IllegalArgumentException e) {
-                throw new UserError("--replay: " + e.getMessage());
-            }
+        try {
+            return NetCertification.Tries.of(tries, run.explore(), replay);
+        } catch (IllegalArgumentException e) {
+            throw new UserError("--replay: " + e.getMessage());
         }
-        return new NetCertification.Tries(tries == null ? 0 : tries, run.explore().seed(), run.explore().timeBudget(), replayed);
     }
 
     /** The options a net certification does not take yet, each refused in one line. */
