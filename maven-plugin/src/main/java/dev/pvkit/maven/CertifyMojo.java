@@ -210,6 +210,10 @@ public final class CertifyMojo extends AbstractMojo {
         }
         if (net && !profile.equals("blk")) throw new MojoExecutionException(Parameters.name("profile") + " does not go with <device>net</device> yet");
         if (net && disk != null) throw new MojoExecutionException(Parameters.name("disk") + " does not go with <device>net</device>");
+        if (net && kernel != null && initrd == null) {
+            throw new MojoExecutionException(Parameters.name("kernel") + " with <device>net</device> needs " + Parameters.name("initrd")
+                    + " (with <passive> it need not start the PVKit agent)");
+        }
         return net;
     }
 

@@ -51,6 +51,13 @@ class CertifyMojoNetTest {
     }
 
     @Test
+    void aKernelWithoutItsInitramfsIsRefused() {
+        CertifyMojo m = mojo("net");
+        m.kernel = dir.resolve("bzImage").toFile();
+        assertThatThrownBy(m::execute).hasMessageStartingWith("<kernel> (pvkit.kernel) with <device>net</device> needs <initrd> (pvkit.initrd)");
+    }
+
+    @Test
     void aReplayWordThatIsNoNetCaseIsRefused() {
         CertifyMojo m = mojo("net");
         m.replay = "bm90IGEgY2FzZQ";

@@ -73,8 +73,9 @@ final class LiveNetTries implements TryRunner<NetCase> {
                 if (!carrierBecomes(1)) return TryOutcome.failed("link", "the driver showed no carrier " + CARRIER_WAIT.toSeconds() + " s after the link came back");
             }
             if (b.announce()) {
-                log.add(new VhostUserEvent.NetAnnounceRequested(EventLog.nowMicros(), false));
+                long asked = EventLog.nowMicros();
                 vm.monitor().announceSelf();
+                log.add(new VhostUserEvent.NetAnnounceRequested(asked, false)); // only once QEMU took it
             }
             for (NetWorkload.Ping p : c.workload().pings()) {
                 int cpu = Math.min(p.cpu(), cpus - 1);
@@ -93,10 +94,27 @@ final class LiveNetTries implements TryRunner<NetCase> {
             device.behave(NetBehaviour.plain());
             if (!LiveBlkTries.answers(agent)) throw new Explorer.Abort("the guest stopped answering during a try: " + LiveBlkTries.oneLine(e));
             return TryOutcome.failed("agent", LiveBlkTries.oneLine(e));
+        } catch (IllegalStateException | java.io.UncheckedIOException e) {
+            // QEMU's monitor refused or failed: nothing the driver did, and no later try can cause a link event either.
+            throw new Explorer.Abort("QEMU's monitor failed during a try: " + LiveBlkTries.oneLine(e));
         } finally {
             device.behave(NetBehaviour.plain());
-            if (linkDown) vm.monitor().setLink(VhostUserDevice.netdevId(0), true);
             agent.timeout(GuestAgent.DEFAULT_TIMEOUT);
+            if (linkDown) restoreLink();
+        }
+    }
+
+    /**
+     * Brings the link back after a try that ended with it down, and waits (as long as a try would) for the driver to
+     * show it, so the next try does not start on a link still coming up. Best effort: whatever fails here, the next
+     * try meets it.
+     */
+    private void restoreLink() throws InterruptedException {
+        try {
+            vm.monitor().setLink(VhostUserDevice.netdevId(0), true);
+            carrierBecomes(1);
+        } catch (RuntimeException e) {
+            // reported by the next try, which fails or aborts on it
         }
     }
 

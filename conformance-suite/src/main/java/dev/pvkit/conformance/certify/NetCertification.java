@@ -1,6 +1,5 @@
 package dev.pvkit.conformance.certify;
 
-import dev.pvkit.backends.net.Ethernet;
 import dev.pvkit.backends.net.EthernetSwitch;
 import dev.pvkit.backends.net.Ipv4;
 import dev.pvkit.backends.net.NetOptions;
@@ -294,7 +293,7 @@ public final class NetCertification {
                 vm.awaitExit(Duration.ofSeconds(30));
                 return small + large == 0 ? "no ping was answered: the driver moved no packet through the device" : null;
             } catch (RuntimeException e) {
-                return "the network workload did not finish: " + e.getMessage().lines().findFirst().orElse("");
+                return "the network workload did not finish: " + LiveBlkTries.oneLine(e);
             }
         }
     }
@@ -305,12 +304,11 @@ public final class NetCertification {
      */
     private static boolean announce(QemuInstance vm, EventLog log) throws InterruptedException {
         long asked = EventLog.nowMicros();
-        log.add(new VhostUserEvent.NetAnnounceRequested(asked, false));
         vm.monitor().announceSelf();
+        log.add(new VhostUserEvent.NetAnnounceRequested(asked, false)); // only once QEMU took it: a refused request asked nothing
         long deadline = System.nanoTime() + ANNOUNCE_WAIT.toNanos();
         while (System.nanoTime() < deadline) {
-            if (log.ordered().stream().anyMatch(e -> e instanceof RingEvent.NetTransmit t && t.micros() > asked
-                    && t.etherType() == Ethernet.TYPE_ARP && t.destinationMac() == Ethernet.BROADCAST)) return true;
+            if (log.ordered().stream().anyMatch(e -> e instanceof RingEvent.NetTransmit t && t.micros() > asked && t.announcement())) return true;
             Thread.sleep(100);
         }
         return false;

@@ -1,7 +1,6 @@
 package dev.pvkit.conformance.check;
 
 import dev.pvkit.backends.net.ControlCommand;
-import dev.pvkit.backends.net.Ethernet;
 import dev.pvkit.backends.net.VirtioNet;
 import dev.pvkit.conformance.observe.DriverSession;
 import dev.pvkit.conformance.observe.RingEvent;
@@ -18,9 +17,10 @@ import java.util.Set;
  * control queue [DRV-NET-085]. A request comes from PVKit's device ({@code VirtioNetDevice.announce}, whose control
  * queue then takes the ack) or from QEMU's {@code announce-self} (QEMU takes the ack, so only the packets are judged).
  *
- * <p>An announcement is a transmitted frame to a group address of a kind peers learn addresses from: ARP (Linux's
- * gratuitous ARP), RARP (what QEMU sends for a guest that cannot announce) or IPv6 (unsolicited neighbour
- * advertisements). A request is decided as broken only when the session went on for {@link #GRACE_MICROS} after it
+ * <p>An announcement is a transmitted frame the device found announcing its sender ({@link
+ * dev.pvkit.backends.net.Announcement}): a gratuitous ARP (sender and target address the same, as Linux sends), a
+ * RARP, or an unsolicited IPv6 neighbour advertisement. An ARP request for another host does not count, though a
+ * driver whose link came back sends one soon enough. A request is decided as broken only when the session went on for {@link #GRACE_MICROS} after it
  * without the packet or ack; a session that ends sooner decides nothing.
  */
 public final class NetAnnounceCheck implements Check {
@@ -28,8 +28,6 @@ public final class NetAnnounceCheck implements Check {
     public static final String ACKNOWLEDGES = "DRV-NET-085";
     /** How long a driver has to answer a request before its silence counts: Linux answers within milliseconds. */
     public static final long GRACE_MICROS = 1_000_000;
-    private static final int TYPE_RARP = 0x8035;
-    private static final int TYPE_IPV6 = 0x86dd;
 
     @Override
     public Set<String> decides() {
@@ -55,11 +53,11 @@ public final class NetAnnounceCheck implements Check {
         for (VhostUserEvent.NetAnnounceRequested r : session.events(VhostUserEvent.NetAnnounceRequested.class)) {
             boolean decidable = session.endMicros() - r.micros() >= GRACE_MICROS;
             Optional<RingEvent.NetTransmit> announcement = sent.stream()
-                    .filter(t -> t.micros() >= r.micros() && isAnnouncement(t)).findFirst();
+                    .filter(t -> t.micros() >= r.micros() && t.announcement()).findFirst();
             if (announcement.isPresent()) findings.kept(ANNOUNCES_ITSELF, announcement.get());
             else if (decidable) {
-                findings.broke(ANNOUNCES_ITSELF, VirtioNet.TX, r, r.describe() + ": no gratuitous packet (ARP, RARP or IPv6 to a group"
-                        + " address) was transmitted in the " + seconds(session.endMicros() - r.micros()) + " the session went on");
+                findings.broke(ANNOUNCES_ITSELF, VirtioNet.TX, r, r.describe() + ": no gratuitous packet (ARP for its own address, RARP or"
+                        + " unsolicited IPv6 neighbour advertisement) was transmitted in the " + seconds(session.endMicros() - r.micros()) + " the session went on");
             }
             if (!r.ackReachesDevice()) continue;
             Optional<RingEvent.NetControl> ack = commands.stream()
@@ -71,11 +69,6 @@ public final class NetAnnounceCheck implements Check {
                         + seconds(session.endMicros() - r.micros()) + " the session went on");
             }
         }
-    }
-
-    private static boolean isAnnouncement(RingEvent.NetTransmit t) {
-        if (t.destinationMac() < 0 || !Ethernet.isGroup(t.destinationMac())) return false;
-        return t.etherType() == Ethernet.TYPE_ARP || t.etherType() == TYPE_RARP || t.etherType() == TYPE_IPV6;
     }
 
     private static String seconds(long micros) {

@@ -24,14 +24,14 @@ public final class NetRecorder implements NetTrafficListener {
 
     @Override
     public void transmitted(int queue, int head, NetHeader h, long readableBytes, int frameBytes, long sourceMac,
-                            long destinationMac, int etherType, long writableBytes) {
+                            long destinationMac, int etherType, boolean announcement, long writableBytes) {
         long now = EventLog.nowMicros();
         if (h == null) {
             log.add(new RingEvent.NetTransmit(now, queue, head, -1, -1, -1, -1, -1, -1, -1, readableBytes, frameBytes, sourceMac,
-                    destinationMac, etherType, writableBytes));
+                    destinationMac, etherType, announcement, writableBytes));
         } else {
             log.add(new RingEvent.NetTransmit(now, queue, head, h.flags(), h.gsoType(), h.hdrLen(), h.gsoSize(), h.csumStart(),
-                    h.csumOffset(), h.numBuffers(), readableBytes, frameBytes, sourceMac, destinationMac, etherType, writableBytes));
+                    h.csumOffset(), h.numBuffers(), readableBytes, frameBytes, sourceMac, destinationMac, etherType, announcement, writableBytes));
         }
     }
 

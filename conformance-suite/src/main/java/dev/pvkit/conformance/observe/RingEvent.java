@@ -77,11 +77,12 @@ public sealed interface RingEvent extends Event {
     /**
      * A virtio-net transmit chain as the device read it: the header's fields (all -1 when the chain was shorter than
      * a header), the chain's readable bytes, the frame's length after the header, its source and destination MACs and
-     * EtherType (-1: none) and the chain's writable bytes.
+     * EtherType (-1: none), whether it announces its sender (a gratuitous ARP, a RARP, an unsolicited IPv6 neighbour
+     * advertisement) and the chain's writable bytes.
      */
     record NetTransmit(long micros, int queue, int head, int flags, int gsoType, int hdrLen, int gsoSize, int csumStart,
                        int csumOffset, int numBuffers, long readableBytes, int frameBytes, long sourceMac, long destinationMac,
-                       int etherType, long writableBytes) implements RingEvent {
+                       int etherType, boolean announcement, long writableBytes) implements RingEvent {
         public boolean hasHeader() {
             return flags >= 0;
         }

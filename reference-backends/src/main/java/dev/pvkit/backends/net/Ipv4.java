@@ -58,6 +58,7 @@ public final class Ipv4 {
         if (frame.length - AT <= mtu || frame.length < AT + 20 || Ethernet.type(frame) != Ethernet.TYPE_IPV4) return java.util.List.of(frame);
         int ihl = (frame[AT] & 0xf) * 4;
         if ((u16(frame, AT + 6) & 0x4000) != 0 || ihl != 20) return java.util.List.of(frame);
+        if (mtu < ihl + 8) throw new IllegalArgumentException("an MTU of " + mtu + " cannot carry a fragment");
         int payload = frame.length - AT - ihl;
         int chunk = (mtu - ihl) / 8 * 8;
         java.util.List<byte[]> out = new java.util.ArrayList<>();

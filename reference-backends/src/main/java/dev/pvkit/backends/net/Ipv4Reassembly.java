@@ -71,6 +71,7 @@ final class Ipv4Reassembly {
         if (p.head == null || p.length < 0 || p.have.nextClearBit(0) < p.length) return null;
         partials.remove(key);
         int headBytes = p.head.length;
+        if (headBytes - AT + p.length > 65535) return null; // options in the first header left no room: no such packet
         byte[] whole = new byte[headBytes + p.length];
         System.arraycopy(p.head, 0, whole, 0, headBytes);
         System.arraycopy(p.data, 0, whole, headBytes, p.length);

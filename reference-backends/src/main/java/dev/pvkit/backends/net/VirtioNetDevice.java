@@ -195,7 +195,9 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
         steering.clear(); // after a reset only the first receive queue is used [DEV-NET-099]
         activePairs = 1;
         control = null;
-        announcing.set(false);
+        synchronized (announcing) {
+            announcing.set(false);
+        }
         filter.reset();
     }
 
@@ -233,9 +235,11 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
      * monitor ({@code announce-self}) instead.
      */
     public boolean announce() {
-        long f = negotiated;
-        if (!VirtioFeatures.has(f, F_GUEST_ANNOUNCE) || !VirtioFeatures.has(f, F_CTRL_VQ)) return false;
-        announcing.set(true);
+        synchronized (announcing) { // against a reset between the check and the set, which would leave ANNOUNCE set
+            long f = negotiated;
+            if (!VirtioFeatures.has(f, F_GUEST_ANNOUNCE) || !VirtioFeatures.has(f, F_CTRL_VQ)) return false;
+            announcing.set(true);
+        }
         NetTrafficListener l = listener;
         if (l != null) l.announceRequested();
         DeviceContext c = context;
@@ -381,7 +385,8 @@ public final class VirtioNetDevice implements VirtioDevice, SwitchPort, AutoClos
         if (l != null) {
             boolean whole = frame != null && frame.length >= ETH_HEADER;
             l.transmitted(r.queue(), r.chain().id(), header, length, frameBytes, whole ? Ethernet.source(frame) : -1,
-                    whole ? Ethernet.destination(frame) : -1, whole ? Ethernet.type(frame) : -1, r.chain().writableBytes());
+                    whole ? Ethernet.destination(frame) : -1, whole ? Ethernet.type(frame) : -1, whole && Announcement.of(frame),
+                    r.chain().writableBytes());
         }
         r.complete(0);
         List<NetFinding> findings = txCheck.check(header, length, frameBytes);

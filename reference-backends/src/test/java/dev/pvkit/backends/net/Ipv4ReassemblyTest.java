@@ -24,6 +24,11 @@ class Ipv4ReassemblyTest {
     }
 
     @Test
+    void anMtuTooSmallForAFragmentIsRefusedRatherThanLoopedOn() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Ipv4.fragments(bigPing(), 27)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void fragmentsInAnyOrderAndRepeatedGiveBackThePacket() {
         byte[] whole = bigPing();
         List<byte[]> parts = new ArrayList<>(Ipv4.fragments(whole, 1500));
