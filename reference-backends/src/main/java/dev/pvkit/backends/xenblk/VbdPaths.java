@@ -1,0 +1,49 @@
+package dev.pvkit.backends.xenblk;
+
+import dev.pvkit.sdk.xen.XenNumbers;
+import dev.pvkit.sdk.xen.XenStore;
+import dev.pvkit.sdk.xen.XenbusState;
+
+/**
+ * Where one virtual block device lives in XenStore: the back-end's directory
+ * ({@code /local/domain/<be>/backend/vbd/<fe>/<devid>}) and the front-end's
+ * ({@code /local/domain/<fe>/device/vbd/<devid>}), each naming the other.
+ */
+public record VbdPaths(int backendDomid, int frontendDomid, int devid) {
+
+    public String backend() {
+        return "/local/domain/" + backendDomid + "/backend/vbd/" + frontendDomid + "/" + devid;
+    }
+
+    public String frontend() {
+        return "/local/domain/" + frontendDomid + "/device/vbd/" + devid;
+    }
+
+    /**
+     * What the toolstack does before either end starts (xl, or the rig): both directories with state Initialising,
+     * each pointing at the other. {@code virtualDevice} is the guest's device number (e.g. 51712 for xvda).
+     */
+    public void create(XenStore store, int virtualDevice) {
+        store.inTransaction(t -> {
+            t.write(backend() + "/frontend", frontend());
+            t.write(backend() + "/frontend-id", Integer.toString(frontendDomid));
+            t.write(backend() + "/online", "1");
+            t.write(backend() + "/state", XenbusState.INITIALISING.text());
+            t.write(frontend() + "/backend", backend());
+            t.write(frontend() + "/backend-id", Integer.toString(backendDomid));
+            t.write(frontend() + "/virtual-device", Integer.toString(virtualDevice));
+            t.write(frontend() + "/device-type", "disk");
+            t.write(frontend() + "/state", XenbusState.INITIALISING.text());
+        });
+    }
+
+    /** Reads the paths back from a back-end directory the toolstack made (its {@code frontend-id} node). */
+    public static VbdPaths of(XenStore store, int backendDomid, int frontendDomid, int devid) {
+        VbdPaths p = new VbdPaths(backendDomid, frontendDomid, devid);
+        String fe = store.read(p.backend() + "/frontend-id").orElse(null);
+        if (fe == null || XenNumbers.u32(fe).orElse(-1) != frontendDomid) {
+            throw new IllegalArgumentException("no vbd back-end directory at " + p.backend());
+        }
+        return p;
+    }
+}
