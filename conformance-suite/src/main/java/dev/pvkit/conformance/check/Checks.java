@@ -40,6 +40,12 @@ public final class Checks {
         all.add(new NetReceiveBufferCheck());
         all.add(new NetControlCheck());
         all.add(new NetAnnounceCheck());
+        all.addAll(xen());
         return List.copyOf(all);
+    }
+
+    /** The checks of a Xen front-end: they read only {@code XenEvent}s. */
+    public static List<Check> xen() {
+        return List.of(new XenHandshakeCheck(), new XenConnectCheck(), new XenRingCheck(), new XenBlkRequestCheck());
     }
 }

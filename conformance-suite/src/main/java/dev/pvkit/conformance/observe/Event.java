@@ -6,7 +6,7 @@ package dev.pvkit.conformance.observe;
  * stamps each trace line itself ({@code -msg timestamp=on}); both read the same host clock, so events of all
  * sources can be merged into one ordered stream.
  */
-public sealed interface Event permits RingEvent, VhostUserEvent, TransportEvent, GuestEvent {
+public sealed interface Event permits RingEvent, VhostUserEvent, TransportEvent, GuestEvent, XenEvent {
 
     /** Host wall-clock time, microseconds since the epoch. */
     long micros();

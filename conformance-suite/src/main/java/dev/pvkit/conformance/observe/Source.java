@@ -8,6 +8,8 @@ public enum Source {
     VHOST_USER,
     /** The driver's register accesses on the virtio-pci transport, from QEMU's trace. */
     TRANSPORT,
+    /** A Xen front-end's rings, grants and XenStore nodes, as PVKit's Xen back-end sees them. */
+    XEN,
     /** The guest's own milestones (kernel started, reboot), from its console. */
     GUEST
 }

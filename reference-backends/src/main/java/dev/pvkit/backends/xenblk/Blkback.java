@@ -164,6 +164,7 @@ public final class Blkback implements AutoCloseable {
                     1 << order, protocol.node());
         } catch (Refusal r) {
             LOG.warn("vbd {}: the front-end's keys are unusable: {} [{}]; closing", paths.backend(), r.getMessage(), r.requirement);
+            observer.connectRefused(r.requirement, r.getMessage());
             disconnect();
             platform.store().write(paths.backend() + "/error", r.requirement + " " + r.getMessage());
             setState(XenbusState.CLOSING);

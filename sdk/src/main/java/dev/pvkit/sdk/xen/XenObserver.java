@@ -19,6 +19,10 @@ public interface XenObserver {
     default void frontendNode(String key, String value) {
     }
 
+    /** The back-end could not connect with the front-end's keys and closes: {@code requirement} is the rule they break. */
+    default void connectRefused(String requirement, String detail) {
+    }
+
     /** A grant the front-end named could not be mapped ({@code purpose}: "ring", "data", "indirect page"). */
     default void grantRefused(int ref, int status, boolean writable, String purpose) {
     }

@@ -1,0 +1,65 @@
+package dev.pvkit.conformance.check;
+
+import dev.pvkit.conformance.observe.DriverSession;
+import dev.pvkit.conformance.observe.XenEvent;
+import dev.pvkit.sdk.xen.blkif.BlkifOp;
+
+import java.util.Set;
+
+/**
+ * The blkif requests a front-end sends (spec §9.3): segment counts and bounds [DRV-XBLK-001] [DRV-XBLK-002], whole
+ * back-end sectors [DRV-XBLK-003] [DRV-XBLK-004], only advertised operations [DRV-XBLK-005] [DRV-XBLK-006] within
+ * the indirect limit [DRV-XBLK-007], and writable grants for what the back-end writes [DRV-XEN-003]. blkback judges
+ * each request before it serves it and names the rule a refused one broke; a served request keeps the rules that
+ * apply to it.
+ */
+public final class XenBlkRequestCheck implements Check {
+    private static final Set<String> DECIDES = Set.of("DRV-XBLK-001", "DRV-XBLK-002", "DRV-XBLK-003", "DRV-XBLK-004",
+            "DRV-XBLK-005", "DRV-XBLK-006", "DRV-XBLK-007", "DRV-XEN-003");
+
+    @Override
+    public Set<String> decides() {
+        return DECIDES;
+    }
+
+    @Override
+    public String name() {
+        return "xen blkif requests";
+    }
+
+    @Override
+    public void check(DriverSession session, Findings findings) {
+        for (XenEvent.ConnectRefused r : session.events(XenEvent.ConnectRefused.class)) {
+            if (r.requirement().equals("DRV-XEN-003")) findings.broke(r.requirement(), -1, r, r.detail());
+        }
+        for (XenEvent.BlkRequest r : session.events(XenEvent.BlkRequest.class)) {
+            if (r.refused() != null) {
+                if (DECIDES.contains(r.refused())) {
+                    findings.broke(r.refused(), r.ring(), r, r.describe() + ": refused by the back-end");
+                }
+                continue;
+            }
+            if (r.status() != BlkifOp.STATUS_OKAY) continue;
+            boolean data = r.dataOperation() == BlkifOp.READ || r.dataOperation() == BlkifOp.WRITE;
+            switch (r.operation()) {
+                case BlkifOp.READ, BlkifOp.WRITE -> {
+                    findings.kept("DRV-XBLK-001", r);
+                    findings.kept("DRV-XBLK-002", r);
+                }
+                case BlkifOp.INDIRECT -> {
+                    findings.kept("DRV-XBLK-006", r);
+                    findings.kept("DRV-XBLK-007", r);
+                    findings.kept("DRV-XBLK-002", r);
+                }
+                case BlkifOp.FLUSH_DISKCACHE, BlkifOp.WRITE_BARRIER, BlkifOp.DISCARD -> findings.kept("DRV-XBLK-005", r);
+                default -> {
+                }
+            }
+            if (data) {
+                findings.kept("DRV-XBLK-003", r);
+                findings.kept("DRV-XBLK-004", r);
+                if (r.dataOperation() == BlkifOp.READ) findings.kept("DRV-XEN-003", r);
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package dev.pvkit.conformance.check;
+
+import dev.pvkit.conformance.observe.DriverSession;
+import dev.pvkit.conformance.observe.XenEvent;
+import dev.pvkit.sdk.xen.XenNumbers;
+import dev.pvkit.sdk.xen.XenbusState;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A Xen front-end's side of the XenbusState handshake (spec §9.8): it publishes its transport keys before it says
+ * Initialised [DRV-XEN-008], writes numbers in decimal [DRV-XEN-007], and says Connected only after the back-end has
+ * [DRV-XEN-009].
+ */
+public final class XenHandshakeCheck implements Check {
+    static final String DECIMAL = "DRV-XEN-007";
+    static final String KEYS_FIRST = "DRV-XEN-008";
+    static final String CONNECTED_AFTER_BACKEND = "DRV-XEN-009";
+
+    @Override
+    public Set<String> decides() {
+        return Set.of(DECIMAL, KEYS_FIRST, CONNECTED_AFTER_BACKEND);
+    }
+
+    @Override
+    public String name() {
+        return "xen handshake";
+    }
+
+    @Override
+    public void check(DriverSession session, Findings findings) {
+        List<XenEvent.ConnectRefused> refused = session.events(XenEvent.ConnectRefused.class);
+        Optional<XenEvent.BackendState> backendConnected = session.events(XenEvent.BackendState.class).stream()
+                .filter(b -> b.state() == XenbusState.CONNECTED).findFirst();
+        for (XenEvent.ConnectRefused r : refused) {
+            if (r.requirement().equals(KEYS_FIRST) || r.requirement().equals(DECIMAL)) {
+                findings.broke(r.requirement(), -1, r, "the back-end could not connect: " + r.detail());
+            }
+        }
+        backendConnected.ifPresent(b -> findings.kept(KEYS_FIRST, b));
+        for (XenEvent.FrontendNode n : session.events(XenEvent.FrontendNode.class)) {
+            if (n.value() != null && numeric(n.key()) && XenNumbers.u32(n.value()).isPresent()) {
+                findings.kept(DECIMAL, n);
+                break;
+            }
+        }
+        session.events(XenEvent.FrontendState.class).stream().filter(f -> f.state() == XenbusState.CONNECTED)
+                .findFirst().ifPresent(f -> {
+                    if (backendConnected.isPresent() && backendConnected.get().micros() <= f.micros()) {
+                        findings.kept(CONNECTED_AFTER_BACKEND, f);
+                    } else {
+                        findings.broke(CONNECTED_AFTER_BACKEND, -1, f, "the front-end wrote Connected while the back-end"
+                                + " was not Connected yet");
+                    }
+                });
+    }
+
+    /** Keys whose values are numbers: ring references, channels, orders, counts. */
+    static boolean numeric(String key) {
+        String k = key.substring(key.lastIndexOf('/') + 1);
+        return k.startsWith("ring-ref") || k.startsWith("event-channel") || k.equals("ring-page-order")
+                || k.equals("multi-queue-num-queues");
+    }
+}

@@ -1,0 +1,45 @@
+package dev.pvkit.conformance.check;
+
+import dev.pvkit.conformance.observe.DriverSession;
+import dev.pvkit.conformance.observe.XenEvent;
+
+import java.util.Set;
+
+/**
+ * A Xen front-end's shared rings (spec §9.1): initialised before they were granted [DRV-XRING-001] and never
+ * published more than a ring's worth of requests ahead of the responses [DRV-XRING-004].
+ */
+public final class XenRingCheck implements Check {
+    static final String INITIALISED = "DRV-XRING-001";
+    static final String NO_OVERRUN = "DRV-XRING-004";
+
+    @Override
+    public Set<String> decides() {
+        return Set.of(INITIALISED, NO_OVERRUN);
+    }
+
+    @Override
+    public String name() {
+        return "xen rings";
+    }
+
+    @Override
+    public void check(DriverSession session, Findings findings) {
+        for (XenEvent.RingAttached a : session.events(XenEvent.RingAttached.class)) {
+            boolean fresh = a.reqProd() == 0 && a.rspProd() == 0 && a.reqEvent() == 1 && a.rspEvent() == 1 && a.restZero();
+            if (fresh) findings.kept(INITIALISED, a);
+            else findings.broke(INITIALISED, a.ring(), a, a.describe() + "; a fresh ring has producers 0, event indices 1"
+                    + " and the rest of the header zero");
+        }
+        boolean broken = false;
+        for (XenEvent.RingBroken b : session.events(XenEvent.RingBroken.class)) {
+            if (b.requirement().equals("DEV-XRING-004")) {
+                findings.broke(NO_OVERRUN, b.ring(), b, b.detail());
+                broken = true;
+            }
+        }
+        if (!broken) {
+            session.events(XenEvent.RequestsPublished.class).stream().findFirst().ifPresent(p -> findings.kept(NO_OVERRUN, p));
+        }
+    }
+}

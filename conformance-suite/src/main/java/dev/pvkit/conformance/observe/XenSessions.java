@@ -1,0 +1,29 @@
+package dev.pvkit.conformance.observe;
+
+import dev.pvkit.sdk.xen.XenbusState;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Cuts a Xen device's event stream into driver sessions: a session starts each time the back-end writes InitWait
+ * (the device offered afresh), and holds the front-end's connection and use until the next one.
+ */
+public final class XenSessions {
+    private XenSessions() {
+    }
+
+    public static List<DriverSession> split(List<Event> ordered) {
+        List<DriverSession> sessions = new ArrayList<>();
+        List<Event> current = new ArrayList<>();
+        for (Event e : ordered) {
+            if (e instanceof XenEvent.BackendState b && b.state() == XenbusState.INIT_WAIT && !current.isEmpty()) {
+                sessions.add(new DriverSession(sessions.size() + 1, DriverSession.Kind.OS, true, current));
+                current = new ArrayList<>();
+            }
+            current.add(e);
+        }
+        if (!current.isEmpty()) sessions.add(new DriverSession(sessions.size() + 1, DriverSession.Kind.OS, true, current));
+        return sessions;
+    }
+}
