@@ -46,9 +46,11 @@ public final class XenHandshakeCheck implements Check {
                 break;
             }
         }
+        // Order by position in the session, not by time stamp: two events may share a microsecond.
+        List<dev.pvkit.conformance.observe.Event> all = session.events();
         session.events(XenEvent.FrontendState.class).stream().filter(f -> f.state() == XenbusState.CONNECTED)
                 .findFirst().ifPresent(f -> {
-                    if (backendConnected.isPresent() && backendConnected.get().micros() <= f.micros()) {
+                    if (backendConnected.isPresent() && all.indexOf(backendConnected.get()) < all.indexOf(f)) {
                         findings.kept(CONNECTED_AFTER_BACKEND, f);
                     } else {
                         findings.broke(CONNECTED_AFTER_BACKEND, -1, f, "the front-end wrote Connected while the back-end"

@@ -16,7 +16,7 @@ public final class XenRecorder implements XenObserver, XenBlkListener {
     private final List<Event> events = new ArrayList<>();
 
     private static long now() {
-        return System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000;
+        return EventLog.nowMicros();
     }
 
     private synchronized void add(Event e) {

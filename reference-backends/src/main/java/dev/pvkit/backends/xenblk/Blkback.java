@@ -230,8 +230,9 @@ public final class Blkback implements AutoCloseable {
 
     private void setState(XenbusState s) {
         state = s;
-        platform.store().write(paths.backend() + "/state", s.text());
+        // Recorded before the write: the front-end may answer the moment it sees the node.
         observer.backendState(s);
+        platform.store().write(paths.backend() + "/state", s.text());
     }
 
     @Override
