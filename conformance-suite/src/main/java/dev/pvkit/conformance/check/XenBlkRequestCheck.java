@@ -9,13 +9,16 @@ import java.util.Set;
 /**
  * The blkif requests a front-end sends (spec §9.3): segment counts and bounds [DRV-XBLK-001] [DRV-XBLK-002], whole
  * back-end sectors [DRV-XBLK-003] [DRV-XBLK-004], only advertised operations [DRV-XBLK-005] [DRV-XBLK-006] within
- * the indirect limit [DRV-XBLK-007], and writable grants for what the back-end writes [DRV-XEN-003]. blkback judges
+ * the indirect limit [DRV-XBLK-007] with a data direction [DRV-XBLK-020], discards aligned [DRV-XBLK-018] and not
+ * secure unless offered [DRV-XBLK-019], writable grants for what the back-end writes [DRV-XEN-003] and no toolstack
+ * grant reference [DRV-XEN-013], for data or ring. blkback judges
  * each request before it serves it and names the rule a refused one broke; a served request keeps the rules that
  * apply to it.
  */
 public final class XenBlkRequestCheck implements Check {
     private static final Set<String> DECIDES = Set.of("DRV-XBLK-001", "DRV-XBLK-002", "DRV-XBLK-003", "DRV-XBLK-004",
-            "DRV-XBLK-005", "DRV-XBLK-006", "DRV-XBLK-007", "DRV-XEN-003");
+            "DRV-XBLK-005", "DRV-XBLK-006", "DRV-XBLK-007", "DRV-XBLK-018", "DRV-XBLK-019", "DRV-XBLK-020", "DRV-XEN-003",
+            "DRV-XEN-013");
 
     @Override
     public Set<String> decides() {
@@ -30,7 +33,9 @@ public final class XenBlkRequestCheck implements Check {
     @Override
     public void check(DriverSession session, Findings findings) {
         for (XenEvent.ConnectRefused r : session.events(XenEvent.ConnectRefused.class)) {
-            if (r.requirement().equals("DRV-XEN-003")) findings.broke(r.requirement(), -1, r, r.detail());
+            if (r.requirement().equals("DRV-XEN-003") || r.requirement().equals("DRV-XEN-013")) {
+                findings.broke(r.requirement(), -1, r, r.detail());
+            }
         }
         for (XenEvent.BlkRequest r : session.events(XenEvent.BlkRequest.class)) {
             if (r.refused() != null) {
@@ -47,15 +52,22 @@ public final class XenBlkRequestCheck implements Check {
                     findings.kept("DRV-XBLK-002", r);
                 }
                 case BlkifOp.INDIRECT -> {
+                    findings.kept("DRV-XBLK-020", r);
                     findings.kept("DRV-XBLK-006", r);
                     findings.kept("DRV-XBLK-007", r);
                     findings.kept("DRV-XBLK-002", r);
                 }
-                case BlkifOp.FLUSH_DISKCACHE, BlkifOp.WRITE_BARRIER, BlkifOp.DISCARD -> findings.kept("DRV-XBLK-005", r);
+                case BlkifOp.FLUSH_DISKCACHE, BlkifOp.WRITE_BARRIER -> findings.kept("DRV-XBLK-005", r);
+                case BlkifOp.DISCARD -> {
+                    findings.kept("DRV-XBLK-005", r);
+                    findings.kept("DRV-XBLK-018", r);
+                    findings.kept("DRV-XBLK-019", r);
+                }
                 default -> {
                 }
             }
             if (data) {
+                findings.kept("DRV-XEN-013", r);
                 findings.kept("DRV-XBLK-003", r);
                 findings.kept("DRV-XBLK-004", r);
                 if (r.dataOperation() == BlkifOp.READ) findings.kept("DRV-XEN-003", r);

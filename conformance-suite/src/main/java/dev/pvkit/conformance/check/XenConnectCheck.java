@@ -10,7 +10,8 @@ import java.util.Set;
 /**
  * The values a blkfront publishes for its transport (spec §9.4): a protocol the back-end knows [DRV-XBLK-008], a
  * ring-page-order within the back-end's maximum [DRV-XBLK-010], a queue count within its offer [DRV-XBLK-011], and an
- * event channel left unbound for the back-end [DRV-XEN-004]. Each is broken when the back-end refused to connect for
+ * event channel left unbound for the back-end [DRV-XEN-004], and every page of a multi-page ring named
+ * [DRV-XBLK-015]. Each is broken when the back-end refused to connect for
  * it, and kept when the back-end connected with the node present.
  */
 public final class XenConnectCheck implements Check {
@@ -18,7 +19,8 @@ public final class XenConnectCheck implements Check {
             "DRV-XBLK-008", "protocol",
             "DRV-XBLK-010", "ring-page-order",
             "DRV-XBLK-011", "multi-queue-num-queues",
-            "DRV-XEN-004", "event-channel");
+            "DRV-XEN-004", "event-channel",
+            "DRV-XBLK-015", "ring-ref0");
 
     @Override
     public Set<String> decides() {

@@ -12,16 +12,17 @@ import java.util.Set;
 /**
  * A Xen front-end's side of the XenbusState handshake (spec §9.8): it publishes its transport keys before it says
  * Initialised [DRV-XEN-008], writes numbers in decimal [DRV-XEN-007], and says Connected only after the back-end has
- * [DRV-XEN-009].
+ * [DRV-XEN-009]; its values are printable ASCII with no trailing NUL [DRV-XEN-039].
  */
 public final class XenHandshakeCheck implements Check {
     static final String DECIMAL = "DRV-XEN-007";
     static final String KEYS_FIRST = "DRV-XEN-008";
     static final String CONNECTED_AFTER_BACKEND = "DRV-XEN-009";
+    static final String PRINTABLE = "DRV-XEN-039";
 
     @Override
     public Set<String> decides() {
-        return Set.of(DECIMAL, KEYS_FIRST, CONNECTED_AFTER_BACKEND);
+        return Set.of(DECIMAL, KEYS_FIRST, CONNECTED_AFTER_BACKEND, PRINTABLE);
     }
 
     @Override
@@ -46,6 +47,16 @@ public final class XenHandshakeCheck implements Check {
                 break;
             }
         }
+        boolean unprintable = false;
+        for (XenEvent.FrontendNode n : session.events(XenEvent.FrontendNode.class)) {
+            if (n.value() == null || printable(n.value())) continue;
+            findings.broke(PRINTABLE, -1, n, "the front-end's " + n.key() + " holds bytes outside printable ASCII");
+            unprintable = true;
+        }
+        if (!unprintable) {
+            session.events(XenEvent.FrontendNode.class).stream().filter(n -> n.value() != null).findFirst()
+                    .ifPresent(n -> findings.kept(PRINTABLE, n));
+        }
         // Order by position in the session, not by time stamp: two events may share a microsecond.
         List<dev.pvkit.conformance.observe.Event> all = session.events();
         session.events(XenEvent.FrontendState.class).stream().filter(f -> f.state() == XenbusState.CONNECTED)
@@ -57,6 +68,11 @@ public final class XenHandshakeCheck implements Check {
                                 + " was not Connected yet");
                     }
                 });
+    }
+
+    static boolean printable(String v) {
+        for (int i = 0; i < v.length(); i++) if (v.charAt(i) < 0x20 || v.charAt(i) > 0x7f) return false;
+        return true;
     }
 
     /** Keys whose values are numbers: ring references, channels, orders, counts. */

@@ -59,6 +59,29 @@ final class XenWrongFrontends {
                                 new int[8])).get(10, TimeUnit.SECONDS)),
                 bad("DRV-XEN-003", "a read into a page granted read-only", BlkbackOptions.defaults(), fe -> request(fe,
                         BlkifOp.READ, 1, 0, List.of(segment(fe, 0, 7, true)))),
+                bad("DRV-XBLK-018", "a discard not on the 4096-byte discard granularity", SECTOR_4K, fe ->
+                        fe.submit(0, new BlkifRequest(BlkifOp.DISCARD, 0, 0, fe.nextId(), 1, List.of(), 0, 8, 0,
+                                new int[0])).get(10, TimeUnit.SECONDS)),
+                bad("DRV-XBLK-019", "a secure erase the back-end did not offer", BlkbackOptions.defaults(), fe ->
+                        fe.submit(0, new BlkifRequest(BlkifOp.DISCARD, 0, 0, fe.nextId(), 0, List.of(), BlkifOp.DISCARD_SECURE,
+                                8, 0, new int[0])).get(10, TimeUnit.SECONDS)),
+                bad("DRV-XBLK-020", "an indirect request whose direction is FLUSH", BlkbackOptions.defaults(), fe -> {
+                    ByteBuffer ipage = fe.domain().allocatePage();
+                    BlkifProtocol.putSegment(ipage, 0, segment(fe, 0, 7, false));
+                    int[] irefs = new int[8];
+                    irefs[0] = fe.domain().grantAccess(0, ipage, true);
+                    fe.submit(0, new BlkifRequest(BlkifOp.INDIRECT, 1, 0, fe.nextId(), 0, List.of(), 0, 0,
+                            BlkifOp.FLUSH_DISKCACHE, irefs)).get(10, TimeUnit.SECONDS);
+                }),
+                bad("DRV-XEN-013", "a data segment in the toolstack's grant 1", BlkbackOptions.defaults(), fe -> request(fe,
+                        BlkifOp.WRITE, 1, 0, List.of(new BlkifRequest.Segment(1, 0, 7)))),
+                keys("DRV-XEN-013", "a ring in the toolstack's grant 0", Map.of("ring-ref", "0")),
+                keys("DRV-XBLK-015", "a two-page ring missing ring-ref1", Map.of("ring-page-order", "1", "ring-ref0", "9")),
+                WrongDriver.breaking("DRV-XEN-039", "a protocol value ending in NUL", () -> session(BlkbackOptions.defaults(), rig -> {
+                    rig.handMade(null, Map.of("protocol", "x86_64-abi\0"));
+                    rig.frontendState(XenbusState.INITIALISED);
+                    rig.awaitBackend(XenbusState.CONNECTED);
+                })),
                 keys("DRV-XBLK-008", "an unknown protocol", Map.of("protocol", "vax-abi")),
                 keys("DRV-XBLK-010", "a ring-page-order above the back-end's maximum", Map.of("ring-page-order", "7")),
                 keys("DRV-XBLK-011", "more queues than the back-end offers", Map.of("multi-queue-num-queues", "9")),

@@ -185,13 +185,26 @@ public final class Blkback implements AutoCloseable {
         int[] refs = new int[pages];
         if (order == 0 && read(prefix + "ring-ref").isPresent()) {
             refs[0] = (int) number(prefix + "ring-ref", read(prefix + "ring-ref"), -1);
+            reservedRefs(refs);
             return refs;
         }
         for (int i = 0; i < pages; i++) {
             String key = prefix + "ring-ref" + i;
-            refs[i] = (int) number(key, read(key), -1);
+            Optional<String> v = read(key);
+            if (v.isEmpty() && order > 0) throw new Refusal("DRV-XBLK-015", key + " is missing for a ring of " + pages + " pages");
+            refs[i] = (int) number(key, v, -1);
         }
+        reservedRefs(refs);
         return refs;
+    }
+
+    /** A ring in a toolstack grant (0 the console, 1 XenStore) would let the front-end aim blkback at those pages. */
+    private static void reservedRefs(int[] refs) {
+        for (int ref : refs) {
+            if (ref >= 0 && ref < BlkifRequestHandler.RESERVED_REFS) {
+                throw new Refusal("DRV-XEN-013", "ring grant reference " + ref + " is one the toolstack reserves");
+            }
+        }
     }
 
     private void publishDisk() {

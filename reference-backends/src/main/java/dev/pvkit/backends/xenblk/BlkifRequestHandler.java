@@ -27,6 +27,9 @@ import java.util.List;
 final class BlkifRequestHandler {
     private static final Logger LOG = LoggerFactory.getLogger(BlkifRequestHandler.class);
 
+    /** Grant references 0–7 belong to the toolstack (0 the console, 1 XenStore): never a front-end's data. */
+    static final int RESERVED_REFS = 8;
+
     private final BlockEngine engine;
     private final BlkbackOptions options;
     private final GrantMapper grants;
@@ -133,9 +136,14 @@ final class BlkifRequestHandler {
     /** Maps every segment's frame (writable only when the disk's data goes into it), then moves the data. */
     private Outcome move(BlkifRequest r, List<BlkifRequest.Segment> segments, int direction) {
         if (direction != BlkifOp.READ && direction != BlkifOp.WRITE) {
-            return refuse(r, "DRV-XBLK-006", "indirect operation " + direction + " is neither READ nor WRITE");
+            return refuse(r, "DRV-XBLK-020", "indirect operation " + direction + " is neither READ nor WRITE");
         }
         boolean toGuest = direction == BlkifOp.READ;
+        for (BlkifRequest.Segment s : segments) {
+            if (s.ref() >= 0 && s.ref() < RESERVED_REFS) {
+                return refuse(r, "DRV-XEN-013", "segment grant reference " + s.ref() + " is one the toolstack reserves");
+            }
+        }
         List<GrantMapping> mapped = new ArrayList<>(segments.size());
         try {
             List<ByteBuffer> views = new ArrayList<>(segments.size());
@@ -203,8 +211,13 @@ final class BlkifRequestHandler {
 
     private Outcome discard(BlkifRequest r) {
         if ((r.discardFlags() & BlkifOp.DISCARD_SECURE) != 0) {
-            LOG.info("blkif {}: secure erase is not offered (discard-secure 0), answered EOPNOTSUPP", r.describe());
-            return new Outcome(BlkifOp.STATUS_EOPNOTSUPP, null);
+            LOG.warn("blkif {}: secure erase asked of a back-end that published discard-secure 0, answered EOPNOTSUPP"
+                    + " [DRV-XBLK-019]", r.describe());
+            return new Outcome(BlkifOp.STATUS_EOPNOTSUPP, "DRV-XBLK-019");
+        }
+        if (r.sector() * 512 % options.sectorSize() != 0) {
+            return refuse(r, "DRV-XBLK-018", "discard at sector " + r.sector() + " is not aligned to discard-granularity "
+                    + options.sectorSize());
         }
         long capacity = engine.capacitySectors();
         long n = r.discardSectors();

@@ -54,7 +54,9 @@ public enum BlkifProtocol {
     /** The protocol a node names; an absent node means the back-end's native ABI (x86_64 here). */
     public static Optional<BlkifProtocol> of(Optional<String> nodeValue) {
         if (nodeValue.isEmpty()) return Optional.of(X86_64);
-        for (BlkifProtocol p : values()) if (p.node.equals(nodeValue.get())) return Optional.of(p);
+        // A C front-end may store the terminating NUL too; the name is what counts.
+        String name = nodeValue.get().replaceAll("\u0000+$", "");
+        for (BlkifProtocol p : values()) if (p.node.equals(name)) return Optional.of(p);
         return Optional.empty();
     }
 
