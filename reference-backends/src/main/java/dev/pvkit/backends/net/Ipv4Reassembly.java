@@ -12,7 +12,7 @@ import java.util.Map;
  * fragment. Fragments may come in any order and more than once; overlapping bytes are taken from the latest.
  * Thread-safe: frames are delivered from every port's worker.
  */
-final class Ipv4Reassembly {
+public final class Ipv4Reassembly {
     static final int MAX_PACKETS = 16;
     static final long TIMEOUT_NANOS = 5_000_000_000L;
     private static final int AT = Ipv4.AT;
@@ -34,7 +34,7 @@ final class Ipv4Reassembly {
     private final Map<Key, Partial> partials = new LinkedHashMap<>();
 
     /** Whether {@code f} is an IPv4 fragment (more fragments follow, or it does not start at offset 0). */
-    static boolean isFragment(byte[] f) {
+    public static boolean isFragment(byte[] f) {
         return f.length >= AT + 20 && Ethernet.type(f) == Ethernet.TYPE_IPV4 && (Ipv4.u16(f, AT + 6) & 0x3fff) != 0;
     }
 
@@ -42,7 +42,7 @@ final class Ipv4Reassembly {
      * Takes fragment {@code f}: the whole packet as one frame (no fragment bits, its header checksum new) once every
      * byte has come, else null. A malformed fragment is dropped.
      */
-    synchronized byte[] add(byte[] f) {
+    public synchronized byte[] add(byte[] f) {
         int ihl = (f[AT] & 0xf) * 4;
         if ((f[AT] & 0xff) >>> 4 != 4 || ihl < 20 || f.length < AT + ihl) return null;
         int total = Ipv4.u16(f, AT + 2);

@@ -3,31 +3,31 @@ package dev.pvkit.backends.net;
 import java.util.Arrays;
 
 /** Frames a driver would send, for tests: ARP requests, ICMP echo requests, DHCP DISCOVER, with the transmit header. */
-final class Frames {
+public final class Frames {
     private Frames() {
     }
 
-    static final long GUEST_MAC = 0x5254_0000_0001L;
-    static final int GUEST_IP = Ipv4.parse("10.0.2.15");
-    static final long RESPONDER_MAC = 0x0200_0000_00feL;
-    static final int RESPONDER_IP = Ipv4.parse("10.0.2.2");
+    public static final long GUEST_MAC = 0x5254_0000_0001L;
+    public static final int GUEST_IP = Ipv4.parse("10.0.2.15");
+    public static final long RESPONDER_MAC = 0x0200_0000_00feL;
+    public static final int RESPONDER_IP = Ipv4.parse("10.0.2.2");
 
     /** {@code frame} behind a 12-byte header of zeroes: what a driver that negotiated no offload transmits. */
-    static byte[] tx(byte[] frame) {
+    public static byte[] tx(byte[] frame) {
         return tx(new NetHeader(0, 0, 0, 0, 0, 0, 0), frame);
     }
 
-    static byte[] tx(NetHeader h, byte[] frame) {
+    public static byte[] tx(NetHeader h, byte[] frame) {
         byte[] p = Arrays.copyOf(h.encode(), VirtioNet.HEADER_BYTES + frame.length);
         System.arraycopy(frame, 0, p, VirtioNet.HEADER_BYTES, frame.length);
         return p;
     }
 
-    static byte[] arpRequest(long mac, int ip, int target) {
+    public static byte[] arpRequest(long mac, int ip, int target) {
         return Arp.request(mac, ip, target);
     }
 
-    static byte[] echoRequest(long from, long to, int src, int dst, int id, int seq, byte[] data) {
+    public static byte[] echoRequest(long from, long to, int src, int dst, int id, int seq, byte[] data) {
         byte[] icmp = new byte[8 + data.length];
         icmp[0] = 8;
         Ipv4.put16(icmp, 4, id);
@@ -37,7 +37,7 @@ final class Frames {
         return Ipv4.frame(from, to, src, dst, Ipv4.PROTO_ICMP, icmp);
     }
 
-    static byte[] dhcpDiscover(long mac, int xid) {
+    public static byte[] dhcpDiscover(long mac, int xid) {
         byte[] m = new byte[244];
         m[0] = 1;
         m[1] = 1;
@@ -53,11 +53,11 @@ final class Frames {
     }
 
     /** The frame in a received packet: past the 12-byte header. */
-    static byte[] frameOf(byte[] packet) {
+    public static byte[] frameOf(byte[] packet) {
         return Arrays.copyOfRange(packet, VirtioNet.HEADER_BYTES, packet.length);
     }
 
-    static byte[] pattern(int n) {
+    public static byte[] pattern(int n) {
         byte[] b = new byte[n];
         for (int i = 0; i < n; i++) b[i] = (byte) (i * 7 + 3);
         return b;

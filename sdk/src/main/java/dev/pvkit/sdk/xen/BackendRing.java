@@ -106,6 +106,18 @@ public final class BackendRing {
         return dst.flip().order(ByteOrder.LITTLE_ENDIAN);
     }
 
+    /**
+     * Copies the request {@code ahead} places past the consumer into {@code dst} without consuming it, or returns
+     * null when fewer are published: protocols whose messages span several slots (netif) look at a whole message
+     * before they take any of it.
+     */
+    public ByteBuffer peekRequest(int ahead, ByteBuffer dst) {
+        if (ahead < 0 || ahead >= available()) return null;
+        dst.clear().limit(slotSize);
+        memory.copyOut(RingGeometry.slotOffset(reqCons + ahead, entries, slotSize), dst);
+        return dst.flip().order(ByteOrder.LITTLE_ENDIAN);
+    }
+
     /** Writes {@code response} (at most a slot) into the next response slot, unpublished until {@link #pushResponses()}. */
     public void putResponse(ByteBuffer response) {
         if (response.remaining() > slotSize) throw new IllegalArgumentException("response larger than a slot");

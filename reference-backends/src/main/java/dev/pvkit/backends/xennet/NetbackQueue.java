@@ -1,0 +1,239 @@
+package dev.pvkit.backends.xennet;
+
+import dev.pvkit.sdk.xen.BackendRing;
+import dev.pvkit.sdk.xen.EventChannels;
+import dev.pvkit.sdk.xen.GrantException;
+import dev.pvkit.sdk.xen.GrantMapper;
+import dev.pvkit.sdk.xen.GrantMapping;
+import dev.pvkit.sdk.xen.RingPages;
+import dev.pvkit.sdk.xen.XenObserver;
+import dev.pvkit.sdk.xen.netif.Netif;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * One vif queue: a transmit ring the front-end fills with packets, a receive ring it fills with empty pages, and
+ * one event channel for both or one each. Transmitted packets are judged whole (every slot published) before their
+ * data is read, then answered slot by slot: OKAY for data, NULL for extra-info [DEV-XNET-001] [DEV-XNET-006], ERROR
+ * for all slots of a refused packet. Received frames go into the front-end's pages, each response in the slot of
+ * the request it used [DEV-XNET-002]; frames that find no page wait in a short queue, and are dropped past it.
+ */
+final class NetbackQueue implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(NetbackQueue.class);
+    private static final int PENDING_FRAMES = 256;
+
+    private final int index;
+    private final int frontendDomid;
+    private final GrantMapper grants;
+    private final GrantMapping txMapping;
+    private final GrantMapping rxMapping;
+    private final BackendRing tx;
+    private final BackendRing rx;
+    private final NetbackOptions options;
+    private final Consumer<byte[]> forward;
+    private final XenNetListener listener;
+    private final ByteBuffer slot = ByteBuffer.allocate(Netif.TX_SLOT);
+    private final ByteBuffer rsp = ByteBuffer.allocate(Netif.TX_SLOT);
+    private final ArrayDeque<byte[]> pending = new ArrayDeque<>();
+    private EventChannels.EventChannel txChannel;
+    private EventChannels.EventChannel rxChannel;
+    private boolean closed;
+
+    NetbackQueue(int index, int frontendDomid, GrantMapper grants, GrantMapping txMapping, GrantMapping rxMapping,
+                 NetbackOptions options, Consumer<byte[]> forward, XenObserver observer, XenNetListener listener) {
+        this.index = index;
+        this.frontendDomid = frontendDomid;
+        this.grants = grants;
+        this.txMapping = txMapping;
+        this.rxMapping = rxMapping;
+        this.options = options;
+        this.forward = forward;
+        this.listener = listener;
+        this.tx = new BackendRing(2 * index, RingPages.of(txMapping), Netif.TX_SLOT, observer);
+        this.rx = new BackendRing(2 * index + 1, RingPages.of(rxMapping), Netif.RX_SLOT, observer);
+    }
+
+    /** One channel for both rings, or (split) one for transmit and one for receive. */
+    void bind(EventChannels events, int txPort, int rxPort) {
+        txChannel = events.bindInterdomain(frontendDomid, txPort, rxPort == txPort ? this::onEvent : this::transmit);
+        rxChannel = rxPort == txPort ? txChannel : events.bindInterdomain(frontendDomid, rxPort, this::flushPending);
+    }
+
+    BackendRing txRing() {
+        return tx;
+    }
+
+    BackendRing rxRing() {
+        return rx;
+    }
+
+    private void onEvent() {
+        transmit();
+        flushPending();
+    }
+
+    synchronized void transmit() {
+        if (closed) return;
+        do {
+            TxPacket p;
+            while ((p = nextPacket()) != null) {
+                String[] problem = p.problem(options.gsoTcpv4());
+                byte[] frame = null;
+                if (problem == null) {
+                    frame = copy(p);
+                    if (frame == null) problem = new String[]{null, "a fragment's grant did not map"};
+                }
+                answer(p, problem == null ? Netif.RSP_OKAY : Netif.RSP_ERROR);
+                listener.transmitted(index, p.slots(), p.extras().size(), p.size(), p.gso(), problem == null ? null : problem[0]);
+                if (problem != null) {
+                    LOG.warn("vif queue {}: packet of {} slots refused: {}{}", index, p.slots(), problem[1],
+                            problem[0] == null ? "" : " [" + problem[0] + "]");
+                } else {
+                    forward.accept(frame);
+                }
+            }
+            if (tx.pushResponses()) txChannel.notifyPeer();
+        } while (tx.finalCheckForRequests());
+    }
+
+    /**
+     * The next whole packet, consumed, or null when none is complete yet. A chain that never ends within a ring's
+     * worth of slots is consumed as one refused packet.
+     */
+    private TxPacket nextPacket() {
+        if (tx.available() == 0) return null;
+        List<Netif.TxRequest> frags = new ArrayList<>();
+        List<Netif.ExtraInfo> extras = new ArrayList<>();
+        int at = 0;
+        Netif.TxRequest first = Netif.TxRequest.decode(tx.peekRequest(at++, slot));
+        frags.add(first);
+        if ((first.flags() & Netif.TXF_EXTRA_INFO) != 0) {
+            Netif.ExtraInfo e;
+            do {
+                ByteBuffer b = tx.peekRequest(at++, slot);
+                if (b == null) return incomplete();
+                e = Netif.ExtraInfo.decode(b);
+                extras.add(e);
+            } while (e.more() && at < tx.entries());
+        }
+        Netif.TxRequest last = first;
+        while (last.more() && at < tx.entries()) {
+            ByteBuffer b = tx.peekRequest(at++, slot);
+            if (b == null) return incomplete();
+            last = Netif.TxRequest.decode(b);
+            frags.add(last);
+        }
+        if (last.more() || (!extras.isEmpty() && extras.get(extras.size() - 1).more())) {
+            // A ring's worth of slots and no end: take them all and refuse them.
+            List<Netif.TxRequest> all = new ArrayList<>();
+            for (int i = 0; i < at; i++) all.add(Netif.TxRequest.decode(tx.takeRequest(slot)));
+            return TxPacket.runaway(all);
+        }
+        for (int i = 0; i < at; i++) tx.takeRequest(slot);
+        return TxPacket.of(frags, extras);
+    }
+
+    /** The rest of the packet is not published yet: the front-end's next push completes it. */
+    private static TxPacket incomplete() {
+        return null;
+    }
+
+    /** Answers every slot of {@code p} in order: the data slots with {@code status}, the extra-info slots NULL. */
+    private void answer(TxPacket p, int status) {
+        int extras = p.extras().size();
+        List<Netif.TxRequest> f = p.fragments();
+        if (p.runaway()) {
+            for (Netif.TxRequest r : f) tx.putResponse(Netif.txResponse(rsp, r.id(), Netif.RSP_ERROR));
+            return;
+        }
+        tx.putResponse(Netif.txResponse(rsp, f.get(0).id(), status));
+        for (int i = 0; i < extras; i++) tx.putResponse(Netif.txResponse(rsp, 0, Netif.RSP_NULL));
+        for (int i = 1; i < f.size(); i++) tx.putResponse(Netif.txResponse(rsp, f.get(i).id(), status));
+    }
+
+    /** Reads the packet out of the front-end's pages (mapped read-only), or null when a grant does not map. */
+    private byte[] copy(TxPacket p) {
+        byte[] frame = new byte[p.size()];
+        int at = 0;
+        for (int i = 0; i < p.fragments().size(); i++) {
+            Netif.TxRequest f = p.fragments().get(i);
+            int len = p.length(i);
+            if (len == 0) continue;
+            try (GrantMapping m = grants.map(frontendDomid, new int[]{f.gref()}, false)) {
+                m.page(0).get(f.offset(), frame, at, len);
+            } catch (GrantException e) {
+                LOG.warn("vif queue {}: transmit fragment {} [DEV-XEN-001]", index, e.getMessage());
+                return null;
+            }
+            at += len;
+        }
+        return frame;
+    }
+
+    /** A frame for the front-end: into its receive pages now, or queued until it posts some. */
+    void receive(byte[] frame) {
+        synchronized (this) {
+            if (closed) return;
+            if (pending.size() >= PENDING_FRAMES) {
+                listener.received(index, frame.length, 0, true);
+                return;
+            }
+            pending.add(frame);
+        }
+        flushPending();
+    }
+
+    synchronized void flushPending() {
+        if (closed) return;
+        boolean any = false;
+        do {
+            while (!pending.isEmpty()) {
+                byte[] frame = pending.peek();
+                int slots = Math.max(1, (frame.length + 4095) / 4096);
+                if (rx.available() < slots) break;
+                pending.poll();
+                fill(frame, slots);
+                any = true;
+            }
+            if (rx.pushResponses()) rxChannel.notifyPeer();
+        } while (!pending.isEmpty() && rx.finalCheckForRequests());
+        if (!any && pending.isEmpty()) rx.finalCheckForRequests();
+    }
+
+    private void fill(byte[] frame, int slots) {
+        ByteBuffer b = ByteBuffer.allocate(Netif.RX_SLOT);
+        for (int s = 0; s < slots; s++) {
+            Netif.RxRequest req = Netif.RxRequest.decode(rx.takeRequest(b));
+            int off = s * 4096;
+            int len = Math.min(4096, frame.length - off);
+            int status = len;
+            try (GrantMapping m = grants.map(frontendDomid, new int[]{req.gref()}, true)) {
+                m.page(0).put(0, frame, off, len);
+            } catch (GrantException e) {
+                LOG.warn("vif queue {}: receive page {} [DRV-XEN-003]", index, e.getMessage());
+                status = Netif.RSP_ERROR;
+            }
+            int flags = (s < slots - 1 ? Netif.RXF_MORE_DATA : 0) | Netif.RXF_DATA_VALIDATED;
+            rx.putResponse(Netif.rxResponse(b, req.id(), 0, flags, status));
+        }
+        listener.received(index, frame.length, slots, false);
+    }
+
+    @Override
+    public void close() {
+        if (txChannel != null) txChannel.close();
+        if (rxChannel != null && rxChannel != txChannel) rxChannel.close();
+        synchronized (this) {
+            closed = true;
+            pending.clear();
+            txMapping.close();
+            rxMapping.close();
+        }
+    }
+}
