@@ -98,8 +98,9 @@ final class NetbackQueue implements AutoCloseable {
                     forward.accept(frame);
                 }
             }
-            if (tx.pushResponses()) txChannel.notifyPeer();
-        } while (tx.finalCheckForRequests());
+            if (tx.pushResponses() && txChannel != null) txChannel.notifyPeer();
+            // What is left, if anything, is a packet not yet wholly published: wait for the slots that finish it.
+        } while (tx.available() > 0 ? tx.awaitMoreRequests() : tx.finalCheckForRequests());
     }
 
     /**
@@ -191,7 +192,6 @@ final class NetbackQueue implements AutoCloseable {
 
     synchronized void flushPending() {
         if (closed) return;
-        boolean any = false;
         do {
             while (!pending.isEmpty()) {
                 byte[] frame = pending.peek();
@@ -199,11 +199,11 @@ final class NetbackQueue implements AutoCloseable {
                 if (rx.available() < slots) break;
                 pending.poll();
                 fill(frame, slots);
-                any = true;
             }
-            if (rx.pushResponses()) rxChannel.notifyPeer();
-        } while (!pending.isEmpty() && rx.finalCheckForRequests());
-        if (!any && pending.isEmpty()) rx.finalCheckForRequests();
+            if (rx.pushResponses() && rxChannel != null) rxChannel.notifyPeer();
+            // Frames still waiting need more pages: be woken by the front-end's next receive request, and look
+            // again only if one came meanwhile (a front-end that posts too few must not keep this thread spinning).
+        } while (!pending.isEmpty() && rx.awaitMoreRequests());
     }
 
     private void fill(byte[] frame, int slots) {

@@ -153,6 +153,18 @@ public final class BackendRing {
         return available() > 0;
     }
 
+    /**
+     * For a consumer waiting on a message that is only partly published: asks to be woken by the next request the
+     * front-end publishes ({@code req_event = req_prod + 1}), fences, and says whether one came meanwhile.
+     */
+    public boolean awaitMoreRequests() {
+        if (broken) return false;
+        int prod = memory.headerAcquire(REQ_PROD);
+        memory.headerRelease(REQ_EVENT, prod + 1);
+        VarHandle.fullFence();
+        return memory.headerAcquire(REQ_PROD) != prod;
+    }
+
     private void breakRing(String requirement, String detail) {
         broken = true;
         observer.ringBroken(id, requirement, detail);
