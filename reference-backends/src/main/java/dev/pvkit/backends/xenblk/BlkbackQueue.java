@@ -73,7 +73,8 @@ final class BlkbackQueue implements AutoCloseable {
             while (ring.available() > 0) {
                 BlkifRequest r = protocol.decode(ring.takeRequest(request));
                 BlkifRequestHandler.Outcome out = handler.serve(r);
-                ring.putResponse(protocol.encodeResponse(response, r.id(), r.operation(), out.status()));
+                // An INDIRECT request is answered with its data direction, which Linux's blkfront insists on [DEV-XBLK-022].
+                ring.putResponse(protocol.encodeResponse(response, r.id(), r.dataOperation(), out.status()));
                 listener.answered(index, r, out.status(), out.refused());
                 if (++sinceLastPush == BATCH) {
                     push();

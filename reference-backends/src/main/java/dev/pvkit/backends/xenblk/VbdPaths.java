@@ -6,13 +6,24 @@ import dev.pvkit.sdk.xen.XenbusState;
 
 /**
  * Where one virtual block device lives in XenStore: the back-end's directory
- * ({@code /local/domain/<be>/backend/vbd/<fe>/<devid>}) and the front-end's
+ * ({@code /local/domain/<be>/backend/<kind>/<fe>/<devid>}, kind {@code vbd} by default) and the front-end's
  * ({@code /local/domain/<fe>/device/vbd/<devid>}), each naming the other.
  */
-public record VbdPaths(int backendDomid, int frontendDomid, int devid) {
+public record VbdPaths(int backendDomid, int frontendDomid, int devid, String kind) {
+
+    /**
+     * The back-end directory kind PVKit uses on a real host: the front-end follows whatever its {@code backend} node
+     * names, and under {@code backend/vbd} the kernel's own xen-blkback, if loaded, would take the device too.
+     */
+    public static final String PVKIT_KIND = "pvkit-vbd";
+
+    /** A vbd under the standard {@code backend/vbd} directory. */
+    public VbdPaths(int backendDomid, int frontendDomid, int devid) {
+        this(backendDomid, frontendDomid, devid, "vbd");
+    }
 
     public String backend() {
-        return "/local/domain/" + backendDomid + "/backend/vbd/" + frontendDomid + "/" + devid;
+        return "/local/domain/" + backendDomid + "/backend/" + kind + "/" + frontendDomid + "/" + devid;
     }
 
     public String frontend() {
@@ -24,6 +35,11 @@ public record VbdPaths(int backendDomid, int frontendDomid, int devid) {
      * each pointing at the other. {@code virtualDevice} is the guest's device number (e.g. 51712 for xvda).
      */
     public void create(XenStore store, int virtualDevice) {
+        // Each end owns its directory and the peer may read it; nodes made below inherit that.
+        store.write(backend(), "");
+        store.setPermissions(backend(), backendDomid, frontendDomid);
+        store.write(frontend(), "");
+        store.setPermissions(frontend(), frontendDomid, backendDomid);
         store.inTransaction(t -> {
             t.write(backend() + "/frontend", frontend());
             t.write(backend() + "/frontend-id", Integer.toString(frontendDomid));

@@ -21,6 +21,11 @@ public record VifPaths(int backendDomid, int frontendDomid, int devid) {
     /** What the toolstack writes before either end starts: both directories, state Initialising, and the MAC. */
     public void create(XenStore store, long mac) {
         String m = Ethernet.formatMac(mac);
+        // Each end owns its directory and the peer may read it; nodes made below inherit that.
+        store.write(backend(), "");
+        store.setPermissions(backend(), backendDomid, frontendDomid);
+        store.write(frontend(), "");
+        store.setPermissions(frontend(), frontendDomid, backendDomid);
         store.inTransaction(t -> {
             t.write(backend() + "/frontend", frontend());
             t.write(backend() + "/frontend-id", Integer.toString(frontendDomid));

@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A front-end may put anything in its ring: any header, any slot bytes, any request fields, grant references it
  * never made. Whatever it writes, blkback answers each request it consumed exactly once, with the request's id and
- * operation and a status of OKAY, ERROR or EOPNOTSUPP only [DEV-XBLK-001] [DEV-XBLK-002] [DEV-XBLK-003]; it
+ * operation (an INDIRECT one's data direction) and a status of OKAY, ERROR or EOPNOTSUPP only [DEV-XBLK-022] [DEV-XBLK-002] [DEV-XBLK-003]; it
  * consumes nothing past a ring's worth ahead of its responses [DEV-XRING-004]; it leaves the header's
  * front-end fields alone; and nothing it does throws. The ring is served by the real queue code, one drain per try.
  */
@@ -97,7 +97,7 @@ class BlkbackHostileRingProperties {
             readRing(mem, RingGeometry.HEADER + i * slot, copy);
             BlkifRequest r = h.protocol().decode(copy.flip());
             ids[i] = r.id();
-            ops[i] = r.operation();
+            ops[i] = r.dataOperation();
         }
         mem[0].putInt(0, h.start() + h.published());   // req_prod
         mem[0].putInt(4, h.start() + 1);               // req_event

@@ -28,6 +28,12 @@ public interface XenStore {
      */
     Watch watch(String path, Consumer<String> changedPath);
 
+    /**
+     * Sets who may see {@code path}: {@code owner} owns it (and may do anything), {@code readers} may read it, no
+     * one else may. The toolstack gives each end its own directory and the peer read access (spec §9.13).
+     */
+    void setPermissions(String path, int owner, int... readers);
+
     /** Starts a transaction: its reads see one snapshot and its writes land together, or not at all. */
     Transaction begin();
 

@@ -23,10 +23,10 @@ public final class HostXen implements XenPlatform {
 
     /** Opens the three libraries; fails with a {@link XenException} that says what is missing. */
     public static HostXen open() {
-        XenLibraries.C libc = XenLibraries.load("c", XenLibraries.C.class);
-        HostXenStore store = new HostXenStore(XenLibraries.load("xenstore", XenLibraries.XenStoreLib.class), libc);
-        HostGrants grants = new HostGrants(XenLibraries.load("xengnttab", XenLibraries.GntTabLib.class));
-        HostEventChannels events = new HostEventChannels(XenLibraries.load("xenevtchn", XenLibraries.EvtchnLib.class));
+        XenLibraries.C libc = XenLibraries.load("c", "libc.so.6", XenLibraries.C.class);
+        HostXenStore store = new HostXenStore(XenLibraries.load("xenstore", "libxenstore.so.4", XenLibraries.XenStoreLib.class), libc);
+        HostGrants grants = new HostGrants(XenLibraries.load("xengnttab", "libxengnttab.so.1", XenLibraries.GntTabLib.class));
+        HostEventChannels events = new HostEventChannels(XenLibraries.load("xenevtchn", "libxenevtchn.so.1", XenLibraries.EvtchnLib.class));
         String text = store.read("domid").orElseThrow(() -> new XenException("XenStore has no domid node for this domain"));
         int domid = (int) XenNumbers.u32(text).orElseThrow(() -> new XenException("domid node is not a number: " + text));
         return new HostXen(store, grants, events, domid);

@@ -97,6 +97,23 @@ final class HostXenStore implements XenStore, AutoCloseable {
         }
     }
 
+    private static final int PERM_NONE = 0;
+    private static final int PERM_READ = 1;
+
+    @Override
+    public void setPermissions(String path, int owner, int... readers) {
+        int[] perms = new int[2 + 2 * readers.length];
+        perms[0] = owner;
+        perms[1] = PERM_NONE;
+        for (int i = 0; i < readers.length; i++) {
+            perms[2 + 2 * i] = readers[i];
+            perms[3 + 2 * i] = PERM_READ;
+        }
+        if (!lib.xs_set_permissions(handle, 0, path, perms, 1 + readers.length)) {
+            throw new XenException("xs_set_permissions " + path + ": errno " + Native.getLastError());
+        }
+    }
+
     @Override
     public Watch watch(String path, Consumer<String> changedPath) {
         String token = "pvkit-" + tokens.incrementAndGet();

@@ -38,6 +38,9 @@ final class XenLibraries {
         int xs_transaction_start(Pointer h);
 
         boolean xs_transaction_end(Pointer h, int tx, boolean abort);
+
+        /** {@code perms}: pairs of (domain id, XS_PERM_* bits); the first pair names the owner and what others may do. */
+        boolean xs_set_permissions(Pointer h, int tx, String path, int[] perms, int count);
     }
 
     /** libxengnttab: mapping other domains' granted pages into this process. */
@@ -73,6 +76,18 @@ final class XenLibraries {
     /** libc's free, for what libxenstore hands back. */
     interface C extends Library {
         void free(Pointer p);
+    }
+
+    /**
+     * Loads lib{@code name}: by its soname first (Debian ships the unversioned link only in the -dev packages, which
+     * a driver domain does not have), then by the bare name.
+     */
+    static <T extends Library> T load(String name, String soname, Class<T> type) {
+        try {
+            return Native.load(soname, type);
+        } catch (UnsatisfiedLinkError first) {
+            return load(name, type);
+        }
     }
 
     static <T extends Library> T load(String name, Class<T> type) {
