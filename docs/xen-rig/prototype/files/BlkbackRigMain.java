@@ -46,6 +46,32 @@ public class BlkbackRigMain {
         };
         Blkback bb = new Blkback(xen, paths, engine, BlkbackOptions.defaults(), obs, l);
         bb.start();
+        dev.pvkit.backends.net.EthernetSwitch sw = new dev.pvkit.backends.net.EthernetSwitch();
+        dev.pvkit.backends.net.Responder responder = new dev.pvkit.backends.net.Responder(sw, 0x0200_0000_00feL,
+                dev.pvkit.backends.net.Ipv4.parse("169.254.0.1"), 24);
+        AtomicInteger tx = new AtomicInteger();
+        AtomicInteger rx = new AtomicInteger();
+        dev.pvkit.backends.xennet.VifPaths vif = new dev.pvkit.backends.xennet.VifPaths(xen.domid(), domU, 0,
+                dev.pvkit.backends.xennet.VifPaths.PVKIT_KIND);
+        vif.create(xen.store(), 0x0016_3e5a_0002L);
+        dev.pvkit.backends.xennet.Netback nb = new dev.pvkit.backends.xennet.Netback(xen, vif, sw,
+                dev.pvkit.backends.xennet.NetbackOptions.defaults(), new XenObserver() {
+            public void frontendState(XenbusState s, String raw) { System.out.println("PVKITRIG vif frontend " + s); }
+            public void backendState(XenbusState s) { System.out.println("PVKITRIG vif backend " + s); }
+            public void frontendNode(String k, String v) { System.out.println("PVKITRIG vif node " + k + "=" + v); }
+            public void connectRefused(String r, String d) { System.out.println("PVKITRIG vif REFUSED " + r + " " + d); }
+            public void ringBroken(int ring, String r, String d) { System.out.println("PVKITRIG vif BROKEN " + r + " " + d); }
+        }, new dev.pvkit.backends.xennet.XenNetListener() {
+            public void transmitted(int q, int slots, int extras, int size, boolean gso, String refused) {
+                tx.incrementAndGet();
+                if (refused != null || tx.get() <= 3) System.out.println("PVKITRIG vif tx q" + q + " slots " + slots + " extras " + extras + " size " + size + " gso " + gso + " " + (refused == null ? "" : refused));
+            }
+            public void received(int q, int size, int slots, boolean dropped) {
+                rx.incrementAndGet();
+                if (dropped || rx.get() <= 3) System.out.println("PVKITRIG vif rx q" + q + " size " + size + " slots " + slots + (dropped ? " DROPPED" : ""));
+            }
+        });
+        nb.start();
         System.out.printf("PVKITRIG blkback started in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         System.out.println("PVKITRIG READY");
         long end = System.nanoTime() + seconds * 1_000_000_000L;
@@ -53,6 +79,8 @@ public class BlkbackRigMain {
             Thread.sleep(1000);
             if (new java.io.File("/tmp/pvkit-stop").exists()) break;
         }
+        System.out.println("PVKITRIG vif state " + nb.state() + " queues " + nb.queueCount() + " tx " + tx.get() + " rx " + rx.get()
+                + " responder answered " + responder.answered());
         System.out.println("PVKITRIG served " + served.get() + " refused " + refused.get() + " state " + bb.state()
                 + " protocol " + bb.protocol().map(p -> p.node()).orElse("-") + " queues " + bb.queueCount());
         byte[] head = new byte[64];

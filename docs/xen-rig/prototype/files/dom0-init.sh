@@ -141,7 +141,6 @@ memory = 256
 vcpus = 1
 on_poweroff = "destroy"
 on_crash = "preserve"
-vif = [ 'mac=00:16:3e:5a:00:02,bridge=xenbr0,script=rig-vif' ]
 CFG
     timeout 120 xl create -p /etc/xen/rigdomu-c.cfg > /tmp/xlcreate.out 2>&1 || { sed 's/^/RIG-XLCREATE /' /tmp/xlcreate.out; return 1; }
     domid=$(xl domid rigdomu)

@@ -8,10 +8,18 @@ import dev.pvkit.sdk.xen.XenbusState;
  * Where one virtual network interface lives in XenStore: {@code /local/domain/<be>/backend/vif/<fe>/<devid>} and
  * {@code /local/domain/<fe>/device/vif/<devid>}, each naming the other.
  */
-public record VifPaths(int backendDomid, int frontendDomid, int devid) {
+public record VifPaths(int backendDomid, int frontendDomid, int devid, String kind) {
+
+    /** The back-end directory kind PVKit uses on a real host, where the kernel's xen-netback watches {@code backend/vif}. */
+    public static final String PVKIT_KIND = "pvkit-vif";
+
+    /** A vif under the standard {@code backend/vif} directory. */
+    public VifPaths(int backendDomid, int frontendDomid, int devid) {
+        this(backendDomid, frontendDomid, devid, "vif");
+    }
 
     public String backend() {
-        return "/local/domain/" + backendDomid + "/backend/vif/" + frontendDomid + "/" + devid;
+        return "/local/domain/" + backendDomid + "/backend/" + kind + "/" + frontendDomid + "/" + devid;
     }
 
     public String frontend() {
