@@ -46,6 +46,7 @@ public final class Checks {
 
     /** The checks of a Xen front-end: they read only {@code XenEvent}s. */
     public static List<Check> xen() {
-        return List.of(new XenHandshakeCheck(), new XenConnectCheck(), new XenRingCheck(), new XenBlkRequestCheck());
+        return List.of(new XenHandshakeCheck(), new XenConnectCheck(), new XenRingCheck(), new XenBlkRequestCheck(),
+                new XenNetTransmitCheck());
     }
 }

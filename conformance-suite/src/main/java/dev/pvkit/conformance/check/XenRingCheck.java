@@ -26,10 +26,12 @@ public final class XenRingCheck implements Check {
     @Override
     public void check(DriverSession session, Findings findings) {
         for (XenEvent.RingAttached a : session.events(XenEvent.RingAttached.class)) {
-            boolean fresh = a.reqProd() == 0 && a.rspProd() == 0 && a.reqEvent() == 1 && a.rspEvent() == 1 && a.restZero();
+            // A front-end may publish requests before the back-end attaches (netfront posts its receive pages at
+            // once), so req_prod may have moved; nothing else may have.
+            boolean fresh = a.rspProd() == 0 && a.reqEvent() == 1 && a.rspEvent() == 1 && a.restZero();
             if (fresh) findings.kept(INITIALISED, a);
-            else findings.broke(INITIALISED, a.ring(), a, a.describe() + "; a fresh ring has producers 0, event indices 1"
-                    + " and the rest of the header zero");
+            else findings.broke(INITIALISED, a.ring(), a, a.describe() + "; a fresh ring has rsp_prod 0, event indices 1"
+                    + " and the rest of the header zero (req_prod counts what the front-end published since)");
         }
         boolean broken = false;
         for (XenEvent.RingBroken b : session.events(XenEvent.RingBroken.class)) {

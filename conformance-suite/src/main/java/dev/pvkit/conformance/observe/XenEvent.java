@@ -75,6 +75,15 @@ public sealed interface XenEvent extends Event {
         }
     }
 
+    /** A netif transmit packet of {@code slots} slots; {@code refused} the requirement it broke, or null. */
+    record NetTransmit(long micros, int queue, int slots, int extras, int size, boolean gso, String refused)
+            implements XenEvent {
+        public String describe() {
+            return "vif queue " + queue + ": packet of " + size + " bytes in " + slots + " slot(s)"
+                    + (extras > 0 ? ", " + extras + " extra-info" : "") + (refused == null ? "" : ", refused");
+        }
+    }
+
     private static String u(int v) {
         return Integer.toUnsignedString(v);
     }

@@ -12,7 +12,7 @@ import java.util.List;
  * Turns what blkback reports into {@link XenEvent}s, stamped with the host clock as every other source is.
  * Thread-safe: XenStore and ring threads report concurrently.
  */
-public final class XenRecorder implements XenObserver, XenBlkListener {
+public final class XenRecorder implements XenObserver, XenBlkListener, dev.pvkit.backends.xennet.XenNetListener {
     private final List<Event> events = new ArrayList<>();
 
     private static long now() {
@@ -67,6 +67,11 @@ public final class XenRecorder implements XenObserver, XenBlkListener {
     @Override
     public void ringBroken(int ring, String requirement, String detail) {
         add(new XenEvent.RingBroken(now(), ring, requirement, detail));
+    }
+
+    @Override
+    public void transmitted(int queue, int slots, int extras, int size, boolean gso, String refused) {
+        add(new XenEvent.NetTransmit(now(), queue, slots, extras, size, gso, refused));
     }
 
     @Override

@@ -26,7 +26,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class XenSelfTest {
     private static final PvSpec SPEC = PvSpec.load();
-    private static final List<Requirement> SCOPE = Stream.of("XRING", "XBLK", "XEN")
+    private static final List<Requirement> SCOPE = Stream.of("XRING", "XBLK", "XNET", "XEN")
             .flatMap(a -> SPEC.requirements(a).stream())
             .filter(r -> !r.isWithdrawn() && r.target() == Target.DRIVER).toList();
     private static final Set<String> CAUGHT = ConcurrentHashMap.newKeySet();
@@ -34,7 +34,7 @@ class XenSelfTest {
 
     @TestFactory
     Stream<DynamicTest> everyWrongFrontendIsCaughtByExactlyItsCheck() {
-        return XenWrongFrontends.all().stream().map(d -> DynamicTest.dynamicTest(d.toString(), () -> {
+        return Stream.concat(XenWrongFrontends.all().stream(), XenWrongNetfronts.all().stream()).map(d -> DynamicTest.dynamicTest(d.toString(), () -> {
             List<RequirementVerdict> verdicts = new CheckEngine(SPEC, Checks.all())
                     .evaluate(SCOPE, XenSessions.split(d.run().call()), -1);
             List<String> failed = verdicts.stream().filter(v -> v.outcome() == Outcome.FAIL)
@@ -52,10 +52,11 @@ class XenSelfTest {
 
     @Test
     void atLeastTwelveWrongFrontendsOverTheXenAreas() {
-        List<WrongDriver> wrong = XenWrongFrontends.all().stream().filter(d -> d.breaks() != null).toList();
+        List<WrongDriver> wrong = Stream.concat(XenWrongFrontends.all().stream(), XenWrongNetfronts.all().stream())
+                .filter(d -> d.breaks() != null).toList();
         assertThat(wrong).hasSizeGreaterThanOrEqualTo(12);
         assertThat(wrong.stream().map(d -> SPEC.requirement(d.breaks()).orElseThrow().area()).distinct())
-                .contains("XRING", "XBLK", "XEN");
+                .contains("XRING", "XBLK", "XNET", "XEN");
     }
 
     @AfterAll

@@ -122,6 +122,18 @@ public final class NetFrontend implements AutoCloseable {
         if (tx.pushRequests()) domain.send(txPort);
     }
 
+    /** Waits until every transmit slot sent so far has its response consumed. */
+    public void awaitTransmitted(Duration timeout) throws TimeoutException, InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            synchronized (this) {
+                if (tx.outstanding() == 0) return;
+            }
+            if (System.nanoTime() > end) throw new TimeoutException("transmit responses still outstanding");
+            Thread.sleep(1);
+        }
+    }
+
     /** The next received frame, or null after {@code timeout}. */
     public byte[] receive(Duration timeout) throws InterruptedException {
         return received.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
