@@ -1,8 +1,10 @@
 package dev.pvkit.backends.xenblk;
 
 import dev.pvkit.sdk.xen.XenNumbers;
+import dev.pvkit.sdk.xen.XenbusDirectories;
 import dev.pvkit.sdk.xen.XenStore;
-import dev.pvkit.sdk.xen.XenbusState;
+
+import java.util.Map;
 
 /**
  * Where one virtual block device lives in XenStore: the back-end's directory
@@ -35,22 +37,8 @@ public record VbdPaths(int backendDomid, int frontendDomid, int devid, String ki
      * each pointing at the other. {@code virtualDevice} is the guest's device number (e.g. 51712 for xvda).
      */
     public void create(XenStore store, int virtualDevice) {
-        // Each end owns its directory and the peer may read it; nodes made below inherit that.
-        store.write(backend(), "");
-        store.setPermissions(backend(), backendDomid, frontendDomid);
-        store.write(frontend(), "");
-        store.setPermissions(frontend(), frontendDomid, backendDomid);
-        store.inTransaction(t -> {
-            t.write(backend() + "/frontend", frontend());
-            t.write(backend() + "/frontend-id", Integer.toString(frontendDomid));
-            t.write(backend() + "/online", "1");
-            t.write(backend() + "/state", XenbusState.INITIALISING.text());
-            t.write(frontend() + "/backend", backend());
-            t.write(frontend() + "/backend-id", Integer.toString(backendDomid));
-            t.write(frontend() + "/virtual-device", Integer.toString(virtualDevice));
-            t.write(frontend() + "/device-type", "disk");
-            t.write(frontend() + "/state", XenbusState.INITIALISING.text());
-        });
+        XenbusDirectories.create(store, backendDomid, backend(), frontendDomid, frontend(), Map.of(),
+                Map.of("virtual-device", Integer.toString(virtualDevice), "device-type", "disk"));
     }
 
     /** Reads the paths back from a back-end directory the toolstack made (its {@code frontend-id} node). */
