@@ -33,7 +33,7 @@ public final class XenBlkRequestCheck implements Check {
     @Override
     public void check(DriverSession session, Findings findings) {
         for (XenEvent.ConnectRefused r : session.events(XenEvent.ConnectRefused.class)) {
-            if (r.requirement().equals("DRV-XEN-003") || r.requirement().equals("DRV-XEN-013")) {
+            if ("DRV-XEN-003".equals(r.requirement()) || "DRV-XEN-013".equals(r.requirement())) {
                 findings.broke(r.requirement(), -1, r, r.detail());
             }
         }

@@ -35,7 +35,7 @@ public final class XenConnectCheck implements Check {
     @Override
     public void check(DriverSession session, Findings findings) {
         for (XenEvent.ConnectRefused r : session.events(XenEvent.ConnectRefused.class)) {
-            if (NODE.containsKey(r.requirement())) {
+            if (r.requirement() != null && NODE.containsKey(r.requirement())) {
                 findings.broke(r.requirement(), -1, r, "the back-end could not connect: " + r.detail());
             }
         }

@@ -36,7 +36,7 @@ public final class XenHandshakeCheck implements Check {
         Optional<XenEvent.BackendState> backendConnected = session.events(XenEvent.BackendState.class).stream()
                 .filter(b -> b.state() == XenbusState.CONNECTED).findFirst();
         for (XenEvent.ConnectRefused r : refused) {
-            if (r.requirement().equals(KEYS_FIRST) || r.requirement().equals(DECIMAL)) {
+            if (KEYS_FIRST.equals(r.requirement()) || DECIMAL.equals(r.requirement())) {
                 findings.broke(r.requirement(), -1, r, "the back-end could not connect: " + r.detail());
             }
         }
@@ -60,10 +60,9 @@ public final class XenHandshakeCheck implements Check {
         // Linux's netfront says Connected before its back-end does (seen against PVKit's netback under Xen 4.17):
         // the rule comes from blkif's documented handshake, so it is judged on block devices only until the spec
         // says what netif requires.
-        if (!session.events(XenEvent.NetTransmit.class).isEmpty() || session.events(XenEvent.FrontendNode.class)
-                .stream().anyMatch(n -> n.key().endsWith("tx-ring-ref"))) {
-            return;
-        }
+        if (session.events(XenEvent.BackendState.class).stream().anyMatch(b -> "vif".equals(b.device()))) return;
+        // A back-end that (re)started beside a front-end already Connected sees it Connected first: nothing to judge.
+        if (!XenRingCheck.sawFrontendStart(session)) return;
         // Order by position in the session, not by time stamp: two events may share a microsecond.
         List<dev.pvkit.conformance.observe.Event> all = session.events();
         session.events(XenEvent.FrontendState.class).stream().filter(f -> f.state() == XenbusState.CONNECTED)

@@ -25,6 +25,8 @@ public final class XenRingCheck implements Check {
 
     @Override
     public void check(DriverSession session, Findings findings) {
+        // A back-end that (re)attaches to a front-end already Connected finds a ring in use, not a fresh one.
+        if (!sawFrontendStart(session)) return;
         for (XenEvent.RingAttached a : session.events(XenEvent.RingAttached.class)) {
             // A front-end may publish requests before the back-end attaches (netfront posts its receive pages at
             // once), so req_prod may have moved; nothing else may have.
@@ -35,7 +37,7 @@ public final class XenRingCheck implements Check {
         }
         boolean broken = false;
         for (XenEvent.RingBroken b : session.events(XenEvent.RingBroken.class)) {
-            if (b.requirement().equals("DEV-XRING-004")) {
+            if ("DEV-XRING-004".equals(b.requirement())) {
                 findings.broke(NO_OVERRUN, b.ring(), b, b.detail());
                 broken = true;
             }
@@ -43,5 +45,11 @@ public final class XenRingCheck implements Check {
         if (!broken) {
             session.events(XenEvent.RequestsPublished.class).stream().findFirst().ifPresent(p -> findings.kept(NO_OVERRUN, p));
         }
+    }
+
+    /** Whether the session saw the front-end before it connected (at most Initialised when first read). */
+    static boolean sawFrontendStart(DriverSession session) {
+        return session.events(XenEvent.FrontendState.class).stream().findFirst()
+                .map(f -> f.state().code() <= dev.pvkit.sdk.xen.XenbusState.INITIALISED.code()).orElse(false);
     }
 }

@@ -17,9 +17,10 @@ public sealed interface XenEvent extends Event {
         }
     }
 
-    record BackendState(long micros, XenbusState state) implements XenEvent {
+    /** The back-end's state; {@code device} is its kind ("vbd", "vif"). */
+    record BackendState(long micros, XenbusState state, String device) implements XenEvent {
         public String describe() {
-            return "back-end state " + state;
+            return device + " back-end state " + state;
         }
     }
 
@@ -33,7 +34,7 @@ public sealed interface XenEvent extends Event {
     /** The back-end could not connect with the front-end's keys, for the reason of {@code requirement}. */
     record ConnectRefused(long micros, String requirement, String detail) implements XenEvent {
         public String describe() {
-            return "connection refused: " + detail;
+            return "connection refused: " + detail + (requirement == null ? " (a limit of the back-end)" : "");
         }
     }
 

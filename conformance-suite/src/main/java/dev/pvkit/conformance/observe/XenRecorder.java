@@ -14,6 +14,17 @@ import java.util.List;
  */
 public final class XenRecorder implements XenObserver, XenBlkListener, dev.pvkit.backends.xennet.XenNetListener {
     private final List<Event> events = new ArrayList<>();
+    private final String device;
+
+    /** A recorder of one device of kind {@code device}: "vbd" or "vif". */
+    public XenRecorder(String device) {
+        this.device = device;
+    }
+
+    /** A recorder of a block device. */
+    public XenRecorder() {
+        this("vbd");
+    }
 
     private static long now() {
         return EventLog.nowMicros();
@@ -35,7 +46,7 @@ public final class XenRecorder implements XenObserver, XenBlkListener, dev.pvkit
 
     @Override
     public void backendState(XenbusState state) {
-        add(new XenEvent.BackendState(now(), state));
+        add(new XenEvent.BackendState(now(), state, device));
     }
 
     @Override

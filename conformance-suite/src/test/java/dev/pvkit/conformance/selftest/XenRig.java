@@ -50,7 +50,10 @@ final class XenRig implements AutoCloseable {
     }
 
     /** A hand-made front-end: one ring page set up by {@code header} (null: correctly), granted, and {@code keys}. */
-    HandMade handMade(int[] header, Map<String, String> keys) {
+    HandMade handMade(int[] header, Map<String, String> keys) throws InterruptedException {
+        // The back-end's first look at the front-end's state (its watch firing once) comes first, as it does when
+        // a guest boots after its back-end started.
+        xen.quiesce();
         ByteBuffer page = domU.allocatePage();
         new FrontendRing(new RingPages(page), BlkifProtocol.X86_64.slotSize());
         if (header != null) for (int i = 0; i < header.length; i++) page.putInt(4 * i, header[i]);

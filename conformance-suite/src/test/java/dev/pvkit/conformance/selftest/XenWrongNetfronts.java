@@ -83,7 +83,7 @@ final class XenWrongNetfronts {
             new Responder(sw, 0x0200_0000_00feL, RESPONDER_IP, 24);
             VifPaths paths = new VifPaths(0, 1, 0);
             paths.create(dom0.store(), GUEST_MAC);
-            XenRecorder recorder = new XenRecorder();
+            XenRecorder recorder = new XenRecorder("vif");
             Netback nb = new Netback(dom0, paths, sw, NetbackOptions.defaults(), recorder, recorder);
             nb.start();
             NetFrontend fe = new NetFrontend(domU, 0, paths.frontend());

@@ -75,8 +75,8 @@ public final class Blkback implements AutoCloseable {
         public void publishFeatures(XenStore.Transaction t, String be) {
             t.write(be + "/feature-flush-cache", options.flush() ? "1" : "0");
             t.write(be + "/feature-barrier", options.barrier() ? "1" : "0");
-            t.write(be + "/feature-discard", options.discard() ? "1" : "0");
-            if (options.discard()) {
+            t.write(be + "/feature-discard", discards() ? "1" : "0");
+            if (discards()) {
                 t.write(be + "/discard-granularity", Integer.toString(options.sectorSize()));
                 t.write(be + "/discard-alignment", "0");
                 t.write(be + "/discard-secure", "0");
@@ -94,7 +94,7 @@ public final class Blkback implements AutoCloseable {
         @Override
         public String connect(XenbusBackend.Keys keys) {
             int n = queueCount(keys);
-            int order = (int) keys.number("ring-page-order", 0);
+            long order = keys.number("ring-page-order", 0);
             if (order > options.maxRingPageOrder()) {
                 throw new FrontendRefusal("DRV-XBLK-010", "ring-page-order " + order + " above max-ring-page-order "
                         + options.maxRingPageOrder());
@@ -105,13 +105,13 @@ public final class Blkback implements AutoCloseable {
             Optional<String> proto = keys.read("protocol");
             BlkifProtocol p = BlkifProtocol.of(proto).orElseThrow(
                     () -> new FrontendRefusal("DRV-XBLK-008", "unknown protocol " + proto.orElse("")));
-            BlkifRequestHandler handler = new BlkifRequestHandler(engine, options, platform.grants(),
+            BlkifRequestHandler handler = new BlkifRequestHandler(engine, discards() ? options : options.withoutDiscard(), platform.grants(),
                     paths.frontendDomid(), observer);
             List<BlkbackQueue> made = new ArrayList<>();
             try {
                 for (int q = 0; q < n; q++) {
                     String prefix = n > 1 ? "queue-" + q + "/" : "";
-                    int[] refs = ringRefs(keys, prefix, order);
+                    int[] refs = ringRefs(keys, prefix, (int) order);
                     int port = (int) keys.number(prefix + "event-channel", -1);
                     BlkbackQueue queue = new BlkbackQueue(q, mapRing(refs), p, handler, observer, listener);
                     made.add(queue);
@@ -125,11 +125,12 @@ public final class Blkback implements AutoCloseable {
                 made.forEach(BlkbackQueue::close);
                 throw e;
             }
-            publishDisk();
+            // Held before anything else can fail, so that a failure from here on tears them down too.
             synchronized (Blkback.this) {
                 queues.addAll(made);
                 protocol = p;
             }
+            publishDisk();
             return n + " queue(s) of " + (1 << order) + " page(s), protocol " + p.node();
         }
 
@@ -142,6 +143,11 @@ public final class Blkback implements AutoCloseable {
             }
             stopping.forEach(BlkbackQueue::close);
         }
+    }
+
+    /** Discard is offered only when asked for and the engine can do it. */
+    private boolean discards() {
+        return options.discard() && engine.limits().discard() && engine.limits().maxDiscardSectors() > 0;
     }
 
     private int queueCount(XenbusBackend.Keys keys) {

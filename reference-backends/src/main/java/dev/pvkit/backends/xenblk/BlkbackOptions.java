@@ -22,6 +22,11 @@ public record BlkbackOptions(boolean flush, boolean barrier, boolean discard, in
         if (sectorSize < 512 || Integer.bitCount(sectorSize) != 1) throw new IllegalArgumentException("sector size " + sectorSize);
     }
 
+    /** The same, with discard not offered. */
+    public BlkbackOptions withoutDiscard() {
+        return new BlkbackOptions(flush, barrier, false, maxIndirectSegments, maxRingPageOrder, maxQueues, sectorSize);
+    }
+
     /** Everything on: flush, barrier, discard, 256 indirect segments, 16-page rings, 4 queues, 512-byte sectors. */
     public static BlkbackOptions defaults() {
         return new BlkbackOptions(true, true, true, 256, 4, 4, 512);

@@ -32,7 +32,7 @@ final class BlkbackQueue implements AutoCloseable {
     private final XenBlkListener listener;
     private final ByteBuffer request;
     private final ByteBuffer response;
-    private EventChannels.EventChannel channel;
+    private volatile EventChannels.EventChannel channel;
     private boolean closed;
 
     BlkbackQueue(int index, GrantMapping ringMapping, BlkifProtocol protocol, BlkifRequestHandler handler,
@@ -51,6 +51,9 @@ final class BlkbackQueue implements AutoCloseable {
     /** Binds the channel; binding leaves an event pending, so the ring is looked at once right away. */
     void bind(EventChannels events, int frontendDomid, int port) {
         channel = events.bindInterdomain(frontendDomid, port, this::onEvent);
+        // The look the binding itself caused may have run before the channel was known here, and so could not
+        // notify: look again now that it is.
+        drain();
     }
 
     int localPort() {

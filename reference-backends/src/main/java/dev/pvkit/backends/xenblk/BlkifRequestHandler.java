@@ -107,8 +107,12 @@ final class BlkifRequestHandler {
     }
 
     private Outcome checkSegments(BlkifRequest r, List<BlkifRequest.Segment> segments, int max, String countRule) {
-        if (r.nrSegments() < 1 || r.nrSegments() > max) {
-            return refuse(r, countRule, r.nrSegments() + " segments where 1–" + max + " are allowed");
+        if (r.nrSegments() > max) {
+            return refuse(r, countRule, r.nrSegments() + " segments where at most " + max + " are allowed");
+        }
+        if (r.nrSegments() < 1) {
+            LOG.warn("blkif {}: a data request without segments, answered ERROR [DEV-XBLK-004]", r.describe());
+            return new Outcome(BlkifOp.STATUS_ERROR, null);
         }
         int unit = options.sectorSize() / 512;
         long bytes = 0;
@@ -196,6 +200,9 @@ final class BlkifRequestHandler {
         List<BlkifRequest.Segment> segments = new ArrayList<>(r.nrSegments());
         for (int p = 0; p < pages; p++) {
             int ref = r.indirectRefs()[p];
+            if (ref >= 0 && ref < RESERVED_REFS) {
+                return refuse(r, "DRV-XEN-013", "indirect page grant reference " + ref + " is one the toolstack reserves");
+            }
             try (GrantMapping m = grants.map(frontendDomid, new int[]{ref}, false)) {
                 ByteBuffer page = m.page(0).order(ByteOrder.LITTLE_ENDIAN);
                 int here = Math.min(BlkifOp.SEGMENTS_PER_INDIRECT_PAGE, r.nrSegments() - p * BlkifOp.SEGMENTS_PER_INDIRECT_PAGE);
@@ -228,6 +235,7 @@ final class BlkifRequestHandler {
         }
         // The engine takes ranges of bounded size (virtio's limits); a Xen discard may span the disk.
         int most = engine.limits().maxDiscardSectors();
+        if (!engine.limits().discard() || most <= 0) return new Outcome(BlkifOp.STATUS_EOPNOTSUPP, null);
         List<BlockRange> batch = new ArrayList<>();
         for (long at = r.sector(), left = n; left > 0; ) {
             long len = Math.min(left, most);

@@ -103,10 +103,10 @@ public final class Netback implements SwitchPort, AutoCloseable {
         public String connect(XenbusBackend.Keys keys) {
             long n = keys.number("multi-queue-num-queues", 1);
             if (n < 1 || n > options.maxQueues()) {
-                throw new FrontendRefusal("DRV-XEN-008", "multi-queue-num-queues " + n + " outside 1.." + options.maxQueues());
+                throw new FrontendRefusal(null, "multi-queue-num-queues " + n + " outside 1.." + options.maxQueues());
             }
             if (!keys.read("request-rx-copy").map("1"::equals).orElse(false)) {
-                throw new FrontendRefusal("DRV-XEN-008", "request-rx-copy is not 1; netback copies received frames only");
+                throw new FrontendRefusal(null, "request-rx-copy is not 1; netback copies received frames only");
             }
             List<NetbackQueue> made = new ArrayList<>();
             try {
@@ -143,7 +143,10 @@ public final class Netback implements SwitchPort, AutoCloseable {
                 throw e;
             }
             NetbackQueue queue = new NetbackQueue(q, paths.frontendDomid(), platform.grants(), txMap, rxMap, options,
-                    frame -> sw.forward(Netback.this, frame), observer, listener);
+                    (frame, offload) -> {
+                        if (offload == null) sw.forward(Netback.this, frame);
+                        else sw.forward(Netback.this, frame, offload);
+                    }, observer, listener);
             try {
                 queue.bind(platform.events(), txPort, rxPort);
             } catch (XenException e) {

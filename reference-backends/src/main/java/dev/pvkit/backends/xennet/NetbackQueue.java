@@ -8,6 +8,8 @@ import dev.pvkit.sdk.xen.GrantMapping;
 import dev.pvkit.sdk.xen.RingPages;
 import dev.pvkit.sdk.xen.XenObserver;
 import dev.pvkit.sdk.xen.netif.Netif;
+import dev.pvkit.backends.net.Ethernet;
+import dev.pvkit.backends.net.Offload;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -15,7 +17,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /**
  * One vif queue: a transmit ring the front-end fills with packets, a receive ring it fills with empty pages, and
@@ -27,6 +29,8 @@ import java.util.function.Consumer;
 final class NetbackQueue implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(NetbackQueue.class);
     private static final int PENDING_FRAMES = 256;
+    /** Grant references 0–7 belong to the toolstack (0 the console, 1 XenStore). */
+    private static final int RESERVED_REFS = 8;
 
     private final int index;
     private final int frontendDomid;
@@ -36,17 +40,18 @@ final class NetbackQueue implements AutoCloseable {
     private final BackendRing tx;
     private final BackendRing rx;
     private final NetbackOptions options;
-    private final Consumer<byte[]> forward;
+    /** Where transmitted frames go, with what the front-end left to the network (null: nothing). */
+    private final BiConsumer<byte[], Offload> forward;
     private final XenNetListener listener;
     private final ByteBuffer slot = ByteBuffer.allocate(Netif.TX_SLOT);
     private final ByteBuffer rsp = ByteBuffer.allocate(Netif.TX_SLOT);
     private final ArrayDeque<byte[]> pending = new ArrayDeque<>();
-    private EventChannels.EventChannel txChannel;
-    private EventChannels.EventChannel rxChannel;
+    private volatile EventChannels.EventChannel txChannel;
+    private volatile EventChannels.EventChannel rxChannel;
     private boolean closed;
 
     NetbackQueue(int index, int frontendDomid, GrantMapper grants, GrantMapping txMapping, GrantMapping rxMapping,
-                 NetbackOptions options, Consumer<byte[]> forward, XenObserver observer, XenNetListener listener) {
+                 NetbackOptions options, BiConsumer<byte[], Offload> forward, XenObserver observer, XenNetListener listener) {
         this.index = index;
         this.frontendDomid = frontendDomid;
         this.grants = grants;
@@ -63,6 +68,8 @@ final class NetbackQueue implements AutoCloseable {
     void bind(EventChannels events, int txPort, int rxPort) {
         txChannel = events.bindInterdomain(frontendDomid, txPort, rxPort == txPort ? this::onEvent : this::transmit);
         rxChannel = rxPort == txPort ? txChannel : events.bindInterdomain(frontendDomid, rxPort, this::flushPending);
+        // The looks the bindings caused may have run before the channels were known here: look again now.
+        onEvent();
     }
 
     BackendRing txRing() {
@@ -95,7 +102,7 @@ final class NetbackQueue implements AutoCloseable {
                     LOG.warn("vif queue {}: packet of {} slots refused: {}{}", index, p.slots(), problem[1],
                             problem[0] == null ? "" : " [" + problem[0] + "]");
                 } else {
-                    forward.accept(frame);
+                    forward.accept(frame, (p.fragments().get(0).flags() & Netif.TXF_CSUM_BLANK) != 0 ? checksumLeft(frame) : null);
                 }
             }
             if (tx.pushResponses() && txChannel != null) txChannel.notifyPeer();
@@ -158,6 +165,21 @@ final class NetbackQueue implements AutoCloseable {
         for (int i = 1; i < f.size(); i++) tx.putResponse(Netif.txResponse(rsp, f.get(i).id(), status));
     }
 
+    /**
+     * What a csum_blank packet leaves to the network: its TCP or UDP checksum over IPv4, which the switch completes for
+     * ports that cannot take it partial. Null for anything else (DRV-XNET-017 reserves the flag for TCP and UDP).
+     */
+    static Offload checksumLeft(byte[] frame) {
+        int at = dev.pvkit.backends.net.Ipv4.AT;
+        if (frame.length < at + 20 || Ethernet.type(frame) != Ethernet.TYPE_IPV4) return null;
+        int ihl = (frame[at] & 0xf) * 4;
+        int protocol = frame[at + 9] & 0xff;
+        int l4 = at + ihl;
+        if (protocol == 6 && frame.length >= l4 + 20) return Offload.checksum(l4, 16);
+        if (protocol == 17 && frame.length >= l4 + 8) return Offload.checksum(l4, 6);
+        return null;
+    }
+
     /** Reads the packet out of the front-end's pages (mapped read-only), or null when a grant does not map. */
     private byte[] copy(TxPacket p) {
         byte[] frame = new byte[p.size()];
@@ -166,6 +188,10 @@ final class NetbackQueue implements AutoCloseable {
             Netif.TxRequest f = p.fragments().get(i);
             int len = p.length(i);
             if (len == 0) continue;
+            if (f.gref() >= 0 && f.gref() < RESERVED_REFS) {
+                LOG.warn("vif queue {}: transmit fragment in the toolstack's grant {} [DRV-XEN-013]", index, f.gref());
+                return null;
+            }
             try (GrantMapping m = grants.map(frontendDomid, new int[]{f.gref()}, false)) {
                 m.page(0).get(f.offset(), frame, at, len);
             } catch (GrantException e) {
@@ -213,6 +239,12 @@ final class NetbackQueue implements AutoCloseable {
             int off = s * 4096;
             int len = Math.min(4096, frame.length - off);
             int status = len;
+            if (req.gref() >= 0 && req.gref() < RESERVED_REFS) {
+                // Grant 1 is the guest's XenStore page, granted to dom0: never write a frame into it.
+                LOG.warn("vif queue {}: receive page in the toolstack's grant {} [DRV-XEN-013]", index, req.gref());
+                rx.putResponse(Netif.rxResponse(b, req.id(), 0, 0, Netif.RSP_ERROR));
+                continue;
+            }
             try (GrantMapping m = grants.map(frontendDomid, new int[]{req.gref()}, true)) {
                 m.page(0).put(0, frame, off, len);
             } catch (GrantException e) {

@@ -93,7 +93,7 @@ class NetbackHostileRingProperties {
         GrantMapping rxMap = dom0.grants().map(1, new int[]{rxRef}, true);
         List<byte[]> forwarded = new ArrayList<>();
         NetbackQueue q = new NetbackQueue(0, 1, dom0.grants(), txMap, rxMap, new NetbackOptions(1, false, h.gsoOffered()),
-                forwarded::add, new XenObserver() {
+                (f, offload) -> forwarded.add(f), new XenObserver() {
         }, XenNetListener.NONE);
 
         q.transmit();

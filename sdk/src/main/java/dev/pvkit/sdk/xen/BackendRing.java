@@ -26,6 +26,8 @@ public final class BackendRing {
     private int reqCons;
     private int rspProdPvt;
     private int lastSeenProd;
+    /** req_prod as {@link #available()} last validated it: takes and peeks go by this, never by a fresh read. */
+    private int prodSnapshot;
     private boolean broken;
 
     /** Attaches to the ring as the front-end initialised it: private counters start at the shared producers. */
@@ -42,6 +44,7 @@ public final class BackendRing {
         this.reqCons = rspProd;
         this.rspProdPvt = rspProd;
         this.lastSeenProd = rspProd;
+        this.prodSnapshot = rspProd;
         observer.ringAttached(id, memory.pageCount(), entries, reqProd, memory.headerAcquire(REQ_EVENT), rspProd,
                 memory.headerAcquire(RSP_EVENT), memory.zero(16, RingGeometry.HEADER));
     }
@@ -86,20 +89,30 @@ public final class BackendRing {
             observer.requestsPublished(id, lastSeenProd, prod);
             lastSeenProd = prod;
         }
-        if (Integer.compareUnsigned(prod - rspProdPvt, entries) > 0) {
+        if (Integer.compareUnsigned(prod - rspProdPvt, entries) > 0 || Integer.compareUnsigned(prod - reqCons, entries) > 0) {
             breakRing("DEV-XRING-004", "req_prod " + Integer.toUnsignedString(prod) + " is "
                     + Integer.toUnsignedString(prod - rspProdPvt) + " ahead of the responses; the ring holds " + entries);
             return 0;
         }
+        prodSnapshot = prod;
         return prod - reqCons;
     }
 
     /**
+     * Requests published as of the last {@link #available()}: what the caller may take or peek now. The front-end may
+     * move {@code req_prod} meanwhile (even backwards); the consumer goes by the value it validated.
+     */
+    private int snapshotAvailable() {
+        return broken ? 0 : prodSnapshot - reqCons;
+    }
+
+    /**
      * Copies the next request into {@code dst} (at least a slot's room) and consumes it: the copy is what the
-     * back-end validates and uses, never the slot [DEV-XRING-006]. The caller checked {@link #available()}.
+     * back-end validates and uses, never the slot [DEV-XRING-006]. The caller checked {@link #available()}, and only
+     * what that call counted can be taken.
      */
     public ByteBuffer takeRequest(ByteBuffer dst) {
-        if (available() <= 0) throw new IllegalStateException("no request to take");
+        if (snapshotAvailable() <= 0) throw new IllegalStateException("no request to take: call available() first");
         dst.clear().limit(slotSize);
         memory.copyOut(RingGeometry.slotOffset(reqCons, entries, slotSize), dst);
         reqCons++;
@@ -108,11 +121,11 @@ public final class BackendRing {
 
     /**
      * Copies the request {@code ahead} places past the consumer into {@code dst} without consuming it, or returns
-     * null when fewer are published: protocols whose messages span several slots (netif) look at a whole message
+     * null when fewer were published as of the last {@link #available()}: protocols whose messages span several slots (netif) look at a whole message
      * before they take any of it.
      */
     public ByteBuffer peekRequest(int ahead, ByteBuffer dst) {
-        if (ahead < 0 || ahead >= available()) return null;
+        if (ahead < 0 || ahead >= snapshotAvailable()) return null;
         dst.clear().limit(slotSize);
         memory.copyOut(RingGeometry.slotOffset(reqCons + ahead, entries, slotSize), dst);
         return dst.flip().order(ByteOrder.LITTLE_ENDIAN);
@@ -159,10 +172,12 @@ public final class BackendRing {
      */
     public boolean awaitMoreRequests() {
         if (broken) return false;
-        int prod = memory.headerAcquire(REQ_PROD);
+        int prod = prodSnapshot;
         memory.headerRelease(REQ_EVENT, prod + 1);
         VarHandle.fullFence();
-        return memory.headerAcquire(REQ_PROD) != prod;
+        // Only a step forward counts: a front-end that moves req_prod back and forth must not keep a thread busy.
+        int now = memory.headerAcquire(REQ_PROD);
+        return now - prod > 0 && Integer.compareUnsigned(now - prod, entries) <= 0;
     }
 
     private void breakRing(String requirement, String detail) {

@@ -60,6 +60,8 @@ public final class XenbusBackend implements AutoCloseable {
     private final Device device;
     private XenStore.Watch watch;
     private XenbusState state = XenbusState.UNKNOWN;
+    /** Set by {@link #close()}: a watch callback already on its way must not bring the device back. */
+    private boolean closed;
 
     public XenbusBackend(XenPlatform platform, String backendPath, String frontendPath, XenObserver observer, Device device) {
         this.platform = platform;
@@ -84,6 +86,7 @@ public final class XenbusBackend implements AutoCloseable {
     }
 
     private synchronized void frontendChanged() {
+        if (closed) return;
         Optional<String> raw = platform.store().read(frontend + "/state");
         XenbusState fe = XenbusState.of(raw);
         observer.frontendState(fe, raw.orElse(null));
@@ -114,12 +117,13 @@ public final class XenbusBackend implements AutoCloseable {
             setState(XenbusState.CONNECTED);
             LOG.info("{}: connected, {} [DEV-XEN-013]", backend, done);
         } catch (FrontendRefusal r) {
-            LOG.warn("{}: the front-end's keys are unusable: {} [{}]; closing", backend, r.getMessage(), r.requirement());
+            String rule = r.requirement() == null ? "no requirement: a limit of this back-end" : r.requirement();
+            LOG.warn("{}: the front-end's keys are unusable: {} [{}]; closing", backend, r.getMessage(), rule);
             observer.connectRefused(r.requirement(), r.getMessage());
             device.disconnect();
-            platform.store().write(backend + "/error", r.requirement() + " " + r.getMessage());
+            platform.store().write(backend + "/error", (r.requirement() == null ? "" : r.requirement() + " ") + r.getMessage());
             setState(XenbusState.CLOSING);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | OutOfMemoryError e) {
             // A platform failure (a map or bind the hypervisor refused for its own reasons) closes the device too.
             LOG.warn("{}: connecting failed: {}; closing", backend, e.toString());
             device.disconnect();
@@ -137,6 +141,7 @@ public final class XenbusBackend implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        closed = true;
         if (watch != null) watch.close();
         device.disconnect();
         if (state != XenbusState.CLOSED) setState(XenbusState.CLOSED);

@@ -96,7 +96,7 @@ final class HostEventChannels implements EventChannels, AutoCloseable {
         if (h == null) return;
         try {
             h.run();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             org.slf4j.LoggerFactory.getLogger(HostEventChannels.class).warn("event handler of port {} failed", port, e);
         }
     }

@@ -176,7 +176,8 @@ final class HostXenStore implements XenStore, AutoCloseable {
                         String token = event.getPointer(Native.POINTER_SIZE).getString(0, "UTF-8");
                         Consumer<String> callback = watches.get(token);
                         if (callback != null) callback.accept(path);
-                    } catch (RuntimeException e) {
+                    } catch (RuntimeException | Error e) {
+                        // One device's failure must not end XenStore handling for every device of the JVM.
                         org.slf4j.LoggerFactory.getLogger(HostXenStore.class).warn("watch callback failed", e);
                     } finally {
                         libc.free(event);
