@@ -52,13 +52,7 @@ class SelfTest {
         return drivers().stream().map(d -> DynamicTest.dynamicTest(d.toString(), () -> {
             List<RequirementVerdict> verdicts = new CheckEngine(SPEC, Checks.all())
                     .evaluate(SCOPE, SessionSplitter.split(d.run().call()), -1);
-            List<String> failed = verdicts.stream().filter(v -> v.outcome() == Outcome.FAIL)
-                    .map(v -> v.requirement().id()).toList();
-            boolean ok = d.breaks() == null ? failed.isEmpty() : failed.equals(List.of(d.breaks()));
-            if (d.breaks() != null) (ok ? CAUGHT : MISSED).add(d.toString());
-            assertThat(failed).as("%s: FAILs%s", d, verdicts.stream().filter(v -> v.outcome() == Outcome.FAIL)
-                            .flatMap(v -> v.evidence().stream().map(e -> "\n  " + v.requirement().id() + ": " + e.summary())).toList())
-                    .isEqualTo(d.breaks() == null ? List.of() : List.of(d.breaks()));
+            d.assertJudged(verdicts, CAUGHT, MISSED);
         }));
     }
 
