@@ -4,7 +4,6 @@ import dev.pvkit.conformance.check.CheckEngine;
 import dev.pvkit.conformance.check.CertificationScope;
 import dev.pvkit.conformance.check.Checks;
 import dev.pvkit.conformance.observe.SessionSplitter;
-import dev.pvkit.conformance.verdict.Outcome;
 import dev.pvkit.conformance.verdict.RequirementVerdict;
 import dev.pvkit.spec.PvSpec;
 import dev.pvkit.spec.Requirement;
