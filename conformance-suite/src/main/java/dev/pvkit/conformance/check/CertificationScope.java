@@ -26,6 +26,14 @@ public final class CertificationScope {
         return Set.copyOf(concat(COMMON_AREAS, List.of("NET")));
     }
 
+    /**
+     * A Xen front-end pair's scope (blkfront and netfront on one domU): the shared ring, the XenStore handshake and
+     * grants (XEN), the hypercall ABI (nothing a back-end sees) and both devices' protocols.
+     */
+    public static Set<String> xenAreas() {
+        return Set.of("XRING", "XEN", "XHCALL", "XBLK", "XNET");
+    }
+
     /** Driver requirements in force in {@code areas}, in catalog order. */
     public static List<Requirement> requirements(PvSpec spec, Set<String> areas) {
         return spec.inForce().stream().filter(r -> r.target() == Target.DRIVER && areas.contains(r.area())).toList();

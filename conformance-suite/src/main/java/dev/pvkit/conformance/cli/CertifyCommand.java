@@ -71,6 +71,11 @@ final class CertifyCommand implements Callable<Integer> {
             + "--tries N tries generated device behaviour (none unless asked); no disk, profile or matrix options yet)")
     String device;
 
+    @Option(names = "--xen", description = "certify Linux's Xen front-ends instead: xen-blkfront and xen-netfront in a PV "
+            + "domU on real Xen 4.17 (Debian's, under QEMU TCG), served by PVKit's blkback and netback in dom0; judges the "
+            + "XRING, XEN, XHCALL, XBLK and XNET areas. Takes --report, --timeout, --fail-on and --waivers")
+    boolean xen;
+
     @Option(names = "--queue-pairs", paramLabel = "N", description = "with --device net: receive/transmit queue pairs offered, "
             + "1..8 (default 1); the guest gets as many CPUs and pings from each, so that its driver uses every pair")
     Integer queuePairs;
@@ -152,6 +157,7 @@ final class CertifyCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         PrintWriter out = spec.commandLine().getOut();
+        if (xen) return certifyXen(out);
         if (shard != null && matrix == null) throw new UserError("--shard needs --matrix (a shard is a part of a matrix)");
         if (!device.equals("blk") && !device.equals("net")) throw new UserError("--device must be blk or net, got " + device);
         if (device.equals("net")) refuseForNet();
@@ -193,6 +199,41 @@ final class CertifyCommand implements Callable<Integer> {
         } catch (SetupException e) {
             throw new UserError(e.getMessage());
         }
+        return finish(r, out);
+    }
+
+    /** The options a Xen certification takes; any other is refused in one line. */
+    private static final List<String> XEN_OPTIONS = List.of("--xen", "--report", "--timeout", "--fail-on", "--waivers");
+
+    private int certifyXen(PrintWriter out) throws InterruptedException {
+        for (var o : spec.commandLine().getParseResult().matchedOptions()) {
+            if (!XEN_OPTIONS.contains(o.longestName())) {
+                throw new UserError(o.longestName() + " does not go with --xen (it takes " + String.join(", ", XEN_OPTIONS.subList(1, XEN_OPTIONS.size())) + ")");
+            }
+        }
+        PvSpec pvSpec = PvSpec.load();
+        CertifyOptions o = CertifyOptions.defaults(report).withTimeout(timeout).withFailOn(failOn != null ? failOn : FailOn.MUST);
+        if (waivers != null) {
+            try {
+                o = o.withWaivers(dev.pvkit.conformance.profile.Waivers.load(waivers, pvSpec));
+            } catch (dev.pvkit.conformance.profile.InvalidFileException e) {
+                throw new UserError(e.getMessage());
+            }
+        }
+        CertificationService.Result r;
+        try {
+            r = new dev.pvkit.conformance.certify.XenCertification(pvSpec, Checks.all(), java.time.Clock.systemUTC())
+                    .run(o, line -> {
+                        out.println("pvkit: " + line);
+                        out.flush();
+                    });
+        } catch (SetupException e) {
+            throw new UserError(e.getMessage());
+        }
+        return finish(r, out);
+    }
+
+    private static int finish(CertificationService.Result r, PrintWriter out) {
         new VerdictTable(r.certification()).print(out);
         out.println();
         for (Path p : r.reports()) out.println("report: " + p.toAbsolutePath());

@@ -32,7 +32,8 @@ final class VerdictTable {
     void print(PrintWriter out) {
         out.println();
         // ASCII only: a bare system's console (POSIX locale) prints anything else as '?'.
-        String driver = c.device().getOrDefault("type", "").startsWith("virtio-net") ? "virtio-net" : "virtio-blk";
+        String type = c.device().getOrDefault("type", "");
+        String driver = type.startsWith("virtio-net") ? "virtio-net" : type.startsWith("Xen") ? "Xen PV front-end" : "virtio-blk";
         out.println("PVKit certification: " + driver + " driver, against PVKit spec " + c.specVersion());
         // The QEMU command line is in the reports; on the console it would bury the facts around it.
         c.guest().forEach((k, v) -> {

@@ -45,6 +45,48 @@ public final class DebArchive {
         throw new IOException(deb + " has no data.tar member; is it a Debian package?");
     }
 
+    /** One entry of a package's data archive, as {@link #forEachEntry} gives it. */
+    public interface EntryVisitor {
+        /**
+         * @param path   the entry's path without a leading {@code ./}
+         * @param mode   its permission bits
+         * @param kind   what it is
+         * @param link   a symbolic link's target, else null
+         * @param data   a regular file's bytes (read them before returning), else an empty stream
+         */
+        void visit(String path, int mode, Kind kind, String link, InputStream data) throws IOException;
+    }
+
+    /** The kinds of entries {@link #forEachEntry} passes on; hard links, devices and fifos are skipped. */
+    public enum Kind { DIRECTORY, FILE, SYMLINK }
+
+    /**
+     * Streams every directory, regular file and symbolic link of {@code deb}'s data archive, with its permission bits,
+     * to {@code visitor}, in archive order (a directory before what it holds), without writing anything to disk.
+     */
+    public static void forEachEntry(Path deb, EntryVisitor visitor) throws IOException {
+        try (InputStream raw = new BufferedInputStream(Files.newInputStream(deb), 1 << 16);
+             ArArchiveInputStream ar = new ArArchiveInputStream(raw)) {
+            ArArchiveEntry e;
+            while ((e = ar.getNextEntry()) != null) {
+                if (!e.getName().startsWith("data.tar")) continue;
+                try (TarArchiveInputStream tar = new TarArchiveInputStream(decompress(e.getName(), ar))) {
+                    TarArchiveEntry t;
+                    while ((t = tar.getNextEntry()) != null) {
+                        String path = t.getName().replaceFirst("^\\./", "").replaceFirst("^/", "").replaceFirst("/$", "");
+                        if (path.isEmpty() || ("/" + path + "/").contains("/../")) continue;
+                        int mode = t.getMode() & 07777;
+                        if (t.isDirectory()) visitor.visit(path, mode, Kind.DIRECTORY, null, InputStream.nullInputStream());
+                        else if (t.isSymbolicLink()) visitor.visit(path, mode, Kind.SYMLINK, t.getLinkName(), InputStream.nullInputStream());
+                        else if (t.isFile()) visitor.visit(path, mode, Kind.FILE, null, tar);
+                    }
+                    return;
+                }
+            }
+        }
+        throw new IOException(deb + " has no data.tar member; is it a Debian package?");
+    }
+
     private static InputStream decompress(String member, InputStream in) throws IOException {
         InputStream shielded = new java.io.FilterInputStream(in) {
             @Override

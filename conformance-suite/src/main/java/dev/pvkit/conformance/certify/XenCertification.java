@@ -1,0 +1,192 @@
+package dev.pvkit.conformance.certify;
+
+import dev.pvkit.backends.xenblk.Blkback;
+import dev.pvkit.conformance.check.CertificationScope;
+import dev.pvkit.conformance.check.Check;
+import dev.pvkit.conformance.check.CheckEngine;
+import dev.pvkit.conformance.dom0.Dom0Backends;
+import dev.pvkit.conformance.guest.XenRig;
+import dev.pvkit.conformance.guest.XenRigImage;
+import dev.pvkit.conformance.guest.XenRigImageBuilder;
+import dev.pvkit.conformance.observe.DriverSession;
+import dev.pvkit.conformance.observe.Event;
+import dev.pvkit.conformance.observe.XenEventCodec;
+import dev.pvkit.conformance.observe.XenSessions;
+import dev.pvkit.conformance.verdict.Certification;
+import dev.pvkit.conformance.verdict.RequirementVerdict;
+import dev.pvkit.sdk.xen.host.HostXen;
+import dev.pvkit.spec.PvSpec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * {@code pvkit certify --xen}: Linux's own xen-blkfront and xen-netfront in a PV domU on real Xen (the live rig,
+ * {@link XenRig}), served by PVKit's blkback and netback in dom0. The domU writes a pattern to its disk with O_DIRECT
+ * and reads it back, flushes and discards, and pings PVKit's responder from each vCPU; the back-ends record every
+ * handshake step, ring, grant and request, and the host judges the XRING, XEN, XHCALL, XBLK and XNET areas on them.
+ */
+public final class XenCertification {
+    /** The pattern the domU writes (1 MiB of this line repeated): its md5 is compared in the guest and on the disk. */
+    static final String PATTERN_LINE = "PVKIT-XEN-PATTERN-0123456789abcdef\n";
+
+    private final PvSpec spec;
+    private final List<Check> checks;
+    private final Clock clock;
+
+    public XenCertification(PvSpec spec, List<Check> checks, Clock clock) {
+        this.spec = spec;
+        this.checks = checks;
+        this.clock = clock;
+    }
+
+    /** The host classes dom0's JVM needs: PVKit's modules and the libraries they call, by where each was loaded from. */
+    public static List<Path> dom0Classpath() {
+        Set<Path> cp = new LinkedHashSet<>();
+        for (Class<?> c : List.of(Dom0Backends.class, Blkback.class, HostXen.class, PvSpec.class, com.sun.jna.Native.class,
+                com.fasterxml.jackson.databind.ObjectMapper.class, com.fasterxml.jackson.core.JsonParser.class,
+                com.fasterxml.jackson.annotation.JsonProperty.class, org.slf4j.LoggerFactory.class)) {
+            cp.add(codeSource(c));
+        }
+        try {
+            cp.add(codeSource(Class.forName("org.slf4j.simple.SimpleLogger")));
+        } catch (ClassNotFoundException e) {
+            // no binding: SLF4J falls back to no logging, and dom0's JVM log says so
+        }
+        return new ArrayList<>(cp);
+    }
+
+    private static Path codeSource(Class<?> c) {
+        try {
+            return Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (Exception e) {
+            throw new SetupException("cannot tell where " + c.getName() + " was loaded from: " + e.getMessage(), e);
+        }
+    }
+
+    /** Builds (or reuses) the rig images. */
+    public static XenRigImage image(Progress progress) throws InterruptedException {
+        try {
+            return new XenRigImageBuilder().progress(progress::step).build();
+        } catch (IOException e) {
+            throw new SetupException("cannot build the Xen rig's images: " + e.getMessage(), e);
+        }
+    }
+
+    public CertificationService.Result run(CertifyOptions o, Progress progress) throws InterruptedException {
+        long t0 = System.nanoTime();
+        String startedAt = Instant.now().toString();
+        Reports.checkWritable(o.reportDir());
+        XenRigImage image = image(progress);
+        Path dir = CertificationService.tempDir();
+        Map<String, String> guest = new LinkedHashMap<>();
+        Map<String, String> device = new LinkedHashMap<>();
+        String incomplete = null;
+        List<List<Event>> devices = new ArrayList<>();
+        Path consoleCopy;
+        try {
+            progress.step("booting Xen under QEMU (TCG): dom0, then a PV domU with Linux's xen-blkfront and xen-netfront");
+            XenRig.Result r = XenRig.run(XenRig.Options.pvkit(image, dir.resolve("rig"), Dom0Backends.class.getName(), dom0Classpath())
+                    .withTimeout(o.timeout()), progress::step);
+            consoleCopy = keep(r.runDirectory().resolve("domu-console.log"), o.reportDir(), "domu-console.log");
+            keep(r.serialLog(), o.reportDir(), "xen-serial.log");
+            keep(r.runDirectory().resolve("dom0-jvm.log"), o.reportDir(), "dom0-backends.log");
+            if (r.failure() != null) incomplete = r.failure();
+            for (String kind : List.of("vbd", "vif")) {
+                Path f = r.runDirectory().resolve(kind + ".events.jsonl");
+                if (Files.isRegularFile(f)) devices.add(XenEventCodec.read(f));
+                else if (incomplete == null) incomplete = "PVKit's back-ends in dom0 wrote no events (see dom0-backends.log)";
+            }
+            Properties backends = properties(r.runDirectory().resolve("backends.properties"));
+            guest.put("hypervisor", image.xenPackage().replaceFirst("\\.deb$", "") + " under QEMU (TCG), PV dom0 and domU");
+            guest.put("kernel", image.kernelVersion() + " (Debian's, as a PV domU: its xen-blkfront and xen-netfront are judged)");
+            guest.put("qemu", QemuVersion.of());
+            guest.put("workload", workload(r, backends));
+            guest.put("rig", String.format("%.1f s from QEMU's start to its exit", r.seconds()));
+            if (incomplete == null) incomplete = unfinishedWorkload(r, backends);
+            if (incomplete != null) guest.put("incomplete", incomplete);
+            device.put("type", "Xen PV block and network (PVKit's blkback and netback in dom0, through libxenstore, "
+                    + "libxengnttab and libxenevtchn)");
+            device.put("vbd", "xvda, " + backends.getProperty("vbd.queues", "?") + " ring(s), protocol "
+                    + backends.getProperty("vbd.protocol", "?") + ", state " + backends.getProperty("vbd.state", "?"));
+            device.put("vif", backends.getProperty("vif.queues", "?") + " queue(s), state " + backends.getProperty("vif.state", "?")
+                    + ", responder at " + Dom0Backends.RESPONDER + " answered " + backends.getProperty("responder.answered", "?"));
+        } catch (IOException e) {
+            throw new SetupException("cannot run the Xen rig: " + e.getMessage(), e);
+        } finally {
+            CertificationService.deleteQuietly(dir);
+        }
+
+        List<DriverSession> sessions = XenSessions.splitDevices(devices);
+        progress.step("checking " + sessions.stream().mapToInt(s -> s.events().size()).sum() + " observed events");
+        List<RequirementVerdict> verdicts = new CheckEngine(spec, checks).evaluate(
+                CertificationScope.requirements(spec, CertificationScope.xenAreas()), sessions, -1);
+        if (sessions.isEmpty() && incomplete == null) incomplete = "no front-end was observed";
+        CertificationService.Waived waived = CertificationService.applyWaivers(o, verdicts, clock);
+        long first = sessions.stream().mapToLong(DriverSession::startMicros).min().orElse(0);
+        Certification c = new Certification(CertificationService.TOOL_VERSION, spec.version().toString(), guest, device, startedAt,
+                (System.nanoTime() - t0) / 1e9, CertificationService.summaries(sessions, DriverChoice.ALL, first), waived.verdicts(),
+                o.failOn(), waived.terms(), null);
+        List<Path> reports = Reports.write(c, spec, o.reportDir());
+        return new CertificationService.Result(c, reports, incomplete, consoleCopy, null);
+    }
+
+    /** The workload's outcome in one line: the domU's own results, and what the back-ends saw. */
+    static String workload(XenRig.Result r, Properties backends) {
+        String pattern = md5OfPattern();
+        return String.format("disk %s (1 MiB O_DIRECT pattern read back%s), network %s (pings to the responder from each vCPU)",
+                r.outcome("blk") == null ? "not finished" : r.outcome("blk"),
+                pattern.equals(backends.getProperty("vbd.firstMiBMd5")) ? ", and found on PVKit's disk" : ", NOT found on PVKit's disk",
+                r.outcome("net") == null ? "not finished" : r.outcome("net"));
+    }
+
+    /** Why the workload did not do what it should, or null. */
+    static String unfinishedWorkload(XenRig.Result r, Properties backends) {
+        if (r.outcome("blk") == null) return "the domU's workload did not finish";
+        if (!"PASS".equals(r.outcome("blk"))) return "xen-blkfront did not read back what it wrote";
+        if (!md5OfPattern().equals(backends.getProperty("vbd.firstMiBMd5"))) return "the pattern xen-blkfront wrote is not on PVKit's disk";
+        if (!"PASS".equals(r.outcome("net"))) return "xen-netfront's pings were not answered";
+        return null;
+    }
+
+    static String md5OfPattern() {
+        byte[] line = PATTERN_LINE.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] mib = new byte[1 << 20];
+        for (int i = 0; i < mib.length; i++) mib[i] = line[i % line.length];
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("MD5").digest(mib));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Properties properties(Path f) throws IOException {
+        Properties p = new Properties();
+        if (Files.isRegularFile(f)) {
+            try (InputStream in = Files.newInputStream(f)) {
+                p.load(in);
+            }
+        }
+        return p;
+    }
+
+    private static Path keep(Path f, Path reportDir, String name) {
+        try {
+            if (!Files.isRegularFile(f)) return null;
+            return Files.copy(f, reportDir.resolve(name), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+}

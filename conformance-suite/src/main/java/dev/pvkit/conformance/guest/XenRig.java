@@ -1,0 +1,182 @@
+package dev.pvkit.conformance.guest;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * The live Xen rig: one QEMU (TCG: Xen under KVM needs nested virtualisation, which the machines PVKit runs on do not
+ * give) booting Xen 4.17 with a PV dom0, which creates a PV domU running Linux's own xen-blkfront and xen-netfront and
+ * the workload. The back-ends are PVKit's, in the host's JVM started inside dom0 from the host's disk (a read-only 9p
+ * share of /), or the kernel's own xen-blkback and xen-netback for side-by-side numbers. The run directory is shared
+ * writable: dom0 reads {@code rig.env} from it and leaves the results there ({@link Result}). QEMU is bounded by
+ * {@link Options#timeout()} and killed with everything it started whatever happens.
+ */
+public final class XenRig {
+    /** The serial console's prefix of dom0's steps. */
+    static final String STEP = "PVKIT-RIG ";
+    /** The domU's workload lines (in {@code domu-console.log}). */
+    public static final String DOMU = "DOMU-";
+
+    public enum Backends { PVKIT, KERNEL }
+
+    /**
+     * @param mainClass the class dom0's JVM runs with arguments {@code <domU id> <run directory>} (PVKit back-ends only):
+     *                  it writes {@code ready} once it serves, and stops when {@code stop} appears
+     * @param classpath the host's class path entries it needs (shared with dom0 at the same paths under /host)
+     */
+    public record Options(XenRigImage image, Backends backends, Path runDirectory, Duration timeout, String mainClass,
+                          List<Path> classpath, int domUVcpus, int domUMemoryMiB, String domUArgs, int diskMiB,
+                          Duration domUWait) {
+        public Options {
+            Objects.requireNonNull(image);
+            Objects.requireNonNull(backends);
+            Objects.requireNonNull(runDirectory);
+            classpath = List.copyOf(classpath);
+            if (domUVcpus < 1 || domUVcpus > 2) throw new IllegalArgumentException("the domU gets 1 or 2 vCPUs");
+        }
+
+        public static Options pvkit(XenRigImage image, Path runDirectory, String mainClass, List<Path> classpath) {
+            return new Options(image, Backends.PVKIT, runDirectory, Duration.ofMinutes(5), mainClass, classpath, 2, 256, "",
+                    16, Duration.ofSeconds(150));
+        }
+
+        public Options withTimeout(Duration t) {
+            return new Options(image, backends, runDirectory, t, mainClass, classpath, domUVcpus, domUMemoryMiB, domUArgs, diskMiB, domUWait);
+        }
+
+        public Options withBackends(Backends b) {
+            return new Options(image, b, runDirectory, timeout, mainClass, classpath, domUVcpus, domUMemoryMiB, domUArgs, diskMiB, domUWait);
+        }
+
+        public Options withDomU(int vcpus, String args) {
+            return new Options(image, backends, runDirectory, timeout, mainClass, classpath, vcpus, domUMemoryMiB, args, diskMiB, domUWait);
+        }
+
+        public Options withDiskMiB(int mib) {
+            return new Options(image, backends, runDirectory, timeout, mainClass, classpath, domUVcpus, domUMemoryMiB, domUArgs, mib, domUWait);
+        }
+    }
+
+    /**
+     * How a rig run ended.
+     *
+     * @param ranToEnd   dom0 went through every step and stopped QEMU itself
+     * @param failure    dom0's reason when a step failed, QEMU's end otherwise when it did not run to its end, else null
+     * @param domU       the domU's workload lines ({@code DOMU-…}), in order
+     */
+    public record Result(boolean ranToEnd, String failure, List<String> domU, Path runDirectory, Path serialLog,
+                         double seconds) {
+        /** The last {@code DOMU-DONE} line's value of {@code key} ("blk", "net"), or null. */
+        public String outcome(String key) {
+            for (int i = domU.size() - 1; i >= 0; i--) {
+                String l = domU.get(i);
+                if (!l.startsWith("DOMU-DONE")) continue;
+                for (String w : l.split("\\s+")) if (w.startsWith(key + "=")) return w.substring(key.length() + 1);
+            }
+            return null;
+        }
+    }
+
+    private XenRig() {
+    }
+
+    public static Result run(Options o, Consumer<String> progress) throws IOException, InterruptedException {
+        Path run = o.runDirectory().toAbsolutePath();
+        Files.createDirectories(run);
+        Files.writeString(run.resolve("rig.env"), environment(o), StandardCharsets.UTF_8);
+        Path serial = run.resolve("serial.log");
+        Files.deleteIfExists(serial);
+        Files.createFile(serial);
+        List<String> cmd = command(o, run, serial);
+        Files.writeString(run.resolve("qemu-command.txt"), String.join(" ", cmd) + "\n");
+        long t0 = System.nanoTime();
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(run.resolve("qemu.out").toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        ProcessReaper.register(p.toHandle());
+        boolean exited;
+        try (BufferedReader steps = Files.newBufferedReader(serial, StandardCharsets.UTF_8)) {
+            long deadline = t0 + o.timeout().toNanos();
+            exited = false;
+            while (!exited && System.nanoTime() < deadline) {
+                exited = p.waitFor(250, java.util.concurrent.TimeUnit.MILLISECONDS);
+                for (String line; (line = steps.readLine()) != null; ) {
+                    int at = line.indexOf(STEP);
+                    if (at >= 0) progress.accept(String.format("[%5.1f s] %s", (System.nanoTime() - t0) / 1e9, line.substring(at + STEP.length()).trim()));
+                }
+            }
+        } finally {
+            ProcessReaper.killTree(p.toHandle());
+            ProcessReaper.unregister(p.toHandle());
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        List<String> domU = Files.isRegularFile(run.resolve("domu-console.log"))
+                ? Files.readAllLines(run.resolve("domu-console.log"), StandardCharsets.ISO_8859_1).stream()
+                .map(l -> l.contains(DOMU) ? l.substring(l.indexOf(DOMU)) : null).filter(Objects::nonNull).toList()
+                : List.of();
+        // isa-debug-exit: QEMU exits with (value << 1) | 1; dom0 writes 0 after its last step, 1 when a step failed.
+        Integer code = exited ? p.exitValue() : null;
+        String failure = null;
+        if (Files.isRegularFile(run.resolve("failure"))) failure = Files.readString(run.resolve("failure")).trim();
+        else if (code == null) failure = "the rig did not finish within " + o.timeout().toSeconds() + " s (last step: " + lastStep(serial) + ")";
+        else if (code != 1) failure = "QEMU ended with exit code " + code + " (last step: " + lastStep(serial) + ")";
+        return new Result(code != null && code == 1, failure, domU, run, serial, seconds);
+    }
+
+    static List<String> command(Options o, Path run, Path serial) throws IOException {
+        // The dom0 kernel's command line follows its file name in QEMU's multiboot module list; it may hold no comma.
+        String dom0 = o.image().dom0Kernel() + " console=hvc0 earlyprintk=xen loglevel=4";
+        List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", "3072",
+                "-display", "none", "-monitor", "none", "-nic", "none", "-no-reboot",
+                "-chardev", "file,id=ser0,path=" + serial, "-serial", "chardev:ser0",
+                "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+                "-virtfs", "local,path=/,mount_tag=hostfs,security_model=none,readonly=on,multidevs=remap",
+                "-virtfs", "local,path=" + run + ",mount_tag=pvkitrun,security_model=none",
+                "-kernel", o.image().xen().toString(),
+                // smap=0: without it dom0 dies at its first exception bounce under TCG (FACTS.md).
+                "-append", "console=com1 com1=115200,8n1 dom0_mem=1536M,max:1536M dom0_max_vcpus=2 bootscrub=0 noreboot smap=0",
+                "-initrd", dom0 + "," + o.image().dom0Initrd()));
+        for (String s : List.of(o.image().dom0Kernel().toString(), o.image().dom0Initrd().toString(), run.toString())) {
+            if (s.contains(",")) throw new IOException("a rig path may hold no comma (QEMU splits its arguments on them): " + s);
+        }
+        return cmd;
+    }
+
+    /** What dom0's /init reads: host paths as dom0 sees them (under /host), and the domU's shape. */
+    static String environment(Options o) throws IOException {
+        StringBuilder cp = new StringBuilder();
+        for (Path p : o.classpath()) cp.append(cp.length() == 0 ? "" : ":").append("/host").append(p.toRealPath());
+        Path javaHome = Path.of(System.getProperty("java.home")).toRealPath();
+        StringBuilder env = new StringBuilder();
+        env.append("RIG_BACKENDS=").append(o.backends().name().toLowerCase(java.util.Locale.ROOT)).append('\n');
+        env.append("JAVA=/host").append(javaHome.resolve("bin/java")).append('\n');
+        // A short-lived JVM under TCG: C1 only, one GC thread, no CDS archive mapping surprises.
+        env.append("JAVA_OPTS=\"-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData -Xmx384m\"\n");
+        env.append("CLASSPATH=\"").append(cp).append("\"\n");
+        env.append("MAIN=").append(o.mainClass() == null ? "" : o.mainClass()).append('\n');
+        env.append("DOMU_KERNEL=/host").append(o.image().domUKernel().toRealPath()).append('\n');
+        env.append("DOMU_INITRD=/host").append(o.image().domUInitrd().toRealPath()).append('\n');
+        env.append("DOMU_VCPUS=").append(o.domUVcpus()).append('\n');
+        env.append("DOMU_MEMORY=").append(o.domUMemoryMiB()).append('\n');
+        env.append("DOMU_ARGS=\"").append(o.domUArgs().replace("\"", "")).append("\"\n");
+        env.append("DOMU_WAIT=").append(o.domUWait().toSeconds()).append('\n');
+        env.append("DISK_MIB=").append(o.diskMiB()).append('\n');
+        return env.toString();
+    }
+
+    private static String lastStep(Path serial) throws IOException {
+        String last = "none";
+        for (String l : Files.readAllLines(serial, StandardCharsets.ISO_8859_1)) {
+            int at = l.indexOf(STEP);
+            if (at >= 0) last = l.substring(at + STEP.length()).trim();
+        }
+        return last;
+    }
+}

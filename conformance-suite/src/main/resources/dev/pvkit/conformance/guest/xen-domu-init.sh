@@ -1,0 +1,78 @@
+#!/bin/busybox sh
+# /init of the live Xen rig's PV domU: Linux's own xen-blkfront and xen-netfront (the drivers judged), then the
+# workload, its steps as DOMU-* lines on hvc0 (xenconsoled logs them in dom0):
+#   disk: a 1 MiB pattern written with O_DIRECT and read back after dropping caches (md5 compared), a flush, a discard;
+#   network: 169.254.0.2/24 on eth0, pings to 169.254.0.1 (PVKit's responder, or dom0's bridge for the kernel's back-ends);
+#   bench (pvkit.workload=bench): sequential O_DIRECT writes then reads of BENCH_MIB MiB, timed in the guest.
+/bin/busybox mkdir -p /proc /sys /dev /tmp
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+/bin/busybox --install -s /bin
+export PATH=/bin
+up() { cut -d' ' -f1 /proc/uptime; }
+WORKLOAD=certify; BENCH_MIB=32; RING_ORDER=0
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in
+        pvkit.workload=*) WORKLOAD=${arg#pvkit.workload=} ;;
+        pvkit.bench_mib=*) BENCH_MIB=${arg#pvkit.bench_mib=} ;;
+        pvkit.ring_order=*) RING_ORDER=${arg#pvkit.ring_order=} ;;
+    esac
+done
+echo "DOMU-INIT kernel=$(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo) uptime=$(up)"
+for m in $(cat /etc/rig/modules); do
+    case $m in
+        xen_blkfront) insmod "/lib/modules/rig/$m.ko" max_ring_page_order=$RING_ORDER || echo "DOMU-INIT insmod $m failed" ;;
+        *) insmod "/lib/modules/rig/$m.ko" || echo "DOMU-INIT insmod $m failed" ;;
+    esac
+done
+now_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+
+blk=FAIL
+i=0; while [ ! -b /dev/xvda ] && [ $i -lt 300 ]; do usleep 100000; i=$((i+1)); done
+if [ -b /dev/xvda ]; then
+    echo "DOMU-BLK xvda size=$(blockdev --getsize64 /dev/xvda) queues=$(ls /sys/block/xvda/mq 2>/dev/null | wc -l) uptime=$(up)"
+    if [ "$WORKLOAD" = bench ]; then
+        t0=$(now_ms); dd if=/dev/zero of=/dev/xvda bs=1M count=$BENCH_MIB oflag=direct 2>/dev/null; t1=$(now_ms)
+        dd if=/dev/xvda of=/dev/null bs=1M count=$BENCH_MIB iflag=direct 2>/dev/null; t2=$(now_ms)
+        echo "DOMU-BENCH mib=$BENCH_MIB write_ms=$((t1 - t0)) read_ms=$((t2 - t1))"
+        blk=PASS
+    else
+        yes PVKIT-XEN-PATTERN-0123456789abcdef | head -c 1048576 > /tmp/pattern
+        want=$(md5sum < /tmp/pattern | cut -d' ' -f1)
+        dd if=/tmp/pattern of=/dev/xvda bs=65536 oflag=direct conv=fsync 2>/tmp/dd.err || sed 's/^/DOMU-BLK dd: /' /tmp/dd.err
+        sync; blockdev --flushbufs /dev/xvda; echo 3 > /proc/sys/vm/drop_caches
+        got=$(dd if=/dev/xvda bs=65536 count=16 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)
+        echo "DOMU-BLK wrote md5=$want read-back md5=$got"
+        if [ "$(cat /sys/block/xvda/queue/discard_max_bytes 2>/dev/null)" != 0 ]; then
+            blkdiscard -o 4194304 -l 1048576 /dev/xvda && echo "DOMU-BLK discard ok" || echo "DOMU-BLK discard failed"
+        fi
+        [ "$want" = "$got" ] && blk=PASS
+    fi
+else
+    echo "DOMU-BLK no /dev/xvda"
+fi
+
+net=FAIL
+i=0; while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 200 ]; do usleep 100000; i=$((i+1)); done
+if [ -e /sys/class/net/eth0 ]; then
+    ip link set lo up
+    ip link set eth0 up
+    ip addr add 169.254.0.2/24 dev eth0
+    echo "DOMU-NET eth0 mac=$(cat /sys/class/net/eth0/address) queues=$(ls -d /sys/class/net/eth0/queues/tx-* | wc -l) uptime=$(up)"
+    i=0
+    while [ $i -lt 10 ]; do
+        if ping -c 3 -W 2 169.254.0.1 > /tmp/ping.out 2>&1; then net=PASS; break; fi
+        i=$((i+1)); sleep 1
+    done
+    # Pings from each CPU, so that a multi-queue netfront transmits on every queue.
+    for c in $(seq 0 $(( $(grep -c ^processor /proc/cpuinfo) - 1 ))); do
+        taskset -c $c ping -c 2 -s 1400 -W 2 169.254.0.1 > /tmp/ping-$c.out 2>&1 || net=FAIL
+        echo "DOMU-NET cpu $c: $(grep -a 'packets transmitted' /tmp/ping-$c.out)"
+    done
+    sed 's/^/DOMU-NET /' /tmp/ping.out | grep -a 'transmitted\|round-trip'
+else
+    echo "DOMU-NET no eth0"
+fi
+echo "DOMU-DONE blk=$blk net=$net uptime=$(up)"
+while true; do sleep 3600; done
