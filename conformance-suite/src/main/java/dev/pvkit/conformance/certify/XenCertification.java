@@ -41,6 +41,12 @@ public final class XenCertification {
     /** The pattern the domU writes (1 MiB of this line repeated): its md5 is compared in the guest and on the disk. */
     static final String PATTERN_LINE = "PVKIT-XEN-PATTERN-0123456789abcdef\n";
 
+    /**
+     * xen-blkfront's max_ring_page_order: Linux offers a single-page ring unless told otherwise; 2 has it ask for four
+     * pages (blkback offers up to 2^4), so that multi-page rings are used by a real front-end.
+     */
+    static final int RING_PAGE_ORDER = 2;
+
     private final PvSpec spec;
     private final List<Check> checks;
     private final Clock clock;
@@ -98,7 +104,7 @@ public final class XenCertification {
         try {
             progress.step("booting Xen under QEMU (TCG): dom0, then a PV domU with Linux's xen-blkfront and xen-netfront");
             XenRig.Result r = XenRig.run(XenRig.Options.pvkit(image, dir.resolve("rig"), Dom0Backends.class.getName(), dom0Classpath())
-                    .withTimeout(o.timeout()), progress::step);
+                    .withTimeout(o.timeout()).withDomU(2, "pvkit.ring_order=" + RING_PAGE_ORDER), progress::step);
             consoleCopy = keep(r.runDirectory().resolve("domu-console.log"), o.reportDir(), "domu-console.log");
             keep(r.serialLog(), o.reportDir(), "xen-serial.log");
             keep(r.runDirectory().resolve("dom0-jvm.log"), o.reportDir(), "dom0-backends.log");

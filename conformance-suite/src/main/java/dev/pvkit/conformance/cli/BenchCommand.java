@@ -62,11 +62,25 @@ final class BenchCommand implements Runnable {
         @Option(names = "--compare", description = "also measure qemu-storage-daemon in the same run and print PVKit/qsd ratios")
         boolean compare;
 
+        @Option(names = "--xen", description = "instead: Linux's xen-blkfront in a PV domU on Xen (the live rig, under QEMU TCG) "
+                + "against the kernel's xen-blkback and against PVKit's blkback, boots alternating in one run; sequential O_DIRECT "
+                + "writes and reads in 1 MiB requests (--size of them, default 32M) and 4 KiB requests (an eighth of that); "
+                + "prints PVKit/kernel ratios. Takes --size and --rounds")
+        boolean xen;
+
+        @Option(names = "--rounds", paramLabel = "N", description = "with --xen: boots of each back-end, alternating (default 1)")
+        Integer rounds;
+
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
 
         @Override
         public void run() {
+            if (xen) {
+                xenBench();
+                return;
+            }
+            if (rounds != null) throw new UserError("--rounds goes with --xen only");
             if (bytes < 1 << 20) throw new UserError("--size must be at least 1M");
             for (int d : depths) if (d < 1 || d > 128) throw new UserError("queue depths must be 1..128, got " + d);
             if (queues < 1 || queues > 4) throw new UserError("--queues must be 1..4, got " + queues);
@@ -89,6 +103,42 @@ final class BenchCommand implements Runnable {
                 TempDirs.delete(dir);
             }
             report(out, results);
+        }
+
+        private void xenBench() {
+            var parsed = spec.commandLine().getParseResult();
+            for (String name : List.of("--duration", "--depths", "--queues", "--compare")) {
+                if (parsed.hasMatchedOption(name)) throw new UserError(name + " does not go with --xen (it takes --size and --rounds)");
+            }
+            long moved = parsed.hasMatchedOption("--size") ? bytes : 32L << 20;
+            if (moved < 1 << 20 || moved > 512L << 20 || moved % (1 << 20) != 0) {
+                throw new UserError("--size with --xen must be a whole number of MiB from 1M to 512M");
+            }
+            int n = rounds == null ? 1 : rounds;
+            if (n < 1 || n > 5) throw new UserError("--rounds must be 1..5, got " + n);
+            PrintWriter out = spec.commandLine().getOut();
+            List<dev.pvkit.conformance.certify.XenBench.Measurement> m;
+            try {
+                m = dev.pvkit.conformance.certify.XenBench.run((int) (moved >> 20), n, Duration.ofMinutes(5), line -> {
+                    out.println("pvkit: " + line);
+                    out.flush();
+                });
+            } catch (dev.pvkit.conformance.certify.SetupException e) {
+                throw new UserError(e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new UserError("interrupted");
+            }
+            out.println();
+            out.println("Linux xen-blkfront on Xen 4.17 (QEMU TCG), median of " + n + " boot(s) each, MiB/s as the domU timed it:");
+            out.printf("  %-10s %14s %14s %16s%n", "step", "kernel blkback", "PVKit blkback", "PVKit / kernel");
+            for (String step : List.of("write-1m", "read-1m", "write-4k", "read-4k")) {
+                double k = dev.pvkit.conformance.certify.XenBench.median(m, dev.pvkit.conformance.guest.XenRig.Backends.KERNEL, step);
+                double p = dev.pvkit.conformance.certify.XenBench.median(m, dev.pvkit.conformance.guest.XenRig.Backends.PVKIT, step);
+                out.printf("  %-10s %14.1f %14.1f %16.2f%n", step, k, p, p / k);
+            }
+            out.println("(the kernel's xen-blkback uses persistent grants; PVKit's maps every segment's grant per request)");
+            out.flush();
         }
 
         interface StoreFactory {

@@ -142,12 +142,69 @@ final class GuestCommand implements Runnable {
                 + " (10.0.2.2): the guest takes 10.0.2.15 and pings it")
         boolean net;
 
+        @Option(names = "--xen", description = "boot the live Xen rig instead: Xen 4.17 under QEMU (TCG), a PV dom0 running "
+                + "PVKit's blkback and netback (or with --xen-backends kernel, the kernel's), and a PV domU whose xen-blkfront "
+                + "writes and reads back a pattern and whose xen-netfront pings the responder; takes --timeout")
+        boolean xen;
+
+        @Option(names = "--xen-backends", paramLabel = "pvkit|kernel", description = "with --xen: whose back-ends serve the "
+                + "domU (default pvkit)")
+        String xenBackends;
+
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
+
+        /** {@code guest run --xen}: one rig boot, its steps and the domU's workload lines as they come. */
+        private void runXen(PrintWriter out) {
+            var parsed = spec.commandLine().getParseResult();
+            for (var o : parsed.matchedOptions()) {
+                if (!List.of("--xen", "--xen-backends", "--timeout").contains(o.longestName())) {
+                    throw new UserError(o.longestName() + " does not go with --xen (it takes --xen-backends and --timeout)");
+                }
+            }
+            String which = xenBackends == null ? "pvkit" : xenBackends;
+            if (!which.equals("pvkit") && !which.equals("kernel")) throw new UserError("--xen-backends must be pvkit or kernel, got " + which);
+            dev.pvkit.conformance.certify.Progress progress = line -> {
+                out.println("pvkit: " + line);
+                out.flush();
+            };
+            Path dir = TempDirs.create("pvkit-xen-run", false);
+            boolean keep = false;
+            try {
+                var image = dev.pvkit.conformance.certify.XenCertification.image(progress);
+                var r = dev.pvkit.conformance.guest.XenRig.run(dev.pvkit.conformance.guest.XenRig.Options.pvkit(image, dir,
+                                dev.pvkit.conformance.dom0.Dom0Backends.class.getName(), dev.pvkit.conformance.certify.XenCertification.dom0Classpath())
+                        .withBackends(which.equals("kernel") ? dev.pvkit.conformance.guest.XenRig.Backends.KERNEL : dev.pvkit.conformance.guest.XenRig.Backends.PVKIT)
+                        .withTimeout(limit).withDomU(2, "pvkit.ring_order=2"), progress::step);
+                r.domU().forEach(l -> out.println("  " + l));
+                out.flush();
+                keep = r.failure() != null;
+                if (keep) throw new IllegalStateException("the Xen rig did not finish: " + r.failure() + " (its logs: " + dir + ")");
+                if (!"PASS".equals(r.outcome("blk")) || !"PASS".equals(r.outcome("net"))) {
+                    throw new IllegalStateException("the domU's workload failed: disk " + r.outcome("blk") + ", network " + r.outcome("net"));
+                }
+                out.printf("Xen rig: xen-blkfront and xen-netfront served by %s's back-ends, disk and network PASS, in %.1f s%n",
+                        which.equals("kernel") ? "the kernel" : "PVKit", r.seconds());
+            } catch (dev.pvkit.conformance.certify.SetupException e) {
+                throw new UserError(e.getMessage());
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted", e);
+            } finally {
+                if (!keep) TempDirs.delete(dir);
+            }
+        }
 
         @Override
         public void run() {
             PrintWriter out = spec.commandLine().getOut();
+            if (xen) {
+                runXen(out);
+                return;
+            }
+            if (xenBackends != null) throw new UserError("--xen-backends goes with --xen only");
             if (queues < 1 || queues > 16) throw new UserError("--queues must be 1..16, got " + queues);
             Path disk = diskChoice.disk;
             long bytes;

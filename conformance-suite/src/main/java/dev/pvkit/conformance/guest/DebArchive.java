@@ -57,8 +57,11 @@ public final class DebArchive {
         void visit(String path, int mode, Kind kind, String link, InputStream data) throws IOException;
     }
 
-    /** The kinds of entries {@link #forEachEntry} passes on; hard links, devices and fifos are skipped. */
-    public enum Kind { DIRECTORY, FILE, SYMLINK }
+    /**
+     * The kinds of entries {@link #forEachEntry} passes on (devices and fifos are skipped). A hard link's {@code link}
+     * is the path of the file it shares, given earlier in the same archive (Debian's xenstore-read and its kin are such).
+     */
+    public enum Kind { DIRECTORY, FILE, SYMLINK, HARDLINK }
 
     /**
      * Streams every directory, regular file and symbolic link of {@code deb}'s data archive, with its permission bits,
@@ -78,6 +81,8 @@ public final class DebArchive {
                         int mode = t.getMode() & 07777;
                         if (t.isDirectory()) visitor.visit(path, mode, Kind.DIRECTORY, null, InputStream.nullInputStream());
                         else if (t.isSymbolicLink()) visitor.visit(path, mode, Kind.SYMLINK, t.getLinkName(), InputStream.nullInputStream());
+                        else if (t.isLink()) visitor.visit(path, mode, Kind.HARDLINK,
+                                t.getLinkName().replaceFirst("^\\./", "").replaceFirst("^/", ""), InputStream.nullInputStream());
                         else if (t.isFile()) visitor.visit(path, mode, Kind.FILE, null, tar);
                     }
                     return;

@@ -35,7 +35,7 @@ import java.util.zip.GZIPOutputStream;
  */
 public final class XenRigImageBuilder {
     /** Bumped when the layout or bytes of the images change. */
-    private static final String FORMAT = "pvkit-xen-rig/1";
+    private static final String FORMAT = "pvkit-xen-rig/2";
     static final String HYPERVISOR_PACKAGE = "xen-hypervisor-4.17-amd64";
     /** Xen's dom0 tools and the libraries PVKit's back-ends call through JNA. */
     static final List<String> XEN_PACKAGES = List.of(HYPERVISOR_PACKAGE, "xen-utils-4.17", "xen-utils-common",
@@ -77,7 +77,10 @@ public final class XenRigImageBuilder {
     public synchronized XenRigImage build() throws IOException, InterruptedException {
         Path images = cacheDir.resolve("xen-images");
         Files.createDirectories(images);
-        AptPackages apt = new AptPackages(cacheDir.resolve("debs"), progress);
+        // 28 packages: say what is downloaded, not each one found in the cache.
+        AptPackages apt = new AptPackages(cacheDir.resolve("debs"), line -> {
+            if (!line.startsWith("cached ")) progress.accept(line);
+        });
         String kernelPackage = apt.resolveKernelPackage();
         String version = kernelPackage.substring("linux-image-".length());
         Map<String, Path> debs = new LinkedHashMap<>();
@@ -182,13 +185,22 @@ public final class XenRigImageBuilder {
 
     /** Every directory, file and link of a package not under {@link #DOM0_OMITTED}, the first package's copy winning. */
     private static void copyPackage(Path deb, CpioWriter cpio, Set<String> seen) throws IOException {
+        // A hard link is written as a copy of its file (the initramfs is unpacked once; the few copies are small).
+        Map<String, byte[]> files = new java.util.HashMap<>();
         DebArchive.forEachEntry(deb, (path, mode, kind, link, data) -> {
             String asDir = path + "/";
+            byte[] bytes = kind == DebArchive.Kind.FILE ? data.readAllBytes() : null;
+            if (bytes != null) files.put(path, bytes);
             if (DOM0_OMITTED.stream().anyMatch(asDir::startsWith) || !seen.add(path)) return;
             switch (kind) {
                 case DIRECTORY -> cpio.directory(path);
                 case SYMLINK -> cpio.symlink(path, link);
-                case FILE -> cpio.file(path, mode, data.readAllBytes());
+                case FILE -> cpio.file(path, mode, bytes);
+                case HARDLINK -> {
+                    byte[] target = files.get(link);
+                    if (target == null) throw new IOException(deb.getFileName() + ": " + path + " links to " + link + ", not seen before it");
+                    cpio.file(path, mode, target);
+                }
             }
         });
     }

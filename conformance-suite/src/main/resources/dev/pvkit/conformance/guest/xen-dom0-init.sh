@@ -24,7 +24,7 @@ finish() { # status: 0 ran to the end, 1 a step failed
     printf "\\$(printf %03o "$1")" | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
     sleep 2; poweroff -f
 }
-fail() { step failed "$1"; echo "$1" > /pvkit/failure 2>/dev/null; finish 1; }
+fail() { step failed "$1"; echo "$1" > /pvkit/failure 2>/dev/null; cp /var/log/xen/*.log /pvkit/ 2>/dev/null; finish 1; }
 step dom0-init "kernel=$(uname -r)"
 
 for m in $(cat /etc/rig/modules); do insmod "/lib/modules/rig/$m.ko" || step insmod-failed "$m"; done
@@ -67,7 +67,7 @@ vif = [ 'mac=00:16:3e:5a:00:02,bridge=xenbr0,script=pvkit-vif' ]
 CFG
 fi
 step domu-create "vcpus=$DOMU_VCPUS memory=$DOMU_MEMORY backends=$RIG_BACKENDS"
-timeout 120 xl create -p /etc/xen/pvkit-domu.cfg > /tmp/xlcreate.out 2>&1 || fail "xl create: $(tail -n 2 /tmp/xlcreate.out | tr '\n' ' ')"
+timeout 120 xl create -p /etc/xen/pvkit-domu.cfg > /pvkit/xl-create.log 2>&1 || { fail "xl create: $(grep -m 2 -i error /pvkit/xl-create.log | tr '\n' ' ')"; }
 domid=$(xl domid pvkit-domu)
 step domu-created "domid=$domid"
 

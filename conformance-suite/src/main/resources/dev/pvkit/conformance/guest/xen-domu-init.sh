@@ -3,7 +3,8 @@
 # workload, its steps as DOMU-* lines on hvc0 (xenconsoled logs them in dom0):
 #   disk: a 1 MiB pattern written with O_DIRECT and read back after dropping caches (md5 compared), a flush, a discard;
 #   network: 169.254.0.2/24 on eth0, pings to 169.254.0.1 (PVKit's responder, or dom0's bridge for the kernel's back-ends);
-#   bench (pvkit.workload=bench): sequential O_DIRECT writes then reads of BENCH_MIB MiB, timed in the guest.
+#   bench (pvkit.workload=bench): sequential O_DIRECT writes then reads, of BENCH_MIB MiB in 1 MiB requests and of an
+#   eighth of that in 4 KiB requests, timed in the guest (its clock runs from Xen's, which follows the host's).
 /bin/busybox mkdir -p /proc /sys /dev /tmp
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sysfs /sys
@@ -33,10 +34,19 @@ i=0; while [ ! -b /dev/xvda ] && [ $i -lt 300 ]; do usleep 100000; i=$((i+1)); d
 if [ -b /dev/xvda ]; then
     echo "DOMU-BLK xvda size=$(blockdev --getsize64 /dev/xvda) queues=$(ls /sys/block/xvda/mq 2>/dev/null | wc -l) uptime=$(up)"
     if [ "$WORKLOAD" = bench ]; then
-        t0=$(now_ms); dd if=/dev/zero of=/dev/xvda bs=1M count=$BENCH_MIB oflag=direct 2>/dev/null; t1=$(now_ms)
-        dd if=/dev/xvda of=/dev/null bs=1M count=$BENCH_MIB iflag=direct 2>/dev/null; t2=$(now_ms)
-        echo "DOMU-BENCH mib=$BENCH_MIB write_ms=$((t1 - t0)) read_ms=$((t2 - t1))"
+        # One line per measurement: DOMU-BENCH <name> bytes=<bytes moved> ms=<guest milliseconds>.
+        bench() { # name dd-arguments...
+            name=$1; shift
+            t0=$(now_ms); dd "$@" 2>/dev/null || blk=FAIL; t1=$(now_ms)
+            echo "DOMU-BENCH $name bytes=$BYTES ms=$((t1 - t0))"
+        }
         blk=PASS
+        BYTES=$((BENCH_MIB * 1048576))
+        bench write-1m if=/dev/zero of=/dev/xvda bs=1M count=$BENCH_MIB oflag=direct
+        bench read-1m if=/dev/xvda of=/dev/null bs=1M count=$BENCH_MIB iflag=direct
+        BYTES=$((BENCH_MIB * 1048576 / 8))
+        bench write-4k if=/dev/zero of=/dev/xvda bs=4k count=$((BENCH_MIB * 32)) oflag=direct
+        bench read-4k if=/dev/xvda of=/dev/null bs=4k count=$((BENCH_MIB * 32)) iflag=direct
     else
         yes PVKIT-XEN-PATTERN-0123456789abcdef | head -c 1048576 > /tmp/pattern
         want=$(md5sum < /tmp/pattern | cut -d' ' -f1)
