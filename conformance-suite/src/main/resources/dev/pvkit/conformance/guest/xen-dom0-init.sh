@@ -76,7 +76,7 @@ if [ "$RIG_BACKENDS" = pvkit ]; then
     $JAVA $JAVA_OPTS -Djna.tmpdir=/tmp/jna -cp "$CLASSPATH" $MAIN "$domid" /pvkit "$DISK_MIB" > /pvkit/dom0-jvm.log 2>&1 &
     jvm=$!
     i=0; while [ ! -e /pvkit/ready ] && kill -0 $jvm 2>/dev/null && [ $i -lt 600 ]; do usleep 200000; i=$((i+1)); done
-    [ -e /pvkit/ready ] || fail "PVKit's back-ends did not start: $(tail -n 3 /pvkit/dom0-jvm.log | tr '\n' ' ')"
+    [ -e /pvkit/ready ] || fail "PVKit's back-ends did not start: $( (grep -m 2 -E 'Exception|Error' /pvkit/dom0-jvm.log || tail -n 3 /pvkit/dom0-jvm.log) | tr '\n' ' ')"
     step backends-ready "$(cat /pvkit/ready)"
 fi
 xl unpause pvkit-domu || fail "xl unpause failed"

@@ -33,6 +33,22 @@ final class XenWrongFrontends {
                     fe.read(0, 8, new byte[65536], XenRig.T);
                     fe.close();
                 })),
+                WrongDriver.correct("blkfront with persistent grants: pool reused across writes, reads and indirect requests",
+                        () -> session(BlkbackOptions.defaults(), rig -> {
+                    BlkFrontend fe = rig.connected(new BlkFrontend.Options(BlkifProtocol.X86_64, 0, 1, true)
+                            .withPersistence(BlkFrontend.Persistence.ON));
+                    for (int i = 0; i < 3; i++) {
+                        fe.write(0, 8L * i, new byte[4096 * 16], XenRig.T);
+                        fe.read(0, 8L * i, new byte[4096 * 16], XenRig.T);
+                    }
+                    fe.close();
+                })),
+                WrongDriver.breaking("DRV-XBLK-013", "persistent grants asked for, the pool granted read-only",
+                        () -> session(BlkbackOptions.defaults(), rig -> {
+                    BlkFrontend fe = rig.connected(BlkFrontend.Options.defaults().withPersistence(BlkFrontend.Persistence.READ_ONLY));
+                    fe.write(0, 0, new byte[4096], XenRig.T);
+                    fe.close();
+                })),
                 WrongDriver.correct("hand-made front-end skipping Initialised after the back-end connected", () -> session(BlkbackOptions.defaults(), rig -> {
                     rig.handMade(null, Map.of());
                     rig.frontendState(XenbusState.INITIALISED);

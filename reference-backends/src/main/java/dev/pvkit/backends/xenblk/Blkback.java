@@ -81,7 +81,7 @@ public final class Blkback implements AutoCloseable {
                 t.write(be + "/discard-alignment", "0");
                 t.write(be + "/discard-secure", "0");
             }
-            t.write(be + "/feature-persistent", "0");
+            t.write(be + "/feature-persistent", options.persistentGrants() ? "1" : "0");
             if (options.maxIndirectSegments() > 0) {
                 t.write(be + "/feature-max-indirect-segments", Integer.toString(options.maxIndirectSegments()));
             } else {
@@ -105,11 +105,14 @@ public final class Blkback implements AutoCloseable {
             Optional<String> proto = keys.read("protocol");
             BlkifProtocol p = BlkifProtocol.of(proto).orElseThrow(
                     () -> new FrontendRefusal("DRV-XBLK-008", "unknown protocol " + proto.orElse("")));
-            BlkifRequestHandler handler = new BlkifRequestHandler(engine, discards() ? options : options.withoutDiscard(), platform.grants(),
-                    paths.frontendDomid(), observer);
+            // Persistent grants when both ends asked for them; each ring keeps its own.
+            boolean persistent = options.persistentGrants() && keys.number("feature-persistent", 0) == 1;
             List<BlkbackQueue> made = new ArrayList<>();
             try {
                 for (int q = 0; q < n; q++) {
+                    BlkifRequestHandler handler = new BlkifRequestHandler(engine, discards() ? options : options.withoutDiscard(),
+                            platform.grants(), paths.frontendDomid(), observer,
+                            persistent ? new PersistentGrants(platform.grants(), paths.frontendDomid()) : null);
                     String prefix = n > 1 ? "queue-" + q + "/" : "";
                     int[] refs = ringRefs(keys, prefix, (int) order);
                     int port = (int) keys.number(prefix + "event-channel", -1);
@@ -131,7 +134,7 @@ public final class Blkback implements AutoCloseable {
                 protocol = p;
             }
             publishDisk();
-            return n + " queue(s) of " + (1 << order) + " page(s), protocol " + p.node();
+            return n + " queue(s) of " + (1 << order) + " page(s), protocol " + p.node() + (persistent ? ", persistent grants" : "");
         }
 
         @Override

@@ -9,9 +9,16 @@ import dev.pvkit.sdk.xen.blkif.BlkifOp;
  * @param maxRingPageOrder    {@code max-ring-page-order}: rings of up to 2^order pages
  * @param maxQueues           {@code multi-queue-max-queues}; 1 offers no multi-queue
  * @param sectorSize          {@code sector-size}, a power of two ≥ 512
+ * @param persistentGrants    {@code feature-persistent}: keep a front-end's reused grants mapped
  */
 public record BlkbackOptions(boolean flush, boolean barrier, boolean discard, int maxIndirectSegments,
-                             int maxRingPageOrder, int maxQueues, int sectorSize) {
+                             int maxRingPageOrder, int maxQueues, int sectorSize, boolean persistentGrants) {
+
+    /** Without persistent grants. */
+    public BlkbackOptions(boolean flush, boolean barrier, boolean discard, int maxIndirectSegments, int maxRingPageOrder,
+                          int maxQueues, int sectorSize) {
+        this(flush, barrier, discard, maxIndirectSegments, maxRingPageOrder, maxQueues, sectorSize, false);
+    }
 
     public BlkbackOptions {
         if (maxIndirectSegments < 0 || maxIndirectSegments > BlkifOp.MAX_INDIRECT_PAGES * BlkifOp.SEGMENTS_PER_INDIRECT_PAGE) {
@@ -24,12 +31,20 @@ public record BlkbackOptions(boolean flush, boolean barrier, boolean discard, in
 
     /** The same, with discard not offered. */
     public BlkbackOptions withoutDiscard() {
-        return new BlkbackOptions(flush, barrier, false, maxIndirectSegments, maxRingPageOrder, maxQueues, sectorSize);
+        return new BlkbackOptions(flush, barrier, false, maxIndirectSegments, maxRingPageOrder, maxQueues, sectorSize, persistentGrants);
     }
 
-    /** Everything on: flush, barrier, discard, 256 indirect segments, 16-page rings, 4 queues, 512-byte sectors. */
+    /** The same, with persistent grants offered or not. */
+    public BlkbackOptions withPersistentGrants(boolean on) {
+        return new BlkbackOptions(flush, barrier, discard, maxIndirectSegments, maxRingPageOrder, maxQueues, sectorSize, on);
+    }
+
+    /**
+     * Everything on: flush, barrier, discard, 256 indirect segments, 16-page rings, 4 queues, 512-byte sectors,
+     * persistent grants.
+     */
     public static BlkbackOptions defaults() {
-        return new BlkbackOptions(true, true, true, 256, 4, 4, 512);
+        return new BlkbackOptions(true, true, true, 256, 4, 4, 512, true);
     }
 
     /** Only READ and WRITE on one single-page ring: what the oldest front-ends expect. */

@@ -101,6 +101,7 @@ final class BlkbackQueue implements AutoCloseable {
         if (channel != null) channel.close();
         synchronized (this) {
             closed = true;
+            handler.close();
             ringMapping.close();
         }
     }

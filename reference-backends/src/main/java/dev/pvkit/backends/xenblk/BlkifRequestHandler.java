@@ -35,6 +35,8 @@ final class BlkifRequestHandler {
     private final GrantMapper grants;
     private final int frontendDomid;
     private final XenObserver observer;
+    /** The ring's persistent grants, or null when the front-end did not ask for them. */
+    private final PersistentGrants persistent;
 
     /** The outcome: a status and, when the request broke a rule, the requirement. */
     record Outcome(int status, String refused) {
@@ -50,7 +52,8 @@ final class BlkifRequestHandler {
     }
 
     BlkifRequestHandler(BlockEngine engine, BlkbackOptions options, GrantMapper grants, int frontendDomid,
-                        XenObserver observer) {
+                        XenObserver observer, PersistentGrants persistent) {
+        this.persistent = persistent;
         this.engine = engine;
         this.options = options;
         this.grants = grants;
@@ -152,19 +155,20 @@ final class BlkifRequestHandler {
         try {
             List<ByteBuffer> views = new ArrayList<>(segments.size());
             for (BlkifRequest.Segment s : segments) {
-                GrantMapping m;
+                ByteBuffer page;
                 try {
-                    m = grants.map(frontendDomid, new int[]{s.ref()}, toGuest);
+                    page = persistent == null ? null : persistent.page(s.ref());
+                    if (page == null) {
+                        // Persistent pages are granted writable whatever the direction; others as the data goes.
+                        GrantMapping m = grants.map(frontendDomid, new int[]{s.ref()}, toGuest || persistent != null);
+                        mapped.add(m);
+                        page = m.page(0).duplicate();
+                    }
                 } catch (GrantException e) {
-                    observer.grantRefused(s.ref(), e.status(), toGuest, "data");
-                    // A READ's frame granted read-only breaks the grant rule; any other refusal is a bad reference.
-                    String rule = toGuest && e.status() == GrantStatus.PERMISSION_DENIED ? "DRV-XEN-003" : null;
-                    LOG.warn("blkif {}: {}{}, answered ERROR [DEV-XEN-001]", r.describe(), e.getMessage(),
-                            rule == null ? "" : " [" + rule + "]");
-                    return new Outcome(BlkifOp.STATUS_ERROR, rule);
+                    observer.grantRefused(s.ref(), e.status(), toGuest || persistent != null, "data");
+                    return grantRefused(r, e, toGuest);
                 }
-                mapped.add(m);
-                views.add(m.page(0).position(s.firstSect() * 512).limit((s.lastSect() + 1) * 512).slice());
+                views.add(page.position(s.firstSect() * 512).limit((s.lastSect() + 1) * 512).slice());
             }
             long bytes = views.stream().mapToLong(ByteBuffer::remaining).sum();
             BlockStatus st = toGuest
@@ -203,17 +207,38 @@ final class BlkifRequestHandler {
             if (ref >= 0 && ref < RESERVED_REFS) {
                 return refuse(r, "DRV-XEN-013", "indirect page grant reference " + ref + " is one the toolstack reserves");
             }
-            try (GrantMapping m = grants.map(frontendDomid, new int[]{ref}, false)) {
-                ByteBuffer page = m.page(0).order(ByteOrder.LITTLE_ENDIAN);
-                int here = Math.min(BlkifOp.SEGMENTS_PER_INDIRECT_PAGE, r.nrSegments() - p * BlkifOp.SEGMENTS_PER_INDIRECT_PAGE);
-                for (int i = 0; i < here; i++) segments.add(BlkifProtocol.segment(page, 8 * i));
+            try {
+                ByteBuffer kept = persistent == null ? null : persistent.page(ref);
+                try (GrantMapping m = kept != null ? null : grants.map(frontendDomid, new int[]{ref}, persistent != null)) {
+                    ByteBuffer page = (kept != null ? kept : m.page(0).duplicate()).order(ByteOrder.LITTLE_ENDIAN);
+                    int here = Math.min(BlkifOp.SEGMENTS_PER_INDIRECT_PAGE, r.nrSegments() - p * BlkifOp.SEGMENTS_PER_INDIRECT_PAGE);
+                    for (int i = 0; i < here; i++) segments.add(BlkifProtocol.segment(page, 8 * i));
+                }
             } catch (GrantException e) {
-                observer.grantRefused(ref, e.status(), false, "indirect page");
+                observer.grantRefused(ref, e.status(), persistent != null, "indirect page");
+                if (persistent != null) return grantRefused(r, e, false);
                 LOG.warn("blkif {}: indirect page {} [DEV-XEN-001], answered ERROR", r.describe(), e.getMessage());
                 return new Outcome(BlkifOp.STATUS_ERROR, null);
             }
         }
         return data(r, segments, max, "DRV-XBLK-007");
+    }
+
+    /**
+     * A data or indirect page the back-end could not map. Refused write access breaks a rule: DRV-XBLK-013 for a
+     * persistent-grant page (always needed writable), DRV-XEN-003 for a READ's frame; any other refusal is a bad
+     * reference, answered ERROR without a rule.
+     */
+    private Outcome grantRefused(BlkifRequest r, GrantException e, boolean toGuest) {
+        String rule = e.status() != GrantStatus.PERMISSION_DENIED ? null
+                : persistent != null ? "DRV-XBLK-013" : toGuest ? "DRV-XEN-003" : null;
+        LOG.warn("blkif {}: {}{}, answered ERROR [DEV-XEN-001]", r.describe(), e.getMessage(), rule == null ? "" : " [" + rule + "]");
+        return new Outcome(BlkifOp.STATUS_ERROR, rule);
+    }
+
+    /** Unmaps the ring's persistent grants, if any. */
+    void close() {
+        if (persistent != null) persistent.close();
     }
 
     private Outcome discard(BlkifRequest r) {

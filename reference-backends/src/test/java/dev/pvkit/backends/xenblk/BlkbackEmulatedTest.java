@@ -57,6 +57,52 @@ class BlkbackEmulatedTest {
     }
 
     @Test
+    void persistentGrantsAreMappedOnceReusedAndUnmappedWhenTheRingGoes() throws Exception {
+        try (XenBlkRig rig = new XenBlkRig(BlkbackOptions.defaults(), 8 << 20)) {
+            assertThat(rig.backendNode("feature-persistent")).isEqualTo("1");
+            BlkFrontend fe = rig.frontend(new BlkFrontend.Options(BlkifProtocol.X86_64, 0, 1, true)
+                    .withPersistence(BlkFrontend.Persistence.ON));
+            fe.connect(T);
+            Random rnd = new Random(13);
+            for (int round = 0; round < 20; round++) {
+                byte[] data = new byte[round % 2 == 0 ? 65536 : 4096];
+                rnd.nextBytes(data);
+                assertThat(fe.write(0, 64L * round, data, T)).isEqualTo(BlkifOp.STATUS_OKAY);
+                byte[] back = new byte[data.length];
+                assertThat(fe.read(0, 64L * round, back, T)).isEqualTo(BlkifOp.STATUS_OKAY);
+                assertThat(back).isEqualTo(data);
+            }
+            assertThat(fe.persistentPages()).as("16 data pages and one indirect page, reused by all 40 requests").isEqualTo(17);
+            assertThat(rig.refused).isEmpty();
+            // The front-end's close ends every persistent grant, and fails if blkback still had one mapped.
+            fe.close();
+            assertThat(rig.blkback.state()).isEqualTo(XenbusState.CLOSED);
+        }
+    }
+
+    @Test
+    void aFrontendAskingForPersistentGrantsOfABackendWithoutThemGrantsPerRequest() throws Exception {
+        try (XenBlkRig rig = new XenBlkRig(BlkbackOptions.defaults().withPersistentGrants(false), 1 << 20)) {
+            assertThat(rig.backendNode("feature-persistent")).isEqualTo("0");
+            BlkFrontend fe = rig.frontend(BlkFrontend.Options.defaults().withPersistence(BlkFrontend.Persistence.ON));
+            fe.connect(T);
+            assertThat(fe.write(0, 0, new byte[4096], T)).isEqualTo(BlkifOp.STATUS_OKAY);
+            assertThat(fe.persistentPages()).isZero();
+            fe.close();
+        }
+    }
+
+    @Test
+    void persistentPagesGrantedReadOnlyAreRefusedUnderDrvXblk013() throws Exception {
+        try (XenBlkRig rig = new XenBlkRig(BlkbackOptions.defaults(), 1 << 20)) {
+            BlkFrontend fe = rig.frontend(BlkFrontend.Options.defaults().withPersistence(BlkFrontend.Persistence.READ_ONLY));
+            fe.connect(T);
+            assertThat(fe.write(0, 0, new byte[4096], T)).isEqualTo(BlkifOp.STATUS_ERROR);
+            assertThat(rig.refused).containsExactly("DRV-XBLK-013");
+        }
+    }
+
+    @Test
     void flushAndDiscardAreServedAndSecureEraseIsNotOffered() throws Exception {
         try (XenBlkRig rig = new XenBlkRig(BlkbackOptions.defaults(), 1 << 20)) {
             assertThat(rig.backendNode("feature-flush-cache")).isEqualTo("1");

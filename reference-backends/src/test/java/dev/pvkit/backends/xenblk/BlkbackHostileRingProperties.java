@@ -51,7 +51,7 @@ class BlkbackHostileRingProperties {
         MemoryBlockStore store = new MemoryBlockStore(1 << 20);
         BlockEngine engine = new BlockEngine(store, (1 << 20) / 512, false, BlockLimits.defaults(), "hostile");
         handler = new BlkifRequestHandler(engine, BlkbackOptions.defaults(), dom0.grants(), 1, new XenObserver() {
-        });
+        }, null);
         goodRefs = new int[4];
         for (int i = 0; i < 4; i++) goodRefs[i] = domU.grantAccess(0, domU.allocatePage(), i % 2 == 1);
     }

@@ -34,11 +34,34 @@ public final class BlkFrontend implements AutoCloseable {
     private static final int PAGE = GrantMapping.PAGE_SIZE;
 
     /** What the front-end asks for; the back-end's offer caps each. */
-    public record Options(BlkifProtocol protocol, int ringPageOrder, int queues, boolean indirect) {
+    public record Options(BlkifProtocol protocol, int ringPageOrder, int queues, boolean indirect, Persistence persistence) {
+        public Options(BlkifProtocol protocol, int ringPageOrder, int queues, boolean indirect) {
+            this(protocol, ringPageOrder, queues, indirect, Persistence.OFF);
+        }
+
         public static Options defaults() {
             return new Options(BlkifProtocol.X86_64, 0, 1, false);
         }
+
+        public Options withPersistence(Persistence p) {
+            return new Options(protocol, ringPageOrder, queues, indirect, p);
+        }
     }
+
+    /**
+     * Whether data pages are persistent grants ({@code feature-persistent}): a pool granted once and reused, revoked
+     * only at close. {@link #READ_ONLY} is a deliberately wrong front-end's: it asks for persistent grants but grants
+     * its pool read-only, which DRV-XBLK-013 forbids.
+     */
+    public enum Persistence { OFF, ON, READ_ONLY }
+
+    /** A page of the persistent pool and its grant. */
+    private record Granted(ByteBuffer page, int ref) {
+    }
+
+    private final java.util.Deque<Granted> pool = new java.util.concurrent.ConcurrentLinkedDeque<>();
+    private final List<Granted> granted = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private boolean persistent;
 
     private final EmulatedDomain domain;
     private final int backendDomid;
@@ -110,6 +133,7 @@ public final class BlkFrontend implements AutoCloseable {
         maxIndirect = asked.indirect() ? (int) backendNumber("feature-max-indirect-segments", 0) : 0;
         flush = backendNumber("feature-flush-cache", 0) == 1;
         discard = backendNumber("feature-discard", 0) == 1;
+        persistent = asked.persistence() != Persistence.OFF && backendNumber("feature-persistent", 0) == 1;
         for (int q = 0; q < queues; q++) rings.add(new Ring(order));
         store.inTransaction(t -> {
             for (int q = 0; q < queues; q++) {
@@ -125,6 +149,7 @@ public final class BlkFrontend implements AutoCloseable {
             if (order > 0) t.write(path + "/ring-page-order", Integer.toString(order));
             if (queues > 1) t.write(path + "/multi-queue-num-queues", Integer.toString(queues));
             t.write(path + "/protocol", asked.protocol().node());
+            if (asked.persistence() != Persistence.OFF) t.write(path + "/feature-persistent", "1");
             t.write(path + "/state", XenbusState.INITIALISED.text());
         });
         awaitBackend(timeout, XenbusState.CONNECTED);
@@ -201,15 +226,24 @@ public final class BlkFrontend implements AutoCloseable {
         if (indirect && nseg > maxIndirect) throw new IllegalArgumentException(nseg + " segments; the back-end takes " + maxIndirect);
         List<ByteBuffer> pages = new ArrayList<>();
         List<Integer> grants = new ArrayList<>();
+        List<Granted> borrowed = new ArrayList<>();
         List<BlkifRequest.Segment> segs = new ArrayList<>();
         try {
             for (int i = 0; i < nseg; i++) {
-                ByteBuffer page = domain.allocatePage();
                 int len = Math.min(PAGE, data.length - i * PAGE);
+                ByteBuffer page;
+                int ref;
+                if (persistent) {
+                    Granted g = take(borrowed);
+                    page = g.page();
+                    ref = g.ref();
+                } else {
+                    page = domain.allocatePage();
+                    ref = domain.grantAccess(backendDomid, page, op == BlkifOp.WRITE);
+                    grants.add(ref);
+                }
                 if (op == BlkifOp.WRITE) page.put(0, data, i * PAGE, len);
-                int ref = domain.grantAccess(backendDomid, page, op == BlkifOp.WRITE);
                 pages.add(page);
-                grants.add(ref);
                 segs.add(new BlkifRequest.Segment(ref, 0, len / 512 - 1));
             }
             BlkifRequest r;
@@ -219,12 +253,17 @@ public final class BlkFrontend implements AutoCloseable {
                 int ipages = (nseg + BlkifOp.SEGMENTS_PER_INDIRECT_PAGE - 1) / BlkifOp.SEGMENTS_PER_INDIRECT_PAGE;
                 int[] irefs = new int[BlkifOp.MAX_INDIRECT_PAGES];
                 for (int p = 0; p < ipages; p++) {
-                    ByteBuffer ipage = domain.allocatePage();
+                    Granted g = persistent ? take(borrowed) : null;
+                    ByteBuffer ipage = g != null ? g.page() : domain.allocatePage();
                     for (int k = p * BlkifOp.SEGMENTS_PER_INDIRECT_PAGE; k < Math.min(nseg, (p + 1) * BlkifOp.SEGMENTS_PER_INDIRECT_PAGE); k++) {
                         BlkifProtocol.putSegment(ipage, 8 * (k % BlkifOp.SEGMENTS_PER_INDIRECT_PAGE), segs.get(k));
                     }
-                    irefs[p] = domain.grantAccess(backendDomid, ipage, true);
-                    grants.add(irefs[p]);
+                    if (g != null) {
+                        irefs[p] = g.ref();
+                    } else {
+                        irefs[p] = domain.grantAccess(backendDomid, ipage, true);
+                        grants.add(irefs[p]);
+                    }
                 }
                 r = new BlkifRequest(BlkifOp.INDIRECT, nseg, 0, nextId(), sector, List.of(), 0, 0, op, irefs);
             }
@@ -234,10 +273,28 @@ public final class BlkFrontend implements AutoCloseable {
             }
             return status;
         } finally {
+            pool.addAll(borrowed);
             for (int ref : grants) {
                 if (!domain.endAccess(ref)) throw new XenException("grant " + ref + " is still mapped after its response");
             }
         }
+    }
+
+    /** A page of the persistent pool, granted (writable, unless this is the deliberately wrong front-end) when new. */
+    private Granted take(List<Granted> borrowed) {
+        Granted g = pool.poll();
+        if (g == null) {
+            ByteBuffer page = domain.allocatePage();
+            g = new Granted(page, domain.grantAccess(backendDomid, page, asked.persistence() == Persistence.READ_ONLY));
+            granted.add(g);
+        }
+        borrowed.add(g);
+        return g;
+    }
+
+    /** How many pages the persistent pool holds (0 without persistent grants). */
+    public int persistentPages() {
+        return granted.size();
     }
 
     /** Closing, then the back-end's Closed, then the rings' grants and ports go, then Closed. */
@@ -249,6 +306,12 @@ public final class BlkFrontend implements AutoCloseable {
         if (XenbusState.of(store.read(backendPath + "/state")) == XenbusState.CLOSING) {
             awaitBackend(Duration.ofSeconds(10), XenbusState.CLOSED);
         }
+        // The back-end unmapped the persistent pages when it closed: their grants can end now.
+        for (Granted g : granted) {
+            if (!domain.endAccess(g.ref())) throw new XenException("persistent grant " + g.ref() + " is still mapped after the back-end closed");
+        }
+        granted.clear();
+        pool.clear();
         for (Ring r : rings) {
             domain.closePort(r.port);
             for (int ref : r.refs) domain.endAccess(ref);
@@ -258,7 +321,8 @@ public final class BlkFrontend implements AutoCloseable {
         rings.clear();
         // The transport keys go with the rings, so a later connection does not find stale ones.
         store.inTransaction(t -> {
-            for (String key : List.of("ring-ref", "event-channel", "ring-page-order", "multi-queue-num-queues", "protocol")) {
+            for (String key : List.of("ring-ref", "event-channel", "ring-page-order", "multi-queue-num-queues", "protocol",
+                    "feature-persistent")) {
                 t.remove(path + "/" + key);
             }
             for (int i = 0; i < 16; i++) t.remove(path + "/ring-ref" + i);
