@@ -89,6 +89,17 @@ class NetbackHostileRingProperties {
         header(rxPage, h.rxStart(), h.rxPublished());
         int txRef = domU.grantAccess(0, txPage, false);
         int rxRef = domU.grantAccess(0, rxPage, false);
+        // A slot naming a ring's own grant makes the ring its own buffer: netback writes a frame over the receive ring
+        // (or sends the transmit ring as a packet), as Linux's does, and the front-end has wrecked its own ring; what
+        // its slots hold afterwards is no longer the back-end's answer. Such tries (seed 4007078725010220529 found
+        // one) are not the claim's.
+        boolean ringAsBuffer = h.txSlots().stream().anyMatch(sl -> !sl.extra() && (sl.gref() == txRef || sl.gref() == rxRef))
+                || h.rxSlots().stream().anyMatch(r -> r[1] == txRef || r[1] == rxRef);
+        if (ringAsBuffer) {
+            domU.endAccess(txRef);
+            domU.endAccess(rxRef);
+        }
+        net.jqwik.api.Assume.that(!ringAsBuffer);
         GrantMapping txMap = dom0.grants().map(1, new int[]{txRef}, true);
         GrantMapping rxMap = dom0.grants().map(1, new int[]{rxRef}, true);
         List<byte[]> forwarded = new ArrayList<>();
