@@ -38,7 +38,7 @@ class ChangelogTest {
     void listsEveryReleaseNewestFirst() {
         assertThat(Changelog.parse(text).releases()).extracting(Changelog.Release::version)
                 .startsWith(spec.version().toString())
-                .containsSubsequence("3.0.0", "2.1.6", "2.1.5", "2.1.4", "2.1.3", "2.1.2", "2.1.1", "2.1.0", "2.0.1", "2.0.0", "1.0.1", "1.0.0");
+                .containsSubsequence("4.0.0", "3.0.0", "2.1.6", "2.1.5", "2.1.4", "2.1.3", "2.1.2", "2.1.1", "2.1.0", "2.0.1", "2.0.0", "1.0.1", "1.0.0");
     }
 
     static Stream<Arguments> edits() {
@@ -53,8 +53,8 @@ class ChangelogTest {
                         t -> t.replace("- Added: 844 requirements.", "- Added: 845 requirements.")),
                 edit("a retired id missing", "Retired lines name",
                         t -> t.replace("- Retired: DRV-SPLIT-041, ", "- Retired: ")),
-                edit("the newest entry not this version", "the newest changelog entry is 3.0.1",
-                        t -> t.replace("### 3.0.0 (", "### 3.0.1 (")),
+                edit("the newest entry not this version", "the newest changelog entry is 4.0.1",
+                        t -> t.replace("### 4.0.0 (", "### 4.0.1 (")),
                 edit("entries out of order", "1.0.0: entries must go newest first",
                         t -> t.replace("### 1.0.1 (", "### 0.9.0 (")),
                 edit("a release without a Withdrawn line", "1.0.1: needs exactly one '- Withdrawn:' line",

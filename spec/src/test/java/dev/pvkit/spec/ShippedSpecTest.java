@@ -21,8 +21,8 @@ class ShippedSpecTest {
 
     @Test
     void isVersionTwoAndNamesItself() {
-        assertThat(spec.version()).isEqualTo(SpecVersion.parse("3.0.0"));
-        assertThat(spec.citation()).isEqualTo("PVKit specification 3.0.0");
+        assertThat(spec.version()).isEqualTo(SpecVersion.parse("4.0.0"));
+        assertThat(spec.citation()).isEqualTo("PVKit specification 4.0.0");
     }
 
     @Test

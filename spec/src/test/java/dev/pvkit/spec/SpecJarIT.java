@@ -29,7 +29,7 @@ class SpecJarIT {
         // Resources come from the jar alone (no parent loader), so nothing is read from target/classes.
         try (URLClassLoader jarOnly = new URLClassLoader(new URL[]{jar.toUri().toURL()}, null)) {
             PvSpec spec = PvSpecLoader.fromClasspath(jarOnly, PvSpec.RESOURCE_ROOT).load();
-            assertThat(spec.version()).isEqualTo(SpecVersion.parse("3.0.0"));
+            assertThat(spec.version()).isEqualTo(SpecVersion.parse("4.0.0"));
             assertThat(spec.requirements()).hasSizeGreaterThanOrEqualTo(250);
             assertThat(SpecConsistency.check(spec)).isEmpty();
         }

@@ -12,12 +12,12 @@ import java.util.Set;
 /**
  * A Xen front-end's side of the XenbusState handshake (spec §9.8): it publishes its transport keys before it says
  * Initialised [DRV-XEN-008], writes numbers in decimal [DRV-XEN-007], and says Connected only after the back-end has
- * [DRV-XEN-009]; its values are printable ASCII with no trailing NUL [DRV-XEN-039].
+ * [DRV-XBLK-021]; its values are printable ASCII with no trailing NUL [DRV-XEN-039].
  */
 public final class XenHandshakeCheck implements Check {
     static final String DECIMAL = "DRV-XEN-007";
     static final String KEYS_FIRST = "DRV-XEN-008";
-    static final String CONNECTED_AFTER_BACKEND = "DRV-XEN-009";
+    static final String CONNECTED_AFTER_BACKEND = "DRV-XBLK-021";
     static final String PRINTABLE = "DRV-XEN-039";
 
     @Override
@@ -57,9 +57,8 @@ public final class XenHandshakeCheck implements Check {
             session.events(XenEvent.FrontendNode.class).stream().filter(n -> n.value() != null).findFirst()
                     .ifPresent(n -> findings.kept(PRINTABLE, n));
         }
-        // Linux's netfront says Connected before its back-end does (seen against PVKit's netback under Xen 4.17):
-        // the rule comes from blkif's documented handshake, so it is judged on block devices only until the spec
-        // says what netif requires.
+        // The order is blkif's (DRV-XBLK-021): a netif front-end may say Connected before its back-end does
+        // (DRV-XNET-019, a permission), as Linux's netfront does.
         if (session.events(XenEvent.BackendState.class).stream().anyMatch(b -> "vif".equals(b.device()))) return;
         // A back-end that (re)started beside a front-end already Connected sees it Connected first: nothing to judge.
         if (!XenRingCheck.sawFrontendStart(session)) return;

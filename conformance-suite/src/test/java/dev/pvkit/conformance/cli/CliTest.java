@@ -256,7 +256,7 @@ class CliTest {
     void versionNamesTheSpec() {
         Run r = run("--version");
         assertThat(r.exit()).isZero();
-        assertThat(r.out()).contains("PVKit specification 3.0.0");
+        assertThat(r.out()).contains("PVKit specification 4.0.0");
     }
 
     /** Acceptance of issue #5: the comparison runs in a test and prints both numbers (not a speed assertion). */

@@ -116,7 +116,7 @@ final class XenWrongFrontends {
                     fe.page().putInt(0, 40);
                     rig.domU.send(fe.port());
                 })),
-                WrongDriver.breaking("DRV-XEN-009", "Connected before the back-end", () -> session(BlkbackOptions.defaults(), rig -> {
+                WrongDriver.breaking("DRV-XBLK-021", "Connected before the back-end", () -> session(BlkbackOptions.defaults(), rig -> {
                     rig.handMade(null, Map.of());
                     rig.frontendState(XenbusState.CONNECTED);
                     rig.awaitBackend(XenbusState.CONNECTED);
