@@ -108,6 +108,7 @@ public final class XenCertification {
             consoleCopy = keep(r.runDirectory().resolve("domu-console.log"), o.reportDir(), "domu-console.log");
             keep(r.serialLog(), o.reportDir(), "xen-serial.log");
             keep(r.runDirectory().resolve("dom0-jvm.log"), o.reportDir(), "dom0-backends.log");
+            keep(r.runDirectory().resolve("hs_err.log"), o.reportDir(), "dom0-jvm-crash.log");
             if (r.failure() != null) incomplete = r.failure();
             for (String kind : List.of("vbd", "vif")) {
                 Path f = r.runDirectory().resolve(kind + ".events.jsonl");
@@ -127,7 +128,8 @@ public final class XenCertification {
             device.put("vbd", "xvda, " + backends.getProperty("vbd.queues", "?") + " ring(s), protocol "
                     + backends.getProperty("vbd.protocol", "?") + ", state " + backends.getProperty("vbd.state", "?"));
             device.put("vif", backends.getProperty("vif.queues", "?") + " queue(s), state " + backends.getProperty("vif.state", "?")
-                    + ", responder at " + Dom0Backends.RESPONDER + " answered " + backends.getProperty("responder.answered", "?"));
+                    + ", responder at " + Dom0Backends.RESPONDER + " answered " + backends.getProperty("responder.answered", "?")
+                    + ", packets transmitted per queue " + perQueue(devices.size() > 1 ? devices.get(1) : List.of()));
         } catch (IOException e) {
             throw new SetupException("cannot run the Xen rig: " + e.getMessage(), e);
         } finally {
@@ -168,10 +170,19 @@ public final class XenCertification {
                 if (n.value() != null && SHOWN_NODES.contains(key)) nodes.putIfAbsent(key, n.value());
             }
             String features = nodes.isEmpty() ? null : String.join(", ", nodes.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
-            out.add(new dev.pvkit.conformance.verdict.SessionSummary(s.label(), "os", features, "xen " + device, s.events().size(),
+            out.add(new dev.pvkit.conformance.verdict.SessionSummary(s.label(), "os", features, device, s.events().size(),
                     (s.startMicros() - first) / 1e6, true));
         }
         return out;
+    }
+
+    /** Transmitted packets by queue, e.g. "q0 6, q1 4": whether a multi-queue front-end used every queue. */
+    static String perQueue(List<Event> vif) {
+        java.util.SortedMap<Integer, Integer> n = new java.util.TreeMap<>();
+        for (Event e : vif) {
+            if (e instanceof dev.pvkit.conformance.observe.XenEvent.NetTransmit t) n.merge(t.queue(), 1, Integer::sum);
+        }
+        return n.isEmpty() ? "none" : String.join(", ", n.entrySet().stream().map(x -> "q" + x.getKey() + " " + x.getValue()).toList());
     }
 
     /** The workload's outcome in one line: the domU's own results, and what the back-ends saw. */

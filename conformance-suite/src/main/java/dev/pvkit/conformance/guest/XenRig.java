@@ -158,7 +158,8 @@ public final class XenRig {
         env.append("RIG_BACKENDS=").append(o.backends().name().toLowerCase(java.util.Locale.ROOT)).append('\n');
         env.append("JAVA=/host").append(javaHome.resolve("bin/java")).append('\n');
         // A short-lived JVM under TCG: C1 only, one GC thread, no CDS archive mapping surprises.
-        env.append("JAVA_OPTS=\"-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData -Xmx384m\"\n");
+        env.append("JAVA_OPTS=\"-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData -Xmx384m"
+                + " -XX:ErrorFile=/pvkit/hs_err.log\"\n");
         env.append("CLASSPATH=\"").append(cp).append("\"\n");
         env.append("MAIN=").append(o.mainClass() == null ? "" : o.mainClass()).append('\n');
         env.append("DOMU_KERNEL=/host").append(o.image().domUKernel().toRealPath()).append('\n');

@@ -28,6 +28,16 @@ class XenCertifyLiveTest {
     void certifiesLinuxsXenFrontends() throws Exception {
         Path report = dir.resolve("report");
         CliTest.Run r = CliTest.run("certify", "--xen", "--timeout", "300s", "--report", report.toString());
+        Path crash = report.resolve("dom0-jvm-crash.log");
+        if (java.nio.file.Files.exists(crash)) {
+            // The host's JDK crashed inside the emulated dom0 (seen once in about 15 rig runs, under surefire; its
+            // cause is not known yet). That is the rig's machinery, not a verdict: say so loudly, keep the crash
+            // log's head in the output, and run once more. A second crash fails the test.
+            System.out.println("[certify-xen] dom0's JVM crashed; running the rig once more. Crash log head:\n"
+                    + String.join("\n", java.nio.file.Files.readAllLines(crash).stream().limit(25).toList()));
+            report = dir.resolve("report-again");
+            r = CliTest.run("certify", "--xen", "--timeout", "300s", "--report", report.toString());
+        }
         System.out.println("[certify-xen] " + r.out().lines().filter(l -> l.contains("verdict:") || l.contains("workload:")
                 || l.contains("rig:")).toList());
         assertThat(r.exit()).as(r.out() + r.err()).isZero();
@@ -42,7 +52,8 @@ class XenCertifyLiveTest {
                 .containsEntry("DRV-XRING-001", "pass").containsEntry("DRV-XNET-001", "pass");
         assertThat(outcome.keySet()).as("only the Xen areas are in scope").allMatch(id -> id.matches("DRV-X(RING|EN|HCALL|BLK|NET)-\\d+"));
         assertThat(json.get("device").get("vbd").asText()).as("blkfront used a ring per vCPU").startsWith("xvda, 2 ring(s), protocol X86_64");
-        assertThat(json.get("device").get("vif").asText()).as("netfront used a queue per vCPU").startsWith("2 queue(s), state CONNECTED");
+        assertThat(json.get("device").get("vif").asText()).as("netfront used a queue per vCPU, and netback moved packets on each")
+                .startsWith("2 queue(s), state CONNECTED").containsPattern("packets transmitted per queue q0 [1-9][0-9]*, q1 [1-9][0-9]*$");
         assertThat(report.resolve("domu-console.log")).content().contains("DOMU-DONE blk=PASS net=PASS");
         LiveSupport.assertNoQemuLeft("pvkitrun");
     }
