@@ -224,7 +224,8 @@ public final class GuestImageBuilder {
         return HexFormat.of().formatHex(md.digest());
     }
 
-    private static String hash(String... parts) {
+    /** SHA-256 of the parts, each followed by a NUL, in hex: the cache key of an image. */
+    static String hash(String... parts) {
         MessageDigest md = sha256();
         for (String p : parts) {
             md.update(p.getBytes(StandardCharsets.UTF_8));
@@ -241,7 +242,7 @@ public final class GuestImageBuilder {
         }
     }
 
-    private static void deleteTree(Path root) throws IOException {
+    static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root)) return;
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);

@@ -10,12 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -92,7 +88,7 @@ public final class XenRigImageBuilder {
         List<String> parts = new ArrayList<>(List.of(FORMAT, dom0Init, domUInit, hotplug.toString(), String.join(",", DOM0_MODULES),
                 String.join(",", DOMU_MODULES), String.join(",", DOM0_OMITTED)));
         debs.values().forEach(d -> parts.add(d.getFileName().toString()));
-        String key = hash(parts).substring(0, 20);
+        String key = GuestImageBuilder.hash(parts.toArray(String[]::new)).substring(0, 20);
         Path dir = images.resolve(key);
         XenRigImage cached = read(dir);
         if (cached != null) {
@@ -156,7 +152,7 @@ public final class XenRigImageBuilder {
                     Files.size(image.dom0Initrd()) / 1024, (System.nanoTime() - t0) / 1e9));
             return image;
         } finally {
-            deleteTree(work);
+            GuestImageBuilder.deleteTree(work);
         }
     }
 
@@ -275,25 +271,5 @@ public final class XenRigImageBuilder {
     @SafeVarargs
     private static List<String> concat(List<String>... lists) {
         return Stream.of(lists).flatMap(List::stream).toList();
-    }
-
-    private static String hash(List<String> parts) {
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            for (String p : parts) {
-                md.update(p.getBytes(StandardCharsets.UTF_8));
-                md.update((byte) 0);
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) return;
-        try (Stream<Path> s = Files.walk(root)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
     }
 }
