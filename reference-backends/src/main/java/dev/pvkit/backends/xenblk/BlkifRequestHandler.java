@@ -157,13 +157,7 @@ final class BlkifRequestHandler {
             for (BlkifRequest.Segment s : segments) {
                 ByteBuffer page;
                 try {
-                    page = persistent == null ? null : persistent.page(s.ref());
-                    if (page == null) {
-                        // Persistent pages are granted writable whatever the direction; others as the data goes.
-                        GrantMapping m = grants.map(frontendDomid, new int[]{s.ref()}, toGuest || persistent != null);
-                        mapped.add(m);
-                        page = m.page(0).duplicate();
-                    }
+                    page = page(s.ref(), toGuest, mapped);
                 } catch (GrantException e) {
                     observer.grantRefused(s.ref(), e.status(), toGuest || persistent != null, "data");
                     return grantRefused(r, e, toGuest);
@@ -207,21 +201,33 @@ final class BlkifRequestHandler {
             if (ref >= 0 && ref < RESERVED_REFS) {
                 return refuse(r, "DRV-XEN-013", "indirect page grant reference " + ref + " is one the toolstack reserves");
             }
+            List<GrantMapping> mapped = new ArrayList<>(1);
             try {
-                ByteBuffer kept = persistent == null ? null : persistent.page(ref);
-                try (GrantMapping m = kept != null ? null : grants.map(frontendDomid, new int[]{ref}, persistent != null)) {
-                    ByteBuffer page = (kept != null ? kept : m.page(0).duplicate()).order(ByteOrder.LITTLE_ENDIAN);
-                    int here = Math.min(BlkifOp.SEGMENTS_PER_INDIRECT_PAGE, r.nrSegments() - p * BlkifOp.SEGMENTS_PER_INDIRECT_PAGE);
-                    for (int i = 0; i < here; i++) segments.add(BlkifProtocol.segment(page, 8 * i));
-                }
+                ByteBuffer page = page(ref, false, mapped).order(ByteOrder.LITTLE_ENDIAN);
+                int here = Math.min(BlkifOp.SEGMENTS_PER_INDIRECT_PAGE, r.nrSegments() - p * BlkifOp.SEGMENTS_PER_INDIRECT_PAGE);
+                for (int i = 0; i < here; i++) segments.add(BlkifProtocol.segment(page, 8 * i));
             } catch (GrantException e) {
                 observer.grantRefused(ref, e.status(), persistent != null, "indirect page");
-                if (persistent != null) return grantRefused(r, e, false);
-                LOG.warn("blkif {}: indirect page {} [DEV-XEN-001], answered ERROR", r.describe(), e.getMessage());
-                return new Outcome(BlkifOp.STATUS_ERROR, null);
+                return grantRefused(r, e, false);
+            } finally {
+                mapped.forEach(GrantMapping::close);
             }
         }
         return data(r, segments, max, "DRV-XBLK-007");
+    }
+
+    /**
+     * A view of {@code ref}'s page: from the ring's persistent grants when it has them (mapped writable, kept), else
+     * mapped for this request only (writable when the back-end writes into it, and always when the front-end asked for
+     * persistent grants, whose pages are granted writable), the mapping added to {@code transientMappings} for the caller to
+     * unmap.
+     */
+    private ByteBuffer page(int ref, boolean writable, List<GrantMapping> transientMappings) throws GrantException {
+        ByteBuffer kept = persistent == null ? null : persistent.page(ref);
+        if (kept != null) return kept;
+        GrantMapping m = grants.map(frontendDomid, new int[]{ref}, writable || persistent != null);
+        transientMappings.add(m);
+        return m.page(0).duplicate();
     }
 
     /**

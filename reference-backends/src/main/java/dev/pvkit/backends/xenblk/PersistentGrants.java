@@ -43,10 +43,6 @@ final class PersistentGrants implements AutoCloseable {
         return m.page(0).duplicate();
     }
 
-    synchronized int size() {
-        return mapped.size();
-    }
-
     /** Unmaps them all: the ring is going [DEV-XEN-008]. */
     @Override
     public synchronized void close() {
