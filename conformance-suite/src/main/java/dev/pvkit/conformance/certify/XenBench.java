@@ -1,6 +1,5 @@
 package dev.pvkit.conformance.certify;
 
-import dev.pvkit.conformance.dom0.Dom0Backends;
 import dev.pvkit.conformance.guest.XenRig;
 import dev.pvkit.conformance.guest.XenRigImage;
 
@@ -45,11 +44,9 @@ public final class XenBench {
                     String name = b.name().toLowerCase(java.util.Locale.ROOT);
                     progress.step("round " + round + " of " + rounds + ": " + (b == XenRig.Backends.KERNEL
                             ? "the kernel's xen-blkback" : "PVKit's blkback") + " serves xen-blkfront");
-                    XenRig.Result r = XenRig.run(XenRig.Options.pvkit(image, dir.resolve(name + "-" + round),
-                                    Dom0Backends.class.getName(), XenCertification.dom0Classpath())
-                            .withBackends(b).withTimeout(timeout).withDiskMiB(mib + 16)
-                            .withDomU(2, "pvkit.workload=bench pvkit.bench_mib=" + mib + " pvkit.ring_order=" + XenCertification.RING_PAGE_ORDER),
-                            line -> { });
+                    XenRig.Result r = XenRig.run(XenCertification.rig(image, dir.resolve(name + "-" + round),
+                                    "pvkit.workload=bench pvkit.bench_mib=" + mib)
+                            .withBackends(b).withTimeout(timeout).withDiskMiB(mib + 16), line -> { });
                     List<Measurement> got = parse(b, round, r.domU());
                     if (r.failure() != null || got.size() < 4 || !"PASS".equals(r.outcome("blk"))) {
                         throw new SetupException("the " + name + " back-end's boot did not finish its workload: "

@@ -172,10 +172,9 @@ final class GuestCommand implements Runnable {
             boolean keep = false;
             try {
                 var image = dev.pvkit.conformance.certify.XenCertification.image(progress);
-                var r = dev.pvkit.conformance.guest.XenRig.run(dev.pvkit.conformance.guest.XenRig.Options.pvkit(image, dir,
-                                dev.pvkit.conformance.dom0.Dom0Backends.class.getName(), dev.pvkit.conformance.certify.XenCertification.dom0Classpath())
+                var r = dev.pvkit.conformance.guest.XenRig.run(dev.pvkit.conformance.certify.XenCertification.rig(image, dir, "")
                         .withBackends(which.equals("kernel") ? dev.pvkit.conformance.guest.XenRig.Backends.KERNEL : dev.pvkit.conformance.guest.XenRig.Backends.PVKIT)
-                        .withTimeout(limit).withDomU(2, "pvkit.ring_order=2"), progress::step);
+                        .withTimeout(limit), progress::step);
                 r.domU().forEach(l -> out.println("  " + l));
                 out.flush();
                 keep = r.failure() != null;

@@ -31,18 +31,19 @@ public final class DebArchive {
      */
     public static List<String> extract(Path deb, Path dest, Predicate<String> wanted) throws IOException {
         Path root = dest.toAbsolutePath().normalize();
-        try (InputStream raw = new BufferedInputStream(Files.newInputStream(deb), 1 << 16);
-             ArArchiveInputStream ar = new ArArchiveInputStream(raw)) {
-            ArArchiveEntry e;
-            while ((e = ar.getNextEntry()) != null) {
-                String name = e.getName();
-                if (!name.startsWith("data.tar")) continue;
-                try (TarArchiveInputStream tar = new TarArchiveInputStream(decompress(name, ar))) {
-                    return extractTar(tar, root, wanted);
-                }
-            }
-        }
-        throw new IOException(deb + " has no data.tar member; is it a Debian package?");
+        List<String> out = new ArrayList<>();
+        forEachEntry(deb, (path, mode, kind, link, data) -> {
+            // Directories are made for what they hold; hard links are not needed from a package.
+            if ((kind != Kind.FILE && kind != Kind.SYMLINK) || !wanted.test(path)) return;
+            Path target = root.resolve(path).normalize();
+            if (!target.startsWith(root)) throw new IOException("entry escapes the target directory: " + path);
+            Files.createDirectories(target.getParent());
+            Files.deleteIfExists(target);
+            if (kind == Kind.SYMLINK) Files.createSymbolicLink(target, Path.of(link));
+            else Files.copy(data, target);
+            out.add(path);
+        });
+        return out;
     }
 
     /** One entry of a package's data archive, as {@link #forEachEntry} gives it. */
@@ -64,8 +65,9 @@ public final class DebArchive {
     public enum Kind { DIRECTORY, FILE, SYMLINK, HARDLINK }
 
     /**
-     * Streams every directory, regular file and symbolic link of {@code deb}'s data archive, with its permission bits,
-     * to {@code visitor}, in archive order (a directory before what it holds), without writing anything to disk.
+     * Streams every directory, regular file, symbolic link and hard link of {@code deb}'s data archive, with its
+     * permission bits, to {@code visitor}, in archive order (a directory before what it holds), without writing
+     * anything to disk. An entry whose path climbs out of the archive's root ({@code ..}) fails the whole package.
      */
     public static void forEachEntry(Path deb, EntryVisitor visitor) throws IOException {
         try (InputStream raw = new BufferedInputStream(Files.newInputStream(deb), 1 << 16);
@@ -77,7 +79,8 @@ public final class DebArchive {
                     TarArchiveEntry t;
                     while ((t = tar.getNextEntry()) != null) {
                         String path = t.getName().replaceFirst("^\\./", "").replaceFirst("^/", "").replaceFirst("/$", "");
-                        if (path.isEmpty() || ("/" + path + "/").contains("/../")) continue;
+                        if (path.isEmpty()) continue;
+                        if (("/" + path + "/").contains("/../")) throw new IOException("entry escapes the package's root: " + t.getName());
                         int mode = t.getMode() & 07777;
                         if (t.isDirectory()) visitor.visit(path, mode, Kind.DIRECTORY, null, InputStream.nullInputStream());
                         else if (t.isSymbolicLink()) visitor.visit(path, mode, Kind.SYMLINK, t.getLinkName(), InputStream.nullInputStream());
@@ -103,28 +106,5 @@ public final class DebArchive {
         if (member.equals("data.tar.gz")) return new GZIPInputStream(shielded, 1 << 16);
         if (member.equals("data.tar")) return shielded;
         throw new IOException("unsupported compression of " + member + " (supported: xz, gz, none)");
-    }
-
-    private static List<String> extractTar(TarArchiveInputStream tar, Path root, Predicate<String> wanted)
-            throws IOException {
-        List<String> out = new ArrayList<>();
-        TarArchiveEntry t;
-        while ((t = tar.getNextEntry()) != null) {
-            String path = t.getName().replaceFirst("^\\./", "").replaceFirst("^/", "");
-            if (path.isEmpty() || t.isDirectory() || !wanted.test(path)) continue;
-            Path target = root.resolve(path).normalize();
-            if (!target.startsWith(root)) throw new IOException("entry escapes the target directory: " + t.getName());
-            Files.createDirectories(target.getParent());
-            Files.deleteIfExists(target);
-            if (t.isSymbolicLink()) {
-                Files.createSymbolicLink(target, Path.of(t.getLinkName()));
-            } else if (t.isFile()) {
-                Files.copy(tar, target);
-            } else {
-                continue; // hard links, devices and fifos are not needed from a package
-            }
-            out.add(path);
-        }
-        return out;
     }
 }
