@@ -38,6 +38,7 @@ public final class XenBench {
         XenRigImage image = XenCertification.image(progress);
         List<Measurement> out = new ArrayList<>();
         Path dir = CertificationService.tempDir();
+        boolean keep = false;
         try {
             for (int round = 1; round <= rounds; round++) {
                 for (XenRig.Backends b : List.of(XenRig.Backends.KERNEL, XenRig.Backends.PVKIT)) {
@@ -49,8 +50,10 @@ public final class XenBench {
                             .withBackends(b).withTimeout(timeout).withDiskMiB(mib + 16), line -> { });
                     List<Measurement> got = parse(b, round, r.domU());
                     if (r.failure() != null || got.size() < 4 || !"PASS".equals(r.outcome("blk"))) {
+                        keep = true;
                         throw new SetupException("the " + name + " back-end's boot did not finish its workload: "
-                                + (r.failure() != null ? r.failure() : "blk=" + r.outcome("blk") + ", " + got.size() + " measurements"));
+                                + (r.failure() != null ? r.failure() : "blk=" + r.outcome("blk") + ", " + got.size() + " measurements")
+                                + "; its logs are kept in " + r.runDirectory() + "\n" + r.diagnosis());
                     }
                     for (Measurement m : got) progress.step(String.format("  %-9s %7.1f MiB/s", m.step(), m.mibPerSecond()));
                     out.addAll(got);
@@ -59,7 +62,7 @@ public final class XenBench {
         } catch (IOException e) {
             throw new SetupException("cannot run the Xen rig: " + e.getMessage(), e);
         } finally {
-            CertificationService.deleteQuietly(dir);
+            if (!keep) CertificationService.deleteQuietly(dir);
         }
         return out;
     }

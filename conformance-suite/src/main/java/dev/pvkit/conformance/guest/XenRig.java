@@ -83,6 +83,31 @@ public final class XenRig {
             }
             return null;
         }
+
+        /**
+         * What to read when a run went wrong: the last lines of dom0's steps, the domU's console and dom0's JVM, and
+         * whether that JVM left a crash log; all of it stays in {@link #runDirectory()}.
+         */
+        public String diagnosis() {
+            StringBuilder b = new StringBuilder();
+            tail(b, "Xen's serial console (dom0's steps)", serialLog, 6);
+            tail(b, "the domU's console", runDirectory.resolve("domu-console.log"), 8);
+            tail(b, "dom0's JVM", runDirectory.resolve("dom0-jvm.log"), 8);
+            Path crash = runDirectory.resolve("hs_err.log");
+            if (Files.isRegularFile(crash)) tail(b, "dom0's JVM crashed", crash, 12);
+            return b.toString();
+        }
+
+        private static void tail(StringBuilder b, String what, Path f, int lines) {
+            if (f == null || !Files.isRegularFile(f)) return;
+            try {
+                List<String> all = Files.readAllLines(f, StandardCharsets.ISO_8859_1);
+                b.append("  ").append(what).append(" (").append(f.getFileName()).append("):\n");
+                for (String l : all.subList(Math.max(0, all.size() - lines), all.size())) b.append("    ").append(l).append('\n');
+            } catch (IOException e) {
+                b.append("  ").append(what).append(": unreadable (").append(e.getMessage()).append(")\n");
+            }
+        }
     }
 
     private XenRig() {
@@ -159,7 +184,7 @@ public final class XenRig {
         env.append("JAVA=/host").append(javaHome.resolve("bin/java")).append('\n');
         // A short-lived JVM under TCG: C1 only, one GC thread, no CDS archive mapping surprises.
         env.append("JAVA_OPTS=\"-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData -Xmx384m"
-                + " -XX:ErrorFile=/pvkit/hs_err.log\"\n");
+                + " -XX:ErrorFile=/tmp/hs_err.log\"\n");
         env.append("CLASSPATH=\"").append(cp).append("\"\n");
         env.append("MAIN=").append(o.mainClass() == null ? "" : o.mainClass()).append('\n');
         env.append("DOMU_KERNEL=/host").append(o.image().domUKernel().toRealPath()).append('\n');

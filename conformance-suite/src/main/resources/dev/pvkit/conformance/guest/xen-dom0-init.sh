@@ -19,6 +19,8 @@ export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/usr/lib/
 up() { cut -d' ' -f1 /proc/uptime; }
 step() { echo "PVKIT-RIG $1 dom0-uptime=$(up) $2"; }
 finish() { # status: 0 ran to the end, 1 a step failed
+    # A JVM crash log is written to dom0's own tmpfs first (a crashing JVM should not depend on 9p), kept here.
+    [ -s /tmp/hs_err.log ] && cp /tmp/hs_err.log /pvkit/hs_err.log
     step done "status=$1"
     sync
     printf "\\$(printf %03o "$1")" | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
