@@ -253,6 +253,28 @@ public final class GuestMemory {
         writeLe16(address, value);
     }
 
+    /**
+     * A 64-bit load with acquire ordering. Packed rings keep a descriptor's len, id and flags in one aligned 8-byte
+     * word: one such load reads the flags that hand a descriptor over together with the len and id written before
+     * them, where a flags load and a second load of len and id would cost two accesses.
+     */
+    public long readLe64Acquire(long address) {
+        long v = readLe64(address);
+        VarHandle.acquireFence();
+        return v;
+    }
+
+    /**
+     * A 64-bit store with release ordering: everything stored before is visible first. Stores a packed descriptor's
+     * len, id and flags at once; an aligned 8-byte store is seen whole or not at all, so flags are never seen without
+     * the len and id beside them. (A word split across two regions, which only a hostile memory map makes, is stored
+     * in parts; that ring is the hostile driver's own.)
+     */
+    public void writeLe64Release(long address, long value) {
+        VarHandle.releaseFence();
+        writeLe64(address, value);
+    }
+
     /** Orders earlier stores before later loads (store-load barrier). */
     public static void fullFence() {
         VarHandle.fullFence();

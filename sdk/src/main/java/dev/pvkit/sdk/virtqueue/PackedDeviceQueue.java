@@ -170,12 +170,15 @@ public final class PackedDeviceQueue extends RingQueue {
         while (brokenBy == null) {
             // A correct driver cannot make a slot available that the device has not returned yet.
             if (heldSlots >= q) return null;
-            int flags = memory.readLe16Acquire(ring.descFlags(availPos)) & 0xffff;
+            // The head's len, id and flags in one acquire load: flags that say available come with the len and id
+            // the driver stored before them.
+            long head = memory.readLe64Acquire(ring.descLen(availPos));
+            int flags = (int) (head >>> 48);
             if (!PackedRing.isAvailable(flags, availWrap)) {
                 checkUnavailable(flags);
                 return null;
             }
-            Chain chain = walk(flags);
+            Chain chain = walk(head);
             if (config.eventIdx() && notificationsEnabled) writeDeviceEvent();
             if (chain != null) return chain;
         }
@@ -195,14 +198,18 @@ public final class PackedDeviceQueue extends RingQueue {
         }
         replay = e;
         try {
-            return walk(e.flags()[0]);
+            return walk((long) e.flags()[0] << 48);
         } finally {
             replay = null;
         }
     }
 
-    /** Walks the list at the next available slot (or the saved list being resubmitted); returns it, or null after handling a rejection. */
-    private Chain walk(int firstFlags) {
+    /**
+     * Walks the list at the next available slot (or the saved list being resubmitted); returns it, or null after
+     * handling a rejection. {@code head} is the first descriptor's len, id and flags word as read (of a saved list,
+     * its flags alone).
+     */
+    private Chain walk(long head) {
         first = replay != null ? replay.slot() : availPos;
         slot = first;
         wrap = availWrap;
@@ -216,11 +223,11 @@ public final class PackedDeviceQueue extends RingQueue {
         stepLimit = hardLimit + 2;
         int buffers = 0;
         boolean tooLongReported = false;
-        int flags = firstFlags;
+        int flags = (int) (head >>> 48);
         int lastId = 0; // the buffer id of the descriptor read last: the list's id once the walk ends
         while (true) {
             step();
-            long lenIdFlags = 0;
+            long lenIdFlags = head;
             if (slots > 0 && replay != null) {
                 flags = replay.flags()[slots];
             } else if (slots > 0) {
@@ -243,10 +250,7 @@ public final class PackedDeviceQueue extends RingQueue {
                 addr = replay.addr()[slots];
                 len = replay.len()[slots];
             } else {
-                long d = ring.desc(slot);
-                addr = memory.readLe64(d);
-                // The head's len and id in one load too (its flags, in the same word, were read with acquire).
-                if (slots == 0) lenIdFlags = memory.readLe64(d + 8);
+                addr = memory.readLe64(ring.desc(slot));
                 len = (int) lenIdFlags;
                 lastId = (int) (lenIdFlags >>> 32) & 0xffff;
                 if (inflight != null) {
@@ -485,11 +489,10 @@ public final class PackedDeviceQueue extends RingQueue {
     void writeUsed(Chain chain, long written) {
         Integer handle = inflight != null ? handles.remove(chain.sequence) : null;
         if (inflight != null) inflight.completing(handle != null ? handle : -1, PackedRing.offWrap(usedPos, usedWrap));
-        long d = ring.desc(usedPos);
-        memory.writeLe32(d + 8, (int) written);
-        memory.writeLe16(d + 12, (short) chain.id());
         int flags = PackedRing.usedBits(usedWrap) | (written > 0 ? PackedRing.F_WRITE : 0);
-        memory.writeLe16Release(d + 14, (short) flags);
+        // len, id and flags in one release store: the driver cannot see the flags before the len and id [DEV-PACKED-032].
+        memory.writeLe64Release(ring.descLen(usedPos), (written & 0xffff_ffffL) | (long) (chain.id() & 0xffff) << 32
+                | (long) (flags & 0xffff) << 48);
         usedLap[usedPos] = (byte) (usedWrap ? 2 : 1);
         usedPos += chain.ringSlots();
         if (usedPos >= q) {

@@ -104,6 +104,7 @@ public final class PackedDriverQueue implements DriverQueue {
         long writableBytes = 0;
         for (int i = 0; i < writable.size(); i++) writableBytes += writable.get(i).unsignedLength();
         int headFlags;
+        int headLen = 0;
         int head = availPos;
         if (indirect) {
             long table = indirectArea.table(id);
@@ -112,7 +113,8 @@ public final class PackedDriverQueue implements DriverQueue {
                 writeBody(table + 16L * i, segment(readable, writable, i), 0);
                 memory.writeLe16(table + 16L * i + 14, (short) (i >= r ? PackedRing.F_WRITE : 0));
             }
-            writeBody(ring.desc(head), new Segment(table, 16 * n), id);
+            memory.writeLe64(ring.desc(head), table);
+            headLen = 16 * n;
             headFlags = PackedRing.F_INDIRECT | DriverRingRules.packedAvailFlags(availWrap);
             step();
         } else {
@@ -122,7 +124,8 @@ public final class PackedDriverQueue implements DriverQueue {
                         | DriverRingRules.packedAvailFlags(availWrap);
                 Segment s = segment(readable, writable, i);
                 if (i == 0) {
-                    writeBody(ring.desc(availPos), s, id); // its flags go last, below
+                    memory.writeLe64(ring.desc(availPos), s.address()); // its len, id and flags go last, below
+                    headLen = s.length();
                     headFlags = flags;
                 } else {
                     // Not yet the device's (the head's flags hand the list over): address, then len, id and flags,
@@ -134,8 +137,10 @@ public final class PackedDriverQueue implements DriverQueue {
                 step();
             }
         }
-        // The head's flags hand the whole list over: every later descriptor must be visible first.
-        memory.writeLe16Release(ring.descFlags(head), (short) headFlags);
+        // The head's flags hand the whole list over: every later descriptor must be visible first. Its len, id and
+        // flags go in one release store, so the flags are never seen without the len and id.
+        memory.writeLe64Release(ring.descLen(head), Integer.toUnsignedLong(headLen) | (long) (id & 0xffff) << 32
+                | (long) (headFlags & 0xffff) << 48);
         int slots = indirect ? 1 : n;
         chainSlots[id] = slots;
         chainWritable[id] = writableBytes;
@@ -205,15 +210,15 @@ public final class PackedDriverQueue implements DriverQueue {
     public List<Used> reap() {
         List<Used> out = new ArrayList<>(Math.min(outstanding, 64)); // no regrowth for the usual batch, no huge array for a big ring
         while (true) {
-            long d = ring.desc(usedPos);
-            int flags = memory.readLe16Acquire(d + 14) & 0xffff;
+            // len, id and flags in one acquire load: used flags come with the len and id the device stored before them.
+            long lenIdFlags = memory.readLe64Acquire(ring.descLen(usedPos));
+            int flags = (int) (lenIdFlags >>> 48);
             if (!DriverRingRules.packedIsUsed(flags, usedWrap)) break;
             if (outstanding == 0) {
                 throw new IllegalStateException("device marked slot " + usedPos + " used while no buffer is outstanding");
             }
-            long lenAndId = memory.readLe64(d + 8); // len then id (then the flags read above): one load after the acquire
-            int id = (int) (lenAndId >>> 32) & 0xffff;
-            long len = lenAndId & 0xffff_ffffL;
+            int id = (int) (lenIdFlags >>> 32) & 0xffff;
+            long len = lenIdFlags & 0xffff_ffffL;
             if (id >= q || chainSlots[id] == 0) {
                 throw new IllegalStateException("device returned buffer id " + id + " in slot " + usedPos
                         + ", which is not an outstanding buffer");
