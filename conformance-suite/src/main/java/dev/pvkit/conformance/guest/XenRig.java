@@ -181,7 +181,7 @@ public final class XenRig {
         Path javaHome = Path.of(System.getProperty("java.home")).toRealPath();
         StringBuilder env = new StringBuilder();
         env.append("RIG_BACKENDS=").append(o.backends().name().toLowerCase(java.util.Locale.ROOT)).append('\n');
-        env.append("JAVA=/host").append(javaHome.resolve("bin/java")).append('\n');
+        env.append("JAVA_HOME=/host").append(javaHome).append('\n');
         // A short-lived JVM under TCG: C1 only, one GC thread, no CDS archive mapping surprises.
         env.append("JAVA_OPTS=\"-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -XX:-UsePerfData -Xmx384m"
                 + " -XX:ErrorFile=/tmp/hs_err.log\"\n");

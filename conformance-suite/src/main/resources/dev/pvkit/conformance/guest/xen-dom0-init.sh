@@ -75,7 +75,23 @@ step domu-created "domid=$domid"
 
 jvm=""
 if [ "$RIG_BACKENDS" = pvkit ]; then
-    $JAVA $JAVA_OPTS -Djna.tmpdir=/tmp/jna -cp "$CLASSPATH" $MAIN "$domid" /pvkit "$DISK_MIB" > /pvkit/dom0-jvm.log 2>&1 &
+    # The JVM runs from dom0's own tmpfs, not from the 9p share: it maps its module image, its CDS archive and
+    # libjvm.so, and the host's JDK run straight off 9p (cache=loose) failed about once in 15 starts (a boot-layer
+    # NullPointerException, a class that would not load, a crash). The class path is copied too, so a rebuild on the
+    # host while the rig runs cannot change classes under the running JVM.
+    mkdir -p /tmp/jdk /tmp/cp
+    for d in bin conf lib release; do
+        [ -e "$JAVA_HOME/$d" ] && { cp -a "$JAVA_HOME/$d" /tmp/jdk/ || fail "cannot copy the host's JDK ($d) into dom0"; }
+    done
+    rm -f /tmp/jdk/lib/ct.sym /tmp/jdk/lib/src.zip /tmp/jdk/lib/server/classes_nocoops.jsa
+    cp_local=""; n=0
+    for e in $(echo "$CLASSPATH" | tr ':' ' '); do
+        n=$((n+1)); mkdir -p /tmp/cp/$n
+        cp -a "$e" /tmp/cp/$n/ || fail "cannot copy $e into dom0"
+        cp_local="$cp_local${cp_local:+:}/tmp/cp/$n/$(basename "$e")"
+    done
+    step jvm-copied "jdk=$(du -sm /tmp/jdk | cut -f1)MiB classpath=$(du -sm /tmp/cp | cut -f1)MiB"
+    /tmp/jdk/bin/java $JAVA_OPTS -Djna.tmpdir=/tmp/jna -cp "$cp_local" $MAIN "$domid" /pvkit "$DISK_MIB" > /pvkit/dom0-jvm.log 2>&1 &
     jvm=$!
     i=0; while [ ! -e /pvkit/ready ] && kill -0 $jvm 2>/dev/null && [ $i -lt 600 ]; do usleep 200000; i=$((i+1)); done
     [ -e /pvkit/ready ] || fail "PVKit's back-ends did not start: $( (grep -m 2 -E 'Exception|Error' /pvkit/dom0-jvm.log || tail -n 3 /pvkit/dom0-jvm.log) | tr '\n' ' ')"
