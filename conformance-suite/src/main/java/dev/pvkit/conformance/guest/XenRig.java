@@ -28,6 +28,15 @@ public final class XenRig {
     public enum Backends { PVKIT, KERNEL }
 
     /**
+     * Every feature TCG emulates but AVX and its VEX-encoded kin. QEMU 7.2 (Debian 12's) is the first release whose
+     * TCG emulates AVX and AVX2, and with them offered the JVM in dom0 (which then generates AVX2 code and gets glibc's
+     * AVX2 string functions) failed about once in 15 rig runs: its C1 compiler found a call instruction it had just
+     * emitted no longer decoding as one (relocInfo_x86.cpp ShouldNotReachHere), or it crashed or a class did not
+     * load. The domU's drivers and Xen do not need AVX.
+     */
+    static final String CPU = "max,-avx,-avx2,-fma,-f16c,-vaes,-vpclmulqdq";
+
+    /**
      * @param mainClass the class dom0's JVM runs with arguments {@code <domU id> <run directory>} (PVKit back-ends only):
      *                  it writes {@code ready} once it serves, and stops when {@code stop} appears
      * @param classpath the host's class path entries it needs (shared with dom0 at the same paths under /host)
@@ -158,7 +167,7 @@ public final class XenRig {
     static List<String> command(Options o, Path run, Path serial) throws IOException {
         // The dom0 kernel's command line follows its file name in QEMU's multiboot module list; it may hold no comma.
         String dom0 = o.image().dom0Kernel() + " console=hvc0 earlyprintk=xen loglevel=4";
-        List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", "3072",
+        List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-accel", "tcg", "-cpu", CPU, "-smp", "2", "-m", "3072",
                 "-display", "none", "-monitor", "none", "-nic", "none", "-no-reboot",
                 "-chardev", "file,id=ser0,path=" + serial, "-serial", "chardev:ser0",
                 "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
