@@ -28,13 +28,15 @@ public final class XenRig {
     public enum Backends { PVKIT, KERNEL }
 
     /**
-     * Every feature TCG emulates but AVX and its VEX-encoded kin. QEMU 7.2 (Debian 12's) is the first release whose
-     * TCG emulates AVX and AVX2, and with them offered the JVM in dom0 (which then generates AVX2 code and gets glibc's
-     * AVX2 string functions) failed about once in 15 rig runs: its C1 compiler found a call instruction it had just
-     * emitted no longer decoding as one (relocInfo_x86.cpp ShouldNotReachHere), or it crashed or a class did not
-     * load. The domU's drivers and Xen do not need AVX.
+     * Every feature TCG emulates but AVX and its VEX-encoded kin, and FSGSBASE. QEMU 7.2 (Debian 12's) is the first
+     * release whose TCG emulates AVX and AVX2, and with them offered the JVM in dom0 (which then generates AVX2 code and
+     * gets glibc's AVX2 string functions) failed about once in 15 rig runs: its C1 compiler found a call instruction it
+     * had just emitted no longer decoding as one (relocInfo_x86.cpp ShouldNotReachHere), or it crashed or a class did
+     * not load. With FSGSBASE offered, the domU's init once read its thread pointer as zero at its first TLS access
+     * and the domU panicked at boot (the FS base of a PV guest's task is Xen's to switch, and the instructions that
+     * bypass it are the path XSA-293 was about). Xen, dom0 and the domU's drivers need neither.
      */
-    static final String CPU = "max,-avx,-avx2,-fma,-f16c,-vaes,-vpclmulqdq";
+    static final String CPU = "max,-avx,-avx2,-fma,-f16c,-vaes,-vpclmulqdq,-fsgsbase";
 
     /**
      * @param mainClass the class dom0's JVM runs with arguments {@code <domU id> <run directory>} (PVKit back-ends only):

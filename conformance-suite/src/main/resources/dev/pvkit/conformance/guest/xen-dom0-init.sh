@@ -27,7 +27,7 @@ finish() { # status: 0 ran to the end, 1 a step failed
     sleep 2; poweroff -f
 }
 fail() { step failed "$1"; echo "$1" > /pvkit/failure 2>/dev/null; cp /var/log/xen/*.log /pvkit/ 2>/dev/null; finish 1; }
-step dom0-init "kernel=$(uname -r) vex=$(grep -m 1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -c -E '^(avx|avx2|fma|f16c)$')"
+step dom0-init "kernel=$(uname -r) vex=$(grep -m 1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -c -E '^(avx|avx2|fma|f16c)$') fsgsbase=$(grep -m 1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -c '^fsgsbase$')"
 
 for m in $(cat /etc/rig/modules); do insmod "/lib/modules/rig/$m.ko" || step insmod-failed "$m"; done
 mount -t xenfs xenfs /proc/xen || fail "cannot mount xenfs"
