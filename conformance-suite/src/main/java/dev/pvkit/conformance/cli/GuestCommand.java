@@ -9,6 +9,9 @@ import dev.pvkit.backends.net.NetOptions;
 import dev.pvkit.backends.net.Responder;
 import dev.pvkit.backends.net.VirtioNet;
 import dev.pvkit.backends.net.VirtioNetDevice;
+import dev.pvkit.conformance.certify.Progress;
+import dev.pvkit.conformance.certify.SetupException;
+import dev.pvkit.conformance.certify.XenCertification;
 import dev.pvkit.conformance.guest.Accelerator;
 import dev.pvkit.conformance.guest.BlockInfo;
 import dev.pvkit.conformance.guest.GuestImage;
@@ -19,6 +22,8 @@ import dev.pvkit.conformance.guest.QemuInstance;
 import dev.pvkit.conformance.guest.QemuLauncher;
 import dev.pvkit.conformance.guest.QemuOptions;
 import dev.pvkit.conformance.guest.VhostUserDevice;
+import dev.pvkit.conformance.guest.XenRig;
+import dev.pvkit.conformance.guest.XenRigImage;
 import dev.pvkit.conformance.workload.BlkPatternCheck;
 import dev.pvkit.conformance.workload.BlkReadCheck;
 import dev.pvkit.conformance.workload.FeatureNames;
@@ -164,27 +169,29 @@ final class GuestCommand implements Runnable {
             }
             String which = xenBackends == null ? "pvkit" : xenBackends;
             if (!which.equals("pvkit") && !which.equals("kernel")) throw new UserError("--xen-backends must be pvkit or kernel, got " + which);
-            dev.pvkit.conformance.certify.Progress progress = line -> {
+            Progress progress = line -> {
                 out.println("pvkit: " + line);
                 out.flush();
             };
             Path dir = TempDirs.create("pvkit-xen-run", false);
             boolean keep = false;
             try {
-                var image = dev.pvkit.conformance.certify.XenCertification.image(progress);
-                var r = dev.pvkit.conformance.guest.XenRig.run(dev.pvkit.conformance.certify.XenCertification.rig(image, dir, "")
-                        .withBackends(which.equals("kernel") ? dev.pvkit.conformance.guest.XenRig.Backends.KERNEL : dev.pvkit.conformance.guest.XenRig.Backends.PVKIT)
+                XenRigImage image = XenCertification.image(progress);
+                XenRig.Result r = XenRig.run(XenCertification.rig(image, dir, "")
+                        .withBackends(which.equals("kernel") ? XenRig.Backends.KERNEL : XenRig.Backends.PVKIT)
                         .withTimeout(limit), progress::step);
                 r.domU().forEach(l -> out.println("  " + l));
                 out.flush();
-                keep = r.failure() != null;
-                if (keep) throw new IllegalStateException("the Xen rig did not finish: " + r.failure() + " (its logs: " + dir + ")");
-                if (!"PASS".equals(r.outcome("blk")) || !"PASS".equals(r.outcome("net"))) {
-                    throw new IllegalStateException("the domU's workload failed: disk " + r.outcome("blk") + ", network " + r.outcome("net"));
+                String failed = r.failure() != null ? "the Xen rig did not finish: " + r.failure()
+                        : !"PASS".equals(r.outcome("blk")) || !"PASS".equals(r.outcome("net"))
+                        ? "the domU's workload failed: disk " + r.outcome("blk") + ", network " + r.outcome("net") : null;
+                if (failed != null) {
+                    keep = true;
+                    throw new IllegalStateException(failed + "; its logs are kept in " + dir + "\n" + r.diagnosis());
                 }
                 out.printf("Xen rig: xen-blkfront and xen-netfront served by %s's back-ends, disk and network PASS, in %.1f s%n",
                         which.equals("kernel") ? "the kernel" : "PVKit", r.seconds());
-            } catch (dev.pvkit.conformance.certify.SetupException e) {
+            } catch (SetupException e) {
                 throw new UserError(e.getMessage());
             } catch (java.io.IOException e) {
                 throw new IllegalStateException(e.getMessage(), e);
