@@ -28,13 +28,14 @@ public final class XenRig {
     public enum Backends { PVKIT, KERNEL }
 
     /**
-     * Every feature TCG emulates but AVX and its VEX-encoded kin, and FSGSBASE. QEMU 7.2 (Debian 12's) is the first
-     * release whose TCG emulates AVX and AVX2, and with them offered the JVM in dom0 (which then generates AVX2 code and
-     * gets glibc's AVX2 string functions) failed about once in 15 rig runs: its C1 compiler found a call instruction it
-     * had just emitted no longer decoding as one (relocInfo_x86.cpp ShouldNotReachHere), or it crashed or a class did
-     * not load. With FSGSBASE offered, the domU's init once read its thread pointer as zero at its first TLS access
-     * and the domU panicked at boot (the FS base of a PV guest's task is Xen's to switch, and the instructions that
-     * bypass it are the path XSA-293 was about). Xen, dom0 and the domU's drivers need neither.
+     * Every feature TCG emulates but AVX and its VEX-encoded kin, and FSGSBASE: none of Xen, dom0, the domU's drivers
+     * or the JVM in dom0 needs them. QEMU 7.2 (Debian 12's) is the first release whose TCG emulates AVX and AVX2, and
+     * with them offered dom0's JVM once died in its C1 compiler, which found a call it had just emitted no longer
+     * decoding as one (relocInfo_x86.cpp ShouldNotReachHere). With FSGSBASE offered the domU's init once read its
+     * thread pointer as zero at its first TLS access and the domU panicked at boot (FS base switching is Xen's in a PV
+     * guest; the instructions that bypass it are what XSA-293 was about). Neither is shown to be the cause: with both
+     * removed, dom0's JVM still died once in 18 boots. They are removed because they are the newest emulation and
+     * nothing here needs them.
      */
     static final String CPU = "max,-avx,-avx2,-fma,-f16c,-vaes,-vpclmulqdq,-fsgsbase";
 
