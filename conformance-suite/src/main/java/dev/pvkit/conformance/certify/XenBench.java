@@ -45,9 +45,11 @@ public final class XenBench {
                     String name = b.name().toLowerCase(java.util.Locale.ROOT);
                     progress.step("round " + round + " of " + rounds + ": " + (b == XenRig.Backends.KERNEL
                             ? "the kernel's xen-blkback" : "PVKit's blkback") + " serves xen-blkfront");
-                    XenRig.Result r = XenRig.run(XenCertification.rig(image, dir.resolve(name + "-" + round),
+                    XenRig.Result r = XenRig.runOnceMoreAfterACrash(XenCertification.rig(image, dir.resolve(name + "-" + round),
                                     "pvkit.workload=bench pvkit.bench_mib=" + mib)
-                            .withBackends(b).withTimeout(timeout).withDiskMiB(mib + 16), line -> { });
+                            .withBackends(b).withTimeout(timeout).withDiskMiB(mib + 16),
+                            line -> { if (line.startsWith("the emulated machine crashed")) progress.step("  " + line); });
+                    if (r.earlierCrash() != null) keep = true; // the crashed boot's logs, for whoever looks into it
                     List<Measurement> got = parse(b, round, r.domU());
                     if (r.failure() != null || got.size() < 4 || !"PASS".equals(r.outcome("blk"))) {
                         keep = true;

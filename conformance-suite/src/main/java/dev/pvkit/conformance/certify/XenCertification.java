@@ -113,7 +113,12 @@ public final class XenCertification {
         Path consoleCopy;
         try {
             progress.step("booting Xen under QEMU (TCG): dom0, then a PV domU with Linux's xen-blkfront and xen-netfront");
-            XenRig.Result r = XenRig.run(rig(image, dir.resolve("rig"), "").withTimeout(o.timeout()), progress::step);
+            XenRig.Result r = XenRig.runOnceMoreAfterACrash(rig(image, dir.resolve("rig"), "").withTimeout(o.timeout()), progress::step);
+            if (r.earlierCrash() != null) {
+                keep(r.earlierCrash().runDirectory().resolve("hs_err.log"), o.reportDir(), "dom0-jvm-crash.log");
+                keep(r.earlierCrash().runDirectory().resolve("domu-console.log"), o.reportDir(), "crashed-run-domu-console.log");
+                keep(r.earlierCrash().runDirectory().resolve("serial.log"), o.reportDir(), "crashed-run-xen-serial.log");
+            }
             consoleCopy = keep(r.runDirectory().resolve("domu-console.log"), o.reportDir(), "domu-console.log");
             keep(r.serialLog(), o.reportDir(), "xen-serial.log");
             keep(r.runDirectory().resolve("dom0-jvm.log"), o.reportDir(), "dom0-backends.log");
@@ -130,7 +135,8 @@ public final class XenCertification {
             guest.put("qemu", QemuVersion.of());
             boolean onDisk = md5OfPattern().equals(backends.getProperty("vbd.firstMiBMd5"));
             guest.put("workload", workload(r, onDisk));
-            guest.put("rig", String.format("%.1f s from QEMU's start to its exit", r.seconds()));
+            guest.put("rig", String.format("%.1f s from QEMU's start to its exit", r.seconds()) + (r.earlierCrash() == null ? ""
+                    : "; booted a second time after " + r.earlierCrash().what() + " in the first (crashed-run-*.log, dom0-jvm-crash.log)"));
             if (incomplete == null) incomplete = unfinishedWorkload(r, onDisk);
             if (incomplete != null) guest.put("incomplete", incomplete);
             device.put("type", "Xen PV block and network (PVKit's blkback and netback in dom0, through libxenstore, "

@@ -1,0 +1,48 @@
+package dev.pvkit.conformance.guest;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What a rig run's directory says about the emulated machine itself: a crash is the rig's, told apart from a verdict. */
+class XenRigResultTest {
+    @TempDir
+    Path run;
+
+    private XenRig.Result result() throws Exception {
+        Path serial = run.resolve("serial.log");
+        if (!Files.exists(serial)) Files.writeString(serial, "PVKIT-RIG done dom0-uptime=40.1 status=0\n");
+        return new XenRig.Result(true, null, List.of(), run, serial, 40.0, null);
+    }
+
+    @Test
+    void aCleanRunIsNoCrashEvenWhenItsWorkloadFailed() throws Exception {
+        Files.writeString(run.resolve("domu-console.log"), "DOMU-DONE blk=FAIL net=PASS uptime=12.0\n");
+        assertThat(result().machineCrash()).isNull();
+    }
+
+    @Test
+    void aCrashLogOfDom0sJvmIsACrash() throws Exception {
+        Files.writeString(run.resolve("hs_err.log"), "# A fatal error has been detected by the Java Runtime Environment\n");
+        assertThat(result().machineCrash()).isEqualTo("dom0's JVM crashed");
+    }
+
+    @Test
+    void aPanicOnTheDomUsConsoleIsACrashAndIsQuoted() throws Exception {
+        Files.writeString(run.resolve("domu-console.log"), "[    4.336569] init[1]: segfault at 0\n"
+                + "[    4.348365] Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b\n");
+        assertThat(result().machineCrash())
+                .isEqualTo("the domU's kernel panicked: [    4.348365] Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b");
+    }
+
+    @Test
+    void aPanicOnXensSerialLineIsDom0s() throws Exception {
+        Files.writeString(run.resolve("serial.log"), "(XEN) ...\n[   12.0] Kernel panic - not syncing: Fatal exception\n");
+        assertThat(result().machineCrash()).startsWith("dom0's kernel panicked: ");
+    }
+}
