@@ -33,7 +33,6 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -78,8 +77,8 @@ public class RingBenchmark {
     private DeviceQueue device;
     private List<Segment> readable;
     private List<Segment> writable;
-    private ByteBuffer copyScratch;
-    private ByteBuffer payload;
+    private byte[] copyScratch;
+    private byte[] payload;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -103,13 +102,8 @@ public class RingBenchmark {
         writable = descriptors == 1 ? List.of(new Segment(data + 64, 4096))
                 : List.of(new Segment(data + 64, 4096), new Segment(data + 8192, 1));
         int ringBytesPerChain = 16 * descriptors + 2 + 8;
-        // The device's buffers are direct, at fixed offsets from a page boundary (the payload half a page from the
-        // guest buffers it meets): how fast a 4 KiB copy runs depends on where source and destination sit within
-        // a page, and a heap array's offset changes from fork to fork. With byte arrays the copy baseline alone
-        // spread over 15-28 M/s across ten forks of one build, more than the ratio it divides.
-        ByteBuffer area = ByteBuffer.allocateDirect(4 * 4096).alignedSlice(4096);
-        payload = area.slice((int) ((data + 64 + 2048) & 4095), 4096 + 16 + 1);
-        copyScratch = area.slice(2 * 4096, ringBytesPerChain * BATCH);
+        copyScratch = new byte[ringBytesPerChain * BATCH];
+        payload = new byte[4096 + 16 + 1];
     }
 
     @TearDown(Level.Trial)
@@ -131,9 +125,9 @@ public class RingBenchmark {
     /** What a device does with a request's data: read every readable byte, fill every writable one. */
     private long handle(Chain c) {
         ChainReader in = c.reader(memory);
-        in.read(payload.clear().limit((int) in.remaining()));
+        in.read(payload, 0, (int) in.remaining());
         ChainWriter out = c.writer(memory);
-        out.write(payload.clear().limit((int) out.remaining()));
+        out.write(payload, 0, (int) out.remaining());
         return out.written();
     }
 
@@ -144,12 +138,12 @@ public class RingBenchmark {
     @Benchmark
     @OperationsPerInvocation(BATCH)
     public void baselineCopy(Blackhole bh) {
-        memory.read(BASE, copyScratch.clear());
-        memory.write(BASE + 0x80000, copyScratch.flip());
+        memory.read(BASE, copyScratch, 0, copyScratch.length);
+        memory.write(BASE + 0x80000, copyScratch, 0, copyScratch.length);
         if (touchData) {
             for (int i = 0; i < BATCH; i++) {
-                for (Segment s : readable) memory.read(s.address(), payload.clear().limit(s.length()));
-                for (Segment s : writable) memory.write(s.address(), payload.clear().limit(s.length()));
+                for (Segment s : readable) memory.read(s.address(), payload, 0, s.length());
+                for (Segment s : writable) memory.write(s.address(), payload, 0, s.length());
             }
         }
         bh.consume(copyScratch);
