@@ -47,9 +47,12 @@ public final class XenBench {
                             ? "the kernel's xen-blkback" : "PVKit's blkback") + " serves xen-blkfront");
                     XenRig.Result r = XenRig.runOnceMoreAfterACrash(XenCertification.rig(image, dir.resolve(name + "-" + round),
                                     "pvkit.workload=bench pvkit.bench_mib=" + mib)
-                            .withBackends(b).withTimeout(timeout).withDiskMiB(mib + 16),
-                            line -> { if (line.startsWith("the emulated machine crashed")) progress.step("  " + line); });
-                    if (r.earlierCrash() != null) keep = true; // the crashed boot's logs, for whoever looks into it
+                            .withBackends(b).withTimeout(timeout).withDiskMiB(mib + 16), line -> { });
+                    if (r.earlierCrash() != null) {
+                        keep = true; // the crashed boot's logs, for whoever looks into it
+                        progress.step("  booted a second time after " + r.earlierCrash().what() + " in the first (its logs are in "
+                                + r.earlierCrash().runDirectory() + ")");
+                    }
                     List<Measurement> got = parse(b, round, r.domU());
                     if (r.failure() != null || got.size() < 4 || !"PASS".equals(r.outcome("blk"))) {
                         keep = true;
