@@ -85,6 +85,9 @@ final class NetbackQueue implements AutoCloseable {
         flushPending();
     }
 
+    /** The last {@link #nextPacket()} found a packet whose slots are not all published yet. */
+    private boolean waitingForRest;
+
     synchronized void transmit() {
         if (closed) return;
         do {
@@ -106,8 +109,11 @@ final class NetbackQueue implements AutoCloseable {
                 }
             }
             if (tx.pushResponses() && txChannel != null) txChannel.notifyPeer();
-            // What is left, if anything, is a packet not yet wholly published: wait for the slots that finish it.
-        } while (tx.available() > 0 ? tx.awaitMoreRequests() : tx.finalCheckForRequests());
+            // Only a packet found incomplete waits for the slots that finish it. Anything else takes the final check,
+            // which also sees whole packets published since the last look: deciding by a fresh available() instead
+            // took such a packet for an incomplete one, and the front-end, having published it while this loop
+            // ran, had no reason to notify again [DEV-XRING-008].
+        } while (waitingForRest ? tx.awaitMoreRequests() : tx.finalCheckForRequests());
     }
 
     /**
@@ -115,6 +121,7 @@ final class NetbackQueue implements AutoCloseable {
      * worth of slots is consumed as one refused packet.
      */
     private TxPacket nextPacket() {
+        waitingForRest = false;
         if (tx.available() == 0) return null;
         List<Netif.TxRequest> frags = new ArrayList<>();
         List<Netif.ExtraInfo> extras = new ArrayList<>();
@@ -148,7 +155,8 @@ final class NetbackQueue implements AutoCloseable {
     }
 
     /** The rest of the packet is not published yet: the front-end's next push completes it. */
-    private static TxPacket incomplete() {
+    private TxPacket incomplete() {
+        waitingForRest = true;
         return null;
     }
 
