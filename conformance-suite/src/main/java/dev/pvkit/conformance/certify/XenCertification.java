@@ -124,6 +124,10 @@ public final class XenCertification {
             keep(r.runDirectory().resolve("dom0-jvm.log"), o.reportDir(), "dom0-backends.log");
             keep(r.runDirectory().resolve("hs_err.log"), o.reportDir(), "dom0-jvm-crash.log");
             if (r.failure() != null) incomplete = r.failure();
+            // A second crash: what this run saw is no verdict on a driver either.
+            if (incomplete == null && r.machineCrash() != null) {
+                incomplete = "the emulated machine crashed in the second boot too: " + r.machineCrash();
+            }
             for (String kind : List.of("vbd", "vif")) {
                 Path f = r.runDirectory().resolve(kind + ".events.jsonl");
                 if (Files.isRegularFile(f)) devices.add(XenEventCodec.read(f));
@@ -212,6 +216,7 @@ public final class XenCertification {
     /** Why the workload did not do what it should, or null. */
     static String unfinishedWorkload(XenRig.Result r, boolean patternOnDisk) {
         if (r.outcome("blk") == null) return "the domU's workload did not finish";
+        if ("ERROR".equals(r.outcome("blk"))) return "the domU's workload made a wrong pattern to write (a fault of its own, not xen-blkfront's)";
         if (!"PASS".equals(r.outcome("blk"))) return "xen-blkfront did not read back what it wrote";
         if (!patternOnDisk) return "the pattern xen-blkfront wrote is not on PVKit's disk";
         if (!"PASS".equals(r.outcome("net"))) return "xen-netfront's pings were not answered";

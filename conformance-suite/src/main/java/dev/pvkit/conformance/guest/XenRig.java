@@ -91,16 +91,27 @@ public final class XenRig {
     public record Result(boolean ranToEnd, String failure, List<String> domU, Path runDirectory, Path serialLog,
                          double seconds, Crash earlierCrash) {
         /**
-         * What crashed inside the emulated machine itself, or null: dom0's JVM (it left a crash log) or a guest kernel
-         * (a panic on the domU's console or Xen's serial line). Such a crash is the rig's, not a verdict on a driver.
+         * What crashed inside the emulated machine itself, or null: dom0's JVM (it left a crash log), a guest kernel
+         * (a panic on the domU's console or Xen's serial line), or a process in either killed by a fault (the domU's
+         * {@code DOMU-FAULT} lines, dom0's {@code dom0-fault} steps: the kernel's own words, or the workload finding
+         * its fixed pattern wrong). Such a crash is the rig's, not a verdict on a driver.
          */
         public String machineCrash() {
             if (Files.isRegularFile(runDirectory.resolve("hs_err.log"))) return "dom0's JVM crashed";
-            for (Path f : List.of(runDirectory.resolve("domu-console.log"), serialLog)) {
+            Path domUConsole = runDirectory.resolve("domu-console.log");
+            for (Path f : List.of(domUConsole, serialLog)) {
                 String panic = firstLine(f, "Kernel panic");
                 if (panic != null) return (f == serialLog ? "dom0's" : "the domU's") + " kernel panicked: " + panic.trim();
             }
+            String fault = firstLine(domUConsole, DOMU + "FAULT ");
+            if (fault != null) return "a process in the domU died: " + after(fault, DOMU + "FAULT ");
+            fault = firstLine(serialLog, STEP + "dom0-fault ");
+            if (fault != null) return "a process in dom0 died: " + after(fault, " dom0-uptime=").replaceFirst("^\\S+ ", "");
             return null;
+        }
+
+        private static String after(String line, String marker) {
+            return line.substring(line.indexOf(marker) + marker.length()).trim();
         }
 
         private static String firstLine(Path f, String containing) {

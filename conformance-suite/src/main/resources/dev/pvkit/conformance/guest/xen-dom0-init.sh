@@ -21,6 +21,9 @@ step() { echo "PVKIT-RIG $1 dom0-uptime=$(up) $2"; }
 finish() { # status: 0 ran to the end, 1 a step failed
     # A JVM crash log is written to dom0's own tmpfs first (a crashing JVM should not depend on 9p), kept here.
     [ -s /tmp/hs_err.log ] && cp /tmp/hs_err.log /pvkit/hs_err.log
+    # A process here killed by a fault (Xen's tools; the JVM handles its own signals and leaves hs_err.log instead).
+    dmesg | grep -a -E 'segfault at|general protection|invalid opcode|traps:' | head -n 5 \
+        | while read -r l; do step dom0-fault "$l"; done
     step done "status=$1"
     sync
     printf "\\$(printf %03o "$1")" | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null

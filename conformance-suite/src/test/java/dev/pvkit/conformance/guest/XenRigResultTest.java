@@ -45,4 +45,20 @@ class XenRigResultTest {
         Files.writeString(run.resolve("serial.log"), "(XEN) ...\n[   12.0] Kernel panic - not syncing: Fatal exception\n");
         assertThat(result().machineCrash()).startsWith("dom0's kernel panicked: ");
     }
+
+    @Test
+    void aFaultReportedByTheDomUsWorkloadIsACrashAndIsQuoted() throws Exception {
+        Files.writeString(run.resolve("domu-console.log"), "DOMU-BLK discard ok\n"
+                + "DOMU-FAULT [    5.120000] head[93]: segfault at 7ffd0 ip 0000000000401f3e sp 00007ffd error 6 in busybox\n"
+                + "DOMU-DONE blk=ERROR net=PASS uptime=10.8\n");
+        assertThat(result().machineCrash()).isEqualTo(
+                "a process in the domU died: [    5.120000] head[93]: segfault at 7ffd0 ip 0000000000401f3e sp 00007ffd error 6 in busybox");
+    }
+
+    @Test
+    void aFaultStepOfDom0IsACrashAndIsQuotedWithoutItsUptime() throws Exception {
+        Files.writeString(run.resolve("serial.log"), "PVKIT-RIG dom0-fault dom0-uptime=34.60 [   30.1] xl[412]: segfault at 0 ip 0 error 14\n"
+                + "PVKIT-RIG done dom0-uptime=34.62 status=0\n");
+        assertThat(result().machineCrash()).isEqualTo("a process in dom0 died: [   30.1] xl[412]: segfault at 0 ip 0 error 14");
+    }
 }
