@@ -33,6 +33,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -47,6 +48,9 @@ import java.util.concurrent.TimeUnit;
  * descriptors) through the chain cursors, and the baseline copies those same payload bytes once per chain as
  * well: the ratio then says what the ring adds to a device that handles its data.
  *
+ * <p>JMH runs the two methods in separate forks, so its ratio carries the forks' differences; {@link RingRatio} measures
+ * the ratio with both in one JVM.
+ *
  * <p>Run: {@code mvn -pl sdk -am -Pbench verify -DskipTests} (results in sdk/target/jmh-result.json). The
  * baseline does not depend on {@code format}; it runs once per format only because JMH crosses all parameters.
  */
@@ -55,7 +59,8 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(1)
+// A heap touched before the run, as RingRatio.HEAP says why: otherwise a fork's allocations may fault in fresh pages.
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch"})
 public class RingBenchmark {
 
     static final int QUEUE_SIZE = 256;
@@ -78,7 +83,13 @@ public class RingBenchmark {
     private List<Segment> readable;
     private List<Segment> writable;
     private byte[] copyScratch;
-    private byte[] payload;
+    /**
+     * The device's own buffer for a request's data, at the start of a page. A heap array would land wherever the
+     * fork's allocation put it, and how its start sits against the guest buffers' moved the 4 KiB copies' speed, and
+     * with it the copy baseline, by up to 45 % between forks of the same build (18 or 24-27 M copies/s, nothing in
+     * between). Both methods copy through this one buffer.
+     */
+    private ByteBuffer payload;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -103,7 +114,7 @@ public class RingBenchmark {
                 : List.of(new Segment(data + 64, 4096), new Segment(data + 8192, 1));
         int ringBytesPerChain = 16 * descriptors + 2 + 8;
         copyScratch = new byte[ringBytesPerChain * BATCH];
-        payload = new byte[4096 + 16 + 1];
+        payload = ByteBuffer.allocateDirect(2 * 4096 + 4096).alignedSlice(4096);
     }
 
     @TearDown(Level.Trial)
@@ -125,9 +136,11 @@ public class RingBenchmark {
     /** What a device does with a request's data: read every readable byte, fill every writable one. */
     private long handle(Chain c) {
         ChainReader in = c.reader(memory);
-        in.read(payload, 0, (int) in.remaining());
+        payload.clear().limit((int) in.remaining());
+        in.read(payload);
         ChainWriter out = c.writer(memory);
-        out.write(payload, 0, (int) out.remaining());
+        payload.clear().limit((int) out.remaining());
+        out.write(payload);
         return out.written();
     }
 
@@ -142,8 +155,8 @@ public class RingBenchmark {
         memory.write(BASE + 0x80000, copyScratch, 0, copyScratch.length);
         if (touchData) {
             for (int i = 0; i < BATCH; i++) {
-                for (Segment s : readable) memory.read(s.address(), payload, 0, s.length());
-                for (Segment s : writable) memory.write(s.address(), payload, 0, s.length());
+                for (Segment s : readable) memory.read(s.address(), payload.clear().limit(s.length()));
+                for (Segment s : writable) memory.write(s.address(), payload.clear().limit(s.length()));
             }
         }
         bh.consume(copyScratch);
