@@ -130,25 +130,35 @@ public final class RingRatio {
         }
     }
 
+    /** One side of a pair: 16 invocations of one of RingBenchmark's methods. */
+    @FunctionalInterface
+    private interface Side {
+        void run16(RingBenchmark bench, Blackhole bh);
+    }
+
+    private static final Side CHAINS = (bench, bh) -> {
+        for (int i = 0; i < 16; i++) bench.chains(bh);
+    };
+    private static final Side BASELINE = (bench, bh) -> {
+        for (int i = 0; i < 16; i++) bench.baselineCopy(bh);
+    };
+
     private static double chainsPerSecond(RingBenchmark bench, Blackhole bh, long sliceNanos) {
-        long start = System.nanoTime();
-        long deadline = start + sliceNanos;
-        long invocations = 0;
-        long now;
-        do {
-            for (int i = 0; i < 16; i++) bench.chains(bh);
-            invocations += 16;
-        } while ((now = System.nanoTime()) < deadline);
-        return invocations * RingBenchmark.BATCH * 1e9 / (now - start);
+        return perSecond(CHAINS, bench, bh, sliceNanos);
     }
 
     private static double baselinePerSecond(RingBenchmark bench, Blackhole bh, long sliceNanos) {
+        return perSecond(BASELINE, bench, bh, sliceNanos);
+    }
+
+    /** Chains (or their copies) per second over one slice; the clock is read once per 16 invocations. */
+    private static double perSecond(Side side, RingBenchmark bench, Blackhole bh, long sliceNanos) {
         long start = System.nanoTime();
         long deadline = start + sliceNanos;
         long invocations = 0;
         long now;
         do {
-            for (int i = 0; i < 16; i++) bench.baselineCopy(bh);
+            side.run16(bench, bh);
             invocations += 16;
         } while ((now = System.nanoTime()) < deadline);
         return invocations * RingBenchmark.BATCH * 1e9 / (now - start);
