@@ -53,6 +53,9 @@ public final class XenBench {
                         progress.step("  booted a second time after " + r.earlierCrash().what() + " in the first (its logs are in "
                                 + r.earlierCrash().runDirectory() + ")");
                     }
+                    if (r.machineCrash() != null && !r.needsAnotherBoot()) {
+                        progress.step("  " + r.machineCrash() + ", in a run whose workload passed: its numbers are kept");
+                    }
                     List<Measurement> got = parse(b, round, r.domU());
                     if (r.failure() != null || got.size() < 4 || !"PASS".equals(r.outcome("blk"))) {
                         keep = true;

@@ -125,8 +125,9 @@ public final class XenCertification {
             keep(r.runDirectory().resolve("hs_err.log"), o.reportDir(), "dom0-jvm-crash.log");
             if (r.failure() != null) incomplete = r.failure();
             // A second crash: what this run saw is no verdict on a driver either.
-            if (incomplete == null && r.machineCrash() != null) {
-                incomplete = "the emulated machine crashed in the second boot too: " + r.machineCrash();
+            if (incomplete == null && r.needsAnotherBoot()) {
+                incomplete = "the emulated machine " + (r.earlierCrash() != null ? "failed the second boot too: " : "failed the run: ")
+                        + r.machineCrash();
             }
             for (String kind : List.of("vbd", "vif")) {
                 Path f = r.runDirectory().resolve(kind + ".events.jsonl");
@@ -140,7 +141,9 @@ public final class XenCertification {
             boolean onDisk = md5OfPattern().equals(backends.getProperty("vbd.firstMiBMd5"));
             guest.put("workload", workload(r, onDisk));
             guest.put("rig", String.format("%.1f s from QEMU's start to its exit", r.seconds()) + (r.earlierCrash() == null ? ""
-                    : "; booted a second time after " + r.earlierCrash().what() + " in the first (crashed-run-*.log, dom0-jvm-crash.log)"));
+                    : "; booted a second time after " + r.earlierCrash().what() + " in the first (crashed-run-*.log, dom0-jvm-crash.log)")
+                    + (r.machineCrash() == null || r.needsAnotherBoot() ? ""
+                    : "; in the run judged, whose workload passed, " + r.machineCrash() + " (xen-serial.log, domu-console.log)"));
             if (incomplete == null) incomplete = unfinishedWorkload(r, onDisk);
             if (incomplete != null) guest.put("incomplete", incomplete);
             device.put("type", "Xen PV block and network (PVKit's blkback and netback in dom0, through libxenstore, "

@@ -61,4 +61,39 @@ class XenRigResultTest {
                 + "PVKIT-RIG done dom0-uptime=34.62 status=0\n");
         assertThat(result().machineCrash()).isEqualTo("a process in dom0 died: [   30.1] xl[412]: segfault at 0 ip 0 error 14");
     }
+
+    private XenRig.Result resultWith(String... domU) throws Exception {
+        Path serial = run.resolve("serial.log");
+        if (!Files.exists(serial)) Files.writeString(serial, "PVKIT-RIG done dom0-uptime=40.1 status=0\n");
+        return new XenRig.Result(true, null, List.of(domU), run, serial, 40.0, null);
+    }
+
+    @Test
+    void aProcessThatDiedInARunWhoseWorkloadPassedIsReportedButNeedsNoSecondBoot() throws Exception {
+        Files.writeString(run.resolve("serial.log"), "PVKIT-RIG dom0-fault dom0-uptime=37.40 [   21.8] exe[314]: segfault at 8 ip 433f4b error 4 in busybox\n"
+                + "PVKIT-RIG done dom0-uptime=37.48 status=0\n");
+        XenRig.Result r = resultWith("DOMU-DONE blk=PASS net=PASS uptime=14.7");
+        assertThat(r.workloadPassed()).isTrue();
+        assertThat(r.machineCrash()).startsWith("a process in dom0 died: ");
+        assertThat(r.needsAnotherBoot()).isFalse();
+    }
+
+    @Test
+    void aProcessThatDiedInARunWhoseWorkloadDidNotPassNeedsAnotherBoot() throws Exception {
+        Files.writeString(run.resolve("domu-console.log"), "DOMU-FAULT the workload's own 1 MiB pattern has md5 d41d8cd98f00b204e9800998ecf8427e\n");
+        assertThat(resultWith("DOMU-DONE blk=ERROR net=PASS uptime=10.8").needsAnotherBoot()).isTrue();
+    }
+
+    @Test
+    void aCrashedJvmNeedsAnotherBootWhateverTheWorkloadSaid() throws Exception {
+        Files.writeString(run.resolve("hs_err.log"), "# A fatal error has been detected by the Java Runtime Environment\n");
+        assertThat(resultWith("DOMU-DONE blk=PASS net=PASS uptime=14.7").needsAnotherBoot()).isTrue();
+    }
+
+    @Test
+    void aFailedWorkloadWithoutAnyCrashIsTheDriversAndNeedsNoSecondBoot() throws Exception {
+        XenRig.Result r = resultWith("DOMU-DONE blk=FAIL net=PASS uptime=14.7");
+        assertThat(r.machineCrash()).isNull();
+        assertThat(r.needsAnotherBoot()).isFalse();
+    }
 }
