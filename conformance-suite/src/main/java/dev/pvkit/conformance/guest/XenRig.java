@@ -127,7 +127,7 @@ public final class XenRig {
          * not a reason to boot again.
          */
         public boolean needsAnotherBoot() {
-            return fatalCrash() != null || (machineCrash() != null && !workloadPassed());
+            return fatalCrash() != null || (!workloadPassed() && machineCrash() != null);
         }
 
         private static String after(String line, String marker) {
@@ -192,9 +192,10 @@ public final class XenRig {
 
     /**
      * {@link #run}, and once more in a fresh run directory ({@code <run directory>-again}) when the emulated machine
-     * itself failed the run ({@link Result#needsAnotherBoot()}); the second run's result names the first one's crash, whose logs
-     * stay where they are. Under TCG dom0's JVM has died about once in 18 boots, from a cause not yet known: a second
-     * boot keeps that from deciding a certification or a benchmark, and the crash is reported, never hidden.
+     * itself failed the run ({@link Result#needsAnotherBoot()}); the second run's result names the first one's crash,
+     * whose logs stay where they are. Under TCG processes in dom0 and the domU die now and then (rarely on a quiet host,
+     * often on a busy one; a wrong TLS base is suspected, not shown): a second boot keeps that from deciding a
+     * certification or a benchmark, and the crash is reported, never hidden.
      */
     public static Result runOnceMoreAfterACrash(Options o, Consumer<String> progress) throws IOException, InterruptedException {
         Result first = run(o, progress);

@@ -3,6 +3,7 @@ package dev.pvkit.conformance.certify;
 import dev.pvkit.conformance.guest.XenRig;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -35,7 +36,7 @@ class XenWorkloadOutcomeTest {
     @Test
     void thePatternTheWorkloadChecksIsTheOneTheHostLooksForOnDisk() throws Exception {
         // The domU's /init holds the pattern's md5 as a constant; it must be the sum of the pattern the host expects.
-        String init = new String(XenRig.class.getResourceAsStream("xen-domu-init.sh").readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        String init = new String(XenRig.class.getResourceAsStream("xen-domu-init.sh").readAllBytes(), StandardCharsets.UTF_8);
         assertThat(init).contains("[ \"$want\" = " + XenCertification.md5OfPattern() + " ]")
                 .contains("yes " + XenCertification.PATTERN_LINE.strip() + " | head -c 1048576");
     }

@@ -15,9 +15,7 @@ class XenRigResultTest {
     Path run;
 
     private XenRig.Result result() throws Exception {
-        Path serial = run.resolve("serial.log");
-        if (!Files.exists(serial)) Files.writeString(serial, "PVKIT-RIG done dom0-uptime=40.1 status=0\n");
-        return new XenRig.Result(true, null, List.of(), run, serial, 40.0, null);
+        return resultWith();
     }
 
     @Test

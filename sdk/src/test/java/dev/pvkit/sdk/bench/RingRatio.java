@@ -32,14 +32,6 @@ public final class RingRatio {
 
     private static final String CHILD = "--child";
 
-    /**
-     * Each fork's heap, touched before the run. Without it half the forks of packed/1 ran their chains at a sixth of
-     * the others' rate, with 90 % of their time on allocation sites: every new TLAB landed on heap pages the process
-     * had never touched, and on this virtual machine a first touch is a page fault that costs microseconds. A device
-     * running for hours has long touched its heap; the benchmark measures the ring, not the page faults.
-     */
-    static final String[] HEAP = {"-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch"};
-
     private RingRatio() {
     }
 
@@ -76,8 +68,8 @@ public final class RingRatio {
     private static ForkResult fork(Settings settings, String format, int descriptors, boolean touch)
             throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = List.of(java, HEAP[0], HEAP[1], HEAP[2], "-cp", System.getProperty("java.class.path"),
-                RingRatio.class.getName(),
+        List<String> command = List.of(java, RingBenchmark.HEAP_MIN, RingBenchmark.HEAP_MAX, RingBenchmark.HEAP_PRETOUCH,
+                "-cp", System.getProperty("java.class.path"), RingRatio.class.getName(),
                 CHILD, format, Integer.toString(descriptors), Boolean.toString(touch),
                 Integer.toString(settings.warmupPairs), Integer.toString(settings.pairs),
                 Integer.toString(settings.sliceMillis));
@@ -107,8 +99,8 @@ public final class RingRatio {
         bench.setUp();
         try {
             for (int i = 0; i < warmupPairs; i++) {
-                chainsPerSecond(bench, bh, sliceNanos);
-                baselinePerSecond(bench, bh, sliceNanos);
+                perSecond(CHAINS, bench, bh, sliceNanos);
+                perSecond(BASELINE, bench, bh, sliceNanos);
             }
             double[] ratios = new double[pairs];
             double[] chains = new double[pairs];
@@ -116,11 +108,11 @@ public final class RingRatio {
             for (int i = 0; i < pairs; i++) {
                 // Alternate which side goes first, so that neither always follows the other's cache footprint.
                 if ((i & 1) == 0) {
-                    chains[i] = chainsPerSecond(bench, bh, sliceNanos);
-                    baseline[i] = baselinePerSecond(bench, bh, sliceNanos);
+                    chains[i] = perSecond(CHAINS, bench, bh, sliceNanos);
+                    baseline[i] = perSecond(BASELINE, bench, bh, sliceNanos);
                 } else {
-                    baseline[i] = baselinePerSecond(bench, bh, sliceNanos);
-                    chains[i] = chainsPerSecond(bench, bh, sliceNanos);
+                    baseline[i] = perSecond(BASELINE, bench, bh, sliceNanos);
+                    chains[i] = perSecond(CHAINS, bench, bh, sliceNanos);
                 }
                 ratios[i] = chains[i] / baseline[i];
             }
@@ -142,14 +134,6 @@ public final class RingRatio {
     private static final Side BASELINE = (bench, bh) -> {
         for (int i = 0; i < 16; i++) bench.baselineCopy(bh);
     };
-
-    private static double chainsPerSecond(RingBenchmark bench, Blackhole bh, long sliceNanos) {
-        return perSecond(CHAINS, bench, bh, sliceNanos);
-    }
-
-    private static double baselinePerSecond(RingBenchmark bench, Blackhole bh, long sliceNanos) {
-        return perSecond(BASELINE, bench, bh, sliceNanos);
-    }
 
     /** Chains (or their copies) per second over one slice; the clock is read once per 16 invocations. */
     private static double perSecond(Side side, RingBenchmark bench, Blackhole bh, long sliceNanos) {
