@@ -311,26 +311,43 @@ public final class GuestMemory {
     /** Reads {@code dst.remaining()} bytes into {@code dst}, advancing its position. */
     public void read(long address, ByteBuffer dst) {
         int length = dst.remaining();
+        read(address, dst, dst.position(), length);
+        dst.position(dst.position() + length);
+    }
+
+    /**
+     * Reads {@code length} bytes into {@code dst} from index {@code index} on, leaving its position and limit as they
+     * are: a caller moving one buffer's bytes in pieces (a chain cursor) sets no limit per piece.
+     */
+    public void read(long address, ByteBuffer dst, int index, int length) {
+        java.util.Objects.checkFromIndexSize(index, length, dst.limit());
         long off = fastOffset(address, length);
         if (off >= 0) {
-            dst.put(dst.position(), fast, (int) off, length);
-            dst.position(dst.position() + length);
+            dst.put(index, fast, (int) off, length);
             return;
         }
         check(address, length, false);
-        spans(address, length, (r, o, done, n) -> r.get(o, dst, (int) n));
+        ByteBuffer piece = dst.slice(index, length);
+        spans(address, length, (r, o, done, n) -> r.get(o, piece, (int) n));
     }
 
     /** Writes {@code src.remaining()} bytes from {@code src}, advancing its position. */
     public void write(long address, ByteBuffer src) {
         int length = src.remaining();
+        write(address, src, src.position(), length);
+        src.position(src.position() + length);
+    }
+
+    /** Writes {@code length} bytes of {@code src} from index {@code index} on, leaving its position and limit as they are. */
+    public void write(long address, ByteBuffer src, int index, int length) {
+        java.util.Objects.checkFromIndexSize(index, length, src.limit());
         long off = fastOffset(address, length);
         if (off >= 0) {
-            fast.put((int) off, src, src.position(), length);
-            src.position(src.position() + length);
+            fast.put((int) off, src, index, length);
         } else {
             check(address, length, true);
-            spans(address, length, (r, o, done, n) -> r.put(o, src, (int) n));
+            ByteBuffer piece = src.slice(index, length);
+            spans(address, length, (r, o, done, n) -> r.put(o, piece, (int) n));
         }
         if (observed) writes.written(address, length);
     }

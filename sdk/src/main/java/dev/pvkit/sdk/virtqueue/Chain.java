@@ -26,11 +26,12 @@ public final class Chain {
     private final List<ChainError> tolerated;
     final long sequence;
     /**
-     * The completion order of the queue that took the chain while it is in flight there, else null: set when the
-     * queue takes it, cleared when its completion is released, both under the ring's lock like every use. A chain
-     * completed twice or on another queue is told from one in flight by this alone.
+     * The {@link CompletionOrder#token} of the queue that took the chain while it is in flight there, else 0: set when
+     * the queue takes it, cleared when its completion is released, both under the ring's lock like every use. A chain
+     * completed twice or on another queue is told from one in flight by this alone. An int, not a reference to the
+     * order: a reference store costs the collector's write barrier, twice per request.
      */
-    CompletionOrder takenBy;
+    int takenBy;
     /**
      * The segment lists, made when first asked for: most handlers use the cursors only. Racy but harmless: two
      * threads may each make one, equal and immutable (final fields only, so safe to publish without a lock).

@@ -20,13 +20,17 @@ final class ChainBuilder {
 
     private int head;
     /**
-     * Scratch space reused for every chain: the readable and the writable buffers as (address, length) pairs, each
-     * list in chain order. {@link #build} copies them into the one array the chain keeps.
+     * Scratch space reused for every chain: its buffers as (address, length) pairs in chain order. A correct chain
+     * has its readable buffers first, so {@link #build} keeps the chain's array with one copy of this one; only a
+     * tolerated readable-after-writable chain is sorted into readable and writable there.
      */
-    private long[] readable = new long[8];
-    private long[] writable = new long[8];
+    private long[] pairs = new long[16];
+    /** Per buffer in {@link #pairs}: whether it is device-writable (read only to sort a mixed chain). */
+    private boolean[] writableAt = new boolean[8];
     private int readableCount;
     private int writableCount;
+    /** A readable buffer came after a writable one (tolerated): the pairs are not in the chain's order. */
+    private boolean mixed;
     private long readableBytes;
     private long writableBytes;
     private boolean seenWritable;
@@ -49,6 +53,7 @@ final class ChainBuilder {
         readableBytes = 0;
         writableBytes = 0;
         seenWritable = false;
+        mixed = false;
         // Only when needed: a reference store into this long-lived builder costs a collector barrier.
         if (!tolerated.isEmpty()) tolerated = List.of();
     }
@@ -68,9 +73,6 @@ final class ChainBuilder {
         }
         if (deviceWritable) {
             seenWritable = true;
-            if (2 * writableCount == writable.length) writable = Arrays.copyOf(writable, 2 * writable.length);
-            writable[2 * writableCount] = address;
-            writable[2 * writableCount + 1] = len;
             writableCount++;
             writableBytes += len;
         } else {
@@ -78,13 +80,19 @@ final class ChainBuilder {
                 ChainError e = violation(ChainRule.READABLE_AFTER_WRITABLE, descriptor, inIndirect, address, len, flags,
                         "device-readable buffer after a device-writable one");
                 if (e != null) return e;
+                mixed = true;
             }
-            if (2 * readableCount == readable.length) readable = Arrays.copyOf(readable, 2 * readable.length);
-            readable[2 * readableCount] = address;
-            readable[2 * readableCount + 1] = len;
             readableCount++;
             readableBytes += len;
         }
+        int i = readableCount + writableCount - 1;
+        if (i == writableAt.length) {
+            pairs = Arrays.copyOf(pairs, 4 * i);
+            writableAt = Arrays.copyOf(writableAt, 2 * i);
+        }
+        pairs[2 * i] = address;
+        pairs[2 * i + 1] = len;
+        writableAt[i] = deviceWritable;
         return null;
     }
 
@@ -107,11 +115,30 @@ final class ChainBuilder {
     }
 
     Chain build(int id, int ringSlots, long sequence) {
-        long[] buffers = new long[2 * (readableCount + writableCount)];
-        System.arraycopy(readable, 0, buffers, 0, 2 * readableCount);
-        System.arraycopy(writable, 0, buffers, 2 * readableCount, 2 * writableCount);
+        int n = readableCount + writableCount;
+        long[] buffers = mixed ? sorted(n) : Arrays.copyOf(pairs, 2 * n);
         // The usual clean chain shares the empty list: no copy call per request.
         List<ChainError> kept = tolerated.isEmpty() ? List.of() : List.copyOf(tolerated);
         return new Chain(id, buffers, readableCount, readableBytes, writableBytes, ringSlots, kept, sequence);
+    }
+
+    /** The pairs of a mixed chain, readable ones first, each kind in chain order. */
+    private long[] sorted(int n) {
+        long[] b = new long[2 * n];
+        int r = 0;
+        int w = 2 * readableCount;
+        for (int i = 0; i < n; i++) {
+            int to;
+            if (writableAt[i]) {
+                to = w;
+                w += 2;
+            } else {
+                to = r;
+                r += 2;
+            }
+            b[to] = pairs[2 * i];
+            b[to + 1] = pairs[2 * i + 1];
+        }
+        return b;
     }
 }

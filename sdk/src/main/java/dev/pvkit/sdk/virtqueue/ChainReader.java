@@ -26,17 +26,15 @@ public final class ChainReader extends SegmentCursor {
     public void read(ByteBuffer dst) {
         int len = dst.remaining();
         require(len);
-        int limit = dst.limit();
-        try {
-            for (int done = 0; done < len; ) {
-                int n = piece(len - done);
-                dst.limit(dst.position() + n);
-                memory.read(address(), dst);
-                moved(n);
-                done += n;
-            }
-        } finally {
-            dst.limit(limit);
+        // Absolute copies, the position moved per piece: no limit set and restored around each piece, which kept this
+        // method too big for the JIT to inline into a handler, and so the reader from being kept off the heap.
+        for (int done = 0; done < len; ) {
+            int n = piece(len - done);
+            int at = dst.position();
+            memory.read(address(), dst, at, n);
+            dst.position(at + n);
+            moved(n);
+            done += n;
         }
     }
 

@@ -36,17 +36,14 @@ public final class ChainWriter extends SegmentCursor {
     public void write(ByteBuffer src) {
         int len = src.remaining();
         require(len);
-        int limit = src.limit();
-        try {
-            for (int done = 0; done < len; ) {
-                int n = piece(len - done);
-                src.limit(src.position() + n);
-                memory.write(address(), src);
-                moved(n);
-                done += n;
-            }
-        } finally {
-            src.limit(limit);
+        // As ChainReader.read(ByteBuffer): absolute copies, no limit juggled per piece, small enough to inline.
+        for (int done = 0; done < len; ) {
+            int n = piece(len - done);
+            int at = src.position();
+            memory.write(address(), src, at, n);
+            src.position(at + n);
+            moved(n);
+            done += n;
         }
         written += len;
     }

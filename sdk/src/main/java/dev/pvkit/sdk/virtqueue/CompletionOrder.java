@@ -9,6 +9,11 @@ import java.util.function.ObjLongConsumer;
  * order the chains were taken from the ring.
  */
 final class CompletionOrder {
+    /** Where the tokens come from: one per order, never 0 (a chain's "not in flight"). */
+    private static final java.util.concurrent.atomic.AtomicInteger TOKENS = new java.util.concurrent.atomic.AtomicInteger();
+
+    /** What a chain in flight on this order carries in {@link Chain#takenBy}: this order's own number. */
+    final int token = nextToken();
     private final boolean inOrder;
     /**
      * Chains in flight. Which ones is kept on the chains themselves ({@link Chain#takenBy} is this order from take to
@@ -30,12 +35,18 @@ final class CompletionOrder {
         this.inOrder = inOrder;
     }
 
+    private static int nextToken() {
+        int t;
+        do t = TOKENS.incrementAndGet(); while (t == 0);
+        return t;
+    }
+
     long nextSequence() {
         return nextSequence++;
     }
 
     void taken(Chain chain) {
-        chain.takenBy = this;
+        chain.takenBy = token;
         inFlight++;
     }
 
@@ -45,7 +56,7 @@ final class CompletionOrder {
 
     /** Marks {@code chain} complete; {@code release} receives every chain that may now be written as used. */
     void completed(Chain chain, long written, ObjLongConsumer<Chain> release) {
-        if (chain.takenBy != this) {
+        if (chain.takenBy != token) {
             throw new IllegalStateException("chain " + chain.id() + " is not in flight on this queue (completed twice?)");
         }
         if (written < 0 || written > chain.writableBytes()) {
@@ -68,7 +79,7 @@ final class CompletionOrder {
 
     /** {@code chain} is no longer in flight: a later completion of it is refused. */
     private void released(Chain chain) {
-        chain.takenBy = null;
+        chain.takenBy = 0;
         inFlight--;
         if (chain.sequence > maxReleased) maxReleased = chain.sequence;
     }
@@ -80,14 +91,14 @@ final class CompletionOrder {
     boolean areTheLastTaken(java.util.Collection<Chain> chains) {
         if (chains.size() != inFlight || inFlight == 0) return false;
         for (Chain c : chains) {
-            if (c.takenBy != this || c.sequence <= maxReleased) return false;
+            if (c.takenBy != token || c.sequence <= maxReleased) return false;
         }
         return true;
     }
 
     /** {@code chains} (every chain in flight) go back to the driver untaken: none of them may be completed any more. */
     void forget(java.util.Collection<Chain> chains) {
-        for (Chain c : chains) c.takenBy = null;
+        for (Chain c : chains) c.takenBy = 0;
         inFlight = 0;
     }
 

@@ -2,6 +2,7 @@ package dev.pvkit.sdk.virtqueue.driver;
 
 import dev.pvkit.sdk.virtqueue.Segment;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -26,13 +27,29 @@ public interface DriverQueue {
     boolean publish();
 
     /** Used entries the device has published since the last call, in ring order. */
-    List<Used> reap();
+    default List<Used> reap() {
+        List<Used> out = new ArrayList<>();
+        reap((id, length) -> out.add(new Used(id, length)));
+        return out;
+    }
+
+    /**
+     * {@link #reap()} without a list or an entry object per chain: each used entry goes to {@code sink} as it is
+     * checked, in ring order. Returns how many there were. What a front-end on the request path calls.
+     */
+    int reap(UsedSink sink);
 
     /** Chains posted and not yet reaped. */
     int outstanding();
 
     /** Asks for used-buffer notifications (the default) or not. */
     void setInterruptsWanted(boolean wanted);
+
+    /** Takes used entries from {@link #reap(UsedSink)}. */
+    @FunctionalInterface
+    interface UsedSink {
+        void used(int id, long length);
+    }
 
     /** One used entry: the chain's id and the length the device reported written. */
     record Used(int id, long length) {

@@ -5,7 +5,6 @@ import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.PackedRing;
 import dev.pvkit.sdk.virtqueue.Segment;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -207,8 +206,8 @@ public final class PackedDriverQueue implements DriverQueue {
     }
 
     @Override
-    public List<Used> reap() {
-        List<Used> out = new ArrayList<>(Math.min(outstanding, 64)); // no regrowth for the usual batch, no huge array for a big ring
+    public int reap(UsedSink sink) {
+        int reaped = 0;
         while (true) {
             // len, id and flags in one acquire load: used flags come with the len and id the device stored before them.
             long lenIdFlags = memory.readLe64Acquire(ring.descLen(usedPos));
@@ -235,10 +234,11 @@ public final class PackedDriverQueue implements DriverQueue {
             }
             releaseId(id);
             outstanding--;
-            out.add(new Used(id, wrote ? len : 0)); // without WRITE, len is reserved
+            reaped++;
+            sink.used(id, wrote ? len : 0); // without WRITE, len is reserved
         }
         if (eventIdx && interruptsWanted) writeDriverEvent();
-        return out;
+        return reaped;
     }
 
     @Override

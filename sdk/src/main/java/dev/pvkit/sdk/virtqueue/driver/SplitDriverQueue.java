@@ -5,7 +5,6 @@ import dev.pvkit.sdk.virtio.VirtioFeatures;
 import dev.pvkit.sdk.virtqueue.Segment;
 import dev.pvkit.sdk.virtqueue.SplitRing;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -173,13 +172,12 @@ public final class SplitDriverQueue implements DriverQueue {
     }
 
     @Override
-    public List<Used> reap() {
+    public int reap(UsedSink sink) {
         int usedIdx = memory.readLe16Acquire(ring.usedIdx()) & 0xffff;
         int pending = (usedIdx - lastUsed) & 0xffff;
         if (pending > outstanding) {
             throw new IllegalStateException("device moved used.idx " + pending + " entries but only " + outstanding + " chains are outstanding");
         }
-        List<Used> out = new ArrayList<>(pending);
         while (lastUsed != usedIdx) {
             long elem = ring.usedRing(lastUsed & mask);
             long e = memory.readLe64(elem); // id then len, adjacent little-endian fields: one load
@@ -194,11 +192,11 @@ public final class SplitDriverQueue implements DriverQueue {
             }
             release(id);
             outstanding--;
-            out.add(new Used(id, len));
             lastUsed = (lastUsed + 1) & 0xffff;
+            sink.used(id, len);
         }
         if (eventIdx && interruptsWanted) memory.writeLe16(ring.usedEvent(), (short) lastUsed);
-        return out;
+        return pending;
     }
 
     @Override
