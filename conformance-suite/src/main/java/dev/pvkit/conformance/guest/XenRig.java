@@ -24,6 +24,9 @@ public final class XenRig {
     static final String STEP = "PVKIT-RIG ";
     /** The domU's workload lines (in {@code domu-console.log}). */
     public static final String DOMU = "DOMU-";
+    /** A guest kernel's line about a user process it killed for a fault (what the workload's DOMU-FAULT lines repeat). */
+    static final java.util.regex.Pattern KERNEL_FAULT =
+            java.util.regex.Pattern.compile("\\]: segfault at |\\] traps: ");
 
     public enum Backends { PVKIT, KERNEL }
 
@@ -100,6 +103,10 @@ public final class XenRig {
             if (fatal != null) return fatal;
             String fault = firstLine(runDirectory.resolve("domu-console.log"), DOMU + "FAULT ");
             if (fault != null) return "a process in the domU died: " + after(fault, DOMU + "FAULT ");
+            // The domU's kernel says so on its console too (loglevel 7), also when the process that died was the
+            // workload itself, which then never reports.
+            fault = firstMatch(runDirectory.resolve("domu-console.log"), KERNEL_FAULT);
+            if (fault != null) return "a process in the domU died: " + fault.replaceFirst("^\\[[ 0-9.]+\\] ", "").trim();
             fault = firstLine(serialLog, STEP + "dom0-fault ");
             if (fault != null) return "a process in dom0 died: " + after(fault, " dom0-uptime=").replaceFirst("^\\S+ ", "");
             return null;
@@ -132,6 +139,15 @@ public final class XenRig {
 
         private static String after(String line, String marker) {
             return line.substring(line.indexOf(marker) + marker.length()).trim();
+        }
+
+        private static String firstMatch(Path f, java.util.regex.Pattern pattern) {
+            if (!Files.isRegularFile(f)) return null;
+            try (var lines = Files.lines(f, StandardCharsets.ISO_8859_1)) {
+                return lines.filter(l -> pattern.matcher(l).find()).findFirst().orElse(null);
+            } catch (IOException | java.io.UncheckedIOException e) {
+                return null;
+            }
         }
 
         private static String firstLine(Path f, String containing) {

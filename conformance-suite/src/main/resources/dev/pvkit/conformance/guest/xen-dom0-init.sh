@@ -55,7 +55,7 @@ name = "pvkit-domu"
 type = "pv"
 kernel = "$DOMU_KERNEL"
 ramdisk = "$DOMU_INITRD"
-extra = "console=hvc0 loglevel=4 $DOMU_ARGS"
+extra = "console=hvc0 loglevel=7 $DOMU_ARGS"
 memory = $DOMU_MEMORY
 vcpus = $DOMU_VCPUS
 on_poweroff = "destroy"
@@ -105,7 +105,14 @@ log=/var/log/xen/console/guest-pvkit-domu.log
 i=0; n=$((DOMU_WAIT * 5))
 while ! grep -q DOMU-DONE $log 2>/dev/null && [ $i -lt $n ]; do
     usleep 200000; i=$((i+1))
-    [ $((i % 25)) = 0 ] && step domu-progress "$(grep -a 'DOMU-' $log 2>/dev/null | tail -n 1 | tr -d '\r')"
+    if [ $((i % 25)) = 0 ]; then
+        step domu-progress "$(grep -a 'DOMU-' $log 2>/dev/null | tail -n 1 | tr -d '\r')"
+        # A copy the host reads even when its own timeout ends the run before this loop does: the domU's kernel
+        # lines (loglevel 7 puts a process's fault there) then still say what became of the workload.
+        tr -d '\r' < $log > /pvkit/domu-console.log 2>/dev/null
+        # A panicked domU never finishes: no use waiting for it.
+        grep -q 'Kernel panic' $log 2>/dev/null && break
+    fi
 done
 tr -d '\r' < $log > /pvkit/domu-console.log 2>/dev/null
 grep -q DOMU-DONE /pvkit/domu-console.log && step domu-done "$(grep -a DOMU-DONE /pvkit/domu-console.log)" \

@@ -94,4 +94,22 @@ class XenRigResultTest {
         assertThat(r.machineCrash()).isNull();
         assertThat(r.needsAnotherBoot()).isFalse();
     }
+
+    @Test
+    void theDomUsKernelLineAboutAFaultIsACrashWhenTheWorkloadNeverReported() throws Exception {
+        // The host's timeout ended the run: dom0's last copy of the domU's console, the workload silent since.
+        Files.writeString(run.resolve("domu-console.log"), "DOMU-NET round-trip min/avg/max = 80.6/100.3/135.1 ms\n"
+                + "[  141.204417] traps: sh[1] general protection fault ip:4a4d02 sp:7ffc21c5db8 error:0 in busybox[401000+184000]\n");
+        XenRig.Result r = new XenRig.Result(false, "the rig did not finish within 300 s", List.of(), run, run.resolve("serial.log"), 300.0, null);
+        assertThat(r.machineCrash()).isEqualTo(
+                "a process in the domU died: traps: sh[1] general protection fault ip:4a4d02 sp:7ffc21c5db8 error:0 in busybox[401000+184000]");
+        assertThat(r.needsAnotherBoot()).isTrue();
+    }
+
+    @Test
+    void aDomUKernelLineWithoutAFaultIsNoCrash() throws Exception {
+        Files.writeString(run.resolve("domu-console.log"), "[    1.20] xen_netfront: Initialising Xen virtual ethernet driver\n"
+                + "[    2.31] segfault handling selftest skipped\nDOMU-DONE blk=PASS net=PASS uptime=14.7\n");
+        assertThat(result().machineCrash()).isNull();
+    }
 }
