@@ -34,8 +34,9 @@ import java.util.Set;
 /**
  * {@code pvkit certify --xen}: Linux's own xen-blkfront and xen-netfront in a PV domU on real Xen (the live rig,
  * {@link XenRig}), served by PVKit's blkback and netback in dom0. The domU writes a pattern to its disk with O_DIRECT
- * and reads it back, flushes and discards, and pings PVKit's responder from each vCPU; the back-ends record every
- * handshake step, ring, grant and request, and the host judges the XRING, XEN, XHCALL, XBLK and XNET areas on them.
+ * and reads it back, flushes and discards, and pings PVKit's responder from sixteen source addresses (a flow each, so
+ * that every transmit queue carries some); the back-ends record every handshake step, ring, grant and request, and
+ * the host judges the XRING, XEN, XHCALL, XBLK and XNET areas on them.
  */
 public final class XenCertification {
     /** The pattern the domU writes (1 MiB of this line repeated): its md5 is compared in the guest and on the disk. */
@@ -209,7 +210,7 @@ public final class XenCertification {
 
     /** The workload's outcome in one line: the domU's own results, and what the back-ends saw. */
     static String workload(XenRig.Result r, boolean patternOnDisk) {
-        return String.format("disk %s (1 MiB O_DIRECT pattern read back%s), network %s (pings to the responder from each vCPU)",
+        return String.format("disk %s (1 MiB O_DIRECT pattern read back%s), network %s (pings to the responder, one flow from each of 16 addresses)",
                 r.outcome("blk") == null ? "not finished" : r.outcome("blk"),
                 patternOnDisk ? ", and found on PVKit's disk" : ", NOT found on PVKit's disk",
                 r.outcome("net") == null ? "not finished" : r.outcome("net"));
