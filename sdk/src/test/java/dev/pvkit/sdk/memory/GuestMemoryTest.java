@@ -111,6 +111,31 @@ class GuestMemoryTest {
     }
 
     @Test
+    void absoluteBufferCopiesLeaveThePositionAndLimitAlone() {
+        try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(4 * GIB, 2 * GIB)) {
+            GuestMemory m = g.memory();
+            ByteBuffer src = ByteBuffer.allocateDirect(64);
+            for (int i = 0; i < 64; i++) src.put(i, (byte) (i + 1));
+            src.position(5).limit(60);
+            long seam = 5 * GIB; // a 1 GiB chunk boundary: the copy across it takes the piecewise path
+            for (long at : new long[]{4 * GIB + 4096, seam - 8}) {
+                m.write(at, src, 10, 16);
+                assertThat(src.position()).isEqualTo(5);
+                assertThat(src.limit()).isEqualTo(60);
+                ByteBuffer dst = ByteBuffer.allocate(32).position(3).limit(30);
+                m.read(at, dst, 4, 16);
+                assertThat(dst.position()).isEqualTo(3);
+                assertThat(dst.limit()).isEqualTo(30);
+                for (int i = 0; i < 16; i++) assertThat(dst.get(4 + i)).as("byte %d at 0x%x", i, at).isEqualTo((byte) (11 + i));
+                assertThat(dst.get(3)).isZero();
+                assertThat(dst.get(20)).isZero();
+            }
+            assertThatThrownBy(() -> m.read(4 * GIB, ByteBuffer.allocate(8).limit(4), 0, 8)).isInstanceOf(IndexOutOfBoundsException.class);
+            assertThatThrownBy(() -> m.write(6 * GIB - 4, src, 0, 8)).isInstanceOf(GuestMemoryException.class);
+        }
+    }
+
+    @Test
     void frontEndAddressesTranslateWithinOneRegion() {
         try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(0x100000, 0x4000)) {
             GuestMemory m = g.memory();

@@ -316,6 +316,23 @@ class PackedQueueTest {
     }
 
     @Test
+    void aToleratedMixedChainKeepsEachKindInChainOrder() {
+        Consumer<GuestMemory> ring = m -> {
+            desc(m, 0, DATA, 16, 0, AV | NEXT | WRITE);
+            desc(m, 1, DATA + 0x100, 32, 0, AV | NEXT);
+            desc(m, 2, DATA + 0x200, 48, 0, AV | NEXT | WRITE);
+            desc(m, 3, DATA + 0x300, 64, 3, AV);
+        };
+        Chain c = assertTolerated(ring, 4, PACKED, ChainRule.READABLE_AFTER_WRITABLE);
+        assertThat(c.readable()).containsExactly(new Segment(DATA + 0x100, 32), new Segment(DATA + 0x300, 64));
+        assertThat(c.writable()).containsExactly(new Segment(DATA, 16), new Segment(DATA + 0x200, 48));
+        assertThat(c.bufferAddress(0)).isEqualTo(DATA + 0x100);
+        assertThat(c.bufferLength(3)).isEqualTo(48);
+        assertThat(c.readableBytes()).isEqualTo(96);
+        assertThat(c.writableBytes()).isEqualTo(64);
+    }
+
+    @Test
     void indirectNotNegotiated() {
         Consumer<GuestMemory> ring = m -> {
             desc(m, 0, TABLE, 16, 0, AV | IND);
