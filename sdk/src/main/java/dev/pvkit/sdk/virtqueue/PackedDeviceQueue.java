@@ -27,7 +27,15 @@ public final class PackedDeviceQueue extends RingQueue {
     private int heldSlots;         // slots taken and not yet returned: the device owns them
     private int slotsSincePublish; // used slots written since the last publish
     private boolean notificationsEnabled = true;
-    private final byte[] usedLap;  // per slot: 0, or the device's last write there was a used descriptor of lap 0 (1) / 1 (2)
+    /**
+     * Both positions counted without wrapping (slot = count mod Q; laps of wrap value 1 are the even ones), and per
+     * slot the count at which the device last wrote a used descriptor there: the slot at the available position
+     * holds the device's used descriptor of the lap before exactly when that count is {@code availCount - Q}. Taking
+     * a list then moves one counter, where a mark per slot had to be cleared for every list taken.
+     */
+    private int availCount;
+    private int usedCount;
+    private final int[] usedAt;
     private boolean firstLap;      // built at the initial position and the available position has not wrapped yet
     private boolean wrapped;       // the available position wrapped since the queue was built: the driver wrote every slot since
     private int reportedSlot = -1; // the last unexpectedSlotFlags report
@@ -75,7 +83,8 @@ public final class PackedDeviceQueue extends RingQueue {
         // Slots between the used and the available position are lists taken before a reconnect.
         long lapAvail = availPos + (availWrap == usedWrap ? 0L : q);
         this.heldSlots = (int) Math.max(0, Math.min(q, lapAvail - usedPos));
-        this.usedLap = new byte[size];
+        this.usedAt = new int[size];
+        countFromPositions();
         this.firstLap = base == ((1L << 15) | (1L << 31)); // QueueConfig.of: slot 0, both wrap counters 1
         if (firstLap) ringAtStart();
     }
@@ -104,7 +113,7 @@ public final class PackedDeviceQueue extends RingQueue {
         // Marked used for this lap: never the device's own write ahead of its available position, and, once the
         // driver has written every slot since the build (or the ring was new), never anything left from before.
         boolean usedNow = PackedRing.isUsed(flags, availWrap) && (wrapped || firstLap);
-        boolean afterUsed = usedLap[availPos] == (availWrap ? 1 : 2) && PackedRing.isAvailable(flags, !availWrap);
+        boolean afterUsed = usedAt[availPos] == availCount - q && PackedRing.isAvailable(flags, !availWrap);
         boolean early = firstLap && flags != 0;
         if (!usedNow && !afterUsed && !early) return;
         if (availPos == reportedSlot && flags == reportedFlags) return;
@@ -149,6 +158,18 @@ public final class PackedDeviceQueue extends RingQueue {
             availPos -= q;
             availWrap = !availWrap;
         }
+        countFromPositions();
+    }
+
+    /**
+     * Sets both counters from the positions and what is held, and forgets every used mark: at construction, and when
+     * a recovery moved the positions. The available count starts a lap or two in, so that the lap before it is
+     * never negative; no slot's mark can equal a count before the start.
+     */
+    private void countFromPositions() {
+        availCount = (availWrap ? 2 : 1) * q + availPos;
+        usedCount = availCount - heldSlots;
+        java.util.Arrays.fill(usedAt, Integer.MIN_VALUE);
     }
 
     /**
@@ -420,10 +441,7 @@ public final class PackedDeviceQueue extends RingQueue {
      */
     private void take() {
         int from = PackedRing.offWrap(availPos, availWrap);
-        // The list's slots (availPos on, wrapping once at most) lose their used mark.
-        int end = availPos + slots;
-        java.util.Arrays.fill(usedLap, availPos, Math.min(end, q), (byte) 0);
-        if (end > q) java.util.Arrays.fill(usedLap, 0, end - q, (byte) 0);
+        availCount += slots;
         heldSlots += slots;
         availPos = slot + 1;
         availWrap = wrap;
@@ -493,7 +511,8 @@ public final class PackedDeviceQueue extends RingQueue {
         // len, id and flags in one release store: the driver cannot see the flags before the len and id [DEV-PACKED-032].
         memory.writeLe64Release(ring.descLen(usedPos), (written & 0xffff_ffffL) | (long) (chain.id() & 0xffff) << 32
                 | (long) (flags & 0xffff) << 48);
-        usedLap[usedPos] = (byte) (usedWrap ? 2 : 1);
+        usedAt[usedPos] = usedCount;
+        usedCount += chain.ringSlots();
         usedPos += chain.ringSlots();
         if (usedPos >= q) {
             usedPos -= q;
@@ -591,6 +610,7 @@ public final class PackedDeviceQueue extends RingQueue {
         if (slotsBack != heldSlots) return false; // slots held from before a reconnect: not ours to give back
         order.forget(chains);
         availPos -= slotsBack;
+        availCount -= slotsBack;
         if (availPos < 0) {
             availPos += q;
             availWrap = !availWrap;
