@@ -101,7 +101,6 @@ public final class PackedDriverQueue implements DriverQueue {
         int r = readable.size();
         int id = allocateId();
         long writableBytes = 0;
-        for (int i = 0; i < writable.size(); i++) writableBytes += writable.get(i).unsignedLength();
         int headFlags;
         int headLen = 0;
         int head = availPos;
@@ -112,29 +111,41 @@ public final class PackedDriverQueue implements DriverQueue {
                 writeBody(table + 16L * i, segment(readable, writable, i), 0);
                 memory.writeLe16(table + 16L * i + 14, (short) (i >= r ? PackedRing.F_WRITE : 0));
             }
+            for (int i = 0; i < writable.size(); i++) writableBytes += writable.get(i).unsignedLength();
             memory.writeLe64(ring.desc(head), table);
             headLen = 16 * n;
             headFlags = PackedRing.F_INDIRECT | DriverRingRules.packedAvailFlags(availWrap);
             step();
         } else {
             headFlags = 0;
+            // The position in locals, stored back once: the loop's stores into guest memory would otherwise make
+            // the compiled code reload and store the fields around each of them.
+            int pos = availPos;
+            boolean wrap = availWrap;
             for (int i = 0; i < n; i++) {
-                int flags = (i < n - 1 ? PackedRing.F_NEXT : 0) | (i >= r ? PackedRing.F_WRITE : 0)
-                        | DriverRingRules.packedAvailFlags(availWrap);
-                Segment s = segment(readable, writable, i);
+                boolean deviceWrites = i >= r;
+                Segment s = deviceWrites ? writable.get(i - r) : readable.get(i);
+                if (deviceWrites) writableBytes += s.unsignedLength();
+                int flags = (i < n - 1 ? PackedRing.F_NEXT : 0) | (deviceWrites ? PackedRing.F_WRITE : 0)
+                        | DriverRingRules.packedAvailFlags(wrap);
+                long at = ring.desc(pos);
+                memory.writeLe64(at, s.address()); // the head's len, id and flags go last, below
                 if (i == 0) {
-                    memory.writeLe64(ring.desc(availPos), s.address()); // its len, id and flags go last, below
                     headLen = s.length();
                     headFlags = flags;
                 } else {
-                    // Not yet the device's (the head's flags hand the list over): address, then len, id and flags,
-                    // adjacent little-endian fields, in one store.
-                    memory.writeLe64(ring.desc(availPos), s.address());
-                    memory.writeLe64(ring.desc(availPos) + 8, Integer.toUnsignedLong(s.length())
-                            | (long) (id & 0xffff) << 32 | (long) (flags & 0xffff) << 48);
+                    // Not yet the device's (the head's flags hand the list over): len, id and flags, adjacent
+                    // little-endian fields, in one store.
+                    memory.writeLe64(at + 8, Integer.toUnsignedLong(s.length()) | (long) (id & 0xffff) << 32
+                            | (long) (flags & 0xffff) << 48);
                 }
-                step();
+                if (++pos == q) {
+                    pos = 0;
+                    wrap = !wrap;
+                }
             }
+            availPos = pos;
+            availWrap = wrap;
         }
         // The head's flags hand the whole list over: every later descriptor must be visible first. Its len, id and
         // flags go in one release store, so the flags are never seen without the len and id.
