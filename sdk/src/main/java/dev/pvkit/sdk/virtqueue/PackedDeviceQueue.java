@@ -33,9 +33,9 @@ public final class PackedDeviceQueue extends RingQueue {
      * holds the device's used descriptor of the lap before exactly when that count is {@code availCount - Q}. Taking
      * a list then moves one counter, where a mark per slot had to be cleared for every list taken.
      */
-    private int availCount;
-    private int usedCount;
-    private final int[] usedAt;
+    private long availCount;
+    private long usedCount;
+    private final long[] usedAt;
     private boolean firstLap;      // built at the initial position and the available position has not wrapped yet
     private boolean wrapped;       // the available position wrapped since the queue was built: the driver wrote every slot since
     private int reportedSlot = -1; // the last unexpectedSlotFlags report
@@ -83,7 +83,7 @@ public final class PackedDeviceQueue extends RingQueue {
         // Slots between the used and the available position are lists taken before a reconnect.
         long lapAvail = availPos + (availWrap == usedWrap ? 0L : q);
         this.heldSlots = (int) Math.max(0, Math.min(q, lapAvail - usedPos));
-        this.usedAt = new int[size];
+        this.usedAt = new long[size];
         countFromPositions();
         this.firstLap = base == ((1L << 15) | (1L << 31)); // QueueConfig.of: slot 0, both wrap counters 1
         if (firstLap) ringAtStart();
@@ -164,12 +164,13 @@ public final class PackedDeviceQueue extends RingQueue {
     /**
      * Sets both counters from the positions and what is held, and forgets every used mark: at construction, and when
      * a recovery moved the positions. The available count starts a lap or two in, so that the lap before it is
-     * never negative; no slot's mark can equal a count before the start.
+     * never negative and no slot's mark (-1: none yet) can equal it. Longs: an int would wrap within minutes at full
+     * rate, and its marks would then alias.
      */
     private void countFromPositions() {
-        availCount = (availWrap ? 2 : 1) * q + availPos;
+        availCount = (availWrap ? 2L : 1L) * q + availPos;
         usedCount = availCount - heldSlots;
-        java.util.Arrays.fill(usedAt, Integer.MIN_VALUE);
+        java.util.Arrays.fill(usedAt, -1);
     }
 
     /**
