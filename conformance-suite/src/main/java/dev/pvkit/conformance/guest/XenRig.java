@@ -142,18 +142,17 @@ public final class XenRig {
         }
 
         private static String firstMatch(Path f, java.util.regex.Pattern pattern) {
-            if (!Files.isRegularFile(f)) return null;
-            try (var lines = Files.lines(f, StandardCharsets.ISO_8859_1)) {
-                return lines.filter(l -> pattern.matcher(l).find()).findFirst().orElse(null);
-            } catch (IOException | java.io.UncheckedIOException e) {
-                return null;
-            }
+            return firstLine(f, l -> pattern.matcher(l).find());
         }
 
         private static String firstLine(Path f, String containing) {
+            return firstLine(f, l -> l.contains(containing));
+        }
+
+        private static String firstLine(Path f, java.util.function.Predicate<String> wanted) {
             if (f == null || !Files.isRegularFile(f)) return null;
             try (var lines = Files.lines(f, StandardCharsets.ISO_8859_1)) {
-                return lines.filter(l -> l.contains(containing)).findFirst().orElse(null);
+                return lines.filter(wanted).findFirst().orElse(null);
             } catch (IOException | java.io.UncheckedIOException e) {
                 return null;
             }

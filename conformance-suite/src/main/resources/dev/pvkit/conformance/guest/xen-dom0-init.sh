@@ -102,6 +102,7 @@ fi
 xl unpause pvkit-domu || fail "xl unpause failed"
 step domu-running
 log=/var/log/xen/console/guest-pvkit-domu.log
+keep_console() { tr -d '\r' < $log > /pvkit/domu-console.log 2>/dev/null; }
 i=0; n=$((DOMU_WAIT * 5))
 while ! grep -q DOMU-DONE $log 2>/dev/null && [ $i -lt $n ]; do
     usleep 200000; i=$((i+1))
@@ -109,12 +110,12 @@ while ! grep -q DOMU-DONE $log 2>/dev/null && [ $i -lt $n ]; do
         step domu-progress "$(grep -a 'DOMU-' $log 2>/dev/null | tail -n 1 | tr -d '\r')"
         # A copy the host reads even when its own timeout ends the run before this loop does: the domU's kernel
         # lines (loglevel 7 puts a process's fault there) then still say what became of the workload.
-        tr -d '\r' < $log > /pvkit/domu-console.log 2>/dev/null
+        keep_console
         # A panicked domU never finishes: no use waiting for it.
         grep -q 'Kernel panic' $log 2>/dev/null && break
     fi
 done
-tr -d '\r' < $log > /pvkit/domu-console.log 2>/dev/null
+keep_console
 grep -q DOMU-DONE /pvkit/domu-console.log && step domu-done "$(grep -a DOMU-DONE /pvkit/domu-console.log)" \
     || step domu-timeout "no DOMU-DONE within $DOMU_WAIT s"
 xenstore-ls -f /local/domain/0/backend > /pvkit/xenstore-backend.txt 2>&1

@@ -28,13 +28,13 @@ public final class PackedDeviceQueue extends RingQueue {
     private int slotsSincePublish; // used slots written since the last publish
     private boolean notificationsEnabled = true;
     /**
-     * Both positions counted without wrapping (slot = count mod Q; laps of wrap value 1 are the even ones), and per
-     * slot the count at which the device last wrote a used descriptor there: the slot at the available position
-     * holds the device's used descriptor of the lap before exactly when that count is {@code availCount - Q}. Taking
-     * a list then moves one counter, where a mark per slot had to be cleared for every list taken.
+     * The available position counted without wrapping (slot = count mod Q; laps of wrap value 1 are the even ones;
+     * the used position's count is this less the held slots), and per slot the count at which the device last wrote
+     * a used descriptor there: the slot at the available position holds the device's used descriptor of the lap
+     * before exactly when that count is {@code availCount - Q}. Taking a list then moves one counter, where a mark
+     * per slot had to be cleared for every list taken.
      */
     private long availCount;
-    private long usedCount;
     private final long[] usedAt;
     private boolean firstLap;      // built at the initial position and the available position has not wrapped yet
     private boolean wrapped;       // the available position wrapped since the queue was built: the driver wrote every slot since
@@ -162,14 +162,13 @@ public final class PackedDeviceQueue extends RingQueue {
     }
 
     /**
-     * Sets both counters from the positions and what is held, and forgets every used mark: at construction, and when
+     * Sets the available count from the position, and forgets every used mark: at construction, and when
      * a recovery moved the positions. The available count starts a lap or two in, so that the lap before it is
      * never negative and no slot's mark (-1: none yet) can equal it. Longs: an int would wrap within minutes at full
      * rate, and its marks would then alias.
      */
     private void countFromPositions() {
         availCount = (availWrap ? 2L : 1L) * q + availPos;
-        usedCount = availCount - heldSlots;
         java.util.Arrays.fill(usedAt, -1);
     }
 
@@ -512,8 +511,7 @@ public final class PackedDeviceQueue extends RingQueue {
         // len, id and flags in one release store: the driver cannot see the flags before the len and id [DEV-PACKED-032].
         memory.writeLe64Release(ring.descLen(usedPos), (written & 0xffff_ffffL) | (long) (chain.id() & 0xffff) << 32
                 | (long) (flags & 0xffff) << 48);
-        usedAt[usedPos] = usedCount;
-        usedCount += chain.ringSlots();
+        usedAt[usedPos] = availCount - heldSlots;
         usedPos += chain.ringSlots();
         if (usedPos >= q) {
             usedPos -= q;
