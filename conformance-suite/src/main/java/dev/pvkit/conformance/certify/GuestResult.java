@@ -37,7 +37,7 @@ enum GuestResult {
 
     private static boolean qemuFailed(java.nio.file.Path qemuLog) {
         try {
-            return java.nio.file.Files.readAllLines(qemuLog).stream()
+            return java.nio.file.Files.readAllLines(qemuLog, java.nio.charset.StandardCharsets.ISO_8859_1).stream()
                     .anyMatch(l -> l.contains("qemu-system-x86_64:") && !l.contains("warning:"));
         } catch (java.io.IOException | RuntimeException e) {
             return false;

@@ -1,6 +1,5 @@
 package dev.pvkit.conformance.guest;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -236,15 +235,12 @@ public final class XenRig {
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
         ProcessReaper.register(p.toHandle());
         boolean exited;
-        try (BufferedReader steps = Files.newBufferedReader(serial, StandardCharsets.UTF_8)) {
+        try (ConsoleSteps steps = new ConsoleSteps(serial, STEP)) {
             long deadline = t0 + o.timeout().toNanos();
             exited = false;
             while (!exited && System.nanoTime() < deadline) {
                 exited = p.waitFor(250, java.util.concurrent.TimeUnit.MILLISECONDS);
-                for (String line; (line = steps.readLine()) != null; ) {
-                    int at = line.indexOf(STEP);
-                    if (at >= 0) progress.accept(String.format("[%5.1f s] %s", (System.nanoTime() - t0) / 1e9, line.substring(at + STEP.length()).trim()));
-                }
+                steps.drain(step -> progress.accept(String.format("[%5.1f s] %s", (System.nanoTime() - t0) / 1e9, step)));
             }
         } finally {
             ProcessReaper.killTree(p.toHandle());
@@ -258,7 +254,7 @@ public final class XenRig {
         // isa-debug-exit: QEMU exits with (value << 1) | 1; dom0 writes 0 after its last step, 1 when a step failed.
         Integer code = exited ? p.exitValue() : null;
         String failure = null;
-        if (Files.isRegularFile(run.resolve("failure"))) failure = Files.readString(run.resolve("failure")).trim();
+        if (Files.isRegularFile(run.resolve("failure"))) failure = Files.readString(run.resolve("failure"), StandardCharsets.ISO_8859_1).trim();
         else if (code == null) failure = "the rig did not finish within " + o.timeout().toSeconds() + " s (last step: " + lastStep(serial) + ")";
         else if (code != 1) failure = "QEMU ended with exit code " + code + " (last step: " + lastStep(serial) + ")";
         return new Result(code != null && code == 1, failure, domU, run, serial, seconds, null);

@@ -78,7 +78,7 @@ public final class StorageDaemon implements AutoCloseable {
             while (!holdsPid(pidFile, p.pid())) {
                 if (!p.isAlive() || System.nanoTime() > deadline) {
                     d.close();
-                    throw new IllegalStateException("qemu-storage-daemon did not start: " + Files.readString(log));
+                    throw new IllegalStateException("qemu-storage-daemon did not start: " + Files.readString(log, java.nio.charset.StandardCharsets.ISO_8859_1));
                 }
                 Thread.sleep(10);
             }

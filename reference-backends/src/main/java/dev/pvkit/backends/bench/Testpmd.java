@@ -68,9 +68,9 @@ public final class Testpmd implements AutoCloseable {
             Testpmd t = new Testpmd(p, log, prefix);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             // Forwarding has started once the first statistics are printed; a back-end's sockets exist before.
-            while (!Files.readString(log).contains("Port statistics")) {
+            while (!Files.readString(log, java.nio.charset.StandardCharsets.ISO_8859_1).contains("Port statistics")) {
                 if (!p.isAlive() || System.nanoTime() > deadline) {
-                    String out = Files.readString(log);
+                    String out = Files.readString(log, java.nio.charset.StandardCharsets.ISO_8859_1);
                     t.close();
                     throw new IllegalStateException("dpdk-testpmd did not start: " + out);
                 }
@@ -88,7 +88,7 @@ public final class Testpmd implements AutoCloseable {
     /** Everything testpmd printed so far. */
     public String output() {
         try {
-            return Files.readString(log);
+            return Files.readString(log, java.nio.charset.StandardCharsets.ISO_8859_1);
         } catch (IOException e) {
             return "";
         }
