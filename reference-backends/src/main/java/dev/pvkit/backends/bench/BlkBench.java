@@ -15,7 +15,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -83,8 +82,8 @@ public final class BlkBench {
 
         void publishAndKick();
 
-        /** At least {@code count} completions, in whatever order the back-end completed them. */
-        List<DriverQueue.Used> awaitUsed(int count, Duration timeout);
+        /** At least {@code count} completions to {@code sink}, in whatever order the back-end completed them. */
+        int awaitUsed(int count, Duration timeout, DriverQueue.UsedSink sink);
 
         static Ring of(FrontendQueue q) {
             return new Ring() {
@@ -99,8 +98,8 @@ public final class BlkBench {
                 }
 
                 @Override
-                public List<DriverQueue.Used> awaitUsed(int count, Duration timeout) {
-                    return q.awaitUsed(count, timeout);
+                public int awaitUsed(int count, Duration timeout, DriverQueue.UsedSink sink) {
+                    return q.awaitUsed(count, timeout, sink);
                 }
             };
         }
@@ -202,58 +201,88 @@ public final class BlkBench {
     /** The measuring loop of one queue, its buffer slots from {@code buffers} on. */
     static QueueRun driveQueue(String target, Ring q, GuestMemory m, long buffers, Workload workload, int queueDepth,
                                long blocks, Duration duration, long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        long[] submitted = new long[MAX_IDS];
+        return new QueueDriver(target, q, m, buffers, workload, queueDepth).run(blocks, duration, seed);
+    }
+
+    /**
+     * One queue's driver state. Each request in flight owns a buffer slot until it completes. Nothing is allocated
+     * per request (the scatter lists are made once per slot, completions arrive through a sink, the free slots are a
+     * stack of ints): the front-end shares the JVM and its CPUs with PVKit's back-end, so garbage it made per request
+     * would weigh on the back-end's figures and not on qemu-storage-daemon's.
+     */
+    private static final class QueueDriver implements DriverQueue.UsedSink {
+        final String target;
+        final Ring q;
+        final GuestMemory m;
+        final long buffers;
+        final Workload workload;
+        final int queueDepth;
+        final long[] submitted = new long[MAX_IDS];
+        final int[] slotOf = new int[MAX_IDS];
+        final int[] free;
+        int freeCount;
+        final List<List<Segment>> readableOf = new ArrayList<>();
+        final List<List<Segment>> writableOf = new ArrayList<>();
         // Every latency counts (a sample array would have to stop somewhere), in fixed memory.
-        Histogram latencies = new Histogram(MAX_LATENCY_NANOS, 3);
-        long done = 0;
-        int[] slotOf = new int[MAX_IDS];
-        Arrays.fill(slotOf, -1);
-        ArrayDeque<Integer> free = new ArrayDeque<>(queueDepth);
-        // Each slot's scatter lists, made once: the front-end shares the JVM (and its CPUs) with PVKit's back-end,
-        // so garbage it makes per request would weigh on the back-end's figures.
-        List<List<Segment>> readableOf = new ArrayList<>();
-        List<List<Segment>> writableOf = new ArrayList<>();
-        for (int s = 0; s < queueDepth; s++) {
-            Segment header = new Segment(slotBase(buffers, s), 16);
-            Segment data = new Segment(slotBase(buffers, s) + 0x1000, BLOCK);
-            Segment status = new Segment(slotBase(buffers, s) + 16, 1);
-            readableOf.add(workload == Workload.RANDREAD ? List.of(header) : List.of(header, data));
-            writableOf.add(workload == Workload.RANDREAD ? List.of(data, status) : List.of(status));
-        }
-        for (int s = 0; s < queueDepth; s++) free.add(s);
-        long start = System.nanoTime();
-        long end = start + duration.toNanos();
-        while (true) {
-            long now = System.nanoTime();
-            boolean submitting = now < end;
-            while (submitting && !free.isEmpty()) {
-                int slot = free.poll();
-                long base = slotBase(buffers, slot);
-                long sector = random.nextLong(blocks) * (BLOCK / SECTOR);
-                m.writeLe32(base, workload == Workload.RANDREAD ? T_IN : T_OUT);
-                m.writeLe32(base + 4, 0);
-                m.writeLe64(base + 8, sector);
-                m.writeU8(base + 16, (byte) 0xff); // no status yet
-                int id = q.post(readableOf.get(slot), writableOf.get(slot));
-                if (slotOf[id] >= 0) throw new IllegalStateException(target + ": descriptor id " + id + " posted twice");
-                slotOf[id] = slot;
-                submitted[id] = System.nanoTime();
-            }
-            q.publishAndKick();
-            if (free.size() == queueDepth) break; // nothing in flight and no more to submit
-            for (DriverQueue.Used u : q.awaitUsed(1, Duration.ofSeconds(30))) {
-                int slot = slotOf[u.id()];
-                if (slot < 0) throw new IllegalStateException(target + ": completion of id " + u.id() + ", not in flight");
-                latencies.recordValue(Math.min(System.nanoTime() - submitted[u.id()], MAX_LATENCY_NANOS));
-                byte st = m.readU8(slotBase(buffers, slot) + 16);
-                if (st != 0) throw new IllegalStateException(target + ": request failed with status " + (st & 0xff));
-                slotOf[u.id()] = -1;
-                free.add(slot);
-                done++;
+        final Histogram latencies = new Histogram(MAX_LATENCY_NANOS, 3);
+        long done;
+
+        QueueDriver(String target, Ring q, GuestMemory m, long buffers, Workload workload, int queueDepth) {
+            this.target = target;
+            this.q = q;
+            this.m = m;
+            this.buffers = buffers;
+            this.workload = workload;
+            this.queueDepth = queueDepth;
+            Arrays.fill(slotOf, -1);
+            free = new int[queueDepth];
+            for (int s = 0; s < queueDepth; s++) {
+                Segment header = new Segment(slotBase(buffers, s), 16);
+                Segment data = new Segment(slotBase(buffers, s) + 0x1000, BLOCK);
+                Segment status = new Segment(slotBase(buffers, s) + 16, 1);
+                readableOf.add(workload == Workload.RANDREAD ? List.of(header) : List.of(header, data));
+                writableOf.add(workload == Workload.RANDREAD ? List.of(data, status) : List.of(status));
+                free[freeCount++] = queueDepth - 1 - s;
             }
         }
-        return new QueueRun(done, (System.nanoTime() - start) / 1e9, latencies);
+
+        QueueRun run(long blocks, Duration duration, long seed) {
+            SplittableRandom random = new SplittableRandom(seed);
+            long start = System.nanoTime();
+            long end = start + duration.toNanos();
+            while (true) {
+                boolean submitting = System.nanoTime() < end;
+                while (submitting && freeCount > 0) {
+                    int slot = free[--freeCount];
+                    long base = slotBase(buffers, slot);
+                    long sector = random.nextLong(blocks) * (BLOCK / SECTOR);
+                    m.writeLe32(base, workload == Workload.RANDREAD ? T_IN : T_OUT);
+                    m.writeLe32(base + 4, 0);
+                    m.writeLe64(base + 8, sector);
+                    m.writeU8(base + 16, (byte) 0xff); // no status yet
+                    int id = q.post(readableOf.get(slot), writableOf.get(slot));
+                    if (slotOf[id] >= 0) throw new IllegalStateException(target + ": descriptor id " + id + " posted twice");
+                    slotOf[id] = slot;
+                    submitted[id] = System.nanoTime();
+                }
+                q.publishAndKick();
+                if (freeCount == queueDepth) break; // nothing in flight and no more to submit
+                q.awaitUsed(1, Duration.ofSeconds(30), this);
+            }
+            return new QueueRun(done, (System.nanoTime() - start) / 1e9, latencies);
+        }
+
+        @Override
+        public void used(int id, long length) {
+            int slot = id >= 0 && id < MAX_IDS ? slotOf[id] : -1;
+            if (slot < 0) throw new IllegalStateException(target + ": completion of id " + id + ", not in flight");
+            latencies.recordValue(Math.min(System.nanoTime() - submitted[id], MAX_LATENCY_NANOS));
+            byte st = m.readU8(slotBase(buffers, slot) + 16);
+            if (st != 0) throw new IllegalStateException(target + ": request failed with status " + (st & 0xff));
+            slotOf[id] = -1;
+            free[freeCount++] = slot;
+            done++;
+        }
     }
 
     private static double percentileMicros(Histogram h, double percentile) {

@@ -201,6 +201,15 @@ public final class VirtioBlkDevice implements VirtioDevice {
         return this;
     }
 
+    /**
+     * In place, a request takes what the store takes: microseconds from memory or the page cache. A disk that may take
+     * milliseconds should be served on {@link #useIoThreads I/O threads}, which also keeps this true.
+     */
+    @Override
+    public boolean submitsWithoutBlocking() {
+        return true;
+    }
+
     @Override
     public void submit(Request request) {
         java.util.concurrent.ExecutorService pool = io;

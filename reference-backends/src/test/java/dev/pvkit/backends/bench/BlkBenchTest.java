@@ -99,7 +99,7 @@ class BlkBenchTest {
         }
 
         @Override
-        public List<DriverQueue.Used> awaitUsed(int count, Duration timeout) {
+        public int awaitUsed(int count, Duration timeout, DriverQueue.UsedSink sink) {
             if (inFlight.size() < count) throw new IllegalStateException("waiting for " + count + " of " + inFlight.size());
             List<Integer> ids = new ArrayList<>(inFlight.keySet());
             int id = ids.get(random.nextInt(ids.size()));
@@ -114,7 +114,8 @@ class BlkBenchTest {
             m.writeU8(status.address() + status.length() - 1, (byte) 0);
             freeIds.add(id);
             completed++;
-            return List.of(new DriverQueue.Used(id, 1));
+            sink.used(id, 1);
+            return 1;
         }
     }
 }

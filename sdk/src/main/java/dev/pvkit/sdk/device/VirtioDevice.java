@@ -55,6 +55,17 @@ public interface VirtioDevice {
     }
 
     /**
+     * Whether {@link #submit} always returns within microseconds: the device serves from memory, or hands what may be
+     * slow to threads or descriptors of its own. The SDK then publishes completions in small batches (a share of a
+     * deep queue at a time, and whatever is done when the ring runs empty) rather than one by one, which spares the
+     * driver a wake-up per request. A device that may block in {@code submit} keeps the default, {@code false}: each
+     * completion is published before the device gets the next request, so none waits behind a slow one.
+     */
+    default boolean submitsWithoutBlocking() {
+        return false;
+    }
+
+    /**
      * Whether requests on a started but disabled ring are taken and returned with nothing written (a network
      * device dropping TX) rather than left in the ring until it is enabled (the default, right for storage).
      */

@@ -39,6 +39,18 @@ final class RingProcessor {
      */
     static final int TURN = 1024;
 
+    /**
+     * For a device that {@linkplain VirtioDevice#submitsWithoutBlocking() never blocks in submit}, completions are
+     * published (the used index written, the driver signalled if it asked) after every this many requests and when
+     * the ring runs empty: a driver waiting on a deep queue gets a share back to refill while the rest is served, and
+     * the signal, a system call that wakes the driver's thread, is paid once per share instead of once per request. A
+     * completion waits for at most seven others' microseconds. Measured with {@code bench blk}, null backing, one
+     * queue at depth 32, against publishing each completion (3 alternating runs of each): 4 made no clear difference,
+     * 8 gave about 1.3 times the IOPS, 16 a little less with a lower p99, 32 less again. Other devices publish each
+     * completion before they get the next request.
+     */
+    static final int PUBLISH_EVERY = 8;
+
     /** How a turn ended. */
     enum Turn {
         /** The ring is empty and will notify again: the worker may sleep. */
@@ -172,6 +184,7 @@ final class RingProcessor {
         }
         GuestMemory mem = memory.get();
         int served = 0;
+        int publishEvery = device.submitsWithoutBlocking() ? PUBLISH_EVERY : 1;
         boolean more = false;
         while (true) {
             Chain c;
@@ -183,10 +196,10 @@ final class RingProcessor {
                     LOG.error("queue {}: device failed on chain {}: {}", index, c.id(), e.toString());
                     if (ring.pending.isOpen(r)) r.complete(0);
                 }
-                // Publish each completion at once: a slow request must not hold back the ones done before it.
-                if (ring.pending.applyCompleted(q)) ring.publish();
-                more = ++served == TURN;
+                if (++served % publishEvery == 0) publish(ring, q);
+                more = served == TURN;
             }
+            publish(ring, q); // the end of a batch: the ring ran empty (or the turn is over)
             if (more || q.isBroken() || polling) break;
             ring.unnotified = null;
             if (!q.enableNotifications()) break;
@@ -202,6 +215,11 @@ final class RingProcessor {
         }
         if (more && !q.isBroken()) return Turn.MORE;
         return ring.unnotified == q && !q.isBroken() ? Turn.UNNOTIFIED : Turn.RESTED;
+    }
+
+    /** Makes what the device completed visible, and signals the driver when it asked for it. */
+    private static void publish(Vring ring, DeviceQueue q) {
+        if (ring.pending.applyCompleted(q)) ring.publish();
     }
 
     /** Takes and returns available requests with nothing written, one turn; true when more may be waiting. */

@@ -35,7 +35,7 @@ class RingNotificationTest {
     Path dir;
 
     /** Echoes, but holds the first request until the test lets it go. */
-    static final class HoldFirst extends EchoDevice {
+    static class HoldFirst extends EchoDevice {
         final CountDownLatch entered = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
         private boolean first = true;
@@ -87,6 +87,58 @@ class RingNotificationTest {
             kick.signal();
             assertThat(awaitUsed(driver, 1)).hasSize(1);
         }
+    }
+
+    /** {@link HoldFirst} that says its submit never blocks: the SDK may publish its completions in batches. */
+    static final class HoldFirstNonBlocking extends HoldFirst {
+        @Override
+        public boolean submitsWithoutBlocking() {
+            return true;
+        }
+    }
+
+    /**
+     * One batch of 21 requests (the first held while 20 more are posted): a device whose submit never blocks has them
+     * published after every 8th and when the ring runs empty; any other device has each published before the next
+     * is served, so none waits behind a slow one.
+     */
+    @ParameterizedTest(name = "submits without blocking {0}")
+    @ValueSource(booleans = {false, true})
+    void completionsArePublishedInSharesOnlyForADeviceThatNeverBlocks(boolean nonBlocking) throws Exception {
+        long features = VirtioFeatures.bit(VirtioFeatures.VERSION_1) | VirtioFeatures.bit(VirtioFeatures.EVENT_IDX);
+        HoldFirst device = nonBlocking ? new HoldFirstNonBlocking() : new HoldFirst();
+        List<Integer> published = java.util.Collections.synchronizedList(new ArrayList<>());
+        dev.pvkit.sdk.virtqueue.QueueObserver publishes = new dev.pvkit.sdk.virtqueue.QueueObserver() {
+            @Override
+            public void usedPublished(int queue, int usedIndex) {
+                published.add(usedIndex);
+            }
+        };
+        dev.pvkit.sdk.observe.BackendObserver observer = new dev.pvkit.sdk.observe.BackendObserver() {
+            @Override
+            public dev.pvkit.sdk.virtqueue.QueueObserver queueObserver(int queue) {
+                return publishes;
+            }
+        };
+        try (VhostUserBackend backend = VhostUserBackend.serve(device, dir.resolve("batch.sock"),
+                VhostUserBackend.Options.defaults().withObserver(observer));
+             OwnedGuestMemory guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(GUEST_BASE, 8 << 20)));
+             VhostUserFrontend v = VhostUserFrontend.connect(backend.socketPath());
+             EventFd kick = EventFd.create(); EventFd call = EventFd.create()) {
+            SplitDriverQueue driver = OneSplitRing.start(v, guest, GUEST_BASE, 64, features, kick, call);
+            long data = GUEST_BASE + 0x100000;
+            post(driver, data);
+            driver.publish();
+            kick.signal();
+            assertThat(device.entered.await(10, TimeUnit.SECONDS)).isTrue();
+            for (int i = 1; i <= 20; i++) post(driver, data + 0x100L * i);
+            driver.publish();
+            device.release.countDown();
+            assertThat(awaitUsed(driver, 21)).hasSize(21);
+        }
+        List<Integer> expected = nonBlocking ? List.of(8, 16, 21)
+                : java.util.stream.IntStream.rangeClosed(1, 21).boxed().toList();
+        assertThat(published).containsExactlyElementsOf(expected);
     }
 
     private static void post(SplitDriverQueue driver, long at) {
