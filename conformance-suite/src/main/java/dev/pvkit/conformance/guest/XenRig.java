@@ -30,16 +30,25 @@ public final class XenRig {
     public enum Backends { PVKIT, KERNEL }
 
     /**
-     * Every feature TCG emulates but AVX and its VEX-encoded kin, and FSGSBASE: none of Xen, dom0, the domU's drivers
-     * or the JVM in dom0 needs them. QEMU 7.2 (Debian 12's) is the first release whose TCG emulates AVX and AVX2, and
-     * with them offered dom0's JVM once died in its C1 compiler, which found a call it had just emitted no longer
-     * decoding as one (relocInfo_x86.cpp ShouldNotReachHere). With FSGSBASE offered the domU's init once read its
-     * thread pointer as zero at its first TLS access and the domU panicked at boot (FS base switching is Xen's in a PV
-     * guest; the instructions that bypass it are what XSA-293 was about). Neither is shown to be the cause: with both
-     * removed, dom0's JVM still died once in 18 boots. They are removed because they are the newest emulation and
-     * nothing here needs them.
+     * Every feature TCG emulates but XSAVE, AVX and its VEX-encoded kin, and FSGSBASE: none of Xen, dom0, the domU's
+     * drivers or the JVM in dom0 needs them.
+     *
+     * <p>XSAVE is the one that mattered. With it offered, processes in both guests now and then read garbage through
+     * their thread pointer soon after they started: busybox died at {@code 4a4d02}, loading through a TLS word that
+     * held 0, {@code 0x100000000}, {@code 0xffffffff00000000} or some user-space address, and glibc's malloc read a
+     * per-thread arena pointer as 0. Beside a process burning one host CPU, each of 4 boots on
+     * 2026-12-06 had two or three such faults (twice with the CPU as it was, once each with {@code -svm} and with a
+     * dom0 of one vCPU; earlier, {@code thread=single} and {@code -pcid,-invpcid} did not help either). Without XSAVE,
+     * 2 boots under the same load had none, nor did 3 with QEMU's plainest model {@code qemu64} (no XSAVE either).
+     * Xen then switches the guests' FPU and SSE registers with FXSAVE/FXRSTOR instead, so the suspect is TCG's
+     * emulation of XSAVE or one of its variants on that path; which one is not pinned down.
+     *
+     * <p>QEMU 7.2 (Debian 12's) is the first release whose TCG emulates AVX and AVX2; with them offered, dom0's JVM
+     * once died in its C1 compiler, which found a call it had just emitted no longer decoding as one
+     * (relocInfo_x86.cpp ShouldNotReachHere). AVX needs XSAVE in any case. FSGSBASE lets a PV guest switch its FS
+     * base without Xen (what XSA-293 was about) and is left out as the newest emulation on the path that failed.
      */
-    static final String CPU = "max,-avx,-avx2,-fma,-f16c,-vaes,-vpclmulqdq,-fsgsbase";
+    static final String CPU = "max,-avx,-avx2,-fma,-f16c,-vaes,-vpclmulqdq,-fsgsbase,-xsave";
 
     /**
      * @param mainClass the class dom0's JVM runs with arguments {@code <domU id> <run directory>} (PVKit back-ends only):
