@@ -60,11 +60,9 @@ class RingNotificationTest {
     void aBusyRingNeedsNoKickAndAnIdleOneAsksForOneAgain(boolean eventIdx) throws Exception {
         long features = VirtioFeatures.bit(VirtioFeatures.VERSION_1) | (eventIdx ? VirtioFeatures.bit(VirtioFeatures.EVENT_IDX) : 0);
         HoldFirst device = new HoldFirst();
-        try (VhostUserBackend backend = VhostUserBackend.serve(device, dir.resolve("notify.sock"), VhostUserBackend.Options.defaults());
-             OwnedGuestMemory guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(GUEST_BASE, 8 << 20)));
-             VhostUserFrontend v = VhostUserFrontend.connect(backend.socketPath());
-             EventFd kick = EventFd.create(); EventFd call = EventFd.create()) {
-            SplitDriverQueue driver = OneSplitRing.start(v, guest, GUEST_BASE, 16, features, kick, call);
+        try (Served served = new Served(device, dir.resolve("notify.sock"), VhostUserBackend.Options.defaults(), 16, features)) {
+            SplitDriverQueue driver = served.driver;
+            EventFd kick = served.kick;
             long data = GUEST_BASE + 0x100000;
 
             post(driver, data);
@@ -120,16 +118,13 @@ class RingNotificationTest {
                 return publishes;
             }
         };
-        try (VhostUserBackend backend = VhostUserBackend.serve(device, dir.resolve("batch.sock"),
-                VhostUserBackend.Options.defaults().withObserver(observer));
-             OwnedGuestMemory guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(GUEST_BASE, 8 << 20)));
-             VhostUserFrontend v = VhostUserFrontend.connect(backend.socketPath());
-             EventFd kick = EventFd.create(); EventFd call = EventFd.create()) {
-            SplitDriverQueue driver = OneSplitRing.start(v, guest, GUEST_BASE, 64, features, kick, call);
+        try (Served served = new Served(device, dir.resolve("batch.sock"), VhostUserBackend.Options.defaults().withObserver(observer),
+                64, features)) {
+            SplitDriverQueue driver = served.driver;
             long data = GUEST_BASE + 0x100000;
             post(driver, data);
             driver.publish();
-            kick.signal();
+            served.kick.signal();
             assertThat(device.entered.await(10, TimeUnit.SECONDS)).isTrue();
             for (int i = 1; i <= 20; i++) post(driver, data + 0x100L * i);
             driver.publish();
@@ -139,6 +134,32 @@ class RingNotificationTest {
         List<Integer> expected = nonBlocking ? List.of(8, 16, 21)
                 : java.util.stream.IntStream.rangeClosed(1, 21).boxed().toList();
         assertThat(published).containsExactlyElementsOf(expected);
+    }
+
+    /** {@code device} served on {@code socket}, and one split ring of {@code size} that a driver runs against it. */
+    private static final class Served implements AutoCloseable {
+        final VhostUserBackend backend;
+        final OwnedGuestMemory guest;
+        final VhostUserFrontend frontend;
+        final EventFd kick = EventFd.create();
+        final EventFd call = EventFd.create();
+        final SplitDriverQueue driver;
+
+        Served(EchoDevice device, Path socket, VhostUserBackend.Options options, int size, long features) throws Exception {
+            backend = VhostUserBackend.serve(device, socket, options);
+            guest = OwnedGuestMemory.memfd(List.of(new OwnedGuestMemory.Placement(GUEST_BASE, 8 << 20)));
+            frontend = VhostUserFrontend.connect(backend.socketPath());
+            driver = OneSplitRing.start(frontend, guest, GUEST_BASE, size, features, kick, call);
+        }
+
+        @Override
+        public void close() {
+            frontend.close();
+            guest.close();
+            backend.close();
+            kick.close();
+            call.close();
+        }
     }
 
     private static void post(SplitDriverQueue driver, long at) {
