@@ -119,6 +119,13 @@ abstract sealed class ChainBuffers permits ReadableBuffers, WritableBuffers {
     final <E extends Exception> void via(long at, long n, boolean intoGuest, GuestMemory.Transfer<E> transfer) throws E {
         check(at, n);
         if (target != null) throw new IllegalStateException("a transfer over these buffers is already running");
+        if (n == 0) return;
+        if (contiguousFrom(at) >= n) {
+            // One segment (a data buffer usually is): its offsets are the transfer's own, so no relay is made.
+            if (intoGuest) memory.writeVia(address(at), n, transfer);
+            else memory.readVia(address(at), n, transfer);
+            return;
+        }
         if (relay == null) relay = (view, offset) -> ((GuestMemory.Transfer<Exception>) target).move(view, pieceBase + offset);
         // The relay only ever throws what transfer throws: E, whatever its declared type says.
         GuestMemory.Transfer<E> through = (GuestMemory.Transfer<E>) (GuestMemory.Transfer<?>) relay;
