@@ -18,6 +18,8 @@ final class ConsoleSteps implements Closeable {
     private final Reader console;
     private final String marker;
     private final char[] chunk = new char[8192];
+    /** A line longer than this keeps only its end: a guest printing without line breaks must not fill the heap. */
+    static final int MAX_LINE = 64 * 1024;
     /** The end of the log that has no line break yet: the machine may still be writing that line. */
     private final StringBuilder unfinished = new StringBuilder();
 
@@ -33,13 +35,29 @@ final class ConsoleSteps implements Closeable {
             for (int i = 0; i < n; i++) {
                 if (chunk[i] != '\n') continue;
                 unfinished.append(chunk, start, i - start);
-                int at = unfinished.indexOf(marker);
-                if (at >= 0) step.accept(unfinished.substring(at + marker.length()).trim());
-                unfinished.setLength(0);
+                handOn(step);
                 start = i + 1;
             }
             unfinished.append(chunk, start, n - start);
+            if (unfinished.length() > MAX_LINE) unfinished.delete(0, unfinished.length() - MAX_LINE);
         }
+    }
+
+    /** Characters held of the line still open. */
+    int held() {
+        return unfinished.length();
+    }
+
+    /** The machine has stopped: its last line counts even without a line break. */
+    void finish(Consumer<String> step) throws IOException {
+        drain(step);
+        handOn(step);
+    }
+
+    private void handOn(Consumer<String> step) {
+        int at = unfinished.indexOf(marker);
+        if (at >= 0) step.accept(unfinished.substring(at + marker.length()).trim());
+        unfinished.setLength(0);
     }
 
     @Override

@@ -251,6 +251,7 @@ public final class XenRig {
                 exited = p.waitFor(250, java.util.concurrent.TimeUnit.MILLISECONDS);
                 steps.drain(step -> progress.accept(String.format("[%5.1f s] %s", (System.nanoTime() - t0) / 1e9, step)));
             }
+            steps.finish(step -> progress.accept(String.format("[%5.1f s] %s", (System.nanoTime() - t0) / 1e9, step)));
         } finally {
             ProcessReaper.killTree(p.toHandle());
             ProcessReaper.unregister(p.toHandle());

@@ -46,7 +46,30 @@ class ConsoleStepsTest {
             follower.drain(steps::add);
             append(console, "nning\n".getBytes(StandardCharsets.US_ASCII));
             follower.drain(steps::add);
+            append(console, "PVKIT-RIG done".getBytes(StandardCharsets.US_ASCII)); // the machine stopped mid-line
+            follower.drain(steps::add);
+            assertThat(steps).as("a line still open is not a step yet").hasSize(3);
+            follower.finish(steps::add);
         }
-        assertThat(steps).containsExactly("dom0 up", "domU created", "domU running");
+        assertThat(steps).containsExactly("dom0 up", "domU created", "domU running", "done");
+    }
+
+    @Test
+    void aLineWithoutEndKeepsOnlyItsTail() throws Exception {
+        Path console = dir.resolve("serial.log");
+        Files.createFile(console);
+        List<String> steps = new ArrayList<>();
+        try (ConsoleSteps follower = new ConsoleSteps(console, XenRig.STEP)) {
+            byte[] noise = new byte[ConsoleSteps.MAX_LINE];
+            java.util.Arrays.fill(noise, (byte) 'x');
+            for (int i = 0; i < 4; i++) {
+                append(console, noise);
+                follower.drain(steps::add);
+                assertThat(follower.held()).isLessThanOrEqualTo(ConsoleSteps.MAX_LINE);
+            }
+            append(console, "PVKIT-RIG after the noise\n".getBytes(StandardCharsets.US_ASCII));
+            follower.drain(steps::add);
+        }
+        assertThat(steps).containsExactly("after the noise");
     }
 }

@@ -41,6 +41,11 @@ public final class NullBlockStore implements BlockStore {
     }
 
     @Override
+    public boolean answersFromMemory() {
+        return true;
+    }
+
+    @Override
     public boolean readOnly() {
         return false;
     }

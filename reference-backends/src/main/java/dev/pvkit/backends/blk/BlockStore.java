@@ -30,6 +30,14 @@ public interface BlockStore extends AutoCloseable {
     /** Whether the store refuses writes. */
     boolean readOnly();
 
+    /**
+     * Whether every operation is answered from memory within microseconds, flush included (a memory or null store);
+     * not a file, whose flush waits for the disk. The device then lets the SDK publish its completions in batches.
+     */
+    default boolean answersFromMemory() {
+        return false;
+    }
+
     @Override
     void close() throws IOException;
 }

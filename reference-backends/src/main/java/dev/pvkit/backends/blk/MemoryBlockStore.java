@@ -100,6 +100,11 @@ public final class MemoryBlockStore implements BlockStore {
     }
 
     @Override
+    public boolean answersFromMemory() {
+        return true;
+    }
+
+    @Override
     public boolean readOnly() {
         return readOnly;
     }

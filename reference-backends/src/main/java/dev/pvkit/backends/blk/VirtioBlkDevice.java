@@ -31,12 +31,14 @@ public final class VirtioBlkDevice implements VirtioDevice {
     private volatile DeviceContext context;
     /** Where requests are served when the device uses I/O threads; null: on the queue's worker, synchronously. */
     private volatile java.util.concurrent.ExecutorService io;
+    private final boolean storeAnswersFromMemory;
 
     public VirtioBlkDevice(BlockStore store, BlkOptions options) {
         if (options.capacityBytes() > store.size()) {
             throw new IllegalArgumentException("capacity " + options.capacityBytes() + " exceeds the store's " + store.size() + " bytes");
         }
         this.options = options;
+        this.storeAnswersFromMemory = store.answersFromMemory();
         this.engine = new BlockEngine(store, options.capacityBytes() / BlockEngine.SECTOR_SIZE, options.readOnly(),
                 options.limits(), options.serial());
         this.handler = new BlkRequestHandler(engine);
@@ -202,12 +204,13 @@ public final class VirtioBlkDevice implements VirtioDevice {
     }
 
     /**
-     * In place, a request takes what the store takes: microseconds from memory or the page cache. A disk that may take
-     * milliseconds should be served on {@link #useIoThreads I/O threads}, which also keeps this true.
+     * True on {@link #useIoThreads I/O threads} (submit hands the request on), and in place on a store that answers
+     * from memory. Not in place on a file: a flush (and, written through, every write) waits for the disk, and the
+     * reads completed before it must not wait with it.
      */
     @Override
     public boolean submitsWithoutBlocking() {
-        return true;
+        return io != null || storeAnswersFromMemory;
     }
 
     @Override

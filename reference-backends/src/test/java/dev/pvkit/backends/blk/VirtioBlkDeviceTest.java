@@ -439,4 +439,21 @@ class VirtioBlkDeviceTest {
         assertThat(config(32, 1)).containsExactly(1);
         assertThat(device.engine().writeThrough()).isFalse();
     }
+
+    /**
+     * Batched publishing (the SDK's, for a device whose submit never blocks) only where no request can wait on the
+     * disk: a memory store, or any store behind I/O threads; never a file served in place, whose flush waits.
+     */
+    @Test
+    void submitsWithoutBlockingOnlyWhereNoRequestWaitsOnADisk(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        assertThat(new VirtioBlkDevice(new MemoryBlockStore(1 << 20, false)).submitsWithoutBlocking()).isTrue();
+        java.nio.file.Path image = dir.resolve("disk.img");
+        java.nio.file.Files.write(image, new byte[1 << 20]);
+        try (FileBlockStore file = FileBlockStore.open(image, false)) {
+            VirtioBlkDevice inPlace = new VirtioBlkDevice(file);
+            assertThat(inPlace.submitsWithoutBlocking()).isFalse();
+            assertThat(inPlace.useIoThreads(1).submitsWithoutBlocking()).isTrue();
+        }
+    }
 }

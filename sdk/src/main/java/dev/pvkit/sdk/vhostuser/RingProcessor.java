@@ -66,7 +66,7 @@ final class RingProcessor {
 
     /**
      * Drains the kick and processes the ring, one turn: until it is empty or {@link #TURN} chains were served,
-     * publishing each completion and signalling the call eventfd when the driver asked for it. While it serves, the
+     * publishing completions (see {@link #PUBLISH_EVERY}) and signalling the call eventfd when the driver asked for it. While it serves, the
      * driver is told not to notify (each notification costs it a system call and the worker a wake-up). At the end
      * notifications are asked for again, unless {@code polling}: then the worker means to poll the ring a while
      * first, and the ring stays {@link Turn#UNNOTIFIED}. {@code kicked}: the worker's epoll saw the kick eventfd
@@ -186,25 +186,32 @@ final class RingProcessor {
         int served = 0;
         int publishEvery = device.submitsWithoutBlocking() ? PUBLISH_EVERY : 1;
         boolean more = false;
-        while (true) {
-            Chain c;
-            while (!more && (c = q.poll()) != null) {
-                Request r = ring.pending.open(q, c, mem);
-                try {
-                    device.submit(r);
-                } catch (RuntimeException e) {
-                    LOG.error("queue {}: device failed on chain {}: {}", index, c.id(), e.toString());
-                    if (ring.pending.isOpen(r)) r.complete(0);
+        try {
+            while (true) {
+                Chain c;
+                while (!more && (c = q.poll()) != null) {
+                    Request r = ring.pending.open(q, c, mem);
+                    try {
+                        device.submit(r);
+                    } catch (RuntimeException e) {
+                        LOG.error("queue {}: device failed on chain {}: {}", index, c.id(), e.toString());
+                        if (ring.pending.isOpen(r)) r.complete(0);
+                    }
+                    if (++served % publishEvery == 0) publish(ring, q);
+                    more = served == TURN;
                 }
-                if (++served % publishEvery == 0) publish(ring, q);
-                more = served == TURN;
+                publish(ring, q); // the end of a batch: the ring ran empty (or the turn is over)
+                if (more || q.isBroken() || polling) break;
+                ring.unnotified = null;
+                if (!q.enableNotifications()) break;
+                q.disableNotifications(); // chains arrived meanwhile: serve them unnotified, as the rest of the turn
+                ring.unnotified = q;
             }
-            publish(ring, q); // the end of a batch: the ring ran empty (or the turn is over)
-            if (more || q.isBroken() || polling) break;
-            ring.unnotified = null;
-            if (!q.enableNotifications()) break;
-            q.disableNotifications(); // chains arrived meanwhile: serve them unnotified, as the rest of the turn
-            ring.unnotified = q;
+        } catch (RuntimeException e) {
+            // What the turn completed reaches the driver even so: a driver with all its requests in flight would
+            // otherwise wait for them forever (the worker rests the ring and sleeps).
+            publish(ring, q);
+            throw e;
         }
         if (q.isBroken() && ring.reportedBroken != q) {
             // Once per break: the log line, the error eventfd (SET_VRING_ERR; QEMU reports it), NEEDS_RESET.
