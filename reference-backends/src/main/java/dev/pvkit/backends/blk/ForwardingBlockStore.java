@@ -56,6 +56,12 @@ public abstract class ForwardingBlockStore implements BlockStore {
         return delegate.readOnly();
     }
 
+    /** As the delegate's: a subclass that makes calls slow (a test's stalling store) says false. */
+    @Override
+    public boolean answersFromMemory() {
+        return delegate.answersFromMemory();
+    }
+
     @Override
     public void close() throws IOException {
         delegate.close();
