@@ -5,6 +5,7 @@ import net.jqwik.api.RandomGenerator;
 import net.jqwik.api.Shrinkable;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,9 +18,13 @@ import java.util.function.Function;
 /**
  * A property search over live tries: jqwik generates cases from a seed, a {@link TryRunner} runs each against the
  * driver, and the first failure is shrunk greedily — jqwik proposes smaller cases, the first one that fails the
- * same way (same {@link TryOutcome#kind}) is kept — until no proposal fails or the shrink budget is spent. Tries are
- * live (a guest, a socket), so unlike a jqwik property this runs them one at a time, counts them and stops at a
- * time budget.
+ * same way (same {@link TryOutcome#kind}) twice in a row is kept — until no proposal fails or the shrink budget is
+ * spent. Tries are live (a guest, a socket), so unlike a jqwik property this runs them one at a time, counts them and
+ * stops at a time budget.
+ *
+ * <p>Some driver flaws show only when timing lines up (two completions behind one notification), so a case can fail
+ * once and pass ever after. The minimal case is therefore run {@link #CONFIRMATIONS} more times, and one that never
+ * fails again is given up for the last accepted step before it that does: the reported reproduction reproduces.
  */
 public final class Explorer<T> {
     /** jqwik's generation size: how far generated values reach into their ranges (its default for 1000 tries). */
@@ -110,50 +115,71 @@ public final class Explorer<T> {
 
     private Finding<T> shrink(int tryNumber, Shrinkable<T> failing, TryOutcome failure, int budget, long deadline,
                               Progress progress) throws InterruptedException {
-        Shrinkable<T> current = failing;
-        TryOutcome currentOutcome = failure;
+        // Every accepted step, the generated case first: a minimal case that will not fail again is given up for the
+        // last step before it that does.
+        List<Shrinkable<T>> path = new ArrayList<>(List.of(failing));
+        List<TryOutcome> outcomes = new ArrayList<>(List.of(failure));
         Set<T> tried = new HashSet<>();
         tried.add(value(failing));
-        int steps = 0;
         int runs = 0;
         boolean improved = true;
         while (improved && runs < budget && System.nanoTime() < deadline) {
             improved = false;
-            Shrinkable<T> from = current;
+            Shrinkable<T> from = path.get(path.size() - 1);
             // jqwik proposes the most aggressive shrinks first; a bounded look keeps a huge case from stalling here.
             List<Shrinkable<T>> candidates = JqwikContext.run(() -> from.shrink().limit(500).toList());
             for (Shrinkable<T> candidate : candidates) {
                 if (runs >= budget || System.nanoTime() >= deadline) break;
                 T value = value(candidate);
                 if (!tried.add(value)) continue;
-                runs++;
                 TryOutcome o;
                 try {
+                    runs++;
                     o = runner.run(value);
+                    // A step is taken only on a second failure in a row: one lucky failure of a race (a missed kick
+                    // the device happened to miss too) would otherwise lead the shrink into cases that pass.
+                    if (sameFailure(o, failure) && runs < budget) {
+                        runs++;
+                        o = runner.run(value);
+                    } else {
+                        o = TryOutcome.passed();
+                    }
                 } catch (Abort a) {
-                    return new Finding<>(tryNumber, value(failing), failure, value(current), currentOutcome, steps, runs, 0, 0);
+                    int last = path.size() - 1;
+                    return new Finding<>(tryNumber, value(failing), failure, value(path.get(last)), outcomes.get(last),
+                            last, runs, 0, 0);
                 }
-                if (o.failed() && o.kind().equals(failure.kind())) {
-                    current = candidate;
-                    currentOutcome = o;
-                    steps++;
+                if (sameFailure(o, failure)) {
+                    path.add(candidate);
+                    outcomes.add(o);
                     improved = true;
-                    progress.shrunk(steps, runs, String.valueOf(value));
+                    progress.shrunk(path.size() - 1, runs, String.valueOf(value));
                     break;
                 }
             }
         }
-        T minimal = value(current);
+        // Confirm the minimal case; when it never fails again, step back along the path to the smallest that does.
         int reproduced = 0;
         int confirmations = 0;
+        int step = path.size() - 1;
         try {
-            for (; confirmations < CONFIRMATIONS && System.nanoTime() < deadline; confirmations++) {
-                TryOutcome o = runner.run(minimal);
-                if (o.failed() && o.kind().equals(failure.kind())) reproduced++;
+            while (true) {
+                T candidate = value(path.get(step));
+                reproduced = 0;
+                for (confirmations = 0; confirmations < CONFIRMATIONS && System.nanoTime() < deadline; confirmations++) {
+                    if (sameFailure(runner.run(candidate), failure)) reproduced++;
+                }
+                if (reproduced > 0 || step == 0 || System.nanoTime() >= deadline) break;
+                step--;
             }
         } catch (Abort a) {
             // the runner can run no more: the confirmations so far stand
         }
-        return new Finding<>(tryNumber, value(failing), failure, minimal, currentOutcome, steps, runs, reproduced, confirmations);
+        return new Finding<>(tryNumber, value(failing), failure, value(path.get(step)), outcomes.get(step), step, runs,
+                reproduced, confirmations);
+    }
+
+    private static boolean sameFailure(TryOutcome o, TryOutcome failure) {
+        return o.failed() && o.kind().equals(failure.kind());
     }
 }

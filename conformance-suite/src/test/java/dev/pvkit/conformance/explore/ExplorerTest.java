@@ -50,6 +50,46 @@ class ExplorerTest {
         assertThat(r.finding().shrinkSteps()).isPositive();
     }
 
+    /**
+     * A runner that judges by {@link #lateFailureBreaks}, except that once the search has found that failure (so while
+     * it shrinks), every other case also fails its first {@code lucky} runs, as a race lost by chance does.
+     */
+    private static TryRunner<BlkCase> racyRunner(int lucky) {
+        Map<BlkCase, Integer> runsOf = new java.util.HashMap<>();
+        boolean[] shrinking = {false};
+        return c -> {
+            TryOutcome real = lateFailureBreaks(c);
+            if (real.failed() || !shrinking[0]) {
+                shrinking[0] |= real.failed();
+                return real;
+            }
+            int n = runsOf.merge(c, 1, Integer::sum);
+            return n <= lucky ? TryOutcome.failed("status", "a race lost by chance") : real;
+        };
+    }
+
+    @Test
+    void aFailureThatDoesNotComeBackIsNoShrinkStep() throws InterruptedException {
+        Exploration<BlkCase> r = new Explorer<>(BlkCases.cases(SPACE), racyRunner(1), BlkCases::dimensions)
+                .explore(7, 500, Duration.ofMinutes(1), 400, Explorer.Progress.NONE);
+        assertThat(r.failed()).isTrue();
+        assertThat(lateFailureBreaks(r.finding().minimal()).failed()).as("minimal %s", r.finding().minimal()).isTrue();
+        assertThat(r.finding().minimal().behaviour().failures()).hasSize(1).containsKey(2);
+        assertThat(r.finding().deterministic()).isTrue();
+    }
+
+    @Test
+    void aMinimalCaseThatNeverFailsAgainGivesWayToTheLastStepThatDoes() throws InterruptedException {
+        // Every wrong case fails twice in a row, so the shrink walks into them; the confirmations catch it.
+        Exploration<BlkCase> r = new Explorer<>(BlkCases.cases(SPACE), racyRunner(2), BlkCases::dimensions)
+                .explore(7, 500, Duration.ofMinutes(1), 400, Explorer.Progress.NONE);
+        assertThat(r.failed()).isTrue();
+        Finding<BlkCase> f = r.finding();
+        assertThat(lateFailureBreaks(f.minimal()).failed()).as("minimal %s", f.minimal()).isTrue();
+        assertThat(f.reproduced()).isEqualTo(f.confirmations()).isEqualTo(3);
+        assertThat(f.outcome().kind()).isEqualTo("status");
+    }
+
     @Test
     void theSameSeedGivesTheSameSearch() throws InterruptedException {
         AtomicInteger a = new AtomicInteger();
