@@ -51,6 +51,9 @@ public final class GuestMemory {
     private final ByteBuffer fast;
     private final long fastStart;
     private final long fastLength;
+    /** The fast chunk's native address, and whether scalars go there directly ({@link NativeWords}). */
+    private final long fastAddress;
+    private final boolean nativeFast;
     private final AccessGuard guard;
     private final WriteObserver writes;
     /**
@@ -72,6 +75,8 @@ public final class GuestMemory {
         this.fast = regions.length == 0 ? null : regions[0].mapping().chunkAt(0);
         this.fastStart = firstStart;
         this.fastLength = regions.length == 0 ? 0 : fast.limit();
+        this.fastAddress = regions.length == 0 ? 0 : regions[0].mapping().address();
+        this.nativeFast = NativeWords.AVAILABLE && regions.length > 0 && fast.isDirect();
         this.guard = guard;
         this.writes = writes;
         this.observed = writes != WriteObserver.NONE;
@@ -157,49 +162,61 @@ public final class GuestMemory {
 
     public byte readU8(long address) {
         long off = fastScalar(address, 1);
-        return off >= 0 ? fast.get((int) off) : regionReadU8(address);
+        if (off >= 0) return nativeFast ? NativeWords.get8(fastAddress + off) : fast.get((int) off);
+        return regionReadU8(address);
     }
 
     public void writeU8(long address, byte value) {
         long off = fastScalar(address, 1);
-        if (off >= 0) fast.put((int) off, value);
-        else regionWriteU8(address, value);
+        if (off >= 0) {
+            if (nativeFast) NativeWords.put8(fastAddress + off, value);
+            else fast.put((int) off, value);
+        } else regionWriteU8(address, value);
         if (observed) writes.written(address, 1);
     }
 
     public short readLe16(long address) {
         long off = fastScalar(address, 2);
-        return off >= 0 ? fast.getShort((int) off) : (short) regionRead(address, 2);
+        if (off >= 0) return nativeFast ? NativeWords.get16(fastAddress + off) : fast.getShort((int) off);
+        return (short) regionRead(address, 2);
     }
 
     public void writeLe16(long address, short value) {
         long off = fastScalar(address, 2);
-        if (off >= 0) fast.putShort((int) off, value);
-        else regionWrite(address, 2, value);
+        if (off >= 0) {
+            if (nativeFast) NativeWords.put16(fastAddress + off, value);
+            else fast.putShort((int) off, value);
+        } else regionWrite(address, 2, value);
         if (observed) writes.written(address, 2);
     }
 
     public int readLe32(long address) {
         long off = fastScalar(address, 4);
-        return off >= 0 ? fast.getInt((int) off) : (int) regionRead(address, 4);
+        if (off >= 0) return nativeFast ? NativeWords.get32(fastAddress + off) : fast.getInt((int) off);
+        return (int) regionRead(address, 4);
     }
 
     public void writeLe32(long address, int value) {
         long off = fastScalar(address, 4);
-        if (off >= 0) fast.putInt((int) off, value);
-        else regionWrite(address, 4, value);
+        if (off >= 0) {
+            if (nativeFast) NativeWords.put32(fastAddress + off, value);
+            else fast.putInt((int) off, value);
+        } else regionWrite(address, 4, value);
         if (observed) writes.written(address, 4);
     }
 
     public long readLe64(long address) {
         long off = fastScalar(address, 8);
-        return off >= 0 ? fast.getLong((int) off) : regionRead(address, 8);
+        if (off >= 0) return nativeFast ? NativeWords.get64(fastAddress + off) : fast.getLong((int) off);
+        return regionRead(address, 8);
     }
 
     public void writeLe64(long address, long value) {
         long off = fastScalar(address, 8);
-        if (off >= 0) fast.putLong((int) off, value);
-        else regionWrite(address, 8, value);
+        if (off >= 0) {
+            if (nativeFast) NativeWords.put64(fastAddress + off, value);
+            else fast.putLong((int) off, value);
+        } else regionWrite(address, 8, value);
         if (observed) writes.written(address, 8);
     }
 

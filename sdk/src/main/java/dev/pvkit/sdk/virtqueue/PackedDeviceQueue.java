@@ -232,10 +232,12 @@ public final class PackedDeviceQueue extends RingQueue {
      */
     private Chain walk(long head) {
         first = replay != null ? replay.slot() : availPos;
-        slot = first;
-        wrap = availWrap;
-        slots = 0;
-        steps = 0;
+        // The walk's position in locals, stored into the fields (park) only where a method reads them: kept in
+        // fields, every descriptor paid their loads and stores around the guest memory accesses.
+        int slot = first;
+        boolean wrap = availWrap;
+        int slots = 0;
+        int steps = 0;
         builder.start(first);
         // A legitimate list never reaches into slots the device still holds (nor past a whole ring); a saved list
         // is exactly as long as it was recorded.
@@ -247,7 +249,7 @@ public final class PackedDeviceQueue extends RingQueue {
         int flags = (int) (head >>> 48);
         int lastId = 0; // the buffer id of the descriptor read last: the list's id once the walk ends
         while (true) {
-            step();
+            steps++;
             long lenIdFlags = head;
             if (slots > 0 && replay != null) {
                 flags = replay.flags()[slots];
@@ -259,12 +261,12 @@ public final class PackedDeviceQueue extends RingQueue {
                     ChainError e = builder.violation(ChainRule.LIST_NOT_AVAILABLE, slot, false, 0, 0, flags,
                             "slot " + slot + " of the list is not available in lap " + (wrap ? 1 : 0));
                     if (e != null) {
+                        park(slot, wrap, slots, steps, flags);
                         reject(e, false); // the rest of the list is not the driver's yet: its end is unknown
                         return null;
                     }
                 }
             }
-            ringFlags = flags;
             long addr;
             int len;
             if (replay != null) {
@@ -302,6 +304,7 @@ public final class PackedDeviceQueue extends RingQueue {
                             "indirect table is not inside guest memory");
                 }
                 if (e != null) {
+                    park(slot, wrap, slots, steps, flags);
                     reject(e, true);
                     return null;
                 }
@@ -309,7 +312,7 @@ public final class PackedDeviceQueue extends RingQueue {
                 boolean flagsReported = false;
                 for (int i = 0; i < entries; i++) {
                     long t = addr + (long) PackedRing.DESC_SIZE * i;
-                    step();
+                    steps++;
                     long bAddr = memory.readLe64(t);
                     int bLen = memory.readLe32(t + 8);
                     int bFlags = memory.readLe16(t + 14) & 0xffff;
@@ -318,30 +321,37 @@ public final class PackedDeviceQueue extends RingQueue {
                         e = builder.violation(ChainRule.INDIRECT_TABLE_FLAGS, i, true, bAddr, Integer.toUnsignedLong(bLen), bFlags,
                                 "flags other than WRITE in an indirect table entry");
                     }
-                    if (e == null) e = checkLength(++buffers, hardLimit, tooLongReported, i, true, bAddr, bLen, bFlags);
+                    if (e == null) e = checkLength(++buffers, steps, hardLimit, tooLongReported, i, true, bAddr, bLen, bFlags);
                     if (buffers > q) tooLongReported = true;
                     if (e == null) e = builder.buffer(i, true, bAddr, bLen, bFlags, (bFlags & PackedRing.F_WRITE) != 0);
                     if (e != null) {
+                        park(slot, wrap, slots, steps, flags);
                         reject(e, true);
                         return null;
                     }
                 }
             } else {
-                ChainError e = checkLength(++buffers, hardLimit, tooLongReported, slot, false, addr, len, flags);
+                ChainError e = checkLength(++buffers, steps, hardLimit, tooLongReported, slot, false, addr, len, flags);
                 if (buffers > q) tooLongReported = true;
                 if (e == null) e = builder.buffer(slot, false, addr, len, flags, (flags & PackedRing.F_WRITE) != 0);
                 if (e != null) {
+                    park(slot, wrap, slots, steps, flags);
                     reject(e, true);
                     return null;
                 }
             }
             if ((flags & PackedRing.F_NEXT) == 0) break;
             if (slots >= slotBudget) {
+                park(slot, wrap, slots, steps, flags);
                 reject(pastBudget(slotBudget, addr, ulen, flags), false);
                 return null;
             }
-            advance();
+            if (++slot == q) {
+                slot = 0;
+                wrap = !wrap;
+            }
         }
+        park(slot, wrap, slots, steps, flags);
         if (replay != null && slots != replay.slots()) {
             reject(builder.error(ChainRule.LIST_NOT_AVAILABLE, slot, false, 0, 0, flags, "saved list ends after "
                     + slots + " of the " + replay.slots() + " slots recorded for it"), false);
@@ -412,8 +422,8 @@ public final class PackedDeviceQueue extends RingQueue {
      * CHAIN_TOO_LONG beyond Q buffers: reported once and tolerable up to the hard limit, never past it. The step
      * count also bounds lists that (tolerated) mix several indirect tables into a NEXT chain.
      */
-    private ChainError checkLength(int buffers, int hardLimit, boolean reported, int descriptor, boolean inIndirect,
-                                   long addr, int len, int flags) {
+    private ChainError checkLength(int buffers, int steps, int hardLimit, boolean reported, int descriptor,
+                                   boolean inIndirect, long addr, int len, int flags) {
         if (buffers > hardLimit || steps > hardLimit + 1) {
             return builder.error(ChainRule.CHAIN_TOO_LONG, descriptor, inIndirect, addr, Integer.toUnsignedLong(len), flags,
                     "list longer than the hard limit of " + hardLimit + " buffers");
@@ -426,6 +436,16 @@ public final class PackedDeviceQueue extends RingQueue {
     private void step() {
         steps++;
         descriptorsRead++;
+    }
+
+    /** Stores the walk's position (kept in locals while it runs) for the methods that read it, and counts its reads. */
+    private void park(int slot, boolean wrap, int slots, int steps, int flags) {
+        this.slot = slot;
+        this.wrap = wrap;
+        this.slots = slots;
+        this.steps = steps;
+        this.ringFlags = flags;
+        descriptorsRead += steps;
     }
 
     private void advance() {

@@ -29,6 +29,32 @@ class GuestMemoryTest {
         }
     }
 
+    /**
+     * Scalars go to native memory directly (NativeWords) while bulk copies go through the mapping's buffers: both must
+     * see the same little-endian bytes, up to the last word of the region.
+     */
+    @Test
+    void scalarsAndBulkCopiesSeeTheSameLittleEndianBytes() {
+        try (OwnedGuestMemory g = OwnedGuestMemory.anonymous(0x1000, MIB)) {
+            GuestMemory m = g.memory();
+            long last = 0x1000 + MIB - 8;
+            for (long at : new long[] {0x1000, 0x4321, last}) {
+                m.write(at, new byte[] {1, 2, 3, 4, 5, 6, 7, (byte) 0x88}, 0, 8);
+                assertThat(m.readLe64(at)).isEqualTo(0x8807060504030201L);
+                assertThat(m.readLe32(at + 4)).isEqualTo(0x88070605);
+                assertThat(m.readLe16(at + 6)).isEqualTo((short) 0x8807);
+                assertThat(m.readU8(at + 7)).isEqualTo((byte) 0x88);
+                m.writeLe64(at, 0x1122334455667788L);
+                m.writeLe32(at, 0xa1a2a3a4);
+                m.writeLe16(at + 4, (short) 0xb1b2);
+                m.writeU8(at + 7, (byte) 0xc1);
+                byte[] back = new byte[8];
+                m.read(at, back, 0, 8);
+                assertThat(back).containsExactly(0xa4, 0xa3, 0xa2, 0xa1, 0xb2, 0xb1, 0x22, 0xc1);
+            }
+        }
+    }
+
     @Test
     void boundsAreCheckedAtBothEndsAndAgainstOverflow() {
         List<long[]> seen = new ArrayList<>();
