@@ -74,7 +74,9 @@ public final class Explorer<T> {
 
     /**
      * Runs up to {@code tries} generated cases from {@code seed} within {@code budget}, and shrinks the first failure
-     * with at most {@code shrinkTries} more runs.
+     * with at most {@code shrinkTries} more runs; confirming the result takes {@link #CONFIRMATIONS} runs, and stepping
+     * back from a minimal case that never fails again up to {@code shrinkTries} more (counted in the finding's shrink
+     * runs).
      */
     public Exploration<T> explore(long seed, int tries, Duration budget, int shrinkTries, Progress progress)
             throws InterruptedException {
@@ -158,25 +160,38 @@ public final class Explorer<T> {
                 }
             }
         }
-        // Confirm the minimal case; when it never fails again, step back along the path to the smallest that does.
+        // Confirm the minimal case; when it never fails again, step back along the path to the last step that does.
+        // Stepping back costs at most the shrink budget again, counted in the shrink runs; an abort or the deadline
+        // ends it with the last result that was confirmed.
+        int last = path.size() - 1;
+        int step = last;
         int reproduced = 0;
         int confirmations = 0;
-        int step = path.size() - 1;
-        try {
-            while (true) {
-                T candidate = value(path.get(step));
-                reproduced = 0;
-                for (confirmations = 0; confirmations < CONFIRMATIONS && System.nanoTime() < deadline; confirmations++) {
-                    if (sameFailure(runner.run(candidate), failure)) reproduced++;
+        int stepBackRuns = 0;
+        for (int tried = last; tried >= 0; tried--) {
+            if (tried < last && stepBackRuns + CONFIRMATIONS > budget) break;
+            T candidate = value(path.get(tried));
+            int r = 0;
+            int c = 0;
+            boolean aborted = false;
+            try {
+                for (; c < CONFIRMATIONS && System.nanoTime() < deadline; c++) {
+                    if (sameFailure(runner.run(candidate), failure)) r++;
                 }
-                if (reproduced > 0 || step == 0 || System.nanoTime() >= deadline) break;
-                step--;
+            } catch (Abort a) {
+                aborted = true; // the runner can run no more: the confirmations so far stand
             }
-        } catch (Abort a) {
-            // the runner can run no more: the confirmations so far stand
+            if (tried < last) stepBackRuns += c;
+            // The minimal case's own result stands unless an earlier step is seen to fail again.
+            if (tried == last || r > 0) {
+                step = tried;
+                reproduced = r;
+                confirmations = c;
+            }
+            if (r > 0 || aborted || c < CONFIRMATIONS) break;
         }
-        return new Finding<>(tryNumber, value(failing), failure, value(path.get(step)), outcomes.get(step), step, runs,
-                reproduced, confirmations);
+        return new Finding<>(tryNumber, value(failing), failure, value(path.get(step)), outcomes.get(step), step,
+                runs + stepBackRuns, reproduced, confirmations);
     }
 
     private static boolean sameFailure(TryOutcome o, TryOutcome failure) {

@@ -244,14 +244,16 @@ public final class XenRig {
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
         ProcessReaper.register(p.toHandle());
         boolean exited;
+        java.util.function.Consumer<String> timed = step -> progress.accept(
+                String.format("[%5.1f s] %s", (System.nanoTime() - t0) / 1e9, step));
         try (ConsoleSteps steps = new ConsoleSteps(serial, STEP)) {
             long deadline = t0 + o.timeout().toNanos();
             exited = false;
             while (!exited && System.nanoTime() < deadline) {
                 exited = p.waitFor(250, java.util.concurrent.TimeUnit.MILLISECONDS);
-                steps.drain(step -> progress.accept(String.format("[%5.1f s] %s", (System.nanoTime() - t0) / 1e9, step)));
+                steps.drain(timed);
             }
-            steps.finish(step -> progress.accept(String.format("[%5.1f s] %s", (System.nanoTime() - t0) / 1e9, step)));
+            steps.finish(timed);
         } finally {
             ProcessReaper.killTree(p.toHandle());
             ProcessReaper.unregister(p.toHandle());

@@ -81,13 +81,27 @@ class ExplorerTest {
     @Test
     void aMinimalCaseThatNeverFailsAgainGivesWayToTheLastStepThatDoes() throws InterruptedException {
         // Every wrong case fails twice in a row, so the shrink walks into them; the confirmations catch it.
-        Exploration<BlkCase> r = new Explorer<>(BlkCases.cases(SPACE), racyRunner(2), BlkCases::dimensions)
-                .explore(7, 500, Duration.ofMinutes(1), 400, Explorer.Progress.NONE);
+        TryRunner<BlkCase> racy = racyRunner(2);
+        AtomicInteger calls = new AtomicInteger();
+        Exploration<BlkCase> r = new Explorer<>(BlkCases.cases(SPACE), c -> {
+            calls.incrementAndGet();
+            return racy.run(c);
+        }, BlkCases::dimensions).explore(7, 500, Duration.ofMinutes(1), 400, Explorer.Progress.NONE);
         assertThat(r.failed()).isTrue();
         Finding<BlkCase> f = r.finding();
         assertThat(lateFailureBreaks(f.minimal()).failed()).as("minimal %s", f.minimal()).isTrue();
         assertThat(f.reproduced()).isEqualTo(f.confirmations()).isEqualTo(3);
-        assertThat(f.outcome().kind()).isEqualTo("status");
+        assertThat(f.outcome().detail()).as("the outcome of the step reported").isEqualTo("late failure");
+        // Every run is counted: the search's tries, the shrink's and step-back's runs, the 3 confirmations.
+        assertThat(calls.get()).isEqualTo(r.tries() + f.shrinkTries() + 3);
+    }
+
+    @Test
+    void aMinimalCaseNeverRunAgainIsNotCalledDeterministic() {
+        BlkCase c = new BlkCase(BlkBehaviour.plain(), new BlkWorkload(List.of(new BlkOp(BlkOp.Kind.READ, 0, 1)), 1, 1));
+        TryOutcome failed = TryOutcome.failed("status", "late failure");
+        assertThat(new Finding<>(1, c, failed, c, failed, 0, 0, 0, 0).deterministic()).isFalse();
+        assertThat(new Finding<>(1, c, failed, c, failed, 0, 0, 3, 3).deterministic()).isTrue();
     }
 
     @Test

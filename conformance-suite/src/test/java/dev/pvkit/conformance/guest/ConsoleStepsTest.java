@@ -1,5 +1,6 @@
 package dev.pvkit.conformance.guest;
 
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +21,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ConsoleStepsTest {
     @TempDir
     Path dir;
+    private Path console;
+    private final List<String> steps = new ArrayList<>();
+
+    @BeforeEach
+    void anEmptyConsole() throws Exception {
+        console = Files.createFile(dir.resolve("serial.log"));
+    }
 
     private void append(Path f, byte[] bytes) throws Exception {
         Files.write(f, bytes, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
@@ -27,9 +35,6 @@ class ConsoleStepsTest {
 
     @Test
     void bytesThatAreNotUtf8AndACharacterCutInTwoPassAndTheStepsAfterThemArrive() throws Exception {
-        Path console = dir.resolve("serial.log");
-        Files.createFile(console);
-        List<String> steps = new ArrayList<>();
         try (ConsoleSteps follower = new ConsoleSteps(console, XenRig.STEP)) {
             ByteArrayOutputStream noise = new ByteArrayOutputStream();
             noise.writeBytes("[  3.1] garbage \u00ff\u00fe ".getBytes(StandardCharsets.ISO_8859_1));
@@ -56,9 +61,6 @@ class ConsoleStepsTest {
 
     @Test
     void aLineWithoutEndKeepsOnlyItsTail() throws Exception {
-        Path console = dir.resolve("serial.log");
-        Files.createFile(console);
-        List<String> steps = new ArrayList<>();
         try (ConsoleSteps follower = new ConsoleSteps(console, XenRig.STEP)) {
             byte[] noise = new byte[ConsoleSteps.MAX_LINE];
             java.util.Arrays.fill(noise, (byte) 'x');

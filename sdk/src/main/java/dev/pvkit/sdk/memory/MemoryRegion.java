@@ -8,7 +8,8 @@ import java.nio.ByteBuffer;
  * One contiguous piece of guest RAM: where the guest sees it (guest-physical address), where the front-end
  * process has it mapped (its virtual address, which vhost-user ring addresses use), and where this process
  * has it mapped. Offsets given to the accessors are region-relative and must already be bounds checked by
- * {@link GuestMemory}; the JDK's buffer checks still stop any slip.
+ * {@link GuestMemory}; the JDK's buffer checks still stop any slip here (but not in {@link GuestMemory}'s scalar
+ * accesses to its fast chunk, which use native addresses after its own check).
  *
  * @param guestPhysical first guest-physical address
  * @param size          bytes

@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * A range of mapped native memory exposed as little-endian direct {@link ByteBuffer}s of at most
  * {@value #CHUNK_SIZE} bytes each, so mappings larger than 2 GiB work. Every access through the buffers is
- * bounds checked by the JDK: a wrong offset throws, it never touches memory outside the mapping.
+ * bounds checked by the JDK: a wrong offset throws, it never touches memory outside the mapping. ({@code
+ * GuestMemory} also loads and stores ring words at {@link #address()} plus an offset, after its own range check.)
  */
 public final class MappedMemory implements AutoCloseable {
 
