@@ -168,9 +168,9 @@ public final class Explorer<T> {
         int reproduced = 0;
         int confirmations = 0;
         int stepBackRuns = 0;
-        for (int tried = last; tried >= 0; tried--) {
-            if (tried < last && stepBackRuns + CONFIRMATIONS > budget) break;
-            T candidate = value(path.get(tried));
+        for (int at = last; at >= 0; at--) {
+            if (at < last && stepBackRuns + CONFIRMATIONS > budget) break;
+            T candidate = value(path.get(at));
             int r = 0;
             int c = 0;
             boolean aborted = false;
@@ -181,10 +181,10 @@ public final class Explorer<T> {
             } catch (Abort a) {
                 aborted = true; // the runner can run no more: the confirmations so far stand
             }
-            if (tried < last) stepBackRuns += c;
+            if (at < last) stepBackRuns += c;
             // The minimal case's own result stands unless an earlier step is seen to fail again.
-            if (tried == last || r > 0) {
-                step = tried;
+            if (at == last || r > 0) {
+                step = at;
                 reproduced = r;
                 confirmations = c;
             }
