@@ -92,8 +92,9 @@ public final class GuestImageBuilder {
         String init = resource("init.sh");
         String agent = resource("agent.sh");
         byte[] zeroout = resourceBytes(ZEROOUT);
+        byte[] pattern = resourceBytes(PATTERN);
         String key = hash(FORMAT, fileHash(kernelDeb), fileHash(busyboxDeb), init, agent, HexFormat.of().formatHex(zeroout),
-                String.join(",", modules))
+                HexFormat.of().formatHex(pattern), String.join(",", modules))
                 .substring(0, 20);
         GuestImage cached = readImage(images, key);
         if (cached != null) {
@@ -123,7 +124,7 @@ public final class GuestImageBuilder {
             progress.accept("building initramfs: busybox, agent, modules " + ordered.stream().map(KernelModules.Module::name).toList());
             Path out = work.resolve(key);
             Files.createDirectories(out);
-            writeInitramfs(out.resolve("initrd.cpio.gz"), Files.readAllBytes(busybox), ordered, init, agent, zeroout);
+            writeInitramfs(out.resolve("initrd.cpio.gz"), Files.readAllBytes(busybox), ordered, init, agent, zeroout, pattern);
             Files.copy(kernel, out.resolve("vmlinuz"));
             Properties meta = new Properties();
             meta.setProperty("kernelVersion", version);
@@ -149,7 +150,7 @@ public final class GuestImageBuilder {
     }
 
     static void writeInitramfs(Path target, byte[] busybox, List<KernelModules.Module> modules, String init,
-                               String agent, byte[] zeroout) throws IOException {
+                               String agent, byte[] zeroout, byte[] pattern) throws IOException {
         try (OutputStream os = new GZIPOutputStream(Files.newOutputStream(target), 1 << 16);
              CpioWriter cpio = new CpioWriter(os)) {
             for (String d : List.of("bin", "dev", "etc", "etc/pvkit", "lib", "lib/modules", "proc", "sys", "tmp")) {
@@ -167,7 +168,8 @@ public final class GuestImageBuilder {
             }
             cpio.file("etc/pvkit/modules", 0644, order.toString().getBytes(StandardCharsets.US_ASCII));
             cpio.file("bin/pvkit-agent", 0755, agent.getBytes(StandardCharsets.UTF_8));
-            cpio.file("bin/pvkit-zeroout", 0755, zeroout);
+            cpio.file("bin/" + ZEROOUT, 0755, zeroout);
+            cpio.file("bin/" + PATTERN, 0755, pattern);
             cpio.file("init", 0755, init.getBytes(StandardCharsets.UTF_8));
         }
     }
@@ -193,6 +195,13 @@ public final class GuestImageBuilder {
      * ({@code nasm -f bin}; GuestImageBuilderTest assembles it again and compares).
      */
     static final String ZEROOUT = "pvkit-zeroout";
+
+    /**
+     * The agent's pattern maker for WRITE and NETSEND (spec Appendix B.4): a 380-byte x86-64 executable assembled from
+     * src/main/asm/pattern.asm (PatternHelperTest assembles it again and compares). Busybox awk made the same bytes
+     * at about 30 s per MiB under TCG, half of the host's minute for one command.
+     */
+    static final String PATTERN = "pvkit-pattern";
 
     /** The guest-side scripts shipped with the harness (their protocol is Appendix B of the PVKit specification). */
     static String resource(String name) throws IOException {

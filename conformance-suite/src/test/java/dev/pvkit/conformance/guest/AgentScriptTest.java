@@ -25,8 +25,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The shipped guest agent script, run by the host's busybox on stdin/stdout with a regular file standing in for
- * the block device ({@code PVKIT_AGENT_SYSROOT}), driven by the Java {@link GuestAgent}: the awk pattern generator
- * and {@link PatternGenerator} agree byte for byte, every command gets exactly one result line, errors are ERR.
+ * the block device ({@code PVKIT_AGENT_SYSROOT}), driven by the Java {@link GuestAgent}: the pattern WRITE makes
+ * (with the shipped pvkit-pattern, and with the awk fallback) and {@link PatternGenerator} agree byte for byte, every command gets exactly one result line, errors are ERR.
  * The live test repeats the pattern check inside a real guest.
  */
 class AgentScriptTest {
@@ -42,17 +42,25 @@ class AgentScriptTest {
     @BeforeEach
     void start() throws IOException {
         assumeTrue(Files.isExecutable(BUSYBOX), "needs the host's busybox (Debian package busybox-static)");
-        Path script = Files.writeString(tmp.resolve("agent.sh"), GuestImageBuilder.resource("agent.sh"));
         Files.createDirectories(tmp.resolve("root/dev"));
         disk = tmp.resolve("root/dev/vda");
         Files.write(disk, new byte[DISK]);
+        startAgent(true);
+    }
+
+    /** Starts the agent with busybox applets and its own helpers on PATH, as in the guest; without pvkit-pattern if asked. */
+    private void startAgent(boolean patternHelper) throws IOException {
+        Path script = Files.writeString(tmp.resolve("agent.sh"), GuestImageBuilder.resource("agent.sh"));
         ProcessBuilder pb = new ProcessBuilder(BUSYBOX.toString(), "sh", script.toString(), "-")
                 .redirectError(ProcessBuilder.Redirect.DISCARD);
         pb.environment().put("PVKIT_AGENT_SYSROOT", tmp.resolve("root").toString());
-        // busybox applets and the agent's own helper only, as in the guest
-        Path bin = Files.createDirectories(tmp.resolve("bin"));
-        Path zeroout = Files.write(bin.resolve(GuestImageBuilder.ZEROOUT), GuestImageBuilder.resourceBytes(GuestImageBuilder.ZEROOUT));
-        zeroout.toFile().setExecutable(true);
+        Path bin = tmp.resolve(patternHelper ? "bin" : "bin-without-pattern");
+        Files.createDirectories(bin);
+        List<String> helpers = patternHelper ? List.of(GuestImageBuilder.ZEROOUT, GuestImageBuilder.PATTERN) : List.of(GuestImageBuilder.ZEROOUT);
+        for (String name : helpers) {
+            Path helper = Files.write(bin.resolve(name), GuestImageBuilder.resourceBytes(name));
+            helper.toFile().setExecutable(true);
+        }
         pb.environment().put("PATH", bin.toString());
         agentProcess = pb.start();
         agent = GuestAgent.over(agentProcess.getInputStream(), agentProcess.getOutputStream(), null)
@@ -203,8 +211,21 @@ class AgentScriptTest {
                 .pollInterval(Duration.ofMillis(50)).until(() -> Files.readAllBytes(port), b -> b[QemuCommandLine.EXIT_PORT] == (byte) value);
     }
 
+    /** WRITE makes the pattern with pvkit-pattern, as in PVKit's own guest. */
     @Test
-    void awkPatternMatchesJavaByteForByte() throws Exception {
+    void writtenPatternMatchesJavaByteForByte() throws Exception {
+        assertWritesThePattern();
+    }
+
+    /** Without pvkit-pattern (a vendor's initramfs that copied only the scripts), busybox awk makes the same bytes. */
+    @Test
+    void awkFallbackMatchesJavaByteForByte() throws Exception {
+        stop();
+        startAgent(false);
+        assertWritesThePattern();
+    }
+
+    private void assertWritesThePattern() throws Exception {
         agent.awaitReady(Duration.ofSeconds(10));
         long[][] cases = {{0, 1, 7}, {3, 4, 0}, {4096, 4096, 4294967295L}, {5000, 1003, 123456789}, {100_000, 70_001, 1}};
         for (long[] c : cases) {

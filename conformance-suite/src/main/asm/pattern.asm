@@ -1,0 +1,138 @@
+; pvkit-pattern LENGTH SEED
+;
+; Writes LENGTH bytes of the seeded data pattern of the PVKit specification, Appendix B.4, to standard output:
+; xorshift32 with shifts 13, 17 and 5, started from SEED (0 starts from 0x6d2b79f5, since xorshift never leaves 0),
+; each new state emitted as 4 little-endian bytes, the stream cut at LENGTH. The guest agent's WRITE and NETSEND
+; pipe it into dd and nc. Busybox awk made the same bytes, but under TCG it took half a minute for one MiB, which
+; left a WRITE of 1 MiB too little of its minute on a slower machine.
+;
+; Exit status: 0 done; the errno of a failed write (32 EPIPE cannot be seen: SIGPIPE ends the process first); 255
+; for a wrong command line (not two decimal numbers, or a seed above 4294967295).
+;
+; A whole x86-64 Linux ELF executable, header included, with no libc and no linker, as pvkit-zeroout: 'nasm -f bin'
+; writes it byte for byte the same on every machine (PatternHelperTest assembles it again and compares).
+BITS 64
+        org     0x400000
+
+ehdr:   db      0x7f, "ELF", 2, 1, 1, 0         ; ELF64, little-endian, version 1, System V ABI
+        times 8 db 0
+        dw      2                               ; ET_EXEC
+        dw      0x3e                            ; EM_X86_64
+        dd      1                               ; EV_CURRENT
+        dq      start                           ; e_entry
+        dq      phdr - $$                       ; e_phoff
+        dq      0                               ; e_shoff: no sections
+        dd      0                               ; e_flags
+        dw      ehdr_size                       ; e_ehsize
+        dw      phdr_size                       ; e_phentsize
+        dw      1                               ; e_phnum
+        dw      0, 0, 0                         ; e_shentsize, e_shnum, e_shstrndx
+ehdr_size equ $ - ehdr
+
+phdr:   dd      1                               ; PT_LOAD: the whole file, then the buffer (zero-filled, not in the file)
+        dd      7                               ; read, write, execute
+        dq      0                               ; p_offset
+        dq      $$                              ; p_vaddr
+        dq      $$                              ; p_paddr
+        dq      file_size                       ; p_filesz
+        dq      file_size + BUFFER              ; p_memsz
+        dq      0x1000                          ; p_align
+phdr_size equ $ - phdr
+
+SYS_WRITE  equ 1
+SYS_EXIT   equ 60
+EINTR      equ 4
+BUFFER     equ 65536                            ; bytes made per write; a multiple of 4, so every state fits whole
+ZERO_SEED  equ 0x6d2b79f5
+
+start:  mov     rbx, rsp                        ; [rsp] argc, [rsp+8] argv[0], [rsp+16] argv[1], ...
+        cmp     qword [rbx], 3
+        jne     usage
+        mov     rsi, [rbx + 16]                 ; LENGTH
+        call    decimal
+        mov     r12, rax                        ; r12: bytes still to write
+        mov     rsi, [rbx + 24]                 ; SEED
+        call    decimal
+        mov     ecx, eax
+        cmp     rax, rcx
+        jne     usage                           ; more than 32 bits
+        mov     r13d, eax                       ; r13d: the xorshift state
+        test    r13d, r13d
+        jnz     .next
+        mov     r13d, ZERO_SEED
+
+.next:  test    r12, r12
+        jz      done
+        mov     r14, BUFFER                     ; r14: this round's bytes, min(BUFFER, what is left)
+        cmp     r12, r14
+        cmovb   r14, r12
+        lea     rcx, [r14 + 3]                  ; states this round: the last may be cut
+        shr     rcx, 2
+        lea     rdi, [rel buffer]
+.state: mov     eax, r13d
+        shl     eax, 13
+        xor     r13d, eax
+        mov     eax, r13d
+        shr     eax, 17
+        xor     r13d, eax
+        mov     eax, r13d
+        shl     eax, 5
+        xor     r13d, eax
+        mov     [rdi], r13d                     ; little-endian, as the pattern's bytes are
+        add     rdi, 4
+        dec     rcx
+        jnz     .state
+
+        lea     rsi, [rel buffer]               ; write r14 bytes, however many calls that takes
+        mov     r15, r14
+.write: mov     eax, SYS_WRITE
+        mov     edi, 1
+        mov     rdx, r15
+        syscall
+        cmp     rax, -EINTR
+        je      .write
+        test    rax, rax
+        js      failed
+        jz      short_write
+        add     rsi, rax
+        sub     r15, rax
+        jnz     .write
+        sub     r12, r14
+        jmp     .next
+
+done:   xor     edi, edi
+        jmp     exit
+short_write:
+        mov     rax, -5                         ; a write that writes nothing: EIO
+failed: neg     rax                             ; a system call fails with -errno
+        mov     rdi, rax
+        jmp     exit
+usage:  mov     edi, 255
+exit:   mov     eax, SYS_EXIT
+        syscall
+
+; rsi: a NUL-terminated string of decimal digits; rax: its value. Anything else (an empty string too) is a usage error,
+; and so is a number of more than 18 digits (its value could overflow 64 bits).
+decimal:
+        xor     eax, eax
+        xor     edx, edx
+        cmp     byte [rsi], 0
+        je      usage
+.digit: movzx   ecx, byte [rsi]
+        test    ecx, ecx
+        jz      .done
+        sub     ecx, '0'
+        cmp     ecx, 9
+        ja      usage                           ; below '0' wraps round to a large unsigned value
+        inc     edx
+        cmp     edx, 18
+        ja      usage
+        imul    rax, rax, 10
+        add     rax, rcx
+        inc     rsi
+        jmp     .digit
+.done:  ret
+
+        align   4, db 0
+file_size equ $ - $$
+buffer  equ     $$ + file_size
