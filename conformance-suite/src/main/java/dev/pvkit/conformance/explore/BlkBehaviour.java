@@ -1,5 +1,7 @@
 package dev.pvkit.conformance.explore;
 
+import dev.pvkit.backends.blk.BlkOptions;
+
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 import java.util.Map;
@@ -43,7 +45,7 @@ public record BlkBehaviour(boolean packed, int queueSize, boolean eventIdx, bool
 
     /** What a device does when nothing is generated: the reference back-end's defaults, serving each request at once. */
     public static BlkBehaviour plain() {
-        return new BlkBehaviour(false, 256, true, true, false, 254, Completions.IN_ORDER, 1, 0, false, Map.of(), -1, false, 0, null);
+        return new BlkBehaviour(false, 256, true, true, false, BlkOptions.DEFAULT_SEG_MAX, Completions.IN_ORDER, 1, 0, false, Map.of(), -1, false, 0, null);
     }
 
     public BlkBehaviour withPacked(boolean p) {

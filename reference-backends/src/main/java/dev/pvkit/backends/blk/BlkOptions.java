@@ -46,6 +46,17 @@ public record BlkOptions(long capacityBytes, boolean readOnly, int queues, int q
     public static final int MAX_HOST_QUEUES = 64;
 
     /**
+     * The default {@code seg_max}: a request of this many data segments, plus its header and status, fits a ring of
+     * 128, the size QEMU's vhost-user-blk-pci gives its rings unless told otherwise ({@code queue-size}), whatever
+     * this back-end's own limit. A back-end cannot see the ring's size before the driver reads the configuration,
+     * and a driver that honours {@code seg_max} may build chains of {@code seg_max + 2} descriptors: Linux 6.1's
+     * virtio_blk, offered 254 on a ring of 128, wrote 1 MiB as one chain of more than 128 descriptors through an
+     * indirect table, which the driver rules forbid (DRV-SPLIT-014) and the device refuses. qemu-storage-daemon
+     * offers the same 126.
+     */
+    public static final int DEFAULT_SEG_MAX = 128 - 2;
+
+    /**
      * Request queues for a back-end that serves guests it does not configure ({@code pvkit backend blk}): this host's
      * CPU count, at least {@value #MIN_HOST_QUEUES}, at most {@value #MAX_HOST_QUEUES}.
      *
@@ -66,13 +77,13 @@ public record BlkOptions(long capacityBytes, boolean readOnly, int queues, int q
     }
 
     /**
-     * One queue of 256, 254 segments of up to 1 MiB, 512-byte blocks, discard and write zeroes, packed offered.
-     * One queue keeps what a device offers independent of the machine (tests, recorded traces); a back-end serving
+     * One queue of 256, {@value #DEFAULT_SEG_MAX} segments of up to 1 MiB, 512-byte blocks, discard and write zeroes,
+     * packed offered. One queue keeps what a device offers independent of the machine (tests, recorded traces); a back-end serving
      * QEMU guests it does not configure wants {@code withQueues(queuesForThisHost())}, as {@code pvkit backend blk}
      * does.
      */
     public static BlkOptions defaults(long capacityBytes) {
-        return new BlkOptions(capacityBytes, false, 1, 256, 1 << 20, 254, 512, new Topology(0, 0, 1, 0),
+        return new BlkOptions(capacityBytes, false, 1, 256, 1 << 20, DEFAULT_SEG_MAX, 512, new Topology(0, 0, 1, 0),
                 BlockLimits.defaults(), "pvkit-blk", true);
     }
 
