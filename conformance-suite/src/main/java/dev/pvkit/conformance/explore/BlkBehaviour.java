@@ -1,8 +1,7 @@
 package dev.pvkit.conformance.explore;
 
-import dev.pvkit.backends.blk.BlkOptions;
-
 import com.fasterxml.jackson.annotation.JsonInclude;
+import dev.pvkit.backends.blk.BlkOptions;
 
 import java.util.Map;
 import java.util.TreeMap;

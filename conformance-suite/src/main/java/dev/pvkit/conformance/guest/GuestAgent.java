@@ -57,7 +57,7 @@ public final class GuestAgent implements AutoCloseable {
         if (banner != null) return banner;
         long deadline = System.nanoTime() + limit.toNanos();
         while (true) {
-            String line = next(deadline, "the agent's banner");
+            String line = next(deadline, "the agent's banner", limit);
             if (AgentProtocol.classify(line) == AgentProtocol.Kind.BANNER) {
                 banner = AgentProtocol.parseBanner(line);
                 if (banner.version() != AgentProtocol.VERSION) {
@@ -89,7 +89,7 @@ public final class GuestAgent implements AutoCloseable {
         long deadline = System.nanoTime() + limit.toNanos();
         List<String> data = new ArrayList<>();
         while (true) {
-            String line = next(deadline, "the answer to " + command);
+            String line = next(deadline, "the answer to " + command, limit);
             switch (AgentProtocol.classify(line)) {
                 case OK, ERR -> {
                     return AgentProtocol.result(line, data);
@@ -325,12 +325,13 @@ public final class GuestAgent implements AutoCloseable {
         reader.interrupt();
     }
 
-    private String next(long deadline, String what) {
+    private String next(long deadline, String what, Duration limit) {
         try {
             long left = deadline - System.nanoTime();
             String line = left > 0 ? lines.poll(left, TimeUnit.NANOSECONDS) : lines.poll();
             if (line == null) {
-                brokenBy = what + " did not come within the time limit";
+                brokenBy = what + " did not come within the time limit ("
+                        + (limit.toMillis() % 1000 == 0 ? limit.toSeconds() + " s" : limit.toMillis() + " ms") + ")";
                 throw new AgentException(brokenBy, (AgentReply) null);
             }
             if (line == EOF) {

@@ -2,6 +2,7 @@ package dev.pvkit.conformance.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.pvkit.backends.blk.BlkOptions;
 import dev.pvkit.conformance.explore.BlkBehaviour;
 import dev.pvkit.conformance.explore.BlkGeometry;
 import dev.pvkit.conformance.explore.BlkCase;
@@ -39,7 +40,7 @@ class ReplayCertifyLiveTest {
     @Timeout(value = 5, unit = TimeUnit.MINUTES) // backstop; the run's own limit is 240 s
     void aReplayRunsTheOneCaseOnItsRingFeatures() throws Exception {
         BlkGeometry g = new BlkGeometry(4096, 1, 0, 8, 256, 8, 1, 8, 8, 1, true);
-        BlkBehaviour b = new BlkBehaviour(true, 256, true, true, false, 254, Completions.REVERSED, 3, 500, true, Map.of(), 1, true, 7, g);
+        BlkBehaviour b = new BlkBehaviour(true, 256, true, true, false, BlkOptions.DEFAULT_SEG_MAX, Completions.REVERSED, 3, 500, true, Map.of(), 1, true, 7, g);
         BlkCase c = new BlkCase(b, new BlkWorkload(List.of(new BlkOp(BlkOp.Kind.WRITE, 0, 4), new BlkOp(BlkOp.Kind.WRITE, 8, 2),
                 new BlkOp(BlkOp.Kind.FLUSH, 0, 1), new BlkOp(BlkOp.Kind.WRITE_ZEROES, 1, 2), new BlkOp(BlkOp.Kind.READ, 0, 4),
                 new BlkOp(BlkOp.Kind.READ, 8, 2)), 1, 2));
