@@ -9,35 +9,9 @@
 ; Exit status: 0 done; the errno of a failed write (32 EPIPE cannot be seen: SIGPIPE ends the process first); 255
 ; for a wrong command line (not two decimal numbers, or a seed above 4294967295).
 ;
-; A whole x86-64 Linux ELF executable, header included, with no libc and no linker, as pvkit-zeroout: 'nasm -f bin'
-; writes it byte for byte the same on every machine (PatternHelperTest assembles it again and compares).
-BITS 64
-        org     0x400000
-
-ehdr:   db      0x7f, "ELF", 2, 1, 1, 0         ; ELF64, little-endian, version 1, System V ABI
-        times 8 db 0
-        dw      2                               ; ET_EXEC
-        dw      0x3e                            ; EM_X86_64
-        dd      1                               ; EV_CURRENT
-        dq      start                           ; e_entry
-        dq      phdr - $$                       ; e_phoff
-        dq      0                               ; e_shoff: no sections
-        dd      0                               ; e_flags
-        dw      ehdr_size                       ; e_ehsize
-        dw      phdr_size                       ; e_phentsize
-        dw      1                               ; e_phnum
-        dw      0, 0, 0                         ; e_shentsize, e_shnum, e_shstrndx
-ehdr_size equ $ - ehdr
-
-phdr:   dd      1                               ; PT_LOAD: the whole file, then the buffer (zero-filled, not in the file)
-        dd      7                               ; read, write, execute
-        dq      0                               ; p_offset
-        dq      $$                              ; p_vaddr
-        dq      $$                              ; p_paddr
-        dq      file_size                       ; p_filesz
-        dq      file_size + BUFFER              ; p_memsz
-        dq      0x1000                          ; p_align
-phdr_size equ $ - phdr
+; A whole x86-64 Linux ELF executable (its header: elf64-exec.inc) that 'nasm -f bin -i src/main/asm/' writes byte for
+; byte the same on every machine (PatternHelperTest assembles it again and compares with the committed file).
+%include "elf64-exec.inc"
 
 SYS_WRITE  equ 1
 SYS_EXIT   equ 60
@@ -135,4 +109,5 @@ decimal:
 
         align   4, db 0
 file_size equ $ - $$
-buffer  equ     $$ + file_size
+buffer  equ     $$ + file_size               ; BUFFER bytes of zero-filled memory after the file
+mem_size equ file_size + BUFFER

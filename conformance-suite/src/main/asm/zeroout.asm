@@ -7,35 +7,9 @@
 ; Exit status: 0 done; the errno of the failed open or ioctl (22 EINVAL: unaligned range, 5 EIO: the device failed
 ; it, ...); 255 for a wrong command line.
 ;
-; A whole x86-64 Linux ELF executable, header included, with no libc and no linker: 'nasm -f bin' writes it byte for
-; byte the same on every machine (GuestImageBuilderTest assembles it again and compares with the committed file).
-BITS 64
-        org     0x400000
-
-ehdr:   db      0x7f, "ELF", 2, 1, 1, 0         ; ELF64, little-endian, version 1, System V ABI
-        times 8 db 0
-        dw      2                               ; ET_EXEC
-        dw      0x3e                            ; EM_X86_64
-        dd      1                               ; EV_CURRENT
-        dq      start                           ; e_entry
-        dq      phdr - $$                       ; e_phoff
-        dq      0                               ; e_shoff: no sections
-        dd      0                               ; e_flags
-        dw      ehdr_size                       ; e_ehsize
-        dw      phdr_size                       ; e_phentsize
-        dw      1                               ; e_phnum
-        dw      0, 0, 0                         ; e_shentsize, e_shnum, e_shstrndx
-ehdr_size equ $ - ehdr
-
-phdr:   dd      1                               ; PT_LOAD: the whole file
-        dd      7                               ; read, write (the range below), execute
-        dq      0                               ; p_offset
-        dq      $$                              ; p_vaddr
-        dq      $$                              ; p_paddr
-        dq      file_size                       ; p_filesz
-        dq      file_size                       ; p_memsz
-        dq      0x1000                          ; p_align
-phdr_size equ $ - phdr
+; A whole x86-64 Linux ELF executable (its header: elf64-exec.inc) that 'nasm -f bin -i src/main/asm/' writes byte for
+; byte the same on every machine (ZerooutHelperTest assembles it again and compares with the committed file).
+%include "elf64-exec.inc"
 
 SYS_OPEN   equ 2
 SYS_IOCTL  equ 16
@@ -97,3 +71,4 @@ decimal:
 
 range:  dq      0, 0
 file_size equ $ - $$
+mem_size equ file_size                      ; nothing after the file

@@ -1,5 +1,7 @@
 package dev.pvkit.conformance.explore;
 
+import dev.pvkit.backends.blk.BlkOptions;
+
 import java.util.List;
 
 /**
@@ -56,7 +58,7 @@ public record BlkCaseSpace(List<String> formats, List<Boolean> eventIdx, List<Bo
      * through its ZEROES command) on a 256 KiB region.
      */
     public static BlkCaseSpace live() {
-        return new BlkCaseSpace(List.of("split"), List.of(true), List.of(true), List.of(256), List.of(false), List.of(254),
+        return new BlkCaseSpace(List.of("split"), List.of(true), List.of(true), List.of(256), List.of(false), List.of(BlkOptions.DEFAULT_SEG_MAX),
                 true, List.of(BlkOp.Kind.WRITE, BlkOp.Kind.READ, BlkOp.Kind.FLUSH, BlkOp.Kind.DISCARD, BlkOp.Kind.WRITE_ZEROES), 64, 64);
     }
 
@@ -66,7 +68,7 @@ public record BlkCaseSpace(List<String> formats, List<Boolean> eventIdx, List<Bo
      * draws the same device behaviour as it did then.
      */
     public static BlkCaseSpace passive() {
-        return new BlkCaseSpace(List.of("split"), List.of(true), List.of(true), List.of(256), List.of(false), List.of(254),
+        return new BlkCaseSpace(List.of("split"), List.of(true), List.of(true), List.of(256), List.of(false), List.of(BlkOptions.DEFAULT_SEG_MAX),
                 true, List.of(BlkOp.Kind.WRITE, BlkOp.Kind.READ, BlkOp.Kind.FLUSH, BlkOp.Kind.DISCARD), 64, 64);
     }
 }

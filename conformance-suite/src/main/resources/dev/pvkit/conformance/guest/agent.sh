@@ -274,6 +274,7 @@ cmd_netreceived() {
 cmd_netsend() {
     [ $# -eq 4 ] || { reply "ERR usage: NETSEND <addr> <port> <length> <seed>"; return; }
     isaddr "$1" && isport "$2" && isnum "$3" && isnum "$4" || { reply "ERR usage: NETSEND <addr> <port> <length> <seed>"; return; }
+    [ "$4" -le 4294967295 ] || { reply "ERR seed must be a decimal 0..4294967295"; return; }
     # The bytes are made first, then sent from a file: generated on the fly they trickle out one segment at a time,
     # and the driver never gets to hand the device a segmentation (TSO) packet.
     f=/tmp/pvkit-send.$$

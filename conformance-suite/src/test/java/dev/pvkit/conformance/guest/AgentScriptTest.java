@@ -38,12 +38,14 @@ class AgentScriptTest {
     private Process agentProcess;
     private GuestAgent agent;
     private Path disk;
+    private Path patternCalls;
 
     @BeforeEach
     void start() throws IOException {
         assumeTrue(Files.isExecutable(BUSYBOX), "needs the host's busybox (Debian package busybox-static)");
         Files.createDirectories(tmp.resolve("root/dev"));
         disk = tmp.resolve("root/dev/vda");
+        patternCalls = tmp.resolve("pattern-calls");
         Files.write(disk, new byte[DISK]);
         startAgent(true);
     }
@@ -56,10 +58,16 @@ class AgentScriptTest {
         pb.environment().put("PVKIT_AGENT_SYSROOT", tmp.resolve("root").toString());
         Path bin = tmp.resolve(patternHelper ? "bin" : "bin-without-pattern");
         Files.createDirectories(bin);
-        List<String> helpers = patternHelper ? List.of(GuestImageBuilder.ZEROOUT, GuestImageBuilder.PATTERN) : List.of(GuestImageBuilder.ZEROOUT);
-        for (String name : helpers) {
-            Path helper = Files.write(bin.resolve(name), GuestImageBuilder.resourceBytes(name));
-            helper.toFile().setExecutable(true);
+        Path zeroout = Files.write(bin.resolve(GuestImageBuilder.ZEROOUT), GuestImageBuilder.resourceBytes(GuestImageBuilder.ZEROOUT));
+        zeroout.toFile().setExecutable(true);
+        if (patternHelper) {
+            // The helper behind a wrapper that notes each call: the awk fallback makes the same bytes, so the bytes
+            // alone cannot show which one ran.
+            Path real = Files.write(bin.resolve(GuestImageBuilder.PATTERN + ".bin"), GuestImageBuilder.resourceBytes(GuestImageBuilder.PATTERN));
+            real.toFile().setExecutable(true);
+            Path wrapper = Files.writeString(bin.resolve(GuestImageBuilder.PATTERN), "#!" + BUSYBOX + " sh\n"
+                    + "echo \"$*\" >>'" + patternCalls + "'\nexec '" + real + "' \"$@\"\n");
+            wrapper.toFile().setExecutable(true);
         }
         pb.environment().put("PATH", bin.toString());
         agentProcess = pb.start();
@@ -91,6 +99,7 @@ class AgentScriptTest {
         assertThat(agent.call("READ vda " + DISK + " 1").text()).contains("beyond the end");
         assertThat(agent.call("READ vdz 0 1").text()).isEqualTo("no block device vdz");
         assertThat(agent.call("ZEROES vda 0").text()).startsWith("usage: ZEROES");
+        assertThat(agent.call("NETSEND 10.0.0.1 80 10 4294967296").text()).isEqualTo("seed must be a decimal 0..4294967295");
         assertThat(agent.call("ZEROES vda " + DISK + " 4096").text()).contains("beyond the end");
         // The helper runs: BLKZEROOUT on a regular file (the test's stand-in disk) is ENOTTY, reported by number.
         assertThat(agent.call("ZEROES vda 0 4096").text()).isEqualTo("zeroes failed: errno 25");
@@ -215,6 +224,8 @@ class AgentScriptTest {
     @Test
     void writtenPatternMatchesJavaByteForByte() throws Exception {
         assertWritesThePattern();
+        assertThat(Files.readAllLines(patternCalls)).as("pvkit-pattern ran for each WRITE")
+                .containsExactly("1 7", "4 0", "4096 4294967295", "1003 123456789", "70001 1");
     }
 
     /** Without pvkit-pattern (a vendor's initramfs that copied only the scripts), busybox awk makes the same bytes. */
@@ -223,6 +234,7 @@ class AgentScriptTest {
         stop();
         startAgent(false);
         assertWritesThePattern();
+        assertThat(patternCalls).as("pvkit-pattern is not on this agent's PATH").doesNotExist();
     }
 
     private void assertWritesThePattern() throws Exception {

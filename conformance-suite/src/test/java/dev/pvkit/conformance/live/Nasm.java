@@ -11,7 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Assembles committed machine code again from its source, for tests that compare the two (the SeaBIOS boot sector,
- * the agent's zero-out helper). nasm is a prerequisite ({@code scripts/install-prerequisites}); without it a test
+ * the agent's helpers). nasm is a prerequisite ({@code scripts/install-prerequisites}); without it a test
  * fails rather than skips, so CI always checks.
  */
 public final class Nasm {
@@ -24,7 +24,9 @@ public final class Nasm {
                 .map(d -> Path.of(d, "nasm")).filter(Files::isExecutable).findFirst().orElse(null);
         assertThat(nasm).as("nasm on PATH (Debian package nasm; scripts/install-prerequisites installs it)").isNotNull();
         Path bin = workDir.resolve(source.getFileName() + ".bin");
-        Process p = new ProcessBuilder(nasm.toString(), "-f", "bin", "-o", bin.toString(), source.toString())
+        // -i: a source's %include (the helpers' shared ELF header) is found beside it, wherever nasm runs.
+        Process p = new ProcessBuilder(nasm.toString(), "-f", "bin", "-i", source.toAbsolutePath().getParent() + File.separator,
+                "-o", bin.toString(), source.toString())
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("nasm finished").isTrue();
