@@ -405,7 +405,7 @@ public final class PackedDeviceQueue extends RingQueue {
                 observer.chainRead(index(), chain);
                 return chain;
             }
-            if (n >= budget || n >= q) return null;
+            if (n >= budget) return null; // the budget is at most Q, so this also holds the list to Q buffers
             if (++slot == q) {
                 slot = 0;
                 wrap = !wrap;
