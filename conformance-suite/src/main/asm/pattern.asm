@@ -14,7 +14,6 @@
 %include "elf64-exec.inc"
 
 SYS_WRITE  equ 1
-SYS_EXIT   equ 60
 EINTR      equ 4
 BUFFER     equ 65536                            ; bytes made per write; a multiple of 4, so every state fits whole
 ZERO_SEED  equ 0x6d2b79f5
@@ -74,38 +73,11 @@ start:  mov     rbx, rsp                        ; [rsp] argc, [rsp+8] argv[0], [
         sub     r12, r14
         jmp     .next
 
-done:   xor     edi, edi
-        jmp     exit
 short_write:
         mov     rax, -5                         ; a write that writes nothing: EIO
-failed: neg     rax                             ; a system call fails with -errno
-        mov     rdi, rax
-        jmp     exit
-usage:  mov     edi, 255
-exit:   mov     eax, SYS_EXIT
-        syscall
+        jmp     failed
 
-; rsi: a NUL-terminated string of decimal digits; rax: its value. Anything else (an empty string too) is a usage error,
-; and so is a number of more than 18 digits (its value could overflow 64 bits).
-decimal:
-        xor     eax, eax
-        xor     edx, edx
-        cmp     byte [rsi], 0
-        je      usage
-.digit: movzx   ecx, byte [rsi]
-        test    ecx, ecx
-        jz      .done
-        sub     ecx, '0'
-        cmp     ecx, 9
-        ja      usage                           ; below '0' wraps round to a large unsigned value
-        inc     edx
-        cmp     edx, 18
-        ja      usage
-        imul    rax, rax, 10
-        add     rax, rcx
-        inc     rsi
-        jmp     .digit
-.done:  ret
+%include "helper-end.inc"
 
         align   4, db 0
 file_size equ $ - $$

@@ -5,7 +5,7 @@
 ; into writes of zeroes). The guest agent's ZEROES command runs it: busybox has no tool that does this.
 ;
 ; Exit status: 0 done; the errno of the failed open or ioctl (22 EINVAL: unaligned range, 5 EIO: the device failed
-; it, ...); 255 for a wrong command line.
+; it, ...); 255 for a wrong command line (a number that is not 1 to 18 decimal digits, too).
 ;
 ; A whole x86-64 Linux ELF executable (its header: elf64-exec.inc) that 'nasm -f bin -i src/main/asm/' writes byte for
 ; byte the same on every machine (ZerooutHelperTest assembles it again and compares with the committed file).
@@ -13,7 +13,6 @@
 
 SYS_OPEN   equ 2
 SYS_IOCTL  equ 16
-SYS_EXIT   equ 60
 O_WRONLY   equ 1
 BLKZEROOUT equ 0x127f                           ; _IO(0x12, 127); its argument is u64 range[2] = {start, length}
 
@@ -42,32 +41,9 @@ start:  mov     rbx, rsp                        ; [rsp] argc, [rsp+8] argv[0], [
         syscall
         test    rax, rax
         js      failed
-        xor     edi, edi
-        jmp     exit
+        jmp     done
 
-failed: neg     rax                             ; a system call fails with -errno
-        mov     rdi, rax
-        jmp     exit
-usage:  mov     edi, 255
-exit:   mov     eax, SYS_EXIT
-        syscall
-
-; rsi: a NUL-terminated string of decimal digits; rax: its value. Anything else (an empty string too) is a usage error.
-decimal:
-        xor     eax, eax
-        cmp     byte [rsi], 0
-        je      usage
-.digit: movzx   ecx, byte [rsi]
-        test    ecx, ecx
-        jz      .done
-        sub     ecx, '0'
-        cmp     ecx, 9
-        ja      usage                           ; below '0' wraps round to a large unsigned value
-        imul    rax, rax, 10
-        add     rax, rcx
-        inc     rsi
-        jmp     .digit
-.done:  ret
+%include "helper-end.inc"
 
 range:  dq      0, 0
 file_size equ $ - $$

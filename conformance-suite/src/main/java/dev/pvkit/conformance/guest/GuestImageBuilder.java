@@ -13,7 +13,9 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.function.Consumer;
@@ -91,11 +93,12 @@ public final class GuestImageBuilder {
         String version = kernelPackage.substring("linux-image-".length());
         String init = resource("init.sh");
         String agent = resource("agent.sh");
-        byte[] zeroout = resourceBytes(ZEROOUT);
-        byte[] pattern = resourceBytes(PATTERN);
-        String key = hash(FORMAT, fileHash(kernelDeb), fileHash(busyboxDeb), init, agent, HexFormat.of().formatHex(zeroout),
-                HexFormat.of().formatHex(pattern), String.join(",", modules))
-                .substring(0, 20);
+        Map<String, byte[]> helpers = new LinkedHashMap<>();
+        for (String name : HELPERS) helpers.put(name, resourceBytes(name));
+        List<String> keyParts = new ArrayList<>(List.of(FORMAT, fileHash(kernelDeb), fileHash(busyboxDeb), init, agent));
+        helpers.values().forEach(bytes -> keyParts.add(HexFormat.of().formatHex(bytes)));
+        keyParts.add(String.join(",", modules));
+        String key = hash(keyParts.toArray(String[]::new)).substring(0, 20);
         GuestImage cached = readImage(images, key);
         if (cached != null) {
             progress.accept("cached image " + images.resolve(key) + " (kernel " + version + ")");
@@ -124,7 +127,7 @@ public final class GuestImageBuilder {
             progress.accept("building initramfs: busybox, agent, modules " + ordered.stream().map(KernelModules.Module::name).toList());
             Path out = work.resolve(key);
             Files.createDirectories(out);
-            writeInitramfs(out.resolve("initrd.cpio.gz"), Files.readAllBytes(busybox), ordered, init, agent, zeroout, pattern);
+            writeInitramfs(out.resolve("initrd.cpio.gz"), Files.readAllBytes(busybox), ordered, init, agent, helpers);
             Files.copy(kernel, out.resolve("vmlinuz"));
             Properties meta = new Properties();
             meta.setProperty("kernelVersion", version);
@@ -150,7 +153,7 @@ public final class GuestImageBuilder {
     }
 
     static void writeInitramfs(Path target, byte[] busybox, List<KernelModules.Module> modules, String init,
-                               String agent, byte[] zeroout, byte[] pattern) throws IOException {
+                               String agent, Map<String, byte[]> helpers) throws IOException {
         try (OutputStream os = new GZIPOutputStream(Files.newOutputStream(target), 1 << 16);
              CpioWriter cpio = new CpioWriter(os)) {
             for (String d : List.of("bin", "dev", "etc", "etc/pvkit", "lib", "lib/modules", "proc", "sys", "tmp")) {
@@ -168,8 +171,7 @@ public final class GuestImageBuilder {
             }
             cpio.file("etc/pvkit/modules", 0644, order.toString().getBytes(StandardCharsets.US_ASCII));
             cpio.file("bin/pvkit-agent", 0755, agent.getBytes(StandardCharsets.UTF_8));
-            cpio.file("bin/" + ZEROOUT, 0755, zeroout);
-            cpio.file("bin/" + PATTERN, 0755, pattern);
+            for (Map.Entry<String, byte[]> h : helpers.entrySet()) cpio.file("bin/" + h.getKey(), 0755, h.getValue());
             cpio.file("init", 0755, init.getBytes(StandardCharsets.UTF_8));
         }
     }
@@ -191,8 +193,8 @@ public final class GuestImageBuilder {
     }
 
     /**
-     * The agent's helper for its ZEROES command: a 288-byte x86-64 executable assembled from src/main/asm/zeroout.asm
-     * ({@code nasm -f bin}; GuestImageBuilderTest assembles it again and compares).
+     * The agent's helper for its ZEROES command: a 299-byte x86-64 executable assembled from src/main/asm/zeroout.asm
+     * (ZerooutHelperTest assembles it again and compares).
      */
     static final String ZEROOUT = "pvkit-zeroout";
 
@@ -202,6 +204,9 @@ public final class GuestImageBuilder {
      * at about 30 s per MiB under TCG, half of the host's minute for one command.
      */
     static final String PATTERN = "pvkit-pattern";
+
+    /** The agent's helpers, in the initramfs's /bin under these names (and in this order in the image's cache key). */
+    static final List<String> HELPERS = List.of(ZEROOUT, PATTERN);
 
     /** The guest-side scripts shipped with the harness (their protocol is Appendix B of the PVKit specification). */
     static String resource(String name) throws IOException {

@@ -58,13 +58,11 @@ class AgentScriptTest {
         pb.environment().put("PVKIT_AGENT_SYSROOT", tmp.resolve("root").toString());
         Path bin = tmp.resolve(patternHelper ? "bin" : "bin-without-pattern");
         Files.createDirectories(bin);
-        Path zeroout = Files.write(bin.resolve(GuestImageBuilder.ZEROOUT), GuestImageBuilder.resourceBytes(GuestImageBuilder.ZEROOUT));
-        zeroout.toFile().setExecutable(true);
+        HelperPrograms.install(GuestImageBuilder.ZEROOUT, bin, GuestImageBuilder.ZEROOUT);
         if (patternHelper) {
             // The helper behind a wrapper that notes each call: the awk fallback makes the same bytes, so the bytes
             // alone cannot show which one ran.
-            Path real = Files.write(bin.resolve(GuestImageBuilder.PATTERN + ".bin"), GuestImageBuilder.resourceBytes(GuestImageBuilder.PATTERN));
-            real.toFile().setExecutable(true);
+            Path real = HelperPrograms.install(GuestImageBuilder.PATTERN, bin, GuestImageBuilder.PATTERN + ".bin");
             Path wrapper = Files.writeString(bin.resolve(GuestImageBuilder.PATTERN), "#!" + BUSYBOX + " sh\n"
                     + "echo \"$*\" >>'" + patternCalls + "'\nexec '" + real + "' \"$@\"\n");
             wrapper.toFile().setExecutable(true);

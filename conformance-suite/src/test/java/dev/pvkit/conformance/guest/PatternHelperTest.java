@@ -4,11 +4,8 @@ import dev.pvkit.conformance.live.Nasm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -34,9 +31,9 @@ class PatternHelperTest {
         long[][] cases = {{0, 7}, {1, 7}, {3, 0}, {4, 2463534242L}, {10, 7}, {65_535, 1}, {65_536, 4294967295L},
                 {65_537, 123456789}, {200_003, 20261206}, {1 << 20, 0}};
         for (long[] c : cases) {
-            Run r = run(helper.toString(), Long.toString(c[0]), Long.toString(c[1]));
-            assertThat(r.exit).as("exit, length %d seed %d", c[0], c[1]).isZero();
-            assertThat(r.out).as("length %d seed %d", c[0], c[1]).isEqualTo(PatternGenerator.bytes(c[1], (int) c[0]));
+            HelperPrograms.Run r = HelperPrograms.run(helper.toString(), Long.toString(c[0]), Long.toString(c[1]));
+            assertThat(r.exit()).as("exit, length %d seed %d", c[0], c[1]).isZero();
+            assertThat(r.out()).as("length %d seed %d", c[0], c[1]).isEqualTo(PatternGenerator.bytes(c[1], (int) c[0]));
         }
     }
 
@@ -47,25 +44,13 @@ class PatternHelperTest {
                 new String[]{h, "", "1"}, new String[]{h, "16", ""}, new String[]{h, "0x10", "1"}, new String[]{h, "16", "-1"},
                 new String[]{h, "16", "4294967296"}, new String[]{h, "1234567890123456789", "1"});
         for (String[] command : bad) {
-            Run r = run(command);
-            assertThat(r.exit).as(String.join(" ", command)).isEqualTo(255);
-            assertThat(r.out).as(String.join(" ", command)).isEmpty();
+            HelperPrograms.Run r = HelperPrograms.run(command);
+            assertThat(r.exit()).as(String.join(" ", command)).isEqualTo(255);
+            assertThat(r.out()).as(String.join(" ", command)).isEmpty();
         }
     }
 
     private Path helper() throws Exception {
-        Path helper = Files.write(tmp.resolve(GuestImageBuilder.PATTERN), GuestImageBuilder.resourceBytes(GuestImageBuilder.PATTERN));
-        assertThat(helper.toFile().setExecutable(true)).isTrue();
-        return helper;
-    }
-
-    private record Run(int exit, byte[] out) {
-    }
-
-    private static Run run(String... command) throws Exception {
-        Process p = new ProcessBuilder(new ArrayList<>(List.of(command))).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        return new Run(p.exitValue(), out);
+        return HelperPrograms.install(GuestImageBuilder.PATTERN, tmp, GuestImageBuilder.PATTERN);
     }
 }

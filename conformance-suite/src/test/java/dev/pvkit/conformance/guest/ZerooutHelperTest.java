@@ -4,12 +4,8 @@ import dev.pvkit.conformance.live.Nasm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -31,24 +27,18 @@ class ZerooutHelperTest {
 
     @Test
     void exitStatusSaysWhatWentWrong() throws Exception {
-        Path helper = Files.write(tmp.resolve(GuestImageBuilder.ZEROOUT), GuestImageBuilder.resourceBytes(GuestImageBuilder.ZEROOUT));
-        assertThat(helper.toFile().setExecutable(true)).isTrue();
+        Path helper = HelperPrograms.install(GuestImageBuilder.ZEROOUT, tmp, GuestImageBuilder.ZEROOUT);
         Path file = Files.write(tmp.resolve("plain-file"), new byte[8192]);
-        assertThat(run(helper.toString()).exit).as("no arguments").isEqualTo(255);
-        assertThat(run(helper.toString(), file.toString(), "0").exit).as("two arguments").isEqualTo(255);
-        assertThat(run(helper.toString(), file.toString(), "0x10", "4096").exit).as("not decimal").isEqualTo(255);
-        assertThat(run(helper.toString(), file.toString(), "", "4096").exit).as("empty number").isEqualTo(255);
-        assertThat(run(helper.toString(), tmp.resolve("missing").toString(), "0", "4096").exit).as("ENOENT").isEqualTo(2);
-        assertThat(run(helper.toString(), file.toString(), "0", "4096").exit).as("ENOTTY: not a block device").isEqualTo(25);
+        assertThat(exit(helper.toString())).as("no arguments").isEqualTo(255);
+        assertThat(exit(helper.toString(), file.toString(), "0")).as("two arguments").isEqualTo(255);
+        assertThat(exit(helper.toString(), file.toString(), "0x10", "4096")).as("not decimal").isEqualTo(255);
+        assertThat(exit(helper.toString(), file.toString(), "", "4096")).as("empty number").isEqualTo(255);
+        assertThat(exit(helper.toString(), file.toString(), "1234567890123456789", "4096")).as("more than 18 digits").isEqualTo(255);
+        assertThat(exit(helper.toString(), tmp.resolve("missing").toString(), "0", "4096")).as("ENOENT").isEqualTo(2);
+        assertThat(exit(helper.toString(), file.toString(), "0", "4096")).as("ENOTTY: not a block device").isEqualTo(25);
     }
 
-    private record Run(int exit, String out) {
-    }
-
-    private static Run run(String... command) throws Exception {
-        Process p = new ProcessBuilder(new ArrayList<>(List.of(command))).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        return new Run(p.exitValue(), out);
+    private static int exit(String... command) throws Exception {
+        return HelperPrograms.run(command).exit();
     }
 }
